@@ -1,0 +1,42 @@
+# Common settings for every target of this project.
+
+# Warnings are errors in our code (not in third-party headers, which come in as SYSTEM).
+function(bricks_target_defaults target)
+  target_compile_options(${target} PRIVATE
+    $<$<COMPILE_LANGUAGE:CXX,C>:-Wall -Wextra -Wpedantic -Werror -Wno-missing-field-initializers>)
+  if(BRICKS_SANITIZE)
+    target_compile_options(${target} PRIVATE
+      $<$<COMPILE_LANGUAGE:CXX,C>:-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined>)
+    target_link_options(${target} PRIVATE -fsanitize=address,undefined)
+  endif()
+endfunction()
+
+# A brick plugin: one shared library in ${BRICKS_PLUGIN_BUILD_DIR}, only the entry symbol exported.
+function(bricks_add_plugin target)
+  cmake_parse_arguments(P "" "" "SOURCES;LIBS" ${ARGN})
+  add_library(${target} MODULE ${P_SOURCES})
+  bricks_target_defaults(${target})
+  target_link_libraries(${target} PRIVATE bricks::sdk ${P_LIBS})
+  set_target_properties(${target} PROPERTIES
+    PREFIX "lib"
+    LIBRARY_OUTPUT_DIRECTORY ${BRICKS_PLUGIN_BUILD_DIR})
+  target_link_options(${target} PRIVATE
+    "-Wl,--version-script=${PROJECT_SOURCE_DIR}/sdk/cmake/bricks_plugin.map" -Wl,--no-undefined)
+  install(TARGETS ${target} LIBRARY DESTINATION ${BRICKS_PLUGIN_INSTALL_DIR})
+endfunction()
+
+# A GoogleTest suite: one executable per concern, registered with CTest test by test.
+function(bricks_add_test target)
+  cmake_parse_arguments(T "" "TIMEOUT" "SOURCES;LIBS" ${ARGN})
+  add_executable(${target} ${T_SOURCES})
+  bricks_target_defaults(${target})
+  target_link_libraries(${target} PRIVATE GTest::gtest GTest::gtest_main GTest::gmock ${T_LIBS})
+  target_compile_definitions(${target} PRIVATE
+    BRICKS_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+    BRICKS_BINARY_DIR="${PROJECT_BINARY_DIR}"
+    BRICKS_PLUGIN_BUILD_DIR="${BRICKS_PLUGIN_BUILD_DIR}")
+  if(NOT T_TIMEOUT)
+    set(T_TIMEOUT 300)
+  endif()
+  gtest_discover_tests(${target} DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT ${T_TIMEOUT})
+endfunction()

@@ -1,0 +1,65 @@
+// What the host knows about the bricks it found: plain C++ copies of the plugin
+// descriptors, so they outlive a scanning child process and can be printed, validated
+// against and serialised without touching the plugin again.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bricks/abi.h"
+
+namespace bricks::host {
+
+struct ParamInfo {
+  std::string name;
+  bricks_param_type type = BRICKS_PARAM_INT;
+  std::string doc;
+  bool has_default = false;
+  int64_t default_int = 0;       // INT, BOOL
+  double default_float = 0.0;    // FLOAT
+  std::string default_string;    // STRING, ENUM
+  int64_t min_int = 0, max_int = 0;
+  double min_float = 0.0, max_float = 0.0;
+  std::vector<std::string> choices;
+};
+
+struct BrickInfo {
+  bricks_kind kind = BRICKS_KIND_SCHEDULER;
+  std::string name;
+  std::string version;
+  std::string summary;
+  std::vector<ParamInfo> params;
+  std::vector<std::string> provides;
+  std::vector<std::string> requires_;
+  // The plugin library it came from.
+  std::string file;
+  std::string plugin_name;
+  std::string plugin_version;
+  std::string license;
+
+  const ParamInfo* find_param(std::string_view param) const;
+};
+
+// A plugin file that could not be loaded or listed, and why (one line).
+struct BrokenPlugin {
+  std::string file;
+  std::string reason;
+};
+
+struct Catalogue {
+  std::vector<BrickInfo> bricks;
+  std::vector<BrokenPlugin> broken;
+
+  const BrickInfo* find(bricks_kind kind, std::string_view name) const;
+  std::vector<const BrickInfo*> of_kind(bricks_kind kind) const;
+};
+
+// "scheduler", "kv", "attention", "pruning", "router", "merger".
+const char* kind_name(bricks_kind kind);
+// The kind for a name above; false if the name is not a kind.
+bool parse_kind(std::string_view name, bricks_kind* out);
+const char* param_type_name(bricks_param_type type);
+
+}  // namespace bricks::host

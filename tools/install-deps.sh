@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs every Debian package that building, testing and benchmarking Bricks needs.
+# Idempotent and non-interactive; run as root (or with sudo available) on Debian 12.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config git
+  libboost-dev libboost-filesystem-dev          # Boost.DLL (header-only) + Filesystem
+  libtbb-dev                                    # oneTBB: engine and kernel threads
+  libprotobuf-dev protobuf-compiler             # manifest schema (host only)
+  libspdlog-dev libfmt-dev                      # logging (host only)
+  libcli11-dev nlohmann-json3-dev               # CLI parsing, JSON reports
+  libssl-dev                                    # SHA-256 plugin pins
+  libgtest-dev libgmock-dev libbenchmark-dev    # tests and benchmarks
+  libdnnl-dev                                   # oneDNN: bf16/AMX and f32 GEMM
+  clang libc++-dev libc++abi-dev                # ABI test: a brick built with clang + libc++
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+sudo_cmd=()
+[ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-deps: done"
