@@ -62,4 +62,14 @@ const char* kind_name(bricks_kind kind);
 bool parse_kind(std::string_view name, bricks_kind* out);
 const char* param_type_name(bricks_param_type type);
 
+// JSON forms, used for the scanner's pipe and `bricks list/inspect --json`. `indent` < 0
+// gives one line. from_json throws BrickError naming what is malformed.
+std::string to_json(const BrickInfo& brick, int indent = -1);
+std::string to_json(const Catalogue& catalogue, int indent = -1);
+Catalogue catalogue_from_json(std::string_view text);
+
+// Plain copies of a plugin's descriptors, one BrickInfo per brick, stamped with `file`.
+// The descriptor must have been checked (check_plugin_desc in loader.h).
+std::vector<BrickInfo> copy_bricks(const bricks_plugin_desc& plugin, const std::string& file);
+
 }  // namespace bricks::host

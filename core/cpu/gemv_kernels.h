@@ -1,0 +1,36 @@
+// Internal to bricks_cpu: the skinny-GEMM ("GEMV") kernels behind Linear.
+//
+// A kernel computes y[i][n] = sum_k x[i][k] * W[n][k] for all i in [0, m) and the output
+// rows n in [n0, n1), reading each weight row once from memory for all m rows: rows are
+// taken a few at a time and every block of up to 4 activation rows reuses them from L1.
+// Activations and results are f32; weights are read in their stored type.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "cpu/cpu_features.h"
+#include "cpu/weights.h"
+
+namespace bricks::cpu::detail {
+
+struct GemvArgs {
+  const char* w = nullptr;   // row n starts at w + n * row_bytes
+  size_t row_bytes = 0;
+  int64_t cols = 0;          // k
+  const float* x = nullptr;  // [m][cols]
+  int64_t m = 0;
+  float* y = nullptr;        // [m][ldy]
+  int64_t ldy = 0;
+};
+
+using GemvFn = void (*)(const GemvArgs& a, int64_t n0, int64_t n1);
+
+GemvFn gemv_scalar(WeightType t);
+GemvFn gemv_avx2(WeightType t);
+GemvFn gemv_avx512(WeightType t);
+
+// The kernel for `isa` (which the CPU must support).
+GemvFn gemv_kernel(Isa isa, WeightType t);
+
+}  // namespace bricks::cpu::detail

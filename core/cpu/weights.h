@@ -1,0 +1,43 @@
+// Weight storage types and the view a Linear or an embedding table is built from.
+//
+// Layout (GGUF): a matrix is [rows][cols] row-major; for a linear layer rows = out_features
+// and cols = in_features. Q8_0 stores each row as cols/32 blocks of {f16 scale, int8 q[32]}
+// (34 bytes), value = scale * q.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace bricks::cpu {
+
+enum class WeightType { F32, F16, BF16, Q8_0 };
+
+// Precision the arithmetic of a Linear runs in. F32: exact reference (weights converted to
+// f32 on the fly, f32 accumulation). BF16: activations rounded to bf16, f32 accumulation;
+// uses bf16 tiles (AMX / vdpbf16ps) where the CPU has them.
+enum class Compute { F32, BF16 };
+
+// A non-owning view of a weight matrix. `data` must stay valid while anything built from
+// the view (a Linear) is alive.
+struct WeightView {
+  WeightType type = WeightType::F32;
+  int64_t rows = 0;
+  int64_t cols = 0;
+  const void* data = nullptr;
+};
+
+inline constexpr int64_t kQ8Block = 32;        // values per Q8_0 block
+inline constexpr int64_t kQ8BlockBytes = 34;   // f16 scale + 32 int8
+
+const char* to_string(WeightType t);
+const char* to_string(Compute c);
+
+// Bytes of one stored row of `cols` values of type `t` (Q8_0 requires cols % 32 == 0).
+size_t row_bytes(WeightType t, int64_t cols);
+
+// Throws bricks::Error (invalid argument) naming `where` when the view cannot be used:
+// null data, non-positive shape, or a Q8_0 width that is not a multiple of 32.
+void check_view(const WeightView& w, const std::string& where);
+
+}  // namespace bricks::cpu

@@ -1,0 +1,33 @@
+// The engine's clock: wall time on real devices, simulated time on the sim device.
+#pragma once
+
+#include <chrono>
+#include <thread>
+
+namespace bricks::engine {
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  // Seconds since the run started.
+  virtual double now() const = 0;
+  // Returns once now() >= t (a real clock sleeps, a simulated one jumps).
+  virtual void wait_until(double t) = 0;
+};
+
+class WallClock final : public Clock {
+ public:
+  WallClock() : start_(std::chrono::steady_clock::now()) {}
+  double now() const override {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  }
+  void wait_until(double t) override {
+    const double dt = t - now();
+    if (dt > 0) std::this_thread::sleep_for(std::chrono::duration<double>(dt));
+  }
+
+ private:
+  std::chrono::steady_clock::time_point start_;
+};
+
+}  // namespace bricks::engine

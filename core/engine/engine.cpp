@@ -1,0 +1,342 @@
+#include "engine/engine.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+#include "host/registry.h"
+
+namespace bricks::engine {
+
+const char* finish_reason_name(FinishReason r) {
+  switch (r) {
+    case FinishReason::kNone: return "none";
+    case FinishReason::kStop: return "stop";
+    case FinishReason::kLength: return "length";
+    case FinishReason::kFailed: return "failed";
+  }
+  return "none";
+}
+
+Engine::Engine(const model::Model& model, const LlamaWeights& weights, EngineBricks bricks,
+               const EngineOptions& options, std::unique_ptr<Clock> clock)
+    : model_(model),
+      weights_(weights),
+      scheduler_(*bricks.scheduler),
+      kv_(*bricks.kv),
+      attention_(*bricks.attention),
+      options_(options),
+      clock_(std::move(clock)) {
+  const model::LlamaConfig& c = weights.config;
+  KvShape shape{c.n_layers, c.n_kv_heads, c.head_dim, kv_.block_size(), options.kv_dtype};
+  if (shape.block_size <= 0) throw std::invalid_argument("kv brick reports a block size <= 0");
+  const auto block_bytes = static_cast<int64_t>(shape.block_bytes());
+  const int64_t device_blocks = options.kv_cache_bytes / block_bytes;
+  if (device_blocks < 1) {
+    throw std::invalid_argument("device.kv_cache_bytes = " +
+                                std::to_string(options.kv_cache_bytes) +
+                                " holds no KV block (one block takes " +
+                                std::to_string(block_bytes) + " bytes); raise it");
+  }
+  if (device_blocks > (1ll << 30)) throw std::invalid_argument("device.kv_cache_bytes too large");
+  const int64_t host_blocks = options.host_kv_bytes / block_bytes;
+  pool_ = std::make_unique<KvPool>(shape, static_cast<int32_t>(device_blocks),
+                                   static_cast<int32_t>(std::min<int64_t>(host_blocks, 1 << 30)));
+  bricks_kv_geometry g{};
+  g.struct_size = sizeof(g);
+  g.num_device_blocks = pool_->num_device_blocks();
+  g.num_host_blocks = pool_->num_host_blocks();
+  g.num_disk_blocks = 0;
+  g.num_groups = 1;
+  g.bytes_per_block = block_bytes;
+  kv_.configure(g);
+  forward_ = std::make_unique<LlamaForward>(weights_, *pool_, attention_);
+  batch_.clear();
+}
+
+Engine::~Engine() = default;
+
+uint64_t Engine::submit(RequestSpec spec) {
+  auto owned = std::make_unique<Request>();
+  Request& r = *owned;
+  r.id = next_id_++;
+  r.spec = std::move(spec);
+  r.tokens = r.spec.prompt;
+  r.rng = cpu::Rng(r.spec.sampling.seed * 0x9E3779B97F4A7C15ull + r.id);
+  all_.push_back(std::move(owned));
+  by_id_[r.id] = &r;
+
+  const model::LlamaConfig& c = weights_.config;
+  std::string problem;
+  if (r.spec.prompt.empty()) {
+    problem = "the prompt is empty; give at least one token";
+  } else if (r.spec.max_new_tokens < 1) {
+    problem = "max_tokens is " + std::to_string(r.spec.max_new_tokens) + "; it must be >= 1";
+  } else if (r.prompt_len() + r.spec.max_new_tokens > c.context_length) {
+    problem = "prompt of " + std::to_string(r.prompt_len()) + " tokens plus max_tokens " +
+              std::to_string(r.spec.max_new_tokens) + " exceeds the model's context of " +
+              std::to_string(c.context_length) + " tokens; shorten the prompt or max_tokens";
+  } else {
+    for (int32_t t : r.spec.prompt) {
+      if (t < 0 || t >= c.vocab_size) {
+        problem = "token id " + std::to_string(t) + " is outside the vocabulary [0, " +
+                  std::to_string(c.vocab_size) + ")";
+        break;
+      }
+    }
+  }
+  if (!problem.empty()) {
+    fail(r, problem);
+    return r.id;
+  }
+  auto pos = std::upper_bound(pending_.begin(), pending_.end(), r.spec.arrival_s,
+                              [](double t, const Request* q) { return t < q->spec.arrival_s; });
+  pending_.insert(pos, &r);
+  return r.id;
+}
+
+void Engine::admit_arrivals() {
+  const double now = clock_->now();
+  while (!pending_.empty() && pending_.front()->spec.arrival_s <= now) {
+    live_.push_back(pending_.front());
+    pending_.pop_front();
+  }
+}
+
+Request* Engine::find_live(uint64_t id) {
+  auto it = by_id_.find(id);
+  if (it == by_id_.end() || it->second->done()) {
+    throw std::runtime_error("scheduler referred to request " + std::to_string(id) +
+                             " which is not live");
+  }
+  return it->second;
+}
+
+bricks_request_view Engine::view_of(const Request& r) const {
+  bricks_request_view v{};
+  v.id = r.id;
+  v.arrival_s = r.spec.arrival_s;
+  v.priority = r.spec.priority;
+  v.tenant = r.spec.tenant;
+  v.state = r.state;
+  v.prompt_len = r.prompt_len();
+  v.num_tokens = r.num_tokens();
+  v.num_computed = r.num_computed;
+  v.num_generated = r.num_generated;
+  v.max_new_tokens = r.spec.max_new_tokens;
+  v.num_preemptions = r.num_preemptions;
+  v.turn = r.spec.turn;
+  v.conversation = r.spec.conversation;
+  v.prefix_group = r.spec.prefix_group;
+  v.tokens = r.tokens.data();
+  return v;
+}
+
+bool Engine::step() {
+  admit_arrivals();
+  if (live_.empty()) {
+    if (pending_.empty()) return false;
+    clock_->wait_until(pending_.front()->spec.arrival_s);
+    admit_arrivals();
+  }
+  const double t0 = clock_->now();
+
+  views_.clear();
+  for (const Request* r : live_) views_.push_back(view_of(*r));
+  bricks_sched_input in{};
+  in.struct_size = sizeof(in);
+  in.requests = views_.data();
+  in.num_requests = static_cast<int32_t>(views_.size());
+  in.now_s = t0;
+  in.step = stats_.steps;
+  bricks_step_plan plan{};
+  scheduler_.schedule(in, plan);
+
+  std::vector<Request*> batch;
+  std::vector<int32_t> counts;
+  apply_plan(plan, batch, counts);
+
+  if (batch.empty()) {
+    if (!live_.empty() && ++idle_steps_ >= options_.max_idle_steps) {
+      for (Request* r : std::vector<Request*>(live_)) {
+        fail(*r, "the scheduler left it unscheduled for " + std::to_string(idle_steps_) +
+                     " steps with nothing else running (is the KV cache too small for it?)");
+      }
+    }
+  } else {
+    idle_steps_ = 0;
+    execute(batch, counts);
+  }
+  live_.erase(std::remove_if(live_.begin(), live_.end(), [](Request* r) { return r->done(); }),
+              live_.end());
+  ++stats_.steps;
+  const bricks_kv_stats ks = kv_.stats();
+  if (ks.num_device_blocks > 0) {
+    const double util = 1.0 - static_cast<double>(ks.free_device_blocks) / ks.num_device_blocks;
+    stats_.kv_util_sum += util;
+    stats_.kv_util_max = std::max(stats_.kv_util_max, util);
+  }
+  const double dt = clock_->now() - t0;
+  stats_.busy_s += dt;
+  bricks_step_result res{};
+  res.struct_size = sizeof(res);
+  res.finished = finished_ids_.data();
+  res.num_finished = static_cast<int32_t>(finished_ids_.size());
+  res.step_seconds = dt;
+  scheduler_.on_step_done(res);
+  finished_ids_.clear();
+  return !live_.empty() || !pending_.empty();
+}
+
+void Engine::apply_plan(const bricks_step_plan& plan, std::vector<Request*>& batch,
+                        std::vector<int32_t>& counts) {
+  for (int32_t i = 0; i < plan.num_failed; ++i) {
+    Request* r = find_live(plan.failed[i].request_id);
+    fail(*r, plan.failed[i].reason != nullptr ? plan.failed[i].reason : "failed by scheduler");
+  }
+  for (int32_t i = 0; i < plan.num_preempted; ++i) {
+    Request* r = find_live(plan.preempted[i].request_id);
+    ++r->num_preemptions;
+    ++stats_.preemptions;
+    if (plan.preempted[i].mode == BRICKS_PREEMPT_SWAP) {
+      r->state = BRICKS_REQ_SWAPPED;
+    } else {
+      r->state = BRICKS_REQ_WAITING;
+      r->num_computed = 0;
+    }
+  }
+  for (int32_t i = 0; i < plan.num_swapped_in; ++i) {
+    find_live(plan.swapped_in[i])->state = BRICKS_REQ_RUNNING;
+  }
+  const bricks_block_copy* copies = nullptr;
+  const int32_t num_copies = kv_.take_copies(&copies);
+  if (num_copies > 0) stats_.swapped_bytes += static_cast<int64_t>(pool_->copy(copies, num_copies));
+
+  for (int32_t i = 0; i < plan.num_items; ++i) {
+    const bricks_sched_item& it = plan.items[i];
+    Request* r = find_live(it.request_id);
+    if (r->state == BRICKS_REQ_SWAPPED) {
+      throw std::runtime_error("scheduler scheduled request " + std::to_string(r->id) +
+                               " while its KV is swapped out");
+    }
+    r->num_computed += it.num_cached;
+    r->state = BRICKS_REQ_RUNNING;
+    if (it.num_tokens < 1 || r->num_computed + it.num_tokens > r->num_tokens()) {
+      throw std::runtime_error("scheduler asked request " + std::to_string(r->id) + " for " +
+                               std::to_string(it.num_tokens) + " tokens at " +
+                               std::to_string(r->num_computed) + " of " +
+                               std::to_string(r->num_tokens()));
+    }
+    if (r->first_scheduled_s < 0) r->first_scheduled_s = clock_->now();
+    batch.push_back(r);
+    counts.push_back(it.num_tokens);
+  }
+}
+
+void Engine::execute(const std::vector<Request*>& batch, const std::vector<int32_t>& counts) {
+  const auto B = static_cast<int32_t>(batch.size());
+  seqs_.clear();
+  batch_.clear();
+  int32_t total = 0;
+  for (int32_t b = 0; b < B; ++b) {
+    const Request& r = *batch[b];
+    const int32_t n = counts[b];
+    seqs_.push_back(bricks_kv_seq{r.id, r.num_computed + n, n});
+    for (int32_t j = 0; j < n; ++j) {
+      batch_.token_ids.push_back(r.tokens[r.num_computed + j]);
+      batch_.positions.push_back(r.num_computed + j);
+    }
+    total += n;
+    batch_.qo_indptr.push_back(total);
+    if (r.num_computed + n == r.num_tokens()) batch_.logit_rows.push_back(total - 1);
+  }
+  batch_.slots.resize(static_cast<size_t>(total));
+  bricks_page_table table{};
+  kv_.build_page_table(0, seqs_.data(), B, table, batch_.slots.data());
+
+  const model::LlamaConfig& c = weights_.config;
+  bricks_attention_batch ab{};
+  ab.struct_size = sizeof(ab);
+  ab.qo_indptr = batch_.qo_indptr.data();
+  ab.kv = table;
+  ab.num_qo_heads = c.n_heads;
+  ab.num_kv_heads = c.n_kv_heads;
+  ab.head_dim = c.head_dim;
+  ab.kv_dtype = pool_->shape().dtype;
+  ab.sm_scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
+  ab.causal = 1;
+  attention_.plan(ab);
+
+  const double f0 = clock_->now();
+  forward_->run(batch_, logits_);
+  stats_.forward_s += clock_->now() - f0;
+  stats_.batched_tokens += total;
+
+  const int64_t vocab = static_cast<int64_t>(logits_.size()) /
+                        std::max<int64_t>(1, static_cast<int64_t>(batch_.logit_rows.size()));
+  size_t row = 0;
+  for (int32_t b = 0; b < B; ++b) {
+    Request& r = *batch[b];
+    r.num_computed += counts[b];
+    kv_.commit(view_of(r), 0);
+    if (r.num_computed != r.num_tokens()) continue;  // a prefill chunk: nothing to sample
+    std::span<float> lg(logits_.data() + static_cast<int64_t>(row) * vocab,
+                        static_cast<size_t>(vocab));
+    ++row;
+    emit_token(r, cpu::sample(lg, r.spec.sampling, r.tokens, r.rng));
+  }
+}
+
+void Engine::emit_token(Request& r, int32_t token) {
+  r.tokens.push_back(token);
+  ++r.num_generated;
+  r.token_times_s.push_back(clock_->now());
+  const model::Tokenizer& tok = model_.tokenizer();
+  const bool is_eos = token == tok.eos() && !r.spec.ignore_eos;
+  std::string piece = is_eos ? std::string() : tok.piece(token);
+  r.text += piece;
+  FinishReason why = FinishReason::kNone;
+  for (const std::string& s : r.spec.stop) {
+    const size_t at = s.empty() ? std::string::npos : r.text.find(s);
+    if (at != std::string::npos) {
+      const size_t cut = r.text.size() - at;
+      piece = piece.size() >= cut ? piece.substr(0, piece.size() - cut) : std::string();
+      r.text.resize(at);
+      why = FinishReason::kStop;
+      break;
+    }
+  }
+  if (on_token_) on_token_(r, token, piece);
+  if (is_eos) why = FinishReason::kStop;
+  if (why == FinishReason::kNone && (r.num_generated >= r.spec.max_new_tokens ||
+                                     r.num_tokens() >= weights_.config.context_length)) {
+    why = FinishReason::kLength;
+  }
+  if (why != FinishReason::kNone) finish(r, why);
+}
+
+void Engine::finish(Request& r, FinishReason why) {
+  r.finish = why;
+  r.finished_s = clock_->now();
+  kv_.release(r.id);
+  finished_ids_.push_back(r.id);
+  ended_.push_back(&r);
+}
+
+void Engine::fail(Request& r, const std::string& reason) {
+  r.failure = reason;
+  r.finish = FinishReason::kFailed;
+  r.finished_s = clock_->now();
+  kv_.release(r.id);
+  ended_.push_back(&r);
+}
+
+void Engine::run_to_completion(const std::function<void(const Engine&)>& progress) {
+  while (step()) {
+    if (progress) progress(*this);
+  }
+  if (progress) progress(*this);
+}
+
+}  // namespace bricks::engine

@@ -1,0 +1,118 @@
+// The engine: accepts requests, runs the step loop (schedule -> KV -> attention plan ->
+// forward -> sample -> commit), streams tokens and records what happened to every request.
+//
+// Thread safety: one thread drives an Engine; the kernels use threads inside a step.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/brick_calls.h"
+#include "engine/clock.h"
+#include "engine/kv_pool.h"
+#include "engine/llama_forward.h"
+#include "engine/request.h"
+#include "model/model.h"
+
+namespace bricks::engine {
+
+struct EngineOptions {
+  int64_t kv_cache_bytes = 256ll << 20;  // device tier
+  int64_t host_kv_bytes = 0;             // host tier for swapped KV; 0 = none
+  bricks_dtype kv_dtype = BRICKS_DTYPE_F32;
+  // Consecutive steps with live requests but nothing scheduled (and nothing arriving)
+  // after which the waiting requests fail: a scheduler that cannot make progress must not
+  // hang the run.
+  int32_t max_idle_steps = 8;
+};
+
+struct EngineBricks {
+  const host::BrickInstance* scheduler = nullptr;
+  const host::BrickInstance* kv = nullptr;
+  const host::BrickInstance* attention = nullptr;
+};
+
+// Counters over the whole run.
+struct EngineStats {
+  int64_t steps = 0;
+  int64_t batched_tokens = 0;      // tokens computed over all steps
+  int64_t preemptions = 0;
+  int64_t swapped_bytes = 0;
+  double kv_util_sum = 0.0;        // sum over steps of used/total device blocks
+  double kv_util_max = 0.0;
+  double busy_s = 0.0;             // time inside steps
+  double forward_s = 0.0;          // of which in the forward pass
+};
+
+using TokenCallback = std::function<void(const Request&, int32_t token, std::string_view piece)>;
+
+class Engine {
+ public:
+  Engine(const model::Model& model, const LlamaWeights& weights, EngineBricks bricks,
+         const EngineOptions& options, std::unique_ptr<Clock> clock);
+  ~Engine();
+
+  // Accepts a request; it starts no earlier than spec.arrival_s on the engine clock.
+  // A request that can never run (empty prompt, longer than the context, bad token ids)
+  // is accepted and failed at once with the reason.
+  uint64_t submit(RequestSpec spec);
+  // Runs one step, or waits for the next arrival when nothing is live. False when every
+  // submitted request has ended.
+  bool step();
+  // Steps until every request has ended; `progress` is told after each step.
+  void run_to_completion(const std::function<void(const Engine&)>& progress = {});
+
+  void set_token_callback(TokenCallback cb) { on_token_ = std::move(cb); }
+  const std::vector<const Request*>& ended() const { return ended_; }
+  size_t num_submitted() const { return all_.size(); }
+  size_t num_live() const { return live_.size(); }
+  const EngineStats& stats() const { return stats_; }
+  bricks_kv_stats kv_stats() const { return kv_.stats(); }
+  const KvPool& pool() const { return *pool_; }
+  double now() const { return clock_->now(); }
+
+ private:
+  void admit_arrivals();
+  void apply_plan(const bricks_step_plan& plan, std::vector<Request*>& batch,
+                  std::vector<int32_t>& counts);
+  void execute(const std::vector<Request*>& batch, const std::vector<int32_t>& counts);
+  void fail(Request& r, const std::string& reason);
+  void finish(Request& r, FinishReason why);
+  void emit_token(Request& r, int32_t token);
+  bricks_request_view view_of(const Request& r) const;
+  Request* find_live(uint64_t id);
+
+  const model::Model& model_;
+  const LlamaWeights& weights_;
+  SchedulerCalls scheduler_;
+  KvCalls kv_;
+  AttentionCalls attention_;
+  EngineOptions options_;
+  std::unique_ptr<Clock> clock_;
+  std::unique_ptr<KvPool> pool_;
+  std::unique_ptr<LlamaForward> forward_;
+  TokenCallback on_token_;
+
+  std::vector<std::unique_ptr<Request>> all_;
+  std::deque<Request*> pending_;       // not yet arrived, by arrival time
+  std::vector<Request*> live_;         // arrived and not ended, arrival order
+  std::vector<const Request*> ended_;  // in the order they ended
+  std::unordered_map<uint64_t, Request*> by_id_;
+  uint64_t next_id_ = 1;
+  int32_t idle_steps_ = 0;
+  EngineStats stats_;
+
+  // Step scratch, reused.
+  std::vector<bricks_request_view> views_;
+  std::vector<bricks_kv_seq> seqs_;
+  ForwardBatch batch_;
+  std::vector<float> logits_;
+  std::vector<uint64_t> finished_ids_;
+};
+
+}  // namespace bricks::engine

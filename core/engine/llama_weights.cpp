@@ -1,0 +1,79 @@
+#include "engine/llama_weights.h"
+
+#include <string>
+
+namespace bricks::engine {
+
+cpu::WeightView weight_view(const model::TensorView& t) {
+  cpu::WeightType type = cpu::WeightType::F32;
+  switch (t.dtype) {
+    case model::DType::F32: type = cpu::WeightType::F32; break;
+    case model::DType::F16: type = cpu::WeightType::F16; break;
+    case model::DType::BF16: type = cpu::WeightType::BF16; break;
+    case model::DType::Q8_0: type = cpu::WeightType::Q8_0; break;
+  }
+  const int64_t cols = t.ne.empty() ? 0 : t.ne[0];
+  int64_t rows = 1;
+  for (size_t i = 1; i < t.ne.size(); ++i) rows *= t.ne[i];
+  return cpu::WeightView{type, rows, cols, t.data};
+}
+
+namespace {
+
+std::vector<float> norm_vector(const model::TensorView& t) {
+  cpu::WeightView w = weight_view(t);
+  std::vector<float> out(static_cast<size_t>(w.cols));
+  cpu::dequantize_row(w, 0, out.data());
+  return out;
+}
+
+std::unique_ptr<cpu::Linear> linear(const model::Model& m, const std::string& name,
+                                    cpu::Compute compute) {
+  return std::make_unique<cpu::Linear>(weight_view(m.tensor(name)), compute);
+}
+
+}  // namespace
+
+LlamaWeights LlamaWeights::load(const model::Model& m, cpu::Compute compute) {
+  LlamaWeights w;
+  w.config = m.config();
+  w.token_embd = weight_view(m.tensor("token_embd.weight"));
+  w.output_norm = norm_vector(m.tensor("output_norm.weight"));
+  const model::TensorView* out = m.find("output.weight");
+  w.output = out != nullptr ? linear(m, "output.weight", compute)
+                            : linear(m, "token_embd.weight", compute);
+  w.layers.resize(static_cast<size_t>(w.config.n_layers));
+  for (int32_t l = 0; l < w.config.n_layers; ++l) {
+    const std::string p = "blk." + std::to_string(l) + ".";
+    LayerWeights& L = w.layers[static_cast<size_t>(l)];
+    L.attn_norm = norm_vector(m.tensor(p + "attn_norm.weight"));
+    L.ffn_norm = norm_vector(m.tensor(p + "ffn_norm.weight"));
+    L.wq = linear(m, p + "attn_q.weight", compute);
+    L.wk = linear(m, p + "attn_k.weight", compute);
+    L.wv = linear(m, p + "attn_v.weight", compute);
+    L.wo = linear(m, p + "attn_output.weight", compute);
+    if (m.find(p + "ffn_gate.weight") == nullptr) {
+      throw model::ModelError(m.path().string() + ": tensor " + p +
+                              "ffn_gate.weight is missing (mixture-of-experts layers need an "
+                              "expert router brick)");
+    }
+    L.w_gate = linear(m, p + "ffn_gate.weight", compute);
+    L.w_up = linear(m, p + "ffn_up.weight", compute);
+    L.w_down = linear(m, p + "ffn_down.weight", compute);
+  }
+  w.compute_path = w.layers.empty() ? w.output->describe() : w.layers[0].wq->describe();
+  return w;
+}
+
+size_t LlamaWeights::bytes_per_token() const {
+  size_t total = output->weight_bytes();
+  for (const LayerWeights& L : layers) {
+    for (const auto* lin : {L.wq.get(), L.wk.get(), L.wv.get(), L.wo.get(), L.w_gate.get(),
+                            L.w_up.get(), L.w_down.get()}) {
+      total += lin->weight_bytes();
+    }
+  }
+  return total;
+}
+
+}  // namespace bricks::engine

@@ -1,0 +1,143 @@
+#include "engine/runtime.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <thread>
+
+#include "cpu/threads.h"
+#include "model/make_model.h"
+
+namespace bricks::engine {
+
+namespace fs = std::filesystem;
+
+fs::path ensure_builtin_model(const std::string& preset, const std::string& dtype,
+                              const fs::path& dir) {
+  const std::string d = dtype.empty() ? "f32" : dtype;
+  fs::path file = dir / (preset + "-" + d + ".gguf");
+  if (fs::exists(file)) return file;
+  fs::create_directories(dir);
+  model::MakeModelOptions o;
+  o.preset = preset;
+  o.out = file;
+  o.dtype = model::parse_dtype(d);
+  std::fprintf(stderr, "making the builtin model %s (%s) at %s\n", preset.c_str(), d.c_str(),
+               file.c_str());
+  model::make_model(o, [](double f) {
+    std::fprintf(stderr, "\r  writing %3.0f%%", f * 100.0);
+    if (f >= 1.0) std::fprintf(stderr, "\n");
+  });
+  return file;
+}
+
+namespace {
+
+bricks_dtype kv_dtype_for(const std::string& name, const model::Model& m) {
+  if (name == "f32") return BRICKS_DTYPE_F32;
+  if (name == "f16") return BRICKS_DTYPE_F16;
+  if (!name.empty()) {
+    throw RuntimeError("device.kv_dtype '" + name + "' is not supported; use f32 or f16");
+  }
+  const model::TensorView* q = m.find("blk.0.attn_q.weight");
+  return q != nullptr && q->dtype == model::DType::F32 ? BRICKS_DTYPE_F32 : BRICKS_DTYPE_F16;
+}
+
+}  // namespace
+
+Runtime::~Runtime() {
+  engine_.reset();
+  bricks_.clear();  // destroy bricks before their libraries' registry goes
+}
+
+std::unique_ptr<Runtime> Runtime::create(const manifest::LoadedManifest& m,
+                                         const RuntimeOptions& options) {
+  std::unique_ptr<Runtime> rt(new Runtime());
+  const auto& mp = m.proto;
+  const fs::path base = m.file.parent_path();
+
+  host::LoadOptions lo;
+  lo.search_path = host::plugin_search_path(manifest::manifest_plugin_paths(m));
+  for (const auto& pin : mp.pins()) lo.sha256_pins[pin.file()] = pin.sha256();
+  rt->registry_ = std::make_unique<host::Registry>(lo);
+  for (const host::BrokenPlugin& b : rt->registry_->catalogue().broken) {
+    spdlog::warn("plugin {} not loaded: {}", b.file, b.reason);
+  }
+
+  std::vector<manifest::Diagnostic> diags;
+  if (!manifest::validate_manifest(m, rt->registry_->catalogue(), diags)) {
+    std::string msg = "the manifest is not valid:";
+    for (const auto& d : diags) {
+      if (d.error) msg += "\n" + d.format();
+    }
+    throw RuntimeError(msg);
+  }
+
+  const std::string device = mp.device().kind().empty() ? "cpu" : mp.device().kind();
+  if (device != "cpu") {
+    throw RuntimeError(m.file.string() + ": device.kind '" + device +
+                       "' cannot run models in this build; use \"cpu\"");
+  }
+  int32_t threads = options.threads >= 0 ? options.threads : mp.device().threads();
+  if (threads <= 0) threads = static_cast<int32_t>(std::max(1u, std::thread::hardware_concurrency()));
+  cpu::set_num_threads(threads);
+
+  // The model.
+  fs::path model_path = options.model;
+  if (model_path.empty() && !mp.model().path().empty()) {
+    model_path = mp.model().path();
+    if (model_path.is_relative()) model_path = base / model_path;
+  }
+  if (model_path.empty()) {
+    const std::string preset = mp.model().builtin().empty() ? "tiny" : mp.model().builtin();
+    model_path = ensure_builtin_model(preset, mp.model().dtype(),
+                                      options.model_dir.empty() ? "models" : options.model_dir);
+  }
+  rt->model_ = model::Model::open(model_path);
+  const std::string compute_name = mp.device().compute().empty() ? "f32" : mp.device().compute();
+  if (compute_name != "f32" && compute_name != "bf16") {
+    throw RuntimeError("device.compute '" + compute_name + "' is not supported; use f32 or bf16");
+  }
+  const cpu::Compute compute = compute_name == "bf16" ? cpu::Compute::BF16 : cpu::Compute::F32;
+  rt->weights_ = LlamaWeights::load(*rt->model_, compute);
+
+  // The bricks.
+  EngineBricks eb;
+  for (const auto& b : mp.bricks()) {
+    bricks_kind kind{};
+    host::parse_kind(b.kind(), &kind);
+    const host::BrickInfo* info = rt->registry_->catalogue().find(kind, b.name());
+    if (kind != BRICKS_KIND_SCHEDULER && kind != BRICKS_KIND_KV && kind != BRICKS_KIND_ATTENTION) {
+      throw RuntimeError(m.file.string() + ": the cpu engine does not run " + b.kind() +
+                         " bricks yet (" + b.name() + "); remove it from the manifest");
+    }
+    rt->bricks_.push_back(rt->registry_->create(kind, b.name(), manifest::to_param_map(b, *info)));
+    const host::BrickInstance* inst = rt->bricks_.back().get();
+    if (kind == BRICKS_KIND_SCHEDULER) eb.scheduler = inst;
+    if (kind == BRICKS_KIND_KV) eb.kv = inst;
+    if (kind == BRICKS_KIND_ATTENTION) eb.attention = inst;
+    if (!rt->bricks_summary_.empty()) rt->bricks_summary_ += " ";
+    rt->bricks_summary_ += b.kind() + "/" + b.name();
+  }
+  if (eb.scheduler == nullptr || eb.kv == nullptr || eb.attention == nullptr) {
+    throw RuntimeError(m.file.string() + ": a manifest needs one scheduler, one kv and one "
+                       "attention brick");
+  }
+  for (auto& b : rt->bricks_) {
+    if (b.get() != eb.kv) b->wire(eb.kv);
+  }
+
+  EngineOptions eo;
+  if (mp.device().kv_cache_bytes() > 0) eo.kv_cache_bytes = mp.device().kv_cache_bytes();
+  eo.host_kv_bytes = mp.device().host_kv_bytes();
+  eo.kv_dtype = kv_dtype_for(mp.device().kv_dtype(), *rt->model_);
+  rt->engine_ = std::make_unique<Engine>(*rt->model_, rt->weights_, eb, eo,
+                                         std::make_unique<WallClock>());
+  rt->device_summary_ = "cpu, " + std::to_string(threads) + " threads, " + compute_name +
+                        " compute (" + rt->weights_.compute_path + "), kv " +
+                        (eo.kv_dtype == BRICKS_DTYPE_F16 ? "f16" : "f32") + ", model " +
+                        model_path.filename().string();
+  return rt;
+}
+
+}  // namespace bricks::engine

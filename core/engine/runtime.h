@@ -1,0 +1,58 @@
+// Everything a manifest asks for, built and wired: plugins loaded, model opened (or
+// generated), bricks created with their params, the engine ready to take requests.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/engine.h"
+#include "engine/llama_weights.h"
+#include "host/registry.h"
+#include "manifest/manifest.h"
+#include "model/model.h"
+
+namespace bricks::engine {
+
+class RuntimeError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct RuntimeOptions {
+  int32_t threads = -1;               // overrides device.threads when >= 0
+  std::filesystem::path model;        // overrides model.path when set
+  std::filesystem::path model_dir;    // where builtin models are kept (default: ./models)
+};
+
+// The file a builtin model lives in: <dir>/<preset>-<dtype>.gguf. Made with
+// `make-model` semantics when absent (with a progress line on stderr).
+std::filesystem::path ensure_builtin_model(const std::string& preset, const std::string& dtype,
+                                           const std::filesystem::path& dir);
+
+class Runtime {
+ public:
+  // Throws RuntimeError with a clear message; manifest problems are reported as the
+  // validator's diagnostics in the message, one per line.
+  static std::unique_ptr<Runtime> create(const manifest::LoadedManifest& m,
+                                         const RuntimeOptions& options);
+  ~Runtime();
+
+  Engine& engine() { return *engine_; }
+  const model::Model& model() const { return *model_; }
+  const LlamaWeights& weights() const { return weights_; }
+  const std::string& bricks_summary() const { return bricks_summary_; }
+  const std::string& device_summary() const { return device_summary_; }
+
+ private:
+  Runtime() = default;
+  std::unique_ptr<host::Registry> registry_;
+  std::unique_ptr<model::Model> model_;
+  LlamaWeights weights_;
+  std::vector<std::unique_ptr<host::BrickInstance>> bricks_;
+  std::unique_ptr<Engine> engine_;
+  std::string bricks_summary_, device_summary_;
+};
+
+}  // namespace bricks::engine

@@ -1,0 +1,139 @@
+// Text-format manifests: TextFormat::Parser with unknown fields turned into diagnostics and
+// every field's place recorded for the semantic checks.
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/io/tokenizer.h>
+#include <google/protobuf/text_format.h>
+
+#include "did_you_mean.h"
+#include "parse_formats.h"
+
+namespace bricks::manifest {
+namespace {
+
+namespace pb = google::protobuf;
+
+// The hint that goes with a syntax error from the text-format parser.
+std::string syntax_fix(const std::string& message) {
+  auto has = [&](const char* s) { return message.find(s) != std::string::npos; };
+  if (has("specified multiple times")) return "set this field once, or remove the earlier line";
+  if (has("another member of oneof")) {
+    return "a param value sets exactly one of int, float, bool, string";
+  }
+  if (has("Expected integer") || has("Expected double") || has("Expected string") ||
+      has("Expected identifier, got: \"") || has("Invalid value")) {
+    return "the value does not have the field's type; see core/proto/manifest.proto";
+  }
+  if (has("end of input") || has("end of stream")) return "close every '{' with a '}'";
+  return "fields are written `name: value` or `name { ... }`, strings in double quotes";
+}
+
+class CollectDiagnostics : public pb::io::ErrorCollector {
+ public:
+  CollectDiagnostics(const std::string& file, std::vector<Diagnostic>& diags)
+      : file_(file), diags_(diags) {}
+
+  void AddError(int line, pb::io::ColumnNumber col, const std::string& message) override {
+    diags_.push_back({file_, line + 1, col + 1, true, "syntax error: " + message,
+                      syntax_fix(message)});
+  }
+
+  // The parser warns about unknown fields as `Message type "T" has no field named "f".`
+  void AddWarning(int line, pb::io::ColumnNumber col, const std::string& message) override {
+    const std::string head = "Message type \"", mid = "\" has no field named \"";
+    const size_t type_end = message.find(mid);
+    if (message.rfind(head, 0) == 0 && type_end != std::string::npos) {
+      const std::string type_name = message.substr(head.size(), type_end - head.size());
+      std::string field = message.substr(type_end + mid.size());
+      field = field.substr(0, field.find('"'));
+      const pb::Descriptor* type =
+          pb::DescriptorPool::generated_pool()->FindMessageTypeByName(type_name);
+      if (type != nullptr) {
+        diags_.push_back(unknown_field(file_, line + 1, col + 1, type, field));
+        return;
+      }
+    }
+    diags_.push_back({file_, line + 1, col + 1, false, message, ""});
+  }
+
+ private:
+  const std::string& file_;
+  std::vector<Diagnostic>& diags_;
+};
+
+// The place of a field as the parser records it, 1-based.
+Location place(const pb::TextFormat::ParseInfoTree& tree, const pb::FieldDescriptor* field,
+               int index) {
+  const pb::TextFormat::ParseLocation loc = tree.GetLocation(field, index);
+  return {loc.line + 1, loc.column + 1};
+}
+
+std::string map_key(const pb::Message& entry) {
+  const pb::FieldDescriptor* key = entry.GetDescriptor()->map_key();
+  return entry.GetReflection()->GetString(entry, key);
+}
+
+// Walks the parsed message and its parse tree together. Must run before the message's map
+// fields are read through the generated API: until then reflection sees map entries in the
+// order they were parsed, which is the order the tree's indices follow.
+void collect(const pb::Message& msg, const pb::TextFormat::ParseInfoTree& tree,
+             const std::string& prefix, ManifestLocations& out) {
+  const pb::Descriptor* type = msg.GetDescriptor();
+  const pb::Reflection* refl = msg.GetReflection();
+  for (int f = 0; f < type->field_count(); ++f) {
+    const pb::FieldDescriptor* field = type->field(f);
+    const bool is_message = field->cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE;
+    if (!field->is_repeated()) {
+      const Location loc = place(tree, field, -1);
+      if (loc.line <= 0) continue;
+      const std::string path = prefix + field->name();
+      out.add(path, loc);
+      const pb::TextFormat::ParseInfoTree* nested = tree.GetTreeForNested(field, -1);
+      if (is_message && nested != nullptr) {
+        collect(refl->GetMessage(msg, field), *nested, path + ".", out);
+      }
+      continue;
+    }
+    const int n = refl->FieldSize(msg, field);
+    for (int i = 0; i < n; ++i) {
+      const Location loc = place(tree, field, i);
+      if (loc.line <= 0) continue;
+      std::string path = prefix + field->name() + "[";
+      if (field->is_map()) {
+        path += map_key(refl->GetRepeatedMessage(msg, field, i)) + "]";
+      } else {
+        path += std::to_string(i) + "]";
+      }
+      out.add(path, loc);
+      const pb::TextFormat::ParseInfoTree* nested = tree.GetTreeForNested(field, i);
+      if (is_message && nested != nullptr) {
+        collect(refl->GetRepeatedMessage(msg, field, i), *nested, path + ".", out);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+Diagnostic unknown_field(const std::string& file, int line, int col,
+                         const pb::Descriptor* type, const std::string& name) {
+  std::vector<std::string> names;
+  for (int f = 0; f < type->field_count(); ++f) names.push_back(type->field(f)->name());
+  return {file, line, col, true,
+          "unknown field '" + name + "' in " + type->name(),
+          suggest(name, names)};
+}
+
+bool parse_text_manifest(const std::string& text, const std::string& file, Manifest& out,
+                         ManifestLocations& locations, std::vector<Diagnostic>& diags) {
+  CollectDiagnostics collector(file, diags);
+  pb::TextFormat::ParseInfoTree tree;
+  pb::TextFormat::Parser parser;
+  parser.RecordErrorsTo(&collector);
+  parser.AllowUnknownField(true);
+  parser.WriteLocationsTo(&tree);
+  if (!parser.ParseFromString(text, &out)) return false;
+  collect(out, tree, "", locations);
+  return true;
+}
+
+}  // namespace bricks::manifest

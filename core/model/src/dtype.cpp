@@ -1,0 +1,184 @@
+#include "bricks/model/dtype.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <string_view>
+
+namespace bricks::model {
+
+const char* dtype_name(DType t) {
+  switch (t) {
+    case DType::F32: return "f32";
+    case DType::F16: return "f16";
+    case DType::BF16: return "bf16";
+    case DType::Q8_0: return "q8_0";
+  }
+  return "?";
+}
+
+std::optional<DType> dtype_from_name(const char* name) {
+  std::string_view n = name ? name : "";
+  for (DType t : {DType::F32, DType::F16, DType::BF16, DType::Q8_0}) {
+    if (n == dtype_name(t)) return t;
+  }
+  return std::nullopt;
+}
+
+uint32_t ggml_type_id(DType t) {
+  switch (t) {
+    case DType::F32: return 0;
+    case DType::F16: return 1;
+    case DType::BF16: return 30;
+    case DType::Q8_0: return 8;
+  }
+  return 0;
+}
+
+std::optional<DType> dtype_from_ggml(uint32_t id) {
+  switch (id) {
+    case 0: return DType::F32;
+    case 1: return DType::F16;
+    case 30: return DType::BF16;
+    case 8: return DType::Q8_0;
+    default: return std::nullopt;
+  }
+}
+
+const char* ggml_type_name(uint32_t id) {
+  // ggml's type enum; ids 4, 5 and 31..33 were retired and are not valid in files.
+  static constexpr const char* kNames[] = {
+      "f32",  "f16",   "q4_0", "q4_1", nullptr, nullptr, "q5_0", "q5_1", "q8_0", "q8_1",
+      "q2_K", "q3_K",  "q4_K", "q5_K", "q6_K",  "q8_K",  "iq2_xxs", "iq2_xs", "iq3_xxs",
+      "iq1_s", "iq4_nl", "iq3_s", "iq2_s", "iq4_xs", "i8", "i16", "i32", "i64", "f64",
+      "iq1_m", "bf16", nullptr, nullptr, nullptr, "tq1_0", "tq2_0", nullptr, nullptr, "mxfp4"};
+  return id < std::size(kNames) ? kNames[id] : nullptr;
+}
+
+std::optional<size_t> dtype_bytes(DType t, int64_t numel) {
+  if (numel < 0) return std::nullopt;
+  auto n = static_cast<size_t>(numel);
+  switch (t) {
+    case DType::F32: return n * 4;
+    case DType::F16:
+    case DType::BF16: return n * 2;
+    case DType::Q8_0:
+      if (numel % kQ8_0Block != 0) return std::nullopt;
+      return n / kQ8_0Block * kQ8_0BlockBytes;
+  }
+  return std::nullopt;
+}
+
+float f16_to_f32(uint16_t h) {
+  const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
+  const uint32_t exp = (h >> 10) & 0x1fu;
+  uint32_t mant = h & 0x3ffu;
+  uint32_t bits;
+  if (exp == 0x1f) {
+    bits = sign | 0x7f800000u | (mant << 13);  // inf or NaN (payload kept)
+  } else if (exp != 0) {
+    bits = sign | ((exp + 112) << 23) | (mant << 13);
+  } else if (mant == 0) {
+    bits = sign;
+  } else {
+    // Subnormal: shift the mantissa up until its leading one becomes the implicit bit.
+    int e = -1;
+    do {
+      ++e;
+      mant <<= 1;
+    } while ((mant & 0x400u) == 0);
+    bits = sign | (static_cast<uint32_t>(112 - e) << 23) | ((mant & 0x3ffu) << 13);
+  }
+  return std::bit_cast<float>(bits);
+}
+
+uint16_t f32_to_f16(float f) {
+  const uint32_t x = std::bit_cast<uint32_t>(f);
+  const auto sign = static_cast<uint16_t>((x >> 16) & 0x8000u);
+  const uint32_t abs = x & 0x7fffffffu;
+  if (abs >= 0x7f800000u) {  // inf or NaN; NaN keeps a quiet bit so it stays NaN
+    return static_cast<uint16_t>(sign | 0x7c00u | (abs > 0x7f800000u ? 0x200u : 0u));
+  }
+  if (abs >= 0x477ff000u) return static_cast<uint16_t>(sign | 0x7c00u);  // rounds past 65504
+  if (abs < 0x38800000u) {
+    // Result is subnormal or zero: value / 2^-24 rounded to nearest even.
+    if (abs < 0x33000000u) return sign;  // below half the smallest subnormal
+    const uint32_t e = abs >> 23;
+    const uint32_t m = (abs & 0x7fffffu) | 0x800000u;
+    const uint32_t drop = 126 - e;  // value = m * 2^(e-150); in units of 2^-24: m >> (126-e)
+    uint32_t q = m >> drop;
+    const uint32_t rem = m & ((1u << drop) - 1);
+    const uint32_t half = 1u << (drop - 1);
+    if (rem > half || (rem == half && (q & 1u))) ++q;
+    return static_cast<uint16_t>(sign | q);
+  }
+  uint32_t r = abs - 0x38000000u;  // rebias exponent from 127 to 15
+  const uint32_t rem = r & 0x1fffu;
+  r >>= 13;
+  if (rem > 0x1000u || (rem == 0x1000u && (r & 1u))) ++r;
+  return static_cast<uint16_t>(sign | r);
+}
+
+float bf16_to_f32(uint16_t h) { return std::bit_cast<float>(static_cast<uint32_t>(h) << 16); }
+
+uint16_t f32_to_bf16(float f) {
+  uint32_t x = std::bit_cast<uint32_t>(f);
+  if ((x & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((x >> 16) | 0x40u);
+  x += 0x7fffu + ((x >> 16) & 1u);
+  return static_cast<uint16_t>(x >> 16);
+}
+
+void quantize_q8_0(std::span<const float> src, std::span<std::byte> dst) {
+  const size_t blocks = src.size() / kQ8_0Block;
+  for (size_t b = 0; b < blocks; ++b) {
+    const float* x = src.data() + b * kQ8_0Block;
+    std::byte* out = dst.data() + b * kQ8_0BlockBytes;
+    float amax = 0.f;
+    for (int i = 0; i < kQ8_0Block; ++i) amax = std::max(amax, std::fabs(x[i]));
+    const float d = amax / 127.f;
+    const float inv = d != 0.f ? 1.f / d : 0.f;
+    const uint16_t dh = f32_to_f16(d);
+    std::memcpy(out, &dh, 2);
+    for (int i = 0; i < kQ8_0Block; ++i) {
+      const float v = std::clamp(std::nearbyint(x[i] * inv), -127.f, 127.f);
+      out[2 + i] = static_cast<std::byte>(static_cast<int8_t>(v));
+    }
+  }
+}
+
+void dequantize_q8_0(const void* src, std::span<float> dst) {
+  const auto* p = static_cast<const unsigned char*>(src);
+  const size_t blocks = dst.size() / kQ8_0Block;
+  for (size_t b = 0; b < blocks; ++b) {
+    const unsigned char* blk = p + b * kQ8_0BlockBytes;
+    uint16_t dh;
+    std::memcpy(&dh, blk, 2);
+    const float d = f16_to_f32(dh);
+    for (int i = 0; i < kQ8_0Block; ++i) {
+      dst[b * kQ8_0Block + i] = d * static_cast<float>(static_cast<int8_t>(blk[2 + i]));
+    }
+  }
+}
+
+void to_f32(DType t, const void* src, std::span<float> dst) {
+  const auto* p = static_cast<const unsigned char*>(src);
+  switch (t) {
+    case DType::F32:
+      std::memcpy(dst.data(), src, dst.size() * 4);
+      return;
+    case DType::F16:
+    case DType::BF16:
+      for (size_t i = 0; i < dst.size(); ++i) {
+        uint16_t h;
+        std::memcpy(&h, p + 2 * i, 2);
+        dst[i] = t == DType::F16 ? f16_to_f32(h) : bf16_to_f32(h);
+      }
+      return;
+    case DType::Q8_0:
+      dequantize_q8_0(src, dst);
+      return;
+  }
+}
+
+}  // namespace bricks::model

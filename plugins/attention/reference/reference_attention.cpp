@@ -1,0 +1,169 @@
+// attention/reference: paged attention written as the plainest loops that can be checked by
+// reading them. Softmax in double, one query row and one head at a time. Slow on purpose;
+// every other attention brick is tested against it.
+//
+// Thread safety: one instance is used by one host thread at a time (abi.h rule).
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "bricks/bricks.hpp"
+
+namespace {
+
+using bricks::Error;
+
+// IEEE half -> float, spelled out field by field so it is easy to check.
+double half_to_double(uint16_t h) {
+  const int sign = (h >> 15) & 1;
+  const int exponent = (h >> 10) & 0x1f;
+  const int mantissa = h & 0x3ff;
+  double magnitude;
+  if (exponent == 0) {
+    magnitude = std::ldexp(static_cast<double>(mantissa), -24);  // zero or subnormal
+  } else if (exponent == 31) {
+    magnitude = mantissa == 0 ? std::numeric_limits<double>::infinity()
+                              : std::numeric_limits<double>::quiet_NaN();
+  } else {
+    magnitude = std::ldexp(static_cast<double>(1024 + mantissa), exponent - 25);
+  }
+  return sign ? -magnitude : magnitude;
+}
+
+std::string where(int32_t b) { return "attention reference: sequence " + std::to_string(b) + ": "; }
+
+class ReferenceAttention final : public bricks::Attention {
+ public:
+  ReferenceAttention(const bricks::Host& host, const bricks::Params& /*params*/)
+      : Attention(host) {}
+
+  // Checks every field the loops rely on, so `run` cannot read out of the arrays' bounds.
+  void plan(const bricks_attention_batch& b) override {
+    planned_ = false;
+    if (b.num_kv_heads < 1 || b.num_qo_heads < 1 || b.num_qo_heads % b.num_kv_heads != 0) {
+      throw Error::invalid("attention reference: num_qo_heads (" + std::to_string(b.num_qo_heads) +
+                           ") must be a positive multiple of num_kv_heads (" +
+                           std::to_string(b.num_kv_heads) + ")");
+    }
+    if (b.head_dim < 1) throw Error::invalid("attention reference: head_dim must be >= 1");
+    if (b.kv_dtype != BRICKS_DTYPE_F32 && b.kv_dtype != BRICKS_DTYPE_F16) {
+      throw Error::unsupported("attention reference: KV dtype " + std::to_string(b.kv_dtype) +
+                               " is not supported; use f32 or f16 pools");
+    }
+    const bricks_page_table& t = b.kv;
+    if (t.batch < 0 || t.page_size < 1) {
+      throw Error::invalid("attention reference: page table needs batch >= 0 and page_size >= 1");
+    }
+    if (t.batch > 0 && (b.qo_indptr == nullptr || t.indptr == nullptr || t.indices == nullptr ||
+                        t.last_page_len == nullptr)) {
+      throw Error::invalid("attention reference: qo_indptr and the page table arrays must be set");
+    }
+    if (t.batch > 0 && (b.qo_indptr[0] != 0 || t.indptr[0] != 0)) {
+      throw Error::invalid("attention reference: qo_indptr[0] and indptr[0] must be 0");
+    }
+    for (int32_t s = 0; s < t.batch; ++s) {
+      const int32_t pages = t.indptr[s + 1] - t.indptr[s];
+      if (pages < 1) throw Error::invalid(where(s) + "has no pages; every sequence needs >= 1");
+      if (t.last_page_len[s] < 1 || t.last_page_len[s] > t.page_size) {
+        throw Error::invalid(where(s) + "last_page_len " + std::to_string(t.last_page_len[s]) +
+                             " is outside [1, page_size=" + std::to_string(t.page_size) + "]");
+      }
+      const int32_t qo_len = b.qo_indptr[s + 1] - b.qo_indptr[s];
+      const int64_t kv_len = int64_t{pages - 1} * t.page_size + t.last_page_len[s];
+      if (qo_len < 0 || qo_len > kv_len) {
+        throw Error::invalid(where(s) + "has " + std::to_string(qo_len) + " query rows but kv_len " +
+                             std::to_string(kv_len) + "; rows must be in [0, kv_len]");
+      }
+      for (int32_t p = t.indptr[s]; p < t.indptr[s + 1]; ++p) {
+        if (t.indices[p] < 0) throw Error::invalid(where(s) + "has a negative page id");
+      }
+    }
+    batch_ = b;
+    planned_ = true;
+  }
+
+  void run(const bricks_attention_io& io) override {
+    if (!planned_) throw Error::invalid("attention reference: run called without a successful plan");
+    if (io.q == nullptr || io.out == nullptr || io.k_pool == nullptr || io.v_pool == nullptr) {
+      throw Error::invalid("attention reference: q, k_pool, v_pool and out must all be set");
+    }
+    if ((io.scores == nullptr) != (io.score_rows == nullptr)) {
+      throw Error::invalid("attention reference: set both scores and score_rows, or neither");
+    }
+    const bricks_attention_batch& b = batch_;
+    const bricks_page_table& t = b.kv;
+    const int32_t group = b.num_qo_heads / b.num_kv_heads;
+    const int32_t dim = b.head_dim;
+    int64_t kv_offset = 0;
+    for (int32_t s = 0; s < t.batch; ++s) {
+      const int32_t pages = t.indptr[s + 1] - t.indptr[s];
+      const int32_t kv_len = (pages - 1) * t.page_size + t.last_page_len[s];
+      const int32_t row0 = b.qo_indptr[s];
+      const int32_t qo_len = b.qo_indptr[s + 1] - row0;
+      if (io.scores != nullptr) std::fill_n(io.scores + kv_offset, kv_len, 0.0f);
+      std::vector<double> logits(static_cast<size_t>(kv_len));
+      for (int32_t r = 0; r < qo_len; ++r) {
+        const int32_t position = kv_len - qo_len + r;
+        const int32_t visible = b.causal ? position + 1 : kv_len;
+        const bool summed = io.score_rows != nullptr && io.score_rows[row0 + r] != 0;
+        for (int32_t h = 0; h < b.num_qo_heads; ++h) {
+          const int32_t kv_head = h / group;
+          const float* q = io.q + (int64_t{row0 + r} * b.num_qo_heads + h) * dim;
+          double max_logit = -std::numeric_limits<double>::infinity();
+          for (int32_t j = 0; j < visible; ++j) {
+            double dot = 0.0;
+            for (int32_t d = 0; d < dim; ++d) dot += double{q[d]} * element(io.k_pool, s, j, kv_head, d);
+            logits[j] = dot * b.sm_scale;
+            max_logit = std::max(max_logit, logits[j]);
+          }
+          double denominator = 0.0;
+          for (int32_t j = 0; j < visible; ++j) {
+            logits[j] = std::exp(logits[j] - max_logit);
+            denominator += logits[j];
+          }
+          float* out = io.out + (int64_t{row0 + r} * b.num_qo_heads + h) * dim;
+          for (int32_t d = 0; d < dim; ++d) {
+            double acc = 0.0;
+            for (int32_t j = 0; j < visible; ++j) acc += logits[j] * element(io.v_pool, s, j, kv_head, d);
+            out[d] = static_cast<float>(acc / denominator);
+          }
+          if (summed) {
+            for (int32_t j = 0; j < visible; ++j) {
+              io.scores[kv_offset + j] +=
+                  static_cast<float>(logits[j] / denominator / b.num_qo_heads);
+            }
+          }
+        }
+      }
+      kv_offset += kv_len;
+    }
+  }
+
+ private:
+  // Element d of head `kv_head` of token j of sequence s, read from a pool laid out
+  // [block][page_size][num_kv_heads][head_dim].
+  double element(const void* pool, int32_t s, int32_t j, int32_t kv_head, int32_t d) const {
+    const bricks_page_table& t = batch_.kv;
+    const int64_t block = t.indices[t.indptr[s] + j / t.page_size];
+    const int64_t slot = block * t.page_size + j % t.page_size;
+    const int64_t index = (slot * batch_.num_kv_heads + kv_head) * batch_.head_dim + d;
+    if (batch_.kv_dtype == BRICKS_DTYPE_F32) return static_cast<const float*>(pool)[index];
+    return half_to_double(static_cast<const uint16_t*>(pool)[index]);
+  }
+
+  bricks_attention_batch batch_{};
+  bool planned_ = false;
+};
+
+const char* const kProvides[] = {"device.cpu", "kv.f32", "kv.f16", "attention.scores"};
+
+}  // namespace
+
+BRICKS_PLUGIN("bricks_attention_reference", "1.0.0", "Apache-2.0",
+              bricks::describe<ReferenceAttention>(
+                  "reference", "1.0.0",
+                  "Plain-loop paged attention in double precision; the correctness yardstick.")
+                  .provides(kProvides))

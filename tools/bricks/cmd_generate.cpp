@@ -1,0 +1,127 @@
+// `bricks generate`: streams the model's continuation of one prompt to stdout.
+#include <cstdio>
+#include <filesystem>
+
+#include "command.h"
+#include "engine/runtime.h"
+#include "engine/workload.h"
+#include "manifest/manifest.h"
+
+namespace bricks::cli {
+namespace {
+
+struct GenerateArgs {
+  std::string model;
+  std::string builtin = "tiny";
+  std::string prompt;
+  int max_tokens = 64;
+  double temperature = 0.0;
+  int top_k = 0;
+  double top_p = 1.0;
+  double min_p = 0.0;
+  double repetition_penalty = 1.0;
+  uint64_t seed = 0;
+  std::vector<std::string> stop;
+  int threads = 0;
+  std::string attention = "cpu_paged";
+  std::string compute = "f32";
+  bool no_bos = false;
+  bool stats = false;
+};
+
+int generate(const GenerateArgs& a) {
+  manifest::LoadedManifest m;
+  m.file = std::filesystem::current_path() / "<generate>";
+  auto& p = m.proto;
+  p.set_name("generate");
+  if (!a.model.empty()) {
+    p.mutable_model()->set_path(std::filesystem::absolute(a.model).string());
+  } else {
+    p.mutable_model()->set_builtin(a.builtin);
+  }
+  p.mutable_device()->set_kind("cpu");
+  p.mutable_device()->set_threads(a.threads);
+  p.mutable_device()->set_compute(a.compute);
+  for (const auto& [kind, name] : {std::pair<std::string, std::string>{"scheduler", "fcfs"},
+                                   {"kv", "paged"}, {"attention", a.attention}}) {
+    auto* b = p.add_bricks();
+    b->set_kind(kind);
+    b->set_name(name);
+  }
+  std::unique_ptr<engine::Runtime> rt;
+  try {
+    rt = engine::Runtime::create(m, {});
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return kExitFailure;
+  }
+  engine::RequestSpec spec;
+  spec.prompt = rt->model().tokenizer().encode(a.prompt, !a.no_bos);
+  spec.max_new_tokens = a.max_tokens;
+  spec.sampling.temperature = static_cast<float>(a.temperature);
+  spec.sampling.top_k = a.top_k;
+  spec.sampling.top_p = static_cast<float>(a.top_p);
+  spec.sampling.min_p = static_cast<float>(a.min_p);
+  spec.sampling.repetition_penalty = static_cast<float>(a.repetition_penalty);
+  spec.sampling.seed = a.seed;
+  spec.stop = a.stop;
+  engine::Engine& eng = rt->engine();
+  std::printf("%s", a.prompt.c_str());
+  std::fflush(stdout);
+  eng.set_token_callback([](const engine::Request&, int32_t, std::string_view piece) {
+    std::fwrite(piece.data(), 1, piece.size(), stdout);
+    std::fflush(stdout);
+  });
+  eng.submit(std::move(spec));
+  eng.run_to_completion();
+  std::printf("\n");
+  const engine::Request& r = *eng.ended().front();
+  if (r.finish == engine::FinishReason::kFailed) {
+    std::fprintf(stderr, "error: %s\n", r.failure.c_str());
+    return kExitFailure;
+  }
+  if (a.stats && !r.token_times_s.empty()) {
+    const double ttft = r.token_times_s.front() - r.spec.arrival_s;
+    const double decode = r.token_times_s.back() - r.token_times_s.front();
+    std::fprintf(stderr, "%d prompt tokens in %.3f s (%.1f tok/s); %d tokens in %.3f s "
+                 "(%.2f tok/s decode); finish: %s\n",
+                 r.prompt_len(), ttft, r.prompt_len() / ttft, r.num_generated,
+                 decode, r.num_generated > 1 ? (r.num_generated - 1) / decode : 0.0,
+                 engine::finish_reason_name(r.finish));
+  }
+  return kExitOk;
+}
+
+const Command kGenerate{"generate", 50, [](CLI::App& app, int& exit_code) {
+  auto a = std::make_shared<GenerateArgs>();
+  auto* cmd = app.add_subcommand("generate", "Stream the model's continuation of one prompt");
+  cmd->add_option("--model", a->model, "Model file (.gguf) or safetensors directory")
+      ->check(CLI::ExistingPath);
+  cmd->add_option("--builtin", a->builtin,
+                  "Generated model preset when --model is not given (made under ./models)")
+      ->capture_default_str();
+  cmd->add_option("-p,--prompt", a->prompt, "The prompt text")->required();
+  cmd->add_option("-n,--max-tokens", a->max_tokens, "Most tokens to generate")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--temperature", a->temperature, "0 = greedy")->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_option("--top-k", a->top_k, "Keep the k most likely tokens (0 = off)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--top-p", a->top_p, "Nucleus sampling mass")->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--min-p", a->min_p, "Drop tokens below min_p x the top probability")
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--repetition-penalty", a->repetition_penalty,
+                  "Penalty for tokens already seen (1 = off)")->check(CLI::PositiveNumber);
+  cmd->add_option("--seed", a->seed, "Sampling seed");
+  cmd->add_option("--stop", a->stop, "Stop when this text appears (repeatable)");
+  cmd->add_option("--threads", a->threads, "Worker threads (0 = all cores)");
+  cmd->add_option("--attention", a->attention, "Attention brick")->capture_default_str();
+  cmd->add_option("--compute", a->compute, "Linear-layer precision")
+      ->check(CLI::IsMember({"f32", "bf16"}))->capture_default_str();
+  cmd->add_flag("--no-bos", a->no_bos, "Do not prepend the BOS token");
+  cmd->add_flag("--stats", a->stats, "Print prompt and decode speed on stderr");
+  cmd->callback([a, &exit_code] { exit_code = generate(*a); });
+}};
+
+}  // namespace
+}  // namespace bricks::cli

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Builds Bricks twice (release, and ASan+UBSan) and runs every test suite in both.
+# Usage: tools/test.sh            (from anywhere; build trees go to build/ and build-asan/)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=${BRICKS_JOBS:-$(nproc)}
+
+echo "== sanitizer build (ASan + UBSan) =="
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DBRICKS_SANITIZE=ON \
+      -DBRICKS_BUILD_BENCH=OFF -DBRICKS_CUDA=OFF >/dev/null
+cmake --build build-asan -j "$jobs"
+echo "== sanitizer tests =="
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+   ctest --output-on-failure -j "$jobs" --timeout 600)
+
+echo "== release build =="
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j "$jobs"
+echo "== release tests =="
+cd build && ctest --output-on-failure -j "$jobs" --timeout 600
