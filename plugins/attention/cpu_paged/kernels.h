@@ -11,13 +11,13 @@ namespace bricks_cpu_paged {
 struct Geometry {
   int32_t num_qo_heads;
   int32_t num_kv_heads;
-  int32_t group;            // num_qo_heads / num_kv_heads
+  int32_t group;  // num_qo_heads / num_kv_heads
   int32_t head_dim;
   int32_t page_size;
-  bool kv_f16;              // pools hold IEEE halves, otherwise floats
+  bool kv_f16;  // pools hold IEEE halves, otherwise floats
   bool causal;
   float sm_scale;
-  const int32_t* indices;   // the page table's physical block ids
+  const int32_t* indices;  // the page table's physical block ids
   const void* k_pool;
   const void* v_pool;
 };
@@ -25,9 +25,9 @@ struct Geometry {
 struct SeqView {
   int32_t kv_len;
   int32_t qo_len;
-  int32_t row0;             // first query row of the sequence in q / out
-  int32_t page_begin;       // indptr[b]: its first entry in `indices`
-  int64_t kv_offset;        // sum of earlier kv_len: where its scores start
+  int32_t row0;        // first query row of the sequence in q / out
+  int32_t page_begin;  // indptr[b]: its first entry in `indices`
+  int64_t kv_offset;   // sum of earlier kv_len: where its scores start
 };
 
 // Where an item writes its normalised output and log-sum-exp. Query vector (r, g) of an

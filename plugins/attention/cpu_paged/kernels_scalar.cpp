@@ -18,12 +18,15 @@ inline float dot(const float* a, const float* b, int32_t n) {
   return s;
 }
 
+inline void dot_rows(const float* q, const float* const* rows, int32_t k, int32_t n, float* out) {
+  for (int32_t j = 0; j < k; ++j) out[j] = dot(q, rows[j], n);
+}
+
 inline void scale(float* x, float a, int32_t n) {
   for (int32_t i = 0; i < n; ++i) x[i] *= a;
 }
 
-inline void axpy_block(float* acc, const float* p, const float* const* rows, int32_t k,
-                       int32_t n) {
+inline void axpy_block(float* acc, const float* p, const float* const* rows, int32_t k, int32_t n) {
   for (int32_t j = 0; j < k; ++j) {
     for (int32_t d = 0; d < n; ++d) acc[d] += p[j] * rows[j][d];
   }

@@ -74,8 +74,9 @@ class ReferenceAttention final : public bricks::Attention {
       const int32_t qo_len = b.qo_indptr[s + 1] - b.qo_indptr[s];
       const int64_t kv_len = int64_t{pages - 1} * t.page_size + t.last_page_len[s];
       if (qo_len < 0 || qo_len > kv_len) {
-        throw Error::invalid(where(s) + "has " + std::to_string(qo_len) + " query rows but kv_len " +
-                             std::to_string(kv_len) + "; rows must be in [0, kv_len]");
+        throw Error::invalid(where(s) + "has " + std::to_string(qo_len) +
+                             " query rows but kv_len " + std::to_string(kv_len) +
+                             "; rows must be in [0, kv_len]");
       }
       for (int32_t p = t.indptr[s]; p < t.indptr[s + 1]; ++p) {
         if (t.indices[p] < 0) throw Error::invalid(where(s) + "has a negative page id");
@@ -86,7 +87,8 @@ class ReferenceAttention final : public bricks::Attention {
   }
 
   void run(const bricks_attention_io& io) override {
-    if (!planned_) throw Error::invalid("attention reference: run called without a successful plan");
+    if (!planned_)
+      throw Error::invalid("attention reference: run called without a successful plan");
     if (io.q == nullptr || io.out == nullptr || io.k_pool == nullptr || io.v_pool == nullptr) {
       throw Error::invalid("attention reference: q, k_pool, v_pool and out must all be set");
     }
@@ -105,35 +107,38 @@ class ReferenceAttention final : public bricks::Attention {
       const int32_t qo_len = b.qo_indptr[s + 1] - row0;
       if (io.scores != nullptr) std::fill_n(io.scores + kv_offset, kv_len, 0.0f);
       std::vector<double> logits(static_cast<size_t>(kv_len));
-      for (int32_t r = 0; r < qo_len; ++r) {
-        const int32_t position = kv_len - qo_len + r;
-        const int32_t visible = b.causal ? position + 1 : kv_len;
-        const bool summed = io.score_rows != nullptr && io.score_rows[row0 + r] != 0;
-        for (int32_t h = 0; h < b.num_qo_heads; ++h) {
-          const int32_t kv_head = h / group;
-          const float* q = io.q + (int64_t{row0 + r} * b.num_qo_heads + h) * dim;
-          double max_logit = -std::numeric_limits<double>::infinity();
-          for (int32_t j = 0; j < visible; ++j) {
-            double dot = 0.0;
-            for (int32_t d = 0; d < dim; ++d) dot += double{q[d]} * element(io.k_pool, s, j, kv_head, d);
-            logits[j] = dot * b.sm_scale;
-            max_logit = std::max(max_logit, logits[j]);
-          }
-          double denominator = 0.0;
-          for (int32_t j = 0; j < visible; ++j) {
-            logits[j] = std::exp(logits[j] - max_logit);
-            denominator += logits[j];
-          }
-          float* out = io.out + (int64_t{row0 + r} * b.num_qo_heads + h) * dim;
-          for (int32_t d = 0; d < dim; ++d) {
-            double acc = 0.0;
-            for (int32_t j = 0; j < visible; ++j) acc += logits[j] * element(io.v_pool, s, j, kv_head, d);
-            out[d] = static_cast<float>(acc / denominator);
-          }
-          if (summed) {
+      std::vector<double> keys, values;  // [kv_len][head_dim] of one kv head
+      for (int32_t kv_head = 0; kv_head < b.num_kv_heads; ++kv_head) {
+        gather(io.k_pool, s, kv_len, kv_head, keys);
+        gather(io.v_pool, s, kv_len, kv_head, values);
+        for (int32_t h = kv_head * group; h < (kv_head + 1) * group; ++h) {
+          for (int32_t r = 0; r < qo_len; ++r) {
+            const int32_t position = kv_len - qo_len + r;
+            const int32_t visible = b.causal ? position + 1 : kv_len;
+            const float* q = io.q + (int64_t{row0 + r} * b.num_qo_heads + h) * dim;
+            double max_logit = -std::numeric_limits<double>::infinity();
             for (int32_t j = 0; j < visible; ++j) {
-              io.scores[kv_offset + j] +=
-                  static_cast<float>(logits[j] / denominator / b.num_qo_heads);
+              double dot = 0.0;
+              for (int32_t d = 0; d < dim; ++d) dot += double{q[d]} * keys[int64_t{j} * dim + d];
+              logits[j] = dot * b.sm_scale;
+              max_logit = std::max(max_logit, logits[j]);
+            }
+            double denominator = 0.0;
+            for (int32_t j = 0; j < visible; ++j) {
+              logits[j] = std::exp(logits[j] - max_logit);
+              denominator += logits[j];
+            }
+            float* out = io.out + (int64_t{row0 + r} * b.num_qo_heads + h) * dim;
+            for (int32_t d = 0; d < dim; ++d) {
+              double acc = 0.0;
+              for (int32_t j = 0; j < visible; ++j) acc += logits[j] * values[int64_t{j} * dim + d];
+              out[d] = static_cast<float>(acc / denominator);
+            }
+            if (io.score_rows != nullptr && io.score_rows[row0 + r] != 0) {
+              for (int32_t j = 0; j < visible; ++j) {
+                io.scores[kv_offset + j] +=
+                    static_cast<float>(logits[j] / denominator / b.num_qo_heads);
+              }
             }
           }
         }
@@ -143,15 +148,24 @@ class ReferenceAttention final : public bricks::Attention {
   }
 
  private:
-  // Element d of head `kv_head` of token j of sequence s, read from a pool laid out
-  // [block][page_size][num_kv_heads][head_dim].
-  double element(const void* pool, int32_t s, int32_t j, int32_t kv_head, int32_t d) const {
+  // out[j][d] = element d of head `kv_head` of token j < kv_len of sequence s, read from a
+  // pool laid out [block][page_size][num_kv_heads][head_dim].
+  void gather(const void* pool, int32_t s, int32_t kv_len, int32_t kv_head,
+              std::vector<double>& out) const {
     const bricks_page_table& t = batch_.kv;
-    const int64_t block = t.indices[t.indptr[s] + j / t.page_size];
-    const int64_t slot = block * t.page_size + j % t.page_size;
-    const int64_t index = (slot * batch_.num_kv_heads + kv_head) * batch_.head_dim + d;
-    if (batch_.kv_dtype == BRICKS_DTYPE_F32) return static_cast<const float*>(pool)[index];
-    return half_to_double(static_cast<const uint16_t*>(pool)[index]);
+    const int32_t dim = batch_.head_dim;
+    out.resize(static_cast<size_t>(kv_len) * dim);
+    for (int32_t j = 0; j < kv_len; ++j) {
+      const int64_t block = t.indices[t.indptr[s] + j / t.page_size];
+      const int64_t slot = block * t.page_size + j % t.page_size;
+      const int64_t first = (slot * batch_.num_kv_heads + kv_head) * dim;
+      for (int32_t d = 0; d < dim; ++d) {
+        out[int64_t{j} * dim + d] =
+            batch_.kv_dtype == BRICKS_DTYPE_F32
+                ? double{static_cast<const float*>(pool)[first + d]}
+                : half_to_double(static_cast<const uint16_t*>(pool)[first + d]);
+      }
+    }
   }
 
   bricks_attention_batch batch_{};

@@ -84,7 +84,8 @@ void BlockPool::register_full(int32_t block, uint64_t hash, uint64_t parent,
   cached_[block] = 1;
   hash_[block] = hash;
   parent_[block] = parent;
-  std::copy(tokens, tokens + block_size_, tokens_.data() + static_cast<size_t>(block) * block_size_);
+  std::copy(tokens, tokens + block_size_,
+            tokens_.data() + static_cast<size_t>(block) * block_size_);
 }
 
 }  // namespace bricks::kv_paged

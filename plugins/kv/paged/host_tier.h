@@ -2,6 +2,7 @@
 // so a swap moves few, large copies. Not thread-safe.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 

@@ -40,8 +40,8 @@ class PagedKv final : public KvManager {
     std::vector<std::vector<int32_t>> device;  // [group] device block ids, in token order
     std::vector<std::vector<int32_t>> host;    // [group] host block ids while swapped
     bool swapped = false;
-    int32_t hashed_blocks = 0;   // leading group-0 blocks already in the prefix cache
-    uint64_t last_hash = 0;      // chain hash of block hashed_blocks - 1
+    int32_t hashed_blocks = 0;  // leading group-0 blocks already in the prefix cache
+    uint64_t last_hash = 0;     // chain hash of block hashed_blocks - 1
   };
   struct TableBuffers {
     std::vector<int32_t> indptr, indices, last_page_len;
@@ -51,8 +51,8 @@ class PagedKv final : public KvManager {
   void check_group(int32_t group, const char* verb) const;
   // Walks the prefix cache over the leading full blocks of `r` (at most max_blocks); appends
   // hit blocks to `hits` when non-null. Returns the number of hit blocks.
-  int32_t walk_prefix(const bricks_request_view& r, int32_t max_blocks,
-                      std::vector<int32_t>* hits, uint64_t* last_hash) const;
+  int32_t walk_prefix(const bricks_request_view& r, int32_t max_blocks, std::vector<int32_t>* hits,
+                      uint64_t* last_hash) const;
   // Appends copies of src[i] -> dst[i], merging contiguous ids into runs.
   void queue_copies(bricks_tier src_tier, const std::vector<int32_t>& src, bricks_tier dst_tier,
                     const std::vector<int32_t>& dst);
@@ -63,9 +63,9 @@ class PagedKv final : public KvManager {
   BlockPool pool_;
   HostTier host_tier_;
   std::unordered_map<uint64_t, RequestKv> requests_;
-  std::vector<TableBuffers> tables_;              // [group]
+  std::vector<TableBuffers> tables_;  // [group]
   std::vector<bricks_block_copy> queued_, handed_out_;
-  std::vector<int32_t> scratch_, scratch2_;
+  std::vector<int32_t> scratch_;
   bricks_kv_stats stats_{};
 };
 

@@ -1,0 +1,34 @@
+#include <algorithm>
+#include <string>
+
+#include "kernels.h"
+
+namespace bricks_cpu_paged {
+
+// Mirrors the layout attend() and score() carve out of Scratch::data (see tile_kernel.inc):
+// accumulators, m and l per query vector, one block of probabilities, and one block of K
+// and of V converted from halves.
+int64_t scratch_floats(const Geometry& g, int32_t tile_rows) {
+  constexpr int64_t kKeyBlock = 16;
+  const int64_t vectors = int64_t{tile_rows} * g.group;
+  return vectors * (g.head_dim + 2) + kKeyBlock + 2 * kKeyBlock * g.head_dim;
+}
+
+const KernelSet& select_kernels(const std::string& limit) {
+  __builtin_cpu_init();
+  if (limit == "auto" || limit == "avx512") {
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma") &&
+        __builtin_cpu_supports("f16c")) {
+      return kAvx512Kernels;
+    }
+  }
+  if (limit != "scalar") {
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+        __builtin_cpu_supports("f16c")) {
+      return kAvx2Kernels;
+    }
+  }
+  return kScalarKernels;
+}
+
+}  // namespace bricks_cpu_paged

@@ -1,0 +1,182 @@
+// AVX2 + FMA + F16C kernels. Only the functions carry the target attribute; the library is
+// compiled for the baseline ISA and calls these only after select_kernels checked the CPU.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+#include "half.h"
+#include "kernels.h"
+
+namespace bricks_cpu_paged {
+namespace avx2 {
+
+#define BRICKS_KERNEL_TARGET __attribute__((target("avx2,fma,f16c")))
+
+BRICKS_KERNEL_TARGET inline float hsum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_hadd_ps(s, s);
+  s = _mm_hadd_ps(s, s);
+  return _mm_cvtss_f32(s);
+}
+
+BRICKS_KERNEL_TARGET inline float dot(const float* a, const float* b, int32_t n) {
+  __m256 s0 = _mm256_setzero_ps();
+  __m256 s1 = _mm256_setzero_ps();
+  int32_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+    s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
+  }
+  for (; i + 8 <= n; i += 8)
+    s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+  float s = hsum(_mm256_add_ps(s0, s1));
+  for (; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
+
+// Dots of q with four rows at once: eight independent FMA chains hide the FMA latency
+// that a single dot product waits on, and q is loaded once for the four.
+BRICKS_KERNEL_TARGET inline void dot_rows(const float* q, const float* const* rows, int32_t k,
+                                          int32_t n, float* out) {
+  int32_t j = 0;
+  for (; j + 4 <= k; j += 4) {
+    const float* r0 = rows[j];
+    const float* r1 = rows[j + 1];
+    const float* r2 = rows[j + 2];
+    const float* r3 = rows[j + 3];
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps();
+    __m256 a3 = _mm256_setzero_ps(), b0 = _mm256_setzero_ps(), b1 = _mm256_setzero_ps();
+    __m256 b2 = _mm256_setzero_ps(), b3 = _mm256_setzero_ps();
+    int32_t d = 0;
+    for (; d + 16 <= n; d += 16) {
+      const __m256 qa = _mm256_loadu_ps(q + d);
+      const __m256 qb = _mm256_loadu_ps(q + d + 8);
+      a0 = _mm256_fmadd_ps(qa, _mm256_loadu_ps(r0 + d), a0);
+      a1 = _mm256_fmadd_ps(qa, _mm256_loadu_ps(r1 + d), a1);
+      a2 = _mm256_fmadd_ps(qa, _mm256_loadu_ps(r2 + d), a2);
+      a3 = _mm256_fmadd_ps(qa, _mm256_loadu_ps(r3 + d), a3);
+      b0 = _mm256_fmadd_ps(qb, _mm256_loadu_ps(r0 + d + 8), b0);
+      b1 = _mm256_fmadd_ps(qb, _mm256_loadu_ps(r1 + d + 8), b1);
+      b2 = _mm256_fmadd_ps(qb, _mm256_loadu_ps(r2 + d + 8), b2);
+      b3 = _mm256_fmadd_ps(qb, _mm256_loadu_ps(r3 + d + 8), b3);
+    }
+    for (; d + 8 <= n; d += 8) {
+      const __m256 qa = _mm256_loadu_ps(q + d);
+      a0 = _mm256_fmadd_ps(qa, _mm256_loadu_ps(r0 + d), a0);
+      a1 = _mm256_fmadd_ps(qa, _mm256_loadu_ps(r1 + d), a1);
+      a2 = _mm256_fmadd_ps(qa, _mm256_loadu_ps(r2 + d), a2);
+      a3 = _mm256_fmadd_ps(qa, _mm256_loadu_ps(r3 + d), a3);
+    }
+    float s0 = hsum(_mm256_add_ps(a0, b0)), s1 = hsum(_mm256_add_ps(a1, b1));
+    float s2 = hsum(_mm256_add_ps(a2, b2)), s3 = hsum(_mm256_add_ps(a3, b3));
+    for (; d < n; ++d) {
+      s0 += q[d] * r0[d];
+      s1 += q[d] * r1[d];
+      s2 += q[d] * r2[d];
+      s3 += q[d] * r3[d];
+    }
+    out[j] = s0;
+    out[j + 1] = s1;
+    out[j + 2] = s2;
+    out[j + 3] = s3;
+  }
+  for (; j < k; ++j) out[j] = dot(q, rows[j], n);
+}
+
+BRICKS_KERNEL_TARGET inline void scale(float* x, float a, int32_t n) {
+  const __m256 va = _mm256_set1_ps(a);
+  int32_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), va));
+  for (; i < n; ++i) x[i] *= a;
+}
+
+// Eight independent accumulators (64 floats) per step so the FMA chains over the keys
+// overlap; then four, then one.
+BRICKS_KERNEL_TARGET inline void axpy_block(float* acc, const float* p, const float* const* rows,
+                                            int32_t k, int32_t n) {
+  int32_t d = 0;
+  for (; d + 64 <= n; d += 64) {
+    __m256 a[8];
+    for (int u = 0; u < 8; ++u) a[u] = _mm256_loadu_ps(acc + d + 8 * u);
+    for (int32_t j = 0; j < k; ++j) {
+      const __m256 w = _mm256_set1_ps(p[j]);
+      const float* r = rows[j] + d;
+      for (int u = 0; u < 8; ++u) a[u] = _mm256_fmadd_ps(w, _mm256_loadu_ps(r + 8 * u), a[u]);
+    }
+    for (int u = 0; u < 8; ++u) _mm256_storeu_ps(acc + d + 8 * u, a[u]);
+  }
+  for (; d + 32 <= n; d += 32) {
+    __m256 a0 = _mm256_loadu_ps(acc + d), a1 = _mm256_loadu_ps(acc + d + 8);
+    __m256 a2 = _mm256_loadu_ps(acc + d + 16), a3 = _mm256_loadu_ps(acc + d + 24);
+    for (int32_t j = 0; j < k; ++j) {
+      const __m256 w = _mm256_set1_ps(p[j]);
+      const float* r = rows[j] + d;
+      a0 = _mm256_fmadd_ps(w, _mm256_loadu_ps(r), a0);
+      a1 = _mm256_fmadd_ps(w, _mm256_loadu_ps(r + 8), a1);
+      a2 = _mm256_fmadd_ps(w, _mm256_loadu_ps(r + 16), a2);
+      a3 = _mm256_fmadd_ps(w, _mm256_loadu_ps(r + 24), a3);
+    }
+    _mm256_storeu_ps(acc + d, a0);
+    _mm256_storeu_ps(acc + d + 8, a1);
+    _mm256_storeu_ps(acc + d + 16, a2);
+    _mm256_storeu_ps(acc + d + 24, a3);
+  }
+  for (; d + 8 <= n; d += 8) {
+    __m256 a = _mm256_loadu_ps(acc + d);
+    for (int32_t j = 0; j < k; ++j)
+      a = _mm256_fmadd_ps(_mm256_set1_ps(p[j]), _mm256_loadu_ps(rows[j] + d), a);
+    _mm256_storeu_ps(acc + d, a);
+  }
+  for (; d < n; ++d) {
+    for (int32_t j = 0; j < k; ++j) acc[d] += p[j] * rows[j][d];
+  }
+}
+
+// exp(x) = 2^k * e^r with k = round(x / ln 2), |r| <= ln(2)/2, e^r by its degree-6 Taylor
+// polynomial (relative error about 1.2e-7). Inputs below -87 give about 1e-38, not 0.
+BRICKS_KERNEL_TARGET inline __m256 exp8(__m256 x) {
+  x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.0f)), _mm256_set1_ps(88.0f));
+  const __m256 k = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(k, _mm256_set1_ps(0.693145751953125f), x);
+  r = _mm256_fnmadd_ps(k, _mm256_set1_ps(1.42860682030941723212e-6f), r);
+  __m256 poly = _mm256_set1_ps(1.0f / 720.0f);
+  poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(1.0f / 120.0f));
+  poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(1.0f / 24.0f));
+  poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(1.0f / 6.0f));
+  poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(0.5f));
+  poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(1.0f));
+  poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(1.0f));
+  const __m256i biased = _mm256_add_epi32(_mm256_cvtps_epi32(k), _mm256_set1_epi32(127));
+  return _mm256_mul_ps(poly, _mm256_castsi256_ps(_mm256_slli_epi32(biased, 23)));
+}
+
+BRICKS_KERNEL_TARGET inline void exp_block(float* x, int32_t n) {
+  alignas(32) float tmp[16] = {};
+  std::copy_n(x, n, tmp);
+  _mm256_store_ps(tmp, exp8(_mm256_load_ps(tmp)));
+  if (n > 8) _mm256_store_ps(tmp + 8, exp8(_mm256_load_ps(tmp + 8)));
+  std::copy_n(tmp, n, x);
+}
+
+BRICKS_KERNEL_TARGET inline void f16_row(const uint16_t* src, float* dst, int32_t n) {
+  int32_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i));
+    _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(h));
+  }
+  for (; i < n; ++i) dst[i] = half_to_float(src[i]);
+}
+
+#include "tile_kernel.inc"
+
+#undef BRICKS_KERNEL_TARGET
+
+}  // namespace avx2
+
+const KernelSet kAvx2Kernels = {"avx2", &avx2::attend, &avx2::score};
+
+}  // namespace bricks_cpu_paged

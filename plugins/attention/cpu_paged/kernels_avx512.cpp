@@ -1,0 +1,155 @@
+// AVX-512F kernels (16 floats a vector, masked tails, hardware half conversion).
+// Only the functions carry the target attribute; select_kernels checks the CPU first.
+// GCC 12's avx512fintrin.h passes _mm512_undefined_ps() as the unused source of unmasked
+// operations (cvtph, max, min, roundscale, scalef, extract), which trips -Wmaybe-uninitialized
+// once inlined (GCC bug 105593). The values are never read.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+#include "half.h"
+#include "kernels.h"
+
+namespace bricks_cpu_paged {
+namespace avx512 {
+
+#define BRICKS_KERNEL_TARGET __attribute__((target("avx512f,fma,f16c")))
+
+BRICKS_KERNEL_TARGET inline __mmask16 tail_mask(int32_t remaining) {
+  return static_cast<__mmask16>((1u << remaining) - 1u);
+}
+
+BRICKS_KERNEL_TARGET inline float dot(const float* a, const float* b, int32_t n) {
+  __m512 s0 = _mm512_setzero_ps();
+  __m512 s1 = _mm512_setzero_ps();
+  int32_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), s0);
+    s1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), s1);
+  }
+  for (; i + 16 <= n; i += 16)
+    s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), s0);
+  if (i < n) {
+    const __mmask16 mask = tail_mask(n - i);
+    s1 =
+        _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, a + i), _mm512_maskz_loadu_ps(mask, b + i), s1);
+  }
+  return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
+}
+
+// Dots of q with four rows at once: eight independent FMA chains hide the FMA latency
+// that a single dot product waits on, and q is loaded once for the four.
+BRICKS_KERNEL_TARGET inline void dot_rows(const float* q, const float* const* rows, int32_t k,
+                                          int32_t n, float* out) {
+  int32_t j = 0;
+  for (; j + 4 <= k; j += 4) {
+    __m512 a[4], b[4];
+    for (int u = 0; u < 4; ++u) a[u] = b[u] = _mm512_setzero_ps();
+    int32_t d = 0;
+    for (; d + 32 <= n; d += 32) {
+      const __m512 qa = _mm512_loadu_ps(q + d);
+      const __m512 qb = _mm512_loadu_ps(q + d + 16);
+      for (int u = 0; u < 4; ++u) {
+        a[u] = _mm512_fmadd_ps(qa, _mm512_loadu_ps(rows[j + u] + d), a[u]);
+        b[u] = _mm512_fmadd_ps(qb, _mm512_loadu_ps(rows[j + u] + d + 16), b[u]);
+      }
+    }
+    for (; d < n; d += 16) {
+      const __mmask16 mask = n - d >= 16 ? static_cast<__mmask16>(0xffff) : tail_mask(n - d);
+      const __m512 qa = _mm512_maskz_loadu_ps(mask, q + d);
+      for (int u = 0; u < 4; ++u) {
+        a[u] = _mm512_fmadd_ps(qa, _mm512_maskz_loadu_ps(mask, rows[j + u] + d), a[u]);
+      }
+    }
+    for (int u = 0; u < 4; ++u) out[j + u] = _mm512_reduce_add_ps(_mm512_add_ps(a[u], b[u]));
+  }
+  for (; j < k; ++j) out[j] = dot(q, rows[j], n);
+}
+
+BRICKS_KERNEL_TARGET inline void scale(float* x, float a, int32_t n) {
+  const __m512 va = _mm512_set1_ps(a);
+  int32_t i = 0;
+  for (; i + 16 <= n; i += 16) _mm512_storeu_ps(x + i, _mm512_mul_ps(_mm512_loadu_ps(x + i), va));
+  if (i < n) {
+    const __mmask16 mask = tail_mask(n - i);
+    _mm512_mask_storeu_ps(x + i, mask, _mm512_mul_ps(_mm512_maskz_loadu_ps(mask, x + i), va));
+  }
+}
+
+// Four independent accumulators per step so the FMA chains over the keys overlap.
+BRICKS_KERNEL_TARGET inline void axpy_block(float* acc, const float* p, const float* const* rows,
+                                            int32_t k, int32_t n) {
+  int32_t d = 0;
+  for (; d + 64 <= n; d += 64) {
+    __m512 a0 = _mm512_loadu_ps(acc + d), a1 = _mm512_loadu_ps(acc + d + 16);
+    __m512 a2 = _mm512_loadu_ps(acc + d + 32), a3 = _mm512_loadu_ps(acc + d + 48);
+    for (int32_t j = 0; j < k; ++j) {
+      const __m512 w = _mm512_set1_ps(p[j]);
+      const float* r = rows[j] + d;
+      a0 = _mm512_fmadd_ps(w, _mm512_loadu_ps(r), a0);
+      a1 = _mm512_fmadd_ps(w, _mm512_loadu_ps(r + 16), a1);
+      a2 = _mm512_fmadd_ps(w, _mm512_loadu_ps(r + 32), a2);
+      a3 = _mm512_fmadd_ps(w, _mm512_loadu_ps(r + 48), a3);
+    }
+    _mm512_storeu_ps(acc + d, a0);
+    _mm512_storeu_ps(acc + d + 16, a1);
+    _mm512_storeu_ps(acc + d + 32, a2);
+    _mm512_storeu_ps(acc + d + 48, a3);
+  }
+  for (; d < n; d += 16) {
+    const __mmask16 mask = n - d >= 16 ? static_cast<__mmask16>(0xffff) : tail_mask(n - d);
+    __m512 a = _mm512_maskz_loadu_ps(mask, acc + d);
+    for (int32_t j = 0; j < k; ++j) {
+      a = _mm512_fmadd_ps(_mm512_set1_ps(p[j]), _mm512_maskz_loadu_ps(mask, rows[j] + d), a);
+    }
+    _mm512_mask_storeu_ps(acc + d, mask, a);
+  }
+}
+
+// exp(x) = 2^k * e^r with k = round(x / ln 2), |r| <= ln(2)/2, e^r by its degree-6 Taylor
+// polynomial (relative error about 1.2e-7); scalef applies 2^k.
+BRICKS_KERNEL_TARGET inline __m512 exp16(__m512 x) {
+  x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.0f)), _mm512_set1_ps(88.0f));
+  const __m512 k = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(k, _mm512_set1_ps(0.693145751953125f), x);
+  r = _mm512_fnmadd_ps(k, _mm512_set1_ps(1.42860682030941723212e-6f), r);
+  __m512 poly = _mm512_set1_ps(1.0f / 720.0f);
+  poly = _mm512_fmadd_ps(poly, r, _mm512_set1_ps(1.0f / 120.0f));
+  poly = _mm512_fmadd_ps(poly, r, _mm512_set1_ps(1.0f / 24.0f));
+  poly = _mm512_fmadd_ps(poly, r, _mm512_set1_ps(1.0f / 6.0f));
+  poly = _mm512_fmadd_ps(poly, r, _mm512_set1_ps(0.5f));
+  poly = _mm512_fmadd_ps(poly, r, _mm512_set1_ps(1.0f));
+  poly = _mm512_fmadd_ps(poly, r, _mm512_set1_ps(1.0f));
+  return _mm512_scalef_ps(poly, k);
+}
+
+BRICKS_KERNEL_TARGET inline void exp_block(float* x, int32_t n) {
+  const __mmask16 mask = n >= 16 ? static_cast<__mmask16>(0xffff) : tail_mask(n);
+  _mm512_mask_storeu_ps(x, mask, exp16(_mm512_maskz_loadu_ps(mask, x)));
+}
+
+BRICKS_KERNEL_TARGET inline void f16_row(const uint16_t* src, float* dst, int32_t n) {
+  int32_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + i));
+    _mm512_storeu_ps(dst + i, _mm512_cvtph_ps(h));
+  }
+  for (; i < n; ++i) dst[i] = half_to_float(src[i]);
+}
+
+#include "tile_kernel.inc"
+
+#undef BRICKS_KERNEL_TARGET
+
+}  // namespace avx512
+
+const KernelSet kAvx512Kernels = {"avx512", &avx512::attend, &avx512::score};
+
+}  // namespace bricks_cpu_paged

@@ -1,0 +1,22 @@
+// The kv/paged plugin: one brick, the paged KV manager.
+#include "bricks/bricks.hpp"
+#include "paged_kv.h"
+
+namespace {
+
+const bricks_param_spec kParams[] = {
+    bricks::param_int("block_size", 16, 1, 256, "Tokens per KV block; a power of two."),
+    bricks::param_bool("enable_prefix_cache", true,
+                       "Keep full blocks findable by a hash of their prefix and reuse them."),
+};
+
+const char* const kProvides[] = {"kv.paged", "kv.prefix_cache", "kv.swap"};
+
+}  // namespace
+
+BRICKS_PLUGIN("bricks_kv_paged", "1.0.0", "Apache-2.0",
+              bricks::describe<bricks::kv_paged::PagedKv>(
+                  "paged", "1.0.0",
+                  "vLLM-style paged KV blocks with an LRU prefix cache and host-tier swap.")
+                  .params(kParams)
+                  .provides(kProvides))

@@ -1,0 +1,191 @@
+// Attention brick benchmarks: each attention brick (reference, cpu_paged) on
+//   decode16  16 sequences x 1024 keys, one query row each
+//   decode1   1 sequence x 4096 keys (split-KV territory)
+//   prefill   one 512-token prompt, causal
+// with 32 query heads, 8 kv heads (GQA 4), head_dim 128, page size 16, f32 and f16 pools,
+// at 1 and 2 threads. Time per plan + run (one layer). Prints numbers; asserts nothing.
+//
+//   bench_attention --benchmark_filter=cpu_paged
+//
+// Counters: kv_GB/s (K and V bytes read once / wall time; decode is bound by it).
+#include <benchmark/benchmark.h>
+#include <dlfcn.h>
+#include <tbb/global_control.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "bricks/abi.h"
+
+namespace {
+
+struct BenchError {
+  std::string message;
+};
+
+bricks_error* error_new(bricks_code, const char* m) {
+  return reinterpret_cast<bricks_error*>(new BenchError{m != nullptr ? m : ""});
+}
+void host_log(void*, bricks_log_level level, const char* m) {
+  if (level >= BRICKS_LOG_WARN) std::fprintf(stderr, "%s\n", m);
+}
+double host_now(void*) { return 0.0; }
+void* host_alloc(void*, size_t bytes, size_t align) {
+  return std::aligned_alloc(align, (bytes + align - 1) / align * align);
+}
+void host_free(void*, void* p) { std::free(p); }
+bricks_brick_ref host_wired(void*, bricks_kind kind) { return {kind, nullptr, nullptr}; }
+bricks_host_api g_api{sizeof(bricks_host_api),
+                      nullptr,
+                      &host_log,
+                      &host_now,
+                      &host_alloc,
+                      &host_free,
+                      &error_new,
+                      &host_wired,
+                      {}};
+
+// Reports and frees an error; true if there was one.
+bool failed(benchmark::State& state, bricks_error* err) {
+  if (err == nullptr) return false;
+  auto* e = reinterpret_cast<BenchError*>(err);
+  state.SkipWithError(e->message.c_str());
+  delete e;
+  return true;
+}
+
+struct Brick {
+  const bricks_attention_vtable* vt = nullptr;
+  void* instance = nullptr;
+};
+
+// Attention brick `name` from lib<library>.so in the build tree, with default params.
+Brick load_brick(const std::string& library) {
+  const std::string path = std::string(BRICKS_PLUGIN_BUILD_DIR) + "/lib" + library + ".so";
+  void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (handle == nullptr) return {};
+  auto entry = reinterpret_cast<bricks_plugin_entry_fn>(dlsym(handle, BRICKS_ENTRY_SYMBOL));
+  if (entry == nullptr) return {};
+  const bricks_brick_desc& d = entry()->bricks[0];
+  std::vector<bricks_param_value> values;
+  for (int32_t i = 0; i < d.num_params; ++i) {
+    values.push_back({d.params[i].name, d.params[i].type, d.params[i].default_value});
+  }
+  Brick b{static_cast<const bricks_attention_vtable*>(d.vtable), nullptr};
+  bricks_error* err =
+      b.vt->create(&g_api, values.data(), static_cast<int32_t>(values.size()), &b.instance);
+  if (err != nullptr) {
+    delete reinterpret_cast<BenchError*>(err);
+    return {};
+  }
+  return b;
+}
+
+constexpr int32_t kQoHeads = 32, kKvHeads = 8, kHeadDim = 128, kPageSize = 16;
+
+struct Workload {
+  std::vector<int32_t> qo_indptr, indptr, indices, last_page_len;
+  std::vector<float> q, out, k32, v32;
+  std::vector<uint16_t> k16, v16;
+  bricks_attention_batch batch{};
+  int64_t kv_bytes = 0;
+};
+
+Workload make_workload(int32_t seqs, int32_t kv_len, int32_t qo_len, bool f16) {
+  Workload w;
+  w.qo_indptr.push_back(0);
+  w.indptr.push_back(0);
+  for (int32_t s = 0; s < seqs; ++s) {
+    w.qo_indptr.push_back(w.qo_indptr.back() + qo_len);
+    w.indptr.push_back(w.indptr.back() + kv_len / kPageSize);
+    w.last_page_len.push_back(kPageSize);
+  }
+  const int32_t blocks = w.indptr.back();
+  for (int32_t i = 0; i < blocks; ++i)
+    w.indices.push_back(static_cast<int32_t>((int64_t{i} * 7919) % blocks));
+  std::mt19937 rng(1);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  const size_t pool = static_cast<size_t>(blocks) * kPageSize * kKvHeads * kHeadDim;
+  if (f16) {
+    w.k16.resize(pool);
+    w.v16.resize(pool);
+    for (auto& x : w.k16) x = static_cast<uint16_t>(0x3800u | (rng() & 0x3ffu));
+    for (auto& x : w.v16) x = static_cast<uint16_t>(0x3800u | (rng() & 0x3ffu));
+  } else {
+    w.k32.resize(pool);
+    w.v32.resize(pool);
+    for (auto& x : w.k32) x = u(rng);
+    for (auto& x : w.v32) x = u(rng);
+  }
+  w.kv_bytes = static_cast<int64_t>(2 * pool * (f16 ? 2 : 4));
+  w.q.resize(static_cast<size_t>(w.qo_indptr.back()) * kQoHeads * kHeadDim);
+  for (auto& x : w.q) x = u(rng);
+  w.out.resize(w.q.size());
+  w.batch = bricks_attention_batch{
+      sizeof(bricks_attention_batch),
+      w.qo_indptr.data(),
+      {w.indptr.data(), w.indices.data(), w.last_page_len.data(), seqs, kPageSize},
+      kQoHeads,
+      kKvHeads,
+      kHeadDim,
+      f16 ? BRICKS_DTYPE_F16 : BRICKS_DTYPE_F32,
+      1.0f / std::sqrt(static_cast<float>(kHeadDim)),
+      1};
+  return w;
+}
+
+// Arg 0: workload (0 decode16, 1 decode1, 2 prefill), arg 1: f16 pools, arg 2: threads.
+void BM_Attention(benchmark::State& state, const std::string& library) {
+  static std::map<std::string, Brick> bricks;
+  if (!bricks.count(library)) bricks[library] = load_brick(library);
+  const Brick& brick = bricks[library];
+  if (brick.vt == nullptr) {
+    state.SkipWithError(("cannot load lib" + library + ".so from the build tree").c_str());
+    return;
+  }
+  const int64_t which = state.range(0);
+  const bool f16 = state.range(1) != 0;
+  tbb::global_control threads(tbb::global_control::max_allowed_parallelism,
+                              static_cast<size_t>(state.range(2)));
+  Workload w = which == 0   ? make_workload(16, 1024, 1, f16)
+               : which == 1 ? make_workload(1, 4096, 1, f16)
+                            : make_workload(1, 512, 512, f16);
+  bricks_attention_io io{sizeof(bricks_attention_io),
+                         w.q.data(),
+                         f16 ? static_cast<const void*>(w.k16.data()) : w.k32.data(),
+                         f16 ? static_cast<const void*>(w.v16.data()) : w.v32.data(),
+                         w.out.data(),
+                         nullptr,
+                         nullptr};
+  for (auto _ : state) {
+    if (failed(state, brick.vt->plan(brick.instance, &w.batch))) return;
+    if (failed(state, brick.vt->run(brick.instance, &io))) return;
+    benchmark::DoNotOptimize(w.out.data());
+  }
+  state.SetLabel(which == 0 ? "decode16x1024" : which == 1 ? "decode1x4096" : "prefill512");
+  state.counters["kv_GB/s"] = benchmark::Counter(static_cast<double>(w.kv_bytes) * 1e-9,
+                                                 benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void workloads(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"work", "f16", "threads"})
+      ->ArgsProduct({{0, 1, 2}, {0, 1}, {1, 2}})
+      ->Unit(benchmark::kMillisecond)
+      ->UseRealTime();
+}
+
+BENCHMARK_CAPTURE(BM_Attention, cpu_paged, std::string("bricks_attention_cpu_paged"))
+    ->Apply(workloads);
+// The reference is the yardstick, not a contender: one iteration per point is enough.
+BENCHMARK_CAPTURE(BM_Attention, reference, std::string("bricks_attention_reference"))
+    ->Apply(workloads)
+    ->Iterations(1);
+
+}  // namespace
+
+BENCHMARK_MAIN();
