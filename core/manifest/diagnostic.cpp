@@ -26,8 +26,8 @@ void sort_diagnostics(std::vector<Diagnostic>& diags) {
 }
 
 int count_errors(const std::vector<Diagnostic>& diags) {
-  return static_cast<int>(std::count_if(diags.begin(), diags.end(),
-                                        [](const Diagnostic& d) { return d.error; }));
+  return static_cast<int>(
+      std::count_if(diags.begin(), diags.end(), [](const Diagnostic& d) { return d.error; }));
 }
 
 }  // namespace bricks::manifest

@@ -39,10 +39,15 @@ std::optional<std::string> closest_match(std::string_view word,
   const std::string w = lower(word);
   const int limit = w.size() <= 3 ? 1 : std::max<int>(2, static_cast<int>(w.size()) / 3);
   std::optional<std::string> best;
-  int best_distance = limit + 1;
+  int best_distance = 0;
   for (const std::string& option : options) {
-    const int d = edit_distance(w, lower(option));
-    if (d < best_distance) {
+    const std::string o = lower(option);
+    const int d = edit_distance(w, o);
+    // A long shared start also counts as close: "pruner" for "pruning".
+    size_t common = 0;
+    while (common < w.size() && common < o.size() && w[common] == o[common]) ++common;
+    const bool close = d <= limit || (common >= 4 && 2 * common >= w.size());
+    if (close && (!best || d < best_distance)) {
       best_distance = d;
       best = option;
     }

@@ -12,7 +12,8 @@ namespace bricks::manifest {
 int edit_distance(std::string_view a, std::string_view b);
 
 // The option closest to `word` when it is close enough to be a likely typo (case is
-// ignored; about one edit per three letters), else nullopt. Ties go to the first option.
+// ignored; about one edit per three letters, or the same first four letters or more and
+// at least half of `word`), else nullopt. Ties go to the first option.
 std::optional<std::string> closest_match(std::string_view word,
                                          const std::vector<std::string>& options);
 

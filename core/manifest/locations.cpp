@@ -2,9 +2,7 @@
 
 namespace bricks::manifest {
 
-void ManifestLocations::add(std::string path, Location where) {
-  places_[std::move(path)] = where;
-}
+void ManifestLocations::add(std::string path, Location where) { places_[std::move(path)] = where; }
 
 Location ManifestLocations::find(std::string_view path) const {
   while (!path.empty()) {

@@ -47,10 +47,11 @@ std::optional<LoadedManifest> load_manifest(const std::filesystem::path& file,
 bool validate_manifest(const LoadedManifest& m, const host::Catalogue& catalogue,
                        std::vector<Diagnostic>& diags);
 
-// The brick's params as the host's ParamMap, typed as `info` declares them, with the
-// defaults of params the manifest leaves out. An int value given for a float param becomes
-// a float. Call it on a validated manifest: values that do not match the declaration are
-// left out.
+// The brick's params as the host's ParamMap, typed as `info` declares them where the value
+// fits (an int given for a float param becomes a float, a string for an enum param an
+// enum). Values that do not fit, and params `info` does not declare, keep the type they
+// were written with, so host::resolve_params rejects them rather than silently using a
+// default. Params left out stay out: resolve_params fills their defaults.
 host::ParamMap to_param_map(const Brick& brick, const host::BrickInfo& info);
 
 // The manifest's plugin_paths, resolved relative to its file, in order.

@@ -70,7 +70,8 @@ class JsonScanner {
     if (peek() != '"') return fail("expected a string in double quotes");
     advance();
     while (pos_ < text_.size() && text_[pos_] != '"') {
-      if (text_[pos_] == '\n') return fail("line break inside a string", "close the string with '\"'");
+      if (text_[pos_] == '\n')
+        return fail("line break inside a string", "close the string with '\"'");
       if (text_[pos_] == '\\') {
         advance();
         if (pos_ >= text_.size()) break;
@@ -152,8 +153,7 @@ class JsonScanner {
     }
   }
 
-  static const pb::FieldDescriptor* find_field(const pb::Descriptor* type,
-                                               const std::string& key) {
+  static const pb::FieldDescriptor* find_field(const pb::Descriptor* type, const std::string& key) {
     for (int f = 0; f < type->field_count(); ++f) {
       const pb::FieldDescriptor* field = type->field(f);
       if (field->name() == key || field->json_name() == key) return field;
@@ -181,7 +181,10 @@ class JsonScanner {
     const bool is_message = field->cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE;
     if (field->is_map() && peek() == '{') {
       const pb::FieldDescriptor* value = field->message_type()->map_value();
+      int index = 0;
       return object([&](const std::string& key, Location at) {
+        // The protobuf parser names map entries by position in its errors: params[0].
+        locations_.add(path + "[" + std::to_string(index++) + "]", at);
         const std::string entry = path + "[" + key + "]";
         locations_.add(entry, at);
         locations_.add(entry + ".key", at);
@@ -222,9 +225,29 @@ bool parse_json_manifest(const std::string& text, const std::string& file, Manif
   options.ignore_unknown_fields = true;  // the scanner has reported each of them
   const auto status = pb::util::JsonStringToMessage(text, &out, options);
   if (!status.ok()) {
-    diags.push_back({file, 0, 0, true, "invalid value: " + std::string(status.message()),
-                     "give each field a value of its type in core/proto/manifest.proto "
-                     "(64-bit integers may be quoted)"});
+    // The message starts with the field, as "(device.threads): invalid value ..." or
+    // "device: Proto field is not repeating ...": place it there when it is known.
+    std::string what(status.message());
+    std::string field;
+    if (!what.empty() && what[0] == '(' && what.find(')') != std::string::npos) {
+      field = what.substr(1, what.find(')') - 1);
+      what = what.substr(what.find(')') + 1);
+    } else if (what.find(": ") != std::string::npos) {
+      field = what.substr(0, what.find(": "));
+      what = what.substr(what.find(": "));
+    }
+    if (!field.empty() && locations.find(field).line > 0) {
+      while (!what.empty() && (what[0] == ':' || what[0] == ' ')) what.erase(0, 1);
+      if (!what.empty() && what.back() == '.') what.pop_back();
+      const Location at = locations.find(field);
+      diags.push_back({file, at.line, at.col, true, "invalid value for " + field + ": " + what,
+                       "give it a value of the field's type in core/proto/manifest.proto "
+                       "(64-bit integers may be quoted)"});
+    } else {
+      diags.push_back({file, 0, 0, true, "invalid value: " + std::string(status.message()),
+                       "give each field a value of its type in core/proto/manifest.proto "
+                       "(64-bit integers may be quoted)"});
+    }
     return false;
   }
   return true;

@@ -4,6 +4,9 @@
 #include <google/protobuf/io/tokenizer.h>
 #include <google/protobuf/text_format.h>
 
+#include <algorithm>
+#include <string_view>
+
 #include "did_you_mean.h"
 #include "parse_formats.h"
 
@@ -24,17 +27,23 @@ std::string syntax_fix(const std::string& message) {
     return "the value does not have the field's type; see core/proto/manifest.proto";
   }
   if (has("end of input") || has("end of stream")) return "close every '{' with a '}'";
+  if (has("Expected \":\"")) {
+    return "put ':' between a field's name and its value, as in `kind: \"cpu\"`";
+  }
   return "fields are written `name: value` or `name { ... }`, strings in double quotes";
 }
 
 class CollectDiagnostics : public pb::io::ErrorCollector {
  public:
-  CollectDiagnostics(const std::string& file, std::vector<Diagnostic>& diags)
-      : file_(file), diags_(diags) {}
+  CollectDiagnostics(const std::string& file, const std::string& text,
+                     std::vector<Diagnostic>& diags)
+      : file_(file), text_(text), diags_(diags) {}
 
   void AddError(int line, pb::io::ColumnNumber col, const std::string& message) override {
-    diags_.push_back({file_, line + 1, col + 1, true, "syntax error: " + message,
-                      syntax_fix(message)});
+    std::string what = message;
+    if (!what.empty() && what.back() == '.') what.pop_back();
+    diags_.push_back(
+        {file_, line + 1, col + 1, true, "syntax error: " + what, syntax_fix(message)});
   }
 
   // The parser warns about unknown fields as `Message type "T" has no field named "f".`
@@ -48,7 +57,8 @@ class CollectDiagnostics : public pb::io::ErrorCollector {
       const pb::Descriptor* type =
           pb::DescriptorPool::generated_pool()->FindMessageTypeByName(type_name);
       if (type != nullptr) {
-        diags_.push_back(unknown_field(file_, line + 1, col + 1, type, field));
+        diags_.push_back(
+            unknown_field(file_, line + 1, name_column(line, col, field) + 1, type, field));
         return;
       }
     }
@@ -56,7 +66,23 @@ class CollectDiagnostics : public pb::io::ErrorCollector {
   }
 
  private:
+  // The parser reports an unknown field at the token after its name; the name itself is
+  // the last occurrence of it before that column on the same line (0-based, as given).
+  int name_column(int line, int col, const std::string& name) const {
+    size_t start = 0;
+    for (int l = 0; l < line && start != std::string::npos; ++l) {
+      start = text_.find('\n', start);
+      if (start != std::string::npos) ++start;
+    }
+    if (start == std::string::npos || name.empty()) return col;
+    const std::string_view row = std::string_view(text_).substr(
+        start, std::min<size_t>(static_cast<size_t>(col), text_.size() - start));
+    const size_t at = row.rfind(name);
+    return at == std::string_view::npos ? col : static_cast<int>(at);
+  }
+
   const std::string& file_;
+  const std::string& text_;
   std::vector<Diagnostic>& diags_;
 };
 
@@ -114,18 +140,21 @@ void collect(const pb::Message& msg, const pb::TextFormat::ParseInfoTree& tree,
 
 }  // namespace
 
-Diagnostic unknown_field(const std::string& file, int line, int col,
-                         const pb::Descriptor* type, const std::string& name) {
+Diagnostic unknown_field(const std::string& file, int line, int col, const pb::Descriptor* type,
+                         const std::string& name) {
   std::vector<std::string> names;
   for (int f = 0; f < type->field_count(); ++f) names.push_back(type->field(f)->name());
-  return {file, line, col, true,
+  return {file,
+          line,
+          col,
+          true,
           "unknown field '" + name + "' in " + type->name(),
           suggest(name, names)};
 }
 
 bool parse_text_manifest(const std::string& text, const std::string& file, Manifest& out,
                          ManifestLocations& locations, std::vector<Diagnostic>& diags) {
-  CollectDiagnostics collector(file, diags);
+  CollectDiagnostics collector(file, text, diags);
   pb::TextFormat::ParseInfoTree tree;
   pb::TextFormat::Parser parser;
   parser.RecordErrorsTo(&collector);

@@ -60,19 +60,18 @@ void check_counts(const LoadedManifest& m,
     }
     if (paths.empty()) {
       const std::vector<std::string> names = names_of_kind(catalogue, kind);
-      diags.push_back(m.at("bricks", "the manifest has no " + name + " brick",
-                           names.empty() ? no_bricks_of(kind)
-                                         : "add one " + name + " brick: " + join(names)));
+      diags.push_back(
+          m.at("bricks", "the manifest has no " + name + " brick",
+               names.empty() ? no_bricks_of(kind) : "add one " + name + " brick: " + join(names)));
       continue;
     }
     for (size_t i = 1; i < paths.size(); ++i) {
       const Location first = m.locations.find(paths[0]);
-      diags.push_back(m.at(paths[i],
-                           "a second " + name + " brick" +
-                               (first.line > 0 ? " (the first is at line " +
-                                                     std::to_string(first.line) + ")"
-                                               : ""),
-                           "keep exactly one " + name + " brick"));
+      diags.push_back(m.at(
+          paths[i],
+          "a second " + name + " brick" +
+              (first.line > 0 ? " (the first is at line " + std::to_string(first.line) + ")" : ""),
+          "keep exactly one " + name + " brick"));
     }
   }
 }
@@ -95,14 +94,13 @@ void check_capabilities(const LoadedManifest& m, const std::vector<Resolved>& kn
           providers.push_back(std::string(host::kind_name(c.kind)) + " '" + c.name + "'");
         }
       }
-      diags.push_back(m.at(known[i].path + ".name",
-                           std::string(host::kind_name(b.kind)) + " '" + b.name +
-                               "' requires capability '" + need +
-                               "', which no other brick in this manifest provides",
-                           providers.empty()
-                               ? "no known brick provides it; add the plugin that does to "
-                                 "plugin_paths"
-                               : "use a brick that provides it: " + join(providers)));
+      diags.push_back(
+          m.at(known[i].path + ".name",
+               std::string(host::kind_name(b.kind)) + " '" + b.name + "' requires capability '" +
+                   need + "', which no other brick in this manifest provides",
+               providers.empty() ? "no known brick provides it; add the plugin that does to "
+                                   "plugin_paths"
+                                 : "use a brick that provides it: " + join(providers)));
     }
   }
 }
@@ -120,8 +118,8 @@ void check_bricks(const LoadedManifest& m, const host::Catalogue& catalogue,
     const std::string path = "bricks[" + std::to_string(i) + "]";
     bricks_kind kind{};
     if (brick.kind().empty()) {
-      diags.push_back(m.at(path, "brick has no kind", "set kind to one of: " +
-                                                          join(all_kind_names())));
+      diags.push_back(
+          m.at(path, "brick has no kind", "set kind to one of: " + join(all_kind_names())));
       all_known = false;
       continue;
     }
@@ -135,9 +133,9 @@ void check_bricks(const LoadedManifest& m, const host::Catalogue& catalogue,
     const std::string kind_s = host::kind_name(kind);
     if (brick.name().empty()) {
       const std::vector<std::string> names = names_of_kind(catalogue, kind);
-      diags.push_back(m.at(path, kind_s + " brick has no name",
-                           names.empty() ? no_bricks_of(kind)
-                                         : "set name to one of: " + join(names)));
+      diags.push_back(
+          m.at(path, kind_s + " brick has no name",
+               names.empty() ? no_bricks_of(kind) : "set name to one of: " + join(names)));
       all_known = false;
       continue;
     }
@@ -160,8 +158,7 @@ void check_bricks(const LoadedManifest& m, const host::Catalogue& catalogue,
     }
     if (!layered && brick.layers_size() > 0) {
       diags.push_back(m.at(path + ".layers[0]", "layers are ignored for " + kind_s + " bricks",
-                           "remove them; only pruning and router bricks act after layers",
-                           false));
+                           "remove them; only pruning and router bricks act after layers", false));
     }
   }
   check_counts(m, kinds, catalogue, diags);

@@ -22,42 +22,58 @@ std::string expected(const host::ParamInfo& p) {
       return "an int in [" + std::to_string(p.min_int) + ", " + std::to_string(p.max_int) + "]";
     case BRICKS_PARAM_FLOAT:
       return "a float in [" + number(p.min_float) + ", " + number(p.max_float) + "]";
-    case BRICKS_PARAM_BOOL: return "a bool";
-    case BRICKS_PARAM_STRING: return "a string";
-    case BRICKS_PARAM_ENUM: return "one of: " + join(p.choices);
+    case BRICKS_PARAM_BOOL:
+      return "a bool";
+    case BRICKS_PARAM_STRING:
+      return "a string";
+    case BRICKS_PARAM_ENUM:
+      return "one of: " + join(p.choices);
   }
   return "a value";
 }
 
 const char* value_type(Value::VCase c) {
   switch (c) {
-    case Value::kInt: return "an int";
-    case Value::kFloat: return "a float";
-    case Value::kBool: return "a bool";
-    case Value::kString: return "a string";
-    case Value::V_NOT_SET: break;
+    case Value::kInt:
+      return "an int";
+    case Value::kFloat:
+      return "a float";
+    case Value::kBool:
+      return "a bool";
+    case Value::kString:
+      return "a string";
+    case Value::V_NOT_SET:
+      break;
   }
   return "no value";
 }
 
 const char* type_word(bricks_param_type t) {
   switch (t) {
-    case BRICKS_PARAM_INT: return "an int";
-    case BRICKS_PARAM_FLOAT: return "a float";
-    case BRICKS_PARAM_BOOL: return "a bool";
+    case BRICKS_PARAM_INT:
+      return "an int";
+    case BRICKS_PARAM_FLOAT:
+      return "a float";
+    case BRICKS_PARAM_BOOL:
+      return "a bool";
     case BRICKS_PARAM_STRING:
-    case BRICKS_PARAM_ENUM: return "a string";
+    case BRICKS_PARAM_ENUM:
+      return "a string";
   }
   return "a value";
 }
 
 bool type_fits(bricks_param_type t, Value::VCase c) {
   switch (t) {
-    case BRICKS_PARAM_INT: return c == Value::kInt;
-    case BRICKS_PARAM_FLOAT: return c == Value::kFloat || c == Value::kInt;
-    case BRICKS_PARAM_BOOL: return c == Value::kBool;
+    case BRICKS_PARAM_INT:
+      return c == Value::kInt;
+    case BRICKS_PARAM_FLOAT:
+      return c == Value::kFloat || c == Value::kInt;
+    case BRICKS_PARAM_BOOL:
+      return c == Value::kBool;
     case BRICKS_PARAM_STRING:
-    case BRICKS_PARAM_ENUM: return c == Value::kString;
+    case BRICKS_PARAM_ENUM:
+      return c == Value::kString;
   }
   return false;
 }
@@ -65,11 +81,16 @@ bool type_fits(bricks_param_type t, Value::VCase c) {
 // The written form of a value for messages: 42, 0.5, true, 'swap'.
 std::string shown(const Value& v) {
   switch (v.v_case()) {
-    case Value::kInt: return std::to_string(v.int_());
-    case Value::kFloat: return number(v.float_());
-    case Value::kBool: return v.bool_() ? "true" : "false";
-    case Value::kString: return "'" + v.string() + "'";
-    case Value::V_NOT_SET: break;
+    case Value::kInt:
+      return std::to_string(v.int_());
+    case Value::kFloat:
+      return number(v.float_());
+    case Value::kBool:
+      return v.bool_() ? "true" : "false";
+    case Value::kString:
+      return "'" + v.string() + "'";
+    case Value::V_NOT_SET:
+      break;
   }
   return "nothing";
 }
@@ -108,21 +129,22 @@ void check_params(const LoadedManifest& m, const std::string& path, const Brick&
     }
     if (p->type == BRICKS_PARAM_INT && p->min_int <= p->max_int &&
         (v.int_() < p->min_int || v.int_() > p->max_int)) {
-      diags.push_back(m.at(at, "param '" + key + "' of " + who + " is " + shown(v) + ", out of range",
+      diags.push_back(m.at(at,
+                           "param '" + key + "' of " + who + " is " + shown(v) + ", out of range",
                            "allowed range is [" + std::to_string(p->min_int) + ", " +
                                std::to_string(p->max_int) + "]"));
     } else if (p->type == BRICKS_PARAM_FLOAT && p->min_float <= p->max_float) {
       const double f = v.v_case() == Value::kInt ? static_cast<double>(v.int_()) : v.float_();
       if (!(f >= p->min_float && f <= p->max_float)) {
-        diags.push_back(m.at(at, "param '" + key + "' of " + who + " is " + shown(v) + ", out of range",
-                             "allowed range is [" + number(p->min_float) + ", " +
-                                 number(p->max_float) + "]"));
+        diags.push_back(
+            m.at(at, "param '" + key + "' of " + who + " is " + shown(v) + ", out of range",
+                 "allowed range is [" + number(p->min_float) + ", " + number(p->max_float) + "]"));
       }
     } else if (p->type == BRICKS_PARAM_ENUM &&
                std::find(p->choices.begin(), p->choices.end(), v.string()) == p->choices.end()) {
-      diags.push_back(m.at(at, "param '" + key + "' of " + who + " is " + shown(v) +
-                               ", not one of its choices",
-                           suggest(v.string(), p->choices)));
+      diags.push_back(
+          m.at(at, "param '" + key + "' of " + who + " is " + shown(v) + ", not one of its choices",
+               suggest(v.string(), p->choices)));
     }
   }
 

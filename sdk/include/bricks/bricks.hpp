@@ -117,6 +117,21 @@ template <class T, class Body>
 bricks_error* call(void* instance, Body&& body) {
   return guard(self<T>(instance).host().api(), [&] { body(self<T>(instance)); });
 }
+// For the verbs that return no status: an exception is logged as an error through the
+// host and `fallback` is returned, so nothing unwinds across the C boundary.
+template <class T, class R, class Body>
+R call_or(void* instance, R fallback, Body&& body) noexcept {
+  T& t = self<T>(instance);
+  const bricks_host_api* api = t.host().api();
+  try {
+    return body(t);
+  } catch (const std::exception& e) {
+    api->log(api->ctx, BRICKS_LOG_ERROR, e.what());  // logged while the exception lives
+  } catch (...) {
+    api->log(api->ctx, BRICKS_LOG_ERROR, "unknown exception in a brick");
+  }
+  return fallback;
+}
 
 template <class T, bricks_kind K = T::kKind>
 struct Vtable;
@@ -129,7 +144,7 @@ struct Vtable<T, BRICKS_KIND_SCHEDULER> {
         return call<T>(i, [&](T& t) { t.schedule(*in, *out); });
       },
       [](void* i, const bricks_step_result* r) {
-        (void)call<T>(i, [&](T& t) { t.on_step_done(*r); });
+        call_or<T>(i, 0, [&](T& t) { t.on_step_done(*r); return 0; });
       }};
 };
 
@@ -137,31 +152,38 @@ template <class T>
 struct Vtable<T, BRICKS_KIND_KV> {
   static constexpr bricks_kv_vtable value = {
       sizeof(bricks_kv_vtable), &create<T>, &destroy<T>,
-      [](void* i) { return self<T>(i).block_size(); },
+      [](void* i) { return call_or<T>(i, int32_t{0}, [](T& t) { return t.block_size(); }); },
       [](void* i, const bricks_kv_geometry* g) {
         return call<T>(i, [&](T& t) { t.configure(*g); });
       },
       [](void* i, const bricks_request_view* r, int32_t group) {
-        return self<T>(i).lookup_prefix(*r, group);
+        return call_or<T>(i, int32_t{0}, [&](T& t) { return t.lookup_prefix(*r, group); });
       },
       [](void* i, const bricks_request_view* r, int32_t group, int32_t cached, int32_t n,
          int32_t* ok) {
         return call<T>(i, [&](T& t) { *ok = t.allocate(*r, group, cached, n) ? 1 : 0; });
       },
-      [](void* i, const bricks_request_view* r, int32_t group) { self<T>(i).commit(*r, group); },
-      [](void* i, uint64_t id) { self<T>(i).release(id); },
+      [](void* i, const bricks_request_view* r, int32_t group) {
+        call_or<T>(i, 0, [&](T& t) { t.commit(*r, group); return 0; });
+      },
+      [](void* i, uint64_t id) { call_or<T>(i, 0, [&](T& t) { t.release(id); return 0; }); },
       [](void* i, int32_t group, const bricks_kv_seq* seqs, int32_t n, bricks_page_table* table,
          int32_t* slots) {
         return call<T>(i, [&](T& t) { t.build_page_table(group, seqs, n, *table, slots); });
       },
-      [](void* i, bricks_kv_stats* out) { self<T>(i).stats(*out); },
+      [](void* i, bricks_kv_stats* out) {
+        call_or<T>(i, 0, [&](T& t) { t.stats(*out); return 0; });
+      },
       [](void* i, uint64_t id, int32_t* ok) {
         return call<T>(i, [&](T& t) { *ok = t.swap_out(id) ? 1 : 0; });
       },
       [](void* i, uint64_t id, int32_t* ok) {
         return call<T>(i, [&](T& t) { *ok = t.swap_in(id) ? 1 : 0; });
       },
-      [](void* i, const bricks_block_copy** out) { return self<T>(i).take_copies(out); }};
+      [](void* i, const bricks_block_copy** out) {
+        *out = nullptr;
+        return call_or<T>(i, int32_t{0}, [&](T& t) { return t.take_copies(out); });
+      }};
 };
 
 template <class T>
@@ -181,7 +203,7 @@ struct Vtable<T, BRICKS_KIND_PRUNING> {
   static constexpr bricks_pruning_vtable value = {
       sizeof(bricks_pruning_vtable), &create<T>, &destroy<T>,
       [](void* i, int32_t layer, int32_t n) {
-        return self<T>(i).prunes_after(layer, n) ? 1 : 0;
+        return call_or<T>(i, int32_t{0}, [&](T& t) { return t.prunes_after(layer, n) ? 1 : 0; });
       },
       [](void* i, const bricks_prune_input* in, bricks_keep_set* out) {
         return call<T>(i, [&](T& t) { t.select(*in, *out); });

@@ -1,0 +1,153 @@
+// `bricks validate FILE...`: checks manifests against the schema, the plugins' declared
+// bricks and params, and the wiring; prints every problem with file:line:col and a fix.
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "command.h"
+#include "host/catalogue.h"
+#include "host/plugin_paths.h"
+#include "host/scanner.h"
+#include "manifest/manifest.h"
+
+namespace bricks::cli {
+namespace {
+
+namespace fs = std::filesystem;
+namespace host = bricks::host;
+namespace mf = bricks::manifest;
+
+struct ValidateOptions {
+  std::vector<std::string> files;
+  std::vector<std::string> plugin_paths;
+  bool json = false;
+  double timeout_s = 10.0;
+};
+
+// Scans once per distinct search path and pin set: manifests that share them share a scan.
+class Catalogues {
+ public:
+  explicit Catalogues(double timeout_s) : timeout_s_(timeout_s) {}
+
+  const host::Catalogue& get(const std::vector<fs::path>& search_path,
+                             const std::map<std::string, std::string>& pins) {
+    std::string key;
+    for (const fs::path& p : search_path) key += p.string() + '\n';
+    for (const auto& [file, hash] : pins) key += file + '=' + hash + '\n';
+    auto it = cache_.find(key);
+    if (it != cache_.end()) return it->second;
+    host::LoadOptions load;
+    load.search_path = search_path;
+    load.sha256_pins = pins;
+    load.scan_timeout_s = timeout_s_;
+    host::Catalogue scanned = host::scan_plugins(load);
+    for (const host::BrokenPlugin& b : scanned.broken) {
+      std::fprintf(stderr, "warning: plugin %s not loaded: %s\n", b.file.c_str(), b.reason.c_str());
+    }
+    return cache_.emplace(key, std::move(scanned)).first->second;
+  }
+
+ private:
+  double timeout_s_;
+  std::map<std::string, host::Catalogue> cache_;
+};
+
+nlohmann::json to_json(const mf::Diagnostic& d) {
+  return {{"file", d.file},       {"line", d.line},
+          {"col", d.col},         {"severity", d.error ? "error" : "warning"},
+          {"message", d.message}, {"fix", d.fix},
+          {"text", d.format()}};
+}
+
+int run_validate(const ValidateOptions& o) {
+  std::vector<fs::path> extra;
+  for (const std::string& p : o.plugin_paths) extra.push_back(fs::absolute(p));
+  Catalogues catalogues(o.timeout_s);
+
+  int total_errors = 0;
+  bool any_invalid = false, any_unreadable = false;
+  nlohmann::json report = nlohmann::json::array();
+  for (const std::string& file : o.files) {
+    std::vector<mf::Diagnostic> diags;
+    std::optional<mf::LoadedManifest> m = mf::load_manifest(file, diags);
+    if (m) {
+      std::vector<fs::path> search = extra;
+      for (const fs::path& p : mf::manifest_plugin_paths(*m)) search.push_back(p);
+      mf::validate_manifest(
+          *m, catalogues.get(host::plugin_search_path(search), mf::manifest_pins(*m)), diags);
+    } else {
+      any_unreadable = true;
+    }
+    mf::sort_diagnostics(diags);
+    const int errors = mf::count_errors(diags);
+    total_errors += errors;
+    any_invalid = any_invalid || errors > 0;
+
+    if (o.json) {
+      nlohmann::json list = nlohmann::json::array();
+      for (const mf::Diagnostic& d : diags) list.push_back(to_json(d));
+      report.push_back({{"file", file},
+                        {"valid", errors == 0},
+                        {"readable", m.has_value()},
+                        {"errors", errors},
+                        {"diagnostics", list}});
+      continue;
+    }
+    for (const mf::Diagnostic& d : diags) std::printf("%s\n", d.format().c_str());
+    if (errors == 0) std::printf("%s: ok\n", file.c_str());
+  }
+
+  const size_t n = o.files.size();
+  if (o.json) {
+    nlohmann::json out = {{"files", report}, {"errors", total_errors}};
+    std::printf("%s\n", out.dump(2).c_str());
+  } else {
+    std::printf("%d error%s in %zu file%s\n", total_errors, total_errors == 1 ? "" : "s", n,
+                n == 1 ? "" : "s");
+  }
+  if (any_unreadable) return kExitInputError;
+  return any_invalid ? kExitFailure : kExitOk;
+}
+
+const Command kValidate{
+    "validate", 30, [](CLI::App& app, int& exit_code) {
+      auto options = std::make_shared<ValidateOptions>();
+      auto* cmd = app.add_subcommand(
+          "validate",
+          "Check manifests (.textproto/.txtpb/.pbtxt in protobuf text format, or .json) against "
+          "the schema, against the bricks the plugins declare (kinds, names, params and their "
+          "types, ranges and choices) and for wiring (one scheduler, kv and attention brick; "
+          "every required capability provided), and check the device, model, paths and "
+          "workload.\n"
+          "Prints every problem, not just the first, one per line as FILE:LINE:COL: error: "
+          "WHAT; FIX, or FILE: ok; then 'N errors in M files'.\n"
+          "Plugins are searched in each --plugin-path DIR, then the manifest's plugin_paths, then "
+          "BRICKS_PLUGIN_PATH, the install dir and the build tree's plugin dir.");
+      cmd->add_option("files", options->files, "Manifest files to check")
+          ->required()
+          ->type_name("FILE");
+      cmd->add_option("--plugin-path", options->plugin_paths,
+                      "A directory to search for plugins first (repeatable)")
+          ->type_name("DIR")
+          ->allow_extra_args(false);
+      cmd->add_flag("--json", options->json,
+                    "Print JSON: {\"files\": [{\"file\", \"valid\", \"readable\", \"errors\", "
+                    "\"diagnostics\": [{\"file\", \"line\", \"col\", \"severity\", \"message\", "
+                    "\"fix\", \"text\"}]}], \"errors\": N}");
+      cmd->add_option("--scan-timeout", options->timeout_s,
+                      "Seconds a plugin may take to load before it is reported as hanging")
+          ->check(CLI::PositiveNumber)
+          ->capture_default_str();
+      cmd->footer(
+          "Exit status: 0 when every manifest is valid (warnings allowed), 1 when any has an "
+          "error, 3 when a file could not be read or parsed.\n"
+          "Example:\n  bricks validate manifests/default.textproto --plugin-path build/plugins");
+      cmd->callback([options, &exit_code] { exit_code = run_validate(*options); });
+    }};
+
+}  // namespace
+}  // namespace bricks::cli
