@@ -42,7 +42,7 @@ uint16_t f32_to_f16_bits(float f) {
     return static_cast<uint16_t>(sign | 0x7e00u | ((abs >> 13) & 0x3ffu));
   }
   if (abs >= 0x477ff000u) return static_cast<uint16_t>(sign | 0x7c00u);  // rounds past max
-  if (abs >= 0x38800000u) {  // normal f16
+  if (abs >= 0x38800000u) {                                              // normal f16
     const uint32_t r = abs + 0xfffu + ((abs >> 13) & 1u) - (112u << 23);
     return static_cast<uint16_t>(sign | (r >> 13));
   }
@@ -60,36 +60,48 @@ uint16_t f32_to_f16_bits(float f) {
 
 void f16_to_f32(const uint16_t* in, float* out, int64_t n) {
   switch (active_isa()) {
-    case Isa::Avx512: return detail::f16_to_f32_avx512(in, out, n);
-    case Isa::Avx2: return detail::f16_to_f32_avx2(in, out, n);
-    case Isa::Scalar: break;
+    case Isa::Avx512:
+      return detail::f16_to_f32_avx512(in, out, n);
+    case Isa::Avx2:
+      return detail::f16_to_f32_avx2(in, out, n);
+    case Isa::Scalar:
+      break;
   }
   for (int64_t i = 0; i < n; ++i) out[i] = f16_bits_to_f32(in[i]);
 }
 
 void f32_to_f16(const float* in, uint16_t* out, int64_t n) {
   switch (active_isa()) {
-    case Isa::Avx512: return detail::f32_to_f16_avx512(in, out, n);
-    case Isa::Avx2: return detail::f32_to_f16_avx2(in, out, n);
-    case Isa::Scalar: break;
+    case Isa::Avx512:
+      return detail::f32_to_f16_avx512(in, out, n);
+    case Isa::Avx2:
+      return detail::f32_to_f16_avx2(in, out, n);
+    case Isa::Scalar:
+      break;
   }
   for (int64_t i = 0; i < n; ++i) out[i] = f32_to_f16_bits(in[i]);
 }
 
 void bf16_to_f32(const uint16_t* in, float* out, int64_t n) {
   switch (active_isa()) {
-    case Isa::Avx512: return detail::bf16_to_f32_avx512(in, out, n);
-    case Isa::Avx2: return detail::bf16_to_f32_avx2(in, out, n);
-    case Isa::Scalar: break;
+    case Isa::Avx512:
+      return detail::bf16_to_f32_avx512(in, out, n);
+    case Isa::Avx2:
+      return detail::bf16_to_f32_avx2(in, out, n);
+    case Isa::Scalar:
+      break;
   }
   for (int64_t i = 0; i < n; ++i) out[i] = bf16_bits_to_f32(in[i]);
 }
 
 void f32_to_bf16(const float* in, uint16_t* out, int64_t n) {
   switch (active_isa()) {
-    case Isa::Avx512: return detail::f32_to_bf16_avx512(in, out, n);
-    case Isa::Avx2: return detail::f32_to_bf16_avx2(in, out, n);
-    case Isa::Scalar: break;
+    case Isa::Avx512:
+      return detail::f32_to_bf16_avx512(in, out, n);
+    case Isa::Avx2:
+      return detail::f32_to_bf16_avx2(in, out, n);
+    case Isa::Scalar:
+      break;
   }
   for (int64_t i = 0; i < n; ++i) out[i] = f32_to_bf16_bits(in[i]);
 }

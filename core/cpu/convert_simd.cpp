@@ -2,6 +2,11 @@
 // this file may be called without the matching CPU check (see convert_kernels.h).
 #include <immintrin.h>
 
+// GCC 12 reports the deliberately undefined pass-through operands inside avx512fintrin.h
+// (_mm512_undefined_*) as uninitialized once the intrinsics are inlined here.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+
 #include "cpu/convert.h"
 #include "cpu/convert_kernels.h"
 
@@ -44,8 +49,8 @@ namespace {
 BRICKS_AVX2 inline __m256i bf16_round8(__m256 x) {
   const __m256i u = _mm256_castps_si256(x);
   const __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(u, 16), _mm256_set1_epi32(1));
-  const __m256i r = _mm256_srli_epi32(
-      _mm256_add_epi32(_mm256_add_epi32(u, _mm256_set1_epi32(0x7fff)), lsb), 16);
+  const __m256i r =
+      _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(u, _mm256_set1_epi32(0x7fff)), lsb), 16);
   const __m256i q = _mm256_or_si256(_mm256_srli_epi32(u, 16), _mm256_set1_epi32(0x40));
   const __m256i nan = _mm256_castps_si256(_mm256_cmp_ps(x, x, _CMP_UNORD_Q));
   return _mm256_and_si256(_mm256_blendv_epi8(r, q, nan), _mm256_set1_epi32(0xffff));

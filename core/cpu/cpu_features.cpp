@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -54,7 +55,11 @@ Isa isa_from_env(Isa fallback) {
   if (std::strcmp(v, "scalar") == 0) return Isa::Scalar;
   if (std::strcmp(v, "avx2") == 0) return Isa::Avx2;
   if (std::strcmp(v, "avx512") == 0) return Isa::Avx512;
-  return fallback;  // unknown values leave the best level; cpu_info()-style reports show it
+  std::fprintf(stderr,
+               "bricks_cpu: BRICKS_CPU_ISA=%s is not one of scalar, avx2, avx512; "
+               "using the best level this CPU supports\n",
+               v);
+  return fallback;
 }
 
 std::atomic<int>& limit_slot() {
@@ -71,9 +76,12 @@ const CpuFeatures& cpu_features() {
 
 const char* to_string(Isa isa) {
   switch (isa) {
-    case Isa::Scalar: return "scalar";
-    case Isa::Avx2: return "avx2";
-    case Isa::Avx512: return "avx512";
+    case Isa::Scalar:
+      return "scalar";
+    case Isa::Avx2:
+      return "avx2";
+    case Isa::Avx512:
+      return "avx512";
   }
   return "?";
 }

@@ -10,7 +10,7 @@ namespace bricks::cpu {
 
 struct CpuFeatures {
   bool avx2 = false;
-  bool avx512f = false;      // with BW, DQ and VL (the kernels need all four)
+  bool avx512f = false;  // with BW, DQ and VL (the kernels need all four)
   bool avx512bf16 = false;
   bool avx512fp16 = false;
   bool avx512vnni = false;

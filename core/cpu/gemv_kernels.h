@@ -3,6 +3,8 @@
 // A kernel computes y[i][n] = sum_k x[i][k] * W[n][k] for all i in [0, m) and the output
 // rows n in [n0, n1), reading each weight row once from memory for all m rows: rows are
 // taken a few at a time and every block of up to 4 activation rows reuses them from L1.
+// With m > 1 the SIMD kernels walk the columns in passes of 512 so the activation slices
+// stay in L1 too, adding each pass's partial sums into y.
 // Activations and results are f32; weights are read in their stored type.
 #pragma once
 
@@ -15,12 +17,12 @@
 namespace bricks::cpu::detail {
 
 struct GemvArgs {
-  const char* w = nullptr;   // row n starts at w + n * row_bytes
+  const char* w = nullptr;  // row n starts at w + n * row_bytes
   size_t row_bytes = 0;
   int64_t cols = 0;          // k
   const float* x = nullptr;  // [m][cols]
   int64_t m = 0;
-  float* y = nullptr;        // [m][ldy]
+  float* y = nullptr;  // [m][ldy]
   int64_t ldy = 0;
 };
 

@@ -34,19 +34,26 @@ void gemv_rows(const GemvArgs& a, int64_t n0, int64_t n1) {
 
 GemvFn gemv_scalar(WeightType t) {
   switch (t) {
-    case WeightType::F32: return gemv_rows<WeightType::F32>;
-    case WeightType::F16: return gemv_rows<WeightType::F16>;
-    case WeightType::BF16: return gemv_rows<WeightType::BF16>;
-    case WeightType::Q8_0: return gemv_rows<WeightType::Q8_0>;
+    case WeightType::F32:
+      return gemv_rows<WeightType::F32>;
+    case WeightType::F16:
+      return gemv_rows<WeightType::F16>;
+    case WeightType::BF16:
+      return gemv_rows<WeightType::BF16>;
+    case WeightType::Q8_0:
+      return gemv_rows<WeightType::Q8_0>;
   }
   return nullptr;
 }
 
 GemvFn gemv_kernel(Isa isa, WeightType t) {
   switch (isa) {
-    case Isa::Avx512: return gemv_avx512(t);
-    case Isa::Avx2: return gemv_avx2(t);
-    case Isa::Scalar: break;
+    case Isa::Avx512:
+      return gemv_avx512(t);
+    case Isa::Avx2:
+      return gemv_avx2(t);
+    case Isa::Scalar:
+      break;
   }
   return gemv_scalar(t);
 }

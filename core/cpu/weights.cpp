@@ -6,10 +6,14 @@ namespace bricks::cpu {
 
 const char* to_string(WeightType t) {
   switch (t) {
-    case WeightType::F32: return "f32";
-    case WeightType::F16: return "f16";
-    case WeightType::BF16: return "bf16";
-    case WeightType::Q8_0: return "q8_0";
+    case WeightType::F32:
+      return "f32";
+    case WeightType::F16:
+      return "f16";
+    case WeightType::BF16:
+      return "bf16";
+    case WeightType::Q8_0:
+      return "q8_0";
   }
   return "?";
 }
@@ -18,10 +22,13 @@ const char* to_string(Compute c) { return c == Compute::F32 ? "f32" : "bf16"; }
 
 size_t row_bytes(WeightType t, int64_t cols) {
   switch (t) {
-    case WeightType::F32: return static_cast<size_t>(cols) * 4;
+    case WeightType::F32:
+      return static_cast<size_t>(cols) * 4;
     case WeightType::F16:
-    case WeightType::BF16: return static_cast<size_t>(cols) * 2;
-    case WeightType::Q8_0: return static_cast<size_t>(cols / kQ8Block) * kQ8BlockBytes;
+    case WeightType::BF16:
+      return static_cast<size_t>(cols) * 2;
+    case WeightType::Q8_0:
+      return static_cast<size_t>(cols / kQ8Block) * kQ8BlockBytes;
   }
   return 0;
 }

@@ -27,8 +27,8 @@ struct WeightView {
   const void* data = nullptr;
 };
 
-inline constexpr int64_t kQ8Block = 32;        // values per Q8_0 block
-inline constexpr int64_t kQ8BlockBytes = 34;   // f16 scale + 32 int8
+inline constexpr int64_t kQ8Block = 32;       // values per Q8_0 block
+inline constexpr int64_t kQ8BlockBytes = 34;  // f16 scale + 32 int8
 
 const char* to_string(WeightType t);
 const char* to_string(Compute c);

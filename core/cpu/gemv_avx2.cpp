@@ -1,0 +1,233 @@
+// AVX2 + FMA + F16C GEMV kernels (8 floats per vector). Everything in this file carries a
+// target attribute and internal linkage, so no AVX2 code leaks into shared inline symbols.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+#include <type_traits>
+
+#include "cpu/convert.h"
+#include "cpu/gemv_kernels.h"
+
+#define BRICKS_AVX2 __attribute__((target("avx2,fma,f16c")))
+
+namespace bricks::cpu::detail {
+namespace {
+
+// Weight loaders. block(row, k) prepares the 32 values starting at column k (k % 32 == 0
+// for Q8_0); load(ctx, j) returns values k + 8j .. k + 8j + 7 as f32; scalar(row, k) is one
+// value, used for column tails.
+struct F32 {
+  using Ctx = const float*;
+  BRICKS_AVX2 static Ctx block(const char* row, int64_t k) {
+    return reinterpret_cast<const float*>(row) + k;
+  }
+  BRICKS_AVX2 static __m256 load(Ctx c, int j) { return _mm256_loadu_ps(c + 8 * j); }
+  static float scalar(const char* row, int64_t k) { return reinterpret_cast<const float*>(row)[k]; }
+};
+
+struct F16 {
+  using Ctx = const uint16_t*;
+  BRICKS_AVX2 static Ctx block(const char* row, int64_t k) {
+    return reinterpret_cast<const uint16_t*>(row) + k;
+  }
+  BRICKS_AVX2 static __m256 load(Ctx c, int j) {
+    return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(c + 8 * j)));
+  }
+  static float scalar(const char* row, int64_t k) {
+    return f16_bits_to_f32(reinterpret_cast<const uint16_t*>(row)[k]);
+  }
+};
+
+struct BF16 {
+  using Ctx = const uint16_t*;
+  BRICKS_AVX2 static Ctx block(const char* row, int64_t k) {
+    return reinterpret_cast<const uint16_t*>(row) + k;
+  }
+  BRICKS_AVX2 static __m256 load(Ctx c, int j) {
+    const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(c + 8 * j));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+  }
+  static float scalar(const char* row, int64_t k) {
+    return bf16_bits_to_f32(reinterpret_cast<const uint16_t*>(row)[k]);
+  }
+};
+
+struct Q8 {
+  struct Ctx {
+    const int8_t* q;
+    __m256 d;
+  };
+  BRICKS_AVX2 static Ctx block(const char* row, int64_t k) {
+    const char* blk = row + (k / kQ8Block) * kQ8BlockBytes;
+    uint16_t d_bits;
+    std::memcpy(&d_bits, blk, 2);
+    return {reinterpret_cast<const int8_t*>(blk + 2), _mm256_set1_ps(_cvtsh_ss(d_bits))};
+  }
+  BRICKS_AVX2 static __m256 load(const Ctx& c, int j) {
+    const __m128i q = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(c.q + 8 * j));
+    return _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q)), c.d);
+  }
+  static float scalar(const char*, int64_t) { return 0.0f; }  // q8_0 has no column tail
+};
+
+// Columns [k0, k1) of one pass; accumulate adds to y instead of overwriting it.
+struct KRange {
+  int64_t k0, k1;
+  bool accumulate;
+};
+
+// Columns per pass when several activation rows share the weights: the pass's slice of
+// every activation row (4 rows x 512 floats = 8 KiB) and of the weight rows stays in L1.
+// One row (decode) takes all columns at once; its activations fit in L1 anyway.
+constexpr int64_t kColumnPass = 512;
+
+BRICKS_AVX2 inline float hsum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+// R weight rows starting at n times MB activation rows starting at i0.
+template <class L, int R, int MB>
+BRICKS_AVX2 void tile(const GemvArgs& a, int64_t n, int64_t i0, KRange kr) {
+  const char* w[R];
+  for (int r = 0; r < R; ++r) w[r] = a.w + (n + r) * a.row_bytes;
+  const float* x[MB];
+  for (int i = 0; i < MB; ++i) x[i] = a.x + (i0 + i) * a.cols;
+  __m256 acc[R][MB];
+  for (int r = 0; r < R; ++r)
+    for (int i = 0; i < MB; ++i) acc[r][i] = _mm256_setzero_ps();
+
+  int64_t k = kr.k0;
+  for (; k + 32 <= kr.k1; k += 32) {
+    typename L::Ctx c[R];
+    for (int r = 0; r < R; ++r) c[r] = L::block(w[r], k);
+    for (int j = 0; j < 4; ++j) {
+      __m256 wv[R];
+      for (int r = 0; r < R; ++r) wv[r] = L::load(c[r], j);
+      for (int i = 0; i < MB; ++i) {
+        const __m256 xv = _mm256_loadu_ps(x[i] + k + 8 * j);
+        for (int r = 0; r < R; ++r) acc[r][i] = _mm256_fmadd_ps(wv[r], xv, acc[r][i]);
+      }
+    }
+  }
+  for (; k + 8 <= kr.k1; k += 8) {  // never taken for q8_0 (cols % 32 == 0)
+    for (int r = 0; r < R; ++r) {
+      const __m256 wv = L::load(L::block(w[r], k), 0);
+      for (int i = 0; i < MB; ++i)
+        acc[r][i] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x[i] + k), acc[r][i]);
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    for (int i = 0; i < MB; ++i) {
+      float s = hsum(acc[r][i]);
+      for (int64_t t = k; t < kr.k1; ++t) s += L::scalar(w[r], t) * x[i][t];
+      float& out = a.y[(i0 + i) * a.ldy + n + r];
+      out = kr.accumulate ? out + s : s;
+    }
+  }
+}
+
+// Decode (one activation row) on q8_0: the int8 values meet the activations unscaled and
+// each row's block sum takes its scale once, one multiply per block instead of per vector.
+// The f32 sums differ from tile<Q8> only by rounding order.
+BRICKS_AVX2 void q8_decode_rows4(const GemvArgs& a, int64_t n, int64_t i0, KRange kr) {
+  constexpr int R = 4;
+  const char* w[R];
+  for (int r = 0; r < R; ++r) w[r] = a.w + (n + r) * a.row_bytes;
+  const float* x = a.x + i0 * a.cols;
+  __m256 acc[R];
+  for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
+  for (int64_t k = kr.k0; k < kr.k1; k += kQ8Block) {
+    const char* blk[R];
+    __m256 part[R];
+    for (int r = 0; r < R; ++r) {
+      blk[r] = w[r] + (k / kQ8Block) * kQ8BlockBytes;
+      part[r] = _mm256_setzero_ps();
+    }
+    for (int j = 0; j < 4; ++j) {
+      const __m256 xv = _mm256_loadu_ps(x + k + 8 * j);
+      for (int r = 0; r < R; ++r) {
+        const __m128i q = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(blk[r] + 2 + 8 * j));
+        part[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q)), xv, part[r]);
+      }
+    }
+    for (int r = 0; r < R; ++r) {
+      uint16_t d_bits;
+      std::memcpy(&d_bits, blk[r], 2);
+      acc[r] = _mm256_fmadd_ps(part[r], _mm256_set1_ps(_cvtsh_ss(d_bits)), acc[r]);
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    float& out = a.y[i0 * a.ldy + n + r];
+    out = kr.accumulate ? out + hsum(acc[r]) : hsum(acc[r]);
+  }
+}
+
+// 16 ymm registers: R * MB accumulators + R weight vectors + 1 activation vector.
+template <class L, int MB>
+BRICKS_AVX2 void row_group(const GemvArgs& a, int64_t n, int64_t i0, KRange kr) {
+  if constexpr (std::is_same_v<L, Q8> && MB == 1) {
+    q8_decode_rows4(a, n, i0, kr);
+  } else if constexpr (MB <= 2) {
+    tile<L, 4, MB>(a, n, i0, kr);
+  } else {
+    tile<L, 2, MB>(a, n, i0, kr);
+    tile<L, 2, MB>(a, n + 2, i0, kr);
+  }
+}
+
+template <class L>
+BRICKS_AVX2 void gemv_columns(const GemvArgs& a, int64_t n0, int64_t n1, KRange kr) {
+  int64_t n = n0;
+  for (; n + 4 <= n1; n += 4) {
+    int64_t i0 = 0;
+    for (; i0 + 4 <= a.m; i0 += 4) row_group<L, 4>(a, n, i0, kr);
+    switch (a.m - i0) {
+      case 3:
+        row_group<L, 3>(a, n, i0, kr);
+        break;
+      case 2:
+        row_group<L, 2>(a, n, i0, kr);
+        break;
+      case 1:
+        row_group<L, 1>(a, n, i0, kr);
+        break;
+      default:
+        break;
+    }
+  }
+  for (; n < n1; ++n) {
+    int64_t i0 = 0;
+    for (; i0 + 4 <= a.m; i0 += 4) tile<L, 1, 4>(a, n, i0, kr);
+    for (; i0 < a.m; ++i0) tile<L, 1, 1>(a, n, i0, kr);
+  }
+}
+
+template <class L>
+BRICKS_AVX2 void gemv(const GemvArgs& a, int64_t n0, int64_t n1) {
+  const int64_t pass = a.m == 1 ? a.cols : kColumnPass;
+  for (int64_t k0 = 0; k0 < a.cols; k0 += pass) {
+    gemv_columns<L>(a, n0, n1, KRange{k0, std::min(a.cols, k0 + pass), k0 > 0});
+  }
+}
+
+}  // namespace
+
+GemvFn gemv_avx2(WeightType t) {
+  switch (t) {
+    case WeightType::F32:
+      return gemv<F32>;
+    case WeightType::F16:
+      return gemv<F16>;
+    case WeightType::BF16:
+      return gemv<BF16>;
+    case WeightType::Q8_0:
+      return gemv<Q8>;
+  }
+  return nullptr;
+}
+
+}  // namespace bricks::cpu::detail

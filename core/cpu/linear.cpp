@@ -1,0 +1,211 @@
+#include "cpu/linear.h"
+
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+#include <tbb/partitioner.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "bricks/error.hpp"
+#include "cpu/convert.h"
+#include "cpu/gemm_dnnl.h"
+#include "cpu/gemv_kernels.h"
+#include "cpu/threads.h"
+#include "cpu/threads_internal.h"
+
+namespace bricks::cpu {
+namespace {
+
+// GEMV work is split over output rows in blocks of this many rows (a multiple of every
+// kernel's row group).
+constexpr int64_t kRowBlock = 16;
+
+// Below this many multiply-adds a forward runs on the calling thread alone.
+constexpr int64_t kSerialMacs = 1 << 16;
+
+// Activation rows a GEMV pass keeps in L2.
+constexpr int64_t kPassBytes = 256 << 10;
+
+// Weight panels converted for oneDNN hold about this many bytes.
+constexpr int64_t kPanelBytes = 4 << 20;
+
+// Crossover from the GEMV kernels to oneDNN (tools/bench/bench_kernels, Crossover). On a
+// 2-core AVX2 machine the GEMV kernels win up to m ~ 32-64 against f32 oneDNN on f32
+// weights and up to m ~ 128 when oneDNN needs converted panels. With native bf16 tiles
+// (AMX, AVX512_BF16) oneDNN runs several times faster than any f32 kernel from small m on
+// (not measured here: the value for that case follows the oneDNN figures in DESIGN.md).
+int64_t default_gemm_min_m(Linear::Path path, WeightType type) {
+  if (path == Linear::Path::GemmBF16) return 16;
+  return type == WeightType::F32 ? 64 : 256;
+}
+
+// Runs body(j0, j1) over [0, count) in blocks of 16 rows on the OpenMP team that the
+// oneDNN call right after uses: handing the cores from TBB workers to OpenMP workers on
+// every panel leaves one pool spinning while the other works.
+template <class Body>
+void convert_panel(int64_t count, const Body& body) {
+#if BRICKS_CPU_HAVE_OPENMP
+#pragma omp parallel for schedule(static)
+  for (int64_t j = 0; j < count; j += 16) body(j, std::min(count, j + 16));
+#else
+  tbb::parallel_for(tbb::blocked_range<int64_t>(0, count, 16),
+                    [&](const tbb::blocked_range<int64_t>& r) { body(r.begin(), r.end()); });
+#endif
+}
+
+template <class T>
+T* scratch(std::vector<T>& v, size_t n) {
+  if (v.size() < n) v.resize(n);
+  return v.data();
+}
+
+}  // namespace
+
+const char* to_string(Linear::Path p) {
+  switch (p) {
+    case Linear::Path::Gemv:
+      return "gemv";
+    case Linear::Path::GemmF32:
+      return "gemm-f32";
+    case Linear::Path::GemmBF16:
+      return "gemm-bf16";
+  }
+  return "?";
+}
+
+Linear::Linear(const WeightView& w, Compute compute, const LinearOptions& options)
+    : w_(w), compute_(compute), isa_(active_isa()) {
+  check_view(w, "Linear");
+  kernel_ = detail::gemv_kernel(isa_, w.type);
+  if (options.gemm_min_m < 0 || !detail::dnnl_built()) return;
+  const int64_t panel = std::min<int64_t>(w.rows, 512);
+  if (compute == Compute::BF16) {
+    gemm_impl_ = detail::dnnl_impl(true, 64, w.cols, panel);
+    if (!gemm_impl_.empty()) gemm_path_ = Path::GemmBF16;
+  }
+  if (gemm_path_ == Path::Gemv) {
+    gemm_impl_ = detail::dnnl_impl(false, 64, w.cols, panel);
+    if (!gemm_impl_.empty()) gemm_path_ = Path::GemmF32;
+  }
+  if (gemm_path_ == Path::Gemv) return;
+  gemm_min_m_ =
+      options.gemm_min_m > 0 ? options.gemm_min_m : default_gemm_min_m(gemm_path_, w.type);
+}
+
+Linear::Path Linear::path_for(int64_t m) const {
+  return (gemm_min_m_ > 0 && m >= gemm_min_m_) ? gemm_path_ : Path::Gemv;
+}
+
+std::string Linear::describe() const {
+  std::string s = "linear " + std::to_string(w_.rows) + "x" + std::to_string(w_.cols) + " " +
+                  to_string(w_.type) + ", compute " + to_string(compute_) + ": gemv " +
+                  to_string(isa_);
+  if (compute_ == Compute::BF16 && gemm_path_ != Path::GemmBF16) {
+    s += " (activations rounded to bf16)";
+  }
+  if (gemm_min_m_ > 0) {
+    s += " for m < " + std::to_string(gemm_min_m_) + ", onednn " +
+         (gemm_path_ == Path::GemmBF16 ? "bf16" : "f32") + " matmul (" + gemm_impl_ +
+         ") for m >= " + std::to_string(gemm_min_m_);
+    const bool direct = (gemm_path_ == Path::GemmBF16 && w_.type == WeightType::BF16) ||
+                        (gemm_path_ == Path::GemmF32 && w_.type == WeightType::F32);
+    if (!direct) s += ", weights converted per panel";
+  } else {
+    s += " for every m";
+  }
+  return s;
+}
+
+void Linear::forward(const float* x, int64_t m, float* y) const {
+  if (m < 0) throw Error::invalid("Linear::forward: m = " + std::to_string(m) + " is negative");
+  if (m == 0) return;
+  if (path_for(m) == Path::Gemv) {
+    if (compute_ == Compute::BF16) {
+      thread_local std::vector<float> rounded;
+      float* xr = scratch(rounded, static_cast<size_t>(m * w_.cols));
+      round_to_bf16(x, xr, m * w_.cols);
+      gemv(xr, m, y);
+    } else {
+      gemv(x, m, y);
+    }
+  } else {
+    gemm(x, m, y);
+  }
+}
+
+void Linear::gemv(const float* x, int64_t m, float* y) const {
+  const int64_t blocks = (w_.rows + kRowBlock - 1) / kRowBlock;
+  const bool serial = m * w_.rows * w_.cols < kSerialMacs || blocks < 2 || num_threads() == 1;
+  // Activation rows per pass: they stay in L2 while the weights stream past them once.
+  const int64_t chunk = std::max<int64_t>(4, kPassBytes / (4 * w_.cols) / 4 * 4);
+  const auto kernel = kernel_;
+  const int64_t rows = w_.rows;
+  for (int64_t i0 = 0; i0 < m; i0 += chunk) {
+    detail::GemvArgs a;
+    a.w = static_cast<const char*>(w_.data);
+    a.row_bytes = row_bytes(w_.type, w_.cols);
+    a.cols = w_.cols;
+    a.x = x + i0 * w_.cols;
+    a.m = std::min(chunk, m - i0);
+    a.y = y + i0 * w_.rows;
+    a.ldy = w_.rows;
+    if (serial) {
+      kernel(a, 0, rows);
+      continue;
+    }
+    tbb::parallel_for(
+        tbb::blocked_range<int64_t>(0, blocks),
+        [&](const tbb::blocked_range<int64_t>& r) {
+          kernel(a, r.begin() * kRowBlock, std::min(rows, r.end() * kRowBlock));
+        },
+        tbb::static_partitioner());
+  }
+}
+
+void Linear::gemm(const float* x, int64_t m, float* y) const {
+  const int64_t k = w_.cols, n = w_.rows;
+  sync_openmp_threads();
+  if (gemm_path_ == Path::GemmF32) {
+    const float* xin = x;
+    if (compute_ == Compute::BF16) {
+      thread_local std::vector<float> rounded;
+      float* xr = scratch(rounded, static_cast<size_t>(m * k));
+      round_to_bf16(x, xr, m * k);
+      xin = xr;
+    }
+    if (w_.type == WeightType::F32) {
+      detail::dnnl_matmul_f32(xin, m, k, static_cast<const float*>(w_.data), n, y, n);
+      return;
+    }
+    const int64_t panel = std::min(n, std::max<int64_t>(kPanelBytes / (4 * k) / 64 * 64, 64));
+    thread_local std::vector<float> buf;
+    float* p = scratch(buf, static_cast<size_t>(panel * k));
+    for (int64_t n0 = 0; n0 < n; n0 += panel) {
+      const int64_t c = std::min(panel, n - n0);
+      convert_panel(c, [&](int64_t j0, int64_t j1) {
+        for (int64_t j = j0; j < j1; ++j) dequantize_row(w_, n0 + j, p + j * k);
+      });
+      detail::dnnl_matmul_f32(xin, m, k, p, c, y + n0, n);
+    }
+    return;
+  }
+  thread_local std::vector<uint16_t> xbuf;
+  uint16_t* xb = scratch(xbuf, static_cast<size_t>(m * k));
+  f32_to_bf16(x, xb, m * k);
+  if (w_.type == WeightType::BF16) {
+    detail::dnnl_matmul_bf16(xb, m, k, static_cast<const uint16_t*>(w_.data), n, y, n);
+    return;
+  }
+  const int64_t panel = std::min(n, std::max<int64_t>(kPanelBytes / (2 * k) / 64 * 64, 64));
+  thread_local std::vector<uint16_t> buf;
+  uint16_t* p = scratch(buf, static_cast<size_t>(panel * k));
+  for (int64_t n0 = 0; n0 < n; n0 += panel) {
+    const int64_t c = std::min(panel, n - n0);
+    convert_panel(
+        c, [&](int64_t j0, int64_t j1) { dequantize_rows_bf16(w_, n0 + j0, j1 - j0, p + j0 * k); });
+    detail::dnnl_matmul_bf16(xb, m, k, p, c, y + n0, n);
+  }
+}
+
+}  // namespace bricks::cpu

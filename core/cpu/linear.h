@@ -1,0 +1,72 @@
+// A linear layer y = x W^T over a weight matrix in its stored type (f32, f16, bf16, q8_0).
+//
+// Built once at load; forward() takes any number of activation rows m:
+//   m < gemm_min_m: own SIMD "GEMV" kernels (AVX-512, AVX2 or portable, chosen at
+//     construction from active_isa()) stream each weight row once for all m rows; this is
+//     the bandwidth-bound decode path.
+//   m >= gemm_min_m: a oneDNN matmul (AMX/AVX-512 bf16 tiles in Compute::BF16 where the CPU
+//     has them, f32 otherwise). Weights that oneDNN cannot read directly are converted
+//     panel by panel into a per-thread buffer; the weight view is never copied whole.
+// describe() names the paths and their thresholds.
+//
+// Thread safety: const methods may run concurrently from several threads. Each forward()
+// uses num_threads() TBB/OpenMP workers.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "cpu/cpu_features.h"
+#include "cpu/weights.h"
+
+namespace bricks::cpu {
+
+namespace detail {
+struct GemvArgs;
+}
+
+struct LinearOptions {
+  // Smallest m that goes to the oneDNN matmul; 0 picks the measured default for the
+  // compute mode and CPU, a negative value never uses oneDNN.
+  int64_t gemm_min_m = 0;
+};
+
+class Linear {
+ public:
+  enum class Path { Gemv, GemmF32, GemmBF16 };
+
+  // Throws bricks::Error on a bad view (see check_view). `w.data` must outlive the Linear.
+  Linear(const WeightView& w, Compute compute, const LinearOptions& options = {});
+
+  // x: [m][cols()] f32, y: [m][rows()] f32 (must not overlap x). m == 0 does nothing;
+  // m < 0 throws bricks::Error.
+  void forward(const float* x, int64_t m, float* y) const;
+
+  int64_t rows() const { return w_.rows; }
+  int64_t cols() const { return w_.cols; }
+  size_t weight_bytes() const { return row_bytes(w_.type, w_.cols) * w_.rows; }
+  WeightType weight_type() const { return w_.type; }
+  Compute compute() const { return compute_; }
+  Isa isa() const { return isa_; }
+
+  // The path forward() takes for m rows.
+  Path path_for(int64_t m) const;
+  std::string describe() const;
+
+ private:
+  void gemv(const float* x, int64_t m, float* y) const;
+  void gemm(const float* x, int64_t m, float* y) const;
+
+  WeightView w_;
+  Compute compute_;
+  Isa isa_;
+  void (*kernel_)(const detail::GemvArgs&, int64_t, int64_t) = nullptr;
+  int64_t gemm_min_m_ = -1;  // < 0: no oneDNN path
+  Path gemm_path_ = Path::Gemv;
+  std::string gemm_impl_;
+};
+
+const char* to_string(Linear::Path p);
+
+}  // namespace bricks::cpu

@@ -1,0 +1,147 @@
+// Linear against a double-precision loop on the dequantised weights, for every weight
+// type, dispatch level, compute mode and path (GEMV kernels, oneDNN matmul).
+//
+// Tolerances, per output, scaled by S = sum_k |x_k * w_k| (the bound for any summation
+// order): Compute::F32 |y - ref| <= 1e-5 * S; Compute::BF16 (activations, and on the
+// bf16 matmul also weights, rounded to 8 significant bits) |y - ref| <= 1e-2 * S.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "bricks/error.hpp"
+#include "cpu/cpu_features.h"
+#include "cpu/linear.h"
+#include "cpu/threads.h"
+#include "weight_fixtures.h"
+
+namespace bricks::cpu {
+namespace {
+
+using testing::RandomWeights;
+
+struct Shape {
+  int64_t rows, cols;
+};
+
+// cols 96 = 3 q8_0 blocks with 77 (odd) rows; 40, 200 and 1100 leave SIMD column tails;
+// 1100 and 1088 (34 q8_0 blocks) span several column passes of the batched kernels.
+const Shape kShapes[] = {{77, 96}, {64, 256}, {33, 40}, {9, 200}, {13, 1100}, {12, 1088}};
+const int64_t kMs[] = {1, 3, 8, 17, 64};
+const WeightType kTypes[] = {WeightType::F32, WeightType::F16, WeightType::BF16, WeightType::Q8_0};
+
+std::vector<Isa> supported_isas() {
+  std::vector<Isa> out;
+  for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
+    if (static_cast<int>(isa) <= static_cast<int>(best_isa())) out.push_back(isa);
+  }
+  return out;
+}
+
+// Restores the dispatch limit when a test ends.
+struct IsaGuard {
+  explicit IsaGuard(Isa isa) { set_isa_limit(isa); }
+  ~IsaGuard() { set_isa_limit(Isa::Avx512); }
+};
+
+void check_linear(WeightType type, Shape s, Compute compute, const LinearOptions& opt,
+                  const std::string& label) {
+  const RandomWeights w(type, s.rows, s.cols, 7u + static_cast<uint32_t>(s.rows));
+  const Linear lin(w.view, compute, opt);
+  const double tol = compute == Compute::F32 ? 1e-5 : 1e-2;
+  for (int64_t m : kMs) {
+    const std::vector<float> x = testing::random_floats(m * s.cols, 11u + static_cast<uint32_t>(m));
+    const auto ref = testing::reference_product(w.view, x.data(), m);
+    std::vector<float> y(static_cast<size_t>(m * s.rows), -12345.0f);
+    lin.forward(x.data(), m, y.data());
+    int failures = 0;
+    for (size_t j = 0; j < y.size() && failures < 3; ++j) {
+      const double err = std::abs(y[j] - ref.y[j]);
+      if (!(err <= tol * ref.abs[j] + 1e-30)) {
+        ADD_FAILURE() << label << " " << to_string(type) << " " << s.rows << "x" << s.cols
+                      << " m=" << m << " path=" << to_string(lin.path_for(m)) << " index " << j
+                      << ": got " << y[j] << ", want " << ref.y[j] << " (scale " << ref.abs[j]
+                      << ")\n  " << lin.describe();
+        ++failures;
+      }
+    }
+  }
+}
+
+TEST(CpuLinear, EveryTypeShapeAndIsaMatchesReferenceOnGemvPath) {
+  for (Isa isa : supported_isas()) {
+    IsaGuard guard(isa);
+    for (WeightType type : kTypes) {
+      for (Shape s : kShapes) {
+        if (type == WeightType::Q8_0 && s.cols % 32 != 0) continue;
+        for (Compute c : {Compute::F32, Compute::BF16}) {
+          check_linear(type, s, c, LinearOptions{-1},
+                       std::string("gemv ") + to_string(isa) + " compute " + to_string(c));
+        }
+      }
+    }
+  }
+}
+
+TEST(CpuLinear, DefaultPathsMatchReference) {
+  for (WeightType type : kTypes) {
+    for (Shape s : kShapes) {
+      if (type == WeightType::Q8_0 && s.cols % 32 != 0) continue;
+      for (Compute c : {Compute::F32, Compute::BF16}) {
+        check_linear(type, s, c, LinearOptions{}, std::string("default compute ") + to_string(c));
+        check_linear(type, s, c, LinearOptions{1}, std::string("gemm compute ") + to_string(c));
+      }
+    }
+  }
+}
+
+TEST(CpuLinear, GemvIsPickedForSmallMAndDescribed) {
+  const RandomWeights w(WeightType::F16, 64, 256, 3);
+  const Linear lin(w.view, Compute::F32);
+  EXPECT_EQ(lin.path_for(1), Linear::Path::Gemv);
+  EXPECT_EQ(lin.isa(), active_isa());
+  EXPECT_EQ(lin.rows(), 64);
+  EXPECT_EQ(lin.cols(), 256);
+  EXPECT_EQ(lin.weight_bytes(), 64u * 256u * 2u);
+  EXPECT_NE(lin.describe().find("gemv"), std::string::npos) << lin.describe();
+  const Linear no_gemm(w.view, Compute::F32, LinearOptions{-1});
+  EXPECT_EQ(no_gemm.path_for(1 << 20), Linear::Path::Gemv);
+}
+
+TEST(CpuLinear, ThreadCountDoesNotChangeGemvResults) {
+  const RandomWeights w(WeightType::Q8_0, 1000, 256, 5);
+  const Linear lin(w.view, Compute::F32, LinearOptions{-1});
+  const std::vector<float> x = testing::random_floats(4 * 256, 9);
+  std::vector<float> one(4 * 1000), two(4 * 1000);
+  set_num_threads(1);
+  EXPECT_EQ(num_threads(), 1);
+  lin.forward(x.data(), 4, one.data());
+  set_num_threads(2);
+  EXPECT_EQ(num_threads(), 2);
+  lin.forward(x.data(), 4, two.data());
+  set_num_threads(0);
+  EXPECT_GE(num_threads(), 1);
+  EXPECT_EQ(one, two);
+}
+
+TEST(CpuLinear, BadInputIsRejectedWithAClearError) {
+  const RandomWeights w(WeightType::F32, 4, 40, 1);
+  WeightView q8 = w.view;
+  q8.type = WeightType::Q8_0;  // 40 columns are not whole q8_0 blocks
+  EXPECT_THROW(Linear(q8, Compute::F32), Error);
+  WeightView null_view{WeightType::F16, 4, 4, nullptr};
+  EXPECT_THROW(Linear(null_view, Compute::F32), Error);
+  const Linear lin(w.view, Compute::F32);
+  float x = 0, y = 0;
+  EXPECT_THROW(lin.forward(&x, -1, &y), Error);
+  lin.forward(nullptr, 0, nullptr);  // m == 0 touches nothing
+  try {
+    Linear bad(q8, Compute::F32);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("multiple of 32"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace bricks::cpu

@@ -1,0 +1,430 @@
+// CPU kernel benchmarks: memory bandwidth (STREAM triad and a read-only sweep), FMA peak,
+// decode GEMV against that bandwidth, batched GEMV, prefill GEMM against the FMA peak, the
+// GEMV/oneDNN crossover, and the small ops. Prints numbers; asserts nothing.
+//
+//   bench_kernels                      # whole run, under two minutes on 2 cores
+//   bench_kernels --benchmark_filter=Gemv
+//   BRICKS_BENCH_WEIGHT_MIB=2048 bench_kernels   # rotate through more weight copies
+//
+// Counters: GB/s (bytes the kernel must move / wall time), pct_triad / pct_read (GB/s as a
+// share of the triad or read bandwidth measured earlier in this run at the same thread
+// count), GFLOP/s and pct_peak (share of the FMA peak measured in this run).
+#include <benchmark/benchmark.h>
+#include <immintrin.h>
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+#include <tbb/partitioner.h>
+
+#include <time.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <random>
+#include <vector>
+
+#include "cpu/cpu.h"
+
+// GCC 12 flags the undefined pass-through operands inside avx512fintrin.h once inlined.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+namespace bricks::cpu {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double process_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+// Times a benchmark loop two ways: wall time, and "busy" time (the process's CPU time over
+// the thread count). On a machine shared with other work the busy rate is close to what the
+// kernel does with its cores to itself; on an idle machine the two agree (busy is a little
+// lower when threads spin while waiting).
+struct Span {
+  Clock::time_point wall0 = Clock::now();
+  double cpu0 = process_cpu_seconds();
+  double wall() const { return std::chrono::duration<double>(Clock::now() - wall0).count(); }
+  double busy(int threads) const { return (process_cpu_seconds() - cpu0) / threads; }
+};
+
+// Sets `name` (per wall second) and `name`_busy (per busy second) for `amount` units.
+struct Rates {
+  double wall, busy;
+};
+Rates report(benchmark::State& state, const Span& span, int threads, const char* name,
+             double amount) {
+  const Rates r{amount / span.wall(), amount / span.busy(threads)};
+  state.counters[name] = r.wall;
+  state.counters[std::string(name) + "_busy"] = r.busy;
+  return r;
+}
+
+// Measured in this run, by thread count (1 or 2); later benchmarks divide by them.
+std::map<int, Rates> g_triad_gbs, g_read_gbs, g_peak_gflops;
+
+void report_share(benchmark::State& state, const char* name, Rates got,
+                  const std::map<int, Rates>& base, int threads) {
+  const auto it = base.find(threads);
+  if (it == base.end()) return;
+  state.counters[name] = 100 * got.wall / it->second.wall;
+  state.counters[std::string(name) + "_busy"] = 100 * got.busy / it->second.busy;
+}
+
+void set_threads(int n) { set_num_threads(n); }
+
+// ---- memory bandwidth -------------------------------------------------------------------
+
+constexpr int64_t kStreamFloats = int64_t{48} << 20;  // 192 MiB per array
+
+struct StreamArrays {
+  std::vector<float> a, b, c;
+  StreamArrays() : a(kStreamFloats, 1.0f), b(kStreamFloats, 2.0f), c(kStreamFloats, 0.5f) {}
+};
+
+StreamArrays& stream_arrays() {
+  static StreamArrays s;
+  return s;
+}
+
+void BM_Triad(benchmark::State& state) {
+  const int threads = static_cast<int>(state.range(0));
+  set_threads(threads);
+  StreamArrays& s = stream_arrays();
+  float* a = s.a.data();
+  const float* b = s.b.data();
+  const float* c = s.c.data();
+  const float q = 3.0f;
+  const Span span;
+  for (auto _ : state) {
+    tbb::parallel_for(
+        tbb::blocked_range<int64_t>(0, kStreamFloats, 1 << 16),
+        [&](const tbb::blocked_range<int64_t>& r) {
+          for (int64_t i = r.begin(); i < r.end(); ++i) a[i] = b[i] + q * c[i];
+        },
+        tbb::static_partitioner());
+    benchmark::ClobberMemory();
+  }
+  g_triad_gbs[threads] =
+      report(state, span, threads, "GB/s", 3.0 * 4 * kStreamFloats * state.iterations() / 1e9);
+}
+
+void BM_ReadSweep(benchmark::State& state) {
+  const int threads = static_cast<int>(state.range(0));
+  set_threads(threads);
+  StreamArrays& s = stream_arrays();
+  const float* b = s.b.data();
+  const Span span;
+  for (auto _ : state) {
+    tbb::parallel_for(
+        tbb::blocked_range<int64_t>(0, kStreamFloats, 1 << 16),
+        [&](const tbb::blocked_range<int64_t>& r) {
+          float acc[8] = {};
+          for (int64_t i = r.begin(); i + 8 <= r.end(); i += 8)
+            for (int j = 0; j < 8; ++j) acc[j] += b[i + j];
+          benchmark::DoNotOptimize(acc);
+        },
+        tbb::static_partitioner());
+  }
+  g_read_gbs[threads] =
+      report(state, span, threads, "GB/s", 4.0 * kStreamFloats * state.iterations() / 1e9);
+}
+
+// ---- FMA peak ---------------------------------------------------------------------------
+
+// 12 independent FMA chains per thread: enough to cover latency x ports on current cores.
+__attribute__((target("avx2,fma"))) double fma_loop_avx2(int64_t iters) {
+  __m256 acc[12];
+  for (int j = 0; j < 12; ++j) acc[j] = _mm256_set1_ps(static_cast<float>(j));
+  const __m256 a = _mm256_set1_ps(0.999f), b = _mm256_set1_ps(0.001f);
+  for (int64_t i = 0; i < iters; ++i)
+    for (int j = 0; j < 12; ++j) acc[j] = _mm256_fmadd_ps(acc[j], a, b);
+  float out[8];
+  __m256 s = acc[0];
+  for (int j = 1; j < 12; ++j) s = _mm256_add_ps(s, acc[j]);
+  _mm256_storeu_ps(out, s);
+  return out[0];
+}
+
+__attribute__((target("avx512f,fma"))) double fma_loop_avx512(int64_t iters) {
+  __m512 acc[12];
+  for (int j = 0; j < 12; ++j) acc[j] = _mm512_set1_ps(static_cast<float>(j));
+  const __m512 a = _mm512_set1_ps(0.999f), b = _mm512_set1_ps(0.001f);
+  for (int64_t i = 0; i < iters; ++i)
+    for (int j = 0; j < 12; ++j) acc[j] = _mm512_fmadd_ps(acc[j], a, b);
+  __m512 s = acc[0];
+  for (int j = 1; j < 12; ++j) s = _mm512_add_ps(s, acc[j]);
+  return _mm512_reduce_add_ps(s);
+}
+
+void BM_FmaPeakF32(benchmark::State& state) {
+  const int threads = static_cast<int>(state.range(0));
+  set_threads(threads);
+  const bool wide = best_isa() == Isa::Avx512;
+  const int lanes = wide ? 16 : 8;
+  const int64_t iters = 1 << 22;
+  const Span span;
+  for (auto _ : state) {
+    tbb::parallel_for(
+        0, threads,
+        [&](int) {
+          benchmark::DoNotOptimize(wide ? fma_loop_avx512(iters) : fma_loop_avx2(iters));
+        },
+        tbb::static_partitioner());
+  }
+  const double flops = 2.0 * lanes * 12 * iters * threads * state.iterations();
+  g_peak_gflops[threads] = report(state, span, threads, "GFLOP/s", flops / 1e9);
+  state.SetLabel(wide ? "avx512 fma" : "avx2 fma");
+}
+
+// ---- weights rotated through more memory than any cache ---------------------------------
+
+int64_t rotation_bytes() {
+  const char* v = std::getenv("BRICKS_BENCH_WEIGHT_MIB");
+  const int64_t mib = v != nullptr ? std::atoll(v) : 1024;
+  return (mib > 0 ? mib : 1024) << 20;
+}
+
+// Distinct copies of one random matrix, totalling at least rotation_bytes().
+struct WeightSet {
+  WeightType type;
+  int64_t rows, cols;
+  std::vector<std::unique_ptr<unsigned char[]>> copies;
+  std::vector<Linear> linears;
+};
+
+std::unique_ptr<WeightSet> g_weights;
+
+WeightSet& weight_set(WeightType type, int64_t rows, int64_t cols, bool rotate) {
+  if (g_weights && g_weights->type == type && g_weights->rows == rows && g_weights->cols == cols &&
+      (!rotate || g_weights->copies.size() > 1)) {
+    return *g_weights;
+  }
+  g_weights.reset();
+  auto set = std::make_unique<WeightSet>();
+  set->type = type;
+  set->rows = rows;
+  set->cols = cols;
+  const size_t bytes = row_bytes(type, cols) * rows;
+  const size_t count = rotate ? std::max<size_t>(2, (rotation_bytes() + bytes - 1) / bytes) : 1;
+  std::mt19937 gen(1);
+  std::uniform_real_distribution<float> val(-1, 1);
+  std::vector<float> row(cols);
+  for (size_t i = 0; i < count; ++i) {
+    set->copies.emplace_back(new unsigned char[bytes]);
+    unsigned char* p = set->copies.back().get();
+    if (i > 0) {
+      std::memcpy(p, set->copies[0].get(), bytes);
+      continue;
+    }
+    for (int64_t r = 0; r < rows; ++r) {
+      unsigned char* dst = p + row_bytes(type, cols) * r;
+      for (float& f : row) f = val(gen);
+      switch (type) {
+        case WeightType::F32:
+          std::memcpy(dst, row.data(), 4 * cols);
+          break;
+        case WeightType::F16:
+          f32_to_f16(row.data(), reinterpret_cast<uint16_t*>(dst), cols);
+          break;
+        case WeightType::BF16:
+          f32_to_bf16(row.data(), reinterpret_cast<uint16_t*>(dst), cols);
+          break;
+        case WeightType::Q8_0:
+          for (int64_t b = 0; b < cols / 32; ++b) {
+            const uint16_t d = f32_to_f16_bits(0.01f);
+            std::memcpy(dst + b * 34, &d, 2);
+            for (int j = 0; j < 32; ++j) dst[b * 34 + 2 + j] = static_cast<unsigned char>(gen());
+          }
+          break;
+      }
+    }
+  }
+  g_weights = std::move(set);
+  return *g_weights;
+}
+
+// Decode and batched decode: m rows through the GEMV kernels, a different weight copy each
+// call so every byte comes from DRAM. Args: rows, cols, m, threads, weight type.
+void BM_Gemv(benchmark::State& state) {
+  const int64_t rows = state.range(0), cols = state.range(1), m = state.range(2);
+  const int threads = static_cast<int>(state.range(3));
+  const auto type = static_cast<WeightType>(state.range(4));
+  set_threads(threads);
+  WeightSet& ws = weight_set(type, rows, cols, true);
+  std::vector<Linear> lins;
+  for (auto& c : ws.copies)
+    lins.emplace_back(WeightView{type, rows, cols, c.get()}, Compute::F32, LinearOptions{-1});
+  std::vector<float> x(m * cols, 0.5f), y(m * rows);
+  size_t next = 0;
+  const Span span;
+  for (auto _ : state) {
+    lins[next].forward(x.data(), m, y.data());
+    next = next + 1 == lins.size() ? 0 : next + 1;
+    benchmark::DoNotOptimize(y.data());
+  }
+  const double iters = static_cast<double>(state.iterations());
+  const Rates gbs = report(state, span, threads, "GB/s",
+                           static_cast<double>(lins[0].weight_bytes()) * iters / 1e9);
+  state.counters["GFLOP/s"] = 2.0 * m * rows * cols * iters / span.wall() / 1e9;
+  report_share(state, "pct_triad", gbs, g_triad_gbs, threads);
+  report_share(state, "pct_read", gbs, g_read_gbs, threads);
+  state.SetLabel(std::string(to_string(type)) + " " + to_string(lins[0].isa()) + ", " +
+                 std::to_string(lins.size()) + " copies");
+}
+
+// Prefill: m rows through the default path (oneDNN above the crossover). Args: rows, cols,
+// m, threads, weight type, compute.
+void BM_Gemm(benchmark::State& state) {
+  const int64_t rows = state.range(0), cols = state.range(1), m = state.range(2);
+  const int threads = static_cast<int>(state.range(3));
+  const auto type = static_cast<WeightType>(state.range(4));
+  const auto compute = static_cast<Compute>(state.range(5));
+  set_threads(threads);
+  WeightSet& ws = weight_set(type, rows, cols, false);
+  const Linear lin(WeightView{type, rows, cols, ws.copies[0].get()}, compute);
+  std::vector<float> x(m * cols, 0.25f), y(m * rows);
+  lin.forward(x.data(), m, y.data());  // first call creates the oneDNN primitive
+  const Span span;
+  for (auto _ : state) {
+    lin.forward(x.data(), m, y.data());
+    benchmark::DoNotOptimize(y.data());
+  }
+  const Rates gflops =
+      report(state, span, threads, "GFLOP/s", 2.0 * m * rows * cols * state.iterations() / 1e9);
+  report_share(state, "pct_peak", gflops, g_peak_gflops, threads);
+  state.SetLabel(std::string(to_string(type)) + " compute " + to_string(compute) + ", " +
+                 to_string(lin.path_for(m)));
+}
+
+// GEMV kernels against oneDNN at the same m, to place gemm_min_m. Args: m, use oneDNN,
+// weight type (5632 x 2048, the FFN up projection).
+void BM_Crossover(benchmark::State& state) {
+  const int64_t rows = 5632, cols = 2048, m = state.range(0);
+  const bool gemm = state.range(1) != 0;
+  const auto type = static_cast<WeightType>(state.range(2));
+  set_threads(2);
+  WeightSet& ws = weight_set(type, rows, cols, false);
+  const Linear lin(WeightView{type, rows, cols, ws.copies[0].get()}, Compute::F32,
+                   LinearOptions{gemm ? 1 : -1});
+  std::vector<float> x(m * cols, 0.25f), y(m * rows);
+  lin.forward(x.data(), m, y.data());
+  const Span span;
+  for (auto _ : state) {
+    lin.forward(x.data(), m, y.data());
+    benchmark::DoNotOptimize(y.data());
+  }
+  report(state, span, 2, "GFLOP/s", 2.0 * m * rows * cols * state.iterations() / 1e9);
+  state.SetLabel(std::string(to_string(type)) + " " + to_string(lin.path_for(m)));
+}
+
+// ---- small ops --------------------------------------------------------------------------
+
+void BM_Rmsnorm(benchmark::State& state) {
+  const int64_t rows = state.range(0), dim = 2048;
+  std::vector<float> x(rows * dim, 0.3f), w(dim, 1.0f), y(rows * dim);
+  for (auto _ : state) {
+    rmsnorm(x.data(), w.data(), rows, dim, 1e-5f, y.data());
+    benchmark::DoNotOptimize(y.data());
+  }
+}
+
+void BM_Rope(benchmark::State& state) {
+  const int64_t tokens = state.range(0);
+  std::vector<float> x(tokens * 32 * 64, 0.3f);
+  std::vector<int32_t> pos(tokens);
+  for (int64_t t = 0; t < tokens; ++t) pos[t] = static_cast<int32_t>(t + 100);
+  for (auto _ : state) {
+    rope(x.data(), pos.data(), tokens, 32, 64, 10000.0f);
+    benchmark::DoNotOptimize(x.data());
+  }
+}
+
+void BM_Sample(benchmark::State& state) {
+  std::mt19937 gen(3);
+  std::normal_distribution<float> nd(0, 3);
+  std::vector<float> logits(32000);
+  for (float& v : logits) v = nd(gen);
+  SamplingParams p;
+  p.temperature = 0.8f;
+  p.top_p = state.range(0) ? 0.95f : 1.0f;
+  p.top_k = state.range(0) ? 0 : 40;
+  std::vector<int32_t> history(256, 5);
+  p.repetition_penalty = 1.1f;
+  Rng rng(1);
+  std::vector<float> work;
+  for (auto _ : state) {
+    work = logits;
+    benchmark::DoNotOptimize(sample(work, p, history, rng));
+  }
+  state.SetLabel(state.range(0) ? "top_p 0.95" : "top_k 40");
+}
+
+constexpr int64_t kF16 = static_cast<int64_t>(WeightType::F16);
+constexpr int64_t kF32 = static_cast<int64_t>(WeightType::F32);
+constexpr int64_t kBF16 = static_cast<int64_t>(WeightType::BF16);
+constexpr int64_t kQ8 = static_cast<int64_t>(WeightType::Q8_0);
+constexpr int64_t kComputeF32 = static_cast<int64_t>(Compute::F32);
+constexpr int64_t kComputeBF16 = static_cast<int64_t>(Compute::BF16);
+
+void register_all() {
+  constexpr double kMin = 0.1;
+  for (int t : {1, 2}) {
+    benchmark::RegisterBenchmark("Triad", BM_Triad)->Arg(t)->MinTime(kMin)->UseRealTime();
+    benchmark::RegisterBenchmark("ReadSweep", BM_ReadSweep)->Arg(t)->MinTime(kMin)->UseRealTime();
+    benchmark::RegisterBenchmark("FmaPeakF32", BM_FmaPeakF32)->Arg(t)->MinTime(kMin)->UseRealTime();
+  }
+  // TinyLlama-1.1B projections: q/o, k/v, gate/up, down, output.
+  const int64_t shapes[][2] = {
+      {2048, 2048}, {256, 2048}, {5632, 2048}, {2048, 5632}, {32000, 2048}};
+  auto* gemv = benchmark::RegisterBenchmark("Gemv", BM_Gemv);
+  gemv->ArgNames({"rows", "cols", "m", "thr", "type"})->MinTime(kMin)->UseRealTime();
+  for (const auto& s : shapes)
+    for (int t : {1, 2}) gemv->Args({s[0], s[1], 1, t, kF16});
+  for (int64_t type : {kF32, kBF16, kQ8}) gemv->Args({5632, 2048, 1, 2, type});
+  for (int64_t m : {4, 8, 16}) gemv->Args({5632, 2048, m, 2, kF16});
+  for (int64_t m : {4, 8, 16}) gemv->Args({5632, 2048, m, 2, kQ8});
+
+  auto* gemm = benchmark::RegisterBenchmark("Gemm", BM_Gemm);
+  gemm->ArgNames({"rows", "cols", "m", "thr", "type", "compute"})->MinTime(kMin)->UseRealTime();
+  for (int64_t m : {128, 512}) {
+    for (int64_t compute : {kComputeF32, kComputeBF16}) {
+      gemm->Args({5632, 2048, m, 2, kF32, compute});
+      gemm->Args({5632, 2048, m, 2, kF16, compute});
+      gemm->Args({5632, 2048, m, 2, kBF16, compute});
+    }
+  }
+  gemm->Args({2048, 5632, 512, 2, kF16, kComputeF32});
+  gemm->Args({5632, 2048, 128, 1, kF32, kComputeF32});
+
+  auto* cross = benchmark::RegisterBenchmark("Crossover", BM_Crossover);
+  cross->ArgNames({"m", "onednn", "type"})->MinTime(kMin)->UseRealTime();
+  for (int64_t type : {kF32, kF16})
+    for (int64_t m : {8, 16, 32, 64, 128, 512})
+      for (int64_t g : {0, 1}) cross->Args({m, g, type});
+
+  benchmark::RegisterBenchmark("Rmsnorm", BM_Rmsnorm)->Arg(1)->Arg(128)->MinTime(kMin);
+  benchmark::RegisterBenchmark("Rope", BM_Rope)->Arg(1)->Arg(128)->MinTime(kMin);
+  benchmark::RegisterBenchmark("Sample", BM_Sample)->Arg(0)->Arg(1)->MinTime(kMin);
+}
+
+}  // namespace
+}  // namespace bricks::cpu
+
+int main(int argc, char** argv) {
+  bricks::cpu::register_all();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  const auto& f = bricks::cpu::cpu_features();
+  std::printf("cpu: avx2 %d avx512f %d avx512bf16 %d amx_bf16 %d, kernels %s, threads %d\n", f.avx2,
+              f.avx512f, f.avx512bf16, f.amx_bf16, bricks::cpu::to_string(bricks::cpu::best_isa()),
+              bricks::cpu::num_threads());
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
