@@ -1,5 +1,7 @@
 #include "host/catalogue.h"
 
+#include <cstdio>
+
 #include "host/loader.h"
 
 namespace bricks::host {
@@ -78,13 +80,79 @@ bool parse_kind(std::string_view name, bricks_kind* out) {
 
 const char* param_type_name(bricks_param_type type) {
   switch (type) {
-    case BRICKS_PARAM_INT: return "int";
-    case BRICKS_PARAM_FLOAT: return "float";
-    case BRICKS_PARAM_BOOL: return "bool";
-    case BRICKS_PARAM_STRING: return "string";
-    case BRICKS_PARAM_ENUM: return "enum";
+    case BRICKS_PARAM_INT:
+      return "int";
+    case BRICKS_PARAM_FLOAT:
+      return "float";
+    case BRICKS_PARAM_BOOL:
+      return "bool";
+    case BRICKS_PARAM_STRING:
+      return "string";
+    case BRICKS_PARAM_ENUM:
+      return "enum";
   }
   return "unknown";
+}
+
+namespace {
+
+std::string number(double v) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", v);
+  return text;
+}
+
+// Appended in steps: g++ 12 warns falsely (-Wrestrict) on "[" + std::string + ...
+std::string interval(const std::string& lo, const std::string& hi) {
+  std::string out(1, '[');
+  out += lo;
+  out += ", ";
+  out += hi;
+  out += ']';
+  return out;
+}
+
+}  // namespace
+
+std::string param_default_text(const ParamInfo& p) {
+  if (!p.has_default) return "required";
+  switch (p.type) {
+    case BRICKS_PARAM_INT:
+      return std::to_string(p.default_int);
+    case BRICKS_PARAM_FLOAT:
+      return number(p.default_float);
+    case BRICKS_PARAM_BOOL:
+      return p.default_int != 0 ? "true" : "false";
+    case BRICKS_PARAM_STRING:
+    case BRICKS_PARAM_ENUM: {
+      std::string quoted(1, '"');
+      quoted += p.default_string;
+      quoted += '"';
+      return quoted;
+    }
+  }
+  return "";
+}
+
+std::string param_range_text(const ParamInfo& p) {
+  switch (p.type) {
+    case BRICKS_PARAM_INT:
+      return interval(std::to_string(p.min_int), std::to_string(p.max_int));
+    case BRICKS_PARAM_FLOAT:
+      return interval(number(p.min_float), number(p.max_float));
+    case BRICKS_PARAM_ENUM: {
+      std::string out;
+      for (const std::string& c : p.choices) {
+        if (!out.empty()) out += '|';
+        out += c;
+      }
+      return out;
+    }
+    case BRICKS_PARAM_BOOL:
+    case BRICKS_PARAM_STRING:
+      return "";
+  }
+  return "";
 }
 
 std::vector<BrickInfo> copy_bricks(const bricks_plugin_desc& plugin, const std::string& file) {

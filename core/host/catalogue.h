@@ -17,9 +17,9 @@ struct ParamInfo {
   bricks_param_type type = BRICKS_PARAM_INT;
   std::string doc;
   bool has_default = false;
-  int64_t default_int = 0;       // INT, BOOL
-  double default_float = 0.0;    // FLOAT
-  std::string default_string;    // STRING, ENUM
+  int64_t default_int = 0;     // INT, BOOL
+  double default_float = 0.0;  // FLOAT
+  std::string default_string;  // STRING, ENUM
   int64_t min_int = 0, max_int = 0;
   double min_float = 0.0, max_float = 0.0;
   std::vector<std::string> choices;
@@ -61,6 +61,11 @@ const char* kind_name(bricks_kind kind);
 // The kind for a name above; false if the name is not a kind.
 bool parse_kind(std::string_view name, bricks_kind* out);
 const char* param_type_name(bricks_param_type type);
+
+// How `inspect` and error messages show a param: its default ("8", "0.5", "true",
+// "\"fcfs\"", or "required") and its allowed values ("[1, 1024]", "fcfs|lifo", or "").
+std::string param_default_text(const ParamInfo& param);
+std::string param_range_text(const ParamInfo& param);
 
 // JSON forms, used for the scanner's pipe and `bricks list/inspect --json`. `indent` < 0
 // gives one line. from_json throws BrickError naming what is malformed.

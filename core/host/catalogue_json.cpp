@@ -12,7 +12,9 @@ namespace {
 using nlohmann::json;
 
 json param_json(const ParamInfo& p) {
-  json j = {{"name", p.name}, {"type", param_type_name(p.type)}, {"doc", p.doc},
+  json j = {{"name", p.name},
+            {"type", param_type_name(p.type)},
+            {"doc", p.doc},
             {"required", !p.has_default}};
   switch (p.type) {
     case BRICKS_PARAM_INT:
@@ -42,11 +44,11 @@ json param_json(const ParamInfo& p) {
 json brick_json(const BrickInfo& b) {
   json params = json::array();
   for (const ParamInfo& p : b.params) params.push_back(param_json(p));
-  return {{"kind", kind_name(b.kind)},       {"name", b.name},
-          {"version", b.version},            {"summary", b.summary},
-          {"params", params},                {"provides", b.provides},
-          {"requires", b.requires_},         {"file", b.file},
-          {"plugin", b.plugin_name},         {"plugin_version", b.plugin_version},
+  return {{"kind", kind_name(b.kind)}, {"name", b.name},
+          {"version", b.version},      {"summary", b.summary},
+          {"params", params},          {"provides", b.provides},
+          {"requires", b.requires_},   {"file", b.file},
+          {"plugin", b.plugin_name},   {"plugin_version", b.plugin_version},
           {"license", b.license}};
 }
 

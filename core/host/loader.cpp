@@ -111,7 +111,7 @@ void check_brick(const bricks_brick_desc& b, int32_t index, const std::string& f
 
 void check_plugin_desc(const bricks_plugin_desc* desc, const std::string& file) {
   if (desc == nullptr) throw BrickError(file + ": " BRICKS_ENTRY_SYMBOL " returned NULL");
-  // struct_size, abi_major and abi_minor lead the struct in every ABI version.
+  // struct_size, abi_major and abi_minor open the struct in every ABI version.
   if (desc->abi_major != BRICKS_ABI_MAJOR) {
     throw BrickError(file + ": plugin ABI " + abi_text(desc->abi_major, desc->abi_minor) +
                      " is not compatible with host ABI " +
@@ -125,8 +125,7 @@ void check_plugin_desc(const bricks_plugin_desc* desc, const std::string& file) 
                      "against this SDK");
   }
   if (desc->struct_size < kMinPluginDescSize || desc->struct_size > kMaxStructSize) {
-    throw BrickError(file + ": plugin descriptor struct_size " +
-                     std::to_string(desc->struct_size) +
+    throw BrickError(file + ": plugin descriptor struct_size " + std::to_string(desc->struct_size) +
                      " is not a bricks_plugin_desc size; rebuild the plugin against this SDK");
   }
   if (desc->name == nullptr || desc->name[0] == '\0') {
@@ -151,7 +150,8 @@ void check_plugin_desc(const bricks_plugin_desc* desc, const std::string& file) 
 
 bricks_brick_desc brick_at(const bricks_plugin_desc& plugin, int32_t index) {
   uint32_t stride = plugin.bricks[0].struct_size;
-  const char* raw = reinterpret_cast<const char*>(plugin.bricks) + static_cast<size_t>(index) * stride;
+  const char* raw =
+      reinterpret_cast<const char*>(plugin.bricks) + static_cast<size_t>(index) * stride;
   bricks_brick_desc out{};
   std::memcpy(&out, raw, std::min<size_t>(stride, sizeof out));
   return out;
@@ -175,7 +175,8 @@ LoadedPlugin load_plugin(const fs::path& file) {
     it = libs.by_path.emplace(key, std::move(lib)).first;
   }
   if (!it->second.has(BRICKS_ENTRY_SYMBOL)) {
-    throw BrickError(file.string() + ": no `" BRICKS_ENTRY_SYMBOL
+    throw BrickError(file.string() +
+                     ": no `" BRICKS_ENTRY_SYMBOL
                      "` symbol, so it is not a brick plugin; build it with BRICKS_PLUGIN(...) "
                      "or export the entry function");
   }

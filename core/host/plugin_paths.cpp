@@ -82,16 +82,22 @@ std::vector<fs::path> plugin_search_path(const std::vector<fs::path>& extra) {
     std::error_code ec;
     fs::path absolute = fs::absolute(c, ec).lexically_normal();
     if (ec) absolute = c;
+    if (!absolute.has_filename() && absolute.has_relative_path()) absolute = absolute.parent_path();
     if (seen.insert(absolute).second) out.push_back(absolute);
   }
   return out;
 }
 
 std::string refusal_reason(const fs::path& file, const LoadOptions& options) {
-  if (world_writable(file.parent_path())) return world_writable_dir_reason(file.parent_path());
-  if (world_writable(file)) {
-    return "file is world-writable (mode " + mode_of(file) +
-           "), anyone could replace it; refused: run `chmod o-w " + file.string() + "`";
+  // A link is judged by where it points too: its target and the target's directory.
+  std::error_code ec;
+  fs::path target = fs::canonical(file, ec);
+  for (const fs::path& f : {file, ec ? file : target}) {
+    if (world_writable(f.parent_path())) return world_writable_dir_reason(f.parent_path());
+    if (world_writable(f)) {
+      return "file is world-writable (mode " + mode_of(f) +
+             "), anyone could replace it; refused: run `chmod o-w " + f.string() + "`";
+    }
   }
   if (const std::string* pin = find_pin(file, options)) {
     std::string actual;

@@ -126,10 +126,10 @@ void drop_duplicates(Catalogue& catalogue) {
       kept.push_back(std::move(b));
       continue;
     }
-    catalogue.broken.push_back(
-        {b.file, std::string("declares ") + kind_name(b.kind) + " '" + b.name +
-                     "', which " + it->second + " declares too; the one in " + it->second +
-                     " is used: remove or rename one of them"});
+    catalogue.broken.push_back({b.file, std::string("declares ") + kind_name(b.kind) + " '" +
+                                            b.name + "', which " + it->second +
+                                            " declares too; the one in " + it->second +
+                                            " is used: remove or rename one of them"});
   }
   catalogue.bricks = std::move(kept);
 }

@@ -1,0 +1,242 @@
+/* The pinned layout of every public struct of the SDK on LP64 (x86-64, aarch64 Linux):
+ * BRICKS_ABI_STRUCT(type, size, alignment) and BRICKS_ABI_FIELD(type, field, offset), in
+ * declaration order. A change here is an ABI change: appending a field to a struct that
+ * carries struct_size is a minor bump; anything else (reordering, resizing, removing) is a
+ * major bump. Update the pins only together with BRICKS_ABI_MAJOR/MINOR in bricks/abi.h. */
+#define BRICKS_ABI_LAYOUT(BRICKS_ABI_STRUCT, BRICKS_ABI_FIELD) \
+BRICKS_ABI_STRUCT(bricks_value, 24, 8) \
+  BRICKS_ABI_FIELD(bricks_value, i, 0) \
+  BRICKS_ABI_FIELD(bricks_value, f, 8) \
+  BRICKS_ABI_FIELD(bricks_value, s, 16) \
+BRICKS_ABI_STRUCT(bricks_param_spec, 104, 8) \
+  BRICKS_ABI_FIELD(bricks_param_spec, name, 0) \
+  BRICKS_ABI_FIELD(bricks_param_spec, type, 8) \
+  BRICKS_ABI_FIELD(bricks_param_spec, doc, 16) \
+  BRICKS_ABI_FIELD(bricks_param_spec, has_default, 24) \
+  BRICKS_ABI_FIELD(bricks_param_spec, default_value, 32) \
+  BRICKS_ABI_FIELD(bricks_param_spec, min_int, 56) \
+  BRICKS_ABI_FIELD(bricks_param_spec, max_int, 64) \
+  BRICKS_ABI_FIELD(bricks_param_spec, min_float, 72) \
+  BRICKS_ABI_FIELD(bricks_param_spec, max_float, 80) \
+  BRICKS_ABI_FIELD(bricks_param_spec, choices, 88) \
+  BRICKS_ABI_FIELD(bricks_param_spec, num_choices, 96) \
+BRICKS_ABI_STRUCT(bricks_param_value, 40, 8) \
+  BRICKS_ABI_FIELD(bricks_param_value, name, 0) \
+  BRICKS_ABI_FIELD(bricks_param_value, type, 8) \
+  BRICKS_ABI_FIELD(bricks_param_value, value, 16) \
+BRICKS_ABI_STRUCT(bricks_brick_desc, 120, 8) \
+  BRICKS_ABI_FIELD(bricks_brick_desc, struct_size, 0) \
+  BRICKS_ABI_FIELD(bricks_brick_desc, kind, 4) \
+  BRICKS_ABI_FIELD(bricks_brick_desc, name, 8) \
+  BRICKS_ABI_FIELD(bricks_brick_desc, version, 16) \
+  BRICKS_ABI_FIELD(bricks_brick_desc, summary, 24) \
+  BRICKS_ABI_FIELD(bricks_brick_desc, params, 32) \
+  BRICKS_ABI_FIELD(bricks_brick_desc, num_params, 40) \
+  BRICKS_ABI_FIELD(bricks_brick_desc, provides, 48) \
+  BRICKS_ABI_FIELD(bricks_brick_desc, num_provides, 56) \
+  BRICKS_ABI_FIELD(bricks_brick_desc, requires_, 64) \
+  BRICKS_ABI_FIELD(bricks_brick_desc, num_requires, 72) \
+  BRICKS_ABI_FIELD(bricks_brick_desc, vtable, 80) \
+  BRICKS_ABI_FIELD(bricks_brick_desc, reserved, 88) \
+BRICKS_ABI_STRUCT(bricks_plugin_desc, 88, 8) \
+  BRICKS_ABI_FIELD(bricks_plugin_desc, struct_size, 0) \
+  BRICKS_ABI_FIELD(bricks_plugin_desc, abi_major, 4) \
+  BRICKS_ABI_FIELD(bricks_plugin_desc, abi_minor, 8) \
+  BRICKS_ABI_FIELD(bricks_plugin_desc, name, 16) \
+  BRICKS_ABI_FIELD(bricks_plugin_desc, version, 24) \
+  BRICKS_ABI_FIELD(bricks_plugin_desc, license, 32) \
+  BRICKS_ABI_FIELD(bricks_plugin_desc, bricks, 40) \
+  BRICKS_ABI_FIELD(bricks_plugin_desc, num_bricks, 48) \
+  BRICKS_ABI_FIELD(bricks_plugin_desc, reserved, 56) \
+BRICKS_ABI_STRUCT(bricks_brick_ref, 24, 8) \
+  BRICKS_ABI_FIELD(bricks_brick_ref, kind, 0) \
+  BRICKS_ABI_FIELD(bricks_brick_ref, vtable, 8) \
+  BRICKS_ABI_FIELD(bricks_brick_ref, instance, 16) \
+BRICKS_ABI_STRUCT(bricks_host_api, 96, 8) \
+  BRICKS_ABI_FIELD(bricks_host_api, struct_size, 0) \
+  BRICKS_ABI_FIELD(bricks_host_api, ctx, 8) \
+  BRICKS_ABI_FIELD(bricks_host_api, log, 16) \
+  BRICKS_ABI_FIELD(bricks_host_api, now_s, 24) \
+  BRICKS_ABI_FIELD(bricks_host_api, alloc_aligned, 32) \
+  BRICKS_ABI_FIELD(bricks_host_api, free_aligned, 40) \
+  BRICKS_ABI_FIELD(bricks_host_api, error_new, 48) \
+  BRICKS_ABI_FIELD(bricks_host_api, wired, 56) \
+  BRICKS_ABI_FIELD(bricks_host_api, reserved, 64) \
+BRICKS_ABI_STRUCT(bricks_request_view, 80, 8) \
+  BRICKS_ABI_FIELD(bricks_request_view, id, 0) \
+  BRICKS_ABI_FIELD(bricks_request_view, arrival_s, 8) \
+  BRICKS_ABI_FIELD(bricks_request_view, priority, 16) \
+  BRICKS_ABI_FIELD(bricks_request_view, tenant, 20) \
+  BRICKS_ABI_FIELD(bricks_request_view, state, 24) \
+  BRICKS_ABI_FIELD(bricks_request_view, prompt_len, 28) \
+  BRICKS_ABI_FIELD(bricks_request_view, num_tokens, 32) \
+  BRICKS_ABI_FIELD(bricks_request_view, num_computed, 36) \
+  BRICKS_ABI_FIELD(bricks_request_view, num_generated, 40) \
+  BRICKS_ABI_FIELD(bricks_request_view, max_new_tokens, 44) \
+  BRICKS_ABI_FIELD(bricks_request_view, num_preemptions, 48) \
+  BRICKS_ABI_FIELD(bricks_request_view, turn, 52) \
+  BRICKS_ABI_FIELD(bricks_request_view, conversation, 56) \
+  BRICKS_ABI_FIELD(bricks_request_view, prefix_group, 64) \
+  BRICKS_ABI_FIELD(bricks_request_view, tokens, 72) \
+BRICKS_ABI_STRUCT(bricks_sched_input, 40, 8) \
+  BRICKS_ABI_FIELD(bricks_sched_input, struct_size, 0) \
+  BRICKS_ABI_FIELD(bricks_sched_input, requests, 8) \
+  BRICKS_ABI_FIELD(bricks_sched_input, num_requests, 16) \
+  BRICKS_ABI_FIELD(bricks_sched_input, now_s, 24) \
+  BRICKS_ABI_FIELD(bricks_sched_input, step, 32) \
+BRICKS_ABI_STRUCT(bricks_sched_item, 16, 8) \
+  BRICKS_ABI_FIELD(bricks_sched_item, request_id, 0) \
+  BRICKS_ABI_FIELD(bricks_sched_item, num_tokens, 8) \
+  BRICKS_ABI_FIELD(bricks_sched_item, num_cached, 12) \
+BRICKS_ABI_STRUCT(bricks_sched_preemption, 16, 8) \
+  BRICKS_ABI_FIELD(bricks_sched_preemption, request_id, 0) \
+  BRICKS_ABI_FIELD(bricks_sched_preemption, mode, 8) \
+BRICKS_ABI_STRUCT(bricks_sched_failure, 16, 8) \
+  BRICKS_ABI_FIELD(bricks_sched_failure, request_id, 0) \
+  BRICKS_ABI_FIELD(bricks_sched_failure, reason, 8) \
+BRICKS_ABI_STRUCT(bricks_step_plan, 64, 8) \
+  BRICKS_ABI_FIELD(bricks_step_plan, items, 0) \
+  BRICKS_ABI_FIELD(bricks_step_plan, num_items, 8) \
+  BRICKS_ABI_FIELD(bricks_step_plan, preempted, 16) \
+  BRICKS_ABI_FIELD(bricks_step_plan, num_preempted, 24) \
+  BRICKS_ABI_FIELD(bricks_step_plan, swapped_in, 32) \
+  BRICKS_ABI_FIELD(bricks_step_plan, num_swapped_in, 40) \
+  BRICKS_ABI_FIELD(bricks_step_plan, failed, 48) \
+  BRICKS_ABI_FIELD(bricks_step_plan, num_failed, 56) \
+BRICKS_ABI_STRUCT(bricks_step_result, 32, 8) \
+  BRICKS_ABI_FIELD(bricks_step_result, struct_size, 0) \
+  BRICKS_ABI_FIELD(bricks_step_result, finished, 8) \
+  BRICKS_ABI_FIELD(bricks_step_result, num_finished, 16) \
+  BRICKS_ABI_FIELD(bricks_step_result, step_seconds, 24) \
+BRICKS_ABI_STRUCT(bricks_scheduler_vtable, 40, 8) \
+  BRICKS_ABI_FIELD(bricks_scheduler_vtable, struct_size, 0) \
+  BRICKS_ABI_FIELD(bricks_scheduler_vtable, create, 8) \
+  BRICKS_ABI_FIELD(bricks_scheduler_vtable, destroy, 16) \
+  BRICKS_ABI_FIELD(bricks_scheduler_vtable, schedule, 24) \
+  BRICKS_ABI_FIELD(bricks_scheduler_vtable, on_step_done, 32) \
+BRICKS_ABI_STRUCT(bricks_kv_geometry, 32, 8) \
+  BRICKS_ABI_FIELD(bricks_kv_geometry, struct_size, 0) \
+  BRICKS_ABI_FIELD(bricks_kv_geometry, num_device_blocks, 4) \
+  BRICKS_ABI_FIELD(bricks_kv_geometry, num_host_blocks, 8) \
+  BRICKS_ABI_FIELD(bricks_kv_geometry, num_disk_blocks, 12) \
+  BRICKS_ABI_FIELD(bricks_kv_geometry, num_groups, 16) \
+  BRICKS_ABI_FIELD(bricks_kv_geometry, bytes_per_block, 24) \
+BRICKS_ABI_STRUCT(bricks_page_table, 32, 8) \
+  BRICKS_ABI_FIELD(bricks_page_table, indptr, 0) \
+  BRICKS_ABI_FIELD(bricks_page_table, indices, 8) \
+  BRICKS_ABI_FIELD(bricks_page_table, last_page_len, 16) \
+  BRICKS_ABI_FIELD(bricks_page_table, batch, 24) \
+  BRICKS_ABI_FIELD(bricks_page_table, page_size, 28) \
+BRICKS_ABI_STRUCT(bricks_kv_seq, 16, 8) \
+  BRICKS_ABI_FIELD(bricks_kv_seq, request_id, 0) \
+  BRICKS_ABI_FIELD(bricks_kv_seq, kv_len, 8) \
+  BRICKS_ABI_FIELD(bricks_kv_seq, num_new, 12) \
+BRICKS_ABI_STRUCT(bricks_block_copy, 20, 4) \
+  BRICKS_ABI_FIELD(bricks_block_copy, src_tier, 0) \
+  BRICKS_ABI_FIELD(bricks_block_copy, src_block, 4) \
+  BRICKS_ABI_FIELD(bricks_block_copy, dst_tier, 8) \
+  BRICKS_ABI_FIELD(bricks_block_copy, dst_block, 12) \
+  BRICKS_ABI_FIELD(bricks_block_copy, num_blocks, 16) \
+BRICKS_ABI_STRUCT(bricks_kv_stats, 64, 8) \
+  BRICKS_ABI_FIELD(bricks_kv_stats, struct_size, 0) \
+  BRICKS_ABI_FIELD(bricks_kv_stats, num_device_blocks, 4) \
+  BRICKS_ABI_FIELD(bricks_kv_stats, free_device_blocks, 8) \
+  BRICKS_ABI_FIELD(bricks_kv_stats, num_host_blocks, 12) \
+  BRICKS_ABI_FIELD(bricks_kv_stats, free_host_blocks, 16) \
+  BRICKS_ABI_FIELD(bricks_kv_stats, prefix_query_tokens, 24) \
+  BRICKS_ABI_FIELD(bricks_kv_stats, prefix_hit_tokens, 32) \
+  BRICKS_ABI_FIELD(bricks_kv_stats, blocks_swapped_out, 40) \
+  BRICKS_ABI_FIELD(bricks_kv_stats, blocks_swapped_in, 48) \
+  BRICKS_ABI_FIELD(bricks_kv_stats, swap_copies, 56) \
+BRICKS_ABI_STRUCT(bricks_kv_vtable, 112, 8) \
+  BRICKS_ABI_FIELD(bricks_kv_vtable, struct_size, 0) \
+  BRICKS_ABI_FIELD(bricks_kv_vtable, create, 8) \
+  BRICKS_ABI_FIELD(bricks_kv_vtable, destroy, 16) \
+  BRICKS_ABI_FIELD(bricks_kv_vtable, block_size, 24) \
+  BRICKS_ABI_FIELD(bricks_kv_vtable, configure, 32) \
+  BRICKS_ABI_FIELD(bricks_kv_vtable, lookup_prefix, 40) \
+  BRICKS_ABI_FIELD(bricks_kv_vtable, allocate, 48) \
+  BRICKS_ABI_FIELD(bricks_kv_vtable, commit, 56) \
+  BRICKS_ABI_FIELD(bricks_kv_vtable, release, 64) \
+  BRICKS_ABI_FIELD(bricks_kv_vtable, build_page_table, 72) \
+  BRICKS_ABI_FIELD(bricks_kv_vtable, stats, 80) \
+  BRICKS_ABI_FIELD(bricks_kv_vtable, swap_out, 88) \
+  BRICKS_ABI_FIELD(bricks_kv_vtable, swap_in, 96) \
+  BRICKS_ABI_FIELD(bricks_kv_vtable, take_copies, 104) \
+BRICKS_ABI_STRUCT(bricks_attention_batch, 72, 8) \
+  BRICKS_ABI_FIELD(bricks_attention_batch, struct_size, 0) \
+  BRICKS_ABI_FIELD(bricks_attention_batch, qo_indptr, 8) \
+  BRICKS_ABI_FIELD(bricks_attention_batch, kv, 16) \
+  BRICKS_ABI_FIELD(bricks_attention_batch, num_qo_heads, 48) \
+  BRICKS_ABI_FIELD(bricks_attention_batch, num_kv_heads, 52) \
+  BRICKS_ABI_FIELD(bricks_attention_batch, head_dim, 56) \
+  BRICKS_ABI_FIELD(bricks_attention_batch, kv_dtype, 60) \
+  BRICKS_ABI_FIELD(bricks_attention_batch, sm_scale, 64) \
+  BRICKS_ABI_FIELD(bricks_attention_batch, causal, 68) \
+BRICKS_ABI_STRUCT(bricks_attention_io, 56, 8) \
+  BRICKS_ABI_FIELD(bricks_attention_io, struct_size, 0) \
+  BRICKS_ABI_FIELD(bricks_attention_io, q, 8) \
+  BRICKS_ABI_FIELD(bricks_attention_io, k_pool, 16) \
+  BRICKS_ABI_FIELD(bricks_attention_io, v_pool, 24) \
+  BRICKS_ABI_FIELD(bricks_attention_io, out, 32) \
+  BRICKS_ABI_FIELD(bricks_attention_io, score_rows, 40) \
+  BRICKS_ABI_FIELD(bricks_attention_io, scores, 48) \
+BRICKS_ABI_STRUCT(bricks_attention_vtable, 40, 8) \
+  BRICKS_ABI_FIELD(bricks_attention_vtable, struct_size, 0) \
+  BRICKS_ABI_FIELD(bricks_attention_vtable, create, 8) \
+  BRICKS_ABI_FIELD(bricks_attention_vtable, destroy, 16) \
+  BRICKS_ABI_FIELD(bricks_attention_vtable, plan, 24) \
+  BRICKS_ABI_FIELD(bricks_attention_vtable, run, 32) \
+BRICKS_ABI_STRUCT(bricks_prune_input, 88, 8) \
+  BRICKS_ABI_FIELD(bricks_prune_input, struct_size, 0) \
+  BRICKS_ABI_FIELD(bricks_prune_input, request_id, 8) \
+  BRICKS_ABI_FIELD(bricks_prune_input, layer, 16) \
+  BRICKS_ABI_FIELD(bricks_prune_input, num_layers, 20) \
+  BRICKS_ABI_FIELD(bricks_prune_input, num_tokens, 24) \
+  BRICKS_ABI_FIELD(bricks_prune_input, prunable, 32) \
+  BRICKS_ABI_FIELD(bricks_prune_input, grid_xy, 40) \
+  BRICKS_ABI_FIELD(bricks_prune_input, grid_w, 48) \
+  BRICKS_ABI_FIELD(bricks_prune_input, grid_h, 52) \
+  BRICKS_ABI_FIELD(bricks_prune_input, text_scores, 56) \
+  BRICKS_ABI_FIELD(bricks_prune_input, self_scores, 64) \
+  BRICKS_ABI_FIELD(bricks_prune_input, hidden, 72) \
+  BRICKS_ABI_FIELD(bricks_prune_input, hidden_dim, 80) \
+BRICKS_ABI_STRUCT(bricks_keep_set, 16, 8) \
+  BRICKS_ABI_FIELD(bricks_keep_set, keep, 0) \
+  BRICKS_ABI_FIELD(bricks_keep_set, num_keep, 8) \
+BRICKS_ABI_STRUCT(bricks_pruning_vtable, 40, 8) \
+  BRICKS_ABI_FIELD(bricks_pruning_vtable, struct_size, 0) \
+  BRICKS_ABI_FIELD(bricks_pruning_vtable, create, 8) \
+  BRICKS_ABI_FIELD(bricks_pruning_vtable, destroy, 16) \
+  BRICKS_ABI_FIELD(bricks_pruning_vtable, prunes_after, 24) \
+  BRICKS_ABI_FIELD(bricks_pruning_vtable, select, 32) \
+BRICKS_ABI_STRUCT(bricks_route_input, 40, 8) \
+  BRICKS_ABI_FIELD(bricks_route_input, struct_size, 0) \
+  BRICKS_ABI_FIELD(bricks_route_input, layer, 4) \
+  BRICKS_ABI_FIELD(bricks_route_input, num_tokens, 8) \
+  BRICKS_ABI_FIELD(bricks_route_input, hidden_dim, 12) \
+  BRICKS_ABI_FIELD(bricks_route_input, hidden, 16) \
+  BRICKS_ABI_FIELD(bricks_route_input, gate_logits, 24) \
+  BRICKS_ABI_FIELD(bricks_route_input, num_experts, 32) \
+  BRICKS_ABI_FIELD(bricks_route_input, top_k, 36) \
+BRICKS_ABI_STRUCT(bricks_route_output, 16, 8) \
+  BRICKS_ABI_FIELD(bricks_route_output, expert_ids, 0) \
+  BRICKS_ABI_FIELD(bricks_route_output, weights, 8) \
+BRICKS_ABI_STRUCT(bricks_router_vtable, 32, 8) \
+  BRICKS_ABI_FIELD(bricks_router_vtable, struct_size, 0) \
+  BRICKS_ABI_FIELD(bricks_router_vtable, create, 8) \
+  BRICKS_ABI_FIELD(bricks_router_vtable, destroy, 16) \
+  BRICKS_ABI_FIELD(bricks_router_vtable, route, 24) \
+BRICKS_ABI_STRUCT(bricks_merge_tensor, 56, 8) \
+  BRICKS_ABI_FIELD(bricks_merge_tensor, struct_size, 0) \
+  BRICKS_ABI_FIELD(bricks_merge_tensor, name, 8) \
+  BRICKS_ABI_FIELD(bricks_merge_tensor, numel, 16) \
+  BRICKS_ABI_FIELD(bricks_merge_tensor, base, 24) \
+  BRICKS_ABI_FIELD(bricks_merge_tensor, inputs, 32) \
+  BRICKS_ABI_FIELD(bricks_merge_tensor, num_inputs, 40) \
+  BRICKS_ABI_FIELD(bricks_merge_tensor, weights, 48) \
+BRICKS_ABI_STRUCT(bricks_merger_vtable, 32, 8) \
+  BRICKS_ABI_FIELD(bricks_merger_vtable, struct_size, 0) \
+  BRICKS_ABI_FIELD(bricks_merger_vtable, create, 8) \
+  BRICKS_ABI_FIELD(bricks_merger_vtable, destroy, 16) \
+  BRICKS_ABI_FIELD(bricks_merger_vtable, merge, 24)

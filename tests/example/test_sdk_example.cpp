@@ -1,0 +1,176 @@
+// Builds sdk/examples/minimal the way a brick author would: install this build's SDK into
+// a temporary prefix, configure the example with find_package(BricksSDK), build it, then
+// load the .so with the Registry, wire it to a kv brick and let it schedule.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "host/registry.h"
+#include "temp_dir.h"
+
+namespace bricks::host {
+namespace {
+
+namespace fs = std::filesystem;
+
+const fs::path kPlugins = BRICKS_TEST_PLUGIN_DIR;
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Single-quoted for the shell (appended in steps: g++ 12 warns falsely on "'" + s + "'").
+std::string q(const fs::path& p) {
+  std::string out(1, '\'');
+  out += p.string();
+  out += '\'';
+  return out;
+}
+
+// Runs `command`, its output in `log`; on failure records the command and the output.
+bool run(const std::string& command, const fs::path& log) {
+  int status = std::system((command + " >" + q(log) + " 2>&1").c_str());
+  if (status == 0) return true;
+  ADD_FAILURE() << "command failed (status " << status << "):\n  " << command << "\n" << slurp(log);
+  return false;
+}
+
+// Installs the SDK and builds the example; returns the directory holding the .so ("" on
+// failure, with the reason recorded).
+fs::path build_example(const testing::TempDir& tmp, const std::string& extra_args) {
+  const fs::path prefix = tmp / "prefix";
+  if (!run(std::string(BRICKS_CMAKE) + " --install " + q(fs::path(BRICKS_BINARY_DIR) / "sdk") +
+               " --prefix " + q(prefix),
+           tmp / "install.log")) {
+    return {};
+  }
+  const fs::path build = tmp / "build";
+  std::string configure =
+      std::string(BRICKS_CMAKE) + " -S " + q(fs::path(BRICKS_SOURCE_DIR) / "sdk/examples/minimal") +
+      " -B " + q(build) + " -G '" BRICKS_CMAKE_GENERATOR "'" +
+      " -DCMAKE_MAKE_PROGRAM='" BRICKS_CMAKE_MAKE_PROGRAM "'" +
+      " -DCMAKE_PREFIX_PATH=" + q(prefix) + " -DCMAKE_BUILD_TYPE=Release " + extra_args;
+  if (!run(configure, tmp / "configure.log")) return {};
+  if (!run(std::string(BRICKS_CMAKE) + " --build " + q(build), tmp / "build.log")) return {};
+  if (!fs::exists(build / "libsimple_fcfs.so")) {
+    ADD_FAILURE() << "the build made no libsimple_fcfs.so in " << build;
+    return {};
+  }
+  return build;
+}
+
+bricks_request_view request(uint64_t id, bricks_request_state state, int32_t prompt,
+                            int32_t computed, int32_t max_new) {
+  bricks_request_view r{};
+  r.id = id;
+  r.state = state;
+  r.prompt_len = prompt;
+  r.num_tokens = prompt + (computed > prompt ? computed - prompt : 0);
+  r.num_computed = computed;
+  r.max_new_tokens = max_new;
+  return r;
+}
+
+// Loads the example from `dir`, wires it to toy_kv (8 blocks of 4 tokens) and checks one
+// step's plan.
+void load_and_schedule(const fs::path& dir) {
+  LoadOptions options;
+  options.search_path = {dir, kPlugins / "good"};
+  Registry registry(options);
+  ASSERT_TRUE(registry.catalogue().broken.empty())
+      << registry.catalogue().broken[0].file << ": " << registry.catalogue().broken[0].reason;
+  const BrickInfo& info = registry.find(BRICKS_KIND_SCHEDULER, "simple_fcfs");
+  EXPECT_EQ(info.plugin_name, "minimal_example");
+  EXPECT_EQ(info.requires_, std::vector<std::string>{"kv.blocks"});
+
+  auto kv = registry.create(BRICKS_KIND_KV, "toy_kv", {{"block_size", int_value(4)}});
+  auto sched = registry.create(BRICKS_KIND_SCHEDULER, "simple_fcfs",
+                               {{"max_tokens_per_step", int_value(16)}});
+  sched->wire(kv.get());
+  bricks_kv_geometry geometry{sizeof(bricks_kv_geometry), 8, 0, 0, 1, 0};
+  check(kv->vtable<bricks_kv_vtable>()->configure(kv->instance(), &geometry), "configure");
+
+  // Step 0, budget 16 tokens: request 1 (6-token prompt) and request 2 (10) fill the
+  // budget, so request 3 waits; request 4 can never fit (40 tokens > 8 blocks * 4) and fails.
+  bricks_request_view step0[] = {
+      request(1, BRICKS_REQ_WAITING, 6, 0, 2), request(2, BRICKS_REQ_WAITING, 10, 0, 6),
+      request(3, BRICKS_REQ_WAITING, 4, 0, 4), request(4, BRICKS_REQ_WAITING, 30, 0, 10)};
+  bricks_sched_input input{sizeof(bricks_sched_input), step0, 4, 0.0, 0};
+  bricks_step_plan plan{};
+  const auto* vt = sched->vtable<bricks_scheduler_vtable>();
+  check(vt->schedule(sched->instance(), &input, &plan), "schedule");
+  ASSERT_EQ(plan.num_items, 2);
+  EXPECT_EQ(plan.items[0].request_id, 1u);
+  EXPECT_EQ(plan.items[0].num_tokens, 6);
+  EXPECT_EQ(plan.items[1].request_id, 2u);
+  EXPECT_EQ(plan.items[1].num_tokens, 10);
+  ASSERT_EQ(plan.num_failed, 1);
+  EXPECT_EQ(plan.failed[0].request_id, 4u);
+  EXPECT_NE(std::string(plan.failed[0].reason).find("40 tokens"), std::string::npos);
+  bricks_step_result done{sizeof(bricks_step_result), nullptr, 0, 0.01};
+  vt->on_step_done(sched->instance(), &done);
+
+  // Step 1: both decode one token; request 3 now fits the budget and the KV reservation
+  // (3 free blocks >= 1 still owed to request 2 + 2 for request 3's 8 tokens).
+  bricks_request_view step1[] = {request(1, BRICKS_REQ_RUNNING, 6, 6, 2),
+                                 request(2, BRICKS_REQ_RUNNING, 10, 10, 6),
+                                 request(3, BRICKS_REQ_WAITING, 4, 0, 4)};
+  step1[0].num_tokens = 7;
+  step1[1].num_tokens = 11;
+  input = {sizeof(bricks_sched_input), step1, 3, 0.01, 1};
+  check(vt->schedule(sched->instance(), &input, &plan), "schedule");
+  ASSERT_EQ(plan.num_items, 3);
+  EXPECT_EQ(plan.items[0].num_tokens, 1);
+  EXPECT_EQ(plan.items[1].num_tokens, 1);
+  EXPECT_EQ(plan.items[2].request_id, 3u);
+  EXPECT_EQ(plan.items[2].num_tokens, 4);
+
+  // Step 2: request 5 (4 + 4 tokens, 2 blocks) fits the budget but not the reservation:
+  // after the decodes 1 block is free and request 2 may still need it. It waits.
+  bricks_request_view step2[] = {
+      request(1, BRICKS_REQ_RUNNING, 6, 7, 2), request(2, BRICKS_REQ_RUNNING, 10, 11, 6),
+      request(3, BRICKS_REQ_RUNNING, 4, 4, 4), request(5, BRICKS_REQ_WAITING, 4, 0, 4)};
+  step2[0].num_tokens = 8;
+  step2[1].num_tokens = 12;
+  step2[2].num_tokens = 5;
+  input = {sizeof(bricks_sched_input), step2, 4, 0.02, 2};
+  check(vt->schedule(sched->instance(), &input, &plan), "schedule");
+  ASSERT_EQ(plan.num_items, 3);
+  for (int i = 0; i < 3; ++i) EXPECT_NE(plan.items[i].request_id, 5u);
+  bricks_kv_stats stats{};
+  kv->vtable<bricks_kv_vtable>()->stats(kv->instance(), &stats);
+  EXPECT_EQ(stats.free_device_blocks, 1);
+
+  // Unwired, it refuses with a message that says what to do.
+  auto lonely = registry.create(BRICKS_KIND_SCHEDULER, "simple_fcfs", {});
+  bricks_error* err =
+      lonely->vtable<bricks_scheduler_vtable>()->schedule(lonely->instance(), &input, &plan);
+  EXPECT_NE(take_error(err).find("wire one to it in the manifest"), std::string::npos);
+}
+
+TEST(SdkExample, BuildsWithGccAgainstTheInstalledSdkAndSchedules) {
+  testing::TempDir tmp;
+  fs::path dir = build_example(tmp, "-DCMAKE_CXX_FLAGS='-Wall -Wextra -Wpedantic -Werror'");
+  if (dir.empty()) return;
+  load_and_schedule(dir);
+}
+
+TEST(SdkExample, BuildsWithClangAndLibcxxAndLoadsIntoThisHost) {
+  const std::string clang = BRICKS_CLANGXX;
+  if (clang.empty()) GTEST_SKIP() << "clang++ was not found when this build was configured";
+  testing::TempDir tmp;
+  fs::path dir = build_example(tmp, "-DCMAKE_CXX_COMPILER='" + clang +
+                                        "' -DCMAKE_CXX_FLAGS='-stdlib=libc++ -Wall -Wextra "
+                                        "-Wpedantic -Werror'");
+  if (dir.empty()) return;
+  load_and_schedule(dir);
+}
+
+}  // namespace
+}  // namespace bricks::host

@@ -1,0 +1,128 @@
+// `bricks list` and `bricks inspect` end to end, through the built CLI binary.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+
+#include "temp_dir.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+const fs::path kPlugins = BRICKS_TEST_PLUGIN_DIR;
+
+struct Result {
+  int rc = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Runs `bricks <args>` with BRICKS_PLUGIN_PATH unset, capturing stdout and stderr.
+Result bricks(const std::string& args) {
+  bricks::host::testing::TempDir dir;
+  std::string command = "env -u BRICKS_PLUGIN_PATH '" BRICKS_CLI "' " + args + " >'" +
+                        (dir / "out").string() + "' 2>'" + (dir / "err").string() + "'";
+  int status = std::system(command.c_str());
+  Result r;
+  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = slurp(dir / "out");
+  r.err = slurp(dir / "err");
+  return r;
+}
+
+std::string good() { return " --plugin-path '" + (kPlugins / "good").string() + "'"; }
+std::string bad() { return " --plugin-path '" + (kPlugins / "bad").string() + "'"; }
+
+TEST(CliList, PrintsATableOfTheBricksFound) {
+  Result r = bricks("list" + good());
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("KIND"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("toy_fcfs"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("First come, first served, toy."), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find((kPlugins / "good" / "libtoy_kv.so").string()), std::string::npos);
+}
+
+TEST(CliList, FiltersByKind) {
+  Result r = bricks("list --kind kv" + good());
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("toy_kv"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("toy_fcfs"), std::string::npos) << r.out;
+  EXPECT_EQ(bricks("list --kind schedulers" + good()).rc, 2);
+}
+
+TEST(CliList, ReportsBrokenPluginsAndStillSucceeds) {
+  Result r = bricks("list" + bad());
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("still_good"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Broken plugins:"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("libsegv.so: crashed with SIGSEGV while loading"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("plugin ABI 2.0 is not compatible with host ABI 1.0"), std::string::npos);
+  EXPECT_NE(r.err.find("could not be loaded"), std::string::npos) << r.err;
+}
+
+TEST(CliList, JsonListsBricksAndBrokenFiles) {
+  Result r = bricks("list --json" + bad() + good());
+  ASSERT_EQ(r.rc, 0) << r.err;
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  bool toy = false;
+  for (const auto& b : j.at("bricks")) toy = toy || b.at("name") == "toy_fcfs";
+  EXPECT_TRUE(toy) << r.out;
+  EXPECT_GE(j.at("broken").size(), 6u) << r.out;
+}
+
+TEST(CliList, HelpExplainsTheSearchPath) {
+  Result r = bricks("list --help");
+  EXPECT_EQ(r.rc, 0);
+  EXPECT_NE(r.out.find("BRICKS_PLUGIN_PATH"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("--plugin-path"), std::string::npos) << r.out;
+}
+
+TEST(CliInspect, ShowsParamsCapabilitiesAndOrigin) {
+  Result r = bricks("inspect toy_fcfs" + good());
+  ASSERT_EQ(r.rc, 0) << r.err;
+  for (const char* expected : {"scheduler toy_fcfs 1.0.0", "toy_sched 1.2.3 (license MIT)",
+                               "Requires:  kv.blocks", "max_num_seqs", "[1, 1024]", "fcfs|lifo",
+                               "\"toy\"", "Order in which requests are admitted."}) {
+    EXPECT_NE(r.out.find(expected), std::string::npos) << expected << " in\n" << r.out;
+  }
+}
+
+TEST(CliInspect, RequiredParamsAreMarked) {
+  Result r = bricks("inspect needs_seed --kind scheduler" + good());
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("required"), std::string::npos) << r.out;
+}
+
+TEST(CliInspect, UnknownNameSuggestsOneAndFails) {
+  Result r = bricks("inspect toy_fcf" + good());
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("unknown brick 'toy_fcf' (did you mean 'toy_fcfs'?)"), std::string::npos)
+      << r.err;
+}
+
+TEST(CliInspect, JsonHasTheParams) {
+  Result r = bricks("inspect toy_kv --json" + good());
+  ASSERT_EQ(r.rc, 0) << r.err;
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j.at("name"), "toy_kv");
+  EXPECT_EQ(j.at("kind"), "kv");
+  EXPECT_EQ(j.at("params").at(0).at("name"), "block_size");
+  EXPECT_EQ(j.at("params").at(0).at("default"), 4);
+  EXPECT_EQ(j.at("provides"), (nlohmann::json{"kv.blocks", "device.cpu"}));
+}
+
+}  // namespace
