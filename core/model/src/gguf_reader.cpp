@@ -142,8 +142,8 @@ std::unique_ptr<GgufFile> GgufFile::open(const std::filesystem::path& path) {
   }
   const auto n_tensors = c.read<uint64_t>("the tensor count");
   const auto n_kv = c.read<uint64_t>("the metadata count");
-  if (n_kv > c.remaining() / 12) c.fail(16, "metadata count " + std::to_string(n_kv) + " exceeds the file");
-  if (n_tensors > c.remaining() / 24) c.fail(8, "tensor count " + std::to_string(n_tensors) + " exceeds the file");
+  if (n_kv > c.remaining() / 12) c.fail(16, "file truncated or corrupt: metadata count " + std::to_string(n_kv) + " exceeds the file");
+  if (n_tensors > c.remaining() / 24) c.fail(8, "file truncated or corrupt: tensor count " + std::to_string(n_tensors) + " exceeds the file");
 
   for (uint64_t i = 0; i < n_kv; ++i) {
     const size_t at = c.pos();

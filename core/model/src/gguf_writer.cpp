@@ -10,12 +10,18 @@ class Bytes {
  public:
   template <class T>
   void put(T v) {
-    const auto* p = reinterpret_cast<const unsigned char*>(&v);
-    out.insert(out.end(), p, p + sizeof(T));
+    append(&v, sizeof(T));
   }
   void put_string(const std::string& s) {
     put<uint64_t>(s.size());
-    out.insert(out.end(), s.begin(), s.end());
+    append(s.data(), s.size());
+  }
+  // resize + memcpy rather than insert: GCC 12 at -O3 misreports insert as an overflow.
+  void append(const void* p, size_t n) {
+    if (n == 0) return;
+    const size_t at = out.size();
+    out.resize(at + n);
+    std::memcpy(out.data() + at, p, n);
   }
   void put_value(const GgufValue& v) {
     std::visit(

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -76,7 +77,7 @@ class Model {
   std::filesystem::path path_;
   LlamaConfig config_;
   std::vector<TensorView> tensors_;
-  std::vector<std::pair<std::string_view, size_t>> index_;  // sorted by name
+  std::map<std::string, size_t, std::less<>> index_;  // name -> position in tensors_
   std::unique_ptr<Tokenizer> tokenizer_;
 };
 

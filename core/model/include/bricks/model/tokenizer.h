@@ -8,10 +8,13 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "bricks/model/model_error.h"
 
 namespace bricks::model {
 
@@ -61,6 +64,7 @@ struct BpeVocab {
   PreTokenizer pre = PreTokenizer::Gpt2;
   int32_t bos = -1, eos = -1;
   bool add_bos = false;
+  bool ignore_merges = false;  // a word that is itself a token is not merged (Llama-3)
 };
 
 // Both throw ModelError (prefixed by `where`) on an inconsistent vocabulary.
@@ -70,7 +74,11 @@ std::unique_ptr<Tokenizer> make_bpe_tokenizer(BpeVocab vocab, const std::string&
 // A tokenizer from the text of a Hugging Face tokenizer.json whose model is BPE: with
 // byte_fallback (SentencePiece-style) or a ByteLevel pre-tokenizer (GPT-2-style). `where`
 // names the file in errors. Throws ModelError for other tokenizer models.
+// `bos`/`eos` override the ids found in the file (the post-processor's leading special
+// token, and </s>, <|endoftext|> or <|end_of_text|>) when given.
 std::unique_ptr<Tokenizer> load_tokenizer_json(std::string_view json_text,
-                                               const std::string& where);
+                                               const std::string& where,
+                                               std::optional<int32_t> bos = std::nullopt,
+                                               std::optional<int32_t> eos = std::nullopt);
 
 }  // namespace bricks::model

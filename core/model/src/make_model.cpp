@@ -1,0 +1,226 @@
+// Deterministic random-weight Llama models written as GGUF v3. Every tensor's values come
+// from its own PRNG stream (seeded from the model seed and the tensor name), so tensors are
+// generated and written one chunk at a time and the file never has to fit in memory.
+#include <cmath>
+#include <cstring>
+
+#include "bricks/model/gguf.h"
+#include "bricks/model/model.h"
+#include "make_model_internal.h"
+
+namespace bricks::model {
+namespace {
+
+constexpr float kInitStd = 0.02f;
+constexpr int64_t kChunk = 1 << 16;  // values per generated chunk (a multiple of 32)
+
+uint64_t splitmix64(uint64_t& s) {
+  uint64_t z = (s += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+uint64_t name_hash(const std::string& s) {
+  uint64_t h = 0xCBF29CE484222325ull;  // FNV-1a
+  for (unsigned char c : s) h = (h ^ c) * 0x100000001B3ull;
+  return h;
+}
+
+// Approximately normal values (Irwin-Hall: the sum of four uniforms), using only integer and
+// basic float arithmetic so the bytes are the same on every platform.
+void fill_normal(uint64_t& state, float stddev, std::span<float> out) {
+  const float scale = stddev * std::sqrt(3.f) / 65536.f;
+  for (float& x : out) {
+    const uint64_t r = splitmix64(state);
+    const int64_t sum = static_cast<int64_t>(r & 0xFFFF) + static_cast<int64_t>((r >> 16) & 0xFFFF) +
+                        static_cast<int64_t>((r >> 32) & 0xFFFF) + static_cast<int64_t>(r >> 48);
+    x = static_cast<float>(sum - 2 * 65535) * scale;
+  }
+}
+
+struct TensorSpec {
+  std::string name;
+  std::vector<int64_t> ne;
+  DType dtype;
+  bool ones;  // norm weights start at 1
+};
+
+std::vector<TensorSpec> tensor_specs(const LlamaConfig& c, DType dt) {
+  const int64_t h = c.hidden, q = int64_t{c.n_heads} * c.head_dim,
+                kv = int64_t{c.n_kv_heads} * c.head_dim, f = c.ffn, e = c.n_experts;
+  std::vector<TensorSpec> s;
+  s.push_back({"token_embd.weight", {h, c.vocab_size}, dt, false});
+  for (int l = 0; l < c.n_layers; ++l) {
+    const std::string b = "blk." + std::to_string(l) + ".";
+    s.push_back({b + "attn_norm.weight", {h}, DType::F32, true});
+    s.push_back({b + "attn_q.weight", {h, q}, dt, false});
+    s.push_back({b + "attn_k.weight", {h, kv}, dt, false});
+    s.push_back({b + "attn_v.weight", {h, kv}, dt, false});
+    s.push_back({b + "attn_output.weight", {q, h}, dt, false});
+    s.push_back({b + "ffn_norm.weight", {h}, DType::F32, true});
+    if (e == 0) {
+      s.push_back({b + "ffn_gate.weight", {h, f}, dt, false});
+      s.push_back({b + "ffn_up.weight", {h, f}, dt, false});
+      s.push_back({b + "ffn_down.weight", {f, h}, dt, false});
+    } else {
+      s.push_back({b + "ffn_gate_inp.weight", {h, e}, DType::F32, false});
+      s.push_back({b + "ffn_gate_exps.weight", {h, f, e}, dt, false});
+      s.push_back({b + "ffn_up_exps.weight", {h, f, e}, dt, false});
+      s.push_back({b + "ffn_down_exps.weight", {f, h, e}, dt, false});
+    }
+  }
+  s.push_back({"output_norm.weight", {h}, DType::F32, true});
+  if (!c.tied_embeddings) s.push_back({"output.weight", {h, c.vocab_size}, dt, false});
+  return s;
+}
+
+// llama.cpp's general.file_type for a model whose big tensors are `dt`.
+uint32_t file_type(DType dt) {
+  switch (dt) {
+    case DType::F32: return 0;
+    case DType::F16: return 1;
+    case DType::Q8_0: return 7;
+    case DType::BF16: return 32;
+  }
+  return 0;
+}
+
+void set_metadata(GgufWriter& w, const LlamaConfig& c, const std::string& preset, DType dt) {
+  w.set("general.architecture", GgufValue::str("llama"));
+  w.set("general.name", GgufValue::str(c.name));
+  w.set("general.description", GgufValue::str("random weights made by `bricks make-model --preset " + preset + "`"));
+  w.set("general.file_type", GgufValue::u32(file_type(dt)));
+  if (dt == DType::Q8_0) w.set("general.quantization_version", GgufValue::u32(2));
+  auto u = [&](const char* k, int32_t v) { w.set(std::string("llama.") + k, GgufValue::u32(static_cast<uint32_t>(v))); };
+  u("vocab_size", c.vocab_size);
+  u("context_length", c.context_length);
+  u("embedding_length", c.hidden);
+  u("block_count", c.n_layers);
+  u("feed_forward_length", c.ffn);
+  u("rope.dimension_count", c.head_dim);
+  u("attention.head_count", c.n_heads);
+  u("attention.head_count_kv", c.n_kv_heads);
+  w.set("llama.attention.layer_norm_rms_epsilon", GgufValue::f32(c.rms_eps));
+  w.set("llama.rope.freq_base", GgufValue::f32(c.rope_theta));
+  if (c.n_experts > 0) {
+    u("expert_count", c.n_experts);
+    u("expert_used_count", c.n_experts_used);
+  }
+
+  const TrainedVocab v = train_vocab(training_text(), c.vocab_size);
+  std::vector<GgufValue> tokens, scores, types;
+  for (size_t i = 0; i < v.tokens.size(); ++i) {
+    tokens.push_back(GgufValue::str(v.tokens[i]));
+    scores.push_back(GgufValue::f32(v.scores[i]));
+    types.push_back(GgufValue::i32(static_cast<int32_t>(v.types[i])));
+  }
+  w.set("tokenizer.ggml.model", GgufValue::str("llama"));
+  w.set("tokenizer.ggml.tokens", GgufValue::array(GgufType::STRING, std::move(tokens)));
+  w.set("tokenizer.ggml.scores", GgufValue::array(GgufType::F32, std::move(scores)));
+  w.set("tokenizer.ggml.token_type", GgufValue::array(GgufType::I32, std::move(types)));
+  w.set("tokenizer.ggml.unknown_token_id", GgufValue::u32(0));
+  w.set("tokenizer.ggml.bos_token_id", GgufValue::u32(1));
+  w.set("tokenizer.ggml.eos_token_id", GgufValue::u32(2));
+  w.set("tokenizer.ggml.add_bos_token", GgufValue::boolean(true));
+  w.set("tokenizer.ggml.add_eos_token", GgufValue::boolean(false));
+  w.set("tokenizer.ggml.add_space_prefix", GgufValue::boolean(true));
+}
+
+// Writes `values` converted to `dt` into `sink`.
+void emit(DType dt, std::span<const float> values, std::vector<unsigned char>& buf,
+          const GgufWriter::Sink& sink) {
+  const size_t n = values.size();
+  buf.resize(*dtype_bytes(dt, static_cast<int64_t>(n)));
+  switch (dt) {
+    case DType::F32: std::memcpy(buf.data(), values.data(), n * 4); break;
+    case DType::F16:
+    case DType::BF16:
+      for (size_t i = 0; i < n; ++i) {
+        const uint16_t h = dt == DType::F16 ? f32_to_f16(values[i]) : f32_to_bf16(values[i]);
+        std::memcpy(buf.data() + 2 * i, &h, 2);
+      }
+      break;
+    case DType::Q8_0:
+      quantize_q8_0(values, std::as_writable_bytes(std::span(buf)));
+      break;
+  }
+  sink(buf.data(), buf.size());
+}
+
+}  // namespace
+
+LlamaConfig preset_config(const std::string& preset) {
+  LlamaConfig c;
+  c.arch = "llama";
+  c.name = "bricks-" + preset;
+  c.rope_theta = 10000.f;
+  c.rms_eps = 1e-5f;
+  if (preset == "tiny" || preset == "moe-tiny") {  // the shape of llama2.c's stories15M
+    c.hidden = 288; c.n_layers = 6; c.n_heads = 6; c.n_kv_heads = 6; c.ffn = 768;
+    c.vocab_size = 4096; c.context_length = 512; c.tied_embeddings = true;
+    if (preset == "moe-tiny") { c.n_experts = 4; c.n_experts_used = 2; }
+  } else if (preset == "small") {  // llama2.c's stories110M
+    c.hidden = 768; c.n_layers = 12; c.n_heads = 12; c.n_kv_heads = 12; c.ffn = 2048;
+    c.vocab_size = 32000; c.context_length = 1024; c.tied_embeddings = true;
+  } else if (preset == "1b") {  // TinyLlama-1.1B
+    c.hidden = 2048; c.n_layers = 22; c.n_heads = 32; c.n_kv_heads = 4; c.ffn = 5632;
+    c.vocab_size = 32000; c.context_length = 2048; c.tied_embeddings = false;
+  } else {
+    throw ModelError("unknown model preset '" + preset + "' (presets: tiny, small, 1b, moe-tiny)");
+  }
+  c.head_dim = c.hidden / c.n_heads;
+  return c;
+}
+
+void make_model(const MakeModelOptions& o, std::function<void(double)> progress) {
+  const LlamaConfig c = preset_config(o.preset);
+  if (o.out.empty()) throw ModelError("make_model: no output path given");
+  GgufWriter w;
+  set_metadata(w, c, o.preset, o.dtype);
+  const std::vector<TensorSpec> specs = tensor_specs(c, o.dtype);
+  uint64_t total = 0;
+  for (const TensorSpec& s : specs) {
+    w.add_tensor(s.name, s.dtype, s.ne);
+    int64_t n = 1;
+    for (int64_t d : s.ne) n *= d;
+    total += *dtype_bytes(s.dtype, n);
+  }
+
+  // Written under a temporary name and renamed at the end, so an interrupted run never
+  // leaves a file that looks complete.
+  std::filesystem::path tmp = o.out;
+  tmp += ".partial";
+  uint64_t done = 0;
+  std::vector<float> values(kChunk);
+  std::vector<unsigned char> buf;
+  try {
+    w.write(tmp, [&](size_t i, const GgufWriter::Sink& sink) {
+      const TensorSpec& s = specs[i];
+      int64_t n = 1;
+      for (int64_t d : s.ne) n *= d;
+      uint64_t state = o.seed ^ name_hash(s.name);
+      for (int64_t at = 0; at < n; at += kChunk) {
+        const auto len = static_cast<size_t>(std::min<int64_t>(kChunk, n - at));
+        std::span<float> chunk(values.data(), len);
+        if (s.ones) {
+          std::fill(chunk.begin(), chunk.end(), 1.f);
+        } else {
+          fill_normal(state, kInitStd, chunk);
+        }
+        emit(s.dtype, chunk, buf, sink);
+        done += buf.size();
+        if (progress) progress(static_cast<double>(done) / static_cast<double>(total));
+      }
+    });
+    std::error_code ec;
+    std::filesystem::rename(tmp, o.out, ec);
+    if (ec) throw ModelError(o.out.string() + ": cannot move the finished file into place: " + ec.message());
+  } catch (...) {
+    std::error_code ec;
+    std::filesystem::remove(tmp, ec);
+    throw;
+  }
+}
+
+}  // namespace bricks::model
