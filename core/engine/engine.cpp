@@ -284,6 +284,7 @@ void Engine::execute(const std::vector<Request*>& batch, const std::vector<int32
     std::span<float> lg(logits_.data() + static_cast<int64_t>(row) * vocab,
                         static_cast<size_t>(vocab));
     ++row;
+    if (on_logits_) on_logits_(r, lg);
     emit_token(r, cpu::sample(lg, r.spec.sampling, r.tokens, r.rng));
   }
 }

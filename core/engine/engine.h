@@ -8,6 +8,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
@@ -17,7 +18,7 @@
 #include "engine/kv_pool.h"
 #include "engine/llama_forward.h"
 #include "engine/request.h"
-#include "model/model.h"
+#include "bricks/model/model.h"
 
 namespace bricks::engine {
 
@@ -50,6 +51,8 @@ struct EngineStats {
 };
 
 using TokenCallback = std::function<void(const Request&, int32_t token, std::string_view piece)>;
+// Sees the next-token logits of a request just before sampling (fidelity checks, tests).
+using LogitsCallback = std::function<void(const Request&, std::span<const float> logits)>;
 
 class Engine {
  public:
@@ -68,6 +71,7 @@ class Engine {
   void run_to_completion(const std::function<void(const Engine&)>& progress = {});
 
   void set_token_callback(TokenCallback cb) { on_token_ = std::move(cb); }
+  void set_logits_callback(LogitsCallback cb) { on_logits_ = std::move(cb); }
   const std::vector<const Request*>& ended() const { return ended_; }
   size_t num_submitted() const { return all_.size(); }
   size_t num_live() const { return live_.size(); }
@@ -97,6 +101,7 @@ class Engine {
   std::unique_ptr<KvPool> pool_;
   std::unique_ptr<LlamaForward> forward_;
   TokenCallback on_token_;
+  LogitsCallback on_logits_;
 
   std::vector<std::unique_ptr<Request>> all_;
   std::deque<Request*> pending_;       // not yet arrived, by arrival time

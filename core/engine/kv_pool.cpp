@@ -4,7 +4,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "cpu/convert.h"
+#include "cpu/cpu.h"
 
 namespace bricks::engine {
 

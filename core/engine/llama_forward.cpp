@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "cpu/ops.h"
+#include "cpu/cpu.h"
 
 namespace bricks::engine {
 

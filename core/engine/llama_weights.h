@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "cpu/linear.h"
-#include "model/model.h"
+#include "cpu/cpu.h"
+#include "bricks/model/model.h"
 
 namespace bricks::engine {
 

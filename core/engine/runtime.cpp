@@ -5,8 +5,8 @@
 #include <cstdio>
 #include <thread>
 
-#include "cpu/threads.h"
-#include "model/make_model.h"
+#include "cpu/cpu.h"
+#include "bricks/model/model.h"
 
 namespace bricks::engine {
 
@@ -21,12 +21,17 @@ fs::path ensure_builtin_model(const std::string& preset, const std::string& dtyp
   model::MakeModelOptions o;
   o.preset = preset;
   o.out = file;
-  o.dtype = model::parse_dtype(d);
+  const auto dt = model::dtype_from_name(d.c_str());
+  if (!dt) throw RuntimeError("model.dtype '" + d + "' is not one of f32, f16, bf16, q8_0");
+  o.dtype = *dt;
   std::fprintf(stderr, "making the builtin model %s (%s) at %s\n", preset.c_str(), d.c_str(),
                file.c_str());
-  model::make_model(o, [](double f) {
-    std::fprintf(stderr, "\r  writing %3.0f%%", f * 100.0);
-    if (f >= 1.0) std::fprintf(stderr, "\n");
+  int shown = -1;
+  model::make_model(o, [&shown](double f) {
+    const int tenth = static_cast<int>(f * 10.0);
+    if (tenth == shown) return;
+    shown = tenth;
+    std::fprintf(stderr, "  writing %3d%%\n", tenth * 10);
   });
   return file;
 }

@@ -11,7 +11,7 @@
 #include "engine/llama_weights.h"
 #include "host/registry.h"
 #include "manifest/manifest.h"
-#include "model/model.h"
+#include "bricks/model/model.h"
 
 namespace bricks::engine {
 

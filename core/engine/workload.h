@@ -7,7 +7,7 @@
 
 #include "engine/request.h"
 #include "manifest.pb.h"
-#include "model/model.h"
+#include "bricks/model/model.h"
 
 namespace bricks::engine {
 

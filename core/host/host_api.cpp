@@ -42,6 +42,8 @@ HostContext::HostContext(std::string brick_name, std::shared_ptr<const ClockSour
   api_.free_aligned = &HostContext::free_aligned;
   api_.error_new = &make_error;
   api_.wired = &HostContext::wired_ref;
+  api_.error_message = &error_message_c;
+  api_.error_free = &free_error;
 }
 
 // Every callback below is reached from brick code through the C boundary: none may throw.

@@ -27,6 +27,10 @@ bricks_code error_code(const bricks_error* err) { return err != nullptr ? err->c
 
 std::string error_message(const bricks_error* err) { return err != nullptr ? err->message : ""; }
 
+const char* error_message_c(const bricks_error* err) {
+  return err != nullptr ? err->message.c_str() : "";
+}
+
 void free_error(bricks_error* err) {
   if (err != &g_out_of_memory) delete err;
 }

@@ -30,6 +30,8 @@ bricks_error* make_error(bricks_code code, const char* message);
 bricks_code error_code(const bricks_error* err);
 std::string error_message(const bricks_error* err);
 void free_error(bricks_error* err);
+// The host API's error_message: the message as a C string owned by the error ("" for nullptr).
+const char* error_message_c(const bricks_error* err);
 // The message of `err`, then frees it; "" for nullptr.
 std::string take_error(bricks_error* err);
 

@@ -61,7 +61,9 @@ BRICKS_ABI_STRUCT(bricks_host_api, 96, 8) \
   BRICKS_ABI_FIELD(bricks_host_api, free_aligned, 40) \
   BRICKS_ABI_FIELD(bricks_host_api, error_new, 48) \
   BRICKS_ABI_FIELD(bricks_host_api, wired, 56) \
-  BRICKS_ABI_FIELD(bricks_host_api, reserved, 64) \
+  BRICKS_ABI_FIELD(bricks_host_api, error_message, 64) \
+  BRICKS_ABI_FIELD(bricks_host_api, error_free, 72) \
+  BRICKS_ABI_FIELD(bricks_host_api, reserved, 80) \
 BRICKS_ABI_STRUCT(bricks_request_view, 80, 8) \
   BRICKS_ABI_FIELD(bricks_request_view, id, 0) \
   BRICKS_ABI_FIELD(bricks_request_view, arrival_s, 8) \

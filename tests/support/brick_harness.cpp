@@ -41,6 +41,12 @@ void* host_alloc(void*, size_t bytes, size_t alignment) {
 
 void host_free(void*, void* p) { std::free(p); }
 
+const char* error_message(const bricks_error* err) {
+  return err != nullptr ? reinterpret_cast<const bricks_error_impl*>(err)->message.c_str() : "";
+}
+
+void error_free(bricks_error* err) { delete reinterpret_cast<bricks_error_impl*>(err); }
+
 bricks_brick_ref host_wired(void* ctx, bricks_kind kind) {
   auto* c = static_cast<HarnessBrick::HostCtx*>(ctx);
   auto it = c->wired.find(kind);
@@ -112,7 +118,8 @@ std::unique_ptr<HarnessBrick> create_brick(bricks_kind kind, const std::string& 
       }
       auto ctx = std::make_unique<HarnessBrick::HostCtx>();
       ctx->api = bricks_host_api{sizeof(bricks_host_api), ctx.get(), &host_log, &host_now,
-                                 &host_alloc, &host_free, &error_new, &host_wired, {}};
+                                 &host_alloc, &host_free, &error_new, &host_wired, &error_message,
+                                 &error_free, {}};
       struct Header {
         uint32_t struct_size;
         bricks_error* (*create)(const bricks_host_api*, const bricks_param_value*, int32_t,

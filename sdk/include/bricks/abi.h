@@ -175,7 +175,11 @@ typedef struct bricks_host_api {
   bricks_error* (*error_new)(bricks_code code, const char* message);
   /* The first wired brick of `kind`, or kind/vtable/instance all zero if none is wired. */
   bricks_brick_ref (*wired)(void* ctx, bricks_kind kind);
-  void* reserved[4];
+  /* Reading and disposing of an error that a wired brick returned: a brick either returns
+   * it on (the host then owns it) or frees it here after reading its message. */
+  const char* (*error_message)(const bricks_error* error);
+  void (*error_free)(bricks_error* error);
+  void* reserved[2];
 } bricks_host_api;
 
 /* Every vtable starts with these three members, in this order. */

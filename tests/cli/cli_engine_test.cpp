@@ -1,0 +1,115 @@
+// End to end through the CLI: make-model, run, generate, and the errors users meet.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "cli_run.h"
+
+namespace bricks::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+class CliEngine : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = fs::temp_directory_path() / ("bricks-cli-engine-" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+    CliResult r = run_bricks("make-model --preset tiny --dtype f32 --out '" +
+                             (dir_ / "tiny.gguf").string() + "'");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  static fs::path write(const std::string& name, const std::string& text) {
+    std::ofstream(dir_ / name) << text;
+    return dir_ / name;
+  }
+  // The generator workload, or `trace` when given.
+  static std::string manifest(const std::string& trace = "") {
+    return "name: \"cli test\"\n"
+           "model { path: \"tiny.gguf\" }\n"
+           "device { kind: \"cpu\" threads: 2 kv_cache_bytes: 8388608 }\n"
+           "bricks { kind: \"scheduler\" name: \"fcfs\" }\n"
+           "bricks { kind: \"kv\" name: \"paged\" }\n"
+           "bricks { kind: \"attention\" name: \"cpu_paged\" }\n"
+           "workload { " +
+           (trace.empty() ? std::string("generator { num_requests: 6 prompt_len_min: 8 "
+                                        "prompt_len_max: 40 output_len_min: 4 "
+                                        "output_len_max: 10 seed: 3 }")
+                          : "trace: \"" + trace + "\"") +
+           " }\n";
+  }
+  static fs::path dir_;
+};
+
+fs::path CliEngine::dir_;
+
+TEST_F(CliEngine, RunPrintsReportAndWritesJson) {
+  fs::path m = write("run.textproto", manifest());
+  CliResult r = run_bricks("run --no-progress --report-json report.json '" + m.string() + "'",
+                           dir_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("TTFT"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("6 finished"), std::string::npos) << r.out;
+  auto j = nlohmann::json::parse(read_file(dir_ / "report.json"));
+  EXPECT_EQ(j["requests"]["finished"], 6);
+  EXPECT_EQ(j["requests"]["failed"], 0);
+  EXPECT_GT(j["throughput"]["output_tokens_per_s"].get<double>(), 0.0);
+  EXPECT_GT(j["ttft_s"]["p99"].get<double>(), 0.0);
+}
+
+TEST_F(CliEngine, RunTraceFileWithTextPrompts) {
+  write("trace.jsonl",
+        "{\"arrival_s\": 0, \"prompt\": \"Once upon a time\", \"max_tokens\": 5}\n"
+        "{\"arrival_s\": 0.01, \"prompt_len\": 20, \"max_tokens\": 3, \"tenant\": 1}\n");
+  fs::path m = write("trace.textproto", manifest("trace.jsonl"));
+  CliResult r = run_bricks("run --no-progress '" + m.string() + "'", dir_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("2 finished"), std::string::npos) << r.out;
+}
+
+TEST_F(CliEngine, BadTraceLineNamesFileAndLine) {
+  write("bad.jsonl", "{\"prompt_len\": 4}\n{not json\n");
+  fs::path m = write("badtrace.textproto", manifest("bad.jsonl"));
+  CliResult r = run_bricks("run --no-progress '" + m.string() + "'", dir_);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("bad.jsonl:2"), std::string::npos) << r.err;
+}
+
+TEST_F(CliEngine, GenerateStreamsText) {
+  CliResult r = run_bricks("generate --model '" + (dir_ / "tiny.gguf").string() +
+                           "' -p 'Once upon a time' -n 8 --threads 2");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("Once upon a time", 0), 0u) << r.out;
+  EXPECT_GT(r.out.size(), std::string("Once upon a time\n").size());
+}
+
+TEST_F(CliEngine, GenerateIsDeterministicForASeed) {
+  const std::string args = "generate --model '" + (dir_ / "tiny.gguf").string() +
+                           "' -p 'The cat' -n 12 --temperature 0.9 --top-p 0.9 --seed 42";
+  CliResult a = run_bricks(args), b = run_bricks(args);
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  EXPECT_EQ(a.out, b.out);
+}
+
+TEST_F(CliEngine, MissingModelFileIsOneClearError) {
+  std::string text = manifest();
+  text.replace(text.find("tiny.gguf"), 9, "missing.gguf");
+  fs::path m = write("missing.textproto", text);
+  CliResult r = run_bricks("run --no-progress '" + m.string() + "'", dir_);
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("missing.gguf"), std::string::npos) << r.err;
+}
+
+TEST_F(CliEngine, ContextOverflowFailsThatRequestOnly) {
+  write("long.jsonl",
+        "{\"prompt_len\": 100000, \"max_tokens\": 5}\n"
+        "{\"prompt\": \"Hello\", \"max_tokens\": 3}\n");
+  fs::path m = write("long.textproto", manifest("long.jsonl"));
+  CliResult r = run_bricks("run --no-progress '" + m.string() + "'", dir_);
+  EXPECT_EQ(r.exit_code, 1);  // some failed
+  EXPECT_NE(r.out.find("1 finished, 1 failed"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("context"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace bricks::testing

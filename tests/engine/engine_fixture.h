@@ -1,0 +1,79 @@
+// Shared setup for the engine suites: the tiny f32 model (made once per process in a temp
+// dir) and in-memory manifests wiring the shipped bricks.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "engine/runtime.h"
+#include "manifest/manifest.h"
+#include "bricks/model/model.h"
+
+namespace bricks::testing {
+
+inline std::filesystem::path tiny_model_path() {
+  static const std::filesystem::path path = [] {
+    auto dir = std::filesystem::temp_directory_path() /
+               ("bricks-engine-test-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    auto file = dir / "tiny-f32.gguf";
+    model::MakeModelOptions o;
+    o.preset = "tiny";
+    o.dtype = model::DType::F32;
+    o.out = file;
+    o.seed = 1;
+    model::make_model(o);
+    return file;
+  }();
+  return path;
+}
+
+struct BrickChoice {
+  std::string kind, name;
+  std::vector<std::pair<std::string, bricks::manifest::Value>> params;
+};
+
+inline bricks::manifest::Value int_value(int64_t v) {
+  bricks::manifest::Value x;
+  x.set_int_(v);
+  return x;
+}
+inline bricks::manifest::Value bool_value(bool v) {
+  bricks::manifest::Value x;
+  x.set_bool_(v);
+  return x;
+}
+inline bricks::manifest::Value string_value(const std::string& v) {
+  bricks::manifest::Value x;
+  x.set_string(v);
+  return x;
+}
+
+inline manifest::LoadedManifest make_manifest(const std::vector<BrickChoice>& bricks,
+                                              int64_t kv_cache_bytes = 16 << 20,
+                                              const std::string& kv_dtype = "f32") {
+  manifest::LoadedManifest m;
+  m.file = std::filesystem::current_path() / "<test>";
+  auto& p = m.proto;
+  p.set_name("test");
+  p.mutable_model()->set_path(tiny_model_path().string());
+  p.mutable_device()->set_kind("cpu");
+  p.mutable_device()->set_threads(2);
+  p.mutable_device()->set_kv_cache_bytes(kv_cache_bytes);
+  p.mutable_device()->set_kv_dtype(kv_dtype);
+  for (const BrickChoice& c : bricks) {
+    auto* b = p.add_bricks();
+    b->set_kind(c.kind);
+    b->set_name(c.name);
+    for (const auto& [k, v] : c.params) (*b->mutable_params())[k] = v;
+  }
+  return m;
+}
+
+inline std::vector<BrickChoice> default_bricks(const std::string& attention = "cpu_paged") {
+  return {{"scheduler", "fcfs", {}}, {"kv", "paged", {}}, {"attention", attention, {}}};
+}
+
+}  // namespace bricks::testing
