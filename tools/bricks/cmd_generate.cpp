@@ -88,6 +88,11 @@ int generate(const GenerateArgs& a) {
                  r.prompt_len(), ttft, r.prompt_len() / ttft, r.num_generated,
                  decode, r.num_generated > 1 ? (r.num_generated - 1) / decode : 0.0,
                  engine::finish_reason_name(r.finish));
+    const engine::EngineStats& st = eng.stats();
+    std::fprintf(stderr, "%lld steps; outside the forward pass (scheduling, KV tables, "
+                 "attention plan, sampling): %.2f%% of step time\n",
+                 static_cast<long long>(st.steps),
+                 st.busy_s > 0 ? 100.0 * (st.busy_s - st.forward_s) / st.busy_s : 0.0);
   }
   return kExitOk;
 }
