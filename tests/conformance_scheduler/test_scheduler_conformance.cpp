@@ -53,6 +53,8 @@ const SchedulerCase kCases[] = {
      {int_param("block_size", 8)},
      {8, 48},
      40},
+    {"sarathi", "sarathi", "paged", {int_param("max_num_seqs", 6), int_param("token_budget", 40), int_param("min_chunk", 8)}, {int_param("block_size", 4)}, {6, 40}, 0},
+    {"splitfuse_swap", "splitfuse", "paged", {int_param("max_num_seqs", 8), int_param("forward_size", 36), string_param("preemption", "swap")}, {int_param("block_size", 8)}, {8, 36}, 40},
 };
 
 constexpr int32_t kPoolTokens = 192;  // tiny: a few requests fill it

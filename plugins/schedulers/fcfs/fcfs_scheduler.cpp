@@ -26,7 +26,7 @@ FcfsScheduler::FcfsScheduler(const Host& host, const Params& params)
 void FcfsScheduler::schedule(const bricks_sched_input& input, bricks_step_plan& plan) {
   if (!kv_.bound()) {
     KvClient kv;
-    kv.bind(host().wired(BRICKS_KIND_KV));
+    kv.bind(host().wired(BRICKS_KIND_KV), "fcfs");
     if (swap_mode_ && !kv.has_swap()) {
       throw Error::invalid(
           "scheduler fcfs: preemption=swap needs a kv brick with capability kv.swap "

@@ -21,6 +21,9 @@
 
 namespace bricks::fcfs {
 
+using sched::KvClient;
+using sched::KvError;
+
 class FcfsScheduler final : public Scheduler {
  public:
   FcfsScheduler(const Host& host, const Params& params);

@@ -1,10 +1,11 @@
 #include "kv_client.h"
 
 #include <cstddef>
+#include <string>
 
 #include "bricks/error.hpp"
 
-namespace bricks::fcfs {
+namespace bricks::sched {
 
 namespace {
 // Bytes a vtable must have to hold the member at `offset` of type M.
@@ -14,19 +15,20 @@ constexpr size_t through(size_t offset) {
 }
 }  // namespace
 
-void KvClient::bind(const bricks_brick_ref& ref) {
+void KvClient::bind(const bricks_brick_ref& ref, const char* scheduler) {
+  const std::string who = std::string("scheduler ") + scheduler;
   const auto* vt = static_cast<const bricks_kv_vtable*>(ref.vtable);
   if (ref.kind != BRICKS_KIND_KV || vt == nullptr) {
-    throw Error::invalid(
-        "scheduler fcfs: no kv brick is wired to it; add a kv brick (for example kv/paged) "
-        "to the manifest's bricks");
+    throw Error::invalid(who +
+                         ": no kv brick is wired to it; add a kv brick (for example kv/paged) "
+                         "to the manifest's bricks");
   }
   constexpr size_t need = through<decltype(vt->stats)>(offsetof(bricks_kv_vtable, stats));
   if (vt->struct_size < need || vt->allocate == nullptr || vt->lookup_prefix == nullptr ||
       vt->release == nullptr || vt->stats == nullptr || vt->block_size == nullptr) {
-    throw Error::invalid(
-        "scheduler fcfs: the wired kv brick's vtable lacks required verbs "
-        "(allocate, lookup_prefix, release, stats); rebuild it against this SDK");
+    throw Error::invalid(who +
+                         ": the wired kv brick's vtable lacks required verbs "
+                         "(allocate, lookup_prefix, release, stats); rebuild it against this SDK");
   }
   vt_ = vt;
   kv_ = ref.instance;
@@ -58,4 +60,4 @@ bool KvClient::swap_in(uint64_t id) {
   return ok != 0;
 }
 
-}  // namespace bricks::fcfs
+}  // namespace bricks::sched

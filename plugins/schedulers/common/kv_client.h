@@ -11,7 +11,7 @@
 
 #include "bricks/abi.h"
 
-namespace bricks::fcfs {
+namespace bricks::sched {
 
 class KvError : public std::exception {
  public:
@@ -30,9 +30,9 @@ class KvError : public std::exception {
 
 class KvClient {
  public:
-  // Binds to `ref`; throws bricks::Error when nothing of kind kv is wired or its vtable is
-  // too old to carry the verbs.
-  void bind(const bricks_brick_ref& ref);
+  // Binds to `ref`; throws bricks::Error, naming `scheduler` (the brick's name, as in
+  // "fcfs"), when nothing of kind kv is wired or its vtable is too old to carry the verbs.
+  void bind(const bricks_brick_ref& ref, const char* scheduler);
   bool bound() const { return vt_ != nullptr; }
   // True when the kv brick has swap_out, swap_in and take_copies.
   bool has_swap() const;
@@ -61,4 +61,4 @@ class KvClient {
   void* kv_ = nullptr;
 };
 
-}  // namespace bricks::fcfs
+}  // namespace bricks::sched
