@@ -85,6 +85,11 @@ struct KRange {
 // every activation row (4 rows x 512 floats = 8 KiB) and of the weight rows stays in L1.
 // One row (decode) takes all columns at once; its activations fit in L1 anyway.
 constexpr int64_t kColumnPass = 512;
+// Up to this many activation rows a pass takes whole weight rows: the activations
+// (<= 16 x cols floats) stay in L2 and the weights stream row by row, which the hardware
+// prefetcher follows; slicing the rows into 512-column passes turned the weight stream into
+// strided 1-2 KiB reads and made batched decode 3-4x slower than one row.
+constexpr int64_t kWholeRowsMaxM = 16;
 
 BRICKS_AVX512 inline float hsum(__m512 v) { return _mm512_reduce_add_ps(v); }
 
@@ -164,7 +169,7 @@ BRICKS_AVX512 void gemv_columns(const GemvArgs& a, int64_t n0, int64_t n1, KRang
 
 template <class L>
 BRICKS_AVX512 void gemv(const GemvArgs& a, int64_t n0, int64_t n1) {
-  const int64_t pass = a.m == 1 ? a.cols : kColumnPass;
+  const int64_t pass = a.m <= kWholeRowsMaxM ? a.cols : kColumnPass;
   for (int64_t k0 = 0; k0 < a.cols; k0 += pass) {
     gemv_columns<L>(a, n0, n1, KRange{k0, std::min(a.cols, k0 + pass), k0 > 0});
   }
