@@ -2,7 +2,8 @@
 # End-to-end engine speed on a generated model: prompt processing at 128 and 512 tokens,
 # batch-1 decode, and total decode throughput at 4/8/16 concurrent sequences, at 1 and 2
 # threads. Usage: tools/bench/engine_bench.sh [PRESET] [DTYPE] [COMPUTE]
-#   (defaults: 1b f16 f32; the model is made under models/ when absent)
+#   (defaults: 1b f16 f32; the model is made under models/ when absent;
+#    BENCH_THREADS="2" limits the thread counts measured)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 preset=${1:-1b}
@@ -38,7 +39,7 @@ run() {  # threads, requests, prompt, output -> report json
 num() { grep -o "\"$1\": [0-9.e+-]*" | head -n1 | awk '{print $2}'; }
 
 echo "model $model, compute $compute"
-for t in 1 2; do
+for t in ${BENCH_THREADS:-1 2}; do
   for p in 128 512; do
     ttft=$(run "$t" 1 "$p" 1 | num mean)
     awk -v p="$p" -v s="$ttft" -v t="$t" 'BEGIN{printf "threads %d  prefill %4d tokens: %8.1f tok/s (%.3f s)\n", t, p, p/s, s}'
