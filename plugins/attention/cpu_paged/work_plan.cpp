@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <string>
 
+#include "bricks/attention_checks.hpp"
 #include "bricks/error.hpp"
 
 namespace bricks_cpu_paged {
@@ -17,57 +18,18 @@ constexpr int32_t kMinAutoChunk = 256;
 // this many times.
 constexpr int32_t kTileVectors = 64;
 
-std::string where(int32_t b) { return "attention cpu_paged: sequence " + std::to_string(b) + ": "; }
-
-void check_shape(const bricks_attention_batch& b) {
-  if (b.num_kv_heads < 1 || b.num_qo_heads < 1 || b.num_qo_heads % b.num_kv_heads != 0) {
-    throw Error::invalid("attention cpu_paged: num_qo_heads (" + std::to_string(b.num_qo_heads) +
-                         ") must be a positive multiple of num_kv_heads (" +
-                         std::to_string(b.num_kv_heads) + ")");
-  }
-  if (b.head_dim < 1) throw Error::invalid("attention cpu_paged: head_dim must be >= 1");
-  if (b.kv_dtype != BRICKS_DTYPE_F32 && b.kv_dtype != BRICKS_DTYPE_F16) {
-    throw Error::unsupported("attention cpu_paged: KV dtype " + std::to_string(b.kv_dtype) +
-                             " is not supported; use f32 or f16 pools");
-  }
-  const bricks_page_table& t = b.kv;
-  if (t.batch < 0 || t.page_size < 1) {
-    throw Error::invalid("attention cpu_paged: page table needs batch >= 0 and page_size >= 1");
-  }
-  if (t.batch > 0 && (b.qo_indptr == nullptr || t.indptr == nullptr || t.indices == nullptr ||
-                      t.last_page_len == nullptr)) {
-    throw Error::invalid("attention cpu_paged: qo_indptr and the page table arrays must be set");
-  }
-  if (t.batch > 0 && (b.qo_indptr[0] != 0 || t.indptr[0] != 0)) {
-    throw Error::invalid("attention cpu_paged: qo_indptr[0] and indptr[0] must be 0");
-  }
-}
-
 }  // namespace
 
 WorkPlan build_work_plan(const bricks_attention_batch& b, int32_t kv_chunk_size, int32_t threads) {
-  check_shape(b);
+  bricks::check_attention_batch(b, "cpu_paged");
   const bricks_page_table& t = b.kv;
   const int32_t group = b.num_qo_heads / b.num_kv_heads;
   WorkPlan plan;
   plan.tile_rows = std::max(1, kTileVectors / group);
   plan.seqs.reserve(static_cast<size_t>(t.batch));
   for (int32_t s = 0; s < t.batch; ++s) {
-    const int32_t pages = t.indptr[s + 1] - t.indptr[s];
-    if (pages < 1) throw Error::invalid(where(s) + "has no pages; every sequence needs >= 1");
-    if (t.last_page_len[s] < 1 || t.last_page_len[s] > t.page_size) {
-      throw Error::invalid(where(s) + "last_page_len " + std::to_string(t.last_page_len[s]) +
-                           " is outside [1, page_size=" + std::to_string(t.page_size) + "]");
-    }
-    const int64_t kv_len = int64_t{pages - 1} * t.page_size + t.last_page_len[s];
+    const int64_t kv_len = bricks::kv_length(t, s);
     const int32_t qo_len = b.qo_indptr[s + 1] - b.qo_indptr[s];
-    if (qo_len < 0 || qo_len > kv_len) {
-      throw Error::invalid(where(s) + "has " + std::to_string(qo_len) + " query rows but kv_len " +
-                           std::to_string(kv_len) + "; rows must be in [0, kv_len]");
-    }
-    for (int32_t p = t.indptr[s]; p < t.indptr[s + 1]; ++p) {
-      if (t.indices[p] < 0) throw Error::invalid(where(s) + "has a negative page id");
-    }
     plan.seqs.push_back(
         SeqView{static_cast<int32_t>(kv_len), qo_len, b.qo_indptr[s], t.indptr[s], plan.total_kv});
     plan.total_kv += kv_len;
