@@ -8,8 +8,7 @@
 #include "command.h"
 #include "host/catalogue.h"
 #include "host/did_you_mean.h"
-#include "host/plugin_paths.h"
-#include "host/scanner.h"
+#include "plugin_scan.h"
 
 namespace bricks::cli {
 namespace {
@@ -20,8 +19,7 @@ struct InspectOptions {
   std::string name;
   std::string kind;
   bool json = false;
-  std::vector<std::string> plugin_paths;
-  double timeout_s = 10.0;
+  PluginScanFlags scan;
 };
 
 std::string joined(const std::vector<std::string>& items) {
@@ -61,11 +59,7 @@ void print_brick(const host::BrickInfo& b) {
 }
 
 int run_inspect(const InspectOptions& o) {
-  host::LoadOptions load;
-  std::vector<std::filesystem::path> extra(o.plugin_paths.begin(), o.plugin_paths.end());
-  load.search_path = host::plugin_search_path(extra);
-  load.scan_timeout_s = o.timeout_s;
-  host::Catalogue all = host::scan_plugins(load);
+  const host::Catalogue all = o.scan.scan();
 
   bricks_kind kind{};
   bool filter = !o.kind.empty() && host::parse_kind(o.kind, &kind);
@@ -120,13 +114,7 @@ const Command kInspect{
           ->check(CLI::IsMember({"scheduler", "kv", "attention", "pruning", "router", "merger"}));
       cmd->add_flag("--json", options->json,
                     "Print the brick as JSON (an array when several kinds match)");
-      cmd->add_option("--plugin-path", options->plugin_paths,
-                      "A directory to search first (repeatable)")
-          ->type_name("DIR");
-      cmd->add_option("--scan-timeout", options->timeout_s,
-                      "Seconds a plugin may take to load before it is reported as hanging")
-          ->check(CLI::PositiveNumber)
-          ->capture_default_str();
+      options->scan.add_to(cmd);
       cmd->callback([options, &exit_code] { exit_code = run_inspect(*options); });
     }};
 

@@ -9,8 +9,7 @@
 
 #include "command.h"
 #include "host/catalogue.h"
-#include "host/plugin_paths.h"
-#include "host/scanner.h"
+#include "plugin_scan.h"
 
 namespace bricks::cli {
 namespace {
@@ -20,8 +19,7 @@ namespace host = bricks::host;
 struct ListOptions {
   std::string kind;
   bool json = false;
-  std::vector<std::string> plugin_paths;
-  double timeout_s = 10.0;
+  PluginScanFlags scan;
 };
 
 void print_table(const std::vector<const host::BrickInfo*>& bricks) {
@@ -45,12 +43,7 @@ void print_table(const std::vector<const host::BrickInfo*>& bricks) {
 }
 
 int run_list(const ListOptions& o) {
-  host::Catalogue all;
-  host::LoadOptions load;
-  std::vector<std::filesystem::path> extra(o.plugin_paths.begin(), o.plugin_paths.end());
-  load.search_path = host::plugin_search_path(extra);
-  load.scan_timeout_s = o.timeout_s;
-  all = host::scan_plugins(load);
+  const host::Catalogue all = o.scan.scan();
 
   host::Catalogue shown;
   shown.broken = all.broken;
@@ -80,7 +73,7 @@ int run_list(const ListOptions& o) {
 
   if (shown.bricks.empty()) {
     std::string dirs;
-    for (const auto& d : load.search_path) dirs += "\n  " + d.string();
+    for (const auto& d : o.scan.search_path()) dirs += "\n  " + d.string();
     std::fprintf(stderr, "error: no %sbricks found in the plugin search path:%s\n",
                  filter ? (o.kind + " ").c_str() : "", dirs.c_str());
     std::fprintf(stderr,
@@ -109,13 +102,7 @@ const Command kList{
       cmd->add_option("--kind", options->kind, "Only bricks of this kind")
           ->check(CLI::IsMember({"scheduler", "kv", "attention", "pruning", "router", "merger"}));
       cmd->add_flag("--json", options->json, "Print JSON: {\"bricks\": [...], \"broken\": [...]}");
-      cmd->add_option("--plugin-path", options->plugin_paths,
-                      "A directory to search first (repeatable)")
-          ->type_name("DIR");
-      cmd->add_option("--scan-timeout", options->timeout_s,
-                      "Seconds a plugin may take to load before it is reported as hanging")
-          ->check(CLI::PositiveNumber)
-          ->capture_default_str();
+      options->scan.add_to(cmd);
       cmd->callback([options, &exit_code] { exit_code = run_list(*options); });
     }};
 

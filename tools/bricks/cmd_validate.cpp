@@ -10,9 +10,8 @@
 
 #include "command.h"
 #include "host/catalogue.h"
-#include "host/plugin_paths.h"
-#include "host/scanner.h"
 #include "manifest/manifest.h"
+#include "plugin_scan.h"
 
 namespace bricks::cli {
 namespace {
@@ -23,28 +22,24 @@ namespace mf = bricks::manifest;
 
 struct ValidateOptions {
   std::vector<std::string> files;
-  std::vector<std::string> plugin_paths;
   bool json = false;
-  double timeout_s = 10.0;
+  PluginScanFlags scan;
 };
 
 // Scans once per distinct search path and pin set: manifests that share them share a scan.
 class Catalogues {
  public:
-  explicit Catalogues(double timeout_s) : timeout_s_(timeout_s) {}
+  explicit Catalogues(const PluginScanFlags& flags) : flags_(flags) {}
 
-  const host::Catalogue& get(const std::vector<fs::path>& search_path,
+  // `manifest_dirs` are searched after the --plugin-path dirs and before the defaults.
+  const host::Catalogue& get(const std::vector<fs::path>& manifest_dirs,
                              const std::map<std::string, std::string>& pins) {
     std::string key;
-    for (const fs::path& p : search_path) key += p.string() + '\n';
+    for (const fs::path& p : manifest_dirs) key += p.string() + '\n';
     for (const auto& [file, hash] : pins) key += file + '=' + hash + '\n';
     auto it = cache_.find(key);
     if (it != cache_.end()) return it->second;
-    host::LoadOptions load;
-    load.search_path = search_path;
-    load.sha256_pins = pins;
-    load.scan_timeout_s = timeout_s_;
-    host::Catalogue scanned = host::scan_plugins(load);
+    host::Catalogue scanned = flags_.scan(manifest_dirs, pins);
     for (const host::BrokenPlugin& b : scanned.broken) {
       std::fprintf(stderr, "warning: plugin %s not loaded: %s\n", b.file.c_str(), b.reason.c_str());
     }
@@ -52,7 +47,7 @@ class Catalogues {
   }
 
  private:
-  double timeout_s_;
+  const PluginScanFlags& flags_;
   std::map<std::string, host::Catalogue> cache_;
 };
 
@@ -64,9 +59,7 @@ nlohmann::json to_json(const mf::Diagnostic& d) {
 }
 
 int run_validate(const ValidateOptions& o) {
-  std::vector<fs::path> extra;
-  for (const std::string& p : o.plugin_paths) extra.push_back(fs::absolute(p));
-  Catalogues catalogues(o.timeout_s);
+  Catalogues catalogues(o.scan);
 
   int total_errors = 0;
   bool any_invalid = false, any_unreadable = false;
@@ -75,10 +68,8 @@ int run_validate(const ValidateOptions& o) {
     std::vector<mf::Diagnostic> diags;
     std::optional<mf::LoadedManifest> m = mf::load_manifest(file, diags);
     if (m) {
-      std::vector<fs::path> search = extra;
-      for (const fs::path& p : mf::manifest_plugin_paths(*m)) search.push_back(p);
       mf::validate_manifest(
-          *m, catalogues.get(host::plugin_search_path(search), mf::manifest_pins(*m)), diags);
+          *m, catalogues.get(mf::manifest_plugin_paths(*m), mf::manifest_pins(*m)), diags);
     } else {
       any_unreadable = true;
     }
@@ -130,18 +121,11 @@ const Command kValidate{
       cmd->add_option("files", options->files, "Manifest files to check")
           ->required()
           ->type_name("FILE");
-      cmd->add_option("--plugin-path", options->plugin_paths,
-                      "A directory to search for plugins first (repeatable)")
-          ->type_name("DIR")
-          ->allow_extra_args(false);
+      options->scan.add_to(cmd);
       cmd->add_flag("--json", options->json,
                     "Print JSON: {\"files\": [{\"file\", \"valid\", \"readable\", \"errors\", "
                     "\"diagnostics\": [{\"file\", \"line\", \"col\", \"severity\", \"message\", "
                     "\"fix\", \"text\"}]}], \"errors\": N}");
-      cmd->add_option("--scan-timeout", options->timeout_s,
-                      "Seconds a plugin may take to load before it is reported as hanging")
-          ->check(CLI::PositiveNumber)
-          ->capture_default_str();
       cmd->footer(
           "Exit status: 0 when every manifest is valid (warnings allowed), 1 when any has an "
           "error, 3 when a file could not be read or parsed.\n"
