@@ -30,4 +30,20 @@ class WallClock final : public Clock {
   std::chrono::steady_clock::time_point start_;
 };
 
+// Time that moves only when told: the sim device advances it by each step's modelled
+// duration, and waiting for an arrival jumps to it.
+class SimClock final : public Clock {
+ public:
+  double now() const override { return t_; }
+  void wait_until(double t) override {
+    if (t > t_) t_ = t;
+  }
+  void advance(double seconds) {
+    if (seconds > 0) t_ += seconds;
+  }
+
+ private:
+  double t_ = 0.0;
+};
+
 }  // namespace bricks::engine

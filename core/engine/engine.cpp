@@ -19,16 +19,15 @@ const char* finish_reason_name(FinishReason r) {
   return "none";
 }
 
-Engine::Engine(const model::Model& model, const LlamaWeights& weights, EngineBricks bricks,
-               const EngineOptions& options, std::unique_ptr<Clock> clock)
-    : model_(model),
-      weights_(weights),
+Engine::Engine(EngineModel model, EngineBricks bricks, const EngineOptions& options,
+               std::unique_ptr<Device> device)
+    : model_(std::move(model)),
       scheduler_(*bricks.scheduler),
       kv_(*bricks.kv),
-      attention_(*bricks.attention),
       options_(options),
-      clock_(std::move(clock)) {
-  const model::LlamaConfig& c = weights.config;
+      device_(std::move(device)),
+      clock_(device_->clock()) {
+  const model::LlamaConfig& c = model_.config;
   KvShape shape{c.n_layers, c.n_kv_heads, c.head_dim, kv_.block_size(), options.kv_dtype};
   if (shape.block_size <= 0) throw std::invalid_argument("kv brick reports a block size <= 0");
   const auto block_bytes = static_cast<int64_t>(shape.block_bytes());
@@ -42,7 +41,8 @@ Engine::Engine(const model::Model& model, const LlamaWeights& weights, EngineBri
   if (device_blocks > (1ll << 30)) throw std::invalid_argument("device.kv_cache_bytes too large");
   const int64_t host_blocks = options.host_kv_bytes / block_bytes;
   pool_ = std::make_unique<KvPool>(shape, static_cast<int32_t>(device_blocks),
-                                   static_cast<int32_t>(std::min<int64_t>(host_blocks, 1 << 30)));
+                                   static_cast<int32_t>(std::min<int64_t>(host_blocks, 1 << 30)),
+                                   device_->stores_kv());
   bricks_kv_geometry g{};
   g.struct_size = sizeof(g);
   g.num_device_blocks = pool_->num_device_blocks();
@@ -51,7 +51,7 @@ Engine::Engine(const model::Model& model, const LlamaWeights& weights, EngineBri
   g.num_groups = 1;
   g.bytes_per_block = block_bytes;
   kv_.configure(g);
-  forward_ = std::make_unique<LlamaForward>(weights_, *pool_, attention_);
+  device_->bind(*pool_);
   batch_.clear();
 }
 
@@ -67,7 +67,7 @@ uint64_t Engine::submit(RequestSpec spec) {
   all_.push_back(std::move(owned));
   by_id_[r.id] = &r;
 
-  const model::LlamaConfig& c = weights_.config;
+  const model::LlamaConfig& c = model_.config;
   std::string problem;
   if (r.spec.prompt.empty()) {
     problem = "the prompt is empty; give at least one token";
@@ -97,7 +97,7 @@ uint64_t Engine::submit(RequestSpec spec) {
 }
 
 void Engine::admit_arrivals() {
-  const double now = clock_->now();
+  const double now = clock_.now();
   while (!pending_.empty() && pending_.front()->spec.arrival_s <= now) {
     live_.push_back(pending_.front());
     pending_.pop_front();
@@ -137,10 +137,10 @@ bool Engine::step() {
   admit_arrivals();
   if (live_.empty()) {
     if (pending_.empty()) return false;
-    clock_->wait_until(pending_.front()->spec.arrival_s);
+    clock_.wait_until(pending_.front()->spec.arrival_s);
     admit_arrivals();
   }
-  const double t0 = clock_->now();
+  const double t0 = clock_.now();
 
   views_.clear();
   for (const Request* r : live_) views_.push_back(view_of(*r));
@@ -177,7 +177,7 @@ bool Engine::step() {
     stats_.kv_util_sum += util;
     stats_.kv_util_max = std::max(stats_.kv_util_max, util);
   }
-  const double dt = clock_->now() - t0;
+  const double dt = clock_.now() - t0;
   stats_.busy_s += dt;
   bricks_step_result res{};
   res.struct_size = sizeof(res);
@@ -211,7 +211,7 @@ void Engine::apply_plan(const bricks_step_plan& plan, std::vector<Request*>& bat
   }
   const bricks_block_copy* copies = nullptr;
   const int32_t num_copies = kv_.take_copies(&copies);
-  if (num_copies > 0) stats_.swapped_bytes += static_cast<int64_t>(pool_->copy(copies, num_copies));
+  if (num_copies > 0) stats_.swapped_bytes += static_cast<int64_t>(device_->copy_kv(copies, num_copies));
 
   for (int32_t i = 0; i < plan.num_items; ++i) {
     const bricks_sched_item& it = plan.items[i];
@@ -228,7 +228,7 @@ void Engine::apply_plan(const bricks_step_plan& plan, std::vector<Request*>& bat
                                std::to_string(r->num_computed) + " of " +
                                std::to_string(r->num_tokens()));
     }
-    if (r->first_scheduled_s < 0) r->first_scheduled_s = clock_->now();
+    if (r->first_scheduled_s < 0) r->first_scheduled_s = clock_.now();
     batch.push_back(r);
     counts.push_back(it.num_tokens);
   }
@@ -242,6 +242,7 @@ void Engine::execute(const std::vector<Request*>& batch, const std::vector<int32
   for (int32_t b = 0; b < B; ++b) {
     const Request& r = *batch[b];
     const int32_t n = counts[b];
+    batch_.requests.push_back(&r);
     seqs_.push_back(bricks_kv_seq{r.id, r.num_computed + n, n});
     for (int32_t j = 0; j < n; ++j) {
       batch_.token_ids.push_back(r.tokens[r.num_computed + j]);
@@ -255,32 +256,30 @@ void Engine::execute(const std::vector<Request*>& batch, const std::vector<int32
   bricks_page_table table{};
   kv_.build_page_table(0, seqs_.data(), B, table, batch_.slots.data());
 
-  const model::LlamaConfig& c = weights_.config;
-  bricks_attention_batch ab{};
-  ab.struct_size = sizeof(ab);
-  ab.qo_indptr = batch_.qo_indptr.data();
-  ab.kv = table;
-  ab.num_qo_heads = c.n_heads;
-  ab.num_kv_heads = c.n_kv_heads;
-  ab.head_dim = c.head_dim;
-  ab.kv_dtype = pool_->shape().dtype;
-  ab.sm_scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
-  ab.causal = 1;
-  attention_.plan(ab);
-
-  const double f0 = clock_->now();
-  forward_->run(batch_, logits_);
-  stats_.forward_s += clock_->now() - f0;
+  const double f0 = clock_.now();
+  device_->forward(batch_, table, logits_);
+  stats_.forward_s += clock_.now() - f0;
   stats_.batched_tokens += total;
 
+  const bool real = device_->computes_logits();
   const int64_t vocab = static_cast<int64_t>(logits_.size()) /
                         std::max<int64_t>(1, static_cast<int64_t>(batch_.logit_rows.size()));
+  if (real && vocab != model_.config.vocab_size && !batch_.logit_rows.empty()) {
+    throw std::runtime_error("the device returned " + std::to_string(logits_.size()) +
+                             " logits for " + std::to_string(batch_.logit_rows.size()) +
+                             " rows of a " + std::to_string(model_.config.vocab_size) +
+                             "-token vocabulary");
+  }
   size_t row = 0;
   for (int32_t b = 0; b < B; ++b) {
     Request& r = *batch[b];
     r.num_computed += counts[b];
     kv_.commit(view_of(r), 0);
     if (r.num_computed != r.num_tokens()) continue;  // a prefill chunk: nothing to sample
+    if (!real) {
+      emit_token(r, synthetic_token(r));
+      continue;
+    }
     std::span<float> lg(logits_.data() + static_cast<int64_t>(row) * vocab,
                         static_cast<size_t>(vocab));
     ++row;
@@ -289,13 +288,23 @@ void Engine::execute(const std::vector<Request*>& batch, const std::vector<int32
   }
 }
 
+// A token for a device that computes no logits: drawn from the request's own generator,
+// never EOS, so the request runs to max_new_tokens as a length-only trace intends.
+int32_t Engine::synthetic_token(Request& r) {
+  const auto vocab = static_cast<uint64_t>(std::max(2, model_.config.vocab_size));
+  const int32_t eos = model_.tokenizer != nullptr ? model_.tokenizer->eos() : -1;
+  auto t = static_cast<int32_t>(r.rng.next() % vocab);
+  if (t == eos) t = static_cast<int32_t>((static_cast<uint64_t>(t) + 1) % vocab);
+  return t;
+}
+
 void Engine::emit_token(Request& r, int32_t token) {
   r.tokens.push_back(token);
   ++r.num_generated;
-  r.token_times_s.push_back(clock_->now());
-  const model::Tokenizer& tok = model_.tokenizer();
-  const bool is_eos = token == tok.eos() && !r.spec.ignore_eos;
-  std::string piece = is_eos ? std::string() : tok.piece(token);
+  r.token_times_s.push_back(clock_.now());
+  const model::Tokenizer* tok = model_.tokenizer;
+  const bool is_eos = tok != nullptr && token == tok->eos() && !r.spec.ignore_eos;
+  std::string piece = is_eos || tok == nullptr ? std::string() : tok->piece(token);
   r.text += piece;
   FinishReason why = FinishReason::kNone;
   for (const std::string& s : r.spec.stop) {
@@ -311,7 +320,7 @@ void Engine::emit_token(Request& r, int32_t token) {
   if (on_token_) on_token_(r, token, piece);
   if (is_eos) why = FinishReason::kStop;
   if (why == FinishReason::kNone && (r.num_generated >= r.spec.max_new_tokens ||
-                                     r.num_tokens() >= weights_.config.context_length)) {
+                                     r.num_tokens() >= model_.config.context_length)) {
     why = FinishReason::kLength;
   }
   if (why != FinishReason::kNone) finish(r, why);
@@ -319,7 +328,7 @@ void Engine::emit_token(Request& r, int32_t token) {
 
 void Engine::finish(Request& r, FinishReason why) {
   r.finish = why;
-  r.finished_s = clock_->now();
+  r.finished_s = clock_.now();
   kv_.release(r.id);
   finished_ids_.push_back(r.id);
   ended_.push_back(&r);
@@ -328,7 +337,7 @@ void Engine::finish(Request& r, FinishReason why) {
 void Engine::fail(Request& r, const std::string& reason) {
   r.failure = reason;
   r.finish = FinishReason::kFailed;
-  r.finished_s = clock_->now();
+  r.finished_s = clock_.now();
   kv_.release(r.id);
   ended_.push_back(&r);
 }

@@ -14,9 +14,9 @@
 #include <vector>
 
 #include "engine/brick_calls.h"
-#include "engine/clock.h"
+#include "engine/device.h"
+#include "engine/forward_batch.h"
 #include "engine/kv_pool.h"
-#include "engine/llama_forward.h"
 #include "engine/request.h"
 #include "bricks/model/model.h"
 
@@ -32,10 +32,17 @@ struct EngineOptions {
   int32_t max_idle_steps = 8;
 };
 
+// The bricks the engine itself drives; the device holds the ones it computes with.
 struct EngineBricks {
   const host::BrickInstance* scheduler = nullptr;
   const host::BrickInstance* kv = nullptr;
-  const host::BrickInstance* attention = nullptr;
+};
+
+// What the engine needs to know of the model: its shape, and its tokenizer for text,
+// EOS and stop strings (none on the sim device: tokens are synthetic, there is no text).
+struct EngineModel {
+  model::LlamaConfig config;
+  const model::Tokenizer* tokenizer = nullptr;
 };
 
 // Counters over the whole run.
@@ -56,8 +63,8 @@ using LogitsCallback = std::function<void(const Request&, std::span<const float>
 
 class Engine {
  public:
-  Engine(const model::Model& model, const LlamaWeights& weights, EngineBricks bricks,
-         const EngineOptions& options, std::unique_ptr<Clock> clock);
+  Engine(EngineModel model, EngineBricks bricks, const EngineOptions& options,
+         std::unique_ptr<Device> device);
   ~Engine();
 
   // Accepts a request; it starts no earlier than spec.arrival_s on the engine clock.
@@ -78,7 +85,9 @@ class Engine {
   const EngineStats& stats() const { return stats_; }
   bricks_kv_stats kv_stats() const { return kv_.stats(); }
   const KvPool& pool() const { return *pool_; }
-  double now() const { return clock_->now(); }
+  double now() const { return device_->clock().now(); }
+  Device& device() { return *device_; }
+  const EngineModel& model() const { return model_; }
 
  private:
   void admit_arrivals();
@@ -91,15 +100,15 @@ class Engine {
   bricks_request_view view_of(const Request& r) const;
   Request* find_live(uint64_t id);
 
-  const model::Model& model_;
-  const LlamaWeights& weights_;
+  int32_t synthetic_token(Request& r);
+
+  EngineModel model_;
   SchedulerCalls scheduler_;
   KvCalls kv_;
-  AttentionCalls attention_;
   EngineOptions options_;
-  std::unique_ptr<Clock> clock_;
+  std::unique_ptr<Device> device_;
+  Clock& clock_;
   std::unique_ptr<KvPool> pool_;
-  std::unique_ptr<LlamaForward> forward_;
   TokenCallback on_token_;
   LogitsCallback on_logits_;
 

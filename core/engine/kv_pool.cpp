@@ -16,12 +16,17 @@ size_t KvShape::block_bytes() const {
   return token_bytes_per_layer() * block_size * num_layers;
 }
 
-KvPool::KvPool(const KvShape& shape, int32_t num_device_blocks, int32_t num_host_blocks)
-    : shape_(shape), num_device_blocks_(num_device_blocks), num_host_blocks_(num_host_blocks) {
+KvPool::KvPool(const KvShape& shape, int32_t num_device_blocks, int32_t num_host_blocks,
+               bool stores_bytes)
+    : shape_(shape),
+      num_device_blocks_(num_device_blocks),
+      num_host_blocks_(num_host_blocks),
+      stores_bytes_(stores_bytes) {
   if (shape.dtype != BRICKS_DTYPE_F32 && shape.dtype != BRICKS_DTYPE_F16) {
     throw std::invalid_argument("KV cache dtype must be f32 or f16");
   }
   const size_t per_block = shape.token_bytes_per_layer() / 2 * shape.block_size;
+  if (!stores_bytes) return;
   auto make = [&](std::vector<std::vector<std::byte>>& pools, int32_t blocks) {
     pools.resize(shape.num_layers);
     for (auto& p : pools) p.resize(per_block * static_cast<size_t>(blocks));
@@ -36,6 +41,15 @@ void KvPool::write(int32_t layer, const float* k, const float* v, const int32_t*
                    int64_t n) {
   const int64_t row = static_cast<int64_t>(shape_.num_kv_heads) * shape_.head_dim;
   const int64_t capacity = static_cast<int64_t>(num_device_blocks_) * shape_.block_size;
+  if (!stores_bytes_) {
+    for (int64_t t = 0; t < n; ++t) {
+      if (slots[t] < 0 || slots[t] >= capacity) {
+        throw std::out_of_range("kv slot " + std::to_string(slots[t]) + " outside the pool of " +
+                                std::to_string(capacity) + " slots");
+      }
+    }
+    return;
+  }
   std::byte* kd = device_k_[layer].data();
   std::byte* vd = device_v_[layer].data();
   for (int64_t t = 0; t < n; ++t) {
@@ -66,22 +80,35 @@ std::vector<std::byte>& KvPool::tier_v(bricks_tier tier, int32_t layer) {
   throw std::invalid_argument("the cpu device has no disk KV tier");
 }
 
+int32_t KvPool::tier_blocks(bricks_tier tier) const {
+  if (tier == BRICKS_TIER_DEVICE) return num_device_blocks_;
+  if (tier == BRICKS_TIER_HOST) return num_host_blocks_;
+  throw std::invalid_argument("this device has no disk KV tier");
+}
+
 size_t KvPool::copy(const bricks_block_copy* copies, int32_t count) {
   const size_t block = shape_.token_bytes_per_layer() / 2 * shape_.block_size;
   size_t moved = 0;
   for (int32_t c = 0; c < count; ++c) {
     const bricks_block_copy& cp = copies[c];
     const size_t bytes = block * static_cast<size_t>(cp.num_blocks);
+    if (cp.num_blocks < 1 || cp.src_block < 0 || cp.dst_block < 0 ||
+        cp.src_block + cp.num_blocks > tier_blocks(cp.src_tier) ||
+        cp.dst_block + cp.num_blocks > tier_blocks(cp.dst_tier)) {
+      throw std::out_of_range("kv block copy of " + std::to_string(cp.num_blocks) +
+                              " blocks from " + std::to_string(cp.src_block) + " to " +
+                              std::to_string(cp.dst_block) + " is outside its pool");
+    }
+    if (!stores_bytes_) {
+      moved += 2 * bytes * static_cast<size_t>(shape_.num_layers);
+      continue;
+    }
     for (int32_t l = 0; l < shape_.num_layers; ++l) {
       for (int kv = 0; kv < 2; ++kv) {
         auto& src = kv == 0 ? tier_k(cp.src_tier, l) : tier_v(cp.src_tier, l);
         auto& dst = kv == 0 ? tier_k(cp.dst_tier, l) : tier_v(cp.dst_tier, l);
         const size_t so = block * static_cast<size_t>(cp.src_block);
         const size_t d_o = block * static_cast<size_t>(cp.dst_block);
-        if (cp.src_block < 0 || cp.dst_block < 0 || so + bytes > src.size() ||
-            d_o + bytes > dst.size()) {
-          throw std::out_of_range("kv block copy outside its pool");
-        }
         std::memcpy(dst.data() + d_o, src.data() + so, bytes);
         moved += bytes;
       }

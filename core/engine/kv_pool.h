@@ -1,7 +1,8 @@
 // The physical KV cache of the cpu device: per layer, a K and a V pool of
 // [num_blocks][block_size][num_kv_heads][head_dim] elements (f32 or f16), on the device
 // tier and, when swapping is configured, on the host tier. The kv brick owns block ids;
-// this class owns the bytes.
+// this class owns the bytes. A pool that does not store (the sim device) keeps only the
+// geometry: it checks slots and copies and counts bytes without holding the cache.
 #pragma once
 
 #include <cstddef>
@@ -28,13 +29,15 @@ struct KvShape {
 
 class KvPool {
  public:
-  KvPool(const KvShape& shape, int32_t num_device_blocks, int32_t num_host_blocks);
+  KvPool(const KvShape& shape, int32_t num_device_blocks, int32_t num_host_blocks,
+         bool stores_bytes = true);
   KvPool(const KvPool&) = delete;
   KvPool& operator=(const KvPool&) = delete;
 
   const KvShape& shape() const { return shape_; }
   int32_t num_device_blocks() const { return num_device_blocks_; }
   int32_t num_host_blocks() const { return num_host_blocks_; }
+  bool stores_bytes() const { return stores_bytes_; }
 
   const void* k(int32_t layer) const { return device_k_[layer].data(); }
   const void* v(int32_t layer) const { return device_v_[layer].data(); }
@@ -43,16 +46,19 @@ class KvPool {
   // device slots given (slot = block * block_size + offset), converting to the pool dtype.
   void write(int32_t layer, const float* k, const float* v, const int32_t* slots, int64_t n);
 
-  // Runs block copies between tiers, in order. Returns bytes moved.
+  // Runs block copies between tiers, in order. Returns bytes moved (counted the same
+  // whether or not the pool stores bytes).
   size_t copy(const bricks_block_copy* copies, int32_t count);
 
  private:
+  int32_t tier_blocks(bricks_tier tier) const;
   std::vector<std::byte>& tier_k(bricks_tier tier, int32_t layer);
   std::vector<std::byte>& tier_v(bricks_tier tier, int32_t layer);
 
   KvShape shape_;
   int32_t num_device_blocks_;
   int32_t num_host_blocks_;
+  bool stores_bytes_;
   std::vector<std::vector<std::byte>> device_k_, device_v_, host_k_, host_v_;
 };
 

@@ -7,6 +7,7 @@
 namespace bricks::engine {
 
 void ForwardBatch::clear() {
+  requests.clear();
   token_ids.clear();
   positions.clear();
   slots.clear();
@@ -14,12 +15,42 @@ void ForwardBatch::clear() {
   logit_rows.clear();
 }
 
+const char* proj_name(Proj p) {
+  switch (p) {
+    case Proj::kQ: return "attn_q";
+    case Proj::kK: return "attn_k";
+    case Proj::kV: return "attn_v";
+    case Proj::kO: return "attn_output";
+    case Proj::kGate: return "ffn_gate";
+    case Proj::kUp: return "ffn_up";
+    case Proj::kDown: return "ffn_down";
+  }
+  return "?";
+}
+
 LlamaForward::LlamaForward(const LlamaWeights& weights, KvPool& pool,
                            const AttentionCalls& attention)
     : w_(weights), pool_(pool), attention_(attention) {}
 
+void LlamaForward::project(int32_t layer, Proj p, const float* x, int64_t rows, float* y) {
+  const LayerWeights& L = w_.layers[static_cast<size_t>(layer)];
+  const cpu::Linear* lin = nullptr;
+  switch (p) {
+    case Proj::kQ: lin = L.wq.get(); break;
+    case Proj::kK: lin = L.wk.get(); break;
+    case Proj::kV: lin = L.wv.get(); break;
+    case Proj::kO: lin = L.wo.get(); break;
+    case Proj::kGate: lin = L.w_gate.get(); break;
+    case Proj::kUp: lin = L.w_up.get(); break;
+    case Proj::kDown: lin = L.w_down.get(); break;
+  }
+  lin->forward(x, rows, y);
+  if (hook_) hook_(*batch_, layer, p, x, rows, y);
+}
+
 void LlamaForward::run(const ForwardBatch& batch, std::vector<float>& logits) {
   const model::LlamaConfig& c = w_.config;
+  batch_ = &batch;
   const int64_t T = static_cast<int64_t>(batch.token_ids.size());
   const int64_t d = c.hidden;
   x_.resize(static_cast<size_t>(T * d));
@@ -56,9 +87,9 @@ void LlamaForward::attention_block(int32_t layer, const ForwardBatch& batch, int
   o_.resize(static_cast<size_t>(T * d));
 
   cpu::rmsnorm(x_.data(), L.attn_norm.data(), T, d, c.rms_eps, h_.data());
-  L.wq->forward(h_.data(), T, q_.data());
-  L.wk->forward(h_.data(), T, k_.data());
-  L.wv->forward(h_.data(), T, v_.data());
+  project(layer, Proj::kQ, h_.data(), T, q_.data());
+  project(layer, Proj::kK, h_.data(), T, k_.data());
+  project(layer, Proj::kV, h_.data(), T, v_.data());
   cpu::rope(q_.data(), batch.positions.data(), T, c.n_heads, c.head_dim, c.rope_theta);
   cpu::rope(k_.data(), batch.positions.data(), T, c.n_kv_heads, c.head_dim, c.rope_theta);
   pool_.write(layer, k_.data(), v_.data(), batch.slots.data(), T);
@@ -71,7 +102,7 @@ void LlamaForward::attention_block(int32_t layer, const ForwardBatch& batch, int
   io.out = attn_.data();
   attention_.run(io);
 
-  L.wo->forward(attn_.data(), T, o_.data());
+  project(layer, Proj::kO, attn_.data(), T, o_.data());
   cpu::add_inplace(x_.data(), o_.data(), T * d);
 }
 
@@ -83,10 +114,10 @@ void LlamaForward::ffn_block(int32_t layer, int64_t T) {
   gate_.resize(static_cast<size_t>(T * f));
   up_.resize(gate_.size());
   cpu::rmsnorm(x_.data(), L.ffn_norm.data(), T, d, c.rms_eps, h_.data());
-  L.w_gate->forward(h_.data(), T, gate_.data());
-  L.w_up->forward(h_.data(), T, up_.data());
+  project(layer, Proj::kGate, h_.data(), T, gate_.data());
+  project(layer, Proj::kUp, h_.data(), T, up_.data());
   cpu::silu_mul(gate_.data(), up_.data(), T * f, gate_.data());
-  L.w_down->forward(gate_.data(), T, o_.data());
+  project(layer, Proj::kDown, gate_.data(), T, o_.data());
   cpu::add_inplace(x_.data(), o_.data(), T * d);
 }
 

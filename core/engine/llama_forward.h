@@ -4,23 +4,24 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "engine/brick_calls.h"
+#include "engine/forward_batch.h"
 #include "engine/kv_pool.h"
 #include "engine/llama_weights.h"
 
 namespace bricks::engine {
 
-// The step's tokens, flattened in batch order.
-struct ForwardBatch {
-  std::vector<int32_t> token_ids;   // [T]
-  std::vector<int32_t> positions;   // [T] absolute position in its sequence
-  std::vector<int32_t> slots;       // [T] KV slot (block * block_size + offset)
-  std::vector<int32_t> qo_indptr;   // [B+1] tokens of sequence b: qo_indptr[b]..qo_indptr[b+1]
-  std::vector<int32_t> logit_rows;  // rows of T whose next-token logits are wanted
-  void clear();
-};
+// The linear projections of a layer, named as the GGUF tensors are (blk.N.attn_q ...).
+enum class Proj { kQ, kK, kV, kO, kGate, kUp, kDown };
+const char* proj_name(Proj p);
+
+// Called after each base projection with its input and output; adds what it must to y
+// (per-request adapters). `batch` tells which request each row belongs to.
+using ProjectionHook = std::function<void(const ForwardBatch& batch, int32_t layer, Proj p,
+                                          const float* x, int64_t rows, float* y)>;
 
 class LlamaForward {
  public:
@@ -30,13 +31,20 @@ class LlamaForward {
   // logits[logit_rows.size()][vocab].
   void run(const ForwardBatch& batch, std::vector<float>& logits);
 
+  void set_projection_hook(ProjectionHook hook) { hook_ = std::move(hook); }
+
  private:
+  // y = W_p x for `rows` rows of layer `layer`, then the projection hook.
+  void project(int32_t layer, Proj p, const float* x, int64_t rows, float* y);
+
   void attention_block(int32_t layer, const ForwardBatch& batch, int64_t tokens);
   void ffn_block(int32_t layer, int64_t tokens);
 
   const LlamaWeights& w_;
   KvPool& pool_;
   const AttentionCalls& attention_;
+  ProjectionHook hook_;
+  const ForwardBatch* batch_ = nullptr;  // the batch run() is computing
   // Scratch reused across steps.
   std::vector<float> x_, h_, q_, k_, v_, attn_, o_, gate_, up_, rows_;
 };

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "cpu/cpu.h"
+#include "engine/cpu_device.h"
 #include "bricks/model/model.h"
 
 namespace bricks::engine {
@@ -49,6 +50,10 @@ bricks_dtype kv_dtype_for(const std::string& name, const model::Model& m) {
 }
 
 }  // namespace
+
+const model::Tokenizer* Runtime::tokenizer() const {
+  return model_ != nullptr ? &model_->tokenizer() : nullptr;
+}
 
 Runtime::~Runtime() {
   engine_.reset();
@@ -108,25 +113,32 @@ std::unique_ptr<Runtime> Runtime::create(const manifest::LoadedManifest& m,
 
   // The bricks.
   EngineBricks eb;
+  const host::BrickInstance* attention = nullptr;
   for (const auto& b : mp.bricks()) {
     bricks_kind kind{};
     host::parse_kind(b.kind(), &kind);
     const host::BrickInfo* info = rt->registry_->catalogue().find(kind, b.name());
-    if (kind != BRICKS_KIND_SCHEDULER && kind != BRICKS_KIND_KV && kind != BRICKS_KIND_ATTENTION) {
-      throw RuntimeError(m.file.string() + ": the cpu engine does not run " + b.kind() +
-                         " bricks yet (" + b.name() + "); remove it from the manifest");
-    }
     rt->bricks_.push_back(rt->registry_->create(kind, b.name(), manifest::to_param_map(b, *info)));
     const host::BrickInstance* inst = rt->bricks_.back().get();
+    rt->created_.push_back(
+        ManifestBrick{kind, b.name(), inst, std::vector<int32_t>(b.layers().begin(), b.layers().end())});
     if (kind == BRICKS_KIND_SCHEDULER) eb.scheduler = inst;
     if (kind == BRICKS_KIND_KV) eb.kv = inst;
-    if (kind == BRICKS_KIND_ATTENTION) eb.attention = inst;
+    if (kind == BRICKS_KIND_ATTENTION) attention = inst;
     if (!rt->bricks_summary_.empty()) rt->bricks_summary_ += " ";
     rt->bricks_summary_ += b.kind() + "/" + b.name();
   }
-  if (eb.scheduler == nullptr || eb.kv == nullptr || eb.attention == nullptr) {
+  if (eb.scheduler == nullptr || eb.kv == nullptr || attention == nullptr) {
     throw RuntimeError(m.file.string() + ": a manifest needs one scheduler, one kv and one "
                        "attention brick");
+  }
+  for (const ManifestBrick& b : rt->created_) {
+    if (b.kind != BRICKS_KIND_SCHEDULER && b.kind != BRICKS_KIND_KV &&
+        b.kind != BRICKS_KIND_ATTENTION) {
+      throw RuntimeError(m.file.string() + ": the cpu engine does not run " +
+                         std::string(host::kind_name(b.kind)) + " bricks yet (" + b.name +
+                         "); remove it from the manifest");
+    }
   }
   for (auto& b : rt->bricks_) {
     if (b.get() != eb.kv) b->wire(eb.kv);
@@ -136,12 +148,13 @@ std::unique_ptr<Runtime> Runtime::create(const manifest::LoadedManifest& m,
   if (mp.device().kv_cache_bytes() > 0) eo.kv_cache_bytes = mp.device().kv_cache_bytes();
   eo.host_kv_bytes = mp.device().host_kv_bytes();
   eo.kv_dtype = kv_dtype_for(mp.device().kv_dtype(), *rt->model_);
-  rt->engine_ = std::make_unique<Engine>(*rt->model_, rt->weights_, eb, eo,
-                                         std::make_unique<WallClock>());
   rt->device_summary_ = "cpu, " + std::to_string(threads) + " threads, " + compute_name +
                         " compute (" + rt->weights_.compute_path + "), kv " +
                         (eo.kv_dtype == BRICKS_DTYPE_F16 ? "f16" : "f32") + ", model " +
                         model_path.filename().string();
+  auto cpu_device = std::make_unique<CpuDevice>(rt->weights_, *attention, rt->device_summary_);
+  EngineModel em{rt->weights_.config, &rt->model_->tokenizer()};
+  rt->engine_ = std::make_unique<Engine>(em, eb, eo, std::move(cpu_device));
   return rt;
 }
 

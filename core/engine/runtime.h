@@ -20,6 +20,14 @@ class RuntimeError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A brick the manifest asked for, created with its params.
+struct ManifestBrick {
+  bricks_kind kind{};
+  std::string name;
+  const host::BrickInstance* instance = nullptr;
+  std::vector<int32_t> layers;  // the manifest's `layers` (pruners, routers)
+};
+
 struct RuntimeOptions {
   int32_t threads = -1;               // overrides device.threads when >= 0
   std::filesystem::path model;        // overrides model.path when set
@@ -40,8 +48,12 @@ class Runtime {
   ~Runtime();
 
   Engine& engine() { return *engine_; }
-  const model::Model& model() const { return *model_; }
+  // The model file (cpu device); the sim device has none.
+  const model::Model* model() const { return model_.get(); }
   const LlamaWeights& weights() const { return weights_; }
+  // The tokenizer for text prompts and output; nullptr on the sim device.
+  const model::Tokenizer* tokenizer() const;
+  int32_t vocab_size() const { return engine_->model().config.vocab_size; }
   const std::string& bricks_summary() const { return bricks_summary_; }
   const std::string& device_summary() const { return device_summary_; }
 
@@ -51,6 +63,7 @@ class Runtime {
   std::unique_ptr<model::Model> model_;
   LlamaWeights weights_;
   std::vector<std::unique_ptr<host::BrickInstance>> bricks_;
+  std::vector<ManifestBrick> created_;
   std::unique_ptr<Engine> engine_;
   std::string bricks_summary_, device_summary_;
 };

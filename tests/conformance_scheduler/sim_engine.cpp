@@ -188,22 +188,37 @@ bool SimEngine::compute_items(const bricks_step_plan& plan) {
   return true;
 }
 
+namespace {
+
+// The view the engine gives bricks of a request.
+bricks_request_view view_of(const SimRequest& r) {
+  bricks_request_view v{};
+  v.id = r.spec.id;
+  v.arrival_s = static_cast<double>(r.spec.arrival_step);
+  v.state = r.state;
+  v.prompt_len = static_cast<int32_t>(r.spec.prompt.size());
+  v.num_tokens = static_cast<int32_t>(r.tokens.size());
+  v.num_computed = r.num_computed;
+  v.num_generated = r.num_generated;
+  v.max_new_tokens = r.spec.max_new_tokens;
+  v.num_preemptions = r.num_preemptions;
+  v.priority = r.spec.priority;
+  v.tenant = r.spec.tenant;
+  v.conversation = r.spec.conversation;
+  v.turn = r.spec.turn;
+  v.prefix_group = r.spec.prefix_group;
+  v.tokens = r.tokens.data();
+  return v;
+}
+
+}  // namespace
+
 bool SimEngine::step() {
   if (broken_) return false;
   views_.clear();
   for (auto& r : requests_) {
     if (r.outcome != SimOutcome::kLive || r.spec.arrival_step > step_) continue;
-    bricks_request_view v{};
-    v.id = r.spec.id;
-    v.arrival_s = static_cast<double>(r.spec.arrival_step);
-    v.state = r.state;
-    v.prompt_len = static_cast<int32_t>(r.spec.prompt.size());
-    v.num_tokens = static_cast<int32_t>(r.tokens.size());
-    v.num_computed = r.num_computed;
-    v.num_generated = r.num_generated;
-    v.max_new_tokens = r.spec.max_new_tokens;
-    v.num_preemptions = r.num_preemptions;
-    v.tokens = r.tokens.data();
+    bricks_request_view v = view_of(r);
     views_.push_back(v);
   }
   bricks_sched_input in{sizeof(bricks_sched_input), views_.data(),
@@ -314,12 +329,7 @@ bool SimEngine::step() {
       r.tokens.push_back(sampled_token(r.spec.id, r.num_computed));
       ++r.num_generated;
     }
-    bricks_request_view v{};
-    v.id = r.spec.id;
-    v.num_tokens = static_cast<int32_t>(r.tokens.size());
-    v.num_computed = r.num_computed;
-    v.prompt_len = static_cast<int32_t>(r.spec.prompt.size());
-    v.tokens = r.tokens.data();
+    const bricks_request_view v = view_of(r);
     kvt_->commit(kv_.instance(), &v, 0);
     if (r.num_generated >= r.spec.max_new_tokens) {
       r.outcome = SimOutcome::kFinished;

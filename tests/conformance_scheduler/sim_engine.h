@@ -21,6 +21,12 @@ struct SimRequestSpec {
   int64_t arrival_step = 0;  // becomes live at this step
   std::vector<int32_t> prompt;
   int32_t max_new_tokens = 1;
+  // Passed to the bricks in the request view as the engine passes them.
+  int32_t priority = 0;
+  int32_t tenant = 0;
+  uint64_t conversation = 0;
+  int32_t turn = 0;
+  uint64_t prefix_group = 0;
 };
 
 // What the scheduler under test promises; the engine checks every plan against it.

@@ -20,7 +20,7 @@ std::vector<engine::RequestSpec> prompts(const engine::Runtime& rt, bool shared_
   for (const char* text : {"Once upon a time", "The little dog ran to the", "In a big forest",
                            "She said hello to the cat and", "Tom had a red ball"}) {
     engine::RequestSpec s;
-    s.prompt = rt.model().tokenizer().encode(prefix + text, true);
+    s.prompt = rt.model()->tokenizer().encode(prefix + text, true);
     s.max_new_tokens = 12;
     s.ignore_eos = true;
     out.push_back(s);
@@ -82,7 +82,7 @@ TEST(Batching, PrefixCacheHitsDoNotChangeOutputs) {
 TEST(Batching, PreemptionWithRecomputeDoesNotChangeOutputs) {
   auto probe = engine::Runtime::create(make_manifest(default_bricks()), {});
   auto specs = prompts(*probe, false);
-  const auto& c = probe->model().config();
+  const auto& c = probe->model()->config();
   const int64_t block_bytes = 2ll * c.n_kv_heads * c.head_dim * 4 * 4 * c.n_layers;
   // Ten blocks of four tokens: each request fits alone, all five together do not.
   auto bricks = default_bricks();
@@ -98,10 +98,10 @@ TEST(Batching, UnservableRequestFailsAloneOthersFinish) {
   auto rt = engine::Runtime::create(make_manifest(default_bricks()), {});
   auto specs = prompts(*rt, false);
   engine::RequestSpec too_long;
-  too_long.prompt.assign(static_cast<size_t>(rt->model().config().context_length), 300);
+  too_long.prompt.assign(static_cast<size_t>(rt->model()->config().context_length), 300);
   too_long.max_new_tokens = 4;
   engine::RequestSpec bad_token = specs[0];
-  bad_token.prompt.push_back(rt->model().config().vocab_size + 5);
+  bad_token.prompt.push_back(rt->model()->config().vocab_size + 5);
   engine::Engine& eng = rt->engine();
   for (const auto& s : specs) eng.submit(s);
   const uint64_t long_id = eng.submit(too_long);

@@ -21,7 +21,7 @@ class ForwardMatchesNaive : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(ForwardMatchesNaive, PrefillAndDecodeLogits) {
   auto rt = engine::Runtime::create(make_manifest(default_bricks(GetParam())), {});
-  NaiveLlama naive(rt->model());
+  NaiveLlama naive(*rt->model());
   engine::Engine& eng = rt->engine();
   std::vector<std::vector<float>> seen;
   std::vector<std::vector<int32_t>> contexts;
@@ -30,7 +30,7 @@ TEST_P(ForwardMatchesNaive, PrefillAndDecodeLogits) {
     contexts.push_back(r.tokens);
   });
   engine::RequestSpec spec;
-  spec.prompt = rt->model().tokenizer().encode("Once upon a time there was", true);
+  spec.prompt = rt->model()->tokenizer().encode("Once upon a time there was", true);
   spec.max_new_tokens = 3;
   spec.ignore_eos = true;
   eng.submit(spec);

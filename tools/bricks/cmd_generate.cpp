@@ -56,7 +56,7 @@ int generate(const GenerateArgs& a) {
     return kExitFailure;
   }
   engine::RequestSpec spec;
-  spec.prompt = rt->model().tokenizer().encode(a.prompt, !a.no_bos);
+  spec.prompt = rt->tokenizer()->encode(a.prompt, !a.no_bos);
   spec.max_new_tokens = a.max_tokens;
   spec.sampling.temperature = static_cast<float>(a.temperature);
   spec.sampling.top_k = a.top_k;

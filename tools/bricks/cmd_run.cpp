@@ -38,7 +38,7 @@ int run(const RunArgs& a) {
   std::vector<engine::RequestSpec> work;
   try {
     rt = engine::Runtime::create(*m, ro);
-    work = engine::make_workload(m->proto.workload(), rt->model().tokenizer(),
+    work = engine::make_workload(m->proto.workload(), *rt->tokenizer(),
                                  m->file.parent_path());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
