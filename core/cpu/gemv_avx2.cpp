@@ -14,6 +14,9 @@
 namespace bricks::cpu::detail {
 namespace {
 
+using Vec = __m256;
+constexpr int kLanes = 8;
+
 // Weight loaders. block(row, k) prepares the 32 values starting at column k (k % 32 == 0
 // for Q8_0); load(ctx, j) returns values k + 8j .. k + 8j + 7 as f32; scalar(row, k) is one
 // value, used for column tails.
@@ -71,22 +74,9 @@ struct Q8 {
   static float scalar(const char*, int64_t) { return 0.0f; }  // q8_0 has no column tail
 };
 
-// Columns [k0, k1) of one pass; accumulate adds to y instead of overwriting it.
-struct KRange {
-  int64_t k0, k1;
-  bool accumulate;
-};
-
-// Columns per pass when several activation rows share the weights: the pass's slice of
-// every activation row (4 rows x 512 floats = 8 KiB) and of the weight rows stays in L1.
-// One row (decode) takes all columns at once; its activations fit in L1 anyway.
-constexpr int64_t kColumnPass = 512;
-// Up to this many activation rows a pass takes whole weight rows: the activations
-// (<= 16 x cols floats) stay in L2 and the weights stream row by row, which the hardware
-// prefetcher follows; slicing the rows into 512-column passes turned the weight stream into
-// strided 1-2 KiB reads and made batched decode 3-4x slower than one row.
-constexpr int64_t kWholeRowsMaxM = 16;
-
+BRICKS_AVX2 inline __m256 vzero() { return _mm256_setzero_ps(); }
+BRICKS_AVX2 inline __m256 vload(const float* p) { return _mm256_loadu_ps(p); }
+BRICKS_AVX2 inline __m256 vfma(__m256 a, __m256 b, __m256 acc) { return _mm256_fmadd_ps(a, b, acc); }
 BRICKS_AVX2 inline float hsum(__m256 v) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
   s = _mm_add_ps(s, _mm_movehl_ps(s, s));
@@ -94,46 +84,8 @@ BRICKS_AVX2 inline float hsum(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
-// R weight rows starting at n times MB activation rows starting at i0.
-template <class L, int R, int MB>
-BRICKS_AVX2 void tile(const GemvArgs& a, int64_t n, int64_t i0, KRange kr) {
-  const char* w[R];
-  for (int r = 0; r < R; ++r) w[r] = a.w + (n + r) * a.row_bytes;
-  const float* x[MB];
-  for (int i = 0; i < MB; ++i) x[i] = a.x + (i0 + i) * a.cols;
-  __m256 acc[R][MB];
-  for (int r = 0; r < R; ++r)
-    for (int i = 0; i < MB; ++i) acc[r][i] = _mm256_setzero_ps();
-
-  int64_t k = kr.k0;
-  for (; k + 32 <= kr.k1; k += 32) {
-    typename L::Ctx c[R];
-    for (int r = 0; r < R; ++r) c[r] = L::block(w[r], k);
-    for (int j = 0; j < 4; ++j) {
-      __m256 wv[R];
-      for (int r = 0; r < R; ++r) wv[r] = L::load(c[r], j);
-      for (int i = 0; i < MB; ++i) {
-        const __m256 xv = _mm256_loadu_ps(x[i] + k + 8 * j);
-        for (int r = 0; r < R; ++r) acc[r][i] = _mm256_fmadd_ps(wv[r], xv, acc[r][i]);
-      }
-    }
-  }
-  for (; k + 8 <= kr.k1; k += 8) {  // never taken for q8_0 (cols % 32 == 0)
-    for (int r = 0; r < R; ++r) {
-      const __m256 wv = L::load(L::block(w[r], k), 0);
-      for (int i = 0; i < MB; ++i)
-        acc[r][i] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x[i] + k), acc[r][i]);
-    }
-  }
-  for (int r = 0; r < R; ++r) {
-    for (int i = 0; i < MB; ++i) {
-      float s = hsum(acc[r][i]);
-      for (int64_t t = k; t < kr.k1; ++t) s += L::scalar(w[r], t) * x[i][t];
-      float& out = a.y[(i0 + i) * a.ldy + n + r];
-      out = kr.accumulate ? out + s : s;
-    }
-  }
-}
+#define BRICKS_GEMV_TARGET BRICKS_AVX2
+#include "gemv_tile.inc"
 
 // Decode (one activation row) on q8_0: the int8 values meet the activations unscaled and
 // each row's block sum takes its scale once, one multiply per block instead of per vector.
@@ -181,41 +133,6 @@ BRICKS_AVX2 void row_group(const GemvArgs& a, int64_t n, int64_t i0, KRange kr) 
   } else {
     tile<L, 2, MB>(a, n, i0, kr);
     tile<L, 2, MB>(a, n + 2, i0, kr);
-  }
-}
-
-template <class L>
-BRICKS_AVX2 void gemv_columns(const GemvArgs& a, int64_t n0, int64_t n1, KRange kr) {
-  int64_t n = n0;
-  for (; n + 4 <= n1; n += 4) {
-    int64_t i0 = 0;
-    for (; i0 + 4 <= a.m; i0 += 4) row_group<L, 4>(a, n, i0, kr);
-    switch (a.m - i0) {
-      case 3:
-        row_group<L, 3>(a, n, i0, kr);
-        break;
-      case 2:
-        row_group<L, 2>(a, n, i0, kr);
-        break;
-      case 1:
-        row_group<L, 1>(a, n, i0, kr);
-        break;
-      default:
-        break;
-    }
-  }
-  for (; n < n1; ++n) {
-    int64_t i0 = 0;
-    for (; i0 + 4 <= a.m; i0 += 4) tile<L, 1, 4>(a, n, i0, kr);
-    for (; i0 < a.m; ++i0) tile<L, 1, 1>(a, n, i0, kr);
-  }
-}
-
-template <class L>
-BRICKS_AVX2 void gemv(const GemvArgs& a, int64_t n0, int64_t n1) {
-  const int64_t pass = a.m <= kWholeRowsMaxM ? a.cols : kColumnPass;
-  for (int64_t k0 = 0; k0 < a.cols; k0 += pass) {
-    gemv_columns<L>(a, n0, n1, KRange{k0, std::min(a.cols, k0 + pass), k0 > 0});
   }
 }
 
