@@ -4,59 +4,15 @@
 #include <vector>
 
 #include "bricks/error.hpp"
+#include "bricks/model/dtype.h"
 #include "cpu/convert_kernels.h"
 #include "cpu/cpu_features.h"
 
 namespace bricks::cpu {
 
-float f16_bits_to_f32(uint16_t h) {
-  const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
-  const uint32_t exp = (h >> 10) & 0x1fu;
-  uint32_t mant = h & 0x3ffu;
-  uint32_t u;
-  if (exp == 0x1f) {
-    u = sign | 0x7f800000u | (mant << 13);
-  } else if (exp != 0) {
-    u = sign | ((exp + 112) << 23) | (mant << 13);
-  } else if (mant == 0) {
-    u = sign;
-  } else {  // subnormal: normalise
-    int e = 113;
-    while ((mant & 0x400u) == 0) {
-      mant <<= 1;
-      --e;
-    }
-    u = sign | (static_cast<uint32_t>(e) << 23) | ((mant & 0x3ffu) << 13);
-  }
-  float f;
-  std::memcpy(&f, &u, sizeof f);
-  return f;
-}
+float f16_bits_to_f32(uint16_t h) { return model::f16_to_f32(h); }
 
-uint16_t f32_to_f16_bits(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, sizeof u);
-  const uint16_t sign = static_cast<uint16_t>((u >> 16) & 0x8000u);
-  const uint32_t abs = u & 0x7fffffffu;
-  if (abs > 0x7f800000u) {  // NaN: quiet, keep the top payload bits (as F16C does)
-    return static_cast<uint16_t>(sign | 0x7e00u | ((abs >> 13) & 0x3ffu));
-  }
-  if (abs >= 0x477ff000u) return static_cast<uint16_t>(sign | 0x7c00u);  // rounds past max
-  if (abs >= 0x38800000u) {                                              // normal f16
-    const uint32_t r = abs + 0xfffu + ((abs >> 13) & 1u) - (112u << 23);
-    return static_cast<uint16_t>(sign | (r >> 13));
-  }
-  if (abs < 0x33000000u) return sign;  // below half the smallest subnormal
-  // Subnormal f16: shift the full mantissa into place with round to nearest even.
-  const uint32_t e = abs >> 23;
-  const uint32_t mant = (abs & 0x7fffffu) | 0x800000u;
-  const uint32_t shift = 126 - e;  // 14..24
-  uint32_t q = mant >> shift;
-  const uint32_t rem = mant & ((1u << shift) - 1);
-  const uint32_t half = 1u << (shift - 1);
-  if (rem > half || (rem == half && (q & 1u))) ++q;
-  return static_cast<uint16_t>(sign | q);
-}
+uint16_t f32_to_f16_bits(float f) { return model::f32_to_f16(f); }
 
 void f16_to_f32(const uint16_t* in, float* out, int64_t n) {
   switch (active_isa()) {

@@ -70,54 +70,55 @@ std::optional<size_t> dtype_bytes(DType t, int64_t numel) {
   return std::nullopt;
 }
 
+// Exact, and the same results as the F16C instructions (NaN payloads included), so the
+// scalar and SIMD paths of the cpu kernels agree bit for bit.
 float f16_to_f32(uint16_t h) {
   const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
   const uint32_t exp = (h >> 10) & 0x1fu;
   uint32_t mant = h & 0x3ffu;
-  uint32_t bits;
+  uint32_t u;
   if (exp == 0x1f) {
-    bits = sign | 0x7f800000u | (mant << 13);  // inf or NaN (payload kept)
+    u = sign | 0x7f800000u | (mant << 13);
   } else if (exp != 0) {
-    bits = sign | ((exp + 112) << 23) | (mant << 13);
+    u = sign | ((exp + 112) << 23) | (mant << 13);
   } else if (mant == 0) {
-    bits = sign;
-  } else {
-    // Subnormal: shift the mantissa up until its leading one becomes the implicit bit.
-    int e = -1;
-    do {
-      ++e;
+    u = sign;
+  } else {  // subnormal: normalise
+    int e = 113;
+    while ((mant & 0x400u) == 0) {
       mant <<= 1;
-    } while ((mant & 0x400u) == 0);
-    bits = sign | (static_cast<uint32_t>(112 - e) << 23) | ((mant & 0x3ffu) << 13);
+      --e;
+    }
+    u = sign | (static_cast<uint32_t>(e) << 23) | ((mant & 0x3ffu) << 13);
   }
-  return std::bit_cast<float>(bits);
+  float f;
+  std::memcpy(&f, &u, sizeof f);
+  return f;
 }
 
 uint16_t f32_to_f16(float f) {
-  const uint32_t x = std::bit_cast<uint32_t>(f);
-  const auto sign = static_cast<uint16_t>((x >> 16) & 0x8000u);
-  const uint32_t abs = x & 0x7fffffffu;
-  if (abs >= 0x7f800000u) {  // inf or NaN; NaN keeps a quiet bit so it stays NaN
-    return static_cast<uint16_t>(sign | 0x7c00u | (abs > 0x7f800000u ? 0x200u : 0u));
+  uint32_t u;
+  std::memcpy(&u, &f, sizeof u);
+  const uint16_t sign = static_cast<uint16_t>((u >> 16) & 0x8000u);
+  const uint32_t abs = u & 0x7fffffffu;
+  if (abs > 0x7f800000u) {  // NaN: quiet, keep the top payload bits (as F16C does)
+    return static_cast<uint16_t>(sign | 0x7e00u | ((abs >> 13) & 0x3ffu));
   }
-  if (abs >= 0x477ff000u) return static_cast<uint16_t>(sign | 0x7c00u);  // rounds past 65504
-  if (abs < 0x38800000u) {
-    // Result is subnormal or zero: value / 2^-24 rounded to nearest even.
-    if (abs < 0x33000000u) return sign;  // below half the smallest subnormal
-    const uint32_t e = abs >> 23;
-    const uint32_t m = (abs & 0x7fffffu) | 0x800000u;
-    const uint32_t drop = 126 - e;  // value = m * 2^(e-150); in units of 2^-24: m >> (126-e)
-    uint32_t q = m >> drop;
-    const uint32_t rem = m & ((1u << drop) - 1);
-    const uint32_t half = 1u << (drop - 1);
-    if (rem > half || (rem == half && (q & 1u))) ++q;
-    return static_cast<uint16_t>(sign | q);
+  if (abs >= 0x477ff000u) return static_cast<uint16_t>(sign | 0x7c00u);  // rounds past max
+  if (abs >= 0x38800000u) {                                              // normal f16
+    const uint32_t r = abs + 0xfffu + ((abs >> 13) & 1u) - (112u << 23);
+    return static_cast<uint16_t>(sign | (r >> 13));
   }
-  uint32_t r = abs - 0x38000000u;  // rebias exponent from 127 to 15
-  const uint32_t rem = r & 0x1fffu;
-  r >>= 13;
-  if (rem > 0x1000u || (rem == 0x1000u && (r & 1u))) ++r;
-  return static_cast<uint16_t>(sign | r);
+  if (abs < 0x33000000u) return sign;  // below half the smallest subnormal
+  // Subnormal f16: shift the full mantissa into place with round to nearest even.
+  const uint32_t e = abs >> 23;
+  const uint32_t mant = (abs & 0x7fffffu) | 0x800000u;
+  const uint32_t shift = 126 - e;  // 14..24
+  uint32_t q = mant >> shift;
+  const uint32_t rem = mant & ((1u << shift) - 1);
+  const uint32_t half = 1u << (shift - 1);
+  if (rem > half || (rem == half && (q & 1u))) ++q;
+  return static_cast<uint16_t>(sign | q);
 }
 
 float bf16_to_f32(uint16_t h) { return std::bit_cast<float>(static_cast<uint32_t>(h) << 16); }
