@@ -15,7 +15,7 @@
 namespace bricks::testing {
 
 // Every kv brick the project ships; a new one joins the whole suite by one entry here.
-inline const std::vector<std::string> kKvBricks = {"paged"};
+inline const std::vector<std::string> kKvBricks = {"paged", "prefix_tree", "block_group"};
 
 inline std::string kv_case_name(const ::testing::TestParamInfo<std::string>& info) {
   return info.param;

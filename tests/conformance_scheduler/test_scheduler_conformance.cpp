@@ -55,6 +55,12 @@ const SchedulerCase kCases[] = {
      40},
     {"sarathi", "sarathi", "paged", {int_param("max_num_seqs", 6), int_param("token_budget", 40), int_param("min_chunk", 8)}, {int_param("block_size", 4)}, {6, 40}, 0},
     {"splitfuse_swap", "splitfuse", "paged", {int_param("max_num_seqs", 8), int_param("forward_size", 36), string_param("preemption", "swap")}, {int_param("block_size", 8)}, {8, 36}, 40},
+    {"fastswitch_paged_recompute", "fastswitch", "paged", {int_param("max_num_seqs", 6), int_param("token_budget", 40), string_param("preempt_mode", "recompute")}, {int_param("block_size", 4)}, {6, 40}, 0},
+    {"fastswitch_paged_swap", "fastswitch", "paged", {int_param("max_num_seqs", 8), int_param("token_budget", 36), string_param("preempt_mode", "swap")}, {int_param("block_size", 8)}, {8, 36}, 40},
+    {"fastswitch_block_group_swap", "fastswitch", "block_group", {int_param("max_num_seqs", 8), int_param("token_budget", 48), string_param("preempt_mode", "swap")}, {int_param("block_size", 4), int_param("group_blocks", 4)}, {8, 48}, 40},
+    {"fastswitch_block_group_auto", "fastswitch", "block_group", {int_param("max_num_seqs", 6), int_param("token_budget", 40), int_param("auto_recompute_tokens", 16)}, {int_param("block_size", 8)}, {6, 40}, 12},
+    {"batchllm_paged", "batchllm", "paged", {int_param("max_num_seqs", 6), int_param("token_budget", 40), int_param("min_chunk", 8), string_param("preemption", "recompute")}, {int_param("block_size", 4)}, {6, 40}, 0},
+    {"batchllm_prefix_tree_swap", "batchllm", "prefix_tree", {int_param("max_num_seqs", 8), int_param("token_budget", 36), float_param("reserve_ratio", 0.0)}, {int_param("block_size", 8)}, {8, 36}, 40},
 };
 
 constexpr int32_t kPoolTokens = 192;  // tiny: a few requests fill it

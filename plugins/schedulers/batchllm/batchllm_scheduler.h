@@ -1,0 +1,117 @@
+// scheduler/batchllm: BatchLLM for large batch (offline) jobs.
+//
+// Every time requests the scheduler has not seen appear, it regroups all live requests by
+// their shared prompt prefixes and orders them (prefix_groups.h): groups by decode/prefill
+// ratio, decode-heavy first, so long decodes overlap the prefills that follow.
+//
+// One step under token_budget, decode first (the stall-free rule of sarathi):
+//   1. running decodes, then running partial prefills, in admission order; a missing block
+//      first drops the prefix pin, then preempts the running request latest in that order
+//      (swap where the preemption mode and the kv brick allow, else recompute);
+//   2. when nothing was preempted, swapped requests come back while their next tokens fit;
+//   3. when none is left swapped, waiting requests are admitted in order: those preempted
+//      before, then the admission order. A group's followers are admitted right after its
+//      leader once the shared prefix is in the kv brick's prefix cache (taking num_cached
+//      from lookup_prefix); while a member still computes it, admission waits. A request is
+//      admitted only while the projected KV use fits the free blocks (memory-centric
+//      batching): every running request's tokens plus reserve_ratio of its outputs still to
+//      come, plus the candidate's; max_num_seqs stays an upper bound. Prompts are chunked
+//      into the budget left; a chunk under min_chunk waits unless it ends the prompt.
+//   4. the next group's shared prefix is pinned (pin_prefixes): held by the scheduler under a
+//      reserved id (top bit set) through the kv brick's allocate/release, so no eviction
+//      loses it before the followers come. Any kv brick with a prefix cache works.
+// Not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "bricks/bricks.hpp"
+#include "kv_client.h"
+#include "plan_buffers.h"
+#include "prefix_groups.h"
+
+namespace bricks::batchllm {
+
+struct BatchLlmConfig {
+  int32_t token_budget = 2048;
+  int32_t max_num_seqs = 256;
+  int32_t min_chunk = 32;
+  double reserve_ratio = 0.5;
+  bool pin_prefixes = true;
+  std::string preemption = "auto";  // auto, recompute, swap
+  int32_t min_group_size = 2;
+  int32_t min_prefix_blocks = 1;
+};
+
+class BatchLlmScheduler final : public Scheduler {
+ public:
+  BatchLlmScheduler(const Host& host, const Params& params);
+
+  // Throws sched::KvError carrying the kv brick's own error when a kv call fails.
+  void schedule(const bricks_sched_input& input, bricks_step_plan& plan) override;
+
+  // Request ids with this bit set are the scheduler's prefix pins, never engine requests.
+  static constexpr uint64_t kPinIdBit = 1ULL << 63;
+
+ private:
+  enum Mark : uint8_t { kUnscheduled, kScheduled, kPreempted };
+
+  void prepare();
+  void regroup_if_new(const bricks_sched_input& input);
+  void classify(const bricks_sched_input& input);
+  int64_t rank_of(const bricks_request_view& r) const;
+  // The request's group index, or -1 when the grouping does not know it.
+  int32_t group_of(const bricks_request_view& r) const;
+  int32_t prefix_of(int32_t group) const;
+
+  void schedule_running(bool decodes);
+  bool allocate_running(size_t k, int32_t tokens);
+  void preempt(size_t k);
+  bool schedule_swapped();
+  void reserve_for_running();
+  void admit_waiting();
+  void update_pin();
+  void drop_pin();
+
+  void fail(int32_t index, std::string reason);
+  std::string too_big(const bricks_request_view& r, int64_t tokens) const;
+  int64_t blocks_for(int64_t tokens) const { return (tokens + block_size_ - 1) / block_size_; }
+  // Tokens `r` is expected to hold at its peak: what it holds now plus reserve_ratio of the
+  // outputs still to come.
+  int64_t projected_tokens(const bricks_request_view& r) const;
+  int32_t min_chunk() const {
+    return config_.min_chunk < budget_cap_ ? config_.min_chunk : budget_cap_;
+  }
+
+  BatchLlmConfig config_;
+  bool swap_ = false;
+  sched::KvClient kv_;
+  PrefixGrouper grouper_;
+  bool grouper_ready_ = false;
+  uint64_t pin_id_ = 0;              // the held pin; 0: none
+  std::vector<int32_t> pin_tokens_;  // the pinned prefix
+  uint64_t next_pin_ = 1;
+
+  // Per-step state.
+  const bricks_request_view* views_ = nullptr;
+  int32_t block_size_ = 1;
+  int64_t pool_blocks_ = 0;
+  int32_t budget_cap_ = 0;
+  int32_t budget_ = 0;
+  int32_t num_running_ = 0;
+  int64_t reserved_ = 0;  // blocks running requests are expected to grow by
+  bool preempted_any_ = false;
+  std::vector<int32_t> running_, waiting_, swapped_;  // view indices, admission order
+  std::vector<Mark> marks_;                           // per running_ entry
+  std::vector<int32_t> planned_;                      // per running_ entry: tokens this step
+  std::vector<uint8_t> taken_;                        // per waiting_ entry: admitted or failed
+  // Per group: a running or just admitted member has not computed the shared prefix yet /
+  // a running member has. Followers wait only while the first holds and the second does
+  // not, so a kv brick that caches nothing never serialises a group.
+  std::vector<uint8_t> computing_, computed_;
+  sched::PlanBuffers buf_;
+};
+
+}  // namespace bricks::batchllm

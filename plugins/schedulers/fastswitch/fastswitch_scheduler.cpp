@@ -1,0 +1,314 @@
+#include "fastswitch_scheduler.h"
+
+#include <algorithm>
+#include <numeric>
+
+namespace bricks::fastswitch {
+
+namespace {
+
+std::string id_text(uint64_t id) { return "request " + std::to_string(id); }
+
+PreemptMode parse_mode(const std::string& mode) {
+  if (mode == "swap") return PreemptMode::kSwap;
+  if (mode == "recompute") return PreemptMode::kRecompute;
+  if (mode == "auto") return PreemptMode::kAuto;
+  throw Error::invalid("scheduler fastswitch: preempt_mode '" + mode +
+                       "' is not one of swap, recompute, auto");
+}
+
+}  // namespace
+
+FastSwitchScheduler::FastSwitchScheduler(const Host& host, const Params& params) : Scheduler(host) {
+  config_.max_num_seqs = static_cast<int32_t>(params.get_int("max_num_seqs"));
+  config_.token_budget = static_cast<int32_t>(params.get_int("token_budget"));
+  config_.preempt_mode = parse_mode(params.get_string("preempt_mode"));
+  config_.weights.priority_weight = params.get_float("priority_weight");
+  config_.weights.fairness_weight = params.get_float("fairness_weight");
+  config_.weights.fairness_quantum = params.get_float("fairness_quantum");
+  config_.priority_update_steps = static_cast<int32_t>(params.get_int("priority_update_steps"));
+  config_.min_run_steps = static_cast<int32_t>(params.get_int("min_run_steps"));
+  config_.preempt_margin = params.get_float("preempt_margin");
+  config_.auto_recompute_tokens = static_cast<int32_t>(params.get_int("auto_recompute_tokens"));
+  config_.displace_limit = static_cast<int32_t>(params.get_int("displace_limit"));
+  if (config_.max_num_seqs < 1 || config_.token_budget < 1 || config_.priority_update_steps < 1 ||
+      config_.min_run_steps < 0 || config_.displace_limit < 0 ||
+      config_.auto_recompute_tokens < 0) {
+    throw Error::invalid(
+        "scheduler fastswitch: max_num_seqs, token_budget and priority_update_steps must be "
+        ">= 1; min_run_steps, displace_limit and auto_recompute_tokens >= 0");
+  }
+  if (!(config_.weights.fairness_quantum > 0.0) || config_.weights.priority_weight < 0.0 ||
+      config_.weights.fairness_weight < 0.0 || config_.preempt_margin < 0.0) {
+    throw Error::invalid(
+        "scheduler fastswitch: fairness_quantum must be > 0; priority_weight, fairness_weight "
+        "and preempt_margin >= 0");
+  }
+  ledger_ = TenantLedger(config_.weights);
+}
+
+void FastSwitchScheduler::prepare() {
+  if (!kv_.bound()) {
+    sched::KvClient client;
+    client.bind(host().wired(BRICKS_KIND_KV), "fastswitch");
+    if (config_.preempt_mode == PreemptMode::kSwap && !client.has_swap()) {
+      throw Error::invalid(
+          "scheduler fastswitch: preempt_mode=swap needs a kv brick with capability kv.swap "
+          "(swap_out, swap_in, take_copies); wire one such as kv/block_group or set "
+          "preempt_mode: auto or recompute");
+    }
+    kv_ = client;
+  }
+  block_size_ = kv_.block_size();
+  pool_blocks_ = kv_.stats().num_device_blocks;
+  if (block_size_ < 1 || pool_blocks_ < 1) {
+    throw Error::invalid(
+        "scheduler fastswitch: the wired kv brick reports no blocks; configure it before the "
+        "first schedule");
+  }
+}
+
+void FastSwitchScheduler::schedule(const bricks_sched_input& input, bricks_step_plan& plan) {
+  prepare();
+  if (input.num_requests < 0 || (input.num_requests > 0 && input.requests == nullptr)) {
+    throw Error::invalid(
+        "scheduler fastswitch: schedule needs num_requests >= 0 and a request array");
+  }
+  views_ = input.requests;
+  step_ = input.step;
+  buf_.clear();
+  budget_ = config_.token_budget;
+  admit_blocked_ = false;
+  rank(input);
+
+  for (int32_t pos = 0; pos < static_cast<int32_t>(order_.size()); ++pos) {
+    const int32_t index = order_[static_cast<size_t>(pos)];
+    if (marks_[static_cast<size_t>(index)] != kPending) continue;
+    switch (views_[index].state) {
+      case BRICKS_REQ_RUNNING:
+        serve_running(pos);
+        break;
+      case BRICKS_REQ_SWAPPED:
+        serve_swapped(pos);
+        break;
+      default:
+        serve_waiting(pos);
+        break;
+    }
+  }
+
+  for (auto it = tracked_.begin(); it != tracked_.end();) {
+    it = it->second.seen_step == step_ ? std::next(it) : tracked_.erase(it);
+  }
+  buf_.publish(plan);
+}
+
+void FastSwitchScheduler::rank(const bricks_sched_input& input) {
+  const size_t n = static_cast<size_t>(input.num_requests);
+  active_tenants_.clear();
+  for (size_t i = 0; i < n; ++i) active_tenants_.push_back(views_[i].tenant);
+  ledger_.begin_step(active_tenants_);
+  const bool refresh = step_ - last_refresh_step_ >= config_.priority_update_steps;
+  if (refresh) last_refresh_step_ = step_;
+
+  effective_.resize(n);
+  marks_.assign(n, kPending);
+  protected_.assign(n, 0);
+  num_running_ = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const bricks_request_view& r = views_[i];
+    Tracked& t = tracked_[r.id];
+    t.seen_step = step_;
+    if (refresh || !t.has_effective) {
+      t.effective = ledger_.effective_priority(r.priority, r.tenant);
+      t.has_effective = true;
+    }
+    effective_[i] = t.effective;
+    if (r.state == BRICKS_REQ_RUNNING) {
+      ++num_running_;
+      protected_[i] = step_ - t.entered_step < config_.min_run_steps ? 1 : 0;
+    }
+  }
+  order_.resize(n);
+  std::iota(order_.begin(), order_.end(), 0);
+  std::sort(order_.begin(), order_.end(), [&](int32_t a, int32_t b) {
+    if (effective_[a] != effective_[b]) return effective_[a] > effective_[b];
+    if (views_[a].arrival_s != views_[b].arrival_s)
+      return views_[a].arrival_s < views_[b].arrival_s;
+    return views_[a].id < views_[b].id;
+  });
+}
+
+bool FastSwitchScheduler::preemptible(int32_t index) const {
+  const size_t i = static_cast<size_t>(index);
+  return views_[index].state == BRICKS_REQ_RUNNING && marks_[i] == kPending && !protected_[i];
+}
+
+int32_t FastSwitchScheduler::victim_below(int32_t pos, bool displacing) const {
+  const double limit =
+      effective_[static_cast<size_t>(order_[static_cast<size_t>(pos)])] - config_.preempt_margin;
+  for (int32_t p = static_cast<int32_t>(order_.size()) - 1; p > pos; --p) {
+    const int32_t index = order_[static_cast<size_t>(p)];
+    // Ranked by effective priority: every request further up is at least as high.
+    if (displacing && effective_[static_cast<size_t>(index)] > limit) return -1;
+    if (!preemptible(index)) continue;
+    if (displacing && views_[index].num_preemptions >= config_.displace_limit) continue;
+    return index;
+  }
+  return -1;
+}
+
+bool FastSwitchScheduler::displace_for(int32_t pos, bool need_seat, int64_t need_blocks) {
+  const int64_t free = free_blocks();
+  if (!need_seat && free >= need_blocks) return true;
+  const double limit =
+      effective_[static_cast<size_t>(order_[static_cast<size_t>(pos)])] - config_.preempt_margin;
+  std::vector<int32_t> picks;
+  int64_t freed = 0;
+  for (int32_t p = static_cast<int32_t>(order_.size()) - 1; p > pos; --p) {
+    const int32_t index = order_[static_cast<size_t>(p)];
+    if (effective_[static_cast<size_t>(index)] > limit) break;
+    if (!preemptible(index) || views_[index].num_preemptions >= config_.displace_limit) continue;
+    picks.push_back(index);
+    freed += blocks_for(views_[index].num_computed);
+    if (free + freed >= need_blocks) break;
+  }
+  if (picks.empty() || free + freed < need_blocks) return false;
+  for (int32_t index : picks) preempt(index);
+  return true;
+}
+
+void FastSwitchScheduler::preempt(int32_t index) {
+  const bricks_request_view& r = views_[index];
+  bool swapped = false;
+  if (config_.preempt_mode != PreemptMode::kRecompute && kv_.has_swap() &&
+      (config_.preempt_mode == PreemptMode::kSwap ||
+       r.num_computed >= config_.auto_recompute_tokens)) {
+    swapped = kv_.swap_out(r.id);  // false when the host tier is full: recompute instead
+  }
+  if (!swapped) kv_.release(r.id);
+  buf_.preempted.push_back({r.id, swapped ? BRICKS_PREEMPT_SWAP : BRICKS_PREEMPT_RECOMPUTE});
+  marks_[static_cast<size_t>(index)] = kPreempted;
+  --num_running_;
+}
+
+void FastSwitchScheduler::admit(int32_t index, int32_t tokens, int32_t cached) {
+  const bricks_request_view& r = views_[index];
+  buf_.items.push_back({r.id, tokens, cached});
+  budget_ -= tokens;
+  ledger_.charge(r.tenant, tokens);
+  marks_[static_cast<size_t>(index)] = kScheduled;
+}
+
+void FastSwitchScheduler::fail(int32_t index, std::string reason) {
+  const bricks_request_view& r = views_[index];
+  if (r.state == BRICKS_REQ_RUNNING) --num_running_;
+  kv_.release(r.id);
+  buf_.fail(r.id, std::move(reason));
+  marks_[static_cast<size_t>(index)] = kFailed;
+}
+
+std::string FastSwitchScheduler::too_big(const bricks_request_view& r, int64_t tokens) const {
+  return id_text(r.id) + " needs " + std::to_string(blocks_for(tokens)) + " KV blocks for " +
+         std::to_string(tokens) + " tokens, more than the whole pool of " +
+         std::to_string(pool_blocks_) + " blocks of " + std::to_string(block_size_) + " tokens";
+}
+
+void FastSwitchScheduler::serve_running(int32_t pos) {
+  const int32_t index = order_[static_cast<size_t>(pos)];
+  const bricks_request_view& r = views_[index];
+  const int32_t left = r.num_tokens - r.num_computed;
+  if (left <= 0 || budget_ <= 0) return;
+  const int32_t tokens = std::min(left, budget_);
+  const int64_t after = static_cast<int64_t>(r.num_computed) + tokens;
+  if (blocks_for(after) > pool_blocks_) {
+    fail(index, too_big(r, after));
+    return;
+  }
+  while (!kv_.allocate(r, 0, tokens)) {
+    const int32_t victim = victim_below(pos, false);
+    if (victim < 0) return;  // waits with its KV until a block frees up
+    preempt(victim);
+  }
+  admit(index, tokens, 0);
+}
+
+void FastSwitchScheduler::serve_swapped(int32_t pos) {
+  const int32_t index = order_[static_cast<size_t>(pos)];
+  const bricks_request_view& r = views_[index];
+  if (!kv_.has_swap()) {
+    fail(index, id_text(r.id) + " is swapped out but the wired kv brick cannot swap in");
+    return;
+  }
+  if (blocks_for(r.num_tokens) > pool_blocks_) {
+    fail(index, too_big(r, r.num_tokens));
+    return;
+  }
+  if (admit_blocked_ || budget_ <= 0) return;
+  const int32_t left = std::max(r.num_tokens - r.num_computed, 0);
+  const int32_t tokens = std::min(left, budget_);
+  // Its next tokens must fit too: a request swapped in that cannot compute would only be
+  // swapped out again at the next shortage.
+  const int64_t need = blocks_for(static_cast<int64_t>(r.num_computed) + tokens);
+  for (int attempt = 0;; ++attempt) {
+    const bool seat = num_running_ < config_.max_num_seqs;
+    if (seat && free_blocks() >= need && kv_.swap_in(r.id)) {
+      buf_.swapped_in.push_back(r.id);
+      ++num_running_;
+      marks_[static_cast<size_t>(index)] = kScheduled;
+      tracked_[r.id].entered_step = step_;
+      // Cannot fail after the check above; if it does, the request computes next step.
+      if (tokens > 0 && kv_.allocate(r, 0, tokens)) admit(index, tokens, 0);
+      return;
+    }
+    const bool room = attempt == 0 ? displace_for(pos, !seat, need) : [&] {
+      const int32_t victim = victim_below(pos, true);
+      if (victim >= 0) preempt(victim);
+      return victim >= 0;
+    }();
+    if (!room) {
+      admit_blocked_ = true;
+      return;
+    }
+  }
+}
+
+void FastSwitchScheduler::serve_waiting(int32_t pos) {
+  const int32_t index = order_[static_cast<size_t>(pos)];
+  const bricks_request_view& r = views_[index];
+  if (r.num_tokens < 1) {
+    fail(index, id_text(r.id) + " has no tokens to compute");
+    return;
+  }
+  if (blocks_for(r.num_tokens) > pool_blocks_) {
+    fail(index, too_big(r, r.num_tokens));
+    return;
+  }
+  if (admit_blocked_ || budget_ <= 0) return;
+  for (int attempt = 0;; ++attempt) {
+    // Looked up again after each preemption: releasing a victim may change what is cached.
+    int32_t cached = kv_.lookup_prefix(r);
+    if (cached < 0 || cached >= r.num_tokens) cached = 0;
+    const int32_t tokens = std::min(r.num_tokens - cached, budget_);
+    const bool seat = num_running_ < config_.max_num_seqs;
+    if (seat && kv_.allocate(r, cached, tokens)) {
+      ++num_running_;
+      tracked_[r.id].entered_step = step_;
+      admit(index, tokens, cached);
+      return;
+    }
+    const bool room =
+        attempt == 0 ? displace_for(pos, !seat, blocks_for(static_cast<int64_t>(cached) + tokens))
+                     : [&] {
+                         const int32_t victim = victim_below(pos, true);
+                         if (victim >= 0) preempt(victim);
+                         return victim >= 0;
+                       }();
+    if (!room) {
+      admit_blocked_ = true;
+      return;
+    }
+  }
+}
+
+}  // namespace bricks::fastswitch

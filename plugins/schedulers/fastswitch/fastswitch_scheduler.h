@@ -1,0 +1,117 @@
+// scheduler/fastswitch: fairness-aware priority scheduling with fine-grained preemption
+// (FastSwitch).
+//
+// Rank. Every live request has an effective priority (TenantLedger: request priority plus
+// a tenant fairness term). The values are refreshed for every live request once every
+// `priority_update_steps` steps; a request gets its value when first seen. Requests are
+// ranked by effective priority (higher first), then arrival, then id.
+//
+// One step walks the ranking once, under `token_budget` tokens and `max_num_seqs` requests
+// on the device:
+//   - a running request computes its next tokens (a decode, or a prefill chunk of what the
+//     budget leaves); when a block is missing it preempts running requests ranked below it,
+//     lowest first; when none can be preempted it skips this step and keeps its KV;
+//   - a swapped request is swapped in, and a waiting one admitted (after a prefix lookup,
+//     chunked into the budget left), when a seat and its blocks are free; otherwise it may
+//     *displace* running requests ranked below it whose effective priority is lower by at
+//     least `preempt_margin` (lowest first), but only when enough of them exist to make
+//     room: nothing is preempted in vain. When it cannot be placed, no request ranked below
+//     it is brought onto the device this step (strict priority), though running requests
+//     below it still compute.
+// Protection against thrashing: a request that entered the device (admitted or swapped in)
+// is not preempted for `min_run_steps` steps; a request preempted `displace_limit` times is
+// no longer displaced (block shortage of running requests can still preempt it).
+// Preemption swaps (preempt_mode swap or auto, kv brick with "kv.swap", host tier room;
+// auto recomputes requests with fewer than `auto_recompute_tokens` computed tokens, whose
+// swap costs more than their prefill) or releases the KV (recompute).
+// A request whose sequence cannot fit the whole pool fails with a reason.
+//
+// Keeps per request only its effective priority and when it entered the device; per tenant
+// its service. Not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "bricks/bricks.hpp"
+#include "kv_client.h"
+#include "plan_buffers.h"
+#include "tenant_ledger.h"
+
+namespace bricks::fastswitch {
+
+enum class PreemptMode { kSwap, kRecompute, kAuto };
+
+struct FastSwitchConfig {
+  int32_t max_num_seqs = 128;
+  int32_t token_budget = 2048;
+  PreemptMode preempt_mode = PreemptMode::kAuto;
+  FairnessWeights weights;
+  int32_t priority_update_steps = 4;
+  int32_t min_run_steps = 4;
+  double preempt_margin = 1.0;
+  int32_t auto_recompute_tokens = 32;
+  int32_t displace_limit = 8;
+};
+
+class FastSwitchScheduler final : public Scheduler {
+ public:
+  FastSwitchScheduler(const Host& host, const Params& params);
+
+  // Throws sched::KvError carrying the kv brick's own error when a kv call fails.
+  void schedule(const bricks_sched_input& input, bricks_step_plan& plan) override;
+
+ private:
+  enum Mark : uint8_t { kPending, kScheduled, kPreempted, kFailed };
+  struct Tracked {
+    double effective = 0.0;
+    bool has_effective = false;
+    int64_t entered_step = INT64_MIN / 2;  // last admission or swap-in
+    int64_t seen_step = -1;
+  };
+
+  void prepare();
+  void rank(const bricks_sched_input& input);
+  void serve_running(int32_t pos);
+  void serve_swapped(int32_t pos);
+  void serve_waiting(int32_t pos);
+  // Makes a seat (when `need_seat`) and `need_blocks` free device blocks for the request at
+  // rank `pos` by displacing running requests below it. Preempts only when the estimate says
+  // it will be enough; returns whether it preempted all it planned.
+  bool displace_for(int32_t pos, bool need_seat, int64_t need_blocks);
+  // The lowest-ranked running request below `pos` that may be preempted, or -1; with
+  // `displacing`, only those that the request at `pos` may displace.
+  int32_t victim_below(int32_t pos, bool displacing) const;
+  bool preemptible(int32_t index) const;
+  void preempt(int32_t index);
+  void admit(int32_t index, int32_t tokens, int32_t cached);
+  void fail(int32_t index, std::string reason);
+  std::string too_big(const bricks_request_view& r, int64_t tokens) const;
+  int64_t blocks_for(int64_t tokens) const { return (tokens + block_size_ - 1) / block_size_; }
+  int64_t free_blocks() const { return kv_.stats().free_device_blocks; }
+
+  FastSwitchConfig config_;
+  sched::KvClient kv_;
+  TenantLedger ledger_;
+  std::unordered_map<uint64_t, Tracked> tracked_;
+  int64_t last_refresh_step_ = INT64_MIN / 2;
+
+  // Per-step state.
+  const bricks_request_view* views_ = nullptr;
+  int64_t step_ = 0;
+  int32_t block_size_ = 1;
+  int64_t pool_blocks_ = 0;
+  int32_t budget_ = 0;
+  int32_t num_running_ = 0;
+  bool admit_blocked_ = false;
+  std::vector<int32_t> order_;      // view indices, best rank first
+  std::vector<double> effective_;   // [view index]
+  std::vector<Mark> marks_;         // [view index]
+  std::vector<uint8_t> protected_;  // [view index] entered the device < min_run_steps ago
+  std::vector<int32_t> active_tenants_;
+  sched::PlanBuffers buf_;
+};
+
+}  // namespace bricks::fastswitch
