@@ -1,9 +1,10 @@
-// Scheduler step benchmark: scheduler/fcfs wired to kv/paged (block 16), N running
-// requests that all decode, one schedule() call per iteration (views refreshed, plan applied
-// as the engine would). Every 512 steps the requests restart from a 100-token prompt so the
-// pool never runs out; that reset is not timed. Prints numbers; asserts nothing.
+// Scheduler step benchmark: each shipped scheduler wired to a kv brick (block 16), N
+// running requests that all decode, one schedule() call per iteration (views refreshed,
+// plan applied as the engine would). Every 512 steps the requests restart from a 100-token
+// prompt so the pool never runs out; that reset is not timed. Prints numbers; asserts
+// nothing.
 //
-//   bench_scheduler --benchmark_filter=fcfs
+//   bench_scheduler --benchmark_filter=fastswitch
 //
 // Target: under 20 us per step at 256 running sequences.
 #include <benchmark/benchmark.h>
@@ -77,13 +78,18 @@ struct Request {
   bricks_request_state state = BRICKS_REQ_WAITING;
 };
 
-void BM_FcfsDecodeStep(benchmark::State& state) {
+// One decode step of `scheduler` over `kv` with state.range(0) running sequences. Limits
+// are opened wide (whichever of these names the scheduler declares) so the whole batch
+// prefills in one step and then decodes together.
+void decode_step(benchmark::State& state, const std::string& scheduler, const std::string& kv_name) {
   const int32_t n = static_cast<int32_t>(state.range(0));
   constexpr int32_t kPrompt = 100, kSteps = 512;
-  const bricks_brick_desc* kd = find_brick("libbricks_kv_paged.so");
-  const bricks_brick_desc* sd = find_brick("libbricks_scheduler_fcfs.so");
+  const std::string kv_lib = "libbricks_kv_" + kv_name + ".so";
+  const std::string sched_lib = "libbricks_scheduler_" + scheduler + ".so";
+  const bricks_brick_desc* kd = find_brick(kv_lib.c_str());
+  const bricks_brick_desc* sd = find_brick(sched_lib.c_str());
   if (kd == nullptr || sd == nullptr) {
-    state.SkipWithError("kv/paged or scheduler/fcfs is not built");
+    state.SkipWithError((kv_lib + " or " + sched_lib + " is not built").c_str());
     return;
   }
   const auto* kvt = static_cast<const bricks_kv_vtable*>(kd->vtable);
@@ -91,7 +97,11 @@ void BM_FcfsDecodeStep(benchmark::State& state) {
   void* kv = nullptr;
   void* sched = nullptr;
   const auto kp = params(kd, {});
-  const auto sp = params(sd, {{"max_num_seqs", n}, {"max_num_batched_tokens", 1 << 20}});
+  const int64_t wide = int64_t{n} * (kPrompt + 1);
+  const auto sp = params(sd, {{"max_num_seqs", n},
+                              {"max_num_batched_tokens", wide},
+                              {"token_budget", wide},
+                              {"forward_size", wide}});
   if (failed(state, kvt->create(&g_api, kp.data(), static_cast<int32_t>(kp.size()), &kv))) return;
   g_kv = {BRICKS_KIND_KV, kvt, kv};
   if (failed(state, st->create(&g_api, sp.data(), static_cast<int32_t>(sp.size()), &sched))) return;
@@ -113,7 +123,7 @@ void BM_FcfsDecodeStep(benchmark::State& state) {
       v.prompt_len = kPrompt;
       v.num_tokens = static_cast<int32_t>(r.tokens.size());
       v.num_computed = r.computed;
-      v.max_new_tokens = 1 << 30;
+      v.max_new_tokens = kSteps + 1;
       v.tokens = r.tokens.data();
     }
     bricks_sched_input in{sizeof(in), views.data(), n, 0.0, step++};
@@ -160,8 +170,29 @@ void BM_FcfsDecodeStep(benchmark::State& state) {
   kvt->destroy(kv);
   g_kv = {BRICKS_KIND_KV, nullptr, nullptr};
 }
-BENCHMARK(BM_FcfsDecodeStep)->Arg(64)->Arg(256)->Arg(1024)->Unit(benchmark::kMicrosecond);
+void register_all() {
+  const std::pair<const char*, const char*> pairs[] = {
+      {"fcfs", "paged"},           {"sarathi", "paged"},       {"splitfuse", "paged"},
+      {"fastswitch", "paged"},     {"fastswitch", "block_group"}, {"batchllm", "paged"},
+      {"batchllm", "prefix_tree"}};
+  for (const auto& [sched, kv] : pairs) {
+    const std::string name = std::string("DecodeStep/") + sched + "+" + kv;
+    benchmark::RegisterBenchmark(name.c_str(), [sched = std::string(sched), kv = std::string(kv)](
+                                                   benchmark::State& st) { decode_step(st, sched, kv); })
+        ->Arg(64)
+        ->Arg(256)
+        ->Arg(1024)
+        ->Unit(benchmark::kMicrosecond);
+  }
+}
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  register_all();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
