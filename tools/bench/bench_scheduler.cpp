@@ -5,6 +5,8 @@
 // nothing.
 //
 //   bench_scheduler --benchmark_filter=fastswitch
+//   BRICKS_BENCH_PLUGIN_DIR=/other/build/plugins bench_scheduler   (bricks from another build,
+//                                                                    to compare two versions)
 //
 // Target: under 20 us per step at 256 running sequences.
 #include <benchmark/benchmark.h>
@@ -51,7 +53,9 @@ bool failed(benchmark::State& state, bricks_error* err) {
 }
 
 const bricks_brick_desc* find_brick(const char* library) {
-  const std::string path = std::string(BRICKS_PLUGIN_BUILD_DIR) + "/" + library;
+  const char* dir = std::getenv("BRICKS_BENCH_PLUGIN_DIR");
+  const std::string path =
+      std::string(dir != nullptr && *dir != '\0' ? dir : BRICKS_PLUGIN_BUILD_DIR) + "/" + library;
   void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (handle == nullptr) return nullptr;
   auto entry = reinterpret_cast<bricks_plugin_entry_fn>(dlsym(handle, BRICKS_ENTRY_SYMBOL));

@@ -8,7 +8,30 @@ namespace bricks::kv_block_group {
 
 RunSpace::RunSpace(int32_t num_blocks, int32_t group_blocks)
     : num_blocks_(num_blocks), group_blocks_(std::max(group_blocks, 1)), num_free_(num_blocks) {
-  if (num_blocks_ > 0) free_.emplace(0, num_blocks_);
+  if (num_blocks_ > 0) add_run(0, num_blocks_);
+}
+
+bool RunSpace::holds_group(int32_t start, int32_t length) const {
+  const int32_t g = group_blocks_;
+  const int32_t run_end = start + length;
+  const int32_t group = (start + g - 1) / g * g;
+  const int32_t group_end = std::min(group + g, num_blocks_);
+  return group < run_end && group_end <= run_end;
+}
+
+void RunSpace::add_run(int32_t start, int32_t length) {
+  free_.emplace(start, length);
+  if (holds_group(start, length)) group_runs_.insert(start);
+}
+
+void RunSpace::erase_run(std::map<int32_t, int32_t>::iterator it) {
+  group_runs_.erase(it->first);
+  free_.erase(it);
+}
+
+void RunSpace::shorten_run(std::map<int32_t, int32_t>::iterator it, int32_t length) {
+  it->second = length;
+  if (!holds_group(it->first, length)) group_runs_.erase(it->first);
 }
 
 std::map<int32_t, int32_t>::iterator RunSpace::run_containing(int32_t block) {
@@ -31,11 +54,11 @@ void RunSpace::carve(std::map<int32_t, int32_t>::iterator it, int32_t start, int
   const int32_t run_end = it->first + it->second;
   const int32_t end = start + count;
   if (start > run_start) {
-    it->second = start - run_start;
+    shorten_run(it, start - run_start);
   } else {
-    free_.erase(it);
+    erase_run(it);
   }
-  if (end < run_end) free_.emplace(end, run_end - end);
+  if (end < run_end) add_run(end, run_end - end);
   for (int32_t b = start; b < end; ++b) out.push_back(b);
   num_free_ -= count;
 }
@@ -50,19 +73,15 @@ int32_t RunSpace::take_at(int32_t start, int32_t max, std::vector<int32_t>& out)
 }
 
 int32_t RunSpace::take_group(int32_t max, std::vector<int32_t>& out) {
-  if (max <= 0) return 0;
+  if (max <= 0 || group_runs_.empty()) return 0;
+  // The first run in address order that holds a whole group.
+  const auto it = free_.find(*group_runs_.begin());
   const int32_t g = group_blocks_;
-  for (auto it = free_.begin(); it != free_.end(); ++it) {
-    const int32_t run_end = it->first + it->second;
-    const int32_t group = (it->first + g - 1) / g * g;
-    const int32_t group_end = std::min(group + g, num_blocks_);
-    if (group < run_end && group_end <= run_end) {
-      const int32_t count = std::min(max, run_end - group);
-      carve(it, group, count, out);
-      return count;
-    }
-  }
-  return 0;
+  const int32_t run_end = it->first + it->second;
+  const int32_t group = (it->first + g - 1) / g * g;
+  const int32_t count = std::min(max, run_end - group);
+  carve(it, group, count, out);
+  return count;
 }
 
 int32_t RunSpace::take_longest(int32_t max, std::vector<int32_t>& out) {
@@ -149,14 +168,14 @@ void RunSpace::release_run(int32_t start, int32_t count) {
     if (prev_end == start) {
       new_start = prev->first;
       new_len += prev->second;
-      free_.erase(prev);
+      erase_run(prev);
     }
   }
   if (next != free_.end() && next->first == start + count) {
     new_len += next->second;
-    free_.erase(next);
+    erase_run(next);
   }
-  free_.emplace(new_start, new_len);
+  add_run(new_start, new_len);
   num_free_ += count;
 }
 

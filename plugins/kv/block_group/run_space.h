@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <vector>
 
 namespace bricks::kv_block_group {
@@ -62,11 +63,20 @@ class RunSpace {
   // Takes [start, start + count) out of the free run `it`, which contains it.
   void carve(std::map<int32_t, int32_t>::iterator it, int32_t start, int32_t count,
              std::vector<int32_t>& out);
+  // Every change to free_ goes through these three, which keep group_runs_ in step.
+  void add_run(int32_t start, int32_t length);
+  void erase_run(std::map<int32_t, int32_t>::iterator it);
+  void shorten_run(std::map<int32_t, int32_t>::iterator it, int32_t length);
+  // Whether the free run [start, start + length) holds a whole group.
+  bool holds_group(int32_t start, int32_t length) const;
 
   int32_t num_blocks_ = 0;
   int32_t group_blocks_ = 1;
   int32_t num_free_ = 0;
   std::map<int32_t, int32_t> free_;  // run start -> run length, disjoint and never adjacent
+  // Starts of the free runs that hold a whole group, so take_group finds the first without
+  // walking every run (a growing pool leaves many short runs between requests).
+  std::set<int32_t> group_runs_;
 };
 
 }  // namespace bricks::kv_block_group

@@ -63,6 +63,7 @@ void BatchLlmScheduler::prepare() {
         "scheduler batchllm: the wired kv brick reports no blocks; configure it before the "
         "first schedule");
   }
+  if (count_.block_size() != block_size_) count_ = sched::BlockCount(block_size_);
   if (!grouper_ready_) {
     grouper_ =
         PrefixGrouper(GroupingRule{block_size_, config_.min_group_size, config_.min_prefix_blocks});
@@ -76,7 +77,7 @@ void BatchLlmScheduler::schedule(const bricks_sched_input& input, bricks_step_pl
     throw Error::invalid(
         "scheduler batchllm: schedule needs num_requests >= 0 and a request array");
   }
-  regroup_if_new(input);
+  place(input);
   buf_.clear();
   budget_cap_ = config_.token_budget;
   budget_ = budget_cap_;
@@ -92,23 +93,41 @@ void BatchLlmScheduler::schedule(const bricks_sched_input& input, bricks_step_pl
   buf_.publish(plan);
 }
 
-void BatchLlmScheduler::regroup_if_new(const bricks_sched_input& input) {
-  for (int32_t i = 0; i < input.num_requests; ++i) {
-    if (grouper_.find(input.requests[i].id) == nullptr) {
-      grouper_.build(input.requests, input.num_requests);
-      return;
+void BatchLlmScheduler::place(const bricks_sched_input& input) {
+  const int32_t n = input.num_requests;
+  const bricks_request_view* views = input.requests;
+  carry_.match(views, n);
+  old_rank_.swap(rank_);
+  old_group_.swap(group_);
+  rank_.assign(static_cast<size_t>(n), INT64_MAX);
+  group_.assign(static_cast<size_t>(n), -1);
+  // Places from the last step hold while the grouping is the one they came from.
+  const bool carried = placed_generation_ == grouper_.generation();
+  bool unknown = false;
+  for (int32_t i = 0; i < n; ++i) {
+    const int32_t p = carry_.prev(i);
+    if (carried && p >= 0 && old_group_[static_cast<size_t>(p)] >= 0) {
+      rank_[static_cast<size_t>(i)] = old_rank_[static_cast<size_t>(p)];
+      group_[static_cast<size_t>(i)] = old_group_[static_cast<size_t>(p)];
+      continue;
+    }
+    const Placement* at = grouper_.find(views[i].id);
+    if (at == nullptr) {
+      unknown = true;
+      break;
+    }
+    rank_[static_cast<size_t>(i)] = at->rank;
+    group_[static_cast<size_t>(i)] = at->group;
+  }
+  if (unknown) {
+    grouper_.build(views, n);
+    for (int32_t i = 0; i < n; ++i) {
+      const Placement* at = grouper_.find(views[i].id);
+      rank_[static_cast<size_t>(i)] = at != nullptr ? at->rank : INT64_MAX;
+      group_[static_cast<size_t>(i)] = at != nullptr ? at->group : -1;
     }
   }
-}
-
-int64_t BatchLlmScheduler::rank_of(const bricks_request_view& r) const {
-  const Placement* p = grouper_.find(r.id);
-  return p != nullptr ? p->rank : INT64_MAX;
-}
-
-int32_t BatchLlmScheduler::group_of(const bricks_request_view& r) const {
-  const Placement* p = grouper_.find(r.id);
-  return p != nullptr ? p->group : -1;
+  placed_generation_ = grouper_.generation();
 }
 
 int32_t BatchLlmScheduler::prefix_of(int32_t group) const {
@@ -117,30 +136,28 @@ int32_t BatchLlmScheduler::prefix_of(int32_t group) const {
 
 void BatchLlmScheduler::classify(const bricks_sched_input& input) {
   views_ = input.requests;
-  running_.clear();
-  waiting_.clear();
-  swapped_.clear();
-  for (int32_t i = 0; i < input.num_requests; ++i) {
-    switch (views_[i].state) {
-      case BRICKS_REQ_RUNNING:
-        running_.push_back(i);
-        break;
-      case BRICKS_REQ_SWAPPED:
-        swapped_.push_back(i);
-        break;
-      default:
-        waiting_.push_back(i);
-        break;
-    }
-  }
   auto by_rank = [&](int32_t a, int32_t b) {
-    const int64_t ra = rank_of(views_[a]), rb = rank_of(views_[b]);
+    const int64_t ra = rank_[static_cast<size_t>(a)], rb = rank_[static_cast<size_t>(b)];
     return ra != rb ? ra < rb : a < b;
   };
-  std::sort(running_.begin(), running_.end(), by_rank);
-  std::sort(swapped_.begin(), swapped_.end(), by_rank);
+  const int32_t n = input.num_requests;
+  // States as running / swapped / waiting (anything else), read once from the views.
+  states_.resize(static_cast<size_t>(n));
+  for (int32_t i = 0; i < n; ++i) {
+    const bricks_request_state s = views_[i].state;
+    states_[static_cast<size_t>(i)] = s == BRICKS_REQ_RUNNING || s == BRICKS_REQ_SWAPPED
+                                          ? static_cast<uint8_t>(s)
+                                          : static_cast<uint8_t>(BRICKS_REQ_WAITING);
+  }
+  auto in_state = [&](bricks_request_state state) {
+    return [this, state](int32_t i) {
+      return states_[static_cast<size_t>(i)] == static_cast<uint8_t>(state);
+    };
+  };
+  carry_.sort_carried(running_, n, in_state(BRICKS_REQ_RUNNING), by_rank);
+  carry_.sort_carried(swapped_, n, in_state(BRICKS_REQ_SWAPPED), by_rank);
   // Requests preempted by recompute come back before new ones: they already held KV once.
-  std::sort(waiting_.begin(), waiting_.end(), [&](int32_t a, int32_t b) {
+  carry_.sort_carried(waiting_, n, in_state(BRICKS_REQ_WAITING), [&](int32_t a, int32_t b) {
     const bool pa = views_[a].num_preemptions > 0, pb = views_[b].num_preemptions > 0;
     return pa != pb ? pa : by_rank(a, b);
   });
@@ -152,7 +169,7 @@ void BatchLlmScheduler::classify(const bricks_sched_input& input) {
   computed_.assign(grouper_.groups().size(), 0);
   for (int32_t index : running_) {
     const bricks_request_view& r = views_[index];
-    const int32_t g = group_of(r);
+    const int32_t g = group_of(index);
     if (g < 0 || prefix_of(g) == 0) continue;
     (r.num_computed < prefix_of(g) ? computing_ : computed_)[static_cast<size_t>(g)] = 1;
   }
@@ -192,7 +209,7 @@ std::string BatchLlmScheduler::too_big(const bricks_request_view& r, int64_t tok
 
 bool BatchLlmScheduler::allocate_running(size_t k, int32_t tokens) {
   const bricks_request_view& r = views_[running_[k]];
-  while (!kv_.allocate(r, 0, tokens)) {
+  while (!kv_.extend(r, tokens)) {
     if (pin_id_ != 0) {  // a pin is only worth keeping while nothing runs short
       drop_pin();
       continue;
@@ -287,7 +304,7 @@ void BatchLlmScheduler::admit_waiting() {
       continue;
     }
     if (num_running_ >= config_.max_num_seqs || budget_ <= 0) return;
-    const int32_t group = group_of(r);
+    const int32_t group = group_of(index);
     const int32_t prefix = prefix_of(group);
     int32_t cached = kv_.lookup_prefix(r);
     if (cached < 0 || cached >= r.num_tokens || cached % block_size_ != 0) cached = 0;
@@ -331,7 +348,7 @@ void BatchLlmScheduler::update_pin() {
     return;
   }
   const bricks_request_view& head = views_[waiting_[w]];
-  const int32_t prefix = prefix_of(group_of(head));
+  const int32_t prefix = prefix_of(group_of(waiting_[w]));
   if (prefix > 0 && head.tokens != nullptr && pin_id_ != 0 &&
       static_cast<int32_t>(pin_tokens_.size()) == prefix &&
       std::equal(pin_tokens_.begin(), pin_tokens_.end(), head.tokens)) {

@@ -27,10 +27,12 @@
 #include <string>
 #include <vector>
 
+#include "block_count.h"
 #include "bricks/bricks.hpp"
 #include "kv_client.h"
 #include "plan_buffers.h"
 #include "prefix_groups.h"
+#include "view_carry.h"
 
 namespace bricks::batchllm {
 
@@ -59,11 +61,12 @@ class BatchLlmScheduler final : public Scheduler {
   enum Mark : uint8_t { kUnscheduled, kScheduled, kPreempted };
 
   void prepare();
-  void regroup_if_new(const bricks_sched_input& input);
+  // Places every view (rank_, group_), carrying places over from the last step; regroups
+  // when a request the grouping does not know appears.
+  void place(const bricks_sched_input& input);
   void classify(const bricks_sched_input& input);
-  int64_t rank_of(const bricks_request_view& r) const;
-  // The request's group index, or -1 when the grouping does not know it.
-  int32_t group_of(const bricks_request_view& r) const;
+  // The group index of the request at view `index`, or -1 when the grouping does not know it.
+  int32_t group_of(int32_t index) const { return group_[static_cast<size_t>(index)]; }
   int32_t prefix_of(int32_t group) const;
 
   void schedule_running(bool decodes);
@@ -77,7 +80,7 @@ class BatchLlmScheduler final : public Scheduler {
 
   void fail(int32_t index, std::string reason);
   std::string too_big(const bricks_request_view& r, int64_t tokens) const;
-  int64_t blocks_for(int64_t tokens) const { return (tokens + block_size_ - 1) / block_size_; }
+  int64_t blocks_for(int64_t tokens) const { return count_(tokens); }
   // Tokens `r` is expected to hold at its peak: what it holds now plus reserve_ratio of the
   // outputs still to come.
   int64_t projected_tokens(const bricks_request_view& r) const;
@@ -94,19 +97,28 @@ class BatchLlmScheduler final : public Scheduler {
   std::vector<int32_t> pin_tokens_;  // the pinned prefix
   uint64_t next_pin_ = 1;
 
+  // Places by view index, kept between steps for the grouping generation they came from.
+  sched::ViewCarry carry_;
+  uint64_t placed_generation_ = 0;
+  std::vector<int64_t> rank_, old_rank_;    // [view index] position in the admission order
+  std::vector<int32_t> group_, old_group_;  // [view index] group, -1 when not grouped
+
   // Per-step state.
   const bricks_request_view* views_ = nullptr;
   int32_t block_size_ = 1;
+  sched::BlockCount count_;  // over block_size_
   int64_t pool_blocks_ = 0;
   int32_t budget_cap_ = 0;
   int32_t budget_ = 0;
   int32_t num_running_ = 0;
   int64_t reserved_ = 0;  // blocks running requests are expected to grow by
   bool preempted_any_ = false;
-  std::vector<int32_t> running_, waiting_, swapped_;  // view indices, admission order
-  std::vector<Mark> marks_;                           // per running_ entry
-  std::vector<int32_t> planned_;                      // per running_ entry: tokens this step
-  std::vector<uint8_t> taken_;                        // per waiting_ entry: admitted or failed
+  // View indices in admission order; kept between steps so that sorting is mostly a check.
+  std::vector<int32_t> running_, waiting_, swapped_;
+  std::vector<uint8_t> states_;   // [view index] running, swapped or waiting
+  std::vector<Mark> marks_;       // per running_ entry
+  std::vector<int32_t> planned_;  // per running_ entry: tokens this step
+  std::vector<uint8_t> taken_;    // per waiting_ entry: admitted or failed
   // Per group: a running or just admitted member has not computed the shared prefix yet /
   // a running member has. Followers wait only while the first holds and the second does
   // not, so a kv brick that caches nothing never serialises a group.

@@ -32,6 +32,8 @@ void KvClient::bind(const bricks_brick_ref& ref, const char* scheduler) {
   }
   vt_ = vt;
   kv_ = ref.instance;
+  block_size_ = vt->block_size(kv_);
+  count_ = BlockCount(block_size_ > 0 ? block_size_ : 1);
 }
 
 bool KvClient::has_swap() const {

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <exception>
 
+#include "block_count.h"
 #include "bricks/abi.h"
 
 namespace bricks::sched {
@@ -37,7 +38,8 @@ class KvClient {
   // True when the kv brick has swap_out, swap_in and take_copies.
   bool has_swap() const;
 
-  int32_t block_size() const { return vt_->block_size(kv_); }
+  // Read once at bind: a kv brick's block size comes from its params.
+  int32_t block_size() const { return block_size_; }
   bricks_kv_stats stats() const;
   int32_t lookup_prefix(const bricks_request_view& r) const {
     return vt_->lookup_prefix(kv_, &r, 0);
@@ -47,6 +49,16 @@ class KvClient {
     int32_t ok = 0;
     check(vt_->allocate(kv_, &r, 0, num_cached, num_new, &ok));
     return ok != 0;
+  }
+  // allocate(r, 0, num_new) for a request that holds the KV of its num_computed tokens
+  // (state RUNNING). When the blocks that hold them already have room for num_new more, the
+  // kv brick is not called: its allocate would change nothing. Most decode steps are so.
+  bool extend(const bricks_request_view& r, int32_t num_new) {
+    if (r.state == BRICKS_REQ_RUNNING && r.num_computed > 0 && num_new >= 0 && block_size_ > 0 &&
+        count_(static_cast<int64_t>(r.num_computed) + num_new) <= count_(r.num_computed)) {
+      return true;
+    }
+    return allocate(r, 0, num_new);
   }
   void release(uint64_t id) { vt_->release(kv_, id); }
   bool swap_out(uint64_t id);
@@ -59,6 +71,8 @@ class KvClient {
 
   const bricks_kv_vtable* vt_ = nullptr;
   void* kv_ = nullptr;
+  int32_t block_size_ = 1;  // as the kv brick reports it
+  BlockCount count_;        // over max(block_size_, 1)
 };
 
 }  // namespace bricks::sched

@@ -18,12 +18,9 @@
 #pragma once
 
 #include <cstdint>
-#include <string>
-#include <vector>
 
 #include "bricks/abi.h"
-#include "kv_client.h"
-#include "plan_buffers.h"
+#include "step_batch.h"
 
 namespace bricks::sched {
 
@@ -36,7 +33,8 @@ struct StallFreeConfig {
 
 class StallFreeBatcher {
  public:
-  explicit StallFreeBatcher(StallFreeConfig config) : config_(config) {}
+  explicit StallFreeBatcher(StallFreeConfig config)
+      : config_(config), step_(config.brick, config.swap) {}
 
   // Binds the kv client on first use and checks the kv brick is configured. Throws
   // bricks::Error naming the brick and the fix.
@@ -48,40 +46,18 @@ class StallFreeBatcher {
   // Running requests of `input` with exactly one token left to compute (decodes).
   static int32_t num_decodes(const bricks_sched_input& input);
   // Tokens in the last plan.
-  int64_t last_tokens() const { return buf_.total_tokens(); }
+  int64_t last_tokens() const { return step_.buf.total_tokens(); }
 
  private:
-  enum Mark : uint8_t { kUnscheduled, kScheduled, kPreempted };
-
-  void classify(const bricks_sched_input& input);
-  // Allocates `tokens` for running_[k]; on a shortage preempts the latest-arrived unscheduled
-  // running request until it fits. Returns false when running_[k] itself was preempted.
-  bool allocate_running(size_t k, int32_t tokens);
-  void schedule_running(bool decodes);
   bool schedule_swapped();
   void admit_waiting();
-  void preempt(size_t k);
-  void fail(int32_t index, std::string reason);
-  std::string too_big(const bricks_request_view& r, int64_t tokens) const;
-  int64_t blocks_for(int64_t tokens) const { return (tokens + block_size_ - 1) / block_size_; }
   int32_t min_chunk() const {
     return config_.min_chunk < budget_cap_ ? config_.min_chunk : budget_cap_;
   }
 
   StallFreeConfig config_;
-  KvClient kv_;
-
-  // Per-step state.
-  const bricks_request_view* views_ = nullptr;
-  int32_t block_size_ = 1;
-  int64_t pool_blocks_ = 0;
+  StepBatch step_;
   int32_t budget_cap_ = 0;
-  int32_t budget_ = 0;
-  int32_t num_running_ = 0;
-  bool preempted_any_ = false;
-  std::vector<int32_t> running_, waiting_, swapped_;  // view indices, arrival order
-  std::vector<Mark> marks_;                           // per running_ entry
-  PlanBuffers buf_;
 };
 
 }  // namespace bricks::sched

@@ -1,7 +1,6 @@
 #include "fastswitch_scheduler.h"
 
 #include <algorithm>
-#include <numeric>
 
 namespace bricks::fastswitch {
 
@@ -66,6 +65,7 @@ void FastSwitchScheduler::prepare() {
         "scheduler fastswitch: the wired kv brick reports no blocks; configure it before the "
         "first schedule");
   }
+  if (count_.block_size() != block_size_) count_ = sched::BlockCount(block_size_);
 }
 
 void FastSwitchScheduler::schedule(const bricks_sched_input& input, bricks_step_plan& plan) {
@@ -97,17 +97,38 @@ void FastSwitchScheduler::schedule(const bricks_sched_input& input, bricks_step_
     }
   }
 
-  for (auto it = tracked_.begin(); it != tracked_.end();) {
-    it = it->second.seen_step == step_ ? std::next(it) : tracked_.erase(it);
-  }
   buf_.publish(plan);
 }
 
 void FastSwitchScheduler::rank(const bricks_sched_input& input) {
-  const size_t n = static_cast<size_t>(input.num_requests);
-  active_tenants_.clear();
-  for (size_t i = 0; i < n; ++i) active_tenants_.push_back(views_[i].tenant);
-  ledger_.begin_step(active_tenants_);
+  const int32_t count = input.num_requests;
+  const size_t n = static_cast<size_t>(count);
+  carry_.match(views_, count);
+  bool same_tenants = carry_.unchanged();
+  if (!same_tenants || tracked_.size() != n) {
+    // Moved to this step's view positions; when nothing changed they already are.
+    old_tracked_.swap(tracked_);
+    tracked_.resize(n);
+    for (int32_t i = 0; i < count; ++i) {
+      const int32_t p = carry_.prev(i);
+      const bool known = p >= 0 && static_cast<size_t>(p) < old_tracked_.size();
+      tracked_[static_cast<size_t>(i)] = known ? old_tracked_[static_cast<size_t>(p)] : Tracked{};
+    }
+  }
+  for (size_t i = 0; i < n; ++i) {
+    Tracked& t = tracked_[i];
+    if (t.tenant != views_[i].tenant) {
+      same_tenants = false;
+      t.tenant = views_[i].tenant;
+    }
+  }
+  if (same_tenants) {
+    ledger_.begin_step_same_tenants();
+  } else {
+    active_tenants_.clear();
+    for (size_t i = 0; i < n; ++i) active_tenants_.push_back(views_[i].tenant);
+    ledger_.begin_step(active_tenants_);
+  }
   const bool refresh = step_ - last_refresh_step_ >= config_.priority_update_steps;
   if (refresh) last_refresh_step_ = step_;
 
@@ -117,8 +138,7 @@ void FastSwitchScheduler::rank(const bricks_sched_input& input) {
   num_running_ = 0;
   for (size_t i = 0; i < n; ++i) {
     const bricks_request_view& r = views_[i];
-    Tracked& t = tracked_[r.id];
-    t.seen_step = step_;
+    Tracked& t = tracked_[i];
     if (refresh || !t.has_effective) {
       t.effective = ledger_.effective_priority(r.priority, r.tenant);
       t.has_effective = true;
@@ -129,14 +149,15 @@ void FastSwitchScheduler::rank(const bricks_sched_input& input) {
       protected_[i] = step_ - t.entered_step < config_.min_run_steps ? 1 : 0;
     }
   }
-  order_.resize(n);
-  std::iota(order_.begin(), order_.end(), 0);
-  std::sort(order_.begin(), order_.end(), [&](int32_t a, int32_t b) {
-    if (effective_[a] != effective_[b]) return effective_[a] > effective_[b];
-    if (views_[a].arrival_s != views_[b].arrival_s)
-      return views_[a].arrival_s < views_[b].arrival_s;
-    return views_[a].id < views_[b].id;
-  });
+  carry_.sort_carried(
+      order_, count, [](int32_t) { return true; },
+      [&](int32_t a, int32_t b) {
+        if (effective_[static_cast<size_t>(a)] != effective_[static_cast<size_t>(b)])
+          return effective_[static_cast<size_t>(a)] > effective_[static_cast<size_t>(b)];
+        if (views_[a].arrival_s != views_[b].arrival_s)
+          return views_[a].arrival_s < views_[b].arrival_s;
+        return views_[a].id < views_[b].id;
+      });
 }
 
 bool FastSwitchScheduler::preemptible(int32_t index) const {
@@ -225,7 +246,7 @@ void FastSwitchScheduler::serve_running(int32_t pos) {
     fail(index, too_big(r, after));
     return;
   }
-  while (!kv_.allocate(r, 0, tokens)) {
+  while (!kv_.extend(r, tokens)) {
     const int32_t victim = victim_below(pos, false);
     if (victim < 0) return;  // waits with its KV until a block frees up
     preempt(victim);
@@ -256,7 +277,7 @@ void FastSwitchScheduler::serve_swapped(int32_t pos) {
       buf_.swapped_in.push_back(r.id);
       ++num_running_;
       marks_[static_cast<size_t>(index)] = kScheduled;
-      tracked_[r.id].entered_step = step_;
+      tracked_[static_cast<size_t>(index)].entered_step = step_;
       // Cannot fail after the check above; if it does, the request computes next step.
       if (tokens > 0 && kv_.allocate(r, 0, tokens)) admit(index, tokens, 0);
       return;
@@ -293,7 +314,7 @@ void FastSwitchScheduler::serve_waiting(int32_t pos) {
     const bool seat = num_running_ < config_.max_num_seqs;
     if (seat && kv_.allocate(r, cached, tokens)) {
       ++num_running_;
-      tracked_[r.id].entered_step = step_;
+      tracked_[static_cast<size_t>(index)].entered_step = step_;
       admit(index, tokens, cached);
       return;
     }

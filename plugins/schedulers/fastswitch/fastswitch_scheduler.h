@@ -26,19 +26,22 @@
 // swap costs more than their prefill) or releases the KV (recompute).
 // A request whose sequence cannot fit the whole pool fails with a reason.
 //
-// Keeps per request only its effective priority and when it entered the device; per tenant
-// its service. Not thread-safe.
+// Keeps per request only its effective priority and when it entered the device (in arrays
+// by view position, carried from step to step by ViewCarry); per tenant its service. The
+// ranking is carried over too and re-sorted only where requests arrived or effective
+// priorities changed. Not thread-safe.
 #pragma once
 
 #include <cstdint>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
+#include "block_count.h"
 #include "bricks/bricks.hpp"
 #include "kv_client.h"
 #include "plan_buffers.h"
 #include "tenant_ledger.h"
+#include "view_carry.h"
 
 namespace bricks::fastswitch {
 
@@ -69,7 +72,7 @@ class FastSwitchScheduler final : public Scheduler {
     double effective = 0.0;
     bool has_effective = false;
     int64_t entered_step = INT64_MIN / 2;  // last admission or swap-in
-    int64_t seen_step = -1;
+    int32_t tenant = 0;                    // as last seen, to tell when the tenant set changed
   };
 
   void prepare();
@@ -89,24 +92,26 @@ class FastSwitchScheduler final : public Scheduler {
   void admit(int32_t index, int32_t tokens, int32_t cached);
   void fail(int32_t index, std::string reason);
   std::string too_big(const bricks_request_view& r, int64_t tokens) const;
-  int64_t blocks_for(int64_t tokens) const { return (tokens + block_size_ - 1) / block_size_; }
+  int64_t blocks_for(int64_t tokens) const { return count_(tokens); }
   int64_t free_blocks() const { return kv_.stats().free_device_blocks; }
 
   FastSwitchConfig config_;
   sched::KvClient kv_;
   TenantLedger ledger_;
-  std::unordered_map<uint64_t, Tracked> tracked_;
+  sched::ViewCarry carry_;
+  std::vector<Tracked> tracked_, old_tracked_;  // [view index] this step's / the last step's
   int64_t last_refresh_step_ = INT64_MIN / 2;
 
   // Per-step state.
   const bricks_request_view* views_ = nullptr;
   int64_t step_ = 0;
   int32_t block_size_ = 1;
+  sched::BlockCount count_;  // over block_size_
   int64_t pool_blocks_ = 0;
   int32_t budget_ = 0;
   int32_t num_running_ = 0;
   bool admit_blocked_ = false;
-  std::vector<int32_t> order_;      // view indices, best rank first
+  std::vector<int32_t> order_;      // view indices, best rank first (kept between steps)
   std::vector<double> effective_;   // [view index]
   std::vector<Mark> marks_;         // [view index]
   std::vector<uint8_t> protected_;  // [view index] entered the device < min_run_steps ago

@@ -6,7 +6,13 @@
 namespace bricks::fastswitch {
 
 void TenantLedger::begin_step(const std::vector<int32_t>& active_tenants) {
-  std::vector<int32_t> now = active_tenants;
+  flush_pending();
+  std::vector<int32_t>& now = now_;
+  now.clear();
+  // Runs of one tenant are common (requests of a tenant arrive together): skip them cheaply.
+  for (int32_t t : active_tenants) {
+    if (now.empty() || now.back() != t) now.push_back(t);
+  }
   std::sort(now.begin(), now.end());
   now.erase(std::unique(now.begin(), now.end()), now.end());
 
@@ -22,7 +28,16 @@ void TenantLedger::begin_step(const std::vector<int32_t>& active_tenants) {
       }
     }
   }
-  active_ = std::move(now);
+  active_.swap(now);
+  update_least_active();
+}
+
+void TenantLedger::begin_step_same_tenants() {
+  flush_pending();
+  update_least_active();
+}
+
+void TenantLedger::update_least_active() {
   least_active_ = 0.0;
   if (!active_.empty()) {
     least_active_ = std::numeric_limits<double>::infinity();
@@ -31,12 +46,22 @@ void TenantLedger::begin_step(const std::vector<int32_t>& active_tenants) {
 }
 
 void TenantLedger::charge(int32_t tenant, int64_t tokens) {
-  service_[tenant] += static_cast<double>(tokens);
+  if (pending_tokens_ != 0 && pending_tenant_ != tenant) flush_pending();
+  pending_tenant_ = tenant;
+  pending_tokens_ += tokens;
+}
+
+void TenantLedger::flush_pending() {
+  if (pending_tokens_ == 0) return;
+  service_[pending_tenant_] += static_cast<double>(pending_tokens_);
+  pending_tokens_ = 0;
 }
 
 double TenantLedger::service(int32_t tenant) const {
   auto it = service_.find(tenant);
-  return it == service_.end() ? 0.0 : it->second;
+  double s = it == service_.end() ? 0.0 : it->second;
+  if (pending_tokens_ != 0 && pending_tenant_ == tenant) s += static_cast<double>(pending_tokens_);
+  return s;
 }
 
 double TenantLedger::effective_priority(int32_t priority, int32_t tenant) const {

@@ -33,6 +33,8 @@ class TenantLedger {
 
   // Starts a step with the tenants that have live requests (any order, repeats allowed).
   void begin_step(const std::vector<int32_t>& active_tenants);
+  // Starts a step whose active tenants are those of the last step.
+  void begin_step_same_tenants();
   // Adds `tokens` of service to `tenant`.
   void charge(int32_t tenant, int64_t tokens);
 
@@ -43,9 +45,18 @@ class TenantLedger {
 
  private:
   FairnessWeights weights_;
+  void update_least_active();
+  void flush_pending();
+
   std::map<int32_t, double> service_;
   std::vector<int32_t> active_;  // sorted, unique
+  std::vector<int32_t> now_;     // scratch for begin_step
   double least_active_ = 0.0;
+  // Consecutive charges of one tenant add up here before they reach service_, so a step
+  // charging one tenant many times costs one lookup. Token counts are integers: the sum is
+  // the same either way.
+  int32_t pending_tenant_ = 0;
+  int64_t pending_tokens_ = 0;
 };
 
 }  // namespace bricks::fastswitch

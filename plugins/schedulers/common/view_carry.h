@@ -1,0 +1,83 @@
+// Carries per-request state of a scheduler from one step to the next without a hash lookup
+// per request and step.
+//
+// State kept in arrays indexed by view position (the order the host passes requests in)
+// moves to this step's positions through match(): each view is matched by id to its
+// position among the previous step's views. The host passes views in arrival order, so the
+// requests that stay keep their relative order: matching walks both lists once, and hashes
+// the previous ids only after the first mismatch (a request finished or arrived), so a step
+// where nothing changed costs one comparison per request.
+//
+// sort_carried() keeps an order of view indices sorted by a strict total order: it reuses
+// the previous step's order, merges in the new requests, and sorts from scratch only when
+// keys changed. The result is the one std::sort gives (a strict total order has one sorted
+// arrangement). Not thread-safe.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "bricks/abi.h"
+
+namespace bricks::sched {
+
+class ViewCarry {
+ public:
+  // Matches `views` to the views of the previous call by id, then remembers them. An id seen
+  // twice in one call matches at most once.
+  void match(const bricks_request_view* views, int32_t n);
+  // View i's position in the previous call, or -1 when it is new there.
+  int32_t prev(int32_t i) const { return prev_[static_cast<size_t>(i)]; }
+  // The current position of the previous call's view p, or -1 when it is gone.
+  int32_t next(int32_t p) const { return next_[static_cast<size_t>(p)]; }
+  // Whether the ids are those of the previous call, in the same order.
+  bool unchanged() const { return unchanged_; }
+
+  // Rewrites `order` (view indices of the previous call, sorted by `less`) as the view
+  // indices of this call for which `member(i)` holds, sorted by `less`.
+  template <class Member, class Less>
+  void sort_carried(std::vector<int32_t>& order, int32_t n, Member member, Less less);
+
+ private:
+  void build_table();
+  int32_t find_old(uint64_t id) const;
+
+  std::vector<uint64_t> ids_, old_ids_;  // this call's and the previous call's ids
+  std::vector<int32_t> prev_;            // [this call's view] previous position or -1
+  std::vector<int32_t> next_;            // [previous position] this call's view or -1
+  std::vector<int32_t> table_;           // open addressing over old_ids_ positions; -1 empty
+  std::vector<int32_t> fresh_, merged_;  // scratch for sort_carried
+  std::vector<uint8_t> listed_;          // scratch for sort_carried: [view] in the order
+  uint32_t shift_ = 64;
+  bool unchanged_ = false;
+};
+
+template <class Member, class Less>
+void ViewCarry::sort_carried(std::vector<int32_t>& order, int32_t n, Member member, Less less) {
+  listed_.assign(static_cast<size_t>(n), 0);
+  size_t kept = 0;
+  for (int32_t p : order) {
+    const int32_t i = p >= 0 && p < static_cast<int32_t>(next_.size()) ? next(p) : -1;
+    if (i < 0 || !member(i)) continue;
+    order[kept++] = i;
+    listed_[static_cast<size_t>(i)] = 1;
+  }
+  order.resize(kept);
+  // New requests, and those carried over that were no members before.
+  fresh_.clear();
+  for (int32_t i = 0; i < n; ++i) {
+    if (!listed_[static_cast<size_t>(i)] && member(i)) fresh_.push_back(i);
+  }
+  if (!fresh_.empty()) {
+    std::sort(fresh_.begin(), fresh_.end(), less);
+    merged_.resize(order.size() + fresh_.size());
+    std::merge(order.begin(), order.end(), fresh_.begin(), fresh_.end(), merged_.begin(), less);
+    order.swap(merged_);
+  }
+  if (!std::is_sorted(order.begin(), order.end(), less)) {
+    std::sort(order.begin(), order.end(), less);
+  }
+}
+
+}  // namespace bricks::sched
