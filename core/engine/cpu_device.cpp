@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <stdexcept>
+#include <string>
 
 namespace bricks::engine {
 
@@ -12,6 +13,47 @@ CpuDevice::CpuDevice(const LlamaWeights& weights, const host::BrickInstance& att
 void CpuDevice::bind(KvPool& pool) {
   pool_ = &pool;
   forward_ = std::make_unique<LlamaForward>(weights_, pool, attention_);
+  const model::LlamaConfig& c = weights_.config;
+  layout_ = KvGroupLayout::make(c.n_layers, prune_layers());
+  if (pool.shape().num_layers != layout_.slabs) {
+    throw std::logic_error("CpuDevice::bind: the KV pool stores " +
+                           std::to_string(pool.shape().num_layers) +
+                           " layers per block but the pruning points need " +
+                           std::to_string(layout_.slabs) +
+                           " (size it with KvGroupLayout::make(layers, prune_layers()))");
+  }
+  forward_->set_pruning(&layout_, nullptr);
+  if (!prune_points_.empty()) {
+    stage_ = std::make_unique<PruneStage>(c, layout_, prune_points_);
+    stage_->set_planner([this](const std::vector<int32_t>& qo_indptr,
+                               const bricks_page_table& table) { plan(qo_indptr.data(), table); });
+    forward_->set_pruning(&layout_, stage_.get());
+  }
+  set_layer_ffns(std::move(layer_ffns_));
+}
+
+void CpuDevice::set_layer_ffns(std::vector<std::shared_ptr<LayerFfn>> per_layer) {
+  layer_ffns_ = std::move(per_layer);
+  if (forward_ == nullptr) return;
+  for (size_t l = 0; l < layer_ffns_.size(); ++l) {
+    forward_->set_layer_ffn(static_cast<int32_t>(l), layer_ffns_[l].get());
+  }
+}
+
+void CpuDevice::set_pruning(std::vector<PrunePoint> points) {
+  if (forward_ != nullptr) throw std::logic_error("CpuDevice::set_pruning after bind");
+  prune_points_ = std::move(points);
+}
+
+std::vector<int32_t> CpuDevice::prune_layers() const {
+  std::vector<int32_t> layers;
+  for (const PrunePoint& p : prune_points_) layers.push_back(p.layer);
+  return layers;
+}
+
+void CpuDevice::set_kv_groups(KvGroups* groups) {
+  if (stage_ != nullptr) stage_->set_groups(groups);
+  groups_attached_ = groups != nullptr;
 }
 
 size_t CpuDevice::copy_kv(const bricks_block_copy* copies, int32_t count) {
@@ -21,10 +63,21 @@ size_t CpuDevice::copy_kv(const bricks_block_copy* copies, int32_t count) {
 void CpuDevice::forward(const ForwardBatch& batch, const bricks_page_table& table,
                         std::vector<float>& logits) {
   if (forward_ == nullptr) throw std::logic_error("CpuDevice::forward before bind");
+  plan(batch.qo_indptr.data(), table);
+  if (stage_ != nullptr) {
+    if (!groups_attached_) {
+      throw std::logic_error("CpuDevice::forward with pruning points but no KV groups attached");
+    }
+    stage_->begin(batch, table);
+  }
+  forward_->run(batch, logits);
+}
+
+void CpuDevice::plan(const int32_t* qo_indptr, const bricks_page_table& table) {
   const model::LlamaConfig& c = weights_.config;
   bricks_attention_batch ab{};
   ab.struct_size = sizeof(ab);
-  ab.qo_indptr = batch.qo_indptr.data();
+  ab.qo_indptr = qo_indptr;
   ab.kv = table;
   ab.num_qo_heads = c.n_heads;
   ab.num_kv_heads = c.n_kv_heads;
@@ -33,7 +86,6 @@ void CpuDevice::forward(const ForwardBatch& batch, const bricks_page_table& tabl
   ab.sm_scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
   ab.causal = 1;
   attention_.plan(ab);
-  forward_->run(batch, logits);
 }
 
 }  // namespace bricks::engine

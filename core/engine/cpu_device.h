@@ -4,11 +4,14 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "engine/brick_calls.h"
 #include "engine/device.h"
+#include "engine/kv_groups.h"
 #include "engine/llama_forward.h"
 #include "engine/llama_weights.h"
+#include "engine/prune_stage.h"
 
 namespace bricks::engine {
 
@@ -29,13 +32,33 @@ class CpuDevice final : public Device {
 
   LlamaForward& forward_pass() { return *forward_; }
 
+  // Routed FFNs (MoE experts, neuron partitions) by layer: entry l, when set, computes
+  // layer l's FFN. The device keeps them alive and hands them to the forward pass at
+  // bind(), or at once when already bound.
+  void set_layer_ffns(std::vector<std::shared_ptr<LayerFfn>> per_layer);
+
+  // Pruning bricks and the layers they act after; call before bind(). The engine sizes
+  // its pool by KvGroupLayout::make(layers, prune_layers()) and must then attach its
+  // KvGroups with set_kv_groups before the first step.
+  void set_pruning(std::vector<PrunePoint> points);
+  std::vector<int32_t> prune_layers() const;
+  void set_kv_groups(KvGroups* groups);
+
  private:
+  // Plans the attention brick for rows `qo_indptr` over `table`.
+  void plan(const int32_t* qo_indptr, const bricks_page_table& table);
+
   const LlamaWeights& weights_;
   AttentionCalls attention_;
   std::string summary_;
   WallClock clock_;
   KvPool* pool_ = nullptr;
   std::unique_ptr<LlamaForward> forward_;
+  std::vector<std::shared_ptr<LayerFfn>> layer_ffns_;
+  std::vector<PrunePoint> prune_points_;
+  KvGroupLayout layout_;
+  std::unique_ptr<PruneStage> stage_;
+  bool groups_attached_ = false;
 };
 
 }  // namespace bricks::engine

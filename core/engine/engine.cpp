@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "engine/image_input.h"
 #include "host/registry.h"
 
 namespace bricks::engine {
@@ -28,7 +29,9 @@ Engine::Engine(EngineModel model, EngineBricks bricks, const EngineOptions& opti
       device_(std::move(device)),
       clock_(device_->clock()) {
   const model::LlamaConfig& c = model_.config;
-  KvShape shape{c.n_layers, c.n_kv_heads, c.head_dim, kv_.block_size(), options.kv_dtype};
+  KvGroupLayout layout = KvGroupLayout::make(c.n_layers, options.prune_layers);
+  // A block stores `slabs` layers (all of them without pruning points).
+  KvShape shape{layout.slabs, c.n_kv_heads, c.head_dim, kv_.block_size(), options.kv_dtype};
   if (shape.block_size <= 0) throw std::invalid_argument("kv brick reports a block size <= 0");
   const auto block_bytes = static_cast<int64_t>(shape.block_bytes());
   const int64_t device_blocks = options.kv_cache_bytes / block_bytes;
@@ -48,9 +51,10 @@ Engine::Engine(EngineModel model, EngineBricks bricks, const EngineOptions& opti
   g.num_device_blocks = pool_->num_device_blocks();
   g.num_host_blocks = pool_->num_host_blocks();
   g.num_disk_blocks = 0;
-  g.num_groups = 1;
+  g.num_groups = layout.num_groups();
   g.bytes_per_block = block_bytes;
   kv_.configure(g);
+  groups_ = std::make_unique<KvGroups>(std::move(layout), *bricks.kv);
   device_->bind(*pool_);
   batch_.clear();
 }
@@ -63,6 +67,7 @@ uint64_t Engine::submit(RequestSpec spec) {
   r.id = next_id_++;
   r.spec = std::move(spec);
   r.tokens = r.spec.prompt;
+  groups_->reset(r);
   r.rng = cpu::Rng(r.spec.sampling.seed * 0x9E3779B97F4A7C15ull + r.id);
   all_.push_back(std::move(owned));
   by_id_[r.id] = &r;
@@ -78,11 +83,15 @@ uint64_t Engine::submit(RequestSpec spec) {
               std::to_string(r.spec.max_new_tokens) + " exceeds the model's context of " +
               std::to_string(c.context_length) + " tokens; shorten the prompt or max_tokens";
   } else {
-    for (int32_t t : r.spec.prompt) {
-      if (t < 0 || t >= c.vocab_size) {
+    problem = check_images(r.spec, c.hidden);
+    if (!r.spec.images.empty() && !device_->computes_logits() && problem.empty()) {
+      problem = "the device (" + device_->describe() + ") runs no model and takes no images";
+    }
+    for (int32_t i = 0; i < r.prompt_len() && problem.empty(); ++i) {
+      const int32_t t = r.spec.prompt[static_cast<size_t>(i)];
+      if ((t < 0 || t >= c.vocab_size) && image_row(r.spec, i, c.hidden) == nullptr) {
         problem = "token id " + std::to_string(t) + " is outside the vocabulary [0, " +
                   std::to_string(c.vocab_size) + ")";
-        break;
       }
     }
   }
@@ -204,6 +213,7 @@ void Engine::apply_plan(const bricks_step_plan& plan, std::vector<Request*>& bat
     } else {
       r->state = BRICKS_REQ_WAITING;
       r->num_computed = 0;
+      groups_->reset(*r);
     }
   }
   for (int32_t i = 0; i < plan.num_swapped_in; ++i) {
@@ -219,6 +229,14 @@ void Engine::apply_plan(const bricks_step_plan& plan, std::vector<Request*>& bat
     if (r->state == BRICKS_REQ_SWAPPED) {
       throw std::runtime_error("scheduler scheduled request " + std::to_string(r->id) +
                                " while its KV is swapped out");
+    }
+    if (it.num_cached > 0 && groups_->pruning()) {
+      // The cached tokens never ran through the layers after a pruning point.
+      fail(*r, "a prefix-cache hit of " + std::to_string(it.num_cached) +
+                   " tokens has no KV for the layers after a pruning point; disable the kv "
+                   "brick's prefix cache when pruning");
+      finished_ids_.push_back(r->id);
+      continue;
     }
     r->num_computed += it.num_cached;
     r->state = BRICKS_REQ_RUNNING;
@@ -256,9 +274,16 @@ void Engine::execute(const std::vector<Request*>& batch, const std::vector<int32
   bricks_page_table table{};
   kv_.build_page_table(0, seqs_.data(), B, table, batch_.slots.data());
 
+  if (groups_->pruning()) {
+    views_.clear();
+    for (const Request* r : batch) views_.push_back(view_of(*r));
+    groups_->begin_step(batch, views_, counts);
+  }
+
   const double f0 = clock_.now();
   device_->forward(batch_, table, logits_);
   stats_.forward_s += clock_.now() - f0;
+  if (groups_->pruning()) groups_->end_step();
   stats_.batched_tokens += total;
 
   const bool real = device_->computes_logits();
@@ -273,6 +298,13 @@ void Engine::execute(const std::vector<Request*>& batch, const std::vector<int32
   size_t row = 0;
   for (int32_t b = 0; b < B; ++b) {
     Request& r = *batch[b];
+    const std::string failure = groups_->pruning() ? groups_->failure(b) : std::string();
+    if (!failure.empty()) {
+      if (r.num_computed + counts[b] == r.num_tokens()) ++row;
+      fail(r, failure);
+      finished_ids_.push_back(r.id);
+      continue;
+    }
     r.num_computed += counts[b];
     kv_.commit(view_of(r), 0);
     if (r.num_computed != r.num_tokens()) continue;  // a prefill chunk: nothing to sample

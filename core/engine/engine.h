@@ -16,6 +16,7 @@
 #include "engine/brick_calls.h"
 #include "engine/device.h"
 #include "engine/forward_batch.h"
+#include "engine/kv_groups.h"
 #include "engine/kv_pool.h"
 #include "engine/request.h"
 #include "bricks/model/model.h"
@@ -30,6 +31,9 @@ struct EngineOptions {
   // after which the waiting requests fail: a scheduler that cannot make progress must not
   // hang the run.
   int32_t max_idle_steps = 8;
+  // Layers a pruner acts after (the device's pruning points): they split the KV cache into
+  // groups (engine/kv_groups.h). Empty: one group.
+  std::vector<int32_t> prune_layers;
 };
 
 // The bricks the engine itself drives; the device holds the ones it computes with.
@@ -88,6 +92,8 @@ class Engine {
   double now() const { return device_->clock().now(); }
   Device& device() { return *device_; }
   const EngineModel& model() const { return model_; }
+  // The KV groups the device's pruning stage allocates through (one group without pruning).
+  KvGroups& kv_groups() { return *groups_; }
 
  private:
   void admit_arrivals();
@@ -109,6 +115,7 @@ class Engine {
   std::unique_ptr<Device> device_;
   Clock& clock_;
   std::unique_ptr<KvPool> pool_;
+  std::unique_ptr<KvGroups> groups_;
   TokenCallback on_token_;
   LogitsCallback on_logits_;
 

@@ -1,8 +1,13 @@
 #include "engine/llama_forward.h"
 
+#include <algorithm>
 #include <cmath>
+#include <stdexcept>
+#include <string>
 
 #include "cpu/cpu.h"
+#include "engine/image_input.h"
+#include "engine/prune_stage.h"
 
 namespace bricks::engine {
 
@@ -51,27 +56,87 @@ void LlamaForward::project(int32_t layer, Proj p, const float* x, int64_t rows, 
 void LlamaForward::run(const ForwardBatch& batch, std::vector<float>& logits) {
   const model::LlamaConfig& c = w_.config;
   batch_ = &batch;
-  const int64_t T = static_cast<int64_t>(batch.token_ids.size());
+  int64_t T = static_cast<int64_t>(batch.token_ids.size());
   const int64_t d = c.hidden;
-  x_.resize(static_cast<size_t>(T * d));
-  h_.resize(x_.size());
-  cpu::embed_rows(w_.token_embd, batch.token_ids.data(), T, x_.data());
+  embed_inputs(batch, T);
 
-  for (int32_t l = 0; l < c.n_layers; ++l) {
-    attention_block(l, batch, T);
+  // With pruning, the stage's batch replaces the engine's after each pruning point and at
+  // each KV group's first layer; a batch left with no rows skips the remaining layers.
+  for (int32_t l = 0; l < c.n_layers && T > 0; ++l) {
+    if (stage_ != nullptr && layout_->opens_group(l)) {
+      batch_ = &stage_->open_group(l, x_);
+      T = batch_->num_tokens();
+      h_.resize(x_.size());
+      if (T == 0) break;
+    }
+    attention_block(l, *batch_, T);
     ffn_block(l, T);
+    if (stage_ != nullptr && layout_->prunes_after(l)) {
+      batch_ = &stage_->prune(l, x_);
+      T = batch_->num_tokens();
+      h_.resize(x_.size());
+    }
   }
 
   // Final norm and the LM head, only for the rows that sample.
-  const int64_t R = static_cast<int64_t>(batch.logit_rows.size());
+  const ForwardBatch& out = *batch_;
+  const int64_t R = T > 0 ? static_cast<int64_t>(out.logit_rows.size()) : 0;
   rows_.resize(static_cast<size_t>(R * d));
   for (int64_t r = 0; r < R; ++r) {
-    const float* src = x_.data() + static_cast<int64_t>(batch.logit_rows[r]) * d;
+    const float* src = x_.data() + static_cast<int64_t>(out.logit_rows[r]) * d;
     std::copy(src, src + d, rows_.data() + r * d);
   }
   cpu::rmsnorm(rows_.data(), w_.output_norm.data(), R, d, c.rms_eps, rows_.data());
-  logits.resize(static_cast<size_t>(R * w_.output->rows()));
-  if (R > 0) w_.output->forward(rows_.data(), R, logits.data());
+  const int64_t vocab = w_.output->rows();
+  std::vector<float>& dst = stage_ != nullptr ? pruned_logits_ : logits;
+  dst.resize(static_cast<size_t>(R * vocab));
+  if (R > 0) w_.output->forward(rows_.data(), R, dst.data());
+  if (stage_ == nullptr) return;
+  // Rows of sequences that left the batch (failed) stay zero; the engine fails them.
+  logits.assign(static_cast<size_t>(batch.logit_rows.size()) * static_cast<size_t>(vocab), 0.0f);
+  const std::vector<int32_t>& index = stage_->logit_index();
+  for (int64_t r = 0; r < R; ++r) {
+    std::copy_n(pruned_logits_.data() + r * vocab, vocab,
+                logits.data() + static_cast<int64_t>(index[static_cast<size_t>(r)]) * vocab);
+  }
+}
+
+void LlamaForward::set_pruning(const KvGroupLayout* layout, PruneStage* stage) {
+  if (layout != nullptr && layout->num_layers != w_.config.n_layers) {
+    throw std::invalid_argument("set_pruning: the KV layout is for " +
+                                std::to_string(layout->num_layers) + " layers, the model has " +
+                                std::to_string(w_.config.n_layers));
+  }
+  if (stage != nullptr && layout == nullptr) {
+    throw std::invalid_argument("set_pruning: a prune stage needs its KV layout");
+  }
+  layout_ = layout;
+  stage_ = stage;
+}
+
+void LlamaForward::embed_inputs(const ForwardBatch& batch, int64_t T) {
+  const int64_t d = w_.config.hidden;
+  x_.resize(static_cast<size_t>(T * d));
+  h_.resize(x_.size());
+  bool images = false;
+  for (const Request* r : batch.requests) images = images || !r->spec.images.empty();
+  if (!images) {
+    cpu::embed_rows(w_.token_embd, batch.token_ids.data(), T, x_.data());
+    return;
+  }
+  // Placeholder ids are not in the vocabulary: embed a stand-in, then write the image rows.
+  ids_.assign(batch.token_ids.begin(), batch.token_ids.end());
+  for (int32_t& id : ids_) id = std::max(id, 0);
+  cpu::embed_rows(w_.token_embd, ids_.data(), T, x_.data());
+  for (int32_t b = 0; b < batch.num_seqs(); ++b) {
+    const RequestSpec& spec = batch.requests[static_cast<size_t>(b)]->spec;
+    if (spec.images.empty()) continue;
+    for (int32_t row = batch.qo_indptr[b]; row < batch.qo_indptr[b + 1]; ++row) {
+      const float* src =
+          image_row(spec, batch.positions[static_cast<size_t>(row)], static_cast<int32_t>(d));
+      if (src != nullptr) std::copy_n(src, d, x_.data() + row * d);
+    }
+  }
 }
 
 void LlamaForward::attention_block(int32_t layer, const ForwardBatch& batch, int64_t T) {
@@ -92,18 +157,31 @@ void LlamaForward::attention_block(int32_t layer, const ForwardBatch& batch, int
   project(layer, Proj::kV, h_.data(), T, v_.data());
   cpu::rope(q_.data(), batch.positions.data(), T, c.n_heads, c.head_dim, c.rope_theta);
   cpu::rope(k_.data(), batch.positions.data(), T, c.n_kv_heads, c.head_dim, c.rope_theta);
-  pool_.write(layer, k_.data(), v_.data(), batch.slots.data(), T);
+  const int32_t slab =
+      layout_ != nullptr ? layout_->slab_of_layer[static_cast<size_t>(layer)] : layer;
+  pool_.write(slab, k_.data(), v_.data(), batch.slots.data(), T);
 
   bricks_attention_io io{};
   io.struct_size = sizeof(io);
   io.q = q_.data();
-  io.k_pool = pool_.k(layer);
-  io.v_pool = pool_.v(layer);
+  io.k_pool = pool_.k(slab);
+  io.v_pool = pool_.v(slab);
   io.out = attn_.data();
+  if (stage_ != nullptr) stage_->scores_for(layer, &io.score_rows, &io.scores);
   attention_.run(io);
+  if (io.scores != nullptr) stage_->after_attention(layer, q_.data(), k_.data());
 
   project(layer, Proj::kO, attn_.data(), T, o_.data());
   cpu::add_inplace(x_.data(), o_.data(), T * d);
+}
+
+void LlamaForward::set_layer_ffn(int32_t layer, LayerFfn* ffn) {
+  if (layer < 0 || layer >= w_.config.n_layers) {
+    throw std::out_of_range("set_layer_ffn: layer " + std::to_string(layer) + " of " +
+                            std::to_string(w_.config.n_layers));
+  }
+  layer_ffn_.resize(static_cast<size_t>(w_.config.n_layers), nullptr);
+  layer_ffn_[static_cast<size_t>(layer)] = ffn;
 }
 
 void LlamaForward::ffn_block(int32_t layer, int64_t T) {
@@ -111,9 +189,20 @@ void LlamaForward::ffn_block(int32_t layer, int64_t T) {
   const LayerWeights& L = w_.layers[static_cast<size_t>(layer)];
   const int64_t d = c.hidden;
   const int64_t f = c.ffn;
+  cpu::rmsnorm(x_.data(), L.ffn_norm.data(), T, d, c.rms_eps, h_.data());
+  LayerFfn* routed = layer_ffn_.empty() ? nullptr : layer_ffn_[static_cast<size_t>(layer)];
+  if (routed != nullptr || L.w_gate == nullptr) {
+    if (routed == nullptr) {
+      throw std::logic_error("layer " + std::to_string(layer) +
+                             " is a mixture-of-experts layer and no router was set for it");
+    }
+    o_.resize(static_cast<size_t>(T * d));
+    routed->forward(layer, h_.data(), T, o_.data());
+    cpu::add_inplace(x_.data(), o_.data(), T * d);
+    return;
+  }
   gate_.resize(static_cast<size_t>(T * f));
   up_.resize(gate_.size());
-  cpu::rmsnorm(x_.data(), L.ffn_norm.data(), T, d, c.rms_eps, h_.data());
   project(layer, Proj::kGate, h_.data(), T, gate_.data());
   project(layer, Proj::kUp, h_.data(), T, up_.data());
   cpu::silu_mul(gate_.data(), up_.data(), T * f, gate_.data());

@@ -9,10 +9,14 @@
 
 #include "engine/brick_calls.h"
 #include "engine/forward_batch.h"
+#include "engine/kv_groups.h"
 #include "engine/kv_pool.h"
+#include "engine/layer_ffn.h"
 #include "engine/llama_weights.h"
 
 namespace bricks::engine {
+
+class PruneStage;
 
 // The linear projections of a layer, named as the GGUF tensors are (blk.N.attn_q ...).
 enum class Proj { kQ, kK, kV, kO, kGate, kUp, kDown };
@@ -33,10 +37,24 @@ class LlamaForward {
 
   void set_projection_hook(ProjectionHook hook) { hook_ = std::move(hook); }
 
+  // Pruning points and KV groups (engine/kv_groups.h, engine/prune_stage.h): layer l keeps
+  // its K/V in slab layout->slab_of_layer[l] of the pool, and `stage` (may be null when the
+  // layout has no pruning point) compacts the batch after pruning layers and opens the
+  // later groups. Both must outlive this object. Without a layout, slab = layer.
+  void set_pruning(const KvGroupLayout* layout, PruneStage* stage);
+
+  // Layer `layer` computes its FFN through `ffn` (not owned; it must outlive this object,
+  // or be unset first) instead of its dense weights; nullptr restores the dense FFN. MoE
+  // layers have no dense FFN: running one without a LayerFfn throws std::logic_error.
+  // The projection hook does not see the projections inside a LayerFfn.
+  void set_layer_ffn(int32_t layer, LayerFfn* ffn);
+
  private:
   // y = W_p x for `rows` rows of layer `layer`, then the projection hook.
   void project(int32_t layer, Proj p, const float* x, int64_t rows, float* y);
 
+  // x_ = the input embeddings: token rows, or image rows at image positions.
+  void embed_inputs(const ForwardBatch& batch, int64_t tokens);
   void attention_block(int32_t layer, const ForwardBatch& batch, int64_t tokens);
   void ffn_block(int32_t layer, int64_t tokens);
 
@@ -44,7 +62,12 @@ class LlamaForward {
   KvPool& pool_;
   const AttentionCalls& attention_;
   ProjectionHook hook_;
+  std::vector<LayerFfn*> layer_ffn_;  // [n_layers] or empty; null entries: dense FFN
   const ForwardBatch* batch_ = nullptr;  // the batch run() is computing
+  const KvGroupLayout* layout_ = nullptr;
+  PruneStage* stage_ = nullptr;
+  std::vector<int32_t> ids_;
+  std::vector<float> pruned_logits_;
   // Scratch reused across steps.
   std::vector<float> x_, h_, q_, k_, v_, attn_, o_, gate_, up_, rows_;
 };

@@ -1,5 +1,6 @@
 #include "engine/llama_weights.h"
 
+#include <algorithm>
 #include <string>
 
 namespace bricks::engine {
@@ -16,6 +17,19 @@ cpu::WeightView weight_view(const model::TensorView& t) {
   int64_t rows = 1;
   for (size_t i = 1; i < t.ne.size(); ++i) rows *= t.ne[i];
   return cpu::WeightView{type, rows, cols, t.data};
+}
+
+cpu::WeightView weight_slice(const model::TensorView& t, int64_t index) {
+  cpu::WeightView w = weight_view(t);
+  const int64_t rows = t.ne.size() > 1 ? t.ne[1] : 1;
+  const int64_t count = t.ne.size() > 2 ? t.ne[2] : 1;
+  if (index < 0 || index >= count) {
+    throw model::ModelError("tensor " + t.name + " has " + std::to_string(count) +
+                            " matrices; asked for matrix " + std::to_string(index));
+  }
+  w.rows = rows;
+  w.data = static_cast<const char*>(t.data) + cpu::row_bytes(w.type, w.cols) * rows * index;
+  return w;
 }
 
 namespace {
@@ -52,10 +66,23 @@ LlamaWeights LlamaWeights::load(const model::Model& m, cpu::Compute compute) {
     L.wk = linear(m, p + "attn_k.weight", compute);
     L.wv = linear(m, p + "attn_v.weight", compute);
     L.wo = linear(m, p + "attn_output.weight", compute);
+    if (w.config.n_experts > 0) {
+      L.gate_inp = linear(m, p + "ffn_gate_inp.weight", compute);
+      const model::TensorView& gate = m.tensor(p + "ffn_gate_exps.weight");
+      const model::TensorView& up = m.tensor(p + "ffn_up_exps.weight");
+      const model::TensorView& down = m.tensor(p + "ffn_down_exps.weight");
+      L.experts.resize(static_cast<size_t>(w.config.n_experts));
+      for (int32_t e = 0; e < w.config.n_experts; ++e) {
+        ExpertWeights& E = L.experts[static_cast<size_t>(e)];
+        E.gate = std::make_unique<cpu::Linear>(weight_slice(gate, e), compute);
+        E.up = std::make_unique<cpu::Linear>(weight_slice(up, e), compute);
+        E.down = std::make_unique<cpu::Linear>(weight_slice(down, e), compute);
+      }
+      continue;
+    }
     if (m.find(p + "ffn_gate.weight") == nullptr) {
       throw model::ModelError(m.path().string() + ": tensor " + p +
-                              "ffn_gate.weight is missing (mixture-of-experts layers need an "
-                              "expert router brick)");
+                              "ffn_gate.weight is missing and the model declares no experts");
     }
     L.w_gate = linear(m, p + "ffn_gate.weight", compute);
     L.w_up = linear(m, p + "ffn_up.weight", compute);
@@ -69,8 +96,13 @@ size_t LlamaWeights::bytes_per_token() const {
   size_t total = output->weight_bytes();
   for (const LayerWeights& L : layers) {
     for (const auto* lin : {L.wq.get(), L.wk.get(), L.wv.get(), L.wo.get(), L.w_gate.get(),
-                            L.w_up.get(), L.w_down.get()}) {
-      total += lin->weight_bytes();
+                            L.w_up.get(), L.w_down.get(), L.gate_inp.get()}) {
+      if (lin != nullptr) total += lin->weight_bytes();
+    }
+    if (!L.experts.empty()) {
+      const ExpertWeights& E = L.experts.front();
+      const size_t expert = E.gate->weight_bytes() + E.up->weight_bytes() + E.down->weight_bytes();
+      total += expert * static_cast<size_t>(std::max(config.n_experts_used, 1));
     }
   }
   return total;

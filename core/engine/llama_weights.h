@@ -1,5 +1,8 @@
 // The Llama-family weights as the cpu device runs them: one prepared cpu::Linear per
 // projection (repacked once at load), norms as f32 vectors, embeddings as a view.
+// Mixture-of-experts layers (config.n_experts > 0, Mixtral layout) have no dense FFN: each
+// expert's gate/up/down is a cpu::Linear over its slice of the ffn_*_exps tensors and
+// ffn_gate_inp is the router's gate.
 #pragma once
 
 #include <memory>
@@ -11,10 +14,17 @@
 
 namespace bricks::engine {
 
+// One expert FFN of a MoE layer: gate and up [ffn][hidden], down [hidden][ffn].
+struct ExpertWeights {
+  std::unique_ptr<cpu::Linear> gate, up, down;
+};
+
 struct LayerWeights {
   std::vector<float> attn_norm, ffn_norm;
   std::unique_ptr<cpu::Linear> wq, wk, wv, wo;
-  std::unique_ptr<cpu::Linear> w_gate, w_up, w_down;
+  std::unique_ptr<cpu::Linear> w_gate, w_up, w_down;  // null in MoE layers
+  std::unique_ptr<cpu::Linear> gate_inp;             // MoE: [n_experts][hidden]; else null
+  std::vector<ExpertWeights> experts;                 // MoE: [n_experts]; else empty
 };
 
 struct LlamaWeights {
@@ -28,10 +38,13 @@ struct LlamaWeights {
   // Prepares every tensor of `m` for `compute`. Throws model::ModelError naming a tensor
   // whose type the cpu device cannot run.
   static LlamaWeights load(const model::Model& m, cpu::Compute compute);
-  // Bytes of weights read per decoded token (every linear once, one embedding row).
+  // Bytes of weights read per decoded token (every linear once, one embedding row; in MoE
+  // layers the router gate and n_experts_used experts).
   size_t bytes_per_token() const;
 };
 
 cpu::WeightView weight_view(const model::TensorView& t);
+// Matrix `index` of a 3-d tensor (ne[2] counts them), e.g. one expert of ffn_up_exps.
+cpu::WeightView weight_slice(const model::TensorView& t, int64_t index);
 
 }  // namespace bricks::engine

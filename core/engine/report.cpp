@@ -1,71 +1,48 @@
 #include "engine/report.h"
 
 #include <algorithm>
-#include <cmath>
-#include <cstdio>
-#include <numeric>
 
 namespace bricks::engine {
 
-namespace {
-
-double percentile(const std::vector<double>& sorted, double p) {
-  if (sorted.empty()) return 0.0;
-  // Linear interpolation between closest ranks (numpy's default).
-  const double pos = p / 100.0 * static_cast<double>(sorted.size() - 1);
-  const auto lo = static_cast<size_t>(std::floor(pos));
-  const size_t hi = std::min(lo + 1, sorted.size() - 1);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - static_cast<double>(lo));
+RequestRecord record_of(const Request& r) {
+  RequestRecord rec;
+  rec.tenant = r.spec.tenant;
+  rec.priority = r.spec.priority;
+  rec.arrival_s = r.spec.arrival_s;
+  rec.end_s = r.finished_s;
+  rec.failed = r.finish == FinishReason::kFailed;
+  rec.prompt_tokens = r.prompt_len();
+  rec.output_tokens = r.num_generated;
+  const std::vector<double>& t = r.token_times_s;
+  if (!rec.failed) rec.e2e_s = r.finished_s - r.spec.arrival_s;
+  if (!t.empty()) rec.ttft_s = t.front() - r.spec.arrival_s;
+  if (t.size() > 1) {
+    rec.tpot_s = (t.back() - t.front()) / static_cast<double>(t.size() - 1);
+    for (size_t i = 1; i < t.size(); ++i) rec.itl_s.push_back(t[i] - t[i - 1]);
+  }
+  return rec;
 }
 
-nlohmann::json dist_json(const Distribution& d) {
-  return {{"mean", d.mean}, {"median", d.median}, {"p90", d.p90},
-          {"p99", d.p99},   {"max", d.max},       {"count", d.count}};
-}
-
-}  // namespace
-
-Distribution Distribution::of(std::vector<double> v) {
-  Distribution d;
-  d.count = v.size();
-  if (v.empty()) return d;
-  std::sort(v.begin(), v.end());
-  d.mean = std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
-  d.median = percentile(v, 50);
-  d.p90 = percentile(v, 90);
-  d.p99 = percentile(v, 99);
-  d.max = v.back();
-  return d;
-}
-
-Report Report::from(const Engine& engine) {
+Report Report::from_records(std::vector<RequestRecord> records, const SloSpec& slo) {
   Report rep;
   std::vector<double> ttft, tpot, itl, e2e;
   double first_arrival = -1, last_end = 0;
-  rep.submitted = engine.num_submitted();
-  for (const Request* r : engine.ended()) {
-    if (first_arrival < 0 || r->spec.arrival_s < first_arrival) first_arrival = r->spec.arrival_s;
-    last_end = std::max(last_end, r->finished_s);
-    if (r->finish == FinishReason::kFailed) {
+  rep.submitted = records.size();
+  for (const RequestRecord& r : records) {
+    if (first_arrival < 0 || r.arrival_s < first_arrival) first_arrival = r.arrival_s;
+    last_end = std::max(last_end, r.end_s);
+    if (r.failed) {
       ++rep.failed;
-      if (rep.failures.size() < 10) {
-        rep.failures.push_back("request " + std::to_string(r->id) + ": " + r->failure);
-      }
       continue;
     }
     ++rep.finished;
-    rep.prompt_tokens += r->prompt_len();
-    rep.output_tokens += r->num_generated;
-    if (r->token_times_s.empty()) continue;
-    ttft.push_back(r->token_times_s.front() - r->spec.arrival_s);
-    e2e.push_back(r->finished_s - r->spec.arrival_s);
-    if (r->token_times_s.size() > 1) {
-      tpot.push_back((r->token_times_s.back() - r->token_times_s.front()) /
-                     static_cast<double>(r->token_times_s.size() - 1));
-      for (size_t i = 1; i < r->token_times_s.size(); ++i) {
-        itl.push_back(r->token_times_s[i] - r->token_times_s[i - 1]);
-      }
-    }
+    rep.prompt_tokens += r.prompt_tokens;
+    rep.output_tokens += r.output_tokens;
+    if (!r.has_ttft()) continue;
+    ttft.push_back(r.ttft_s);
+    e2e.push_back(r.e2e_s);
+    if (r.has_tpot()) tpot.push_back(r.tpot_s);
+    itl.insert(itl.end(), r.itl_s.begin(), r.itl_s.end());
   }
   rep.ttft = Distribution::of(std::move(ttft));
   rep.tpot = Distribution::of(std::move(tpot));
@@ -78,6 +55,30 @@ Report Report::from(const Engine& engine) {
     rep.total_throughput =
         static_cast<double>(rep.prompt_tokens + rep.output_tokens) / rep.duration_s;
   }
+  rep.records = std::move(records);
+  rep.set_slo(slo);
+  return rep;
+}
+
+void Report::set_slo(const SloSpec& s) {
+  slo = s;
+  slo_result = evaluate_slo(records, slo, duration_s, request_throughput);
+  fairness = tenant_fairness(records, slo);
+}
+
+Report Report::from(const Engine& engine, const SloSpec& slo) {
+  std::vector<RequestRecord> records;
+  std::vector<std::string> failures;
+  records.reserve(engine.ended().size());
+  for (const Request* r : engine.ended()) {
+    records.push_back(record_of(*r));
+    if (r->finish == FinishReason::kFailed && failures.size() < 10) {
+      failures.push_back("request " + std::to_string(r->id) + ": " + r->failure);
+    }
+  }
+  Report rep = from_records(std::move(records), slo);
+  rep.submitted = engine.num_submitted();
+  rep.failures = std::move(failures);
   const EngineStats& s = engine.stats();
   rep.steps = s.steps;
   rep.preemptions = s.preemptions;
@@ -90,60 +91,6 @@ Report Report::from(const Engine& engine) {
                                                          static_cast<double>(ks.prefix_query_tokens)
                                                    : 0.0;
   return rep;
-}
-
-nlohmann::json Report::to_json() const {
-  return {{"name", name},
-          {"bricks", bricks},
-          {"device", device},
-          {"requests", {{"submitted", submitted}, {"finished", finished}, {"failed", failed}}},
-          {"failures", failures},
-          {"duration_s", duration_s},
-          {"ttft_s", dist_json(ttft)},
-          {"tpot_s", dist_json(tpot)},
-          {"itl_s", dist_json(itl)},
-          {"e2e_s", dist_json(e2e)},
-          {"throughput",
-           {{"requests_per_s", request_throughput},
-            {"output_tokens_per_s", output_throughput},
-            {"total_tokens_per_s", total_throughput}}},
-          {"tokens", {{"prompt", prompt_tokens}, {"output", output_tokens}}},
-          {"steps", steps},
-          {"preemptions", preemptions},
-          {"swapped_bytes", swapped_bytes},
-          {"kv_utilisation", {{"mean", kv_util_mean}, {"max", kv_util_max}}},
-          {"prefix_cache_hit_rate", prefix_hit_rate},
-          {"forward_share_of_step_time", forward_share}};
-}
-
-std::string Report::to_table() const {
-  std::string out;
-  char line[256];
-  auto add = [&](const char* fmt, auto... args) {
-    std::snprintf(line, sizeof line, fmt, args...);
-    out += line;
-  };
-  add("%s\n", name.c_str());
-  add("  bricks   %s\n", bricks.c_str());
-  add("  device   %s\n", device.c_str());
-  add("  requests %zu submitted, %zu finished, %zu failed in %.2f s (%lld steps)\n", submitted,
-      finished, failed, duration_s, static_cast<long long>(steps));
-  add("\n  %-12s %10s %10s %10s %10s\n", "latency ms", "mean", "median", "p90", "p99");
-  for (const auto& [label, d] : {std::pair<const char*, const Distribution*>{"TTFT", &ttft},
-                                 {"TPOT", &tpot}, {"ITL", &itl}, {"E2E", &e2e}}) {
-    add("  %-12s %10.1f %10.1f %10.1f %10.1f\n", label, d->mean * 1e3, d->median * 1e3,
-        d->p90 * 1e3, d->p99 * 1e3);
-  }
-  add("\n  throughput  %.2f req/s, %.1f output tok/s, %.1f total tok/s\n", request_throughput,
-      output_throughput, total_throughput);
-  add("  tokens      %lld prompt, %lld output\n", static_cast<long long>(prompt_tokens),
-      static_cast<long long>(output_tokens));
-  add("  kv cache    %.1f%% mean / %.1f%% max used, prefix hit rate %.1f%%\n",
-      kv_util_mean * 100, kv_util_max * 100, prefix_hit_rate * 100);
-  add("  preemption  %lld, swapped %.1f MiB\n", static_cast<long long>(preemptions),
-      static_cast<double>(swapped_bytes) / (1 << 20));
-  for (const std::string& f : failures) add("  failed: %s\n", f.c_str());
-  return out;
 }
 
 }  // namespace bricks::engine

@@ -1,5 +1,7 @@
-// The run report: the latency and throughput metrics serving people use (as vLLM's
-// benchmark defines them), plus preemptions, KV utilisation and prefix-cache hit rate.
+// The run report: the latency and throughput metrics serving people use (TTFT, TPOT, ITL
+// and E2E as vLLM's benchmark defines them), SLO attainment, goodput and effective
+// throughput, per-tenant service and fairness, plus preemptions, swapped bytes, KV
+// utilisation and prefix-cache hit rate. JSON for machines, a table for people.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -7,22 +9,18 @@
 #include <vector>
 
 #include "engine/engine.h"
+#include "engine/report_metrics.h"
+#include "engine/report_slo.h"
 
 namespace bricks::engine {
 
-struct Distribution {
-  double mean = 0, median = 0, p90 = 0, p99 = 0, max = 0;
-  size_t count = 0;
-  static Distribution of(std::vector<double> values);
-};
-
 struct Report {
-  std::string name;            // the manifest's name
-  std::string bricks;          // "scheduler/fcfs kv/paged attention/cpu_paged"
-  std::string device;          // "cpu (4 threads, bf16 compute ...)"
+  std::string name;    // the manifest's name
+  std::string bricks;  // "scheduler/fcfs kv/paged attention/cpu_paged"
+  std::string device;  // "cpu (4 threads, bf16 compute ...)"
   size_t submitted = 0, finished = 0, failed = 0;
   std::vector<std::string> failures;  // "request 7: reason" (the first few)
-  double duration_s = 0;       // first arrival to last end
+  double duration_s = 0;              // first arrival to last end
   Distribution ttft, tpot, itl, e2e;  // seconds
   double request_throughput = 0;      // finished requests / s
   double output_throughput = 0;       // generated tokens / s
@@ -31,11 +29,26 @@ struct Report {
   int64_t steps = 0, preemptions = 0, swapped_bytes = 0;
   double kv_util_mean = 0, kv_util_max = 0;
   double prefix_hit_rate = 0;
-  double forward_share = 0;    // share of busy time inside the forward pass
+  double forward_share = 0;  // share of busy time inside the forward pass
 
-  static Report from(const Engine& engine);
+  SloSpec slo;                            // the targets slo_result was measured against
+  SloResult slo_result;                   // meaningful when slo.any()
+  Fairness fairness;                      // per tenant
+  std::vector<std::string> tenant_names;  // by tenant id, where known
+  std::vector<RequestRecord> records;     // every request, in the order they ended
+
+  // Everything from an engine whose run has ended.
+  static Report from(const Engine& engine, const SloSpec& slo = {});
+  // The latency, throughput, SLO and tenant metrics of `records` (no engine counters).
+  static Report from_records(std::vector<RequestRecord> records, const SloSpec& slo = {});
+  // Measures the SLO metrics and tenant attainment again against `slo`.
+  void set_slo(const SloSpec& slo);
+
   nlohmann::json to_json() const;
   std::string to_table() const;
 };
+
+// The record of one ended request.
+RequestRecord record_of(const Request& r);
 
 }  // namespace bricks::engine

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,21 @@ namespace bricks::engine {
 enum class FinishReason { kNone, kStop, kLength, kFailed };
 const char* finish_reason_name(FinishReason r);
 
+// A block of input embeddings among the prompt tokens: an image's patches, as a LLaVA
+// projector would hand them to the language model. The patches take the consecutive
+// prompt positions [offset, offset + grid_w * grid_h), row-major over the grid, and the
+// prompt holds a placeholder id at each of them (engine/image_input.h says which ids).
+struct ImageInput {
+  int32_t offset = 0;
+  int32_t grid_w = 0;
+  int32_t grid_h = 0;
+  // [grid_w * grid_h][hidden] f32; shared so copies of a spec do not copy the pixels' worth.
+  std::shared_ptr<const std::vector<float>> embeddings;
+
+  int32_t num_patches() const { return grid_w * grid_h; }
+  int32_t end() const { return offset + num_patches(); }
+};
+
 // What a client asks for.
 struct RequestSpec {
   std::vector<int32_t> prompt;   // token ids, BOS included when wanted
@@ -23,9 +39,28 @@ struct RequestSpec {
   uint64_t conversation = 0;
   int32_t turn = 0;
   uint64_t prefix_group = 0;
+  // Leading prompt tokens whose KV arrives precomputed (moved from a prefill instance by a
+  // disaggregated cluster): the KV brick allocates them, the device charges no compute for
+  // them. 0 = none. Ignored after a recompute preemption, which recomputes everything.
+  int32_t kv_ready_tokens = 0;
   cpu::SamplingParams sampling;
   bool ignore_eos = false;       // run to max_new_tokens
   std::vector<std::string> stop; // stop strings (checked on decoded text)
+  std::string adapter;           // LoRA adapter by its model.adapters name; empty: none
+  // Images among the prompt, by ascending offset, not overlapping (engine/image_input.h).
+  std::vector<ImageInput> images;
+};
+
+// What the forward pass keeps of a prompt with images that the scheduler split into
+// chunks: every chunk but the last stops at the first pruning point, and the pruner then
+// sees the whole prompt in the chunk that completes it (engine/prune_stage.h).
+struct PruneStash {
+  int32_t tokens = 0;             // the prompt's first `tokens` are stashed
+  std::vector<float> hidden;      // [tokens][hidden] outputs of the first pruning layer
+  std::vector<float> q, k;        // that layer's q [tokens][q_dim] and k [tokens][kv_dim], RoPE'd
+  std::vector<float> text_scores; // [tokens] attention received from text query rows so far
+
+  void clear() { *this = PruneStash{}; }
 };
 
 struct Request {
@@ -45,6 +80,12 @@ struct Request {
   double finished_s = -1.0;
   FinishReason finish = FinishReason::kNone;
   std::string failure;           // why it failed, when it did
+
+  // KV groups after pruning points (engine/kv_groups.h). group_tokens[g]: tokens the
+  // request holds in group g >= 1 (group 0 holds num_computed; [0] is unused).
+  std::vector<int32_t> group_tokens;
+  bool pruned = false;           // its prompt passed every pruning point
+  PruneStash stash;
 
   int32_t prompt_len() const { return static_cast<int32_t>(spec.prompt.size()); }
   int32_t num_tokens() const { return static_cast<int32_t>(tokens.size()); }

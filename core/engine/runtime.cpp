@@ -3,10 +3,17 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <optional>
 #include <thread>
 
 #include "cpu/cpu.h"
+#include "engine/adapter_assign.h"
+#include "engine/adapter_hook.h"
 #include "engine/cpu_device.h"
+#include "engine/merge_checkpoints.h"
+#include "engine/prune_setup.h"
+#include "engine/routed_ffn_setup.h"
+#include "engine/sim_setup.h"
 #include "bricks/model/model.h"
 
 namespace bricks::engine {
@@ -84,32 +91,51 @@ std::unique_ptr<Runtime> Runtime::create(const manifest::LoadedManifest& m,
   }
 
   const std::string device = mp.device().kind().empty() ? "cpu" : mp.device().kind();
-  if (device != "cpu") {
+  if (device != "cpu" && device != "sim") {
     throw RuntimeError(m.file.string() + ": device.kind '" + device +
-                       "' cannot run models in this build; use \"cpu\"");
+                       "' cannot run models in this build; use \"cpu\" or \"sim\"");
+  }
+  // The sim device: a cost model instead of a model file; the bricks are wired as on cpu.
+  std::optional<SimSetup> sim;
+  if (device == "sim") {
+    try {
+      sim = make_sim_setup(m);
+    } catch (const std::runtime_error& e) {
+      throw RuntimeError(e.what());
+    }
+    if (!options.model.empty()) {
+      spdlog::warn("the model file {} is ignored: the sim device models device.sim_model",
+                   options.model.string());
+    }
   }
   int32_t threads = options.threads >= 0 ? options.threads : mp.device().threads();
   if (threads <= 0) threads = static_cast<int32_t>(std::max(1u, std::thread::hardware_concurrency()));
   cpu::set_num_threads(threads);
 
-  // The model.
+  // The model (none on sim).
   fs::path model_path = options.model;
-  if (model_path.empty() && !mp.model().path().empty()) {
-    model_path = mp.model().path();
-    if (model_path.is_relative()) model_path = base / model_path;
-  }
-  if (model_path.empty()) {
-    const std::string preset = mp.model().builtin().empty() ? "tiny" : mp.model().builtin();
-    model_path = ensure_builtin_model(preset, mp.model().dtype(),
-                                      options.model_dir.empty() ? "models" : options.model_dir);
-  }
-  rt->model_ = model::Model::open(model_path);
   const std::string compute_name = mp.device().compute().empty() ? "f32" : mp.device().compute();
-  if (compute_name != "f32" && compute_name != "bf16") {
-    throw RuntimeError("device.compute '" + compute_name + "' is not supported; use f32 or bf16");
+  if (!sim) {
+    // model.merge: the checkpoints combined by the merger brick (merge_checkpoints.h).
+    std::unique_ptr<model::Model> merged =
+        options.model.empty() ? merge_from_manifest(m, *rt->registry_) : nullptr;
+    if (merged) model_path = merged->path();
+    if (model_path.empty() && !mp.model().path().empty()) {
+      model_path = mp.model().path();
+      if (model_path.is_relative()) model_path = base / model_path;
+    }
+    if (model_path.empty()) {
+      const std::string preset = mp.model().builtin().empty() ? "tiny" : mp.model().builtin();
+      model_path = ensure_builtin_model(preset, mp.model().dtype(),
+                                        options.model_dir.empty() ? "models" : options.model_dir);
+    }
+    rt->model_ = merged ? std::move(merged) : model::Model::open(model_path);
+    if (compute_name != "f32" && compute_name != "bf16") {
+      throw RuntimeError("device.compute '" + compute_name + "' is not supported; use f32 or bf16");
+    }
+    const cpu::Compute compute = compute_name == "bf16" ? cpu::Compute::BF16 : cpu::Compute::F32;
+    rt->weights_ = LlamaWeights::load(*rt->model_, compute);
   }
-  const cpu::Compute compute = compute_name == "bf16" ? cpu::Compute::BF16 : cpu::Compute::F32;
-  rt->weights_ = LlamaWeights::load(*rt->model_, compute);
 
   // The bricks.
   EngineBricks eb;
@@ -134,7 +160,9 @@ std::unique_ptr<Runtime> Runtime::create(const manifest::LoadedManifest& m,
   }
   for (const ManifestBrick& b : rt->created_) {
     if (b.kind != BRICKS_KIND_SCHEDULER && b.kind != BRICKS_KIND_KV &&
-        b.kind != BRICKS_KIND_ATTENTION) {
+        b.kind != BRICKS_KIND_ATTENTION && b.kind != BRICKS_KIND_ROUTER &&
+        b.kind != BRICKS_KIND_PRUNING && b.kind != BRICKS_KIND_MERGER &&
+        b.kind != BRICKS_KIND_ADAPTER) {
       throw RuntimeError(m.file.string() + ": the cpu engine does not run " +
                          std::string(host::kind_name(b.kind)) + " bricks yet (" + b.name +
                          "); remove it from the manifest");
@@ -144,7 +172,27 @@ std::unique_ptr<Runtime> Runtime::create(const manifest::LoadedManifest& m,
     if (b.get() != eb.kv) b->wire(eb.kv);
   }
 
+  // The adapter brick (model.adapters), hooked into the cpu forward pass below.
+  const host::BrickInstance* adapter_brick = nullptr;
+  for (const ManifestBrick& b : rt->created_) {
+    if (b.kind == BRICKS_KIND_ADAPTER) adapter_brick = b.instance;
+  }
+  if (sim && (adapter_brick != nullptr || mp.model().has_merge())) {
+    throw RuntimeError(m.file.string() + ": the sim device computes no weights, so adapter "
+                       "bricks and model.merge do nothing there; use device.kind \"cpu\"");
+  }
+
   EngineOptions eo;
+  if (sim) {
+    refuse_pruning(m, rt->created_, "sim");
+    eo.kv_cache_bytes = sim->kv_cache_bytes;
+    eo.host_kv_bytes = mp.device().host_kv_bytes();
+    eo.kv_dtype = sim->kv_dtype;
+    rt->device_summary_ = sim->summary;
+    rt->engine_ = std::make_unique<Engine>(EngineModel{sim->config, nullptr}, eb, eo,
+                                           std::move(sim->device));
+    return rt;
+  }
   if (mp.device().kv_cache_bytes() > 0) eo.kv_cache_bytes = mp.device().kv_cache_bytes();
   eo.host_kv_bytes = mp.device().host_kv_bytes();
   eo.kv_dtype = kv_dtype_for(mp.device().kv_dtype(), *rt->model_);
@@ -152,9 +200,32 @@ std::unique_ptr<Runtime> Runtime::create(const manifest::LoadedManifest& m,
                         " compute (" + rt->weights_.compute_path + "), kv " +
                         (eo.kv_dtype == BRICKS_DTYPE_F16 ? "f16" : "f32") + ", model " +
                         model_path.filename().string();
+  // Routers: MoE experts, or neuron partitions of a dense FFN (routed_ffn_setup.h).
+  RoutedFfns routed = make_routed_ffns(m, *rt->model_, rt->weights_, rt->created_, options);
+  if (!routed.summary.empty()) rt->device_summary_ += ", " + routed.summary;
   auto cpu_device = std::make_unique<CpuDevice>(rt->weights_, *attention, rt->device_summary_);
+  cpu_device->set_layer_ffns(std::move(routed.per_layer));
+  // Pruners (prune_setup.h): their layers split the KV cache into groups the engine sizes
+  // and the device's pruning stage allocates through.
+  cpu_device->set_pruning(
+      make_prune_points(m, rt->created_, *eb.kv, rt->weights_.config.n_layers));
+  eo.prune_layers = cpu_device->prune_layers();
+  CpuDevice* cpu = cpu_device.get();
   EngineModel em{rt->weights_.config, &rt->model_->tokenizer()};
   rt->engine_ = std::make_unique<Engine>(em, eb, eo, std::move(cpu_device));
+  cpu->set_kv_groups(&rt->engine_->kv_groups());
+  if (adapter_brick != nullptr) {
+    refuse_shared_kv(m, eb.kv->info());
+    auto hook = std::make_shared<AdapterHook>(*adapter_brick, rt->weights_.config,
+                                              adapter_specs(m), adapter_rule(mp.model()));
+    if (!routed.summary.empty()) {
+      const uint32_t ffn = (1u << BRICKS_PROJ_GATE) | (1u << BRICKS_PROJ_UP) |
+                           (1u << BRICKS_PROJ_DOWN);
+      hook->refuse_targets(ffn, "the routed FFN (" + routed.summary + ") does not run through");
+    }
+    spdlog::info("adapters: {}", hook->summary());
+    cpu->forward_pass().set_projection_hook(AdapterHook::as_projection_hook(std::move(hook)));
+  }
   return rt;
 }
 

@@ -1,38 +1,174 @@
+// The generator: arrivals, lengths, tenants, shared prefixes and multi-turn conversations.
 #include "engine/workload.h"
 
-#include <fstream>
-#include <nlohmann/json.hpp>
-#include <random>
-#include <string>
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "engine/workload_dists.h"
+#include "engine/workload_tokens.h"
 
 namespace bricks::engine {
 
 namespace {
 
-// Ids above the specials and byte tokens, so synthetic prompts decode to real pieces.
-class TokenDraw {
- public:
-  TokenDraw(const model::Tokenizer& tok, uint64_t seed)
-      : rng_(seed), lo_(std::min(259, tok.vocab_size() - 1)), hi_(tok.vocab_size() - 1) {}
-  int32_t next() { return std::uniform_int_distribution<int32_t>(lo_, hi_)(rng_); }
-  std::mt19937_64& rng() { return rng_; }
+using bricks::manifest::Generator;
 
- private:
-  std::mt19937_64 rng_;
-  int32_t lo_, hi_;
+// Random streams of one seed; see stream().
+enum Stream : uint64_t { kArrivals = 1, kTenants, kLengths, kTokens, kThink };
+
+// One independent request, or the first turn of a conversation.
+struct Unit {
+  double arrival_s;
+  int32_t tenant;
 };
 
-std::vector<int32_t> synthetic_prompt(const model::Tokenizer& tok, TokenDraw& draw, int32_t len,
-                                      const std::vector<int32_t>& prefix) {
-  std::vector<int32_t> p;
-  p.reserve(static_cast<size_t>(len));
-  p.push_back(tok.bos());
-  for (int32_t t : prefix) {
-    if (static_cast<int32_t>(p.size()) >= len) break;
-    p.push_back(t);
+bool has_tenant_rates(const Generator& g) {
+  return std::any_of(g.tenants().begin(), g.tenants().end(),
+                     [](const auto& t) { return t.rate() > 0; });
+}
+
+// Arrivals of one stream at `rate` until `count` units (0 = no limit) or `duration_s`
+// (0 = no limit). The first arrives at 0.
+void arrivals(const ArrivalProcess& p, int32_t count, double duration_s, int32_t tenant, Rng& rng,
+              std::vector<Unit>& out) {
+  double t = 0;
+  for (int32_t i = 0; count <= 0 || i < count; ++i) {
+    if (i > 0) t += p.next_gap(rng);
+    if (duration_s > 0 && t >= duration_s) break;
+    out.push_back({t, tenant});
   }
-  while (static_cast<int32_t>(p.size()) < len) p.push_back(draw.next());
-  return p;
+}
+
+// When each unit starts and whose it is. Units arrive at `unit_rate` (requests per
+// second for independent requests; conversations per second for chats).
+std::vector<Unit> unit_arrivals(const Generator& g, double unit_scale, int32_t count,
+                                uint64_t seed) {
+  Rng arr = stream(seed, kArrivals);
+  std::vector<Unit> units;
+  if (has_tenant_rates(g)) {
+    double total = 0;
+    for (const auto& t : g.tenants()) total += t.rate();
+    int32_t assigned = 0;
+    for (int i = 0; i < g.tenants_size(); ++i) {
+      const double r = g.tenants(i).rate();
+      // Largest-remainder split would be fairer; the last tenant takes the rounding.
+      int32_t n = 0;
+      if (count > 0) {
+        n = i + 1 == g.tenants_size() ? count - assigned
+                                      : static_cast<int32_t>(std::lround(count * r / total));
+        n = std::max(0, std::min(n, count - assigned));
+        assigned += n;
+        if (n == 0) continue;
+      }
+      arrivals(ArrivalProcess::from(g.arrival(), r * unit_scale), n, g.duration_s(), i, arr, units);
+    }
+    std::stable_sort(units.begin(), units.end(),
+                     [](const Unit& a, const Unit& b) { return a.arrival_s < b.arrival_s; });
+    return units;
+  }
+  arrivals(ArrivalProcess::from(g.arrival(), g.rate() * unit_scale), count, g.duration_s(), 0, arr,
+           units);
+  if (g.tenants_size() > 0) {
+    Rng pick = stream(seed, kTenants);
+    std::vector<double> cum;
+    double total = 0;
+    // All shares 0: equal shares.
+    const bool equal = std::none_of(g.tenants().begin(), g.tenants().end(),
+                                    [](const auto& t) { return t.share() > 0; });
+    for (const auto& t : g.tenants())
+      cum.push_back(total += equal ? 1.0 : std::max(0.0, t.share()));
+    for (Unit& u : units) {
+      const double x = uniform01(pick) * total;
+      u.tenant = static_cast<int32_t>(std::upper_bound(cum.begin(), cum.end(), x) - cum.begin());
+      u.tenant = std::min(u.tenant, g.tenants_size() - 1);
+    }
+  }
+  return units;
+}
+
+LengthSampler length_sampler(const Generator& g, bool prompt, const std::filesystem::path& base) {
+  const std::string field =
+      std::string("workload.generator.") + (prompt ? "prompt_len" : "output_len");
+  if (prompt && g.has_prompt_len())
+    return LengthSampler::from(g.prompt_len(), "prompt_len", base, field);
+  if (!prompt && g.has_output_len())
+    return LengthSampler::from(g.output_len(), "output_len", base, field);
+  const int32_t lo = prompt ? g.prompt_len_min() : g.output_len_min();
+  const int32_t hi = prompt ? g.prompt_len_max() : g.output_len_max();
+  if (lo < 1 || hi < lo) {
+    throw WorkloadError(field + ": give " + field + " { ... } or 1 <= " + field +
+                        "_min <= " + field + "_max");
+  }
+  return LengthSampler::uniform(lo, hi);
+}
+
+std::vector<RequestSpec> generate(const Generator& g, const WorkloadContext& ctx) {
+  const bool chats = g.has_conversations();
+  const int32_t turns = chats ? std::max(1, g.conversations().turns()) : 1;
+  const int32_t count = chats ? g.conversations().count() : g.num_requests();
+  const bool rated = g.rate() > 0 || has_tenant_rates(g);
+  if (count <= 0 && !(g.duration_s() > 0 && rated)) {
+    throw WorkloadError(chats ? "workload.generator.conversations.count must be > 0 (or give "
+                                "duration_s with a rate)"
+                              : "workload.generator.num_requests must be > 0 (or give "
+                                "duration_s with a rate)");
+  }
+  const LengthSampler prompt_len = length_sampler(g, true, ctx.base_dir);
+  const LengthSampler output_len = length_sampler(g, false, ctx.base_dir);
+  const LengthSampler user_len =
+      chats && g.conversations().has_user_len()
+          ? LengthSampler::from(g.conversations().user_len(), "prompt_len", ctx.base_dir,
+                                "workload.generator.conversations.user_len")
+          : prompt_len;
+  const std::vector<Unit> units = unit_arrivals(g, 1.0 / turns, count, g.seed());
+
+  Rng lengths = stream(g.seed(), kLengths);
+  Rng think = stream(g.seed(), kThink);
+  TokenDraw draw(ctx, g.seed() ^ (uint64_t{kTokens} << 56));
+  const int32_t group = g.prefix_group_size() > 0 ? g.prefix_group_size() : 1;
+  const int32_t cap = chats && g.conversations().max_prompt_len() > 0
+                          ? g.conversations().max_prompt_len()
+                          : std::numeric_limits<int32_t>::max();
+  std::vector<int32_t> prefix;
+  std::vector<RequestSpec> out;
+  for (size_t i = 0; i < units.size(); ++i) {
+    const Unit& u = units[i];
+    if (g.shared_prefix_len() > 0 && i % static_cast<size_t>(group) == 0) {
+      prefix.clear();
+      draw.append(prefix, g.shared_prefix_len());
+    }
+    RequestSpec r;
+    r.arrival_s = u.arrival_s;
+    r.tenant = u.tenant;
+    r.priority = g.tenants_size() > 0 ? g.tenants(u.tenant).priority() : 0;
+    if (g.shared_prefix_len() > 0) r.prefix_group = i / static_cast<size_t>(group) + 1;
+    r.prompt = draw.prompt(chats ? user_len.draw(lengths) : prompt_len.draw(lengths), prefix);
+    r.max_new_tokens = output_len.draw(lengths);
+    if (!chats) {
+      out.push_back(std::move(r));
+      continue;
+    }
+    r.conversation = i + 1;
+    for (int32_t k = 0; k < turns; ++k) {
+      if (k > 0) {
+        RequestSpec next = r;
+        next.turn = k;
+        next.arrival_s = r.arrival_s + exponential(think, g.conversations().think_time_s());
+        // The previous answer, stood in for by tokens of its length, then the new user text.
+        draw.append(next.prompt, r.max_new_tokens);
+        draw.append(next.prompt, user_len.draw(lengths));
+        next.max_new_tokens = output_len.draw(lengths);
+        r = std::move(next);
+      }
+      if (static_cast<int32_t>(r.prompt.size()) > cap) break;
+      out.push_back(r);
+    }
+  }
+  std::stable_sort(out.begin(), out.end(), [](const RequestSpec& a, const RequestSpec& b) {
+    return a.arrival_s < b.arrival_s;
+  });
+  return out;
 }
 
 }  // namespace
@@ -43,95 +179,21 @@ cpu::SamplingParams sampling_from(const bricks::manifest::Sampling& s) {
   p.top_k = s.top_k();
   p.top_p = s.top_p() > 0 ? static_cast<float>(s.top_p()) : 1.0f;
   p.min_p = static_cast<float>(s.min_p());
-  p.repetition_penalty = s.repetition_penalty() > 0 ? static_cast<float>(s.repetition_penalty()) : 1.0f;
+  p.repetition_penalty =
+      s.repetition_penalty() > 0 ? static_cast<float>(s.repetition_penalty()) : 1.0f;
   p.seed = s.seed();
   return p;
 }
 
-std::vector<RequestSpec> read_trace(const std::filesystem::path& file,
-                                    const model::Tokenizer& tokenizer, uint64_t seed) {
-  std::ifstream in(file);
-  if (!in) throw WorkloadError(file.string() + ": cannot open the trace file");
-  TokenDraw draw(tokenizer, seed);
-  std::vector<RequestSpec> out;
-  std::string line;
-  int line_no = 0;
-  while (std::getline(in, line)) {
-    ++line_no;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    const std::string where = file.string() + ":" + std::to_string(line_no) + ": ";
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::parse_error& e) {
-      throw WorkloadError(where + "not valid JSON (" + e.what() + "); each line is one object");
-    }
-    if (!j.is_object()) throw WorkloadError(where + "each line must be a JSON object");
-    try {
-      RequestSpec r;
-      r.arrival_s = j.value("arrival_s", 0.0);
-      r.max_new_tokens = j.value("max_tokens", j.value("output_len", 16));
-      r.tenant = j.value("tenant", 0);
-      r.priority = j.value("priority", 0);
-      r.conversation = j.value("conversation", uint64_t{0});
-      r.turn = j.value("turn", 0);
-      r.prefix_group = j.value("prefix_group", uint64_t{0});
-      if (j.contains("prompt")) {
-        r.prompt = tokenizer.encode(j.at("prompt").get<std::string>(), true);
-      } else if (j.contains("prompt_len")) {
-        const int32_t len = j.at("prompt_len").get<int32_t>();
-        if (len < 1) throw WorkloadError(where + "prompt_len must be >= 1");
-        r.prompt = synthetic_prompt(tokenizer, draw, len, {});
-      } else {
-        throw WorkloadError(where + "needs \"prompt\" (text) or \"prompt_len\" (tokens)");
-      }
-      if (r.arrival_s < 0) throw WorkloadError(where + "arrival_s must be >= 0");
-      out.push_back(std::move(r));
-    } catch (const nlohmann::json::exception& e) {
-      throw WorkloadError(where + "a field has the wrong type (" + e.what() + ")");
-    }
-  }
-  return out;
-}
-
 std::vector<RequestSpec> make_workload(const bricks::manifest::Workload& w,
-                                       const model::Tokenizer& tokenizer,
-                                       const std::filesystem::path& base_dir) {
+                                       const WorkloadContext& ctx) {
   std::vector<RequestSpec> out;
   if (!w.trace().empty()) {
     std::filesystem::path p = w.trace();
-    if (p.is_relative()) p = base_dir / p;
-    out = read_trace(p, tokenizer, w.generator().seed());
+    if (p.is_relative()) p = ctx.base_dir / p;
+    out = read_trace(p, ctx, w.generator().seed());
   } else {
-    const bricks::manifest::Generator& g = w.generator();
-    if (g.num_requests() <= 0) throw WorkloadError("workload.generator.num_requests must be > 0");
-    if (g.prompt_len_min() < 1 || g.prompt_len_max() < g.prompt_len_min() ||
-        g.output_len_min() < 1 || g.output_len_max() < g.output_len_min()) {
-      throw WorkloadError(
-          "workload.generator lengths need 1 <= prompt_len_min <= prompt_len_max and "
-          "1 <= output_len_min <= output_len_max");
-    }
-    TokenDraw draw(tokenizer, g.seed());
-    std::exponential_distribution<double> gap(g.rate() > 0 ? g.rate() : 1.0);
-    std::vector<int32_t> prefix;
-    double t = 0.0;
-    for (int32_t i = 0; i < g.num_requests(); ++i) {
-      RequestSpec r;
-      if (g.rate() > 0 && i > 0) t += gap(draw.rng());
-      r.arrival_s = t;
-      const int32_t plen = std::uniform_int_distribution<int32_t>(
-          g.prompt_len_min(), g.prompt_len_max())(draw.rng());
-      r.max_new_tokens = std::uniform_int_distribution<int32_t>(g.output_len_min(),
-                                                                g.output_len_max())(draw.rng());
-      const int32_t group = g.prefix_group_size() > 0 ? g.prefix_group_size() : 1;
-      if (g.shared_prefix_len() > 0 && i % group == 0) {
-        prefix.clear();
-        for (int32_t k = 0; k < g.shared_prefix_len(); ++k) prefix.push_back(draw.next());
-      }
-      if (g.shared_prefix_len() > 0) r.prefix_group = static_cast<uint64_t>(i / group + 1);
-      r.prompt = synthetic_prompt(tokenizer, draw, plen, prefix);
-      out.push_back(std::move(r));
-    }
+    out = generate(w.generator(), ctx);
   }
   const cpu::SamplingParams sp = sampling_from(w.sampling());
   for (RequestSpec& r : out) {
@@ -139,6 +201,40 @@ std::vector<RequestSpec> make_workload(const bricks::manifest::Workload& w,
     r.ignore_eos = w.sampling().ignore_eos();
   }
   return out;
+}
+
+std::vector<RequestSpec> make_workload(const bricks::manifest::Workload& w,
+                                       const model::Tokenizer& tokenizer,
+                                       const std::filesystem::path& base_dir) {
+  WorkloadContext ctx;
+  ctx.tokenizer = &tokenizer;
+  ctx.vocab_size = tokenizer.vocab_size();
+  ctx.base_dir = base_dir;
+  return make_workload(w, ctx);
+}
+
+void retarget_generator(bricks::manifest::Generator& g, double rate, int32_t num_requests,
+                        double duration_s) {
+  if (has_tenant_rates(g)) {
+    double total = 0;
+    for (const auto& t : g.tenants()) total += t.rate();
+    for (auto& t : *g.mutable_tenants()) t.set_rate(t.rate() * rate / total);
+  }
+  g.set_rate(rate);
+  if (num_requests > 0) {
+    g.set_duration_s(0);
+    if (g.has_conversations()) {
+      const int32_t turns = std::max(1, g.conversations().turns());
+      g.mutable_conversations()->set_count((num_requests + turns - 1) / turns);
+      g.set_num_requests(0);
+    } else {
+      g.set_num_requests(num_requests);
+    }
+  } else if (duration_s > 0) {
+    g.set_duration_s(duration_s);
+    g.set_num_requests(0);
+    if (g.has_conversations()) g.mutable_conversations()->set_count(0);
+  }
 }
 
 }  // namespace bricks::engine

@@ -1,13 +1,18 @@
 // Workloads: requests from a JSONL trace or from a generator described in the manifest.
+//
+// Everything here is deterministic given the workload's seed: the same manifest gives the
+// same requests (arrival times, lengths, token ids, tenants, conversations) on every run.
+// Functions are thread-compatible: no shared state.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <stdexcept>
 #include <vector>
 
+#include "bricks/model/model.h"
 #include "engine/request.h"
 #include "manifest.pb.h"
-#include "bricks/model/model.h"
 
 namespace bricks::engine {
 
@@ -16,18 +21,44 @@ class WorkloadError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Builds the requests of `w`. A trace path is relative to `base_dir`. Token ids for
-// length-only requests are drawn deterministically from the seed (never special tokens).
-// Throws WorkloadError naming the file, the line and the fix.
+// What a workload needs from the runtime it will run on.
+struct WorkloadContext {
+  // The model's tokenizer, or null where the device has none (sim): then prompts are
+  // lengths only, and a trace line with "prompt" text is an error.
+  const model::Tokenizer* tokenizer = nullptr;
+  // Synthetic token ids are drawn below this (and above the specials and byte tokens
+  // when it is large enough). Taken from the tokenizer when 0.
+  int32_t vocab_size = 0;
+  // Trace and data files named in the manifest are relative to this directory.
+  std::filesystem::path base_dir;
+};
+
+// Builds the requests of `w`, sorted by arrival. Token ids of length-only prompts are
+// drawn from the seed (never special tokens); prompts begin with BOS when the tokenizer
+// has one. Throws WorkloadError naming the file, the line or field, and the fix.
+std::vector<RequestSpec> make_workload(const bricks::manifest::Workload& w,
+                                       const WorkloadContext& ctx);
+
+// The same with the model's tokenizer; kept for callers that always have one.
 std::vector<RequestSpec> make_workload(const bricks::manifest::Workload& w,
                                        const model::Tokenizer& tokenizer,
                                        const std::filesystem::path& base_dir);
 
 // One JSONL trace line per request:
 //   {"arrival_s": 0.5, "prompt": "text" | "prompt_len": 128, "max_tokens": 64,
-//    "tenant": 0, "priority": 0, "conversation": 7, "turn": 1, "prefix_group": 3}
-std::vector<RequestSpec> read_trace(const std::filesystem::path& file,
-                                    const model::Tokenizer& tokenizer, uint64_t seed);
+//    "tenant": 0, "priority": 0, "conversation": 7, "turn": 1,
+//    "prefix_group": 3, "prefix_len": 32}
+// "output_len" is accepted for "max_tokens" (default 16). Length-only prompts of one
+// conversation extend the previous turn's tokens, and those of one prefix_group share
+// their first prefix_len tokens, so prefix caches see what a real trace would give them.
+std::vector<RequestSpec> read_trace(const std::filesystem::path& file, const WorkloadContext& ctx,
+                                    uint64_t seed);
+
+// Rewrites a generator for one benchmark point: `rate` requests per second (tenants' own
+// rates scaled to sum to it), and, when > 0, `num_requests` requests (conversations:
+// enough conversations for that many turns) or `duration_s` seconds of arrivals.
+void retarget_generator(bricks::manifest::Generator& g, double rate, int32_t num_requests,
+                        double duration_s);
 
 cpu::SamplingParams sampling_from(const bricks::manifest::Sampling& s);
 

@@ -7,8 +7,8 @@
 namespace bricks::host {
 namespace {
 
-constexpr const char* kKindNames[BRICKS_KIND_COUNT_] = {"scheduler", "kv",     "attention",
-                                                        "pruning",   "router", "merger"};
+constexpr const char* kKindNames[BRICKS_KIND_COUNT_] = {
+    "scheduler", "kv", "attention", "pruning", "router", "merger", "adapter"};
 
 std::string str(const char* s) { return s != nullptr ? s : ""; }
 

@@ -52,12 +52,17 @@ struct Resolved {
 void check_counts(const LoadedManifest& m,
                   const std::vector<std::pair<std::string, bricks_kind>>& kinds,
                   const host::Catalogue& catalogue, std::vector<Diagnostic>& diags) {
-  for (bricks_kind kind : {BRICKS_KIND_SCHEDULER, BRICKS_KIND_KV, BRICKS_KIND_ATTENTION}) {
+  // Exactly one of each engine brick; at most one merger (model.merge) and one adapter
+  // brick (model.adapters), whose presence check_model ties to those sections.
+  for (bricks_kind kind : {BRICKS_KIND_SCHEDULER, BRICKS_KIND_KV, BRICKS_KIND_ATTENTION,
+                           BRICKS_KIND_MERGER, BRICKS_KIND_ADAPTER}) {
+    const bool optional = kind == BRICKS_KIND_MERGER || kind == BRICKS_KIND_ADAPTER;
     const std::string name = host::kind_name(kind);
     std::vector<std::string> paths;
     for (const auto& [path, k] : kinds) {
       if (k == kind) paths.push_back(path);
     }
+    if (paths.empty() && optional) continue;
     if (paths.empty()) {
       const std::vector<std::string> names = names_of_kind(catalogue, kind);
       diags.push_back(

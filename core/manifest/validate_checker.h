@@ -74,5 +74,7 @@ void check_device(Checker& c, const Device& d);
 void check_model(Checker& c, const Model& model);
 void check_plugins(Checker& c, const Manifest& p);
 void check_workload(Checker& c, const Workload& w);
+// workload.images (validate_images.cpp); check_workload calls it.
+void check_images(Checker& c, const Workload& w);
 
 }  // namespace bricks::manifest

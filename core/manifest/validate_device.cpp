@@ -1,7 +1,74 @@
-// The device section: which device, its threads, KV memory and precision.
+// The device section: which device, its threads, KV memory and precision, and for the sim
+// device its GPU and model presets, calibration file and cost-model settings.
+#include <string_view>
+
+#include "sim/preset_names.h"
 #include "validate_checker.h"
 
 namespace bricks::manifest {
+
+namespace {
+
+template <size_t N>
+std::vector<std::string> names(const std::array<std::string_view, N>& list) {
+  return std::vector<std::string>(list.begin(), list.end());
+}
+
+void check_sim(Checker& c, const Device& d) {
+  if (d.gpu().empty()) {
+    c.error("device.gpu", "the sim device needs device.gpu",
+            "set it to one of " + join(names(sim::kGpuPresetNames)));
+  }
+  if (d.sim_model().empty()) {
+    c.error("device.sim_model", "the sim device needs device.sim_model",
+            "set it to one of " + join(names(sim::kModelPresetNames)));
+  }
+  c.one_of("device.gpu", d.gpu(), names(sim::kGpuPresetNames));
+  c.one_of("device.sim_model", d.sim_model(), names(sim::kModelPresetNames));
+  c.exists("device.calibration_file", d.calibration_file(), "calibration file", false);
+  const double util = d.gpu_memory_utilization();
+  if (util < 0 || util > 1) {
+    c.error("device.gpu_memory_utilization",
+            "device.gpu_memory_utilization is " + show(util) + ", outside (0, 1]",
+            "give a share of GPU memory such as 0.9, or 0 for the default 0.9");
+  }
+  c.at_least("device.pcie_gb_per_s", d.pcie_gb_per_s(), 0.0, "give 0 for the GPU preset's PCIe");
+  c.at_least("device.link_gb_per_s", d.link_gb_per_s(), 0.0, "give 0 for the GPU preset's link");
+  if (d.threads() != 0) {
+    c.warning("device.threads", "device.threads is ignored on the sim device",
+              "remove it: sim steps are modelled, not computed");
+  }
+  if (!d.compute().empty()) {
+    c.warning("device.compute", "device.compute is ignored on the sim device",
+              "remove it: the cost model assumes bf16 tensor cores");
+  }
+  const Model& model = c.m.proto.model();
+  if (!model.path().empty() || !model.builtin().empty()) {
+    c.warning(model.path().empty() ? "model.builtin" : "model.path",
+              "the model section is ignored on the sim device",
+              "remove it; the model's shape comes from device.sim_model");
+  }
+}
+
+// Settings that only the sim device reads, set on another device.
+void warn_sim_only(Checker& c, const Device& d) {
+  const std::string kind = d.kind().empty() ? "cpu" : d.kind();
+  auto ignored = [&](const char* field, bool set) {
+    if (!set) return;
+    const std::string path = std::string("device.") + field;
+    c.warning(path, path + " is ignored for a " + kind + " device",
+              "remove it, or set device.kind to \"sim\"");
+  };
+  ignored("gpu", !d.gpu().empty());
+  ignored("sim_model", !d.sim_model().empty());
+  ignored("calibration_file", !d.calibration_file().empty());
+  ignored("overlap_swaps", d.overlap_swaps());
+  ignored("gpu_memory_utilization", d.gpu_memory_utilization() != 0);
+  ignored("pcie_gb_per_s", d.pcie_gb_per_s() != 0);
+  ignored("link_gb_per_s", d.link_gb_per_s() != 0);
+}
+
+}  // namespace
 
 void check_device(Checker& c, const Device& d) {
   c.one_of("device.kind", d.kind(), {"cpu", "sim"});
@@ -13,15 +80,10 @@ void check_device(Checker& c, const Device& d) {
                       "give the number of devices, or 0 for one");
   c.one_of("device.kv_dtype", d.kv_dtype(), {"f32", "f16"});
   c.one_of("device.compute", d.compute(), {"f32", "bf16"});
-  if (d.kind() != "sim") {
-    for (const char* field : {"gpu", "sim_model"}) {
-      const std::string path = std::string("device.") + field;
-      if (!(field[0] == 'g' ? d.gpu() : d.sim_model()).empty()) {
-        c.warning(path,
-                  path + " is ignored for a " + (d.kind().empty() ? "cpu" : d.kind()) + " device",
-                  "remove it, or set device.kind to \"sim\"");
-      }
-    }
+  if (d.kind() == "sim") {
+    check_sim(c, d);
+  } else {
+    warn_sim_only(c, d);
   }
 }
 

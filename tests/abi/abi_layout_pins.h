@@ -241,4 +241,42 @@ BRICKS_ABI_STRUCT(bricks_merger_vtable, 32, 8) \
   BRICKS_ABI_FIELD(bricks_merger_vtable, struct_size, 0) \
   BRICKS_ABI_FIELD(bricks_merger_vtable, create, 8) \
   BRICKS_ABI_FIELD(bricks_merger_vtable, destroy, 16) \
-  BRICKS_ABI_FIELD(bricks_merger_vtable, merge, 24)
+  BRICKS_ABI_FIELD(bricks_merger_vtable, merge, 24) \
+BRICKS_ABI_STRUCT(bricks_adapter_base, 28, 4) \
+  BRICKS_ABI_FIELD(bricks_adapter_base, struct_size, 0) \
+  BRICKS_ABI_FIELD(bricks_adapter_base, num_layers, 4) \
+  BRICKS_ABI_FIELD(bricks_adapter_base, hidden_dim, 8) \
+  BRICKS_ABI_FIELD(bricks_adapter_base, num_heads, 12) \
+  BRICKS_ABI_FIELD(bricks_adapter_base, num_kv_heads, 16) \
+  BRICKS_ABI_FIELD(bricks_adapter_base, head_dim, 20) \
+  BRICKS_ABI_FIELD(bricks_adapter_base, ffn_dim, 24) \
+BRICKS_ABI_STRUCT(bricks_adapter_info, 48, 8) \
+  BRICKS_ABI_FIELD(bricks_adapter_info, struct_size, 0) \
+  BRICKS_ABI_FIELD(bricks_adapter_info, format, 8) \
+  BRICKS_ABI_FIELD(bricks_adapter_info, rank, 16) \
+  BRICKS_ABI_FIELD(bricks_adapter_info, alpha, 20) \
+  BRICKS_ABI_FIELD(bricks_adapter_info, scale, 24) \
+  BRICKS_ABI_FIELD(bricks_adapter_info, targets, 28) \
+  BRICKS_ABI_FIELD(bricks_adapter_info, num_layers, 32) \
+  BRICKS_ABI_FIELD(bricks_adapter_info, num_params, 40) \
+BRICKS_ABI_STRUCT(bricks_adapter_apply, 64, 8) \
+  BRICKS_ABI_FIELD(bricks_adapter_apply, struct_size, 0) \
+  BRICKS_ABI_FIELD(bricks_adapter_apply, layer, 4) \
+  BRICKS_ABI_FIELD(bricks_adapter_apply, proj, 8) \
+  BRICKS_ABI_FIELD(bricks_adapter_apply, in_dim, 12) \
+  BRICKS_ABI_FIELD(bricks_adapter_apply, out_dim, 16) \
+  BRICKS_ABI_FIELD(bricks_adapter_apply, num_rows, 20) \
+  BRICKS_ABI_FIELD(bricks_adapter_apply, x, 24) \
+  BRICKS_ABI_FIELD(bricks_adapter_apply, y, 32) \
+  BRICKS_ABI_FIELD(bricks_adapter_apply, seg_indptr, 40) \
+  BRICKS_ABI_FIELD(bricks_adapter_apply, seg_adapter, 48) \
+  BRICKS_ABI_FIELD(bricks_adapter_apply, num_segments, 56) \
+BRICKS_ABI_STRUCT(bricks_adapter_vtable, 64, 8) \
+  BRICKS_ABI_FIELD(bricks_adapter_vtable, struct_size, 0) \
+  BRICKS_ABI_FIELD(bricks_adapter_vtable, create, 8) \
+  BRICKS_ABI_FIELD(bricks_adapter_vtable, destroy, 16) \
+  BRICKS_ABI_FIELD(bricks_adapter_vtable, configure, 24) \
+  BRICKS_ABI_FIELD(bricks_adapter_vtable, load, 32) \
+  BRICKS_ABI_FIELD(bricks_adapter_vtable, info, 40) \
+  BRICKS_ABI_FIELD(bricks_adapter_vtable, apply, 48) \
+  BRICKS_ABI_FIELD(bricks_adapter_vtable, unload, 56)

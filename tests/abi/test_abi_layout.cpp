@@ -72,7 +72,7 @@ TEST(AbiLayout, PinsCoverEveryPublicStruct) {
   // Adding a struct to the SDK means adding it to abi_layout_pins.h; this count says so.
   size_t structs = 0;
   for (const Row& r : cxx_rows()) structs += r.field.empty() ? 1 : 0;
-  EXPECT_EQ(structs, 32u);
+  EXPECT_EQ(structs, 36u);
 }
 
 TEST(AbiLayout, EnumValuesArePinned) {
@@ -94,7 +94,8 @@ TEST(AbiLayout, EnumValuesArePinned) {
   EXPECT_EQ(BRICKS_KIND_PRUNING, 3);
   EXPECT_EQ(BRICKS_KIND_ROUTER, 4);
   EXPECT_EQ(BRICKS_KIND_MERGER, 5);
-  EXPECT_EQ(BRICKS_KIND_COUNT_, 6);
+  EXPECT_EQ(BRICKS_KIND_ADAPTER, 6);
+  EXPECT_EQ(BRICKS_KIND_COUNT_, 7);
   EXPECT_EQ(BRICKS_LOG_TRACE, 0);
   EXPECT_EQ(BRICKS_LOG_ERROR, 4);
   EXPECT_EQ(BRICKS_REQ_WAITING, 0);
@@ -109,11 +110,15 @@ TEST(AbiLayout, EnumValuesArePinned) {
   EXPECT_EQ(BRICKS_DTYPE_F16, 1);
   EXPECT_EQ(BRICKS_DTYPE_BF16, 2);
   EXPECT_EQ(BRICKS_DTYPE_Q8_0, 3);
+  EXPECT_EQ(BRICKS_PROJ_Q, 0);
+  EXPECT_EQ(BRICKS_PROJ_O, 3);
+  EXPECT_EQ(BRICKS_PROJ_DOWN, 6);
+  EXPECT_EQ(BRICKS_PROJ_COUNT_, 7);
 }
 
 TEST(AbiLayout, VersionAndEntrySymbol) {
   EXPECT_EQ(BRICKS_ABI_MAJOR, 1);
-  EXPECT_EQ(BRICKS_ABI_MINOR, 0);
+  EXPECT_EQ(BRICKS_ABI_MINOR, 1);
   EXPECT_STREQ(BRICKS_ENTRY_SYMBOL, "bricks_plugin_entry");
 }
 

@@ -1,6 +1,6 @@
 // Router conformance: every router's output is valid (ids in range and distinct per token,
-// weights descending and non-negative, summing to 1 when renormalised); topk also against
-// a naive per-token loop. To add a router: one line in kRouters.
+// weights descending and non-negative, summing to 1); topk also against a naive per-token
+// loop, neuron_partition against its mask rule. To add a router: one line in kRouters.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -16,7 +16,7 @@ namespace bricks::testing {
 namespace {
 
 const std::vector<std::string>& routers() {
-  static const std::vector<std::string> kRouters = {"topk"};
+  static const std::vector<std::string> kRouters = {"topk", "neuron_partition"};
   return kRouters;
 }
 
@@ -154,6 +154,67 @@ TEST(TopK, ClearErrors) {
   std::vector<float> bad = random_logits(2, 8, 4);
   bad[9] = NAN;
   EXPECT_NE(route(*brick, bad, 2, 8, 2).error.find("token 1"), std::string::npos);
+}
+
+// neuron_partition: clusters by descending score, the first n weighted 1/n, the rest 0.
+TEST(NeuronPartition, ActiveShareMasksTheLowestScores) {
+  auto brick = create_brick(BRICKS_KIND_ROUTER, "neuron_partition",
+                            {float_param("active_share", 0.25)});
+  ASSERT_TRUE(brick);
+  // 8 clusters, share 0.25 -> 2 run. Scores of token 0: cluster 5 > 2 > 7 > ...
+  const std::vector<float> scores = {0.1f, -1.0f, 3.0f, 0.0f, -2.0f, 4.0f, 0.5f, 1.0f,
+                                     1.0f, 1.0f,  1.0f, 1.0f, 1.0f,  1.0f, 1.0f, 1.0f};
+  const Routed r = route(*brick, scores, 2, 8, 8);
+  ASSERT_EQ(r.error, "");
+  EXPECT_EQ(std::vector<int32_t>(r.ids.begin(), r.ids.begin() + 8),
+            (std::vector<int32_t>{5, 2, 7, 6, 0, 3, 1, 4}));
+  EXPECT_EQ(std::vector<float>(r.weights.begin(), r.weights.begin() + 8),
+            (std::vector<float>{0.5f, 0.5f, 0, 0, 0, 0, 0, 0}));
+  // Equal scores: ties to the lower ids.
+  EXPECT_EQ(std::vector<int32_t>(r.ids.begin() + 8, r.ids.begin() + 10),
+            (std::vector<int32_t>{0, 1}));
+}
+
+TEST(NeuronPartition, TopKOverridesShareAndIsCappedByTheHost) {
+  auto brick = create_brick(BRICKS_KIND_ROUTER, "neuron_partition",
+                            {int_param("top_k", 3), float_param("active_share", 0.9)});
+  ASSERT_TRUE(brick);
+  const std::vector<float> scores = random_logits(4, 16, 7);
+  Routed r = route(*brick, scores, 4, 16, 16);
+  ASSERT_EQ(r.error, "");
+  for (int32_t t = 0; t < 4; ++t) {
+    int32_t on = 0;
+    for (int32_t i = 0; i < 16; ++i) on += r.weights[t * 16 + i] > 0.0f ? 1 : 0;
+    EXPECT_EQ(on, 3) << "token " << t;
+    for (int32_t i = 1; i < 16; ++i) {
+      EXPECT_GE(scores[t * 16 + r.ids[t * 16 + i - 1]], scores[t * 16 + r.ids[t * 16 + i]]);
+    }
+  }
+  // The host asked for 2 per token: all 2 run, each 1/2.
+  r = route(*brick, scores, 4, 16, 2);
+  ASSERT_EQ(r.error, "");
+  for (float w : r.weights) EXPECT_EQ(w, 0.5f);
+}
+
+TEST(NeuronPartition, AtLeastOneClusterRuns) {
+  auto brick = create_brick(BRICKS_KIND_ROUTER, "neuron_partition",
+                            {float_param("active_share", 0.0)});
+  ASSERT_TRUE(brick);
+  const Routed r = route(*brick, random_logits(1, 8, 3), 1, 8, 8);
+  ASSERT_EQ(r.error, "");
+  EXPECT_EQ(r.weights[0], 1.0f);
+  for (int i = 1; i < 8; ++i) EXPECT_EQ(r.weights[i], 0.0f);
+}
+
+TEST(NeuronPartition, ClearErrors) {
+  auto brick = create_brick(BRICKS_KIND_ROUTER, "neuron_partition");
+  ASSERT_TRUE(brick);
+  EXPECT_NE(route(*brick, {}, 2, 8, 8).error.find("gate_logits"), std::string::npos);
+  std::vector<float> bad = random_logits(2, 8, 4);
+  bad[12] = NAN;
+  EXPECT_NE(route(*brick, bad, 2, 8, 8).error.find("token 1"), std::string::npos);
+  EXPECT_NE(route(*brick, random_logits(2, 8, 4), 2, 8, 0).error.find("top_k"),
+            std::string::npos);
 }
 
 }  // namespace

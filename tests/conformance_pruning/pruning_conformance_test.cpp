@@ -20,11 +20,15 @@ struct BrickUnderTest {
   std::string name;
   int32_t prune_layer;      // the layer its params below make it prune after
   std::string ratio_param;  // the param that sets the share of prunable tokens kept
+  // 0: the share is kept exactly (round(ratio * prunable)). An adaptive brick keeps within
+  // ratio_slack * prunable of it, and never fewer tokens for a higher ratio.
+  double ratio_slack = 0.0;
 };
 
 const std::vector<BrickUnderTest>& bricks_under_test() {
   static const std::vector<BrickUnderTest> kBricks = {
       {"fastv", 3, "keep_ratio"},
+      {"atp", 3, "target_keep", 0.25},
   };
   return kBricks;
 }
@@ -129,6 +133,7 @@ TEST_P(PruningConformance, PrunesAfterConfiguredLayerOnly) {
 }
 
 TEST_P(PruningConformance, KeepSetsAreValidAndRespectTheRatio) {
+  std::vector<int32_t> previous(6, -1);  // by seed: kept at the previous (lower) ratio
   for (double ratio : {0.0, 0.25, 0.5, 0.75, 1.0}) {
     auto brick = make(ratio);
     ASSERT_TRUE(brick);
@@ -136,7 +141,14 @@ TEST_P(PruningConformance, KeepSetsAreValidAndRespectTheRatio) {
       auto r = make_request(5, 6, 4, 7, seed);
       const std::vector<int32_t> keep = select(*brick, r->input);
       expect_valid(keep, *r);
-      EXPECT_EQ(prunable_kept(keep, *r), std::lround(ratio * 24)) << "ratio " << ratio;
+      const int32_t kept = prunable_kept(keep, *r);
+      if (b().ratio_slack == 0.0) {
+        EXPECT_EQ(kept, std::lround(ratio * 24)) << "ratio " << ratio;
+      } else {
+        EXPECT_LE(std::abs(kept - ratio * 24), b().ratio_slack * 24) << "ratio " << ratio;
+      }
+      EXPECT_GE(kept, previous[seed]) << "a higher ratio kept fewer, ratio " << ratio;
+      previous[seed] = kept;
     }
   }
 }

@@ -55,6 +55,8 @@ const SchedulerCase kCases[] = {
      40},
     {"sarathi", "sarathi", "paged", {int_param("max_num_seqs", 6), int_param("token_budget", 40), int_param("min_chunk", 8)}, {int_param("block_size", 4)}, {6, 40}, 0},
     {"splitfuse_swap", "splitfuse", "paged", {int_param("max_num_seqs", 8), int_param("forward_size", 36), string_param("preemption", "swap")}, {int_param("block_size", 8)}, {8, 36}, 40},
+    {"disagg_prefill", "disagg", "paged", {string_param("role", "prefill"), int_param("max_num_seqs", 6), int_param("prefill_token_budget", 40), int_param("min_chunk", 8)}, {int_param("block_size", 4)}, {6, 40}, 0},
+    {"disagg_decode_swap", "disagg", "paged", {string_param("role", "decode"), int_param("max_num_seqs", 8), int_param("decode_token_budget", 64), string_param("preemption", "swap")}, {int_param("block_size", 8)}, {8, 64}, 40},
     {"fastswitch_paged_recompute", "fastswitch", "paged", {int_param("max_num_seqs", 6), int_param("token_budget", 40), string_param("preempt_mode", "recompute")}, {int_param("block_size", 4)}, {6, 40}, 0},
     {"fastswitch_paged_swap", "fastswitch", "paged", {int_param("max_num_seqs", 8), int_param("token_budget", 36), string_param("preempt_mode", "swap")}, {int_param("block_size", 8)}, {8, 36}, 40},
     {"fastswitch_block_group_swap", "fastswitch", "block_group", {int_param("max_num_seqs", 8), int_param("token_budget", 48), string_param("preempt_mode", "swap")}, {int_param("block_size", 4), int_param("group_blocks", 4)}, {8, 48}, 40},

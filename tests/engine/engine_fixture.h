@@ -10,25 +10,11 @@
 #include "engine/runtime.h"
 #include "manifest/manifest.h"
 #include "bricks/model/model.h"
+#include "test_models.h"
 
 namespace bricks::testing {
 
-inline std::filesystem::path tiny_model_path() {
-  static const std::filesystem::path path = [] {
-    auto dir = std::filesystem::temp_directory_path() /
-               ("bricks-engine-test-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir);
-    auto file = dir / "tiny-f32.gguf";
-    model::MakeModelOptions o;
-    o.preset = "tiny";
-    o.dtype = model::DType::F32;
-    o.out = file;
-    o.seed = 1;
-    model::make_model(o);
-    return file;
-  }();
-  return path;
-}
+inline std::filesystem::path tiny_model_path() { return process_model("tiny"); }
 
 struct BrickChoice {
   std::string kind, name;

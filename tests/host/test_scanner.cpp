@@ -53,13 +53,17 @@ TEST_F(BadPluginDir, GoodPluginsBesideBrokenOnesAreListed) {
 
 TEST_F(BadPluginDir, WrongAbiMajorNamesBothVersions) {
   EXPECT_EQ(reason_for(catalogue(), "libabi_major.so"),
-            "plugin ABI 2.0 is not compatible with host ABI 1.0 (major versions differ); "
-            "rebuild the plugin against this SDK");
+            "plugin ABI 2.0 is not compatible with host ABI 1." + std::to_string(BRICKS_ABI_MINOR) +
+                " (major versions differ); rebuild the plugin against this SDK");
 }
 
 TEST_F(BadPluginDir, NewerAbiMinorNamesBothVersions) {
   std::string reason = reason_for(catalogue(), "libabi_minor.so");
-  EXPECT_NE(reason.find("plugin ABI 1.1 is newer than host ABI 1.0"), std::string::npos) << reason;
+  const std::string host = "1." + std::to_string(BRICKS_ABI_MINOR);
+  const std::string plugin = "1." + std::to_string(BRICKS_ABI_MINOR + 1);
+  EXPECT_NE(reason.find("plugin ABI " + plugin + " is newer than host ABI " + host),
+            std::string::npos)
+      << reason;
 }
 
 TEST_F(BadPluginDir, MissingEntrySymbolIsNamed) {

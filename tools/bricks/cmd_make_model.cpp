@@ -5,6 +5,7 @@
 
 #include "bricks/model/model.h"
 #include "command.h"
+#include "progress.h"
 
 namespace bricks::cli {
 namespace {
@@ -30,20 +31,17 @@ int run_make_model(const MakeModelArgs& a) {
   o.dtype = *bm::dtype_from_name(a.dtype.c_str());
   o.out = out;
   o.seed = a.seed;
-  int last = -1;
+  ProgressBar bar("make-model " + a.preset + " " + a.dtype);
   try {
     bm::make_model(o, [&](double f) {
-      const int pct = static_cast<int>(f * 100.0);
-      if (pct != last) {
-        last = pct;
-        std::fprintf(stderr, "\rmake-model: %s %s: %3d%%", a.preset.c_str(), a.dtype.c_str(), pct);
-      }
+      bar.update(static_cast<size_t>(f * 1000.0), 1000, "");
     });
   } catch (const bm::ModelError& e) {
-    std::fprintf(stderr, "\nerror: %s\n", e.what());
+    bar.finish();
+    std::fprintf(stderr, "error: %s\n", e.what());
     return kExitInputError;
   }
-  std::fprintf(stderr, "\n");
+  bar.finish();
   const auto bytes = std::filesystem::file_size(out, ec);
   std::printf("wrote %s (%s, %s, %.1f MiB)\n", a.out.c_str(), a.preset.c_str(), a.dtype.c_str(),
               static_cast<double>(bytes) / (1024.0 * 1024.0));

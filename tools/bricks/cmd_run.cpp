@@ -6,10 +6,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "bench_run.h"
 #include "command.h"
-#include "engine/report.h"
-#include "engine/runtime.h"
-#include "engine/workload.h"
 #include "manifest/manifest.h"
 #include "progress.h"
 
@@ -23,6 +21,8 @@ struct RunArgs {
   std::string report_json;
   bool quiet = false;
   bool no_progress = false;
+  size_t requests = 0;
+  SloFlags slo;
 };
 
 int run(const RunArgs& a) {
@@ -31,36 +31,29 @@ int run(const RunArgs& a) {
   for (const auto& d : diags) std::fprintf(stderr, "%s\n", d.format().c_str());
   if (!m) return kExitInputError;
 
+  const engine::SloSpec slo = a.slo.apply(m->proto);
+  if (const std::string problem = slo_problem(slo, a.manifest); !problem.empty()) {
+    std::fprintf(stderr, "error: %s\n", problem.c_str());
+    return kExitFailure;
+  }
   engine::RuntimeOptions ro;
   ro.threads = a.threads;
   ro.model = a.model;
-  std::unique_ptr<engine::Runtime> rt;
-  std::vector<engine::RequestSpec> work;
+  ProgressBar bar("run", !a.no_progress);
+  engine::Report rep;
   try {
-    rt = engine::Runtime::create(*m, ro);
-    work = engine::make_workload(m->proto.workload(), *rt->tokenizer(),
-                                 m->file.parent_path());
+    rep = run_manifest(*m, ro, slo, [&](size_t ended, size_t total, double t) {
+      char suffix[64];
+      std::snprintf(suffix, sizeof suffix, "requests  %.1f s", t);
+      bar.update(ended, total, suffix);
+    }, a.requests);
   } catch (const std::exception& e) {
+    bar.finish();
     std::fprintf(stderr, "error: %s\n", e.what());
     return kExitFailure;
   }
-  engine::Engine& eng = rt->engine();
-  for (auto& spec : work) eng.submit(std::move(spec));
-
-  ProgressBar bar("run", !a.no_progress);
-  eng.run_to_completion([&](const engine::Engine& e) {
-    const double t = e.now();
-    char suffix[96];
-    std::snprintf(suffix, sizeof suffix, "requests  %.1f s  %lld steps", t,
-                  static_cast<long long>(e.stats().steps));
-    bar.update(e.ended().size(), e.num_submitted(), suffix);
-  });
   bar.finish();
 
-  engine::Report rep = engine::Report::from(eng);
-  rep.name = m->proto.name().empty() ? m->file.filename().string() : m->proto.name();
-  rep.bricks = rt->bricks_summary();
-  rep.device = rt->device_summary();
   if (!a.quiet && !m->proto.output().quiet()) std::printf("%s", rep.to_table().c_str());
   std::string json_path = a.report_json.empty() ? m->proto.output().report_json() : a.report_json;
   if (!json_path.empty()) {
@@ -82,16 +75,22 @@ const Command kRun{"run", 40, [](CLI::App& app, int& exit_code) {
   auto args = std::make_shared<RunArgs>();
   auto* cmd = app.add_subcommand(
       "run", "Run a manifest's workload on its model and bricks, then print the report "
-             "(TTFT, TPOT, ITL, E2E latency, throughput, preemptions, KV use, prefix hits)");
+             "(TTFT, TPOT, ITL, E2E latency, throughput, SLO attainment, goodput, tenants, "
+             "preemptions, KV use, prefix hits)");
   cmd->add_option("manifest", args->manifest, "Manifest file (.textproto or .json)")
       ->required()->check(CLI::ExistingFile);
-  cmd->add_option("--threads", args->threads, "Worker threads (overrides device.threads; 0 = all cores)");
+  cmd->add_option("--threads", args->threads,
+                  "Worker threads (overrides device.threads; 0 = all cores)");
   cmd->add_option("--model", args->model, "Model file to use instead of the manifest's")
       ->check(CLI::ExistingPath);
   cmd->add_option("--report-json", args->report_json,
                   "Write the report as JSON here (overrides output.report_json)");
+  cmd->add_option("--requests", args->requests,
+                  "Run only the first N requests of the workload (a quick check of a manifest)")
+      ->check(CLI::PositiveNumber);
   cmd->add_flag("--quiet", args->quiet, "Do not print the report table");
   cmd->add_flag("--no-progress", args->no_progress, "Do not show the progress bar");
+  add_slo_flags(cmd, args->slo);
   cmd->footer("Exit code: 0 all requests finished, 1 some failed or the manifest is invalid, "
               "3 the manifest could not be read.");
   cmd->callback([args, &exit_code] { exit_code = run(*args); });

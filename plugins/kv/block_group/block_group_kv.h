@@ -37,6 +37,7 @@
 
 #include "bricks/bricks.hpp"
 #include "conversation_store.h"
+#include "kv_tables.h"
 #include "run_space.h"
 
 namespace bricks::kv_block_group {
@@ -69,9 +70,6 @@ class BlockGroupKv final : public KvManager {
     uint64_t conversation = 0;
     std::vector<int32_t> tokens;  // committed group-0 tokens, kept only for conversations
   };
-  struct TableBuffers {
-    std::vector<int32_t> indptr, indices, last_page_len;
-  };
 
   void require_configured(const char* verb) const;
   void check_group(int32_t group, const char* verb) const;
@@ -96,7 +94,7 @@ class BlockGroupKv final : public KvManager {
   RunSpace host_;
   ConversationStore kept_;
   std::unordered_map<uint64_t, RequestKv> requests_;
-  std::vector<TableBuffers> tables_;  // [group]
+  std::vector<kvc::TableBuffers> tables_;  // [group]
   std::vector<bricks_block_copy> queued_, handed_out_;
   std::vector<int32_t> scratch_;
   bricks_kv_stats stats_{};

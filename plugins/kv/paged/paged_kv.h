@@ -12,6 +12,7 @@
 #include "block_pool.h"
 #include "bricks/bricks.hpp"
 #include "host_tier.h"
+#include "kv_tables.h"
 
 namespace bricks::kv_paged {
 
@@ -43,9 +44,6 @@ class PagedKv final : public KvManager {
     int32_t hashed_blocks = 0;  // leading group-0 blocks already in the prefix cache
     uint64_t last_hash = 0;     // chain hash of block hashed_blocks - 1
   };
-  struct TableBuffers {
-    std::vector<int32_t> indptr, indices, last_page_len;
-  };
 
   void require_configured(const char* verb) const;
   void check_group(int32_t group, const char* verb) const;
@@ -63,7 +61,7 @@ class PagedKv final : public KvManager {
   BlockPool pool_;
   HostTier host_tier_;
   std::unordered_map<uint64_t, RequestKv> requests_;
-  std::vector<TableBuffers> tables_;  // [group]
+  std::vector<kvc::TableBuffers> tables_;  // [group]
   std::vector<bricks_block_copy> queued_, handed_out_;
   std::vector<int32_t> scratch_;
   bricks_kv_stats stats_{};

@@ -1,15 +1,13 @@
 #include "prefix_tree_kv.h"
 
+#include "kv_tables.h"
+
 #include <algorithm>
 #include <string>
 
 namespace bricks::kv_prefix_tree {
 
 namespace {
-
-int32_t blocks_for(int64_t tokens, int32_t block_size) {
-  return static_cast<int32_t>((tokens + block_size - 1) / block_size);
-}
 
 std::string req_name(uint64_t id) { return "kv/prefix_tree: request " + std::to_string(id); }
 
@@ -35,7 +33,7 @@ void PrefixTreeKv::configure(const bricks_kv_geometry& g) {
   tree_ = BlockTree(g.num_device_blocks, block_size_);
   host_tier_ = kv_paged::HostTier(g.num_host_blocks);
   num_groups_ = g.num_groups;
-  tables_.assign(static_cast<size_t>(num_groups_), TableBuffers{});
+  tables_.assign(static_cast<size_t>(num_groups_), kvc::TableBuffers{});
   configured_ = true;
 }
 
@@ -104,7 +102,7 @@ bool PrefixTreeKv::allocate(const bricks_request_view& r, int32_t group, int32_t
 
   const int64_t total = static_cast<int64_t>(r.num_computed) + num_cached + num_new;
   const int32_t have = static_cast<int32_t>((held ? held->size() : 0) + scratch_.size());
-  const int32_t extra = std::max(0, blocks_for(total, block_size_) - have);
+  const int32_t extra = std::max(0, kvc::blocks_for(total, block_size_) - have);
   int32_t idle_hits = 0;
   for (int32_t b : scratch_) idle_hits += tree_.ref_count(b) == 0 ? 1 : 0;
   if (extra > tree_.num_free() - idle_hits) return false;
@@ -169,16 +167,7 @@ void PrefixTreeKv::release(uint64_t request_id) {
 void PrefixTreeKv::build_page_table(int32_t group, const bricks_kv_seq* seqs, int32_t num_seqs,
                                     bricks_page_table& table, int32_t* slots) {
   check_group(group, "build_page_table");
-  if (num_seqs < 0 || (num_seqs > 0 && seqs == nullptr)) {
-    throw Error::invalid("kv/prefix_tree: build_page_table needs num_seqs >= 0 and seqs non-null");
-  }
-  TableBuffers& buf = tables_[static_cast<size_t>(group)];
-  buf.indptr.assign(1, 0);
-  buf.indices.clear();
-  buf.last_page_len.clear();
-  int32_t slot = 0;
-  for (int32_t s = 0; s < num_seqs; ++s) {
-    const bricks_kv_seq& seq = seqs[s];
+  const auto blocks_of = [&](const bricks_kv_seq& seq) -> const std::vector<int32_t>& {
     auto it = requests_.find(seq.request_id);
     if (it == requests_.end() || it->second.swapped) {
       throw Error::invalid(req_name(seq.request_id) +
@@ -186,30 +175,10 @@ void PrefixTreeKv::build_page_table(int32_t group, const bricks_kv_seq* seqs, in
                                 ? " holds no blocks; allocate before build_page_table"
                                 : " is swapped out; swap_in before build_page_table"));
     }
-    const std::vector<int32_t>& blocks = it->second.device[static_cast<size_t>(group)];
-    const int64_t capacity = static_cast<int64_t>(blocks.size()) * block_size_;
-    if (seq.kv_len < 1 || seq.kv_len > capacity || seq.num_new < 0 || seq.num_new > seq.kv_len) {
-      throw Error::invalid(req_name(seq.request_id) + ": kv_len " + std::to_string(seq.kv_len) +
-                           " / num_new " + std::to_string(seq.num_new) + " do not fit the " +
-                           std::to_string(capacity) + " allocated tokens of group " +
-                           std::to_string(group));
-    }
-    const int32_t pages = blocks_for(seq.kv_len, block_size_);
-    buf.indices.insert(buf.indices.end(), blocks.begin(), blocks.begin() + pages);
-    buf.indptr.push_back(static_cast<int32_t>(buf.indices.size()));
-    buf.last_page_len.push_back(seq.kv_len - (pages - 1) * block_size_);
-    if (slots != nullptr) {
-      for (int32_t t = seq.kv_len - seq.num_new; t < seq.kv_len; ++t) {
-        slots[slot++] =
-            blocks[static_cast<size_t>(t / block_size_)] * block_size_ + t % block_size_;
-      }
-    }
-  }
-  table.indptr = buf.indptr.data();
-  table.indices = buf.indices.data();
-  table.last_page_len = buf.last_page_len.data();
-  table.batch = num_seqs;
-  table.page_size = block_size_;
+    return it->second.device[static_cast<size_t>(group)];
+  };
+  kvc::fill_page_table("kv/prefix_tree", group, seqs, num_seqs, block_size_, blocks_of,
+                       tables_[static_cast<size_t>(group)], table, slots);
 }
 
 void PrefixTreeKv::stats(bricks_kv_stats& out) const {
@@ -223,18 +192,8 @@ void PrefixTreeKv::stats(bricks_kv_stats& out) const {
 
 void PrefixTreeKv::queue_copies(bricks_tier src_tier, const std::vector<int32_t>& src,
                                 bricks_tier dst_tier, const std::vector<int32_t>& dst) {
-  for (size_t i = 0; i < src.size(); ++i) {
-    if (!queued_.empty()) {
-      bricks_block_copy& run = queued_.back();
-      if (run.src_tier == src_tier && run.dst_tier == dst_tier &&
-          run.src_block + run.num_blocks == src[i] && run.dst_block + run.num_blocks == dst[i]) {
-        ++run.num_blocks;
-        continue;
-      }
-    }
-    queued_.push_back(bricks_block_copy{src_tier, src[i], dst_tier, dst[i], 1});
-    ++stats_.swap_copies;
-  }
+  stats_.swap_copies +=
+      kvc::queue_block_copies(queued_, src_tier, src, dst_tier, dst, 0, src.size());
 }
 
 bool PrefixTreeKv::swap_out(uint64_t request_id) {

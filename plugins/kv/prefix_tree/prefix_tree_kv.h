@@ -21,6 +21,7 @@
 #include "block_tree.h"
 #include "bricks/bricks.hpp"
 #include "host_tier.h"
+#include "kv_tables.h"
 
 namespace bricks::kv_prefix_tree {
 
@@ -51,9 +52,6 @@ class PrefixTreeKv final : public KvManager {
     bool swapped = false;
     int32_t tree_blocks = 0;  // leading group-0 blocks that are tree nodes
   };
-  struct TableBuffers {
-    std::vector<int32_t> indptr, indices, last_page_len;
-  };
 
   void require_configured(const char* verb) const;
   void check_group(int32_t group, const char* verb) const;
@@ -70,7 +68,7 @@ class PrefixTreeKv final : public KvManager {
   BlockTree tree_;
   kv_paged::HostTier host_tier_;
   std::unordered_map<uint64_t, RequestKv> requests_;
-  std::vector<TableBuffers> tables_;  // [group]
+  std::vector<kvc::TableBuffers> tables_;  // [group]
   std::vector<bricks_block_copy> queued_, handed_out_;
   std::vector<int32_t> scratch_;
   bricks_kv_stats stats_{};

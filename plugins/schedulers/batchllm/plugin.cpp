@@ -34,18 +34,11 @@ const bricks_param_spec kParams[] = {
                       "KV blocks a shared prefix must span before it forms a group."),
 };
 
-constexpr bricks_scheduler_vtable kVtable = bricks::sched::vtable<BatchLlmScheduler>();
-
-bricks_brick_desc batchllm_desc() {
-  bricks_brick_desc d =
-      bricks::describe<BatchLlmScheduler>(
-          "batchllm", "1.0.0",
-          "BatchLLM: global prefix groups, decode-ratio-first order, memory-centric batches.")
-          .params(kParams);
-  d.vtable = &kVtable;
-  return d;
-}
-
 }  // namespace
 
-BRICKS_PLUGIN("bricks_scheduler_batchllm", "1.0.0", "Apache-2.0", batchllm_desc())
+BRICKS_PLUGIN(
+    "bricks_scheduler_batchllm", "1.0.0", "Apache-2.0",
+    bricks::sched::describe_scheduler<BatchLlmScheduler>(
+        "batchllm",
+        "BatchLLM: global prefix groups, decode-ratio-first order, memory-centric batches.",
+        kParams))

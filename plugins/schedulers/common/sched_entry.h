@@ -2,8 +2,8 @@
 // bricks::describe so that an error from the wired kv brick (a KvError) reaches the host
 // unchanged: only the host can read or free it.
 //
-// Use: `constexpr bricks_scheduler_vtable kVtable = bricks::sched::vtable<MyScheduler>();`
-// and set it as the descriptor's vtable after bricks::describe<MyScheduler>(...).
+// Use: `BRICKS_PLUGIN(..., bricks::sched::describe_scheduler<MyScheduler>(name, summary,
+// kParams))`, which is bricks::describe<MyScheduler> with this file's vtable.
 #pragma once
 
 #include "bricks/bricks.hpp"
@@ -41,6 +41,28 @@ template <class T>
 constexpr bricks_scheduler_vtable vtable() {
   return {sizeof(bricks_scheduler_vtable), &detail::create<T>, &detail::destroy<T>,
           &schedule_entry<T>, &on_step_done_entry<T>};
+}
+
+// A scheduler brick's descriptor (version 1.0.0) with the vtable above.
+template <class T, size_t N>
+bricks_brick_desc describe_scheduler(const char* name, const char* summary,
+                                     const bricks_param_spec (&params)[N]) {
+  static constexpr bricks_scheduler_vtable kVtable = vtable<T>();
+  bricks_brick_desc d = bricks::describe<T>(name, "1.0.0", summary).params(params);
+  d.vtable = &kVtable;
+  return d;
+}
+
+// The params most schedulers share, worded once.
+inline const char* const kPreemptionModes[] = {"recompute", "swap"};
+inline bricks_param_spec preemption_param() {
+  return bricks::param_enum("preemption", "recompute", kPreemptionModes,
+                            "What a preempted request loses: recompute frees its KV, swap "
+                            "moves it to the host tier (needs a kv brick with kv.swap).");
+}
+inline bricks_param_spec max_num_seqs_param(int64_t default_value) {
+  return bricks::param_int("max_num_seqs", default_value, 1, 65536,
+                           "Most requests holding device KV (and so computing) at once.");
 }
 
 }  // namespace bricks::sched

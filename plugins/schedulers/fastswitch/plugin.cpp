@@ -13,8 +13,7 @@ using bricks::fastswitch::FastSwitchScheduler;
 const char* const kPreemptModes[] = {"auto", "swap", "recompute"};
 
 const bricks_param_spec kParams[] = {
-    bricks::param_int("max_num_seqs", 128, 1, 65536,
-                      "Most requests holding device KV (and so computing) at once."),
+    bricks::sched::max_num_seqs_param(128),
     bricks::param_int("token_budget", 2048, 1, 1 << 20,
                       "Most tokens computed in one step; prompts are chunked into what is left."),
     bricks::param_enum("preempt_mode", "auto", kPreemptModes,
@@ -46,18 +45,11 @@ const bricks_param_spec kParams[] = {
                       "higher-ranked waiting ones (block shortage can still preempt it)."),
 };
 
-constexpr bricks_scheduler_vtable kVtable = bricks::sched::vtable<FastSwitchScheduler>();
-
-bricks_brick_desc fastswitch_desc() {
-  bricks_brick_desc d =
-      bricks::describe<FastSwitchScheduler>(
-          "fastswitch", "1.0.0",
-          "FastSwitch: fairness-aware priorities, fine-grained preemption by swap or recompute.")
-          .params(kParams);
-  d.vtable = &kVtable;
-  return d;
-}
-
 }  // namespace
 
-BRICKS_PLUGIN("bricks_scheduler_fastswitch", "1.0.0", "Apache-2.0", fastswitch_desc())
+BRICKS_PLUGIN(
+    "bricks_scheduler_fastswitch", "1.0.0", "Apache-2.0",
+    bricks::sched::describe_scheduler<FastSwitchScheduler>(
+        "fastswitch",
+        "FastSwitch: fairness-aware priorities, fine-grained preemption by swap or recompute.",
+        kParams))

@@ -10,32 +10,19 @@ namespace {
 
 using bricks::fcfs::FcfsScheduler;
 
-const char* const kPreemption[] = {"recompute", "swap"};
-
 const bricks_param_spec kParams[] = {
-    bricks::param_int("max_num_seqs", 256, 1, 65536,
-                      "Most requests holding device KV (and so computing) at once."),
+    bricks::sched::max_num_seqs_param(256),
     bricks::param_int("max_num_batched_tokens", 2048, 1, 1 << 20,
                       "Most tokens computed in one step, over all requests."),
-    bricks::param_enum("preemption", "recompute", kPreemption,
-                       "What a preempted request loses: recompute frees its KV, swap moves it "
-                       "to the host tier (needs a kv brick with kv.swap)."),
+    bricks::sched::preemption_param(),
     bricks::param_bool("enable_chunked_prefill", false,
                        "Schedule running requests first and chunk prompts into the budget left "
                        "(vLLM v1); off: whole prompts first, decodes when none fits (vLLM v0)."),
 };
 
-constexpr bricks_scheduler_vtable kVtable = bricks::sched::vtable<FcfsScheduler>();
-
-bricks_brick_desc fcfs_desc() {
-  bricks_brick_desc d =
-      bricks::describe<FcfsScheduler>(
-          "fcfs", "1.0.0", "vLLM-style continuous batching: FCFS, prefill first, preemption.")
-          .params(kParams);
-  d.vtable = &kVtable;
-  return d;
-}
-
 }  // namespace
 
-BRICKS_PLUGIN("bricks_scheduler_fcfs", "1.0.0", "Apache-2.0", fcfs_desc())
+BRICKS_PLUGIN("bricks_scheduler_fcfs", "1.0.0", "Apache-2.0",
+              bricks::sched::describe_scheduler<FcfsScheduler>(
+                  "fcfs", "vLLM-style continuous batching: FCFS, prefill first, preemption.",
+                  kParams))

@@ -10,31 +10,18 @@ namespace {
 
 using bricks::splitfuse::SplitFuseScheduler;
 
-const char* const kPreemption[] = {"recompute", "swap"};
-
 const bricks_param_spec kParams[] = {
     bricks::param_int("forward_size", 768, 1, 1 << 20,
                       "Tokens each forward pass is filled to (and never exceeds)."),
-    bricks::param_int("max_num_seqs", 256, 1, 65536,
-                      "Most requests holding device KV (and so computing) at once."),
-    bricks::param_enum("preemption", "recompute", kPreemption,
-                       "What a preempted request loses: recompute frees its KV, swap moves it "
-                       "to the host tier (needs a kv brick with kv.swap)."),
+    bricks::sched::max_num_seqs_param(256),
+    bricks::sched::preemption_param(),
 };
-
-constexpr bricks_scheduler_vtable kVtable = bricks::sched::vtable<SplitFuseScheduler>();
-
-bricks_brick_desc splitfuse_desc() {
-  bricks_brick_desc d =
-      bricks::describe<SplitFuseScheduler>(
-          "splitfuse", "1.0.0",
-          "DeepSpeed-FastGen Dynamic SplitFuse: fixed-size forward passes of decodes and "
-          "split or fused prompt chunks.")
-          .params(kParams);
-  d.vtable = &kVtable;
-  return d;
-}
 
 }  // namespace
 
-BRICKS_PLUGIN("bricks_scheduler_splitfuse", "1.0.0", "Apache-2.0", splitfuse_desc())
+BRICKS_PLUGIN("bricks_scheduler_splitfuse", "1.0.0", "Apache-2.0",
+              bricks::sched::describe_scheduler<SplitFuseScheduler>(
+                  "splitfuse",
+                  "DeepSpeed-FastGen Dynamic SplitFuse: fixed-size forward passes of decodes and "
+                  "split or fused prompt chunks.",
+                  kParams))

@@ -29,7 +29,7 @@ extern "C" {
 #endif
 
 #define BRICKS_ABI_MAJOR 1
-#define BRICKS_ABI_MINOR 0
+#define BRICKS_ABI_MINOR 1 /* 1: the adapter kind (kind_adapter.h) */
 
 /* The one symbol every plugin exports. */
 #define BRICKS_ENTRY_SYMBOL "bricks_plugin_entry"
@@ -107,7 +107,8 @@ typedef enum bricks_kind {
   BRICKS_KIND_PRUNING = 3,
   BRICKS_KIND_ROUTER = 4, /* experts: per-token routing to experts or neuron clusters */
   BRICKS_KIND_MERGER = 5, /* experts: combines checkpoints tensor by tensor at load */
-  BRICKS_KIND_COUNT_ = 6
+  BRICKS_KIND_ADAPTER = 6, /* low-rank adapters (LoRA) attached per request; ABI 1.1 */
+  BRICKS_KIND_COUNT_ = 7
 } bricks_kind;
 
 typedef struct bricks_brick_desc {
@@ -200,5 +201,6 @@ typedef struct bricks_host_api {
 #include "bricks/kind_attention.h"
 #include "bricks/kind_pruning.h"
 #include "bricks/kind_experts.h"
+#include "bricks/kind_adapter.h"
 
 #endif /* BRICKS_ABI_H */

@@ -98,6 +98,20 @@ class Merger : public Brick {
   virtual bool merge(const bricks_merge_tensor& tensor, float* out) = 0;
 };
 
+class Adapter : public Brick {
+ public:
+  static constexpr bricks_kind kKind = BRICKS_KIND_ADAPTER;
+  using Brick::Brick;
+  virtual void configure(const bricks_adapter_base& base) = 0;
+  // Returns the new adapter's handle (>= 0).
+  virtual int32_t load(const std::string& path, float scale) = 0;
+  virtual void info(int32_t handle, bricks_adapter_info& out) = 0;
+  virtual void apply(const bricks_adapter_apply& batch) = 0;
+  virtual void unload(int32_t /*handle*/) {
+    throw Error::unsupported("this adapter brick cannot unload adapters");
+  }
+};
+
 namespace detail {
 
 template <class T>
@@ -226,6 +240,25 @@ struct Vtable<T, BRICKS_KIND_MERGER> {
       [](void* i, const bricks_merge_tensor* t, float* out, int32_t* merged) {
         return call<T>(i, [&](T& b) { *merged = b.merge(*t, out) ? 1 : 0; });
       }};
+};
+
+template <class T>
+struct Vtable<T, BRICKS_KIND_ADAPTER> {
+  static constexpr bricks_adapter_vtable value = {
+      sizeof(bricks_adapter_vtable), &create<T>, &destroy<T>,
+      [](void* i, const bricks_adapter_base* b) {
+        return call<T>(i, [&](T& t) { t.configure(*b); });
+      },
+      [](void* i, const char* path, float scale, int32_t* handle) {
+        return call<T>(i, [&](T& t) { *handle = t.load(path != nullptr ? path : "", scale); });
+      },
+      [](void* i, int32_t handle, bricks_adapter_info* out) {
+        return call<T>(i, [&](T& t) { t.info(handle, *out); });
+      },
+      [](void* i, const bricks_adapter_apply* b) {
+        return call<T>(i, [&](T& t) { t.apply(*b); });
+      },
+      [](void* i, int32_t handle) { return call<T>(i, [&](T& t) { t.unload(handle); }); }};
 };
 
 }  // namespace detail

@@ -1,7 +1,9 @@
 // A deliberately plain Llama forward pass (loops only, double accumulation) over an f32
-// model, used as the reference the engine's logits must match.
+// model, used as the reference the engine's logits must match. Subclasses replace the
+// FFN (naive_moe.h: Mixtral experts).
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -13,6 +15,16 @@ namespace bricks::testing {
 class NaiveLlama {
  public:
   explicit NaiveLlama(const model::Model& m) : m_(m), c_(m.config()) {}
+  virtual ~NaiveLlama() = default;
+
+  // The FFN of layer `layer` for one normalised input row: SwiGLU of the dense weights.
+  virtual std::vector<double> ffn(int layer, const std::vector<double>& h) const {
+    const std::string p = "blk." + std::to_string(layer) + ".";
+    auto g = matvec(w(p + "ffn_gate.weight"), h, c_.ffn);
+    auto u = matvec(w(p + "ffn_up.weight"), h, c_.ffn);
+    for (int i = 0; i < c_.ffn; ++i) g[i] = g[i] / (1.0 + std::exp(-g[i])) * u[i];
+    return matvec(w(p + "ffn_down.weight"), g, c_.hidden);
+  }
 
   // Logits after the last token of `tokens` (processed from position 0).
   std::vector<float> logits(const std::vector<int32_t>& tokens) const {
@@ -27,9 +39,9 @@ class NaiveLlama {
       std::vector<std::vector<double>> q(T), k(T), v(T);
       for (int t = 0; t < T; ++t) {
         auto h = rmsnorm(x[t], w(p + "attn_norm.weight"));
-        q[t] = matvec(p + "attn_q.weight", h, nh * hd);
-        k[t] = matvec(p + "attn_k.weight", h, nkv * hd);
-        v[t] = matvec(p + "attn_v.weight", h, nkv * hd);
+        q[t] = matvec(w(p + "attn_q.weight"), h, nh * hd);
+        k[t] = matvec(w(p + "attn_k.weight"), h, nkv * hd);
+        v[t] = matvec(w(p + "attn_v.weight"), h, nkv * hd);
         rope(q[t], t, nh);
         rope(k[t], t, nkv);
       }
@@ -51,23 +63,19 @@ class NaiveLlama {
             for (int i = 0; i < hd; ++i) att[h * hd + i] += s[j] / sum * v[j][kh * hd + i];
           }
         }
-        auto o = matvec(p + "attn_output.weight", att, d);
+        auto o = matvec(w(p + "attn_output.weight"), att, d);
         for (int i = 0; i < d; ++i) x[t][i] += o[i];
-        auto h2 = rmsnorm(x[t], w(p + "ffn_norm.weight"));
-        auto g = matvec(p + "ffn_gate.weight", h2, c_.ffn);
-        auto u = matvec(p + "ffn_up.weight", h2, c_.ffn);
-        for (int i = 0; i < c_.ffn; ++i) g[i] = g[i] / (1.0 + std::exp(-g[i])) * u[i];
-        auto down = matvec(p + "ffn_down.weight", g, d);
-        for (int i = 0; i < d; ++i) x[t][i] += down[i];
+        auto y = ffn(l, rmsnorm(x[t], w(p + "ffn_norm.weight")));
+        for (int i = 0; i < d; ++i) x[t][i] += y[i];
       }
     }
     auto h = rmsnorm(x[T - 1], w("output_norm.weight"));
     const std::string head = m_.find("output.weight") ? "output.weight" : "token_embd.weight";
-    auto out = matvec(head, h, c_.vocab_size);
+    auto out = matvec(w(head), h, c_.vocab_size);
     return std::vector<float>(out.begin(), out.end());
   }
 
- private:
+ protected:
   const float* w(const std::string& name) const {
     return static_cast<const float*>(m_.tensor(name).data);
   }
@@ -80,9 +88,7 @@ class NaiveLlama {
     return y;
   }
   // y[n] = sum_k W[n][k] x[k], W stored [rows][cols] with cols = x.size().
-  std::vector<double> matvec(const std::string& name, const std::vector<double>& x,
-                             int rows) const {
-    const float* W = w(name);
+  static std::vector<double> matvec(const float* W, const std::vector<double>& x, int rows) {
     const size_t cols = x.size();
     std::vector<double> y(static_cast<size_t>(rows), 0.0);
     for (int n = 0; n < rows; ++n) {

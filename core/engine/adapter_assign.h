@@ -1,0 +1,53 @@
+// Which adapter each request uses, from the manifest's model.adapters and
+// model.adapter_assign, and the adapters to load.
+//
+// Thread safety: an AdapterRule is immutable after adapter_rule(); the functions are pure.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "engine/request.h"
+#include "host/catalogue.h"
+#include "manifest/manifest.h"
+
+namespace bricks::engine {
+
+// One adapter to load: the name requests use, its file, and its scale (1 = as trained).
+struct AdapterSpec {
+  std::string name;
+  std::filesystem::path path;
+  float scale = 1.f;
+};
+
+// model.adapters with paths resolved against the manifest (scale 0 -> 1).
+std::vector<AdapterSpec> adapter_specs(const manifest::LoadedManifest& m);
+
+// The assignment of model.adapter_assign: "tenant" (default; the adapter listing the
+// request's tenant, none if no adapter does) or "round_robin" (the request with engine id
+// i, counted from 1 in submission order, uses adapters[(i - 1) % count]).
+struct AdapterRule {
+  bool round_robin = false;
+  std::vector<std::string> names;  // model.adapters, in order
+  std::map<int32_t, std::string> by_tenant;
+
+  // The adapter `spec` uses: its own when it names one, else the rule's; "" for none.
+  const std::string& pick(const RequestSpec& spec, uint64_t request_id) const;
+};
+AdapterRule adapter_rule(const manifest::Model& model);
+
+// Sets RequestSpec::adapter of every request of `work` that names none, as the engine would
+// (request i of `work` taking id i + 1), and checks every name against the rule's adapters;
+// throws std::invalid_argument naming the request and the known adapters otherwise. For
+// callers that want bad names refused before the run starts.
+void assign_adapters(const AdapterRule& rule, std::vector<RequestSpec>& work);
+
+// Cached KV does not record which adapter computed it, so a kv brick that hands one
+// request's KV to another (capability kv.prefix_cache or kv.conversation_reuse) would mix
+// adapters. Throws std::invalid_argument with the fix unless the manifest turns that reuse
+// off (enable_prefix_cache / keep_conversations set to false on the kv brick).
+void refuse_shared_kv(const manifest::LoadedManifest& m, const host::BrickInfo& kv);
+
+}  // namespace bricks::engine

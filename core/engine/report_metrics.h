@@ -1,0 +1,42 @@
+// The building blocks of reports: what one request's run looked like, percentiles and
+// distributions of latencies, Jain's fairness index. Pure functions over plain data, so
+// the report's numbers can be checked by hand.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace bricks::engine {
+
+// One request as the report sees it. Times in seconds on the engine clock.
+struct RequestRecord {
+  int32_t tenant = 0, priority = 0;
+  double arrival_s = 0;
+  double end_s = 0;  // finished or failed
+  bool failed = false;
+  int32_t prompt_tokens = 0, output_tokens = 0;
+  double ttft_s = -1;         // first token - arrival; -1 when no token came
+  double tpot_s = -1;         // (last - first token) / (tokens - 1); -1 with < 2 tokens
+  double e2e_s = -1;          // end - arrival for finished requests
+  std::vector<double> itl_s;  // gaps between consecutive tokens
+  bool has_ttft() const { return ttft_s >= 0; }
+  bool has_tpot() const { return tpot_s >= 0; }
+};
+
+// The p-th percentile (0..100) of ascending `sorted`, linearly interpolated between the
+// closest ranks (numpy's default). 0 for an empty input.
+double percentile(const std::vector<double>& sorted, double p);
+
+struct Distribution {
+  double mean = 0, median = 0, p90 = 0, p99 = 0, max = 0;
+  size_t count = 0;
+  double p50() const { return median; }
+  static Distribution of(std::vector<double> values);
+};
+
+// Jain's fairness index (sum x)^2 / (n * sum x^2): 1 when every x is equal, 1/n when one
+// takes everything. 1 for an empty input or all zeros (nobody is favoured).
+double jain_index(const std::vector<double>& x);
+
+}  // namespace bricks::engine

@@ -1,0 +1,69 @@
+// The sim device: no math. Each step's duration comes from a cost model of a datacenter
+// GPU (core/sim) and moves a simulated clock; the tokens are synthetic and the KV pool only
+// counts, while the scheduler and kv bricks run for real. A paper-scale workload replays
+// in seconds on a laptop.
+//
+// KV copies (swaps, host-tier reuse) are charged per contiguous run: 2 * layers transfers,
+// each a fixed latency plus its bytes over PCIe (see CostModel::kv_copy_seconds). Without
+// overlap the copies take their time before the step's compute; with overlap_swaps they run
+// beside it and the step takes the longer of the two.
+//
+// Thread safety: one thread drives it, as the engine does.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/device.h"
+#include "sim/cost_model.h"
+
+namespace bricks::engine {
+
+struct SimDeviceOptions {
+  bool overlap_swaps = false;
+  std::string summary;  // describe()'s line; the cost model's describe() when empty
+};
+
+// What the device has charged so far.
+struct SimTotals {
+  int64_t steps = 0;
+  double compute_s = 0;      // sum of the steps' modelled times
+  double swap_s = 0;         // sum of the copies' modelled times
+  double swap_hidden_s = 0;  // of which overlapped with compute (overlap_swaps)
+  int64_t copy_runs = 0;     // contiguous runs copied
+  sim::StepCost parts;       // sum of the steps' parts
+};
+
+class SimDevice final : public Device {
+ public:
+  SimDevice(sim::CostModel model, SimDeviceOptions options);
+
+  Clock& clock() override { return clock_; }
+  bool computes_logits() const override { return false; }
+  bool stores_kv() const override { return false; }
+  void bind(KvPool& pool) override { pool_ = &pool; }
+  // Checks the copies against the pool and charges their time. Returns the bytes moved.
+  size_t copy_kv(const bricks_block_copy* copies, int32_t count) override;
+  // Advances the clock by the step's modelled time; `logits` is left empty.
+  void forward(const ForwardBatch& batch, const bricks_page_table& table,
+               std::vector<float>& logits) override;
+  std::string describe() const override;
+
+  const sim::CostModel& cost_model() const { return model_; }
+  // The cost of the last forward() (zero before the first).
+  const sim::StepCost& last_step() const { return last_; }
+  const SimTotals& totals() const { return totals_; }
+
+ private:
+  sim::CostModel model_;
+  SimDeviceOptions options_;
+  SimClock clock_;
+  KvPool* pool_ = nullptr;
+  double pending_swap_s_ = 0;  // overlap_swaps: copy time waiting for the next step
+  sim::StepCost last_;
+  SimTotals totals_;
+  std::vector<sim::SeqWork> work_;  // scratch
+};
+
+}  // namespace bricks::engine

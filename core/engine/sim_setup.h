@@ -1,0 +1,34 @@
+// From a manifest's device section (kind "sim") to what the engine runs on: the model's
+// shape, the SimDevice with its cost model, the KV bytes and a summary line for reports.
+// No model file is opened and no weight is loaded.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "bricks/model/model.h"
+#include "engine/sim_device.h"
+#include "manifest/manifest.h"
+
+namespace bricks::engine {
+
+struct SimSetup {
+  model::LlamaConfig config;  // the preset's shape, for EngineModel
+  std::unique_ptr<SimDevice> device;
+  int64_t kv_capacity_bytes = 0;  // KV that fits beside the weights (the default)
+  int64_t kv_cache_bytes = 0;     // what the engine gets: device.kv_cache_bytes, or the capacity
+  bricks_dtype kv_dtype = BRICKS_DTYPE_F16;
+  // "sim: mistral-7b on 1x a100-80gb, roofline; kv f16 57.9 GiB ...; the attention brick
+  // is created but unused".
+  std::string summary;
+};
+
+// Builds the sim device the manifest's device section describes (gpu, sim_model,
+// tensor_parallel, calibration_file, overlap_swaps, bandwidth overrides, memory
+// utilisation, kv_dtype). Throws sim::SimError whose message names the manifest file, the
+// field and the fix (an unknown preset, a tensor-parallel degree that does not divide the
+// model, weights that do not fit, a bad calibration row with its file and line).
+SimSetup make_sim_setup(const manifest::LoadedManifest& m);
+
+}  // namespace bricks::engine

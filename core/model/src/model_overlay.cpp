@@ -1,0 +1,119 @@
+#include "bricks/model/model_overlay.h"
+
+#include <cstring>
+
+#include "bricks/model/gguf.h"
+
+namespace bricks::model {
+namespace {
+
+// The source model's tokenizer, shared: a Model owns its tokenizer, the overlay keeps the
+// source alive and forwards to it.
+class ForwardingTokenizer final : public Tokenizer {
+ public:
+  ForwardingTokenizer(std::shared_ptr<const Model> owner, const Tokenizer& inner)
+      : owner_(std::move(owner)), inner_(inner) {}
+  std::vector<int32_t> encode(std::string_view text, bool add_bos) const override {
+    return inner_.encode(text, add_bos);
+  }
+  std::string decode(std::span<const int32_t> ids) const override { return inner_.decode(ids); }
+  std::string piece(int32_t id) const override { return inner_.piece(id); }
+  int32_t bos() const override { return inner_.bos(); }
+  int32_t eos() const override { return inner_.eos(); }
+  int32_t vocab_size() const override { return inner_.vocab_size(); }
+  const std::string& token_text(int32_t id) const override { return inner_.token_text(id); }
+
+ private:
+  std::shared_ptr<const Model> owner_;
+  const Tokenizer& inner_;
+};
+
+}  // namespace
+
+OverlayModel::OverlayModel(std::shared_ptr<const Model> source,
+                           std::map<std::string, std::vector<unsigned char>> replacements,
+                           std::filesystem::path path)
+    : source_(std::move(source)), owned_(std::move(replacements)) {
+  path_ = std::move(path);
+  config_ = source_->config();
+  tensors_ = source_->tensors();
+  index_tensors();
+  for (auto& [name, bytes] : owned_) {
+    auto it = index_.find(name);
+    if (it == index_.end()) {
+      throw ModelError(path_.string() + ": replacement for '" + name + "', which " +
+                       source_->path().string() + " does not have");
+    }
+    TensorView& t = tensors_[it->second];
+    if (bytes.size() != t.nbytes) {
+      throw ModelError(path_.string() + ": replacement for '" + name + "' has " +
+                       std::to_string(bytes.size()) + " bytes, the tensor " +
+                       std::to_string(t.nbytes));
+    }
+    t.data = bytes.data();
+  }
+  validate();
+  if (source_->has_tokenizer()) {
+    tokenizer_ = std::make_unique<ForwardingTokenizer>(source_, source_->tokenizer());
+  }
+}
+
+OverlayModel::~OverlayModel() {
+  tokenizer_.reset();  // it holds a reference into source_
+}
+
+std::vector<unsigned char> encode_f32(DType dtype, const std::vector<float>& values) {
+  const auto bytes = dtype_bytes(dtype, static_cast<int64_t>(values.size()));
+  if (!bytes) throw ModelError("q8_0 needs a multiple of 32 values");
+  std::vector<unsigned char> out(*bytes);
+  switch (dtype) {
+    case DType::F32:
+      std::memcpy(out.data(), values.data(), out.size());
+      break;
+    case DType::F16:
+    case DType::BF16:
+      for (size_t i = 0; i < values.size(); ++i) {
+        const uint16_t h = dtype == DType::F16 ? f32_to_f16(values[i]) : f32_to_bf16(values[i]);
+        std::memcpy(out.data() + 2 * i, &h, 2);
+      }
+      break;
+    case DType::Q8_0:
+      quantize_q8_0(values, std::as_writable_bytes(std::span(out)));
+      break;
+  }
+  return out;
+}
+
+void write_model_gguf(const Model& m, const std::filesystem::path& metadata_from,
+                      const std::filesystem::path& out) {
+  std::unique_ptr<GgufFile> meta;
+  try {
+    meta = GgufFile::open(metadata_from);
+  } catch (const ModelError& e) {
+    throw ModelError(metadata_from.string() +
+                     ": the GGUF metadata (tokenizer, llama.* keys) is "
+                     "taken from the first checkpoint, which must be a GGUF file (" +
+                     e.what() + ")");
+  }
+  GgufWriter w(meta->alignment());
+  for (const auto& [key, value] : meta->metadata()) w.set(key, value);
+  for (const TensorView& t : m.tensors()) w.add_tensor(t.name, t.dtype, t.ne);
+  std::filesystem::path tmp = out;
+  tmp += ".partial";
+  try {
+    w.write(tmp, [&](size_t i, const GgufWriter::Sink& sink) {
+      const TensorView& t = m.tensors()[i];
+      sink(t.data, t.nbytes);
+    });
+    std::error_code ec;
+    std::filesystem::rename(tmp, out, ec);
+    if (ec)
+      throw ModelError(out.string() + ": cannot move the written file into place: " + ec.message());
+  } catch (...) {
+    std::error_code ec;
+    std::filesystem::remove(tmp, ec);
+    throw;
+  }
+}
+
+}  // namespace bricks::model

@@ -1,0 +1,168 @@
+#include "sim/cost_model.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "sim/sim_error.h"
+
+namespace bricks::sim {
+
+namespace {
+
+std::string gib(double bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f GiB", bytes / static_cast<double>(1ll << 30));
+  return buf;
+}
+
+}  // namespace
+
+CostModel::CostModel(GpuSpec gpu, ModelSpec model, const CostModelOptions& options)
+    : gpu_(std::move(gpu)),
+      model_(std::move(model)),
+      tp_(options.tensor_parallel),
+      kv_element_bytes_(options.kv_element_bytes),
+      pcie_(options.pcie_bytes_per_s > 0 ? options.pcie_bytes_per_s : gpu_.pcie_bytes_per_s),
+      link_(options.link_bytes_per_s > 0 ? options.link_bytes_per_s : gpu_.link_bytes_per_s),
+      k_(options.constants) {
+  const model::LlamaConfig& c = model_.config;
+  if (tp_ < 1) throw SimError("tensor_parallel is " + std::to_string(tp_) + "; give 1 or more");
+  if (c.n_heads % tp_ != 0 || c.ffn % tp_ != 0) {
+    throw SimError("tensor_parallel " + std::to_string(tp_) + " does not divide " + model_.name +
+                   "'s " + std::to_string(c.n_heads) + " attention heads and FFN width " +
+                   std::to_string(c.ffn) + "; pick a divisor of both");
+  }
+  if (kv_element_bytes_ != 2 && kv_element_bytes_ != 4) {
+    throw SimError("KV element bytes must be 2 (f16) or 4 (f32)");
+  }
+  if (pcie_ <= 0 || link_ <= 0 || gpu_.hbm_bytes_per_s <= 0 || gpu_.bf16_flops <= 0) {
+    throw SimError("GPU " + gpu_.name + " has a zero bandwidth or peak");
+  }
+  // KV heads split across the group; with fewer KV heads than GPUs each GPU keeps a copy
+  // of one (as vLLM replicates them).
+  kv_heads_per_gpu_ = std::max(1, c.n_kv_heads / tp_);
+}
+
+double CostModel::gemm_efficiency(double tokens) const {
+  return k_.gemm_efficiency_max * tokens / (tokens + k_.gemm_half_tokens);
+}
+
+// Elements read and written per token per layer by the linear layers on one GPU. Column-
+// parallel layers (qkv, gate/up) read the whole input and write their share; row-parallel
+// ones (o, down) read their share and write the whole output before the all-reduce.
+double CostModel::activation_elems_per_token_per_layer() const {
+  const model::LlamaConfig& c = model_.config;
+  const double h = c.hidden, tp = tp_;
+  const double q = static_cast<double>(c.n_heads) * c.head_dim;
+  const double kv = static_cast<double>(kv_heads_per_gpu_) * c.head_dim;
+  const double ffn_out = (model_.gated_ffn ? 2.0 : 1.0) * c.ffn;
+  return (h + q / tp + 2 * kv) + (q / tp + h) + (h + ffn_out / tp) + (c.ffn / tp + h);
+}
+
+int64_t CostModel::kv_bytes_per_token_per_gpu() const {
+  const model::LlamaConfig& c = model_.config;
+  return 2ll * c.n_layers * kv_heads_per_gpu_ * c.head_dim * kv_element_bytes_;
+}
+
+StepCost CostModel::step(std::span<const SeqWork> seqs, int64_t sampled_rows) const {
+  StepCost out;
+  if (calibration_) {
+    out.total_s = calibration_->seconds(step_shape(seqs));
+    out.calibrated = true;
+    return out;
+  }
+  const model::LlamaConfig& c = model_.config;
+  const double tp = tp_, layers = c.n_layers, wbytes = model_.weight_bytes;
+  const double peak = gpu_.bf16_flops;
+  const double hbm = gpu_.hbm_bytes_per_s * k_.memory_efficiency;
+  double tokens = 0;
+  for (const SeqWork& s : seqs) tokens += s.new_tokens;
+
+  if (tokens > 0) {
+    const double params = static_cast<double>(model_.linear_params()) / tp;
+    const double flops = 2.0 * params * tokens;
+    const double bytes =
+        params * wbytes + tokens * layers * activation_elems_per_token_per_layer() * wbytes;
+    out.linear_s = std::max(flops / (peak * gemm_efficiency(tokens)), bytes / hbm);
+  }
+
+  const double kv_token = static_cast<double>(kv_bytes_per_token_per_gpu());
+  const double heads = static_cast<double>(c.n_heads) / tp;
+  double decode_bytes = 0, prefill_bytes = 0, prefill_flops = 0;
+  for (const SeqWork& s : seqs) {
+    const auto q = static_cast<double>(s.new_tokens), ctx = static_cast<double>(s.context);
+    // Read the whole context's K/V (the new tokens' included) and write the new ones.
+    const double bytes = (ctx + q) * kv_token;
+    if (s.new_tokens == 1) {
+      decode_bytes += bytes;
+    } else {
+      const double pairs = q * (ctx - q) + q * (q + 1) / 2;
+      prefill_flops += 4.0 * pairs * c.head_dim * heads * layers;
+      prefill_bytes += bytes;
+    }
+  }
+  out.attention_s = decode_bytes / hbm +
+                    std::max(prefill_flops / (peak * k_.attention_efficiency), prefill_bytes / hbm);
+
+  if (sampled_rows > 0) {
+    const auto rows = static_cast<double>(sampled_rows);
+    const double params = static_cast<double>(model_.lm_head_params()) / tp;
+    const double bytes = params * wbytes + rows * c.vocab_size / tp * 4.0;  // f32 logits
+    out.lm_head_s = std::max(2.0 * params * rows / (peak * gemm_efficiency(rows)), bytes / hbm);
+  }
+
+  if (tp_ > 1 && tokens > 0) {
+    const double bytes = tokens * c.hidden * wbytes;
+    const double one =
+        2.0 * (tp - 1) / tp * bytes / (link_ * k_.link_efficiency) + k_.allreduce_latency_s;
+    out.comm_s = 2.0 * layers * one;
+  }
+
+  out.overhead_s = k_.step_overhead_s + layers * k_.layer_overhead_s;
+  out.total_s = out.linear_s + out.attention_s + out.lm_head_s + out.comm_s + out.overhead_s;
+  return out;
+}
+
+double CostModel::kv_copy_seconds(int64_t tokens, CopyPath path) const {
+  if (tokens <= 0) return 0.0;
+  const model::LlamaConfig& c = model_.config;
+  // One layer's K (or V) of the run on one GPU.
+  const double bytes =
+      static_cast<double>(tokens) * kv_heads_per_gpu_ * c.head_dim * kv_element_bytes_;
+  const double bw = path == CopyPath::kHostDevice
+                        ? pcie_ * k_.pcie_efficiency
+                        : gpu_.hbm_bytes_per_s * k_.memory_efficiency / 2.0;  // read + write
+  return 2.0 * c.n_layers * (k_.transfer_latency_s + bytes / bw);
+}
+
+int64_t CostModel::kv_capacity_bytes(double utilisation) const {
+  if (!(utilisation > 0 && utilisation <= 1)) {
+    throw SimError("gpu_memory_utilization must be in (0, 1]");
+  }
+  const model::LlamaConfig& c = model_.config;
+  const double weights = static_cast<double>(model_.weight_bytes_total()) / tp_;
+  // The residual stream in full plus the layers' widest activations (split by tp).
+  const double activation_per_token =
+      (2.0 * c.hidden + activation_elems_per_token_per_layer()) * model_.weight_bytes;
+  const double reserve = k_.runtime_reserve_bytes +
+                         static_cast<double>(k_.activation_reserve_tokens) * activation_per_token;
+  const double budget = gpu_.memory_bytes * utilisation;
+  const double free = budget - weights - reserve;
+  if (free <= 0) {
+    throw SimError(model_.name + " needs " + gib(weights) + " of weights and " + gib(reserve) +
+                   " of workspace per GPU, more than " + gib(budget) + " (" +
+                   std::to_string(utilisation) + " of " + gpu_.name + "'s " +
+                   gib(gpu_.memory_bytes) + "); raise tensor_parallel or pick a larger GPU");
+  }
+  const double tokens = std::floor(free / static_cast<double>(kv_bytes_per_token_per_gpu()));
+  return static_cast<int64_t>(tokens) * model_.kv_bytes_per_token(kv_element_bytes_);
+}
+
+std::string CostModel::describe() const {
+  std::string s = model_.name + " on " + std::to_string(tp_) + "x " + gpu_.name;
+  s += calibration_ ? ", calibrated by " + calibration_->source() : ", roofline";
+  return s;
+}
+
+}  // namespace bricks::sim

@@ -1,0 +1,88 @@
+// Every manifest shipped in manifests/ validates and runs through `bricks run`, on a few of
+// its requests. They run in a copy of manifests/ under the build tree, beside the files
+// their header comments tell an operator to make first (the merge checkpoints, the LoRA
+// adapters); builtin models are made there once and kept between runs.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "cli_run.h"
+
+namespace bricks::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+const fs::path kWork = BRICKS_MANIFEST_WORK_DIR;
+
+// The files the merge and lora manifests name, made as their comments say.
+const std::vector<std::pair<std::string, std::string>> kPrepared = {
+    {"models/merge/tiny-base.gguf", "make-model --preset tiny --seed 11 --out "},
+    {"models/merge/tiny-ft1.gguf", "make-model --preset tiny --seed 12 --out "},
+    {"models/merge/tiny-ft2.gguf", "make-model --preset tiny --seed 13 --out "},
+    {"models/lora/tiny-a.gguf",
+     "make-adapter --preset tiny --format gguf --rank 8 --alpha 16 --targets attn_q,attn_v "
+     "--seed 1 --out "},
+    {"models/lora/tiny-b-peft",
+     "make-adapter --preset tiny --format peft --rank 16 --alpha 16 "
+     "--targets attn_q,attn_k,attn_v,attn_output,ffn_gate,ffn_up,ffn_down --seed 2 --out "},
+};
+
+class ShippedManifests : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    fs::create_directories(kWork);
+    fs::remove_all(kWork / "manifests");
+    fs::copy(fs::path(BRICKS_SOURCE_DIR) / "manifests", kWork / "manifests",
+             fs::copy_options::recursive);
+    for (const auto& [file, args] : kPrepared) {
+      if (fs::exists(kWork / file)) continue;
+      fs::create_directories((kWork / file).parent_path());
+      CliResult r = run_bricks(args + "'" + file + "'", kWork);
+      ASSERT_EQ(r.exit_code, 0) << args << "\n" << r.out << r.err;
+    }
+  }
+
+  static std::vector<fs::path> manifests() {
+    std::vector<fs::path> out;
+    for (const auto& e : fs::directory_iterator(kWork / "manifests")) {
+      if (e.path().extension() == ".textproto") out.push_back(e.path());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+};
+
+TEST_F(ShippedManifests, AllValidate) {
+  const std::vector<fs::path> files = manifests();
+  ASSERT_GE(files.size(), 10u);
+  for (const fs::path& m : files) {
+    CliResult r = run_bricks("validate 'manifests/" + m.filename().string() + "'", kWork);
+    EXPECT_EQ(r.exit_code, 0) << m << "\n" << r.out << r.err;
+    EXPECT_NE(r.out.find(": ok"), std::string::npos) << r.out;
+  }
+}
+
+TEST_F(ShippedManifests, AllRunTheirFirstRequests) {
+  for (const fs::path& m : manifests()) {
+    const std::string stem = m.stem().string();
+    const fs::path json = kWork / "out" / (stem + ".json");
+    fs::remove(json);
+    CliResult r = run_bricks("run 'manifests/" + m.filename().string() +
+                                 "' --requests 2 --no-progress --quiet --report-json '" +
+                                 json.string() + "'",
+                             kWork);
+    ASSERT_EQ(r.exit_code, 0) << m << "\n" << r.out << r.err;
+    const nlohmann::json rep = nlohmann::json::parse(read_file(json));
+    EXPECT_EQ(rep["requests"]["submitted"], 2) << stem;
+    EXPECT_EQ(rep["requests"]["finished"], 2) << stem;
+    EXPECT_GT(rep["tokens"]["output"].get<int64_t>(), 0) << stem;
+  }
+}
+
+}  // namespace
+}  // namespace bricks::testing

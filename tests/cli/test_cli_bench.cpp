@@ -1,0 +1,121 @@
+// `bricks bench` end to end on the tiny model: two small rates, the table, bench.json and
+// the SVG plots; a short capacity search; the errors users meet.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "cli_run.h"
+
+namespace bricks::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+class CliBench : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = fs::temp_directory_path() / ("bricks-cli-bench-" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+    CliResult r = run_bricks("make-model --preset tiny --dtype f32 --out '" +
+                             (dir_ / "tiny.gguf").string() + "'");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  static fs::path write(const std::string& name, const std::string& text) {
+    std::ofstream(dir_ / name) << text;
+    return dir_ / name;
+  }
+  static std::string manifest(const std::string& workload) {
+    return "name: \"bench test\"\n"
+           "model { path: \"tiny.gguf\" }\n"
+           "device { kind: \"cpu\" threads: 2 kv_cache_bytes: 8388608 }\n"
+           "bricks { kind: \"scheduler\" name: \"fcfs\" }\n"
+           "bricks { kind: \"kv\" name: \"paged\" }\n"
+           "bricks { kind: \"attention\" name: \"cpu_paged\" }\n"
+           "workload { " +
+           workload + " sampling { ignore_eos: true } }\n";
+  }
+  static std::string generator() {
+    return "generator { num_requests: 3 prompt_len_min: 8 prompt_len_max: 24 "
+           "output_len_min: 2 output_len_max: 4 seed: 5 "
+           "tenants { name: \"chat\" share: 1 } tenants { name: \"batch\" share: 1 } }";
+  }
+  static fs::path dir_;
+};
+
+fs::path CliBench::dir_;
+
+TEST_F(CliBench, TwoRatesTableJsonAndPlots) {
+  const fs::path m = write("bench.textproto", manifest(generator()));
+  const fs::path out = dir_ / "out";
+  CliResult r = run_bricks(
+      "bench --no-progress --rates 20,40 --num-requests 4 --slo-ttft 5 "
+      "--slo-tpot 1 --out '" +
+      out.string() + "' '" + m.string() + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("TTFT p99"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("bench "), std::string::npos) << r.out;  // the manifest's stem
+  const auto j = nlohmann::json::parse(read_file(out / "bench.json"));
+  ASSERT_EQ(j["runs"].size(), 2u);
+  for (const auto& run : j["runs"]) {
+    EXPECT_EQ(run["report"]["requests"]["finished"], 4);
+    EXPECT_EQ(run["report"]["requests"]["failed"], 0);
+    EXPECT_TRUE(run["report"].contains("slo"));
+    EXPECT_EQ(run["report"]["tenants"].size(), 2u);
+  }
+  EXPECT_EQ(j["runs"][0]["rate"], 20.0);
+  EXPECT_EQ(j["runs"][1]["rate"], 40.0);
+  for (const char* f : {"latency_ttft.svg", "latency_tpot.svg", "cdf_ttft.svg", "cdf_tpot.svg"}) {
+    const std::string svg = read_file(out / f);
+    EXPECT_EQ(svg.rfind("<?xml", 0), 0u) << f;
+    EXPECT_NE(svg.find("</svg>"), std::string::npos) << f;
+  }
+  EXPECT_FALSE(fs::exists(out / "capacity.svg"));
+}
+
+TEST_F(CliBench, CapacitySearchReportsARateAndGoodput) {
+  const fs::path m = write("cap.textproto", manifest(generator()));
+  const fs::path out = dir_ / "cap";
+  CliResult r = run_bricks(
+      "bench --no-progress --rates 20 --num-requests 3 --capacity "
+      "--slo-ttft 30 --slo-tpot 30 --max-runs 2 --out '" +
+      out.string() + "' '" + m.string() + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("capacity"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("goodput"), std::string::npos) << r.out;
+  const auto j = nlohmann::json::parse(read_file(out / "bench.json"));
+  ASSERT_EQ(j["capacity"].size(), 1u);
+  // Targets this loose hold at 20 and 40 req/s: the search doubles and runs out of runs.
+  EXPECT_EQ(j["capacity"][0]["capacity"]["max_rate"], 40.0);
+  EXPECT_EQ(j["capacity"][0]["goodput"]["max_rate"], 40.0);
+  EXPECT_EQ(j["runs"].size(), 2u);  // the goodput search reuses the capacity runs
+  EXPECT_TRUE(fs::exists(out / "capacity.svg"));
+}
+
+TEST_F(CliBench, ErrorsNameTheFix) {
+  write("t.jsonl", "{\"prompt_len\": 4}\n");
+  const fs::path trace = write("trace.textproto", manifest("trace: \"t.jsonl\""));
+  CliResult r = run_bricks("bench --no-progress --rates 1 '" + trace.string() + "'");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("give it a generator"), std::string::npos) << r.err;
+
+  const fs::path m = write("noslo.textproto", manifest(generator()));
+  r = run_bricks("bench --no-progress --rates 1 --capacity '" + m.string() + "'");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--slo-ttft"), std::string::npos) << r.err;
+
+  r = run_bricks("bench --rates 0 '" + m.string() + "'");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+}
+
+TEST_F(CliBench, HelpExplainsEveryFlag) {
+  CliResult r = run_bricks("bench --help");
+  EXPECT_EQ(r.exit_code, 0);
+  for (const char* flag :
+       {"--rates", "--num-requests", "--duration-s", "--slo-ttft", "--slo-tpot", "--slo-tbt",
+        "--slo-percentile", "--capacity", "--tolerance", "--max-runs", "--out", "--cdf-rate"}) {
+    EXPECT_NE(r.out.find(flag), std::string::npos) << flag;
+  }
+}
+
+}  // namespace
+}  // namespace bricks::testing

@@ -1,0 +1,82 @@
+// JSONL traces without a tokenizer (sim): lengths only, conversations and prefix groups
+// share tokens, text prompts are refused with the fix.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "engine/workload.h"
+
+namespace bricks::engine {
+namespace {
+
+std::filesystem::path write(const std::string& name, const std::string& text) {
+  const auto p = std::filesystem::temp_directory_path() / name;
+  std::ofstream(p) << text;
+  return p;
+}
+
+WorkloadContext ctx() {
+  WorkloadContext c;
+  c.vocab_size = 1000;
+  return c;
+}
+
+TEST(Trace, LengthOnlyLinesWithConversationsAndPrefixGroups) {
+  const auto p =
+      write("bricks-trace-ok.jsonl",
+            "{\"arrival_s\": 0, \"prompt_len\": 10, \"max_tokens\": 3, "
+            "\"conversation\": 5, \"turn\": 0, \"tenant\": 2, \"priority\": 1}\n"
+            "\n"
+            "{\"arrival_s\": 1, \"prompt_len\": 20, \"output_len\": 4, "
+            "\"conversation\": 5, \"turn\": 1}\n"
+            "{\"arrival_s\": 2, \"prompt_len\": 12, \"prefix_group\": 9, \"prefix_len\": 8}\n"
+            "{\"arrival_s\": 3, \"prompt_len\": 30, \"prefix_group\": 9, \"prefix_len\": 8}\n");
+  const auto rs = read_trace(p, ctx(), 1);
+  ASSERT_EQ(rs.size(), 4u);
+  EXPECT_EQ(rs[0].tenant, 2);
+  EXPECT_EQ(rs[0].priority, 1);
+  EXPECT_EQ(rs[0].max_new_tokens, 3);
+  EXPECT_EQ(rs[1].max_new_tokens, 4);
+  EXPECT_EQ(rs[1].turn, 1);
+  ASSERT_EQ(rs[1].prompt.size(), 20u);
+  EXPECT_TRUE(std::equal(rs[0].prompt.begin(), rs[0].prompt.end(), rs[1].prompt.begin()));
+  ASSERT_EQ(rs[3].prompt.size(), 30u);
+  EXPECT_TRUE(std::equal(rs[2].prompt.begin(), rs[2].prompt.begin() + 8, rs[3].prompt.begin()));
+  for (const auto& r : rs) {
+    for (int32_t t : r.prompt) {
+      ASSERT_GE(t, 259);
+      ASSERT_LT(t, 1000);
+    }
+  }
+}
+
+TEST(Trace, TextPromptWithoutTokenizerSaysUsePromptLen) {
+  const auto p = write("bricks-trace-text.jsonl", "{\"prompt_len\": 3}\n{\"prompt\": \"hi\"}\n");
+  try {
+    read_trace(p, ctx(), 1);
+    FAIL() << "no error";
+  } catch (const WorkloadError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("bricks-trace-text.jsonl:2"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("prompt_len"), std::string::npos) << msg;
+  }
+}
+
+TEST(Trace, BadValuesNameTheLine) {
+  for (const std::string bad : {"{\"prompt_len\": 0}", "{\"prompt_len\": 4, \"max_tokens\": 0}",
+                                "{\"prompt_len\": 4, \"arrival_s\": -1}", "{\"max_tokens\": 4}",
+                                "{\"prompt_len\": \"x\"}", "[1]"}) {
+    const auto p = write("bricks-trace-bad.jsonl", "{\"prompt_len\": 3}\n" + bad + "\n");
+    try {
+      read_trace(p, ctx(), 1);
+      ADD_FAILURE() << "no error for " << bad;
+    } catch (const WorkloadError& e) {
+      EXPECT_NE(std::string(e.what()).find("bricks-trace-bad.jsonl:2: "), std::string::npos)
+          << e.what();
+    }
+  }
+}
+
+}  // namespace
+}  // namespace bricks::engine

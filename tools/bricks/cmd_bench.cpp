@@ -1,0 +1,241 @@
+// `bricks bench MANIFEST... --rates 1,2,4`: runs every manifest's generated workload at
+// every rate, prints a table, writes bench.json and SVG plots, and with --capacity finds
+// each manifest's highest rate under a percentile SLO (Sarathi-Serve's capacity) and its
+// DistServe goodput.
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "bench_report.h"
+#include "bench_run.h"
+#include "command.h"
+#include "engine/workload.h"
+#include "progress.h"
+
+namespace bricks::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct BenchArgs {
+  std::vector<std::string> manifests;
+  std::vector<double> rates;
+  int num_requests = 0;
+  double duration_s = 0;
+  SloFlags slo;
+  bool capacity = false;
+  double tolerance = 0.1;
+  int max_runs = 12;
+  std::string out;
+  double cdf_rate = 0;
+  int threads = -1;
+  std::string model;
+  bool no_progress = false;
+};
+
+// Runs manifests at rates, each (manifest, rate) once, with one progress bar.
+class Bench {
+ public:
+  Bench(const BenchArgs& a, std::vector<manifest::LoadedManifest> ms, BenchResults& out)
+      : a_(a), ms_(std::move(ms)), out_(out), bar_("bench", !a.no_progress) {
+    ro_.threads = a.threads;
+    ro_.model = a.model;
+  }
+
+  // The report of manifest `m` at `rate`, run now unless it ran before.
+  const engine::Report& at(size_t m, double rate, bool swept) {
+    const auto key = std::make_pair(m, rate);
+    auto it = done_.find(key);
+    if (it != done_.end()) {
+      if (swept) out_.points[it->second].swept = true;
+      return out_.points[it->second].report;
+    }
+    manifest::LoadedManifest run = ms_[m];
+    engine::retarget_generator(*run.proto.mutable_workload()->mutable_generator(), rate,
+                               a_.num_requests, a_.duration_s);
+    ++runs_;
+    char head[160];
+    std::snprintf(head, sizeof head, "run %d: %s @ %g req/s ", runs_, out_.labels[m].c_str(), rate);
+    BenchPoint p;
+    p.manifest = m;
+    p.rate = rate;
+    p.swept = swept;
+    p.report = run_manifest(run, ro_, out_.slos[m], [&](size_t ended, size_t total, double) {
+      bar_.update(ended, total, head);
+    });
+    out_.points.push_back(std::move(p));
+    done_[key] = out_.points.size() - 1;
+    return out_.points.back().report;
+  }
+  void finish() { bar_.finish(); }
+  size_t size() const { return ms_.size(); }
+
+ private:
+  const BenchArgs& a_;
+  std::vector<manifest::LoadedManifest> ms_;
+  BenchResults& out_;
+  ProgressBar bar_;
+  engine::RuntimeOptions ro_;
+  std::map<std::pair<size_t, double>, size_t> done_;
+  int runs_ = 0;
+};
+
+int bench(const BenchArgs& a) {
+  BenchResults res;
+  std::vector<manifest::LoadedManifest> ms;
+  for (const std::string& file : a.manifests) {
+    std::vector<manifest::Diagnostic> diags;
+    auto m = manifest::load_manifest(file, diags);
+    for (const auto& d : diags) std::fprintf(stderr, "%s\n", d.format().c_str());
+    if (!m) return kExitInputError;
+    if (!m->proto.workload().trace().empty() || !m->proto.workload().has_generator()) {
+      std::fprintf(stderr,
+                   "error: %s: bench sets the request rate of workload.generator, and this "
+                   "manifest has %s; give it a generator { ... } workload\n",
+                   file.c_str(), m->proto.workload().trace().empty() ? "no generator" : "a trace");
+      return kExitUsage;
+    }
+    res.labels.push_back(manifest_label(*m));
+    res.files.push_back(file);
+    res.slos.push_back(a.slo.apply(m->proto));
+    if (const std::string problem = slo_problem(res.slos.back(), file); !problem.empty()) {
+      std::fprintf(stderr, "error: %s\n", problem.c_str());
+      return kExitFailure;
+    }
+    ms.push_back(std::move(*m));
+  }
+  if (a.capacity) {
+    for (size_t i = 0; i < ms.size(); ++i) {
+      if (!res.slos[i].any()) {
+        std::fprintf(stderr,
+                     "error: %s: --capacity needs latency targets; give --slo-ttft, --slo-tpot "
+                     "or --slo-tbt (or output.slo in the manifest)\n",
+                     res.files[i].c_str());
+        return kExitUsage;
+      }
+    }
+  }
+  res.cdf_rate = a.cdf_rate > 0 ? a.cdf_rate : a.rates.back();
+
+  Bench b(a, std::move(ms), res);
+  try {
+    for (size_t m = 0; m < b.size(); ++m) {
+      for (double rate : a.rates) b.at(m, rate, true);
+      if (res.cdf_rate != a.rates.back()) b.at(m, res.cdf_rate, false);
+    }
+    if (a.capacity) {
+      engine::RateSearchOptions so;
+      so.start_rate = a.rates.front();
+      so.rel_tol = a.tolerance;
+      so.max_evals = a.max_runs;
+      for (size_t m = 0; m < b.size(); ++m) {
+        BenchCapacity c;
+        c.manifest = m;
+        const engine::SloSpec& slo = res.slos[m];
+        c.has_capacity = true;
+        c.capacity = engine::find_max_rate(
+            [&](double r) { return b.at(m, r, false).slo_result.percentile_ok; }, so);
+        c.has_goodput = slo.ttft_s > 0 || slo.tpot_s > 0;
+        if (c.has_goodput) {
+          c.goodput = engine::find_max_rate(
+              [&](double r) { return b.at(m, r, false).slo_result.attained; }, so);
+        }
+        res.capacity.push_back(std::move(c));
+      }
+    }
+  } catch (const std::exception& e) {
+    b.finish();
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return kExitFailure;
+  }
+  b.finish();
+
+  std::printf("%s", bench_table(res).c_str());
+  if (!a.out.empty()) {
+    std::error_code ec;
+    fs::create_directories(a.out, ec);
+    const fs::path json = fs::path(a.out) / "bench.json";
+    std::ofstream out(json);
+    if (!out || !(out << bench_json(res).dump(2) << "\n")) {
+      std::fprintf(stderr, "error: cannot write %s; check that --out is a writable directory\n",
+                   json.c_str());
+      return kExitInputError;
+    }
+    try {
+      const auto plots = write_bench_plots(res, a.out);
+      std::fprintf(stderr, "wrote %s and %zu plots in %s\n", json.c_str(), plots.size(),
+                   a.out.c_str());
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "error: %s\n", e.what());
+      return kExitInputError;
+    }
+  }
+  for (const BenchPoint& p : res.points) {
+    if (p.report.failed > 0) return kExitFailure;
+  }
+  return kExitOk;
+}
+
+const Command kBench{
+    "bench", 45, [](CLI::App& app, int& exit_code) {
+      auto args = std::make_shared<BenchArgs>();
+      auto* cmd = app.add_subcommand(
+          "bench",
+          "Run each manifest's generated workload at each request rate and compare them: "
+          "latency (TTFT, TPOT, ITL, E2E), throughput, SLO attainment and effective throughput; "
+          "with --capacity, the highest rate that keeps the SLO and the goodput");
+      cmd->add_option("manifests", args->manifests,
+                      "Manifests to compare (each needs a workload.generator)")
+          ->required()
+          ->check(CLI::ExistingFile);
+      cmd->add_option("--rates", args->rates,
+                      "Request rates to run, requests per second, comma-separated (e.g. 1,2,4,8); "
+                      "each replaces workload.generator.rate (tenants' own rates are scaled to sum "
+                      "to it; conversations start at rate / turns)")
+          ->required()
+          ->delimiter(',')
+          ->check(CLI::PositiveNumber);
+      auto* n = cmd->add_option("--num-requests", args->num_requests,
+                                "Requests per run (conversations: enough for this many turns); "
+                                "default: the manifest's count")
+                    ->check(CLI::PositiveNumber);
+      cmd->add_option("--duration-s", args->duration_s,
+                      "Seconds of arrivals per run instead of a request count (rate x duration "
+                      "requests on average)")
+          ->check(CLI::PositiveNumber)
+          ->excludes(n);
+      add_slo_flags(cmd, args->slo);
+      cmd->add_flag(
+          "--capacity", args->capacity,
+          "Per manifest, find the highest rate whose P<percentile> TTFT/TPOT/TBT stay "
+          "within the SLO (doubling from the first rate, then bisection), and the goodput: "
+          "the highest rate at which >= attainment of requests meet TTFT and TPOT");
+      cmd->add_option("--tolerance", args->tolerance,
+                      "Relative tolerance of the capacity search (default 0.1)")
+          ->check(CLI::Range(0.001, 1.0));
+      cmd->add_option("--max-runs", args->max_runs,
+                      "Runs per search at most, for each of capacity and goodput (default 12)")
+          ->check(CLI::Range(1, 100));
+      cmd->add_option("--out", args->out,
+                      "Directory for bench.json and the plots latency_ttft.svg, latency_tpot.svg, "
+                      "cdf_ttft.svg, cdf_tpot.svg, capacity.svg");
+      cmd->add_option("--cdf-rate", args->cdf_rate,
+                      "Rate whose TTFT and TPOT CDFs are plotted (default: the last of --rates)")
+          ->check(CLI::PositiveNumber);
+      cmd->add_option("--threads", args->threads,
+                      "Worker threads (overrides device.threads; 0 = all cores)");
+      cmd->add_option("--model", args->model, "Model file to use instead of the manifests'")
+          ->check(CLI::ExistingPath);
+      cmd->add_flag("--no-progress", args->no_progress, "Do not show the progress bar");
+      cmd->footer(
+          "Exit code: 0 every request of every run finished, 1 a run failed requests or "
+          "could not start, 2 bad command line or a manifest without a generator, "
+          "3 a file could not be read or written.");
+      cmd->callback([args, &exit_code] { exit_code = bench(*args); });
+    }};
+
+}  // namespace
+}  // namespace bricks::cli
