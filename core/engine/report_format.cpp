@@ -123,9 +123,8 @@ std::string Report::to_table() const {
       static_cast<double>(swapped_bytes) / (1 << 20));
   if (slo.any()) {
     const SloResult& r = slo_result;
-    add("\n  slo         TTFT <= %.0f ms, TPOT <= %.0f ms: %.1f%% of requests met "
-        "(goodput needs %.0f%%)\n",
-        slo.ttft_s * 1e3, slo.tpot_s * 1e3, r.attainment * 100, slo.attainment * 100);
+    add("\n  slo         %s: %.1f%% of requests met (goodput needs %.0f%%)\n",
+        slo.targets().c_str(), r.attainment * 100, slo.attainment * 100);
     add("  goodput     %.2f req/s qualified; effective throughput %.2f req/s, %.1f tok/s\n",
         r.goodput_rps, r.effective_rps, r.effective_output_tps);
     add("  P%.0f        TTFT %.1f ms, TPOT %.1f ms, TBT %.1f ms: targets %s\n", slo.percentile,

@@ -1,6 +1,7 @@
 #include "engine/report_slo.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <limits>
 #include <map>
 
@@ -25,6 +26,18 @@ SloSpec SloSpec::from(const bricks::manifest::Slo& s) {
   if (s.percentile() > 0) o.percentile = s.percentile();
   if (s.attainment() > 0) o.attainment = s.attainment();
   return o;
+}
+
+std::string SloSpec::targets() const {
+  std::string t;
+  for (const auto& [name, v] : {std::pair{"TTFT", ttft_s}, {"TPOT", tpot_s}, {"TBT", tbt_s}}) {
+    if (v <= 0) continue;
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%s <= %g ms", name, v * 1e3);
+    if (!t.empty()) t += ", ";
+    t += buf;
+  }
+  return t.empty() ? "none" : t;
 }
 
 bool meets_slo(const RequestRecord& r, const SloSpec& slo) {

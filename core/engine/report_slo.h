@@ -20,6 +20,8 @@ struct SloSpec {
   double percentile = 99;   // of the percentile targets
   double attainment = 0.9;  // share of requests that must meet the SLO for goodput
   bool any() const { return ttft_s > 0 || tpot_s > 0 || tbt_s > 0; }
+  // The targets set, e.g. "TTFT <= 250 ms, TPOT <= 100 ms"; "none" when none is.
+  std::string targets() const;
   // From the manifest's output.slo; unset fields keep the defaults above.
   static SloSpec from(const bricks::manifest::Slo& s);
 };

@@ -10,6 +10,12 @@ namespace bricks::sim {
 
 namespace {
 
+std::string pct(double share) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.0f %%", share * 100);
+  return buf;
+}
+
 std::string gib(double bytes) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.1f GiB", bytes / static_cast<double>(1ll << 30));
@@ -152,7 +158,7 @@ int64_t CostModel::kv_capacity_bytes(double utilisation) const {
   if (free <= 0) {
     throw SimError(model_.name + " needs " + gib(weights) + " of weights and " + gib(reserve) +
                    " of workspace per GPU, more than " + gib(budget) + " (" +
-                   std::to_string(utilisation) + " of " + gpu_.name + "'s " +
+                   pct(utilisation) + " of " + gpu_.name + "'s " +
                    gib(gpu_.memory_bytes) + "); raise tensor_parallel or pick a larger GPU");
   }
   const double tokens = std::floor(free / static_cast<double>(kv_bytes_per_token_per_gpu()));

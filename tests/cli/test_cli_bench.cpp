@@ -77,7 +77,7 @@ TEST_F(CliBench, CapacitySearchReportsARateAndGoodput) {
   const fs::path out = dir_ / "cap";
   CliResult r = run_bricks(
       "bench --no-progress --rates 20 --num-requests 3 --capacity "
-      "--slo-ttft 30 --slo-tpot 30 --max-runs 2 --out '" +
+      "--slo-ttft 30 --slo-tpot 30 --max-median-ttft 30 --max-runs 2 --out '" +
       out.string() + "' '" + m.string() + "'");
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("capacity"), std::string::npos) << r.out;
@@ -89,6 +89,38 @@ TEST_F(CliBench, CapacitySearchReportsARateAndGoodput) {
   EXPECT_EQ(j["capacity"][0]["goodput"]["max_rate"], 40.0);
   EXPECT_EQ(j["runs"].size(), 2u);  // the goodput search reuses the capacity runs
   EXPECT_TRUE(fs::exists(out / "capacity.svg"));
+}
+
+// On the sim device a loose TBT target alone holds at any rate (requests just queue
+// longer); the median-TTFT bound is what ends the capacity search, and goodput is not
+// searched without a TTFT target.
+TEST_F(CliBench, CapacityNeedsABoundedQueueAndGoodputATtftTarget) {
+  const fs::path m = write(
+      "sim.textproto",
+      "name: \"sim bench\"\n"
+      "device { kind: \"sim\" gpu: \"a100-80gb\" sim_model: \"llama-2-7b\" }\n"
+      "bricks { kind: \"scheduler\" name: \"fcfs\" }\n"
+      "bricks { kind: \"kv\" name: \"paged\" }\n"
+      "bricks { kind: \"attention\" name: \"reference\" }\n"
+      "workload { generator { num_requests: 200 prompt_len_min: 400 prompt_len_max: 800 "
+      "output_len_min: 50 output_len_max: 100 seed: 3 } }\n");
+  const std::string common = "bench --no-progress --rates 2 --capacity --slo-tbt 10 --max-runs 6 ";
+  CliResult unbounded = run_bricks(common + "--max-median-ttft 0 --out '" +
+                                   (dir_ / "unbounded").string() + "' '" + m.string() + "'");
+  ASSERT_EQ(unbounded.exit_code, 0) << unbounded.out << unbounded.err;
+  EXPECT_NE(unbounded.out.find("no failing rate found"), std::string::npos) << unbounded.out;
+  EXPECT_NE(unbounded.out.find("goodput   not searched: it needs a TTFT target"),
+            std::string::npos)
+      << unbounded.out;
+
+  CliResult bounded = run_bricks(common + "--max-median-ttft 1 --out '" +
+                                 (dir_ / "bounded").string() + "' '" + m.string() + "'");
+  ASSERT_EQ(bounded.exit_code, 0) << bounded.out << bounded.err;
+  EXPECT_NE(bounded.out.find("median TTFT <= 1 s"), std::string::npos) << bounded.out;
+  const auto j = nlohmann::json::parse(read_file(dir_ / "bounded" / "bench.json"));
+  EXPECT_TRUE(j["capacity"][0]["capacity"]["bounded"].get<bool>()) << j.dump(2);
+  EXPECT_GT(j["capacity"][0]["capacity"]["max_rate"].get<double>(), 0.0);
+  EXPECT_FALSE(j["capacity"][0].contains("goodput"));
 }
 
 TEST_F(CliBench, ErrorsNameTheFix) {

@@ -20,19 +20,6 @@ std::string fmt(const char* f, double v) {
   return buf;
 }
 
-std::string slo_text(const engine::SloSpec& s) {
-  std::string t;
-  auto add = [&](const char* name, double v) {
-    if (v <= 0) return;
-    if (!t.empty()) t += ", ";
-    t += std::string(name) + " <= " + fmt("%g", v * 1e3) + " ms";
-  };
-  add("TTFT", s.ttft_s);
-  add("TPOT", s.tpot_s);
-  add("TBT", s.tbt_s);
-  return t.empty() ? "none" : t;
-}
-
 nlohmann::json search_json(const engine::RateSearchResult& s) {
   nlohmann::json tried = nlohmann::json::array();
   for (const auto& [rate, ok] : s.tried) tried.push_back({{"rate", rate}, {"passed", ok}});
@@ -115,11 +102,14 @@ std::string bench_table(const BenchResults& r) {
       "targets\n";
   for (const BenchCapacity& c : r.capacity) {
     const engine::SloSpec& s = r.slos[c.manifest];
-    out += "\n" + r.labels[c.manifest] + " (SLO " + slo_text(s) + ")\n";
+    out += "\n" + r.labels[c.manifest] + " (SLO " + s.targets() + ")\n";
     if (c.has_capacity) {
+      const std::string delay =
+          r.capacity_median_ttft > 0 ? fmt(" and median TTFT <= %g s", r.capacity_median_ttft)
+                                     : std::string();
       std::snprintf(line, sizeof line,
-                    "  capacity  %.2f req/s with P%g latencies within the SLO (%s, %zu runs)\n",
-                    c.capacity.best, s.percentile,
+                    "  capacity  %.2f req/s with P%g latencies within the SLO%s (%s, %zu runs)\n",
+                    c.capacity.best, s.percentile, delay.c_str(),
                     c.capacity.converged
                         ? fmt("next failing rate %.2f", c.capacity.lowest_failed).c_str()
                     : c.capacity.bounded ? "not converged: raise --max-runs"
@@ -133,6 +123,8 @@ std::string bench_table(const BenchResults& r) {
                     "(%zu runs)\n",
                     c.goodput.best, s.attainment * 100, c.goodput.tried.size());
       out += line;
+    } else {
+      out += "  goodput   not searched: it needs a TTFT target (--slo-ttft or output.slo.ttft_s)\n";
     }
   }
   return out;

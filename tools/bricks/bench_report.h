@@ -33,6 +33,7 @@ struct BenchResults {
   std::vector<BenchPoint> points;       // every run, in the order run
   std::vector<BenchCapacity> capacity;  // per manifest, with --capacity
   double cdf_rate = 0;                  // the rate whose CDFs are plotted
+  double capacity_median_ttft = 0;      // capacity's bound on the median TTFT, s (0: none)
 };
 
 std::string bench_table(const BenchResults& r);

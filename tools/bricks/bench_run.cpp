@@ -33,7 +33,7 @@ void add_slo_flags(CLI::App* cmd, SloFlags& s) {
       ->check(CLI::Range(1.0, 100.0));
   cmd->add_option("--slo-attainment", s.attainment,
                   "Share of requests that must meet the SLO for goodput (default 0.9)")
-      ->check(CLI::Range(0.0, 1.0));
+      ->check(CLI::Range(0.01, 1.0));
 }
 
 std::string slo_problem(const engine::SloSpec& s, const std::string& file) {

@@ -23,7 +23,7 @@ struct PlacementArgs {
   double slo_ttft = 0, slo_tpot = 0, attainment = 0;
   int gpus = 8;
   std::vector<int> tp{1, 2, 4, 8};
-  int requests_per_gpu = 150;
+  int requests_per_gpu = 1000;
   double tolerance = 0.03;
   std::string colocated_scheduler = "sarathi";
   bool no_colocated = false;
@@ -160,7 +160,7 @@ const Command kPlacement{"placement", 55, [](CLI::App& app, int& exit_code) {
       ->required()->check(CLI::ExistingFile);
   cmd->add_option("--slo-ttft", args->slo_ttft, "TTFT target in seconds (default: output.slo)");
   cmd->add_option("--slo-tpot", args->slo_tpot, "TPOT target in seconds (default: output.slo)");
-  cmd->add_option("--attainment", args->attainment,
+  cmd->add_option("--slo-attainment", args->attainment,
                   "Share of requests that must meet both (default: output.slo, else 0.9)")
       ->check(CLI::Range(0.01, 1.0));
   cmd->add_option("--gpus", args->gpus, "GPU budget")->check(CLI::Range(2, 64))
@@ -169,7 +169,8 @@ const Command kPlacement{"placement", 55, [](CLI::App& app, int& exit_code) {
       ->check(CLI::Range(1, 64))->capture_default_str();
   cmd->add_option("--requests-per-gpu", args->requests_per_gpu,
                   "Requests per simulated run and GPU of the placement (a run of a larger "
-                  "cluster replays more requests, so that its queues build up as long)")
+                  "cluster replays more requests, so that its queues build up as long); short "
+                  "runs end before the queues reach a steady state and overstate goodput")
       ->check(CLI::Range(5, 1000000))->capture_default_str();
   cmd->add_option("--tolerance", args->tolerance, "Relative tolerance of each rate search")
       ->check(CLI::Range(0.001, 0.5))->capture_default_str();
