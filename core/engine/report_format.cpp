@@ -119,8 +119,8 @@ std::string Report::to_table() const {
       static_cast<long long>(output_tokens));
   add("  kv cache    %.1f%% mean / %.1f%% max used, prefix hit rate %.1f%%\n", kv_util_mean * 100,
       kv_util_max * 100, prefix_hit_rate * 100);
-  add("  preemption  %lld, swapped %.1f MiB\n", static_cast<long long>(preemptions),
-      static_cast<double>(swapped_bytes) / (1 << 20));
+  add("  preemption  %lld; KV copied between tiers %.1f MiB (swaps and kept conversations)\n",
+      static_cast<long long>(preemptions), static_cast<double>(swapped_bytes) / (1 << 20));
   if (slo.any()) {
     const SloResult& r = slo_result;
     add("\n  slo         %s: %.1f%% of requests met (goodput needs %.0f%%)\n",

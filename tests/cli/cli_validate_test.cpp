@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <regex>
 
 #include "cli_run.h"
@@ -13,19 +14,20 @@ namespace {
 namespace fs = std::filesystem;
 
 TEST(CliValidate, FiveMistakesFiveErrors) {
-  const fs::path dir = fs::temp_directory_path() / ("bricks-validate-" + std::to_string(::getpid()));
+  const fs::path dir =
+      fs::temp_directory_path() / ("bricks-validate-" + std::to_string(::getpid()));
   fs::create_directories(dir);
   const fs::path m = dir / "five.textproto";
   std::ofstream(m) << "name: \"five mistakes\"\n"
                       "model { builtin: \"tiny\" }\n"
                       "device { kind: \"cpu\" }\n"
                       "bricks { kind: \"scheduler\" name: \"fcfs\"\n"
-                      "  params { key: \"max_num_seq\" value { int: 8 } }\n"          // unknown
+                      "  params { key: \"max_num_seq\" value { int: 8 } }\n"           // unknown
                       "  params { key: \"preemption\" value { string: \"drop\" } }\n"  // choice
                       "}\n"
-                      "bricks { kind: \"kv\" name: \"pagd\" }\n"                        // name
+                      "bricks { kind: \"kv\" name: \"pagd\" }\n"  // name
                       "bricks { kind: \"attention\" name: \"cpu_paged\"\n"
-                      "  params { key: \"kv_chunk_size\" value { string: \"big\" } }\n" // type
+                      "  params { key: \"kv_chunk_size\" value { string: \"big\" } }\n"  // type
                       "}\n"
                       "workload { generator { num_requests: 4 prompt_len_min: 9 "
                       "prompt_len_max: 3 output_len_min: 1 output_len_max: 2 } }\n";  // range
@@ -55,6 +57,44 @@ TEST(CliBasics, VersionAndHelp) {
   }
   CliResult bad = run_bricks("no-such-command");
   EXPECT_EQ(bad.exit_code, 2);
+}
+
+// A sim device is built while validating, so what `run` would refuse (a tensor-parallel
+// degree that does not divide the model, weights that do not fit) is an error here, at its
+// field.
+TEST(CliValidate, SimDeviceThatCannotBeBuiltIsAnError) {
+  const fs::path dir =
+      fs::temp_directory_path() / ("bricks-validate-sim-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  auto write = [&](const std::string& name, const std::string& device) {
+    const fs::path m = dir / name;
+    std::ofstream(m) << "name: \"sim\"\n"
+                        "device { kind: \"sim\" gpu: \"a100-80gb\" sim_model: \"llama-2-70b\"\n"
+                     << device
+                     << " }\n"
+                        "bricks { kind: \"scheduler\" name: \"fcfs\" }\n"
+                        "bricks { kind: \"kv\" name: \"paged\" }\n"
+                        "bricks { kind: \"attention\" name: \"reference\" }\n"
+                        "workload { generator { num_requests: 2 prompt_len_min: 8 "
+                        "prompt_len_max: 8 output_len_min: 2 output_len_max: 2 } }\n";
+    return m;
+  };
+  CliResult tp3 =
+      run_bricks("validate '" + write("tp3.textproto", "  tensor_parallel: 3").string() + "'");
+  EXPECT_EQ(tp3.exit_code, 1) << tp3.out << tp3.err;
+  EXPECT_TRUE(std::regex_search(
+      tp3.out, std::regex(R"(tp3\.textproto:3:3: error: device\.tensor_parallel: )")))
+      << tp3.out;
+
+  CliResult tp1 = run_bricks("validate '" + write("tp1.textproto", "").string() + "'");
+  EXPECT_EQ(tp1.exit_code, 1) << tp1.out << tp1.err;
+  EXPECT_NE(tp1.out.find("device.sim_model: "), std::string::npos) << tp1.out;
+  EXPECT_NE(tp1.out.find("raise tensor_parallel or pick a larger GPU"), std::string::npos)
+      << tp1.out;
+
+  CliResult tp4 =
+      run_bricks("validate '" + write("tp4.textproto", "  tensor_parallel: 4").string() + "'");
+  EXPECT_EQ(tp4.exit_code, 0) << tp4.out << tp4.err;
 }
 
 }  // namespace

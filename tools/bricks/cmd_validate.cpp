@@ -9,9 +9,11 @@
 #include <vector>
 
 #include "command.h"
+#include "engine/sim_setup.h"
 #include "host/catalogue.h"
 #include "manifest/manifest.h"
 #include "plugin_scan.h"
+#include "sim/sim_error.h"
 
 namespace bricks::cli {
 namespace {
@@ -58,6 +60,29 @@ nlohmann::json to_json(const mf::Diagnostic& d) {
           {"text", d.format()}};
 }
 
+// A sim device is checked by building it: presets, tensor parallelism, weights that fit,
+// the calibration file. Its errors read "FILE: device.FIELD: what"; the diagnostic is
+// placed at that field.
+void check_sim_device(const mf::LoadedManifest& m, std::vector<mf::Diagnostic>& diags) {
+  if (m.proto.device().kind() != "sim") return;
+  try {
+    (void)engine::make_sim_setup(m);
+  } catch (const sim::SimError& e) {
+    std::string what = e.what();
+    const std::string prefix = m.file.string() + ": ";
+    if (what.rfind(prefix, 0) == 0) what.erase(0, prefix.size());
+    std::string field = "device";
+    if (what.rfind("device.", 0) == 0) {
+      const size_t colon = what.find(": ");
+      if (colon != std::string::npos) {
+        field = what.substr(0, colon);
+        what.erase(0, colon + 2);
+      }
+    }
+    diags.push_back(m.at(field, field + ": " + what, ""));
+  }
+}
+
 int run_validate(const ValidateOptions& o) {
   Catalogues catalogues(o.scan);
 
@@ -68,8 +93,9 @@ int run_validate(const ValidateOptions& o) {
     std::vector<mf::Diagnostic> diags;
     std::optional<mf::LoadedManifest> m = mf::load_manifest(file, diags);
     if (m) {
-      mf::validate_manifest(
+      const bool valid = mf::validate_manifest(
           *m, catalogues.get(mf::manifest_plugin_paths(*m), mf::manifest_pins(*m)), diags);
+      if (valid) check_sim_device(*m, diags);
     } else {
       any_unreadable = true;
     }
