@@ -1,5 +1,6 @@
 #include "paged_kv.h"
 
+#include "group_blocks.h"
 #include "kv_tables.h"
 
 #include <algorithm>
@@ -166,13 +167,7 @@ void PagedKv::commit(const bricks_request_view& r, int32_t group) {
 void PagedKv::release(uint64_t request_id) {
   auto it = requests_.find(request_id);
   if (it == requests_.end()) return;
-  for (auto& blocks : it->second.device) {
-    // Tail blocks first, so a request's last blocks are evicted before its first ones.
-    for (auto b = blocks.rbegin(); b != blocks.rend(); ++b) pool_.release(*b);
-  }
-  for (auto& blocks : it->second.host) {
-    for (int32_t b : blocks) host_tier_.release(b);
-  }
+  kvc::release_blocks(it->second, pool_, host_tier_);
   requests_.erase(it);
 }
 
@@ -217,23 +212,12 @@ bool PagedKv::swap_out(uint64_t request_id) {
                                                      : " is already swapped out"));
   }
   RequestKv& req = it->second;
-  size_t total = 0;
-  for (const auto& blocks : req.device) total += blocks.size();
-  if (static_cast<int64_t>(total) > host_tier_.num_free()) return false;
-  scratch_.clear();
-  host_tier_.allocate(static_cast<int32_t>(total), scratch_);
-  size_t next = 0;
-  for (size_t g = 0; g < req.device.size(); ++g) {
-    std::vector<int32_t>& blocks = req.device[g];
-    req.host[g].assign(scratch_.begin() + static_cast<std::ptrdiff_t>(next),
-                       scratch_.begin() + static_cast<std::ptrdiff_t>(next + blocks.size()));
-    next += blocks.size();
-    queue_copies(BRICKS_TIER_DEVICE, blocks, BRICKS_TIER_HOST, req.host[g]);
-    for (auto b = blocks.rbegin(); b != blocks.rend(); ++b) pool_.release(*b);
-    blocks.clear();
-  }
-  req.swapped = true;
-  stats_.blocks_swapped_out += static_cast<int64_t>(total);
+  const int64_t moved = kvc::swap_out_blocks(
+      req, pool_, host_tier_, scratch_,
+      [this](bricks_tier st, const std::vector<int32_t>& src, bricks_tier dt,
+             const std::vector<int32_t>& dst) { queue_copies(st, src, dt, dst); });
+  if (moved < 0) return false;
+  stats_.blocks_swapped_out += moved;
   return true;
 }
 
@@ -244,21 +228,15 @@ bool PagedKv::swap_in(uint64_t request_id) {
     throw Error::invalid(req_name(request_id) + " is not swapped out; nothing to swap in");
   }
   RequestKv& req = it->second;
-  size_t total = 0;
-  for (const auto& blocks : req.host) total += blocks.size();
-  if (static_cast<int64_t>(total) > pool_.num_free()) return false;
-  for (size_t g = 0; g < req.host.size(); ++g) {
-    std::vector<int32_t>& host_blocks = req.host[g];
-    pool_.allocate(static_cast<int32_t>(host_blocks.size()), req.device[g]);
-    queue_copies(BRICKS_TIER_HOST, host_blocks, BRICKS_TIER_DEVICE, req.device[g]);
-    for (int32_t b : host_blocks) host_tier_.release(b);
-    host_blocks.clear();
-  }
+  const int64_t moved = kvc::swap_in_blocks(
+      req, pool_, host_tier_,
+      [this](bricks_tier st, const std::vector<int32_t>& src, bricks_tier dt,
+             const std::vector<int32_t>& dst) { queue_copies(st, src, dt, dst); });
+  if (moved < 0) return false;
   // The new device blocks hold no cache entries yet; the next commit registers them again.
   req.hashed_blocks = 0;
   req.last_hash = kRootHash;
-  req.swapped = false;
-  stats_.blocks_swapped_in += static_cast<int64_t>(total);
+  stats_.blocks_swapped_in += moved;
   return true;
 }
 

@@ -11,6 +11,7 @@
 
 #include "block_pool.h"
 #include "bricks/bricks.hpp"
+#include "group_blocks.h"
 #include "host_tier.h"
 #include "kv_tables.h"
 
@@ -37,10 +38,7 @@ class PagedKv final : public KvManager {
   int32_t take_copies(const bricks_block_copy** out) override;
 
  private:
-  struct RequestKv {
-    std::vector<std::vector<int32_t>> device;  // [group] device block ids, in token order
-    std::vector<std::vector<int32_t>> host;    // [group] host block ids while swapped
-    bool swapped = false;
+  struct RequestKv : kvc::GroupBlocks {
     int32_t hashed_blocks = 0;  // leading group-0 blocks already in the prefix cache
     uint64_t last_hash = 0;     // chain hash of block hashed_blocks - 1
   };

@@ -1,5 +1,6 @@
 #include "prefix_tree_kv.h"
 
+#include "group_blocks.h"
 #include "kv_tables.h"
 
 #include <algorithm>
@@ -154,13 +155,7 @@ void PrefixTreeKv::commit(const bricks_request_view& r, int32_t group) {
 void PrefixTreeKv::release(uint64_t request_id) {
   auto it = requests_.find(request_id);
   if (it == requests_.end()) return;
-  for (auto& blocks : it->second.device) {
-    // Tail first, so of one request's nodes the deepest is the least recently used.
-    for (auto b = blocks.rbegin(); b != blocks.rend(); ++b) tree_.release(*b);
-  }
-  for (auto& blocks : it->second.host) {
-    for (int32_t b : blocks) host_tier_.release(b);
-  }
+  kvc::release_blocks(it->second, tree_, host_tier_);
   requests_.erase(it);
 }
 
@@ -205,25 +200,13 @@ bool PrefixTreeKv::swap_out(uint64_t request_id) {
                                                      : " is already swapped out"));
   }
   RequestKv& req = it->second;
-  size_t total = 0;
-  for (const auto& blocks : req.device) total += blocks.size();
-  if (static_cast<int64_t>(total) > host_tier_.num_free()) return false;
-  scratch_.clear();
-  host_tier_.allocate(static_cast<int32_t>(total), scratch_);
-  size_t next = 0;
-  for (size_t g = 0; g < req.device.size(); ++g) {
-    std::vector<int32_t>& blocks = req.device[g];
-    req.host[g].assign(scratch_.begin() + static_cast<std::ptrdiff_t>(next),
-                       scratch_.begin() + static_cast<std::ptrdiff_t>(next + blocks.size()));
-    next += blocks.size();
-    queue_copies(BRICKS_TIER_DEVICE, blocks, BRICKS_TIER_HOST, req.host[g]);
-    // Shared nodes stay cached (idle once nobody holds them); private blocks are freed.
-    for (auto b = blocks.rbegin(); b != blocks.rend(); ++b) tree_.release(*b);
-    blocks.clear();
-  }
-  req.swapped = true;
+  const int64_t moved = kvc::swap_out_blocks(
+      req, tree_, host_tier_, scratch_,
+      [this](bricks_tier st, const std::vector<int32_t>& src, bricks_tier dt,
+             const std::vector<int32_t>& dst) { queue_copies(st, src, dt, dst); });
+  if (moved < 0) return false;
   req.tree_blocks = 0;
-  stats_.blocks_swapped_out += static_cast<int64_t>(total);
+  stats_.blocks_swapped_out += moved;
   return true;
 }
 
@@ -234,18 +217,12 @@ bool PrefixTreeKv::swap_in(uint64_t request_id) {
     throw Error::invalid(req_name(request_id) + " is not swapped out; nothing to swap in");
   }
   RequestKv& req = it->second;
-  size_t total = 0;
-  for (const auto& blocks : req.host) total += blocks.size();
-  if (static_cast<int64_t>(total) > tree_.num_free()) return false;
-  for (size_t g = 0; g < req.host.size(); ++g) {
-    std::vector<int32_t>& host_blocks = req.host[g];
-    tree_.allocate(static_cast<int32_t>(host_blocks.size()), req.device[g]);
-    queue_copies(BRICKS_TIER_HOST, host_blocks, BRICKS_TIER_DEVICE, req.device[g]);
-    for (int32_t b : host_blocks) host_tier_.release(b);
-    host_blocks.clear();
-  }
-  req.swapped = false;
-  stats_.blocks_swapped_in += static_cast<int64_t>(total);
+  const int64_t moved = kvc::swap_in_blocks(
+      req, tree_, host_tier_,
+      [this](bricks_tier st, const std::vector<int32_t>& src, bricks_tier dt,
+             const std::vector<int32_t>& dst) { queue_copies(st, src, dt, dst); });
+  if (moved < 0) return false;
+  stats_.blocks_swapped_in += moved;
   return true;
 }
 

@@ -20,6 +20,7 @@
 
 #include "block_tree.h"
 #include "bricks/bricks.hpp"
+#include "group_blocks.h"
 #include "host_tier.h"
 #include "kv_tables.h"
 
@@ -46,10 +47,7 @@ class PrefixTreeKv final : public KvManager {
   int32_t take_copies(const bricks_block_copy** out) override;
 
  private:
-  struct RequestKv {
-    std::vector<std::vector<int32_t>> device;  // [group] device block ids, in token order
-    std::vector<std::vector<int32_t>> host;    // [group] host block ids while swapped
-    bool swapped = false;
+  struct RequestKv : kvc::GroupBlocks {
     int32_t tree_blocks = 0;  // leading group-0 blocks that are tree nodes
   };
 
