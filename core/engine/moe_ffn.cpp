@@ -25,19 +25,7 @@ void MoeFfn::forward(int32_t layer, const float* h, int64_t rows, float* out) {
   logits_.resize(static_cast<size_t>(rows * E));
   L.gate_inp->forward(h, rows, logits_.data());
 
-  ids_.resize(static_cast<size_t>(rows * k));
-  route_weights_.resize(ids_.size());
-  bricks_route_input in{};
-  in.struct_size = sizeof(in);
-  in.layer = layer;
-  in.num_tokens = static_cast<int32_t>(rows);
-  in.hidden_dim = static_cast<int32_t>(d);
-  in.hidden = h;
-  in.gate_logits = logits_.data();
-  in.num_experts = E;
-  in.top_k = k;
-  bricks_route_output ro{ids_.data(), route_weights_.data()};
-  router_.route(in, ro);
+  router_.route_rows(layer, h, rows, d, logits_.data(), E, k, ids_, route_weights_);
 
   groups_.clear();
   for (const ExpertWeights& e : L.experts) groups_.push_back({e.gate.get(), e.up.get(), e.down.get()});

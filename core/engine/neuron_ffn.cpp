@@ -159,19 +159,7 @@ void NeuronFfn::forward(int32_t layer, const float* h, int64_t rows, float* out)
   const int32_t C = clusters_;
   scores_.resize(static_cast<size_t>(rows * C));
   L->predict->forward(h, rows, scores_.data());
-  ids_.resize(scores_.size());
-  route_weights_.resize(scores_.size());
-  bricks_route_input in{};
-  in.struct_size = sizeof(in);
-  in.layer = layer;
-  in.num_tokens = static_cast<int32_t>(rows);
-  in.hidden_dim = static_cast<int32_t>(d);
-  in.hidden = h;
-  in.gate_logits = scores_.data();
-  in.num_experts = C;
-  in.top_k = C;
-  bricks_route_output ro{ids_.data(), route_weights_.data()};
-  router_.route(in, ro);
+  router_.route_rows(layer, h, rows, d, scores_.data(), C, C, ids_, route_weights_);
   grouped_.forward(L->groups, h, rows, d, ids_.data(), route_weights_.data(), C, GroupMix::kSum,
                    out);
   for (int64_t n : grouped_.last_counts()) runs_ += n;

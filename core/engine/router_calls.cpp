@@ -11,6 +11,24 @@ RouterCalls::RouterCalls(const host::BrickInstance& b)
       inst_(b.instance()),
       name_(std::string(host::kind_name(b.kind())) + "/" + b.info().name) {}
 
+void RouterCalls::route_rows(int32_t layer, const float* h, int64_t rows, int64_t hidden,
+                             const float* scores, int32_t num_experts, int32_t top_k,
+                             std::vector<int32_t>& ids, std::vector<float>& weights) const {
+  ids.resize(static_cast<size_t>(rows * top_k));
+  weights.resize(ids.size());
+  bricks_route_input in{};
+  in.struct_size = sizeof(in);
+  in.layer = layer;
+  in.num_tokens = static_cast<int32_t>(rows);
+  in.hidden_dim = static_cast<int32_t>(hidden);
+  in.hidden = h;
+  in.gate_logits = scores;
+  in.num_experts = num_experts;
+  in.top_k = top_k;
+  bricks_route_output out{ids.data(), weights.data()};
+  route(in, out);
+}
+
 void RouterCalls::route(const bricks_route_input& in, bricks_route_output& out) const {
   host::check(vt_->route(inst_, &in, &out), name_ + " route");
   const int32_t k = in.top_k;

@@ -6,6 +6,7 @@
 // Thread safety: one thread at a time (route keeps scratch).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,12 @@ class RouterCalls {
   // token and the value when an id is out of range or repeated, or a weight is negative or
   // not finite.
   void route(const bricks_route_input& in, bricks_route_output& out) const;
+  // route() for the `rows` tokens of layer `layer`: `h` [rows][hidden] their inputs,
+  // `scores` [rows][num_experts] the gate's; `ids` and `weights` are resized to
+  // [rows][top_k] and filled.
+  void route_rows(int32_t layer, const float* h, int64_t rows, int64_t hidden, const float* scores,
+                  int32_t num_experts, int32_t top_k, std::vector<int32_t>& ids,
+                  std::vector<float>& weights) const;
 
   const std::string& name() const { return name_; }
 
