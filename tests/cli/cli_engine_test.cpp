@@ -4,25 +4,16 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_run.h"
+#include "tiny_model_suite.h"
 
 namespace bricks::testing {
 namespace {
 
 namespace fs = std::filesystem;
 
-class CliEngine : public ::testing::Test {
+class CliEngine : public TinyModelSuite {
  protected:
-  static void SetUpTestSuite() {
-    dir_ = fs::temp_directory_path() / ("bricks-cli-engine-" + std::to_string(::getpid()));
-    fs::create_directories(dir_);
-    CliResult r = run_bricks("make-model --preset tiny --dtype f32 --out '" +
-                             (dir_ / "tiny.gguf").string() + "'");
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-  }
-  static fs::path write(const std::string& name, const std::string& text) {
-    std::ofstream(dir_ / name) << text;
-    return dir_ / name;
-  }
+  static void SetUpTestSuite() { make_dir_with_tiny_model("bricks-cli-engine"); }
   // The generator workload, or `trace` when given.
   static std::string manifest(const std::string& trace = "") {
     return "name: \"cli test\"\n"
@@ -38,10 +29,7 @@ class CliEngine : public ::testing::Test {
                           : "trace: \"" + trace + "\"") +
            " }\n";
   }
-  static fs::path dir_;
 };
-
-fs::path CliEngine::dir_;
 
 TEST_F(CliEngine, RunPrintsReportAndWritesJson) {
   fs::path m = write("run.textproto", manifest());

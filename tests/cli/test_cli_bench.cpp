@@ -5,25 +5,16 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_run.h"
+#include "tiny_model_suite.h"
 
 namespace bricks::testing {
 namespace {
 
 namespace fs = std::filesystem;
 
-class CliBench : public ::testing::Test {
+class CliBench : public TinyModelSuite {
  protected:
-  static void SetUpTestSuite() {
-    dir_ = fs::temp_directory_path() / ("bricks-cli-bench-" + std::to_string(::getpid()));
-    fs::create_directories(dir_);
-    CliResult r = run_bricks("make-model --preset tiny --dtype f32 --out '" +
-                             (dir_ / "tiny.gguf").string() + "'");
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-  }
-  static fs::path write(const std::string& name, const std::string& text) {
-    std::ofstream(dir_ / name) << text;
-    return dir_ / name;
-  }
+  static void SetUpTestSuite() { make_dir_with_tiny_model("bricks-cli-bench"); }
   static std::string manifest(const std::string& workload) {
     return "name: \"bench test\"\n"
            "model { path: \"tiny.gguf\" }\n"
@@ -39,10 +30,7 @@ class CliBench : public ::testing::Test {
            "output_len_min: 2 output_len_max: 4 seed: 5 "
            "tenants { name: \"chat\" share: 1 } tenants { name: \"batch\" share: 1 } }";
   }
-  static fs::path dir_;
 };
-
-fs::path CliBench::dir_;
 
 TEST_F(CliBench, TwoRatesTableJsonAndPlots) {
   const fs::path m = write("bench.textproto", manifest(generator()));
