@@ -32,6 +32,7 @@ function(bricks_add_test target)
   add_executable(${target} ${T_SOURCES})
   bricks_target_defaults(${target})
   target_link_libraries(${target} PRIVATE GTest::gtest GTest::gtest_main GTest::gmock ${T_LIBS})
+  target_include_directories(${target} PRIVATE ${PROJECT_SOURCE_DIR}/tests/support)
   target_compile_definitions(${target} PRIVATE
     BRICKS_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
     BRICKS_BINARY_DIR="${PROJECT_BINARY_DIR}"

@@ -1,7 +1,7 @@
 // Every manifest shipped in manifests/ validates and runs through `bricks run`, on its
-// first request. They run in a copy of manifests/ under the build tree, beside the files
-// their header comments tell an operator to make first (the merge checkpoints, the LoRA
-// adapters); builtin models are made there once and kept between runs.
+// first request. They run in a copy of manifests/ in the test process's scratch directory,
+// beside the files their header comments tell an operator to make first (the merge
+// checkpoints, the LoRA adapters); the builtin models are made there and removed at exit.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -17,7 +17,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const fs::path kWork = BRICKS_MANIFEST_WORK_DIR;
+const fs::path& work() { return scratch_dir("bricks-shipped-manifests"); }
 
 // The files the merge and lora manifests name, made as their comments say.
 const std::vector<std::pair<std::string, std::string>> kPrepared = {
@@ -35,21 +35,20 @@ const std::vector<std::pair<std::string, std::string>> kPrepared = {
 class ShippedManifests : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    fs::create_directories(kWork);
-    fs::remove_all(kWork / "manifests");
-    fs::copy(fs::path(BRICKS_SOURCE_DIR) / "manifests", kWork / "manifests",
+    const fs::path& dir = work();
+    fs::copy(fs::path(BRICKS_SOURCE_DIR) / "manifests", dir / "manifests",
              fs::copy_options::recursive);
     for (const auto& [file, args] : kPrepared) {
-      if (fs::exists(kWork / file)) continue;
-      fs::create_directories((kWork / file).parent_path());
-      CliResult r = run_bricks(args + "'" + file + "'", kWork);
+      if (fs::exists(dir / file)) continue;
+      fs::create_directories((dir / file).parent_path());
+      CliResult r = run_bricks(args + "'" + file + "'", dir);
       ASSERT_EQ(r.exit_code, 0) << args << "\n" << r.out << r.err;
     }
   }
 
   static std::vector<fs::path> manifests() {
     std::vector<fs::path> out;
-    for (const auto& e : fs::directory_iterator(kWork / "manifests")) {
+    for (const auto& e : fs::directory_iterator(work() / "manifests")) {
       if (e.path().extension() == ".textproto") out.push_back(e.path());
     }
     std::sort(out.begin(), out.end());
@@ -61,7 +60,7 @@ TEST_F(ShippedManifests, AllValidate) {
   const std::vector<fs::path> files = manifests();
   ASSERT_GE(files.size(), 10u);
   for (const fs::path& m : files) {
-    CliResult r = run_bricks("validate 'manifests/" + m.filename().string() + "'", kWork);
+    CliResult r = run_bricks("validate 'manifests/" + m.filename().string() + "'", work());
     EXPECT_EQ(r.exit_code, 0) << m << "\n" << r.out << r.err;
     EXPECT_NE(r.out.find(": ok"), std::string::npos) << r.out;
   }
@@ -70,12 +69,11 @@ TEST_F(ShippedManifests, AllValidate) {
 TEST_F(ShippedManifests, AllRunTheirFirstRequest) {
   for (const fs::path& m : manifests()) {
     const std::string stem = m.stem().string();
-    const fs::path json = kWork / "out" / (stem + ".json");
-    fs::remove(json);
+    const fs::path json = work() / "out" / (stem + ".json");
     CliResult r = run_bricks("run 'manifests/" + m.filename().string() +
                                  "' --requests 1 --no-progress --quiet --report-json '" +
                                  json.string() + "'",
-                             kWork);
+                             work());
     ASSERT_EQ(r.exit_code, 0) << m << "\n" << r.out << r.err;
     const nlohmann::json rep = nlohmann::json::parse(read_file(json));
     EXPECT_EQ(rep["requests"]["submitted"], 1) << stem;

@@ -10,6 +10,8 @@
 #include <sstream>
 #include <string>
 
+#include "scratch_dir.h"
+
 namespace bricks::testing {
 
 struct CliResult {
@@ -27,9 +29,7 @@ inline std::string read_file(const std::filesystem::path& p) {
 // `args` is appended to the binary path as given (quote as for /bin/sh).
 inline CliResult run_bricks(const std::string& args, const std::filesystem::path& cwd = {}) {
   static int counter = 0;
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("bricks-cli-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
+  const auto& dir = scratch_dir("bricks-cli");
   const auto out = dir / ("out" + std::to_string(counter) + ".txt");
   const auto err = dir / ("err" + std::to_string(counter++) + ".txt");
   std::string cmd;

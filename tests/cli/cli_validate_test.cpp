@@ -14,9 +14,7 @@ namespace {
 namespace fs = std::filesystem;
 
 TEST(CliValidate, FiveMistakesFiveErrors) {
-  const fs::path dir =
-      fs::temp_directory_path() / ("bricks-validate-" + std::to_string(::getpid()));
-  fs::create_directories(dir);
+  const fs::path dir = scratch_dir("bricks-validate");
   const fs::path m = dir / "five.textproto";
   std::ofstream(m) << "name: \"five mistakes\"\n"
                       "model { builtin: \"tiny\" }\n"
@@ -63,9 +61,7 @@ TEST(CliBasics, VersionAndHelp) {
 // degree that does not divide the model, weights that do not fit) is an error here, at its
 // field.
 TEST(CliValidate, SimDeviceThatCannotBeBuiltIsAnError) {
-  const fs::path dir =
-      fs::temp_directory_path() / ("bricks-validate-sim-" + std::to_string(::getpid()));
-  fs::create_directories(dir);
+  const fs::path dir = scratch_dir("bricks-validate-sim");
   auto write = [&](const std::string& name, const std::string& device) {
     const fs::path m = dir / name;
     std::ofstream(m) << "name: \"sim\"\n"

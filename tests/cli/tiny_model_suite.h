@@ -3,22 +3,21 @@
 #pragma once
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <string>
 
 #include "cli_run.h"
+#include "scratch_dir.h"
 
 namespace bricks::testing {
 
 class TinyModelSuite : public ::testing::Test {
  protected:
-  // Call from SetUpTestSuite: makes <temp>/<name>-<pid>/tiny.gguf.
+  // Call from SetUpTestSuite: makes tiny.gguf in this process's scratch directory `name`.
   static void make_dir_with_tiny_model(const std::string& name) {
-    dir_ = std::filesystem::temp_directory_path() / (name + "-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir_);
+    dir_ = scratch_dir(name);
     CliResult r = run_bricks("make-model --preset tiny --dtype f32 --out '" +
                              (dir_ / "tiny.gguf").string() + "'");
     ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -4,7 +4,6 @@
 // returns errors, never crashes, on bad input.
 #include <gtest/gtest.h>
 
-#include <unistd.h>
 #include <cmath>
 #include <filesystem>
 #include <random>
@@ -13,6 +12,7 @@
 
 #include "brick_harness.h"
 #include "bricks/model/make_adapter.h"
+#include "scratch_dir.h"
 
 namespace bricks::testing {
 namespace {
@@ -43,14 +43,7 @@ bricks_adapter_base base_of(const model::LlamaConfig& c) {
           c.ffn};
 }
 
-fs::path temp_dir() {
-  static const fs::path dir = [] {
-    fs::path d = fs::temp_directory_path() / ("bricks-adapter-conf-" + std::to_string(::getpid()));
-    fs::create_directories(d);
-    return d;
-  }();
-  return dir;
-}
+fs::path temp_dir() { return scratch_dir("bricks-adapter-conf"); }
 
 model::MakeAdapterOptions options(const std::string& format, uint64_t seed) {
   model::MakeAdapterOptions o;

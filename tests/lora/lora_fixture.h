@@ -2,7 +2,6 @@
 // per-process temp dir, in-memory manifests, and runs that record every request's logits.
 #pragma once
 
-#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -13,21 +12,14 @@
 #include <vector>
 
 #include "bricks/model/make_adapter.h"
+#include "scratch_dir.h"
 #include "bricks/model/model.h"
 #include "engine/runtime.h"
 #include "manifest/manifest.h"
 
 namespace bricks::testing {
 
-inline std::filesystem::path fixture_dir() {
-  static const std::filesystem::path dir = [] {
-    auto d =
-        std::filesystem::temp_directory_path() / ("bricks-lora-test-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(d);
-    return d;
-  }();
-  return dir;
-}
+inline std::filesystem::path fixture_dir() { return scratch_dir("bricks-lora-test"); }
 
 // The tiny preset with weights from `seed`, made once per process.
 inline std::filesystem::path tiny_model(uint64_t seed = 1, model::DType dtype = model::DType::F32) {

@@ -2,9 +2,10 @@
 
 #include <gtest/gtest.h>
 
-#include <unistd.h>
 #include <atomic>
 #include <fstream>
+
+#include "scratch_dir.h"
 
 namespace bricks::manifest::test_support {
 namespace {
@@ -100,8 +101,7 @@ host::Catalogue test_catalogue() {
 std::filesystem::path write_temp_file(const std::string& name, const std::string& text) {
   static std::atomic<int> counter{0};
   const std::filesystem::path dir =
-      std::filesystem::path(::testing::TempDir()) /
-      ("bricks_manifest_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+      bricks::testing::scratch_dir("bricks-manifest-test") / std::to_string(counter++);
   std::filesystem::create_directories(dir);
   const std::filesystem::path file = dir / name;
   std::ofstream(file, std::ios::binary) << text;

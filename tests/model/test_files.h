@@ -11,13 +11,14 @@
 #include <vector>
 
 #include "bricks/model/gguf.h"
+#include "scratch_dir.h"
 
 namespace bricks::model::testing {
 
 inline std::filesystem::path temp_dir() {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  auto dir = std::filesystem::temp_directory_path() /
-             (std::string("bricks_model_") + info->test_suite_name() + "_" + info->name());
+  auto dir = bricks::testing::scratch_dir("bricks-model-test") /
+             (std::string(info->test_suite_name()) + "_" + info->name());
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir;

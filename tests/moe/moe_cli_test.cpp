@@ -2,13 +2,14 @@
 // request on the builtin moe-tiny model (made in a temp dir on first use).
 #include <gtest/gtest.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+
+#include "scratch_dir.h"
 
 namespace {
 
@@ -22,8 +23,7 @@ std::string slurp(const fs::path& p) {
 }
 
 TEST(MoeCli, RunsTheShippedManifest) {
-  const fs::path dir = fs::temp_directory_path() / ("bricks-moe-cli-" + std::to_string(::getpid()));
-  fs::create_directories(dir);
+  const fs::path dir = bricks::testing::scratch_dir("bricks-moe-cli");
   const std::string cmd = "cd '" + dir.string() + "' && '" + BRICKS_CLI +
                           "' run --no-progress --threads 2 --report-json report.json '" +
                           BRICKS_SOURCE_DIR + "/manifests/moe.textproto' >out.txt 2>err.txt";

@@ -18,15 +18,7 @@
 
 namespace bricks::testing {
 
-inline std::filesystem::path test_dir() {
-  static const std::filesystem::path dir = [] {
-    auto d = std::filesystem::temp_directory_path() /
-             ("bricks-npart-test-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(d);
-    return d;
-  }();
-  return dir;
-}
+inline std::filesystem::path test_dir() { return scratch_dir("bricks-npart-test"); }
 
 // A fresh copy of the tiny model under `name` (so each test owns its .partition file).
 inline std::filesystem::path tiny_model(const std::string& name) {

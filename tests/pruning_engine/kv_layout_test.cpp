@@ -10,6 +10,7 @@
 
 #include "engine/image_input.h"
 #include "engine/kv_groups.h"
+#include "scratch_dir.h"
 
 namespace bricks::testing {
 namespace {
@@ -135,8 +136,7 @@ TEST(ImageInput, GeneratedRowsHaveTheAskedRmsAndNeighboursAreAlike) {
 }
 
 std::filesystem::path temp_file(const std::string& name) {
-  return std::filesystem::temp_directory_path() /
-         ("bricks-image-" + std::to_string(::getpid()) + "-" + name);
+  return scratch_dir("bricks-image-test") / name;
 }
 
 TEST(ImageInput, ReadsNpyAndSafetensors) {

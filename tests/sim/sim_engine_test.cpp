@@ -3,7 +3,6 @@
 // overlap compute, and a bad device section fails with a clear message.
 #include <gtest/gtest.h>
 
-#include <unistd.h>
 #include <algorithm>
 #include <fstream>
 #include <memory>
@@ -14,6 +13,7 @@
 #include "engine/sim_device.h"
 #include "engine/workload.h"
 #include "sim_manifest.h"
+#include "scratch_dir.h"
 
 namespace bricks::testing {
 namespace {
@@ -185,8 +185,7 @@ TEST(SimEngine, BadDeviceSectionsFailWithTheFieldAndTheFix) {
   util.proto.mutable_device()->set_gpu_memory_utilization(1.5);
   EXPECT_NE(create_error(util).find("gpu_memory_utilization"), std::string::npos);
 
-  const std::filesystem::path csv = std::filesystem::temp_directory_path() /
-                                    ("bricks-sim-bad-" + std::to_string(::getpid()) + ".csv");
+  const std::filesystem::path csv = scratch_dir("bricks-sim-test") / "bad.csv";
   std::ofstream(csv) << "num_prefill_tokens,num_decode_seqs,decode_context_sum,seconds\n"
                      << "0,1,100,0.01\n0,2,lots,0.02\n";
   manifest::LoadedManifest bad_csv = sim_manifest(fcfs_bricks());

@@ -2,27 +2,18 @@
 // temp dir that belongs to this process (so parallel test processes never share a file).
 #pragma once
 
-#include <unistd.h>
-
 #include <filesystem>
 #include <map>
 #include <mutex>
 #include <string>
 
 #include "bricks/model/model.h"
+#include "scratch_dir.h"
 
 namespace bricks::testing {
 
 // This process's scratch directory for made models.
-inline std::filesystem::path process_model_dir() {
-  static const std::filesystem::path dir = [] {
-    auto d = std::filesystem::temp_directory_path() /
-             ("bricks-test-models-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(d);
-    return d;
-  }();
-  return dir;
-}
+inline std::filesystem::path process_model_dir() { return scratch_dir("bricks-test-models"); }
 
 // The f32 model of `preset` ("tiny", "moe-tiny", ...) with seed 1.
 inline std::filesystem::path process_model(const std::string& preset) {

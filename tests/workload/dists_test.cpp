@@ -9,6 +9,7 @@
 #include <numeric>
 
 #include "engine/workload_dists.h"
+#include "scratch_dir.h"
 
 namespace bricks::engine {
 namespace {
@@ -141,7 +142,8 @@ TEST(Lengths, ShippedDataFilesLoadAndNameTheirSource) {
 }
 
 TEST(Lengths, EmpiricalFileErrorsNameTheFile) {
-  const auto file = std::filesystem::temp_directory_path() / "bricks-empirical-bad.json";
+  const auto dir = bricks::testing::scratch_dir("bricks-workload-test");
+  const auto file = dir / "bricks-empirical-bad.json";
   std::ofstream(file) << "{\"prompt_len\": {\"quantiles\": [[0, 1], [0.5]]}}";
   try {
     EmpiricalDist::load(file, "prompt_len");

@@ -6,12 +6,13 @@
 #include <fstream>
 
 #include "engine/workload.h"
+#include "scratch_dir.h"
 
 namespace bricks::engine {
 namespace {
 
 std::filesystem::path write(const std::string& name, const std::string& text) {
-  const auto p = std::filesystem::temp_directory_path() / name;
+  const auto p = bricks::testing::scratch_dir("bricks-workload-test") / name;
   std::ofstream(p) << text;
   return p;
 }
