@@ -289,6 +289,8 @@ Report Cluster::report(const SloSpec& slo) const {
     rep.steps += e.steps;
     rep.preemptions += e.preemptions;
     rep.swapped_bytes += e.swapped_bytes;
+    rep.kv_copy_s += e.kv_copy_s;
+    rep.kv_copy_hidden_s += e.kv_copy_hidden_s;
     util_sum += e.kv_util_sum;
     rep.kv_util_max = std::max(rep.kv_util_max, e.kv_util_max);
     busy += e.busy_s;

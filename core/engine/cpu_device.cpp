@@ -1,5 +1,6 @@
 #include "engine/cpu_device.h"
 
+#include <chrono>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -13,6 +14,10 @@ CpuDevice::CpuDevice(const LlamaWeights& weights, const host::BrickInstance& att
 void CpuDevice::bind(KvPool& pool) {
   pool_ = &pool;
   forward_ = std::make_unique<LlamaForward>(weights_, pool, attention_);
+  if (overlap_copies_) {
+    copier_ = std::make_unique<KvCopier>(pool);
+    forward_->set_kv_copier(copier_.get());
+  }
   const model::LlamaConfig& c = weights_.config;
   layout_ = KvGroupLayout::make(c.n_layers, prune_layers());
   if (pool.shape().num_layers != layout_.slabs) {
@@ -56,8 +61,26 @@ void CpuDevice::set_kv_groups(KvGroups* groups) {
   groups_attached_ = groups != nullptr;
 }
 
+void CpuDevice::set_overlap_copies(bool overlap) {
+  if (forward_ != nullptr) throw std::logic_error("CpuDevice::set_overlap_copies after bind");
+  overlap_copies_ = overlap;
+}
+
 size_t CpuDevice::copy_kv(const bricks_block_copy* copies, int32_t count) {
-  return pool_->copy(copies, count);
+  if (pool_ == nullptr) throw std::logic_error("CpuDevice::copy_kv before bind");
+  if (copier_ != nullptr) return copier_->start(copies, count);
+  const auto t0 = std::chrono::steady_clock::now();
+  const size_t moved = pool_->copy(copies, count);
+  copy_s_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return moved;
+}
+
+void CpuDevice::end_step() {
+  if (copier_ != nullptr) copier_->finish();
+}
+
+KvCopyTime CpuDevice::kv_copy_time() const {
+  return copier_ != nullptr ? copier_->time() : KvCopyTime{copy_s_, 0.0};
 }
 
 void CpuDevice::forward(const ForwardBatch& batch, const bricks_page_table& table,

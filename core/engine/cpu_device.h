@@ -8,6 +8,7 @@
 
 #include "engine/brick_calls.h"
 #include "engine/device.h"
+#include "engine/kv_copier.h"
 #include "engine/kv_groups.h"
 #include "engine/llama_forward.h"
 #include "engine/llama_weights.h"
@@ -26,11 +27,17 @@ class CpuDevice final : public Device {
   bool stores_kv() const override { return true; }
   void bind(KvPool& pool) override;
   size_t copy_kv(const bricks_block_copy* copies, int32_t count) override;
+  void end_step() override;
+  KvCopyTime kv_copy_time() const override;
   void forward(const ForwardBatch& batch, const bricks_page_table& table,
                std::vector<float>& logits) override;
   std::string describe() const override { return summary_; }
 
   LlamaForward& forward_pass() { return *forward_; }
+
+  // KV copies on a thread of their own beside the forward pass (engine/kv_copier.h)
+  // instead of before it; call before bind().
+  void set_overlap_copies(bool overlap);
 
   // Routed FFNs (MoE experts, neuron partitions) by layer: entry l, when set, computes
   // layer l's FFN. The device keeps them alive and hands them to the forward pass at
@@ -53,6 +60,9 @@ class CpuDevice final : public Device {
   std::string summary_;
   WallClock clock_;
   KvPool* pool_ = nullptr;
+  bool overlap_copies_ = false;
+  std::unique_ptr<KvCopier> copier_;  // with overlap_copies_, from bind()
+  double copy_s_ = 0;                 // without: the copies' time, all of it in the step
   std::unique_ptr<LlamaForward> forward_;
   std::vector<std::shared_ptr<LayerFfn>> layer_ffns_;
   std::vector<PrunePoint> prune_points_;

@@ -32,6 +32,12 @@ class Device {
   // Runs the block copies the kv brick queued, before the step's compute (swaps, reuse
   // from the host tier). Returns the bytes moved.
   virtual size_t copy_kv(const bricks_block_copy* copies, int32_t count) = 0;
+  // Called at the end of every step, and before the engine lets go of its KV pool: the
+  // copies copy_kv started are complete when it returns (a device may run them beside the
+  // forward pass).
+  virtual void end_step() {}
+  // The time the KV copies took so far, and the part of it hidden behind compute.
+  virtual KvCopyTime kv_copy_time() const { return {}; }
   // Computes the step. `table` is the kv brick's page table (group 0) for the batch; when
   // computes_logits(), writes logits[batch.logit_rows.size()][vocab].
   virtual void forward(const ForwardBatch& batch, const bricks_page_table& table,

@@ -59,7 +59,10 @@ Engine::Engine(EngineModel model, EngineBricks bricks, const EngineOptions& opti
   batch_.clear();
 }
 
-Engine::~Engine() = default;
+// The device may still be copying KV blocks into the pool, which goes first.
+Engine::~Engine() {
+  if (device_ != nullptr) device_->end_step();
+}
 
 uint64_t Engine::submit(RequestSpec spec) {
   auto owned = std::make_unique<Request>();
@@ -177,6 +180,10 @@ bool Engine::step() {
     idle_steps_ = 0;
     execute(batch, counts);
   }
+  device_->end_step();
+  const KvCopyTime copy_time = device_->kv_copy_time();
+  stats_.kv_copy_s = copy_time.total_s;
+  stats_.kv_copy_hidden_s = copy_time.hidden_s;
   live_.erase(std::remove_if(live_.begin(), live_.end(), [](Request* r) { return r->done(); }),
               live_.end());
   ++stats_.steps;

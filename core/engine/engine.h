@@ -59,6 +59,8 @@ struct EngineStats {
   double kv_util_max = 0.0;
   double busy_s = 0.0;             // time inside steps
   double forward_s = 0.0;          // of which in the forward pass
+  double kv_copy_s = 0.0;          // KV copies between tiers (Device::kv_copy_time)
+  double kv_copy_hidden_s = 0.0;   // of which hidden behind the forward pass
 };
 
 using TokenCallback = std::function<void(const Request&, int32_t token, std::string_view piece)>;

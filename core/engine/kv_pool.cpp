@@ -86,12 +86,11 @@ int32_t KvPool::tier_blocks(bricks_tier tier) const {
   throw std::invalid_argument("this device has no disk KV tier");
 }
 
-size_t KvPool::copy(const bricks_block_copy* copies, int32_t count) {
-  const size_t block = shape_.token_bytes_per_layer() / 2 * shape_.block_size;
+size_t KvPool::check_copies(const bricks_block_copy* copies, int32_t count) const {
+  const size_t block = shape_.token_bytes_per_layer() * shape_.block_size;  // K and V, a layer
   size_t moved = 0;
   for (int32_t c = 0; c < count; ++c) {
     const bricks_block_copy& cp = copies[c];
-    const size_t bytes = block * static_cast<size_t>(cp.num_blocks);
     if (cp.num_blocks < 1 || cp.src_block < 0 || cp.dst_block < 0 ||
         cp.src_block + cp.num_blocks > tier_blocks(cp.src_tier) ||
         cp.dst_block + cp.num_blocks > tier_blocks(cp.dst_tier)) {
@@ -99,21 +98,29 @@ size_t KvPool::copy(const bricks_block_copy* copies, int32_t count) {
                               " blocks from " + std::to_string(cp.src_block) + " to " +
                               std::to_string(cp.dst_block) + " is outside its pool");
     }
-    if (!stores_bytes_) {
-      moved += 2 * bytes * static_cast<size_t>(shape_.num_layers);
-      continue;
-    }
-    for (int32_t l = 0; l < shape_.num_layers; ++l) {
-      for (int kv = 0; kv < 2; ++kv) {
-        auto& src = kv == 0 ? tier_k(cp.src_tier, l) : tier_v(cp.src_tier, l);
-        auto& dst = kv == 0 ? tier_k(cp.dst_tier, l) : tier_v(cp.dst_tier, l);
-        const size_t so = block * static_cast<size_t>(cp.src_block);
-        const size_t d_o = block * static_cast<size_t>(cp.dst_block);
-        std::memcpy(dst.data() + d_o, src.data() + so, bytes);
-        moved += bytes;
-      }
+    moved += block * static_cast<size_t>(cp.num_blocks) * static_cast<size_t>(shape_.num_layers);
+  }
+  return moved;
+}
+
+void KvPool::copy_layer(int32_t layer, const bricks_block_copy* copies, int32_t count) {
+  if (!stores_bytes_) return;
+  const size_t block = shape_.token_bytes_per_layer() / 2 * shape_.block_size;
+  for (int32_t c = 0; c < count; ++c) {
+    const bricks_block_copy& cp = copies[c];
+    const size_t bytes = block * static_cast<size_t>(cp.num_blocks);
+    for (int kv = 0; kv < 2; ++kv) {
+      auto& src = kv == 0 ? tier_k(cp.src_tier, layer) : tier_v(cp.src_tier, layer);
+      auto& dst = kv == 0 ? tier_k(cp.dst_tier, layer) : tier_v(cp.dst_tier, layer);
+      std::memcpy(dst.data() + block * static_cast<size_t>(cp.dst_block),
+                  src.data() + block * static_cast<size_t>(cp.src_block), bytes);
     }
   }
+}
+
+size_t KvPool::copy(const bricks_block_copy* copies, int32_t count) {
+  const size_t moved = check_copies(copies, count);
+  for (int32_t l = 0; l < shape_.num_layers; ++l) copy_layer(l, copies, count);
   return moved;
 }
 

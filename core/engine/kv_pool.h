@@ -13,6 +13,13 @@
 
 namespace bricks::engine {
 
+// Seconds spent on KV block copies: all of it, and the part that ran while the step
+// computed (hidden behind the forward pass).
+struct KvCopyTime {
+  double total_s = 0;
+  double hidden_s = 0;
+};
+
 struct KvShape {
   int32_t num_layers = 0;
   int32_t num_kv_heads = 0;
@@ -49,6 +56,12 @@ class KvPool {
   // Runs block copies between tiers, in order. Returns bytes moved (counted the same
   // whether or not the pool stores bytes).
   size_t copy(const bricks_block_copy* copies, int32_t count);
+  // The two halves of copy(), for a caller that moves the layers one at a time (KvCopier):
+  // check_copies throws for a copy outside its pool and returns the bytes all of them
+  // move; copy_layer then moves one layer's K and V of every copy, in order, and throws
+  // nothing for copies that passed the check.
+  size_t check_copies(const bricks_block_copy* copies, int32_t count) const;
+  void copy_layer(int32_t layer, const bricks_block_copy* copies, int32_t count);
 
  private:
   int32_t tier_blocks(bricks_tier tier) const;

@@ -159,6 +159,7 @@ void LlamaForward::attention_block(int32_t layer, const ForwardBatch& batch, int
   cpu::rope(k_.data(), batch.positions.data(), T, c.n_kv_heads, c.head_dim, c.rope_theta);
   const int32_t slab =
       layout_ != nullptr ? layout_->slab_of_layer[static_cast<size_t>(layer)] : layer;
+  if (copier_ != nullptr) copier_->wait_layer(slab);
   pool_.write(slab, k_.data(), v_.data(), batch.slots.data(), T);
 
   bricks_attention_io io{};

@@ -9,6 +9,7 @@
 
 #include "engine/brick_calls.h"
 #include "engine/forward_batch.h"
+#include "engine/kv_copier.h"
 #include "engine/kv_groups.h"
 #include "engine/kv_pool.h"
 #include "engine/layer_ffn.h"
@@ -49,6 +50,10 @@ class LlamaForward {
   // The projection hook does not see the projections inside a LayerFfn.
   void set_layer_ffn(int32_t layer, LayerFfn* ffn);
 
+  // KV copies that may still be running when run() starts (engine/kv_copier.h): each layer
+  // waits for its slab's copies before it writes or reads the pool. Not owned; null: none.
+  void set_kv_copier(KvCopier* copier) { copier_ = copier; }
+
  private:
   // y = W_p x for `rows` rows of layer `layer`, then the projection hook.
   void project(int32_t layer, Proj p, const float* x, int64_t rows, float* y);
@@ -66,6 +71,7 @@ class LlamaForward {
   const ForwardBatch* batch_ = nullptr;  // the batch run() is computing
   const KvGroupLayout* layout_ = nullptr;
   PruneStage* stage_ = nullptr;
+  KvCopier* copier_ = nullptr;
   std::vector<int32_t> ids_;
   std::vector<float> pruned_logits_;
   // Scratch reused across steps.

@@ -79,6 +79,7 @@ nlohmann::json Report::to_json() const {
       {"steps", steps},
       {"preemptions", preemptions},
       {"swapped_bytes", swapped_bytes},
+      {"kv_copy_s", {{"total", kv_copy_s}, {"hidden_behind_compute", kv_copy_hidden_s}}},
       {"kv_utilisation", {{"mean", kv_util_mean}, {"max", kv_util_max}}},
       {"prefix_cache_hit_rate", prefix_hit_rate},
       {"forward_share_of_step_time", forward_share},
@@ -119,8 +120,13 @@ std::string Report::to_table() const {
       static_cast<long long>(output_tokens));
   add("  kv cache    %.1f%% mean / %.1f%% max used, prefix hit rate %.1f%%\n", kv_util_mean * 100,
       kv_util_max * 100, prefix_hit_rate * 100);
-  add("  preemption  %lld; KV copied between tiers %.1f MiB (swaps and kept conversations)\n",
+  add("  preemption  %lld; KV copied between tiers %.1f MiB (swaps and kept conversations)",
       static_cast<long long>(preemptions), static_cast<double>(swapped_bytes) / (1 << 20));
+  if (swapped_bytes > 0) {
+    add(" in %.1f ms, %.1f ms of it hidden behind compute", kv_copy_s * 1e3,
+        kv_copy_hidden_s * 1e3);
+  }
+  out += "\n";
   if (slo.any()) {
     const SloResult& r = slo_result;
     add("\n  slo         %s: %.1f%% of requests met (goodput needs %.0f%%)\n",

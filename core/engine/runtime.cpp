@@ -203,7 +203,9 @@ std::unique_ptr<Runtime> Runtime::create(const manifest::LoadedManifest& m,
   // Routers: MoE experts, or neuron partitions of a dense FFN (routed_ffn_setup.h).
   RoutedFfns routed = make_routed_ffns(m, *rt->model_, rt->weights_, rt->created_, options);
   if (!routed.summary.empty()) rt->device_summary_ += ", " + routed.summary;
+  if (mp.device().overlap_swaps()) rt->device_summary_ += ", KV copies beside compute";
   auto cpu_device = std::make_unique<CpuDevice>(rt->weights_, *attention, rt->device_summary_);
+  cpu_device->set_overlap_copies(mp.device().overlap_swaps());
   cpu_device->set_layer_ffns(std::move(routed.per_layer));
   // Pruners (prune_setup.h): their layers split the KV cache into groups the engine sizes
   // and the device's pruning stage allocates through.

@@ -45,6 +45,7 @@ class SimDevice final : public Device {
   void bind(KvPool& pool) override { pool_ = &pool; }
   // Checks the copies against the pool and charges their time. Returns the bytes moved.
   size_t copy_kv(const bricks_block_copy* copies, int32_t count) override;
+  KvCopyTime kv_copy_time() const override { return {totals_.swap_s, totals_.swap_hidden_s}; }
   // Advances the clock by the step's modelled time; `logits` is left empty.
   void forward(const ForwardBatch& batch, const bricks_page_table& table,
                std::vector<float>& logits) override;

@@ -62,7 +62,6 @@ void warn_sim_only(Checker& c, const Device& d) {
   ignored("gpu", !d.gpu().empty());
   ignored("sim_model", !d.sim_model().empty());
   ignored("calibration_file", !d.calibration_file().empty());
-  ignored("overlap_swaps", d.overlap_swaps());
   ignored("gpu_memory_utilization", d.gpu_memory_utilization() != 0);
   ignored("pcie_gb_per_s", d.pcie_gb_per_s() != 0);
   ignored("link_gb_per_s", d.link_gb_per_s() != 0);

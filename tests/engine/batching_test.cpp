@@ -1,6 +1,6 @@
 // Continuous batching must not change what a request computes: batched = alone, prefix
-// cache hits and preemption with recompute leave greedy outputs unchanged, a request that
-// cannot be served fails alone.
+// cache hits and preemption (recompute, and swap with its copies before or beside the
+// forward pass) leave greedy outputs unchanged, a request that cannot be served fails alone.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -93,6 +93,39 @@ TEST(Batching, PreemptionWithRecomputeDoesNotChangeOutputs) {
   EXPECT_GT(tight->engine().stats().preemptions, 0) << "the pool was not tight enough";
   EXPECT_EQ(got, run_all(*probe, specs));
 }
+
+// Swap preemption, with the copies before the forward pass and on the copy thread beside
+// it (device.overlap_swaps): the KV that comes back is the KV that left.
+class SwapPreemption : public ::testing::TestWithParam<bool> {};
+
+TEST_P(SwapPreemption, DoesNotChangeOutputs) {
+  auto probe = engine::Runtime::create(make_manifest(default_bricks()), {});
+  auto specs = prompts(*probe, false);
+  const auto& c = probe->model()->config();
+  const int64_t block_bytes = 2ll * c.n_kv_heads * c.head_dim * 4 * 4 * c.n_layers;
+  auto bricks = default_bricks();
+  bricks[0].params.push_back({"preemption", string_value("swap")});
+  bricks[1].params.push_back({"block_size", int_value(4)});
+  bricks[1].params.push_back({"enable_prefix_cache", bool_value(false)});
+  manifest::LoadedManifest m = make_manifest(bricks, 10 * block_bytes);
+  m.proto.mutable_device()->set_host_kv_bytes(64 * block_bytes);
+  m.proto.mutable_device()->set_overlap_swaps(GetParam());
+  auto tight = engine::Runtime::create(m, {});
+  auto got = run_all(*tight, specs);
+  const engine::EngineStats& st = tight->engine().stats();
+  EXPECT_GT(st.preemptions, 0) << "the pool was not tight enough";
+  EXPECT_GT(st.swapped_bytes, 0) << "nothing was swapped";
+  EXPECT_LE(st.kv_copy_hidden_s, st.kv_copy_s);
+  if (!GetParam()) {
+    EXPECT_EQ(st.kv_copy_hidden_s, 0.0) << "copies before compute hide nothing";
+  }
+  EXPECT_EQ(got, run_all(*probe, specs));
+}
+
+INSTANTIATE_TEST_SUITE_P(CopiesBeforeAndBesideCompute, SwapPreemption, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& p) {
+                           return p.param ? "overlapped" : "before_compute";
+                         });
 
 TEST(Batching, UnservableRequestFailsAloneOthersFinish) {
   auto rt = engine::Runtime::create(make_manifest(default_bricks()), {});
