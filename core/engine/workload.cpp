@@ -191,7 +191,7 @@ std::vector<RequestSpec> make_workload(const bricks::manifest::Workload& w,
   if (!w.trace().empty()) {
     std::filesystem::path p = w.trace();
     if (p.is_relative()) p = ctx.base_dir / p;
-    out = read_trace(p, ctx, w.generator().seed());
+    out = read_trace(p, ctx, w.trace_seed());
   } else {
     out = generate(w.generator(), ctx);
   }

@@ -175,6 +175,10 @@ void check_workload(Checker& c, const Workload& w) {
             "keep one of them");
   }
   c.exists("workload.trace", w.trace(), "trace", false);
+  if (w.trace().empty() && w.trace_seed() != 0) {
+    c.warning("workload.trace_seed", "workload.trace_seed is ignored without a trace",
+              "remove it, or seed the generator with workload.generator.seed");
+  }
   if (w.has_generator()) check_generator(c, w.generator());
   if (w.has_sampling()) {
     const Sampling& s = w.sampling();

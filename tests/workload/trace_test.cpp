@@ -79,5 +79,27 @@ TEST(Trace, BadValuesNameTheLine) {
   }
 }
 
+// workload.trace_seed picks the token ids of length-only prompts: the same seed replays the
+// same prompts, another gives other prompts of the same lengths.
+TEST(Trace, TraceSeedPicksTheTokenIds) {
+  const auto p = write("bricks-trace-seed.jsonl",
+                       "{\"prompt_len\": 24}\n{\"arrival_s\": 1, \"prompt_len\": 40}\n");
+  auto prompts = [&](uint64_t seed) {
+    bricks::manifest::Workload w;
+    w.set_trace(p.string());
+    w.set_trace_seed(seed);
+    std::vector<std::vector<int32_t>> out;
+    for (const RequestSpec& r : make_workload(w, ctx())) out.push_back(r.prompt);
+    return out;
+  };
+  const auto a = prompts(0), b = prompts(5);
+  ASSERT_EQ(a.size(), 2u);
+  ASSERT_EQ(b.size(), 2u);
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i].size(), b[i].size());
+  EXPECT_NE(a, b);
+  EXPECT_EQ(a, prompts(0));
+  EXPECT_EQ(b, prompts(5));
+}
+
 }  // namespace
 }  // namespace bricks::engine

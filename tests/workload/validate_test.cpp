@@ -91,6 +91,14 @@ TEST(ValidateWorkload, DurationNeedsARate) {
               ElementsAre(HasSubstr("7:1: error: duration_s needs arrivals spread in time")));
 }
 
+TEST(ValidateWorkload, TraceSeedWithoutATraceIsAWarning) {
+  EXPECT_THAT(check_text(kCore + "workload {\n  trace_seed: 3\n"
+                                 "  generator { num_requests: 1 prompt_len_min: 1 "
+                                 "prompt_len_max: 1 output_len_min: 1 output_len_max: 1 }\n}\n"),
+              ElementsAre(HasSubstr("7:3: warning: workload.trace_seed is ignored without a "
+                                    "trace; remove it")));
+}
+
 TEST(ValidateOutput, SloMistakesAreNamedWithTheirFix) {
   const std::string work =
       "workload { generator { num_requests: 1 prompt_len_min: 1 prompt_len_max: 1 "
