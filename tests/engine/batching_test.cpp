@@ -79,16 +79,25 @@ TEST(Batching, PrefixCacheHitsDoNotChangeOutputs) {
   EXPECT_EQ(rest, want);
 }
 
+// A KV pool of ten blocks of four tokens, with `preemption`: each request of prompts()
+// fits alone, all five together do not. `host_blocks` sizes the host tier for swaps.
+manifest::LoadedManifest tight_manifest(const engine::Runtime& probe,
+                                        const std::string& preemption, int64_t host_blocks) {
+  const auto& c = probe.model()->config();
+  const int64_t block_bytes = 2ll * c.n_kv_heads * c.head_dim * 4 * 4 * c.n_layers;
+  auto bricks = default_bricks();
+  bricks[0].params.push_back({"preemption", string_value(preemption)});
+  bricks[1].params.push_back({"block_size", int_value(4)});
+  bricks[1].params.push_back({"enable_prefix_cache", bool_value(false)});
+  manifest::LoadedManifest m = make_manifest(bricks, 10 * block_bytes);
+  m.proto.mutable_device()->set_host_kv_bytes(host_blocks * block_bytes);
+  return m;
+}
+
 TEST(Batching, PreemptionWithRecomputeDoesNotChangeOutputs) {
   auto probe = engine::Runtime::create(make_manifest(default_bricks()), {});
   auto specs = prompts(*probe, false);
-  const auto& c = probe->model()->config();
-  const int64_t block_bytes = 2ll * c.n_kv_heads * c.head_dim * 4 * 4 * c.n_layers;
-  // Ten blocks of four tokens: each request fits alone, all five together do not.
-  auto bricks = default_bricks();
-  bricks[1].params.push_back({"block_size", int_value(4)});
-  bricks[1].params.push_back({"enable_prefix_cache", bool_value(false)});
-  auto tight = engine::Runtime::create(make_manifest(bricks, 10 * block_bytes), {});
+  auto tight = engine::Runtime::create(tight_manifest(*probe, "recompute", 0), {});
   auto got = run_all(*tight, specs);
   EXPECT_GT(tight->engine().stats().preemptions, 0) << "the pool was not tight enough";
   EXPECT_EQ(got, run_all(*probe, specs));
@@ -101,14 +110,7 @@ class SwapPreemption : public ::testing::TestWithParam<bool> {};
 TEST_P(SwapPreemption, DoesNotChangeOutputs) {
   auto probe = engine::Runtime::create(make_manifest(default_bricks()), {});
   auto specs = prompts(*probe, false);
-  const auto& c = probe->model()->config();
-  const int64_t block_bytes = 2ll * c.n_kv_heads * c.head_dim * 4 * 4 * c.n_layers;
-  auto bricks = default_bricks();
-  bricks[0].params.push_back({"preemption", string_value("swap")});
-  bricks[1].params.push_back({"block_size", int_value(4)});
-  bricks[1].params.push_back({"enable_prefix_cache", bool_value(false)});
-  manifest::LoadedManifest m = make_manifest(bricks, 10 * block_bytes);
-  m.proto.mutable_device()->set_host_kv_bytes(64 * block_bytes);
+  manifest::LoadedManifest m = tight_manifest(*probe, "swap", 64);
   m.proto.mutable_device()->set_overlap_swaps(GetParam());
   auto tight = engine::Runtime::create(m, {});
   auto got = run_all(*tight, specs);
