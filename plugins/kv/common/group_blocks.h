@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "bricks/bricks.hpp"
+#include "kv_tables.h"
 
 namespace bricks::kvc {
 
@@ -30,13 +31,13 @@ void release_blocks(GroupBlocks& b, Device& device, Host& host) {
   }
 }
 
-// Moves `b` to the host tier: queues each group's device -> host copies with
-// queue(src_tier, src, dst_tier, dst) and frees the device blocks (tail first). Returns
-// the blocks moved, or -1 (changing nothing) when the host tier lacks room. `scratch` is
-// the caller's reusable buffer.
-template <class Device, class Host, class Queue>
+// Moves `b` to the host tier: queues each group's device -> host copies on `queued`
+// (queue_block_copies; `copy_runs` counts the runs added) and frees the device blocks
+// (tail first). Returns the blocks moved, or -1 (changing nothing) when the host tier lacks
+// room. `scratch` is the caller's reusable buffer.
+template <class Device, class Host>
 int64_t swap_out_blocks(GroupBlocks& b, Device& device, Host& host, std::vector<int32_t>& scratch,
-                        const Queue& queue) {
+                        std::vector<bricks_block_copy>& queued, int64_t& copy_runs) {
   size_t total = 0;
   for (const auto& blocks : b.device) total += blocks.size();
   if (static_cast<int64_t>(total) > host.num_free()) return -1;
@@ -48,7 +49,8 @@ int64_t swap_out_blocks(GroupBlocks& b, Device& device, Host& host, std::vector<
     b.host[g].assign(scratch.begin() + static_cast<std::ptrdiff_t>(next),
                      scratch.begin() + static_cast<std::ptrdiff_t>(next + blocks.size()));
     next += blocks.size();
-    queue(BRICKS_TIER_DEVICE, blocks, BRICKS_TIER_HOST, b.host[g]);
+    copy_runs += queue_block_copies(queued, BRICKS_TIER_DEVICE, blocks, BRICKS_TIER_HOST, b.host[g],
+                                    0, blocks.size());
     for (auto it = blocks.rbegin(); it != blocks.rend(); ++it) device.release(*it);
     blocks.clear();
   }
@@ -57,17 +59,19 @@ int64_t swap_out_blocks(GroupBlocks& b, Device& device, Host& host, std::vector<
 }
 
 // Moves `b` back to the device: allocates each group's blocks, queues the host -> device
-// copies and frees the host blocks. Returns the blocks moved, or -1 (changing nothing)
-// when the device lacks room.
-template <class Device, class Host, class Queue>
-int64_t swap_in_blocks(GroupBlocks& b, Device& device, Host& host, const Queue& queue) {
+// copies as swap_out_blocks does and frees the host blocks. Returns the blocks moved, or
+// -1 (changing nothing) when the device lacks room.
+template <class Device, class Host>
+int64_t swap_in_blocks(GroupBlocks& b, Device& device, Host& host,
+                       std::vector<bricks_block_copy>& queued, int64_t& copy_runs) {
   size_t total = 0;
   for (const auto& blocks : b.host) total += blocks.size();
   if (static_cast<int64_t>(total) > device.num_free()) return -1;
   for (size_t g = 0; g < b.host.size(); ++g) {
     std::vector<int32_t>& host_blocks = b.host[g];
     device.allocate(static_cast<int32_t>(host_blocks.size()), b.device[g]);
-    queue(BRICKS_TIER_HOST, host_blocks, BRICKS_TIER_DEVICE, b.device[g]);
+    copy_runs += queue_block_copies(queued, BRICKS_TIER_HOST, host_blocks, BRICKS_TIER_DEVICE,
+                                    b.device[g], 0, host_blocks.size());
     for (int32_t id : host_blocks) host.release(id);
     host_blocks.clear();
   }

@@ -197,12 +197,6 @@ void PagedKv::stats(bricks_kv_stats& out) const {
   out.free_host_blocks = host_tier_.num_free();
 }
 
-void PagedKv::queue_copies(bricks_tier src_tier, const std::vector<int32_t>& src,
-                           bricks_tier dst_tier, const std::vector<int32_t>& dst) {
-  stats_.swap_copies +=
-      kvc::queue_block_copies(queued_, src_tier, src, dst_tier, dst, 0, src.size());
-}
-
 bool PagedKv::swap_out(uint64_t request_id) {
   require_configured("swap_out");
   auto it = requests_.find(request_id);
@@ -212,10 +206,8 @@ bool PagedKv::swap_out(uint64_t request_id) {
                                                      : " is already swapped out"));
   }
   RequestKv& req = it->second;
-  const int64_t moved = kvc::swap_out_blocks(
-      req, pool_, host_tier_, scratch_,
-      [this](bricks_tier st, const std::vector<int32_t>& src, bricks_tier dt,
-             const std::vector<int32_t>& dst) { queue_copies(st, src, dt, dst); });
+  const int64_t moved =
+      kvc::swap_out_blocks(req, pool_, host_tier_, scratch_, queued_, stats_.swap_copies);
   if (moved < 0) return false;
   stats_.blocks_swapped_out += moved;
   return true;
@@ -228,10 +220,7 @@ bool PagedKv::swap_in(uint64_t request_id) {
     throw Error::invalid(req_name(request_id) + " is not swapped out; nothing to swap in");
   }
   RequestKv& req = it->second;
-  const int64_t moved = kvc::swap_in_blocks(
-      req, pool_, host_tier_,
-      [this](bricks_tier st, const std::vector<int32_t>& src, bricks_tier dt,
-             const std::vector<int32_t>& dst) { queue_copies(st, src, dt, dst); });
+  const int64_t moved = kvc::swap_in_blocks(req, pool_, host_tier_, queued_, stats_.swap_copies);
   if (moved < 0) return false;
   // The new device blocks hold no cache entries yet; the next commit registers them again.
   req.hashed_blocks = 0;

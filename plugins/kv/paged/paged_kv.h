@@ -49,9 +49,6 @@ class PagedKv final : public KvManager {
   // hit blocks to `hits` when non-null. Returns the number of hit blocks.
   int32_t walk_prefix(const bricks_request_view& r, int32_t max_blocks, std::vector<int32_t>* hits,
                       uint64_t* last_hash) const;
-  // Appends copies of src[i] -> dst[i], merging contiguous ids into runs.
-  void queue_copies(bricks_tier src_tier, const std::vector<int32_t>& src, bricks_tier dst_tier,
-                    const std::vector<int32_t>& dst);
 
   int32_t block_size_;
   bool configured_ = false;

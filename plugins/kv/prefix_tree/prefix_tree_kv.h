@@ -56,9 +56,6 @@ class PrefixTreeKv final : public KvManager {
   // Walks the tree over the leading full blocks of `r` (at most max_blocks); appends the
   // nodes found to `hits` when non-null. Returns how many were found.
   int32_t walk(const bricks_request_view& r, int32_t max_blocks, std::vector<int32_t>* hits) const;
-  // Appends copies of src[i] -> dst[i], merging contiguous ids into runs.
-  void queue_copies(bricks_tier src_tier, const std::vector<int32_t>& src, bricks_tier dst_tier,
-                    const std::vector<int32_t>& dst);
 
   int32_t block_size_;
   bool configured_ = false;
