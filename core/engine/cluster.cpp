@@ -289,8 +289,9 @@ Report Cluster::report(const SloSpec& slo) const {
     rep.steps += e.steps;
     rep.preemptions += e.preemptions;
     rep.swapped_bytes += e.swapped_bytes;
-    rep.kv_copy_s += e.kv_copy_s;
-    rep.kv_copy_hidden_s += e.kv_copy_hidden_s;
+    const KvCopyTime copy_time = in.engine->kv_copy_time();
+    rep.kv_copy_s += copy_time.total_s;
+    rep.kv_copy_hidden_s += copy_time.hidden_s;
     util_sum += e.kv_util_sum;
     rep.kv_util_max = std::max(rep.kv_util_max, e.kv_util_max);
     busy += e.busy_s;

@@ -181,9 +181,6 @@ bool Engine::step() {
     execute(batch, counts);
   }
   device_->end_step();
-  const KvCopyTime copy_time = device_->kv_copy_time();
-  stats_.kv_copy_s = copy_time.total_s;
-  stats_.kv_copy_hidden_s = copy_time.hidden_s;
   live_.erase(std::remove_if(live_.begin(), live_.end(), [](Request* r) { return r->done(); }),
               live_.end());
   ++stats_.steps;

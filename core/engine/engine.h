@@ -59,8 +59,6 @@ struct EngineStats {
   double kv_util_max = 0.0;
   double busy_s = 0.0;             // time inside steps
   double forward_s = 0.0;          // of which in the forward pass
-  double kv_copy_s = 0.0;          // KV copies between tiers (Device::kv_copy_time)
-  double kv_copy_hidden_s = 0.0;   // of which hidden behind the forward pass
 };
 
 using TokenCallback = std::function<void(const Request&, int32_t token, std::string_view piece)>;
@@ -90,6 +88,8 @@ class Engine {
   size_t num_live() const { return live_.size(); }
   const EngineStats& stats() const { return stats_; }
   bricks_kv_stats kv_stats() const { return kv_.stats(); }
+  // The time KV copies between tiers took, and the part hidden behind the forward pass.
+  KvCopyTime kv_copy_time() const { return device_->kv_copy_time(); }
   const KvPool& pool() const { return *pool_; }
   double now() const { return device_->clock().now(); }
   Device& device() { return *device_; }

@@ -83,8 +83,9 @@ Report Report::from(const Engine& engine, const SloSpec& slo) {
   rep.steps = s.steps;
   rep.preemptions = s.preemptions;
   rep.swapped_bytes = s.swapped_bytes;
-  rep.kv_copy_s = s.kv_copy_s;
-  rep.kv_copy_hidden_s = s.kv_copy_hidden_s;
+  const KvCopyTime copy_time = engine.kv_copy_time();
+  rep.kv_copy_s = copy_time.total_s;
+  rep.kv_copy_hidden_s = copy_time.hidden_s;
   rep.kv_util_mean = s.steps > 0 ? s.kv_util_sum / static_cast<double>(s.steps) : 0.0;
   rep.kv_util_max = s.kv_util_max;
   rep.forward_share = s.busy_s > 0 ? s.forward_s / s.busy_s : 0.0;
