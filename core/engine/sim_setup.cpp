@@ -23,9 +23,8 @@ std::string fmt(const char* f, double v) {
 
 SimSetup make_sim_setup(const manifest::LoadedManifest& m) {
   const manifest::Device& d = m.proto.device();
-  const std::string where = m.file.string() + ": ";
-  auto fail = [&where](const std::string& field, const std::string& what) {
-    throw sim::SimError(where + "device." + field + ": " + what);
+  auto fail = [&m](const std::string& field, const std::string& what) {
+    throw SimFieldError(m.file.string(), "device." + field, what);
   };
   if (d.gpu().empty()) fail("gpu", "the sim device needs a GPU preset; set device.gpu");
   if (d.sim_model().empty()) {

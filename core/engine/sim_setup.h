@@ -6,10 +6,12 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "bricks/model/model.h"
 #include "engine/sim_device.h"
 #include "manifest/manifest.h"
+#include "sim/sim_error.h"
 
 namespace bricks::engine {
 
@@ -24,11 +26,27 @@ struct SimSetup {
   std::string summary;
 };
 
+// make_sim_setup's error about one field of the device section. what() reads
+// "FILE: device.FIELD: detail"; field() and detail() give the parts, for a caller that
+// places the error at the field (bricks validate).
+class SimFieldError : public sim::SimError {
+ public:
+  SimFieldError(const std::string& file, std::string field, std::string detail)
+      : sim::SimError(file + ": " + field + ": " + detail),
+        field_(std::move(field)),
+        detail_(std::move(detail)) {}
+  const std::string& field() const { return field_; }  // "device.tensor_parallel"
+  const std::string& detail() const { return detail_; }
+
+ private:
+  std::string field_, detail_;
+};
+
 // Builds the sim device the manifest's device section describes (gpu, sim_model,
 // tensor_parallel, calibration_file, overlap_swaps, bandwidth overrides, memory
-// utilisation, kv_dtype). Throws sim::SimError whose message names the manifest file, the
-// field and the fix (an unknown preset, a tensor-parallel degree that does not divide the
-// model, weights that do not fit, a bad calibration row with its file and line).
+// utilisation, kv_dtype). Throws SimFieldError naming the manifest file, the field and the
+// fix (an unknown preset, a tensor-parallel degree that does not divide the model, weights
+// that do not fit), or sim::SimError for a bad calibration row, with its file and line.
 SimSetup make_sim_setup(const manifest::LoadedManifest& m);
 
 }  // namespace bricks::engine

@@ -61,25 +61,16 @@ nlohmann::json to_json(const mf::Diagnostic& d) {
 }
 
 // A sim device is checked by building it: presets, tensor parallelism, weights that fit,
-// the calibration file. Its errors read "FILE: device.FIELD: what"; the diagnostic is
-// placed at that field.
+// the calibration file. An error about one field is placed at that field; a calibration
+// file's own errors (which name that file and line) at the device section.
 void check_sim_device(const mf::LoadedManifest& m, std::vector<mf::Diagnostic>& diags) {
   if (m.proto.device().kind() != "sim") return;
   try {
     (void)engine::make_sim_setup(m);
+  } catch (const engine::SimFieldError& e) {
+    diags.push_back(m.at(e.field(), e.field() + ": " + e.detail(), ""));
   } catch (const sim::SimError& e) {
-    std::string what = e.what();
-    const std::string prefix = m.file.string() + ": ";
-    if (what.rfind(prefix, 0) == 0) what.erase(0, prefix.size());
-    std::string field = "device";
-    if (what.rfind("device.", 0) == 0) {
-      const size_t colon = what.find(": ");
-      if (colon != std::string::npos) {
-        field = what.substr(0, colon);
-        what.erase(0, colon + 2);
-      }
-    }
-    diags.push_back(m.at(field, field + ": " + what, ""));
+    diags.push_back(m.at("device", std::string("device: ") + e.what(), ""));
   }
 }
 
