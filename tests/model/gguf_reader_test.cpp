@@ -46,6 +46,7 @@ TEST(GgufReader, OpensValidModelAndReadsConfigAndTensors) {
   EXPECT_TRUE(c.tied_embeddings);
   EXPECT_FALSE(m->has_tokenizer());
   EXPECT_THROW(m->tokenizer(), ModelError);
+  EXPECT_EQ(m->chat_template(), "");  // the file has no tokenizer.chat_template
 
   const TensorView& q = m->tensor("blk.1.attn_q.weight");
   EXPECT_EQ(q.dtype, DType::F32);
@@ -61,6 +62,23 @@ TEST(GgufReader, OpensValidModelAndReadsConfigAndTensors) {
   EXPECT_EQ(m->find("blk.9.attn_q.weight"), nullptr);
   EXPECT_THAT([&] { m->tensor("nope.weight"); },
               ::testing::ThrowsMessage<ModelError>(HasSubstr("no tensor 'nope.weight'")));
+}
+
+TEST(GgufReader, ChatTemplateComesFromTheMetadata) {
+  const auto p = testing::temp_dir() / "chat.gguf";
+  // As GGUF files store it: Jinja text, its newlines escaped inside Jinja string literals.
+  const std::string jinja =
+      "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + "
+      "message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}";
+  SmallLlama s;
+  s.chat_template = GgufValue::str(jinja);
+  testing::write_small_llama(p, s);
+  EXPECT_EQ(Model::open(p)->chat_template(), jinja);
+
+  // Of the wrong type: an error naming the key, not a silently missing template.
+  s.chat_template = GgufValue::u32(7);
+  testing::write_small_llama(p, s);
+  EXPECT_THAT(open_error(p), HasSubstr("tokenizer.chat_template"));
 }
 
 TEST(GgufReader, TruncatedHeader) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "bricks/model/model.h"
@@ -12,6 +13,7 @@
 namespace bricks::model {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 
 struct StTensor {
@@ -107,6 +109,7 @@ TEST(Safetensors, MapsNamesAndPermutesQK) {
   EXPECT_FLOAT_EQ(c.rope_theta, 500000.f);
   EXPECT_TRUE(c.tied_embeddings);
   EXPECT_FALSE(m->has_tokenizer());
+  EXPECT_EQ(m->chat_template(), "");  // no tokenizer_config.json
   EXPECT_EQ(m->tensor("blk.0.attn_q.weight").ne, (std::vector<int64_t>{8, 8}));
   // Per head of 4 rows, HF pairs rows (0, 2) and (1, 3); adjacent-pair order is 0, 2, 1, 3.
   EXPECT_EQ(row_values(m->tensor("blk.0.attn_q.weight")),
@@ -148,6 +151,41 @@ TEST(Safetensors, HalfTypesAndShards) {
   EXPECT_EQ(v.dtype, DType::BF16);
   EXPECT_EQ(bf16_to_f32(static_cast<const uint16_t*>(v.data)[8]), 201.f);
   EXPECT_EQ(m->tensor("blk.0.attn_output.weight").dtype, DType::F16);
+}
+
+TEST(Safetensors, ChatTemplateFromTokenizerConfigOrJinjaFile) {
+  const auto dir = testing::temp_dir();
+  auto ts = small_checkpoint();
+  make_norms_1d(ts);
+  write_safetensors(dir / "model.safetensors", ts);
+  write_config(dir);
+  const std::string chatml =
+      "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + "
+      "message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}";
+  auto write_tokenizer_config = [&](const nlohmann::json& j) {
+    std::ofstream(dir / "tokenizer_config.json") << j.dump();
+  };
+
+  // A config without the key.
+  write_tokenizer_config({{"add_bos_token", true}});
+  EXPECT_EQ(Model::open(dir)->chat_template(), "");
+  // The usual string.
+  write_tokenizer_config({{"add_bos_token", true}, {"chat_template", chatml}});
+  EXPECT_EQ(Model::open(dir)->chat_template(), chatml);
+  // A list of named templates: the "default" one.
+  write_tokenizer_config(
+      {{"chat_template", nlohmann::json::array({{{"name", "tool_use"}, {"template", "x"}},
+                                                {{"name", "default"}, {"template", chatml}}})}});
+  EXPECT_EQ(Model::open(dir)->chat_template(), chatml);
+  // chat_template.jinja (newer transformers) wins over tokenizer_config.json.
+  std::ofstream(dir / "chat_template.jinja") << "{{ bos_token }}[INST]";
+  EXPECT_EQ(Model::open(dir)->chat_template(), "{{ bos_token }}[INST]");
+  std::filesystem::remove(dir / "chat_template.jinja");
+  // A value of the wrong type is an error naming the file and the key.
+  write_tokenizer_config({{"chat_template", 3}});
+  EXPECT_THAT([&] { Model::open(dir); },
+              ::testing::ThrowsMessage<ModelError>(
+                  AllOf(HasSubstr("tokenizer_config.json"), HasSubstr("chat_template"))));
 }
 
 TEST(Safetensors, ClearErrors) {

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,7 @@ struct SmallLlama {
   std::string skip;          // a tensor to leave out
   std::string reshape;       // a tensor to give shape {7, 7}
   bool tied = true;
+  std::optional<GgufValue> chat_template;  // written as tokenizer.chat_template when set
 };
 
 inline void write_small_llama(const std::filesystem::path& p, const SmallLlama& s = {}) {
@@ -57,6 +59,7 @@ inline void write_small_llama(const std::filesystem::path& p, const SmallLlama& 
   w.set("llama.attention.layer_norm_rms_epsilon", GgufValue::f32(1e-6f));
   w.set("llama.context_length", GgufValue::u32(128));
   w.set("llama.vocab_size", GgufValue::u32(static_cast<uint32_t>(s.vocab)));
+  if (s.chat_template) w.set("tokenizer.chat_template", *s.chat_template);
   const int64_t hd = s.hidden / s.heads;
   std::vector<size_t> sizes;
   auto add = [&](const std::string& n, std::vector<int64_t> ne) {

@@ -27,6 +27,7 @@ class GgufModel final : public Model {
     }
     validate();
     tokenizer_ = gguf_tokenizer(*file_);
+    chat_template_ = file_->get_string("tokenizer.chat_template").value_or("");
     if (tokenizer_ && tokenizer_->vocab_size() != config_.vocab_size) {
       throw ModelError(path_.string() + ": tokenizer has " +
                        std::to_string(tokenizer_->vocab_size()) + " tokens but the model's vocab "

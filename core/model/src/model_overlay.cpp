@@ -36,6 +36,7 @@ OverlayModel::OverlayModel(std::shared_ptr<const Model> source,
     : source_(std::move(source)), owned_(std::move(replacements)) {
   path_ = std::move(path);
   config_ = source_->config();
+  chat_template_ = source_->chat_template();
   tensors_ = source_->tensors();
   index_tensors();
   for (auto& [name, bytes] : owned_) {

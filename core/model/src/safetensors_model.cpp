@@ -1,5 +1,6 @@
 // A Model over a Hugging Face checkpoint directory: config.json, one or more *.safetensors
-// files (u64 header length, JSON header, data) and optionally tokenizer.json. HF names map
+// files (u64 header length, JSON header, data) and optionally tokenizer.json and the chat
+// template (chat_template.jinja or tokenizer_config.json). HF names map
 // onto GGUF's; q/k rows are permuted from rotate-half to adjacent-pair RoPE (those two
 // tensors are copied; everything else stays mapped).
 #include <algorithm>
@@ -82,6 +83,7 @@ class SafetensorsModel final : public Model {
       tokenizer_ = load_tokenizer_json(read_text(dir / "tokenizer.json"),
                                        (dir / "tokenizer.json").string(), bos_, eos_);
     }
+    read_chat_template(dir);
   }
 
  private:
@@ -131,6 +133,37 @@ class SafetensorsModel final : public Model {
     };
     bos_ = first_id("bos_token_id");
     eos_ = first_id("eos_token_id");
+  }
+
+  // transformers writes the template to chat_template.jinja (newer versions) or into
+  // tokenizer_config.json, as a string or as a list of named templates; it prefers the
+  // .jinja file, and so do we.
+  void read_chat_template(const std::filesystem::path& dir) {
+    if (std::filesystem::exists(dir / "chat_template.jinja")) {
+      chat_template_ = read_text(dir / "chat_template.jinja");
+      return;
+    }
+    const std::filesystem::path p = dir / "tokenizer_config.json";
+    if (!std::filesystem::exists(p)) return;
+    const json j = read_json(p);
+    if (!j.is_object() || !j.contains("chat_template") || j["chat_template"].is_null()) return;
+    const json& t = j["chat_template"];
+    if (t.is_string()) {
+      chat_template_ = t.get<std::string>();
+      return;
+    }
+    if (t.is_array()) {
+      for (const json& e : t) {
+        if (e.is_object() && e.value("name", "") == "default" && e.contains("template") &&
+            e["template"].is_string()) {
+          chat_template_ = e["template"].get<std::string>();
+          return;
+        }
+      }
+      return;  // only named templates (tool_use, rag): none is the conversation template
+    }
+    throw ModelError(p.string() + ": key 'chat_template' is neither a string nor a list of "
+                     "{name, template} objects");
   }
 
   // GGUF name of an HF tensor name; empty when the tensor is not one the engine uses.

@@ -63,6 +63,11 @@ class Model {
   bool has_tokenizer() const { return tokenizer_ != nullptr; }
   // Throws ModelError when the file carries no tokenizer.
   const Tokenizer& tokenizer() const;
+  // The chat template the model file carries, as Jinja text (Hugging Face's format): GGUF's
+  // `tokenizer.chat_template`; for a safetensors directory, chat_template.jinja beside the
+  // weights, else the `chat_template` of tokenizer_config.json beside them (its "default"
+  // entry when it is a list of named templates). Empty when the model carries none.
+  const std::string& chat_template() const { return chat_template_; }
   const std::filesystem::path& path() const { return path_; }
   // Total bytes of all weights (the tied output counted once).
   uint64_t weight_bytes() const;
@@ -79,6 +84,7 @@ class Model {
   std::vector<TensorView> tensors_;
   std::map<std::string, size_t, std::less<>> index_;  // name -> position in tensors_
   std::unique_ptr<Tokenizer> tokenizer_;
+  std::string chat_template_;
 };
 
 // Random-weight model generation (see make_model.cpp for the presets).
