@@ -109,6 +109,22 @@ TEST(MakeModel, TokenizerGivesMultiCharacterPieces) {
   EXPECT_EQ(t.decode(t.encode(odd, false)), odd);
 }
 
+TEST(MakeModel, CarriesAChatmlTemplate) {
+  const auto p = testing::temp_dir() / "tiny.gguf";
+  make_model({"tiny", DType::F32, p, 0});
+  auto m = Model::open(p);
+  EXPECT_EQ(m->chat_template(),
+            "{% for message in messages %}"
+            "{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + "
+            "'\n'}}{% endfor %}"
+            "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}");
+  // The vocabulary has no ChatML control tokens: the markers are spelt out as text, so a
+  // rendered conversation round-trips through the tokenizer unchanged.
+  const Tokenizer& t = m->tokenizer();
+  const std::string turn = "<|im_start|>user\nOnce upon a time<|im_end|>\n";
+  EXPECT_EQ(t.decode(t.encode(turn, false)), turn);
+}
+
 TEST(MakeModel, MoeTinyHasExperts) {
   const auto p = testing::temp_dir() / "moe.gguf";
   make_model({"moe-tiny", DType::Q8_0, p, 1});

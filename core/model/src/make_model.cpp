@@ -14,6 +14,15 @@ namespace {
 constexpr float kInitStd = 0.02f;
 constexpr int64_t kChunk = 1 << 16;  // values per generated chunk (a multiple of 32)
 
+// ChatML, the template most chat fine-tunes of small models use, in the form Hugging Face
+// tokenizer_config.json files carry it (the newlines are real ones inside Jinja literals).
+// The vocabulary has no <|im_start|>/<|im_end|> tokens, so they tokenize as plain text.
+constexpr std::string_view kChatmlTemplate =
+    "{% for message in messages %}"
+    "{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}";
+
 uint64_t splitmix64(uint64_t& s) {
   uint64_t z = (s += 0x9E3779B97F4A7C15ull);
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
@@ -125,6 +134,7 @@ void set_metadata(GgufWriter& w, const LlamaConfig& c, const std::string& preset
   w.set("tokenizer.ggml.add_bos_token", GgufValue::boolean(true));
   w.set("tokenizer.ggml.add_eos_token", GgufValue::boolean(false));
   w.set("tokenizer.ggml.add_space_prefix", GgufValue::boolean(true));
+  w.set("tokenizer.chat_template", GgufValue::str(std::string(kChatmlTemplate)));
 }
 
 // Writes `values` converted to `dt` into `sink`.
