@@ -6,6 +6,7 @@
 #include <string>
 
 #include "engine/image_input.h"
+#include "engine/logprobs.h"
 #include "host/registry.h"
 
 namespace bricks::engine {
@@ -74,6 +75,7 @@ uint64_t Engine::submit(RequestSpec spec) {
   r.rng = cpu::Rng(r.spec.sampling.seed * 0x9E3779B97F4A7C15ull + r.id);
   all_.push_back(std::move(owned));
   by_id_[r.id] = &r;
+  ++num_submitted_;
 
   const model::LlamaConfig& c = model_.config;
   std::string problem;
@@ -239,7 +241,6 @@ void Engine::apply_plan(const bricks_step_plan& plan, std::vector<Request*>& bat
       fail(*r, "a prefix-cache hit of " + std::to_string(it.num_cached) +
                    " tokens has no KV for the layers after a pruning point; disable the kv "
                    "brick's prefix cache when pruning");
-      finished_ids_.push_back(r->id);
       continue;
     }
     r->num_computed += it.num_cached;
@@ -306,7 +307,6 @@ void Engine::execute(const std::vector<Request*>& batch, const std::vector<int32
     if (!failure.empty()) {
       if (r.num_computed + counts[b] == r.num_tokens()) ++row;
       fail(r, failure);
-      finished_ids_.push_back(r.id);
       continue;
     }
     r.num_computed += counts[b];
@@ -320,7 +320,14 @@ void Engine::execute(const std::vector<Request*>& batch, const std::vector<int32
                         static_cast<size_t>(vocab));
     ++row;
     if (on_logits_) on_logits_(r, lg);
-    emit_token(r, cpu::sample(lg, r.spec.sampling, r.tokens, r.rng));
+    if (r.spec.logprobs < 0) {
+      emit_token(r, cpu::sample(lg, r.spec.sampling, r.tokens, r.rng));
+      continue;
+    }
+    logprob_row_.assign(lg.begin(), lg.end());  // sampling rewrites lg
+    const int32_t token = cpu::sample(lg, r.spec.sampling, r.tokens, r.rng);
+    r.logprobs.push_back(logprobs_of(logprob_row_, token, r.spec.logprobs));
+    emit_token(r, token);
   }
 }
 
@@ -339,7 +346,10 @@ void Engine::emit_token(Request& r, int32_t token) {
   ++r.num_generated;
   r.token_times_s.push_back(clock_.now());
   const model::Tokenizer* tok = model_.tokenizer;
-  const bool is_eos = tok != nullptr && token == tok->eos() && !r.spec.ignore_eos;
+  const bool is_eos =
+      (tok != nullptr && token == tok->eos() && !r.spec.ignore_eos) ||
+      std::find(r.spec.stop_tokens.begin(), r.spec.stop_tokens.end(), token) !=
+          r.spec.stop_tokens.end();
   std::string piece = is_eos || tok == nullptr ? std::string() : tok->piece(token);
   r.text += piece;
   FinishReason why = FinishReason::kNone;
@@ -370,13 +380,37 @@ void Engine::finish(Request& r, FinishReason why) {
   ended_.push_back(&r);
 }
 
+// A request the scheduler has seen (it arrived) is reported to it as finished, so that a
+// scheduler keeping per-request state forgets it as it forgets a finished one.
 void Engine::fail(Request& r, const std::string& reason) {
   r.failure = reason;
   r.finish = FinishReason::kFailed;
   r.finished_s = clock_.now();
   kv_.release(r.id);
+  if (std::find(live_.begin(), live_.end(), &r) != live_.end()) finished_ids_.push_back(r.id);
   ended_.push_back(&r);
 }
+
+bool Engine::cancel(uint64_t id, const std::string& reason) {
+  auto it = by_id_.find(id);
+  if (it == by_id_.end() || it->second->done()) return false;
+  Request& r = *it->second;
+  auto p = std::find(pending_.begin(), pending_.end(), &r);
+  if (p != pending_.end()) pending_.erase(p);
+  r.cancelled = true;
+  fail(r, reason);
+  live_.erase(std::remove(live_.begin(), live_.end(), &r), live_.end());
+  return true;
+}
+
+void Engine::drop_ended() {
+  for (const Request* r : ended_) by_id_.erase(r->id);
+  ended_.clear();
+  all_.erase(std::remove_if(all_.begin(), all_.end(),
+                            [](const std::unique_ptr<Request>& r) { return r->done(); }),
+             all_.end());
+}
+
 
 void Engine::run_to_completion(const std::function<void(const Engine&)>& progress) {
   while (step()) {

@@ -75,6 +75,14 @@ class Engine {
   // A request that can never run (empty prompt, longer than the context, bad token ids)
   // is accepted and failed at once with the reason.
   uint64_t submit(RequestSpec spec);
+  // Ends request `id` now if it has not ended: it fails with `reason`, marked cancelled,
+  // its KV returns to the pool, and the scheduler hears of it in the next step's
+  // on_step_done. Call between steps (from the thread that drives the engine). False when
+  // no such request is live or waiting.
+  bool cancel(uint64_t id, const std::string& reason);
+  // Drops every ended request: ended() becomes empty and their memory goes. For a long-lived
+  // engine (a server) that has already read what it needs of them.
+  void drop_ended();
   // Runs one step, or waits for the next arrival when nothing is live. False when every
   // submitted request has ended.
   bool step();
@@ -84,7 +92,9 @@ class Engine {
   void set_token_callback(TokenCallback cb) { on_token_ = std::move(cb); }
   void set_logits_callback(LogitsCallback cb) { on_logits_ = std::move(cb); }
   const std::vector<const Request*>& ended() const { return ended_; }
-  size_t num_submitted() const { return all_.size(); }
+  size_t num_submitted() const { return num_submitted_; }
+  // Requests that have arrived and not ended, and those not yet arrived.
+  size_t num_pending() const { return pending_.size(); }
   size_t num_live() const { return live_.size(); }
   const EngineStats& stats() const { return stats_; }
   bricks_kv_stats kv_stats() const { return kv_.stats(); }
@@ -127,6 +137,7 @@ class Engine {
   std::vector<const Request*> ended_;  // in the order they ended
   std::unordered_map<uint64_t, Request*> by_id_;
   uint64_t next_id_ = 1;
+  size_t num_submitted_ = 0;
   int32_t idle_steps_ = 0;
   EngineStats stats_;
 
@@ -135,6 +146,7 @@ class Engine {
   std::vector<bricks_kv_seq> seqs_;
   ForwardBatch batch_;
   std::vector<float> logits_;
+  std::vector<float> logprob_row_;
   std::vector<uint64_t> finished_ids_;
 };
 

@@ -46,7 +46,11 @@ struct RequestSpec {
   cpu::SamplingParams sampling;
   bool ignore_eos = false;       // run to max_new_tokens
   std::vector<std::string> stop; // stop strings (checked on decoded text)
+  std::vector<int32_t> stop_tokens;  // token ids that end the request as EOS does
   std::string adapter;           // LoRA adapter by its model.adapters name; empty: none
+  // Log-probabilities to record per generated token, from the raw logits (before penalty
+  // and temperature): -1 none; 0 the chosen token's; k > 0 also the k most likely tokens.
+  int32_t logprobs = -1;
   // Images among the prompt, by ascending offset, not overlapping (engine/image_input.h).
   std::vector<ImageInput> images;
 };
@@ -61,6 +65,18 @@ struct PruneStash {
   std::vector<float> text_scores; // [tokens] attention received from text query rows so far
 
   void clear() { *this = PruneStash{}; }
+};
+
+// One token and its log-probability under the model's raw distribution.
+struct TokenLogprob {
+  int32_t token = 0;
+  float logprob = 0;
+};
+
+// What was recorded for one generated token when the request asked for logprobs.
+struct GeneratedLogprobs {
+  float logprob = 0;              // of the token that was chosen
+  std::vector<TokenLogprob> top;  // the spec.logprobs most likely, most likely first
 };
 
 struct Request {
@@ -80,6 +96,8 @@ struct Request {
   double finished_s = -1.0;
   FinishReason finish = FinishReason::kNone;
   std::string failure;           // why it failed, when it did
+  bool cancelled = false;        // failed by Engine::cancel, not by a problem of its own
+  std::vector<GeneratedLogprobs> logprobs;  // one per generated token when spec.logprobs >= 0
 
   // KV groups after pruning points (engine/kv_groups.h). group_tokens[g]: tokens the
   // request holds in group g >= 1 (group 0 holds num_computed; [0] is unused).

@@ -1,4 +1,6 @@
 // `bricks generate`: streams the model's continuation of one prompt to stdout.
+#include <nlohmann/json.hpp>
+
 #include <cstdio>
 #include <filesystem>
 
@@ -27,7 +29,31 @@ struct GenerateArgs {
   std::string compute = "f32";
   bool no_bos = false;
   bool stats = false;
+  bool json = false;
+  int logprobs = 0;
 };
+
+// The whole run as one JSON object: prompt and generated ids, text, finish reason and each
+// generated token's log-probability (with the `top` most likely alternatives).
+void print_json(const engine::Request& r, const model::Tokenizer& tok) {
+  nlohmann::json lps = nlohmann::json::array();
+  for (size_t i = 0; i < r.logprobs.size(); ++i) {
+    const engine::GeneratedLogprobs& g = r.logprobs[i];
+    nlohmann::json top = nlohmann::json::array();
+    for (const engine::TokenLogprob& t : g.top) {
+      top.push_back({{"id", t.token}, {"piece", tok.piece(t.token)}, {"logprob", t.logprob}});
+    }
+    const int32_t id = r.tokens[static_cast<size_t>(r.prompt_len()) + i];
+    lps.push_back({{"id", id}, {"piece", tok.piece(id)}, {"logprob", g.logprob}, {"top", top}});
+  }
+  nlohmann::json j = {
+      {"prompt_ids", r.spec.prompt},
+      {"ids", std::vector<int32_t>(r.tokens.begin() + r.prompt_len(), r.tokens.end())},
+      {"text", r.text},
+      {"finish_reason", engine::finish_reason_name(r.finish)},
+      {"logprobs", lps}};
+  std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+}
 
 int generate(const GenerateArgs& a) {
   manifest::LoadedManifest m;
@@ -65,17 +91,24 @@ int generate(const GenerateArgs& a) {
   spec.sampling.repetition_penalty = static_cast<float>(a.repetition_penalty);
   spec.sampling.seed = a.seed;
   spec.stop = a.stop;
+  if (a.json) spec.logprobs = a.logprobs;
   engine::Engine& eng = rt->engine();
-  std::printf("%s", a.prompt.c_str());
-  std::fflush(stdout);
-  eng.set_token_callback([](const engine::Request&, int32_t, std::string_view piece) {
-    std::fwrite(piece.data(), 1, piece.size(), stdout);
+  if (!a.json) {
+    std::printf("%s", a.prompt.c_str());
     std::fflush(stdout);
-  });
+    eng.set_token_callback([](const engine::Request&, int32_t, std::string_view piece) {
+      std::fwrite(piece.data(), 1, piece.size(), stdout);
+      std::fflush(stdout);
+    });
+  }
   eng.submit(std::move(spec));
   eng.run_to_completion();
-  std::printf("\n");
   const engine::Request& r = *eng.ended().front();
+  if (a.json) {
+    if (r.finish != engine::FinishReason::kFailed) print_json(r, *rt->tokenizer());
+  } else {
+    std::printf("\n");
+  }
   if (r.finish == engine::FinishReason::kFailed) {
     std::fprintf(stderr, "error: %s\n", r.failure.c_str());
     return kExitFailure;
@@ -125,6 +158,12 @@ const Command kGenerate{"generate", 50, [](CLI::App& app, int& exit_code) {
       ->check(CLI::IsMember({"f32", "bf16"}))->capture_default_str();
   cmd->add_flag("--no-bos", a->no_bos, "Do not prepend the BOS token");
   cmd->add_flag("--stats", a->stats, "Print prompt and decode speed on stderr");
+  cmd->add_flag("--json", a->json,
+                "Print one JSON object instead of the text: prompt ids, generated ids, text, "
+                "finish reason and each token's log-probability");
+  cmd->add_option("--logprobs", a->logprobs,
+                  "With --json: also the N most likely tokens at each step")
+      ->check(CLI::Range(0, 20))->capture_default_str();
   cmd->callback([a, &exit_code] { exit_code = generate(*a); });
 }};
 
