@@ -71,7 +71,7 @@ TEST(HostileNumbers, NanAndInfinityAreErrorsAtTheirField) {
               ElementsAre("inf_duration.textproto:6:48: error: workload.generator.duration_s is "
                           "infinity, not a finite number; give a finite number"));
   EXPECT_THAT(check_file("nan_temperature.textproto"),
-              ElementsAre("nan_temperature.textproto:6:23: error: workload.sampling.temperature "
+              ElementsAre("nan_temperature.textproto:7:14: error: workload.sampling.temperature "
                           "is NaN, not a finite number; give a finite number"));
   // One error, not also "negative" from the section's own range check.
   EXPECT_THAT(check_file("neg_inf_slo.textproto"),
@@ -157,6 +157,52 @@ TEST(HostileDuplicates, EveryRepeatedKeyIsReportedAndTheLoadFails) {
   EXPECT_THAT(diags[0].message, HasSubstr("duplicate key 'name'"));
   EXPECT_THAT(diags[1].message, HasSubstr("unknown field 'x'"));
   EXPECT_THAT(diags[2].message, HasSubstr("duplicate key 'k'"));
+}
+
+// Device, model and workload as the tests above write them; line 6 is what a case adds.
+const std::string kCore =
+    "device { kind: \"cpu\" }\n"
+    "model { builtin: \"tiny\" }\n"
+    "bricks { kind: \"scheduler\" name: \"fcfs\" }\n"
+    "bricks { kind: \"kv\" name: \"paged\" }\n"
+    "bricks { kind: \"attention\" name: \"reference\" }\n";
+
+std::string with_generator(const std::string& fields) {
+  return kCore + "workload { generator { num_requests: 2 " + fields + " } }\n";
+}
+
+TEST(HostileRunOnly, AbsurdValuesThatOnlyFailedAtRunTimeFailValidation) {
+  const std::string after_device = kCore.substr(kCore.find('\n') + 1);
+  EXPECT_THAT(check_text("device { kind: \"cpu\" threads: 2147483647 }\n" + after_device),
+              ElementsAre("m.textproto:1:22: error: device.threads is 2147483647, above 1024; "
+                          "give at most the machine's cores, or 0 for all of them"));
+  EXPECT_THAT(check_text(kCore + "workload { generator { num_requests: 2 prompt_len_min: 1 "
+                                 "prompt_len_max: 4 output_len_min: 1 output_len_max: 2 }\n"
+                                 "  sampling { temperature: 1e308 } }\n"),
+              ElementsAre("m.textproto:7:14: error: workload.sampling.temperature is 1e+308, "
+                          "above 100; give 0 for greedy, or a temperature such as 0.7"));
+  EXPECT_THAT(check_text(kCore + "workload { sampling { temperature: 0.5 } }\n"),
+              ElementsAre("m.textproto:6:1: error: the workload has neither a trace nor a "
+                          "generator; give trace: \"requests.jsonl\" or generator { "
+                          "num_requests: ... }"));
+}
+
+TEST(HostileRunOnly, LengthsPastABuiltinModelsContextFailValidation) {
+  EXPECT_THAT(check_text(with_generator("prompt_len_min: 1 prompt_len_max: 2147483647 "
+                                        "output_len_min: 1 output_len_max: 2")),
+              ElementsAre("m.textproto:6:58: error: workload.generator.prompt_len_max "
+                          "2147483647 is beyond the model's context of 512 tokens "
+                          "(model.builtin 'tiny'); give at most 511"));
+  EXPECT_THAT(check_text(with_generator("prompt_len { kind: \"fixed\" value: 500 } "
+                                        "output_len { kind: \"fixed\" value: 20 }")),
+              ElementsAre(HasSubstr("m.textproto:6:67: error: the shortest prompt (500) and "
+                                    "output (20) exceed the model's context of 512 tokens")));
+  // A model file's context is known only when it is opened: the run checks it.
+  EXPECT_THAT(check_text("device { kind: \"cpu\" }\nmodel { path: \"m.textproto\" }\n" +
+                         kCore.substr(kCore.find("bricks")) +
+                         "workload { generator { num_requests: 2 prompt_len_min: 1 "
+                         "prompt_len_max: 100000 output_len_min: 1 output_len_max: 2 } }\n"),
+              ::testing::IsEmpty());
 }
 
 }  // namespace
