@@ -53,8 +53,8 @@ void arrivals(const ArrivalProcess& p, int32_t count, double duration_s, size_t 
 // among the first `keep` of every stream, and the units kept are the same as without the
 // cut. Tenants' own streams share one generator: all but the last are drawn in full (their
 // time, not their memory).
-std::vector<Unit> unit_arrivals(const Generator& g, double unit_scale, int32_t count,
-                                uint64_t seed, size_t keep) {
+std::vector<Unit> unit_arrivals(const Generator& g, double unit_scale, int32_t count, uint64_t seed,
+                                size_t keep) {
   Rng arr = stream(seed, kArrivals);
   std::vector<Unit> units;
   if (has_tenant_rates(g)) {
@@ -129,8 +129,8 @@ void check_fits(const LengthSampler& prompt, const LengthSampler& output, const 
     if (dist) return base + (longest ? ".max" : ".min");
     return base + (longest ? "_max" : "_min");
   };
-  const std::string beyond = " is beyond the model's context of " + std::to_string(context) +
-                             " tokens";
+  const std::string beyond =
+      " is beyond the model's context of " + std::to_string(context) + " tokens";
   if (prompt.longest() > context) {
     throw WorkloadError(name(true, true) + " " + std::to_string(prompt.longest()) + beyond +
                         "; give at most " + std::to_string(context - 1));

@@ -39,9 +39,9 @@ struct WorkloadContext {
   int32_t context_length = 0;
 };
 
-// Builds the requests of `w`, sorted by arrival (the first ctx.max_requests of them). Token ids of length-only prompts are
-// drawn from the seed (never special tokens); prompts begin with BOS when the tokenizer
-// has one. Throws WorkloadError naming the file, the line or field, and the fix.
+// Builds the requests of `w`, sorted by arrival (the first ctx.max_requests of them). Token ids of
+// length-only prompts are drawn from the seed (never special tokens); prompts begin with BOS when
+// the tokenizer has one. Throws WorkloadError naming the file, the line or field, and the fix.
 std::vector<RequestSpec> make_workload(const bricks::manifest::Workload& w,
                                        const WorkloadContext& ctx);
 

@@ -21,18 +21,20 @@ inline constexpr int kMaxNesting = 100;
 bool parse_text_manifest(const std::string& text, const std::string& file, Manifest& out,
                          ManifestLocations& locations, std::vector<Diagnostic>& diags);
 
-// Parses proto3 JSON (RFC 8259: strings in UTF-8, numbers finite and written in decimal). Field names may be written as in the schema or in lowerCamelCase.
-// Unknown fields are reported as errors and skipped; a syntax error or a value of the wrong
-// type ends the parse; a key given twice in one object fails it once every one is reported. Returns false when the text could not be parsed.
+// Parses proto3 JSON (RFC 8259: strings in UTF-8, numbers finite and written in decimal). Field
+// names may be written as in the schema or in lowerCamelCase. Unknown fields are reported as errors
+// and skipped; a syntax error or a value of the wrong type ends the parse; a key given twice in one
+// object fails it once every one is reported. Returns false when the text could not be parsed.
 bool parse_json_manifest(const std::string& text, const std::string& file, Manifest& out,
                          ManifestLocations& locations, std::vector<Diagnostic>& diags);
 
 // The error for brackets opened deeper than kMaxNesting at `at`.
 Diagnostic too_deep_error(const std::string& file, Location at);
 
-// The error for a key given a second time at `at`, first given at `first`.
+// The error for a key given a second time at `at`, first given at `first`; `field` names
+// the field when `key` is another of its names (JSON's lowerCamelCase).
 Diagnostic duplicate_key(const std::string& file, Location at, const std::string& key,
-                         Location first);
+                         Location first, const std::string& field = "");
 
 // The error for a field name that the message type `type` does not have.
 Diagnostic unknown_field(const std::string& file, int line, int col,

@@ -59,12 +59,16 @@ class JsonScanner {
     return false;
   }
 
-  // Whether `key` is new in `seen`; else reports it at `at` and remembers the failure. The
-  // scan goes on, so every repeated key is reported.
-  bool first_time(FirstKeys& seen, const std::string& key, Location at) {
+  // Whether `key` is new in `seen`; else reports `written` (the key as written, when it is
+  // another name of the same field) at `at` and remembers the failure. The scan goes on, so
+  // every repeated key is reported.
+  bool first_time(FirstKeys& seen, const std::string& key, Location at,
+                  const std::string& written = "") {
     const auto [earlier, fresh] = seen.emplace(key, at);
     if (!fresh) {
-      diags_.push_back(duplicate_key(file_, at, key, earlier->second));
+      const bool alias = !written.empty() && written != key;
+      diags_.push_back(
+          duplicate_key(file_, at, alias ? written : key, earlier->second, alias ? key : ""));
       duplicates_ = true;
     }
     return fresh;
@@ -148,7 +152,9 @@ class JsonScanner {
     advance();
     uint32_t cp = 0;
     if (!hex4(cp, at)) return false;
-    if (cp >= 0xDC00 && cp <= 0xDFFF) return fail_at(at, "a lone low surrogate in a \\u escape", kUtf8Fix);
+    if (cp >= 0xDC00 && cp <= 0xDFFF) {
+      return fail_at(at, "a lone low surrogate in a \\u escape", kUtf8Fix);
+    }
     if (cp >= 0xD800 && cp <= 0xDBFF) {
       uint32_t low = 0;
       if (text_.compare(pos_, 2, "\\u") != 0) {
@@ -172,9 +178,10 @@ class JsonScanner {
       if (!std::isxdigit(static_cast<unsigned char>(h))) {
         return fail_at(at, "a \\u escape needs four hex digits", "write it as \\u00e9");
       }
-      cp = cp * 16 + static_cast<uint32_t>(std::isdigit(static_cast<unsigned char>(h))
-                                               ? h - '0'
-                                               : std::tolower(static_cast<unsigned char>(h)) - 'a' + 10);
+      cp = cp * 16 +
+           static_cast<uint32_t>(std::isdigit(static_cast<unsigned char>(h))
+                                     ? h - '0'
+                                     : std::tolower(static_cast<unsigned char>(h)) - 'a' + 10);
       advance();
     }
     return true;
@@ -324,7 +331,7 @@ class JsonScanner {
         diags_.push_back(unknown_field(file_, at.line, at.col, type, key));
         return any_value();
       }
-      if (!first_time(seen, field->name(), at)) return any_value();
+      if (!first_time(seen, field->name(), at, key)) return any_value();
       const std::string path = prefix + field->name();
       locations_.add(path, at);
       return field_value(field, path);

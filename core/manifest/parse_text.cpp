@@ -217,13 +217,15 @@ Diagnostic too_deep_error(const std::string& file, Location at) {
 }
 
 Diagnostic duplicate_key(const std::string& file, Location at, const std::string& key,
-                         Location first) {
+                         Location first, const std::string& field) {
+  const std::string where =
+      "first given at " + std::to_string(first.line) + ":" + std::to_string(first.col);
   return {file,
           at.line,
           at.col,
           true,
-          "duplicate key '" + key + "' (first given at " + std::to_string(first.line) + ":" +
-              std::to_string(first.col) + ")",
+          "duplicate key '" + key + "' (" + (field.empty() ? "" : "field '" + field + "', ") +
+              where + ")",
           "give each key once"};
 }
 

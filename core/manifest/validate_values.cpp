@@ -38,8 +38,7 @@ class ValueWalk {
 
  private:
   // A map entry is named by its key, as locations.h names it; other elements by index.
-  static std::string element_name(const pb::Message& msg, const pb::FieldDescriptor* field,
-                                   int i) {
+  static std::string element_name(const pb::Message& msg, const pb::FieldDescriptor* field, int i) {
     if (!field->is_map()) return std::to_string(i);
     const pb::Message& entry = msg.GetReflection()->GetRepeatedMessage(msg, field, i);
     const pb::FieldDescriptor* key = entry.GetDescriptor()->map_key();
@@ -78,8 +77,8 @@ class ValueWalk {
   void finite(const std::string& path, double v) {
     if (std::isfinite(v)) return;
     const char* what = std::isnan(v) ? "NaN" : v > 0 ? "infinity" : "-infinity";
-    diags_.push_back(m_.at(path, path + " is " + what + ", not a finite number",
-                           "give a finite number"));
+    diags_.push_back(
+        m_.at(path, path + " is " + what + ", not a finite number", "give a finite number"));
   }
 
   void utf8(const std::string& path, const std::string& s) {
@@ -90,13 +89,12 @@ class ValueWalk {
     // A map entry is named by its key, which may be the bad string itself: then name the
     // map, without printing the bytes.
     const size_t in_path = first_invalid_utf8(path);
-    const std::string what = in_path == std::string::npos
-                                 ? path + " is not valid UTF-8"
-                                 : "a key of " + path.substr(0, path.rfind('[', in_path)) +
-                                       " is not valid UTF-8";
-    diags_.push_back(m_.at(path,
-                           what + " (byte " + byte + " at offset " + std::to_string(bad) + ")",
-                           kUtf8Fix));
+    const std::string what =
+        in_path == std::string::npos
+            ? path + " is not valid UTF-8"
+            : "a key of " + path.substr(0, path.rfind('[', in_path)) + " is not valid UTF-8";
+    diags_.push_back(
+        m_.at(path, what + " (byte " + byte + " at offset " + std::to_string(bad) + ")", kUtf8Fix));
   }
 
   const LoadedManifest& m_;

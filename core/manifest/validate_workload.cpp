@@ -172,13 +172,12 @@ void check_fits_context(Checker& c, const std::string& p, const Generator& g) {
     if (d.kind() == "fixed") return {name + ".value", d.value(), d.value()};
     return {name + ".max", std::max(1, d.min()), d.max()};
   };
-  const Bound prompt = bound("prompt_len", g.has_prompt_len(), g.prompt_len(),
-                             g.prompt_len_min(), g.prompt_len_max());
-  const Bound output = bound("output_len", g.has_output_len(), g.output_len(),
-                             g.output_len_min(), g.output_len_max());
-  const std::string context_words =
-      "the model's context of " + std::to_string(context) + " tokens (model.builtin '" +
-      c.m.proto.model().builtin() + "')";
+  const Bound prompt = bound("prompt_len", g.has_prompt_len(), g.prompt_len(), g.prompt_len_min(),
+                             g.prompt_len_max());
+  const Bound output = bound("output_len", g.has_output_len(), g.output_len(), g.output_len_min(),
+                             g.output_len_max());
+  const std::string context_words = "the model's context of " + std::to_string(context) +
+                                    " tokens (model.builtin '" + c.m.proto.model().builtin() + "')";
   bool beyond = false;
   for (const Bound& b : {prompt, output}) {
     if (b.longest > context) {
@@ -188,9 +187,9 @@ void check_fits_context(Checker& c, const std::string& p, const Generator& g) {
     }
   }
   if (!beyond && prompt.shortest + output.shortest > context) {
-    c.error(prompt.field, "the shortest prompt (" + show(prompt.shortest) +
-                              ") and output (" + show(output.shortest) + ") exceed " +
-                              context_words,
+    c.error(prompt.field,
+            "the shortest prompt (" + show(prompt.shortest) + ") and output (" +
+                show(output.shortest) + ") exceed " + context_words,
             "shorten them so that a request fits");
   }
 }

@@ -43,8 +43,8 @@ std::string nested(int levels, const std::string& open, const std::string& close
 }
 
 TEST(CliHostile, DeepTextNestingIsOneErrorNotACrash) {
-  const fs::path m = write("deep.textproto", "name: \"deep\"\nextra { " +
-                                                 nested(15000, "a { ", "} ") + "}\n" + kBricks);
+  const fs::path m = write(
+      "deep.textproto", "name: \"deep\"\nextra { " + nested(15000, "a { ", "} ") + "}\n" + kBricks);
   for (const char* cmd : {"validate", "run --no-progress"}) {
     CliResult r = run_bricks(std::string(cmd) + " '" + m.string() + "'");
     EXPECT_EQ(r.exit_code, 3) << cmd << "\n" << r.err;
@@ -70,11 +70,11 @@ TEST(CliHostile, DeepJsonNestingIsOneErrorNotACrash) {
 }
 
 TEST(CliHostile, NanIsOneErrorAtItsFieldInValidateAndRun) {
-  const fs::path m = write("nan.textproto",
-                           "device { kind: \"cpu\" }\n" + kBricks +
-                               "workload { generator { num_requests: 2 rate: nan "
-                               "prompt_len_min: 1 prompt_len_max: 4 output_len_min: 1 "
-                               "output_len_max: 2 } }\n");
+  const fs::path m =
+      write("nan.textproto", "device { kind: \"cpu\" }\n" + kBricks +
+                                 "workload { generator { num_requests: 2 rate: nan "
+                                 "prompt_len_min: 1 prompt_len_max: 4 output_len_min: 1 "
+                                 "output_len_max: 2 } }\n");
   const std::string expected =
       m.string() + ":5:40: error: workload.generator.rate is NaN, not a finite number";
   CliResult v = run_bricks("validate '" + m.string() + "'");
@@ -87,8 +87,8 @@ TEST(CliHostile, NanIsOneErrorAtItsFieldInValidateAndRun) {
 }
 
 TEST(CliHostile, InvalidUtf8StillGivesAJsonReport) {
-  const fs::path m = write("latin1.textproto", "name: \"caf\xe9\"\ndevice { kind: \"cpu\" }\n" +
-                                                   kBricks);
+  const fs::path m =
+      write("latin1.textproto", "name: \"caf\xe9\"\ndevice { kind: \"cpu\" }\n" + kBricks);
   CliResult r = run_bricks("validate --json '" + m.string() + "'");
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   const nlohmann::json report = nlohmann::json::parse(r.out, nullptr, false);

@@ -92,9 +92,9 @@ TEST(HostileJsonValues, NumbersJsonDoesNotHaveAreSyntaxErrorsWithAPlace) {
   const std::string fix =
       "; numbers are decimal, as 12, 0.5 or 1e3 (no hex, NaN or Infinity); true, false and "
       "null are lower case";
-  EXPECT_THAT(check_file("bare_nan.json"),
-              ElementsAre("bare_nan.json:9:56: error: syntax error: 'nan' is not a JSON value" +
-                          fix));
+  EXPECT_THAT(
+      check_file("bare_nan.json"),
+      ElementsAre("bare_nan.json:9:56: error: syntax error: 'nan' is not a JSON value" + fix));
   EXPECT_THAT(check_file("hex.json"),
               ElementsAre("hex.json:9:56: error: syntax error: '0x10' is not a JSON value" + fix));
   EXPECT_THAT(check_file("huge_number.json"),
@@ -121,13 +121,15 @@ TEST(HostileUtf8, InvalidUtf8IsAnErrorAtTheString) {
   const std::string fix = "; save the manifest as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)";
   EXPECT_THAT(check_file("bad_utf8.textproto"),
               ElementsAre("bad_utf8.textproto:6:1: error: name is not valid UTF-8 (byte 0xe9 at "
-                          "offset 3)" + fix));
+                          "offset 3)" +
+                          fix));
   EXPECT_THAT(check_file("bad_utf8_key.textproto"),
               ElementsAre("bad_utf8_key.textproto:5:12: error: a key of bricks[1].params is not "
-                          "valid UTF-8 (byte 0x80 at offset 3)" + fix));
-  EXPECT_THAT(check_file("bad_utf8.json"),
-              ElementsAre("bad_utf8.json:9:84: error: syntax error: invalid UTF-8 in a string" +
+                          "valid UTF-8 (byte 0x80 at offset 3)" +
                           fix));
+  EXPECT_THAT(
+      check_file("bad_utf8.json"),
+      ElementsAre("bad_utf8.json:9:84: error: syntax error: invalid UTF-8 in a string" + fix));
 }
 
 TEST(HostileDuplicates, SecondKeyIsAnErrorAtItsPlace) {
@@ -142,16 +144,17 @@ TEST(HostileDuplicates, SecondKeyIsAnErrorAtItsPlace) {
                           "9:48); give each key once"));
   // The schema's name and its lowerCamelCase form are one field.
   EXPECT_THAT(check_file("duplicate_alias.json"),
-              ElementsAre("duplicate_alias.json:9:99: error: duplicate key 'prompt_len_max' "
-                          "(first given at 9:59); give each key once"));
+              ElementsAre("duplicate_alias.json:9:99: error: duplicate key 'promptLenMax' "
+                          "(field 'prompt_len_max', first given at 9:59); give each key once"));
 }
 
 TEST(HostileDuplicates, EveryRepeatedKeyIsReportedAndTheLoadFails) {
   std::vector<Diagnostic> diags;
-  auto m = load_manifest(test_support::write_temp_file(
-                             "m.json", "{\"name\": \"a\", \"name\": \"b\", \"x\": {\"k\": 1, "
-                                       "\"k\": 2}}"),
-                         diags);
+  auto m = load_manifest(
+      test_support::write_temp_file("m.json",
+                                    "{\"name\": \"a\", \"name\": \"b\", \"x\": {\"k\": 1, "
+                                    "\"k\": 2}}"),
+      diags);
   EXPECT_FALSE(m.has_value());
   ASSERT_EQ(diags.size(), 3u);
   EXPECT_THAT(diags[0].message, HasSubstr("duplicate key 'name'"));
