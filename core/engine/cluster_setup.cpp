@@ -290,10 +290,8 @@ Report run_cluster_manifest(const manifest::LoadedManifest& m, const SloSpec& sl
   ctx.vocab_size = rt->vocab_size();
   ctx.base_dir = m.base_dir();
   Cluster& c = rt->cluster();
+  ctx.max_requests = options.max_requests;
   std::vector<RequestSpec> work = make_workload(m.proto.workload(), ctx);
-  if (options.max_requests > 0 && work.size() > options.max_requests) {
-    work.resize(options.max_requests);
-  }
   for (RequestSpec& spec : work) c.submit(std::move(spec));
   c.run_to_completion(progress);
   Report rep = c.report(slo);

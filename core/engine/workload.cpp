@@ -29,21 +29,32 @@ bool has_tenant_rates(const Generator& g) {
 }
 
 // Arrivals of one stream at `rate` until `count` units (0 = no limit) or `duration_s`
-// (0 = no limit). The first arrives at 0.
-void arrivals(const ArrivalProcess& p, int32_t count, double duration_s, int32_t tenant, Rng& rng,
-              std::vector<Unit>& out) {
+// (0 = no limit). The first arrives at 0. Only the first `keep` are stored (0 = all); with
+// `drain` the rest are still drawn, so that a stream drawn next from `rng` starts where it
+// would without the cut.
+void arrivals(const ArrivalProcess& p, int32_t count, double duration_s, size_t keep, bool drain,
+              int32_t tenant, Rng& rng, std::vector<Unit>& out) {
   double t = 0;
+  size_t kept = 0;
   for (int32_t i = 0; count <= 0 || i < count; ++i) {
+    const bool full = keep > 0 && kept == keep;
+    if (full && !drain) break;
     if (i > 0) t += p.next_gap(rng);
     if (duration_s > 0 && t >= duration_s) break;
+    if (full) continue;
     out.push_back({t, tenant});
+    ++kept;
   }
 }
 
 // When each unit starts and whose it is. Units arrive at `unit_rate` (requests per
-// second for independent requests; conversations per second for chats).
-std::vector<Unit> unit_arrivals(const Generator& g, double unit_scale, int32_t count,
-                                uint64_t seed) {
+// second for independent requests; conversations per second for chats). Only the first
+// `keep` units by arrival are made (0 = all): each stream's arrivals rise, so those are
+// among the first `keep` of every stream, and the units kept are the same as without the
+// cut. Tenants' own streams share one generator: all but the last are drawn in full (their
+// time, not their memory).
+std::vector<Unit> unit_arrivals(const Generator& g, double unit_scale, int32_t count, uint64_t seed,
+                                size_t keep) {
   Rng arr = stream(seed, kArrivals);
   std::vector<Unit> units;
   if (has_tenant_rates(g)) {
@@ -61,14 +72,17 @@ std::vector<Unit> unit_arrivals(const Generator& g, double unit_scale, int32_t c
         assigned += n;
         if (n == 0) continue;
       }
-      arrivals(ArrivalProcess::from(g.arrival(), r * unit_scale), n, g.duration_s(), i, arr, units);
+      const bool more_streams = i + 1 < g.tenants_size();
+      arrivals(ArrivalProcess::from(g.arrival(), r * unit_scale), n, g.duration_s(), keep,
+               more_streams, i, arr, units);
     }
     std::stable_sort(units.begin(), units.end(),
                      [](const Unit& a, const Unit& b) { return a.arrival_s < b.arrival_s; });
+    if (keep > 0 && units.size() > keep) units.resize(keep);
     return units;
   }
-  arrivals(ArrivalProcess::from(g.arrival(), g.rate() * unit_scale), count, g.duration_s(), 0, arr,
-           units);
+  arrivals(ArrivalProcess::from(g.arrival(), g.rate() * unit_scale), count, g.duration_s(), keep,
+           false, 0, arr, units);
   if (g.tenants_size() > 0) {
     Rng pick = stream(seed, kTenants);
     std::vector<double> cum;
@@ -103,6 +117,35 @@ LengthSampler length_sampler(const Generator& g, bool prompt, const std::filesys
   return LengthSampler::uniform(lo, hi);
 }
 
+// Refuses lengths that cannot fit a context of `context` tokens, before any prompt is
+// built: a length past it would only make a request that fails, after allocating it.
+void check_fits(const LengthSampler& prompt, const LengthSampler& output, const Generator& g,
+                int32_t context) {
+  if (context <= 0) return;
+  const std::string p = "workload.generator.";
+  auto name = [&](bool is_prompt, bool longest) {
+    const bool dist = is_prompt ? g.has_prompt_len() : g.has_output_len();
+    const std::string base = p + (is_prompt ? "prompt_len" : "output_len");
+    if (dist) return base + (longest ? ".max" : ".min");
+    return base + (longest ? "_max" : "_min");
+  };
+  const std::string beyond =
+      " is beyond the model's context of " + std::to_string(context) + " tokens";
+  if (prompt.longest() > context) {
+    throw WorkloadError(name(true, true) + " " + std::to_string(prompt.longest()) + beyond +
+                        "; give at most " + std::to_string(context - 1));
+  }
+  if (output.longest() > context) {
+    throw WorkloadError(name(false, true) + " " + std::to_string(output.longest()) + beyond +
+                        "; give at most " + std::to_string(context - 1));
+  }
+  if (int64_t{prompt.shortest()} + output.shortest() > context) {
+    throw WorkloadError(name(true, false) + " " + std::to_string(prompt.shortest()) + " plus " +
+                        name(false, false) + " " + std::to_string(output.shortest()) + beyond +
+                        ": no request can fit; shorten them");
+  }
+}
+
 std::vector<RequestSpec> generate(const Generator& g, const WorkloadContext& ctx) {
   const bool chats = g.has_conversations();
   const int32_t turns = chats ? std::max(1, g.conversations().turns()) : 1;
@@ -121,7 +164,8 @@ std::vector<RequestSpec> generate(const Generator& g, const WorkloadContext& ctx
           ? LengthSampler::from(g.conversations().user_len(), "prompt_len", ctx.base_dir,
                                 "workload.generator.conversations.user_len")
           : prompt_len;
-  const std::vector<Unit> units = unit_arrivals(g, 1.0 / turns, count, g.seed());
+  if (!chats) check_fits(prompt_len, output_len, g, ctx.context_length);
+  const std::vector<Unit> units = unit_arrivals(g, 1.0 / turns, count, g.seed(), ctx.max_requests);
 
   Rng lengths = stream(g.seed(), kLengths);
   Rng think = stream(g.seed(), kThink);
@@ -168,6 +212,7 @@ std::vector<RequestSpec> generate(const Generator& g, const WorkloadContext& ctx
   std::stable_sort(out.begin(), out.end(), [](const RequestSpec& a, const RequestSpec& b) {
     return a.arrival_s < b.arrival_s;
   });
+  if (ctx.max_requests > 0 && out.size() > ctx.max_requests) out.resize(ctx.max_requests);
   return out;
 }
 
@@ -195,6 +240,7 @@ std::vector<RequestSpec> make_workload(const bricks::manifest::Workload& w,
   } else {
     out = generate(w.generator(), ctx);
   }
+  if (ctx.max_requests > 0 && out.size() > ctx.max_requests) out.resize(ctx.max_requests);
   const cpu::SamplingParams sp = sampling_from(w.sampling());
   for (RequestSpec& r : out) {
     r.sampling = sp;

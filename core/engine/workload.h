@@ -31,11 +31,17 @@ struct WorkloadContext {
   int32_t vocab_size = 0;
   // Trace and data files named in the manifest are relative to this directory.
   std::filesystem::path base_dir;
+  // Only the first this many requests by arrival are made (0 = all): a generator stops
+  // drawing there, so a huge num_requests costs nothing when a run keeps a few.
+  size_t max_requests = 0;
+  // The model's context in tokens (0 = unknown): a generator whose lengths cannot fit it
+  // is refused before any prompt is built.
+  int32_t context_length = 0;
 };
 
-// Builds the requests of `w`, sorted by arrival. Token ids of length-only prompts are
-// drawn from the seed (never special tokens); prompts begin with BOS when the tokenizer
-// has one. Throws WorkloadError naming the file, the line or field, and the fix.
+// Builds the requests of `w`, sorted by arrival (the first ctx.max_requests of them). Token ids of
+// length-only prompts are drawn from the seed (never special tokens); prompts begin with BOS when
+// the tokenizer has one. Throws WorkloadError naming the file, the line or field, and the fix.
 std::vector<RequestSpec> make_workload(const bricks::manifest::Workload& w,
                                        const WorkloadContext& ctx);
 

@@ -84,6 +84,10 @@ class LengthSampler {
   static LengthSampler from(const bricks::manifest::LengthDist& d, const std::string& key,
                             const std::filesystem::path& base_dir, const std::string& field);
   int32_t draw(Rng& rng) const;
+  // The shortest and the longest length a draw can give; longest() is 0 when unbounded
+  // (a lognormal or empirical length without max).
+  int32_t shortest() const { return lo_; }
+  int32_t longest() const { return hi_; }
 
  private:
   enum class Kind { kFixed, kUniform, kLognormal, kEmpirical };

@@ -1,5 +1,6 @@
 // Reading a manifest file and the helpers on LoadedManifest.
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <system_error>
 
@@ -60,8 +61,18 @@ std::optional<LoadedManifest> load_manifest(const fs::path& file, std::vector<Di
 bool validate_manifest(const LoadedManifest& m, const host::Catalogue& catalogue,
                        std::vector<Diagnostic>& diags) {
   std::vector<Diagnostic> found;
-  check_sections(m, found);
-  check_bricks(m, catalogue, found);
+  check_values(m, found);
+  std::set<std::pair<int, int>> bad_values;
+  for (const Diagnostic& d : found) bad_values.emplace(d.line, d.col);
+  std::vector<Diagnostic> rest;
+  check_sections(m, rest);
+  check_bricks(m, catalogue, rest);
+  // A NaN or a bad string also fails the range or choice check of its field; the value's
+  // own error says what is wrong, so it is the one error at that place.
+  for (Diagnostic& d : rest) {
+    if (d.line > 0 && bad_values.count({d.line, d.col}) > 0) continue;
+    found.push_back(std::move(d));
+  }
   sort_diagnostics(found);
   const bool valid = count_errors(found) == 0;
   diags.insert(diags.end(), found.begin(), found.end());

@@ -5,6 +5,7 @@
 #include <google/protobuf/text_format.h>
 
 #include <algorithm>
+#include <map>
 #include <string_view>
 
 #include "did_you_mean.h"
@@ -86,6 +87,49 @@ class CollectDiagnostics : public pb::io::ErrorCollector {
   std::vector<Diagnostic>& diags_;
 };
 
+// The first '{', '<' or '[' that opens a level deeper than kMaxNesting, outside strings and
+// comments; false when there is none. The parser recurses once per level, inside unknown
+// fields too, so a hostile file could otherwise exhaust the stack before any limit of the
+// parser's own applies.
+bool too_deep(const std::string& text, Location& at) {
+  int depth = 0, line = 1, col = 1;
+  char quote = 0;  // the open string's quote character
+  bool comment = false;
+  for (size_t i = 0; i < text.size(); ++i, ++col) {
+    const char ch = text[i];
+    if (ch == '\n') {
+      ++line;
+      col = 0;
+      comment = false;
+      quote = 0;  // the tokenizer ends a string at the line break and reports it
+      continue;
+    }
+    if (comment) continue;
+    if (quote != 0) {
+      if (ch == '\\') {
+        ++i;
+        ++col;
+      } else if (ch == quote) {
+        quote = 0;
+      }
+      continue;
+    }
+    if (ch == '"' || ch == '\'') {
+      quote = ch;
+    } else if (ch == '#') {
+      comment = true;
+    } else if (ch == '{' || ch == '<' || ch == '[') {
+      if (++depth > kMaxNesting) {
+        at = {line, col};
+        return true;
+      }
+    } else if ((ch == '}' || ch == '>' || ch == ']') && depth > 0) {
+      --depth;
+    }
+  }
+  return false;
+}
+
 // The place of a field as the parser records it, 1-based.
 Location place(const pb::TextFormat::ParseInfoTree& tree, const pb::FieldDescriptor* field,
                int index) {
@@ -98,11 +142,16 @@ std::string map_key(const pb::Message& entry) {
   return entry.GetReflection()->GetString(entry, key);
 }
 
-// Walks the parsed message and its parse tree together. Must run before the message's map
-// fields are read through the generated API: until then reflection sees map entries in the
-// order they were parsed, which is the order the tree's indices follow.
+// Where a map's keys were first written, to report a key given twice.
+using FirstKeys = std::map<std::string, Location>;
+
+// Walks the parsed message and its parse tree together, and reports each map key written a
+// second time at that place (the parser keeps the last silently). Must run before the
+// message's map fields are read through the generated API: until then reflection sees map
+// entries in the order they were parsed, which is the order the tree's indices follow.
 void collect(const pb::Message& msg, const pb::TextFormat::ParseInfoTree& tree,
-             const std::string& prefix, ManifestLocations& out) {
+             const std::string& prefix, const std::string& file, ManifestLocations& out,
+             std::vector<Diagnostic>& diags) {
   const pb::Descriptor* type = msg.GetDescriptor();
   const pb::Reflection* refl = msg.GetReflection();
   for (int f = 0; f < type->field_count(); ++f) {
@@ -115,24 +164,30 @@ void collect(const pb::Message& msg, const pb::TextFormat::ParseInfoTree& tree,
       out.add(path, loc);
       const pb::TextFormat::ParseInfoTree* nested = tree.GetTreeForNested(field, -1);
       if (is_message && nested != nullptr) {
-        collect(refl->GetMessage(msg, field), *nested, path + ".", out);
+        collect(refl->GetMessage(msg, field), *nested, path + ".", file, out, diags);
       }
       continue;
     }
     const int n = refl->FieldSize(msg, field);
+    FirstKeys first;
     for (int i = 0; i < n; ++i) {
       const Location loc = place(tree, field, i);
       if (loc.line <= 0) continue;
       std::string path = prefix + field->name() + "[";
       if (field->is_map()) {
-        path += map_key(refl->GetRepeatedMessage(msg, field, i)) + "]";
+        const std::string key = map_key(refl->GetRepeatedMessage(msg, field, i));
+        const auto [earlier, fresh] = first.emplace(key, loc);
+        if (!fresh) {
+          diags.push_back(duplicate_key(file, loc, key, earlier->second));
+        }
+        path += key + "]";
       } else {
         path += std::to_string(i) + "]";
       }
       out.add(path, loc);
       const pb::TextFormat::ParseInfoTree* nested = tree.GetTreeForNested(field, i);
       if (is_message && nested != nullptr) {
-        collect(refl->GetRepeatedMessage(msg, field, i), *nested, path + ".", out);
+        collect(refl->GetRepeatedMessage(msg, field, i), *nested, path + ".", file, out, diags);
       }
     }
   }
@@ -152,17 +207,48 @@ Diagnostic unknown_field(const std::string& file, int line, int col, const pb::D
           suggest(name, names)};
 }
 
+Diagnostic too_deep_error(const std::string& file, Location at) {
+  return {file,
+          at.line,
+          at.col,
+          true,
+          "syntax error: nesting deeper than " + std::to_string(kMaxNesting) + " levels",
+          "a manifest nests a few levels; look for a repeated or unclosed bracket"};
+}
+
+Diagnostic duplicate_key(const std::string& file, Location at, const std::string& key,
+                         Location first, const std::string& field) {
+  const std::string where =
+      "first given at " + std::to_string(first.line) + ":" + std::to_string(first.col);
+  return {file,
+          at.line,
+          at.col,
+          true,
+          "duplicate key '" + key + "' (" + (field.empty() ? "" : "field '" + field + "', ") +
+              where + ")",
+          "give each key once"};
+}
+
 bool parse_text_manifest(const std::string& text, const std::string& file, Manifest& out,
                          ManifestLocations& locations, std::vector<Diagnostic>& diags) {
+  Location deep;
+  if (too_deep(text, deep)) {
+    diags.push_back(too_deep_error(file, deep));
+    return false;
+  }
   CollectDiagnostics collector(file, text, diags);
   pb::TextFormat::ParseInfoTree tree;
   pb::TextFormat::Parser parser;
   parser.RecordErrorsTo(&collector);
   parser.AllowUnknownField(true);
+  parser.SetRecursionLimit(kMaxNesting);
   parser.WriteLocationsTo(&tree);
   if (!parser.ParseFromString(text, &out)) return false;
-  collect(out, tree, "", locations);
-  return true;
+  const int errors_before = count_errors(diags);
+  collect(out, tree, "", file, locations, diags);
+  // A key given twice is refused rather than resolved: which copy wins is not what the
+  // writer can see.
+  return count_errors(diags) == errors_before;
 }
 
 }  // namespace bricks::manifest

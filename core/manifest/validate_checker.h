@@ -52,6 +52,11 @@ struct Checker {
     if (value < low) error(path, path + " is " + show(value) + ", below " + show(low), fix);
   }
 
+  template <typename T>
+  void at_most(const std::string& path, T value, T high, const std::string& fix) {
+    if (value > high) error(path, path + " is " + show(value) + ", above " + show(high), fix);
+  }
+
   // A path written in the manifest that must exist; `what` says what it is for.
   void exists(const std::string& path, const std::string& value, const std::string& what,
               bool directory) {

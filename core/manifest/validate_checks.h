@@ -16,6 +16,9 @@ void check_bricks(const LoadedManifest& m, const host::Catalogue& catalogue,
 void check_params(const LoadedManifest& m, const std::string& path, const Brick& brick,
                   const host::BrickInfo& info, std::vector<Diagnostic>& diags);
 
+// Every number finite and every string UTF-8, in any field (validate_values.cpp).
+void check_values(const LoadedManifest& m, std::vector<Diagnostic>& diags);
+
 // Device, model, plugin paths and pins, workload: everything that needs no catalogue.
 void check_sections(const LoadedManifest& m, std::vector<Diagnostic>& diags);
 

@@ -9,6 +9,8 @@ namespace bricks::manifest {
 
 namespace {
 
+constexpr int64_t kMaxThreads = 1024;
+
 template <size_t N>
 std::vector<std::string> names(const std::array<std::string_view, N>& list) {
   return std::vector<std::string>(list.begin(), list.end());
@@ -72,6 +74,10 @@ void warn_sim_only(Checker& c, const Device& d) {
 void check_device(Checker& c, const Device& d) {
   c.one_of("device.kind", d.kind(), {"cpu", "sim"});
   c.at_least<int64_t>("device.threads", d.threads(), 0, "give 0 for all cores");
+  // Each thread is started up front; far past any machine's cores that is a failure to
+  // start rather than a slow run.
+  c.at_most<int64_t>("device.threads", d.threads(), kMaxThreads,
+                     "give at most the machine's cores, or 0 for all of them");
   c.at_least<int64_t>("device.kv_cache_bytes", d.kv_cache_bytes(), 0,
                       "give 0 for a default share of memory");
   c.at_least<int64_t>("device.host_kv_bytes", d.host_kv_bytes(), 0, "give 0 for no host tier");

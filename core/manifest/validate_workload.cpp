@@ -1,5 +1,6 @@
 // The workload section: a trace or a generator (arrivals, lengths, tenants, conversations,
 // shared prefixes), and sampling.
+#include "bricks/model/model.h"
 #include "validate_checker.h"
 
 namespace bricks::manifest {
@@ -139,6 +140,60 @@ void check_conversations(Checker& c, const std::string& p, const Generator& g) {
   if (cv.has_user_len()) check_length(c, cp + "user_len.", cv.user_len());
 }
 
+// The model's context in tokens where the manifest alone says it: a builtin model on a
+// device that computes it. 0 when only the model file knows (then the run checks before
+// it draws a prompt).
+int32_t known_context(const Manifest& m) {
+  const Model& model = m.model();
+  if (m.device().kind() == "sim" || model.builtin().empty() || !model.path().empty() ||
+      model.has_merge()) {
+    return 0;
+  }
+  try {
+    return model::preset_config(model.builtin()).context_length;
+  } catch (const std::exception&) {
+    return 0;  // an unknown builtin is reported by check_model
+  }
+}
+
+// Prompt and output lengths that cannot fit the model's context, checked where the
+// limits are written: the old min/max pairs, or a distribution's max (or fixed value).
+void check_fits_context(Checker& c, const std::string& p, const Generator& g) {
+  const int32_t context = known_context(c.m.proto);
+  if (context <= 0 || g.has_conversations()) return;
+  struct Bound {
+    std::string field;
+    int64_t shortest, longest;  // longest 0: unbounded
+  };
+  auto bound = [&](const char* which, bool has_dist, const LengthDist& d, int32_t lo,
+                   int32_t hi) -> Bound {
+    const std::string name = p + which;
+    if (!has_dist) return {name + "_max", lo, hi};
+    if (d.kind() == "fixed") return {name + ".value", d.value(), d.value()};
+    return {name + ".max", std::max(1, d.min()), d.max()};
+  };
+  const Bound prompt = bound("prompt_len", g.has_prompt_len(), g.prompt_len(), g.prompt_len_min(),
+                             g.prompt_len_max());
+  const Bound output = bound("output_len", g.has_output_len(), g.output_len(), g.output_len_min(),
+                             g.output_len_max());
+  const std::string context_words = "the model's context of " + std::to_string(context) +
+                                    " tokens (model.builtin '" + c.m.proto.model().builtin() + "')";
+  bool beyond = false;
+  for (const Bound& b : {prompt, output}) {
+    if (b.longest > context) {
+      beyond = true;
+      c.error(b.field, b.field + " " + show(b.longest) + " is beyond " + context_words,
+              "give at most " + std::to_string(context - 1));
+    }
+  }
+  if (!beyond && prompt.shortest + output.shortest > context) {
+    c.error(prompt.field,
+            "the shortest prompt (" + show(prompt.shortest) + ") and output (" +
+                show(output.shortest) + ") exceed " + context_words,
+            "shorten them so that a request fits");
+  }
+}
+
 void check_generator(Checker& c, const Generator& g) {
   const std::string p = "workload.generator.";
   const bool rated = g.rate() > 0 || has_tenant_rates(g);
@@ -155,6 +210,7 @@ void check_generator(Checker& c, const Generator& g) {
                     g.prompt_len_max());
   check_length_pair(c, p, "output_len", g.has_output_len(), g.output_len(), g.output_len_min(),
                     g.output_len_max());
+  check_fits_context(c, p, g);
   if (g.has_arrival()) check_arrival(c, p + "arrival.", g.arrival());
   check_tenants(c, p, g);
   if (g.has_conversations()) check_conversations(c, p, g);
@@ -174,6 +230,13 @@ void check_workload(Checker& c, const Workload& w) {
     c.error("workload.generator", "the workload sets both a trace and a generator",
             "keep one of them");
   }
+  // Settings (sampling, images) with no requests to apply them to: the run would stop at
+  // its start. An empty section reads as none, as it does when only a misspelt field (an
+  // error of its own) was in it.
+  if (w.ByteSizeLong() > 0 && w.trace().empty() && !w.has_generator()) {
+    c.error("workload", "the workload has neither a trace nor a generator",
+            "give trace: \"requests.jsonl\" or generator { num_requests: ... }");
+  }
   c.exists("workload.trace", w.trace(), "trace", false);
   if (w.trace().empty() && w.trace_seed() != 0) {
     c.warning("workload.trace_seed", "workload.trace_seed is ignored without a trace",
@@ -184,6 +247,10 @@ void check_workload(Checker& c, const Workload& w) {
     const Sampling& s = w.sampling();
     const std::string p = "workload.sampling.";
     c.at_least<double>(p + "temperature", s.temperature(), 0.0, "give 0 for greedy");
+    // Logits divided by more than this are all but equal: the value is a slip, and far
+    // larger ones overflow the float the sampler works in.
+    c.at_most<double>(p + "temperature", s.temperature(), 100.0,
+                      "give 0 for greedy, or a temperature such as 0.7");
     c.at_least<int64_t>(p + "top_k", s.top_k(), 0, "give 0 for no top-k cut");
     c.at_least<double>(p + "repetition_penalty", s.repetition_penalty(), 0.0,
                        "give 1 (or 0) for none");

@@ -99,5 +99,30 @@ TEST_F(CliEngine, ContextOverflowFailsThatRequestOnly) {
   EXPECT_NE(r.out.find("context"), std::string::npos) << r.out;
 }
 
+// The run keeps two requests of 2^31 - 1: only those two are drawn, so it ends at once
+// instead of running out of memory.
+TEST_F(CliEngine, RequestsFlagDrawsOnlyThoseRequests) {
+  std::string text = manifest();
+  text.replace(text.find("num_requests: 6"), 15, "num_requests: 2147483647");
+  fs::path m = write("huge.textproto", text);
+  CliResult r = run_bricks("run --no-progress --requests 2 '" + m.string() + "'", dir_);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("2 finished"), std::string::npos) << r.out;
+}
+
+// The model file's context is known once it is open: prompts that cannot fit are refused
+// there, before any is built.
+TEST_F(CliEngine, PromptsPastTheContextAreRefusedBeforeDrawing) {
+  std::string text = manifest();
+  text.replace(text.find("prompt_len_max: 40"), 18, "prompt_len_max: 2147483647");
+  fs::path m = write("long_prompts.textproto", text);
+  CliResult r = run_bricks("run --no-progress '" + m.string() + "'", dir_);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("error: workload.generator.prompt_len_max 2147483647 is beyond the "
+                       "model's context of 512 tokens; give at most 511"),
+            std::string::npos)
+      << r.err;
+}
+
 }  // namespace
 }  // namespace bricks::testing

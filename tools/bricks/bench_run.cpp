@@ -79,8 +79,9 @@ engine::Report run_manifest(const manifest::LoadedManifest& m,
   ctx.tokenizer = rt->tokenizer();
   ctx.vocab_size = rt->vocab_size();
   ctx.base_dir = m.base_dir();
+  ctx.max_requests = max_requests;
+  ctx.context_length = rt->engine().model().config.context_length;
   std::vector<engine::RequestSpec> work = engine::make_workload(m.proto.workload(), ctx);
-  if (max_requests > 0 && work.size() > max_requests) work.resize(max_requests);
   if (m.proto.workload().has_images()) {
     const engine::LlamaWeights& w = rt->weights();
     if (w.token_embd.data == nullptr) {

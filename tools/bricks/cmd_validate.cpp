@@ -112,7 +112,9 @@ int run_validate(const ValidateOptions& o) {
   const size_t n = o.files.size();
   if (o.json) {
     nlohmann::json out = {{"files", report}, {"errors", total_errors}};
-    std::printf("%s\n", out.dump(2).c_str());
+    // Diagnostics quote the manifest; should one quote bytes that are not UTF-8, the
+    // report still prints (with U+FFFD for them) instead of throwing.
+    std::printf("%s\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else {
     std::printf("%d error%s in %zu file%s\n", total_errors, total_errors == 1 ? "" : "s", n,
                 n == 1 ? "" : "s");

@@ -4,10 +4,13 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstdio>
+#include <string>
 
 #include "command.h"
+#include "manifest/did_you_mean.h"
 
 namespace bricks::cli {
 
@@ -20,6 +23,40 @@ std::vector<const Command*>& commands() {
   static std::vector<const Command*> all;
   return all;
 }
+
+namespace {
+
+// The first word of the command line that is not a top-level option, when it names no
+// subcommand; empty otherwise. CLI11 would act on a `--help` after it and exit 0, so an
+// unknown command is caught before parsing: it is a usage error whatever follows.
+std::string unknown_command(int argc, char** argv, const CLI::App& app) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--") return "";
+    if (arg == "--log-level") {
+      ++i;  // its value
+      continue;
+    }
+    if (!arg.empty() && arg[0] == '-') continue;
+    for (const CLI::App* sub : app.get_subcommands({})) {
+      if (sub->check_name(arg)) return "";
+    }
+    return arg;
+  }
+  return "";
+}
+
+// "did you mean 'run'?" or the way to the list of commands.
+std::string command_fix(const std::string& word, const CLI::App& app) {
+  std::vector<std::string> names;
+  for (const CLI::App* sub : app.get_subcommands({})) names.push_back(sub->get_name());
+  if (auto close = bricks::manifest::closest_match(word, names)) {
+    return "did you mean '" + *close + "'?";
+  }
+  return "run 'bricks --help' for the commands";
+}
+
+}  // namespace
 
 }  // namespace bricks::cli
 
@@ -46,6 +83,11 @@ int main(int argc, char** argv) {
             [](const Command* a, const Command* b) { return a->order < b->order; });
   for (const Command* c : sorted) c->add(app, exit_code);
 
+  if (const std::string word = unknown_command(argc, argv, app); !word.empty()) {
+    std::fprintf(stderr, "bricks: unknown command '%s'; %s\n", word.c_str(),
+                 command_fix(word, app).c_str());
+    return kExitUsage;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
