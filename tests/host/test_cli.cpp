@@ -166,4 +166,26 @@ TEST(CliInspect, JsonHasTheParams) {
   EXPECT_EQ(j.at("provides"), (nlohmann::json{"kv.blocks", "device.cpu"}));
 }
 
+// An installed tree names no path of the build or source tree: the bricks binary finds the
+// build tree's plugins at run time, and the SDK's pkg-config and CMake files are relative.
+TEST(CliInstall, InstalledFilesNameNoBuildOrSourceTreePath) {
+  bricks::host::testing::TempDir dir;
+  const fs::path prefix = dir / "prefix";
+  for (const char* part : {"tools/bricks", "sdk"}) {
+    const std::string command = "'" BRICKS_CMAKE "' --install '" +
+                                (fs::path(BRICKS_BINARY_DIR) / part).string() + "' --prefix '" +
+                                prefix.string() + "' >/dev/null 2>&1";
+    ASSERT_EQ(std::system(command.c_str()), 0) << command;
+  }
+  size_t files = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(prefix)) {
+    if (!entry.is_regular_file()) continue;
+    ++files;
+    const std::string bytes = slurp(entry.path());
+    EXPECT_EQ(bytes.find(BRICKS_SOURCE_DIR), std::string::npos) << entry.path();
+    EXPECT_EQ(bytes.find(BRICKS_BINARY_DIR), std::string::npos) << entry.path();
+  }
+  EXPECT_GT(files, 10u);
+}
+
 }  // namespace
