@@ -6,6 +6,8 @@
 namespace bricks::host {
 namespace {
 
+// The tables keep one slot, and one kind, per line.
+// clang-format off
 #define BRICKS_SLOT(vtable, member) KindSlot{#member, offsetof(vtable, member), true}
 #define BRICKS_OPTIONAL_SLOT(vtable, member) KindSlot{#member, offsetof(vtable, member), false}
 #define BRICKS_HEADER_SLOTS(vtable) BRICKS_SLOT(vtable, create), BRICKS_SLOT(vtable, destroy)
@@ -78,6 +80,7 @@ constexpr KindInfo kKinds[] = {
 };
 
 #undef BRICKS_KIND_ROW
+// clang-format on
 
 constexpr bool rows_in_enum_order() {
   for (size_t k = 0; k < std::size(kKinds); ++k) {
@@ -123,10 +126,9 @@ std::string check_vtable(const KindInfo& kind, const void* vtable) {
         break;
       }
     }
-    return what + " struct_size " + std::to_string(size) + " is smaller than " +
-           kind.vtable_type + " of ABI " + std::to_string(BRICKS_ABI_MAJOR) + "." +
-           std::to_string(kind.since_minor) + " (" + std::to_string(kind.min_vtable_size) +
-           " bytes), so it has no slot " + missing;
+    return what + " struct_size " + std::to_string(size) + " is smaller than " + kind.vtable_type +
+           " of ABI " + std::to_string(BRICKS_ABI_MAJOR) + "." + std::to_string(kind.since_minor) +
+           " (" + std::to_string(kind.min_vtable_size) + " bytes), so it has no slot " + missing;
   }
   const auto* bytes = static_cast<const unsigned char*>(vtable);
   for (const KindSlot& slot : kind.slots) {

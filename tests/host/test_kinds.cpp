@@ -73,8 +73,7 @@ TEST(KindsTable, VtableTypesAndMinimumSizesMatchTheHeaders) {
 TEST(CheckVtable, FullAndNewerLongerVtablesPass) {
   for (const KindInfo& row : all_kinds()) {
     EXPECT_EQ(check_vtable(row, FakeVtable(row.min_vtable_size).bytes), "") << row.name;
-    EXPECT_EQ(check_vtable(row, FakeVtable(row.min_vtable_size + 16).bytes), "")
-        << row.name;
+    EXPECT_EQ(check_vtable(row, FakeVtable(row.min_vtable_size + 16).bytes), "") << row.name;
   }
 }
 
@@ -93,8 +92,8 @@ TEST(CheckVtable, EachNullRequiredSlotIsNamed) {
       if (!slot.required) continue;
       FakeVtable vt(row.min_vtable_size);
       vt.clear(slot);
-      EXPECT_EQ(check_vtable(row, vt.bytes), std::string(row.name) + " vtable slot " +
-                                                 slot.name + " is NULL (a required slot)");
+      EXPECT_EQ(check_vtable(row, vt.bytes),
+                std::string(row.name) + " vtable slot " + slot.name + " is NULL (a required slot)");
     }
   }
 }

@@ -7,8 +7,8 @@
 
 #include "command.h"
 #include "host/catalogue.h"
-#include "host/kinds.h"
 #include "host/did_you_mean.h"
+#include "host/kinds.h"
 #include "plugin_scan.h"
 
 namespace bricks::cli {

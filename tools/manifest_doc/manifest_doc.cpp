@@ -95,10 +95,9 @@ std::string anchor(const pb::Descriptor& m) {
 std::string type_text(const pb::FieldDescriptor& f) {
   if (f.is_map()) {
     const pb::FieldDescriptor& value = *f.message_type()->map_value();
-    std::string v = value.message_type() != nullptr
-                        ? "[" + value.message_type()->name() + "](#" +
-                              anchor(*value.message_type()) + ")"
-                        : std::string(value.type_name());
+    std::string v = value.message_type() != nullptr ? "[" + value.message_type()->name() + "](#" +
+                                                          anchor(*value.message_type()) + ")"
+                                                    : std::string(value.type_name());
     return "map&lt;" + std::string(f.message_type()->map_key()->type_name()) + ", " + v + "&gt;";
   }
   std::string t = f.message_type() != nullptr
@@ -255,8 +254,7 @@ int main(int argc, char** argv) {
 
   if (mode == "--check") {
     if (slurp(target) == text) return 0;
-    std::fprintf(stderr,
-                 "%s is not what core/proto/%s generates; regenerate it with:\n  %s\n",
+    std::fprintf(stderr, "%s is not what core/proto/%s generates; regenerate it with:\n  %s\n",
                  target.c_str(), file->name().c_str(), regenerate.c_str());
     return 1;
   }

@@ -97,9 +97,9 @@ static void raw_release(void* instance, uint64_t request_id) {
 }
 
 #if !defined(RAW_NULL_SLOT)
-static bricks_error* raw_build_page_table(void* instance, int32_t group,
-                                          const bricks_kv_seq* seqs, int32_t num_seqs,
-                                          bricks_page_table* out_table, int32_t* out_slots) {
+static bricks_error* raw_build_page_table(void* instance, int32_t group, const bricks_kv_seq* seqs,
+                                          int32_t num_seqs, bricks_page_table* out_table,
+                                          int32_t* out_slots) {
   (void)instance;
   (void)group;
   (void)seqs;
