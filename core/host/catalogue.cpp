@@ -2,13 +2,11 @@
 
 #include <cstdio>
 
+#include "host/kinds.h"
 #include "host/loader.h"
 
 namespace bricks::host {
 namespace {
-
-constexpr const char* kKindNames[BRICKS_KIND_COUNT_] = {
-    "scheduler", "kv", "attention", "pruning", "router", "merger", "adapter"};
 
 std::string str(const char* s) { return s != nullptr ? s : ""; }
 
@@ -64,18 +62,15 @@ std::vector<const BrickInfo*> Catalogue::of_kind(bricks_kind kind) const {
 }
 
 const char* kind_name(bricks_kind kind) {
-  int k = static_cast<int>(kind);
-  return k >= 0 && k < BRICKS_KIND_COUNT_ ? kKindNames[k] : "unknown";
+  const KindInfo* k = find_kind(kind);
+  return k != nullptr ? k->name : "unknown";
 }
 
 bool parse_kind(std::string_view name, bricks_kind* out) {
-  for (int k = 0; k < BRICKS_KIND_COUNT_; ++k) {
-    if (name == kKindNames[k]) {
-      *out = static_cast<bricks_kind>(k);
-      return true;
-    }
-  }
-  return false;
+  const KindInfo* k = find_kind(name);
+  if (k == nullptr) return false;
+  *out = k->kind;
+  return true;
 }
 
 const char* param_type_name(bricks_param_type type) {

@@ -56,7 +56,7 @@ struct Catalogue {
   std::vector<const BrickInfo*> of_kind(bricks_kind kind) const;
 };
 
-// "scheduler", "kv", "attention", "pruning", "router", "merger", "adapter".
+// The kind's name from the kinds table (kinds.h), e.g. "scheduler"; "unknown" outside it.
 const char* kind_name(bricks_kind kind);
 // The kind for a name above; false if the name is not a kind.
 bool parse_kind(std::string_view name, bricks_kind* out);

@@ -9,6 +9,7 @@
 
 #include "host/catalogue.h"
 #include "host/host_error.h"
+#include "host/kinds.h"
 
 namespace fs = std::filesystem;
 
@@ -91,13 +92,19 @@ void check_brick(const bricks_brick_desc& b, int32_t index, const std::string& f
   }
   if (b.name == nullptr || b.name[0] == '\0') throw BrickError(where + ": the brick has no name");
   where = file + ": brick '" + b.name + "'";
-  if (b.kind < 0 || b.kind >= BRICKS_KIND_COUNT_) {
+  const KindInfo* kind = find_kind(b.kind);
+  if (kind == nullptr) {
     throw BrickError(where + ": unknown kind " + std::to_string(static_cast<int>(b.kind)));
   }
+  where += " (" + std::string(kind->name) + ")";
   if (b.vtable == nullptr) throw BrickError(where + ": vtable is NULL");
-  const auto* header = static_cast<const VtableHeader*>(b.vtable);
-  if (header->create == nullptr || header->destroy == nullptr) {
-    throw BrickError(where + ": the vtable lacks create or destroy");
+  // A vtable past this size is garbage, not a newer minor; reading its slots could fault.
+  if (static_cast<const VtableHeader*>(b.vtable)->struct_size > kMaxStructSize) {
+    throw BrickError(where + ": implausible vtable struct_size " +
+                     std::to_string(static_cast<const VtableHeader*>(b.vtable)->struct_size));
+  }
+  if (std::string problem = check_vtable(*kind, b.vtable); !problem.empty()) {
+    throw BrickError(where + ": " + problem + "; rebuild the plugin against this SDK");
   }
   if (b.num_params < 0 || b.num_params > kMaxParams || (b.num_params > 0 && !b.params)) {
     throw BrickError(where + ": bad params array (count " + std::to_string(b.num_params) + ")");

@@ -25,8 +25,9 @@ LoadedPlugin load_plugin(const std::filesystem::path& file);
 
 // Checks a descriptor returned by `file`'s entry: ABI major equal and minor not newer than
 // the host's, sane struct sizes and counts, every brick with a known kind, a name, a vtable
-// with create and destroy, and params with names, types and (for enums) choices. Throws
-// BrickError naming the file and the first problem.
+// at least as long as its kind's minimum with every required slot set (kinds.h), and params
+// with names, types and (for enums) choices. Throws BrickError, one line naming the file,
+// the brick, its kind and the first problem (for a vtable, the slot).
 void check_plugin_desc(const bricks_plugin_desc* desc, const std::string& file);
 
 // Brick `index` of a checked plugin as this host's struct: the plugin's own struct_size is

@@ -58,7 +58,17 @@ bool is_plugin_name(const std::string& name) {
 }  // namespace
 
 fs::path plugin_install_dir() { return BRICKS_PLUGIN_INSTALL_PATH; }
-fs::path plugin_build_dir() { return BRICKS_PLUGIN_BUILD_PATH; }
+fs::path plugin_build_dir() {
+  // Found from the running program rather than compiled in, so an installed binary holds
+  // no path of the tree it was built in. CMakeCache.txt marks a build tree; its programs
+  // are in bin/ and its plugins in plugins/.
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return {};
+  const fs::path tree = exe.parent_path().parent_path();
+  if (!fs::exists(tree / "CMakeCache.txt", ec)) return {};
+  return tree / "plugins";
+}
 
 std::vector<fs::path> plugin_search_path(const std::vector<fs::path>& extra) {
   std::vector<fs::path> candidates = extra;

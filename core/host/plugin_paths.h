@@ -17,8 +17,10 @@ namespace bricks::host {
 std::vector<std::filesystem::path> plugin_search_path(
     const std::vector<std::filesystem::path>& extra);
 
-// The install and build-tree plugin dirs this host was built with.
+// The install plugin dir this host was built for.
 std::filesystem::path plugin_install_dir();
+// The build tree's plugin dir (<tree>/plugins) when this program runs from a build tree
+// (<tree>/bin, beside <tree>/CMakeCache.txt); empty otherwise, e.g. once installed.
 std::filesystem::path plugin_build_dir();
 
 struct LoadOptions {

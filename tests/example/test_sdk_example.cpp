@@ -161,6 +161,45 @@ TEST(SdkExample, BuildsWithGccAgainstTheInstalledSdkAndSchedules) {
   load_and_schedule(dir);
 }
 
+// The pkg-config route: the SDK installed, then moved (the .pc file is relocatable), and the
+// example compiled with nothing but the flags pkg-config gives.
+TEST(SdkExample, BuildsWithPkgConfigFromAMovedInstall) {
+  if (std::system("pkg-config --version >/dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "pkg-config is not installed";
+  }
+  testing::TempDir tmp;
+  const fs::path first = tmp / "first";
+  if (!run(std::string(BRICKS_CMAKE) + " --install " + q(fs::path(BRICKS_BINARY_DIR) / "sdk") +
+               " --prefix " + q(first),
+           tmp / "install.log")) {
+    return;
+  }
+  const fs::path moved = tmp / "moved";
+  fs::rename(first, moved);
+  fs::path pc_dir;
+  for (const auto& entry : fs::recursive_directory_iterator(moved)) {
+    if (entry.path().filename() == "bricks-sdk.pc") pc_dir = entry.path().parent_path();
+  }
+  ASSERT_FALSE(pc_dir.empty()) << "no bricks-sdk.pc installed under " << moved;
+  const std::string pkg = "PKG_CONFIG_PATH=" + q(pc_dir) + " pkg-config ";
+  const fs::path out = tmp / "out";
+  fs::create_directories(out);
+  const std::string compile =
+      "g++ $(" + pkg + "--cflags bricks-sdk) $(" + pkg +
+      "--variable=cxx_std bricks-sdk) -Wall -Wextra -Wpedantic -Werror -O1 -fPIC -shared " +
+      q(fs::path(BRICKS_SOURCE_DIR) / "sdk/examples/minimal/simple_fcfs.cpp") + " -o " +
+      q(out / "libsimple_fcfs.so") + " $(" + pkg + "--libs bricks-sdk)";
+  if (!run(compile, tmp / "compile.log")) return;
+  // Only the entry symbol is exported (version nodes, type A, aside): without the version
+  // script from --libs, inline and template functions of the C++ layer would be too.
+  ASSERT_TRUE(run("nm -D --defined-only " + q(out / "libsimple_fcfs.so") +
+                      " | grep -v ' bricks_plugin_entry$' | grep -v ' A ' >" +
+                      q(tmp / "extra.txt") + " ; test ! -s " + q(tmp / "extra.txt"),
+                  tmp / "nm.log"))
+      << slurp(tmp / "extra.txt");
+  load_and_schedule(out);
+}
+
 TEST(SdkExample, BuildsWithClangAndLibcxxAndLoadsIntoThisHost) {
   const std::string clang = BRICKS_CLANGXX;
   if (clang.empty()) GTEST_SKIP() << "clang++ was not found when this build was configured";

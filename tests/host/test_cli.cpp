@@ -1,4 +1,5 @@
-// `bricks list` and `bricks inspect` end to end, through the built CLI binary.
+// `bricks list` and `bricks inspect` end to end, through the built CLI binary, and
+// `bricks validate` against plugins the host refused.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
@@ -78,6 +79,42 @@ TEST(CliList, ReportsBrokenPluginsAndStillSucceeds) {
   EXPECT_NE(r.err.find("could not be loaded"), std::string::npos) << r.err;
 }
 
+TEST(CliList, ReportsVtablesTheHostCannotCall) {
+  Result r = bricks("list" + bad());
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("libnull_slot.so: brick 'null_slot' (kv): kv vtable slot "
+                       "build_page_table is NULL"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("libshort_vtable.so: brick 'short_vtable' (scheduler): scheduler vtable "
+                       "struct_size 24 is smaller than bricks_scheduler_vtable"),
+            std::string::npos)
+      << r.out;
+}
+
+// A manifest naming bricks whose plugins were refused is invalid, with the refusal shown,
+// rather than crashing when the engine would call the missing slot.
+TEST(CliValidate, ManifestUsingRefusedBricksFailsCleanly) {
+  bricks::host::testing::TempDir dir;
+  const fs::path m = dir / "refused.textproto";
+  std::ofstream(m) << "name: \"refused\"\n"
+                      "model { builtin: \"tiny\" }\n"
+                      "device { kind: \"cpu\" }\n"
+                      "bricks { kind: \"scheduler\" name: \"short_vtable\" }\n"
+                      "bricks { kind: \"kv\" name: \"null_slot\" }\n"
+                      "bricks { kind: \"attention\" name: \"reference\" }\n"
+                      "workload { generator { num_requests: 1 prompt_len_min: 4 "
+                      "prompt_len_max: 4 output_len_min: 1 output_len_max: 1 } }\n";
+  Result r = bricks("validate '" + m.string() + "'" + bad());
+  EXPECT_EQ(r.rc, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("unknown kv brick 'null_slot'"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("unknown scheduler brick 'short_vtable'"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("libnull_slot.so not loaded: brick 'null_slot' (kv): kv vtable slot "
+                       "build_page_table is NULL"),
+            std::string::npos)
+      << r.err;
+}
+
 TEST(CliList, JsonListsBricksAndBrokenFiles) {
   Result r = bricks("list --json" + bad() + good());
   ASSERT_EQ(r.rc, 0) << r.err;
@@ -127,6 +164,28 @@ TEST(CliInspect, JsonHasTheParams) {
   EXPECT_EQ(j.at("params").at(0).at("name"), "block_size");
   EXPECT_EQ(j.at("params").at(0).at("default"), 4);
   EXPECT_EQ(j.at("provides"), (nlohmann::json{"kv.blocks", "device.cpu"}));
+}
+
+// An installed tree names no path of the build or source tree: the bricks binary finds the
+// build tree's plugins at run time, and the SDK's pkg-config and CMake files are relative.
+TEST(CliInstall, InstalledFilesNameNoBuildOrSourceTreePath) {
+  bricks::host::testing::TempDir dir;
+  const fs::path prefix = dir / "prefix";
+  for (const char* part : {"tools/bricks", "sdk"}) {
+    const std::string command = "'" BRICKS_CMAKE "' --install '" +
+                                (fs::path(BRICKS_BINARY_DIR) / part).string() + "' --prefix '" +
+                                prefix.string() + "' >/dev/null 2>&1";
+    ASSERT_EQ(std::system(command.c_str()), 0) << command;
+  }
+  size_t files = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(prefix)) {
+    if (!entry.is_regular_file()) continue;
+    ++files;
+    const std::string bytes = slurp(entry.path());
+    EXPECT_EQ(bytes.find(BRICKS_SOURCE_DIR), std::string::npos) << entry.path();
+    EXPECT_EQ(bytes.find(BRICKS_BINARY_DIR), std::string::npos) << entry.path();
+  }
+  EXPECT_GT(files, 10u);
 }
 
 }  // namespace

@@ -50,6 +50,11 @@ TEST(PluginSearchPath, ManifestThenEnvironmentThenInstallThenBuildTree) {
   EXPECT_EQ(path[5], plugin_build_dir());
 }
 
+// Found from this test program's place in the build tree, not compiled into the host.
+TEST(PluginSearchPath, BuildTreeDirIsThisBuildsPlugins) {
+  EXPECT_EQ(plugin_build_dir(), std::filesystem::path(BRICKS_PLUGIN_BUILD_DIR));
+}
+
 TEST(PluginSearchPath, DropsRepeatsAndWorksWithoutTheVariable) {
   EnvPath env(nullptr);
   auto path = plugin_search_path({"/a", "/a/", "/a/../a"});

@@ -92,6 +92,26 @@ TEST_F(BadPluginDir, DuplicateBrickNamesBothFilesAndTheFirstWins) {
   EXPECT_EQ(count, 1u);
 }
 
+// A third-party vtable the host would call through a NULL slot: refused at scan, in one
+// line naming the brick, its kind and the slot, instead of crashing the engine later.
+TEST_F(BadPluginDir, NullRequiredSlotNamesBrickKindAndSlot) {
+  EXPECT_EQ(reason_for(catalogue(), "libnull_slot.so"),
+            "brick 'null_slot' (kv): kv vtable slot build_page_table is NULL (a required "
+            "slot); rebuild the plugin against this SDK");
+  EXPECT_FALSE(has_brick(catalogue(), BRICKS_KIND_KV, "null_slot"));
+}
+
+TEST_F(BadPluginDir, ShortVtableNamesBrickKindAndMissingSlot) {
+  std::string reason = reason_for(catalogue(), "libshort_vtable.so");
+  EXPECT_EQ(reason.find('\n'), std::string::npos) << reason;
+  EXPECT_NE(reason.find("brick 'short_vtable' (scheduler): scheduler vtable struct_size 24 is "
+                        "smaller than bricks_scheduler_vtable of ABI 1.0 (40 bytes), so it has "
+                        "no slot schedule"),
+            std::string::npos)
+      << reason;
+  EXPECT_FALSE(has_brick(catalogue(), BRICKS_KIND_SCHEDULER, "short_vtable"));
+}
+
 TEST_F(BadPluginDir, WorldWritableFileIsRefusedUnloaded) {
   std::string reason = reason_for(catalogue(), "libworld_writable.so");
   EXPECT_NE(reason.find("file is world-writable"), std::string::npos) << reason;

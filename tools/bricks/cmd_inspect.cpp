@@ -8,6 +8,7 @@
 #include "command.h"
 #include "host/catalogue.h"
 #include "host/did_you_mean.h"
+#include "host/kinds.h"
 #include "plugin_scan.h"
 
 namespace bricks::cli {
@@ -111,8 +112,7 @@ const Command kInspect{
           "Exit status: 0 when found, 1 for an unknown name (with the closest known name).");
       cmd->add_option("name", options->name, "The brick's name, e.g. fcfs")->required();
       cmd->add_option("--kind", options->kind, "Only a brick of this kind")
-          ->check(CLI::IsMember({"scheduler", "kv", "attention", "pruning", "router", "merger",
-                                  "adapter"}));
+          ->check(CLI::IsMember(host::kind_names()));
       cmd->add_flag("--json", options->json,
                     "Print the brick as JSON (an array when several kinds match)");
       options->scan.add_to(cmd);

@@ -9,6 +9,7 @@
 
 #include "command.h"
 #include "host/catalogue.h"
+#include "host/kinds.h"
 #include "plugin_scan.h"
 
 namespace bricks::cli {
@@ -100,8 +101,7 @@ const Command kList{
           "is reported instead of stopping the listing.\n"
           "Exit status: 0 when bricks were found (even if some files are broken), 1 when none.");
       cmd->add_option("--kind", options->kind, "Only bricks of this kind")
-          ->check(CLI::IsMember({"scheduler", "kv", "attention", "pruning", "router", "merger",
-                                  "adapter"}));
+          ->check(CLI::IsMember(host::kind_names()));
       cmd->add_flag("--json", options->json, "Print JSON: {\"bricks\": [...], \"broken\": [...]}");
       options->scan.add_to(cmd);
       cmd->callback([options, &exit_code] { exit_code = run_list(*options); });

@@ -42,7 +42,7 @@ typedef enum bricks_proj {
 
 /* The base model's shape; adapters that do not fit it are refused at load. */
 typedef struct bricks_adapter_base {
-  uint32_t struct_size;
+  uint32_t struct_size;         /* sizeof(bricks_adapter_base) as the host saw it */
   int32_t num_layers;
   int32_t hidden_dim;
   int32_t num_heads;
@@ -54,7 +54,7 @@ typedef struct bricks_adapter_base {
 /* What a loaded adapter holds. Strings stay valid until the adapter is unloaded or the
  * instance destroyed. */
 typedef struct bricks_adapter_info {
-  uint32_t struct_size;
+  uint32_t struct_size;         /* set by the host before `info`; write no further */
   const char* format;   /* the file format read: "peft" (safetensors dir) or "gguf" */
   int32_t rank;         /* the largest rank over its tensors */
   float alpha;          /* the file's alpha (lora_alpha, adapter.lora.alpha) */
@@ -69,7 +69,7 @@ typedef struct bricks_adapter_info {
  * seg_adapter[s], a handle from `load`, or -1 for none (those rows are left untouched).
  * Several segments may name the same adapter; the brick groups them. */
 typedef struct bricks_adapter_apply {
-  uint32_t struct_size;
+  uint32_t struct_size;       /* sizeof(bricks_adapter_apply) as the host saw it */
   int32_t layer;              /* 0-based */
   int32_t proj;               /* a bricks_proj */
   int32_t in_dim;             /* columns of x */
@@ -82,6 +82,8 @@ typedef struct bricks_adapter_apply {
   int32_t num_segments;
 } bricks_adapter_apply;
 
+/* An adapter brick. configure and load run while the engine is set up; apply from the
+ * engine's step thread; one call at a time. Arguments are host-owned, valid for the call. */
 typedef struct bricks_adapter_vtable {
   BRICKS_VTABLE_HEADER;
   /* Called once, before any load: the shape of the base model the adapters attach to. */

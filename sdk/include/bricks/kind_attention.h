@@ -20,6 +20,7 @@
 extern "C" {
 #endif
 
+/* Element type of a KV pool. */
 typedef enum bricks_dtype {
   BRICKS_DTYPE_F32 = 0,
   BRICKS_DTYPE_F16 = 1,
@@ -27,8 +28,9 @@ typedef enum bricks_dtype {
   BRICKS_DTYPE_Q8_0 = 3
 } bricks_dtype;
 
+/* The step's batch as `plan` sees it: host-owned, valid until the step's last `run`. */
 typedef struct bricks_attention_batch {
-  uint32_t struct_size;
+  uint32_t struct_size;         /* sizeof(bricks_attention_batch) as the host saw it */
   /* Query rows of sequence b are qo_indptr[b] .. qo_indptr[b+1]; they are the sequence's
    * last (qo_indptr[b+1] - qo_indptr[b]) positions. A decode has one row. */
   const int32_t* qo_indptr;     /* [kv.batch + 1] */
@@ -41,8 +43,10 @@ typedef struct bricks_attention_batch {
   int32_t causal;               /* 1: row i of a sequence sees keys up to its own position */
 } bricks_attention_batch;
 
+/* One layer's buffers for `run`: host-owned device memory (host memory on the cpu device),
+ * valid for the call. */
 typedef struct bricks_attention_io {
-  uint32_t struct_size;
+  uint32_t struct_size;         /* sizeof(bricks_attention_io) as the host saw it */
   const float* q;               /* [rows][num_qo_heads][head_dim], rows = qo_indptr[batch] */
   const void* k_pool;           /* [blocks][page_size][num_kv_heads][head_dim] of kv_dtype */
   const void* v_pool;           /* same layout as k_pool */
@@ -55,6 +59,7 @@ typedef struct bricks_attention_io {
   float* scores;                /* [sum of kv_len] */
 } bricks_attention_io;
 
+/* An attention brick. Called from the engine's step thread, one call at a time. */
 typedef struct bricks_attention_vtable {
   BRICKS_VTABLE_HEADER;
   /* Called once per step before any run. The batch's arrays stay valid until the last

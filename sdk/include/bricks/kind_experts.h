@@ -15,11 +15,12 @@
 extern "C" {
 #endif
 
+/* One routed FFN layer of one step: host-owned, valid for the `route` call. */
 typedef struct bricks_route_input {
-  uint32_t struct_size;
-  int32_t layer;
-  int32_t num_tokens;
-  int32_t hidden_dim;
+  uint32_t struct_size;         /* sizeof(bricks_route_input) as the host saw it */
+  int32_t layer;                /* 0-based layer of the routed FFN */
+  int32_t num_tokens;           /* rows of the batch, >= 1 */
+  int32_t hidden_dim;           /* the model's hidden width */
   const float* hidden;          /* [num_tokens][hidden_dim] the FFN's input */
   const float* gate_logits;     /* [num_tokens][num_experts] the model's gate, or NULL */
   int32_t num_experts;
@@ -33,22 +34,28 @@ typedef struct bricks_route_output {
   float* weights;
 } bricks_route_output;
 
+/* A router brick. Called from the engine's step thread, one call at a time. */
 typedef struct bricks_router_vtable {
   BRICKS_VTABLE_HEADER;
+  /* Called for each routed FFN layer of each step: fills every row of `output` (host-owned,
+   * [num_tokens][top_k] each) for the rows of `input`. */
   bricks_error* (*route)(void* instance, const bricks_route_input* input,
                          bricks_route_output* output);
 } bricks_router_vtable;
 
+/* One tensor of the checkpoints being merged: host-owned, valid for the `merge` call. */
 typedef struct bricks_merge_tensor {
-  uint32_t struct_size;
+  uint32_t struct_size;         /* sizeof(bricks_merge_tensor) as the host saw it */
   const char* name;             /* the tensor's name in the model file, e.g. blk.0.ffn_up.weight */
-  int64_t numel;
+  int64_t numel;                /* elements of the tensor in every checkpoint */
   const float* base;            /* [numel] the base model's tensor, or NULL when none is given */
   const float* const* inputs;   /* [num_inputs] each [numel]: the checkpoints to merge */
-  int32_t num_inputs;
+  int32_t num_inputs;           /* >= 1 */
   const float* weights;         /* [num_inputs] per-checkpoint weights from the manifest */
 } bricks_merge_tensor;
 
+/* A merger brick. Used while the model loads, before any step; `merge` is the one slot
+ * that may run concurrently on one instance. */
 typedef struct bricks_merger_vtable {
   BRICKS_VTABLE_HEADER;
   /* Writes the merged tensor into out[numel] and sets *out_merged = 1, or sets

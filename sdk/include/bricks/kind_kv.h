@@ -21,15 +21,16 @@
 extern "C" {
 #endif
 
+/* A pool of KV blocks; block ids are per tier. */
 typedef enum bricks_tier {
-  BRICKS_TIER_DEVICE = 0,
-  BRICKS_TIER_HOST = 1,
-  BRICKS_TIER_DISK = 2
+  BRICKS_TIER_DEVICE = 0, /* the pool attention reads */
+  BRICKS_TIER_HOST = 1,   /* host memory, for swapped requests */
+  BRICKS_TIER_DISK = 2    /* files, below host */
 } bricks_tier;
 
 /* Told to the brick once by the engine, after create and before any other call. */
 typedef struct bricks_kv_geometry {
-  uint32_t struct_size;
+  uint32_t struct_size;      /* sizeof(bricks_kv_geometry) as the host saw it */
   int32_t num_device_blocks; /* blocks in the device pool */
   int32_t num_host_blocks;   /* blocks in the host tier (0: no swap to host) */
   int32_t num_disk_blocks;   /* blocks in the disk tier (0: none) */
@@ -66,8 +67,9 @@ typedef struct bricks_block_copy {
   int32_t num_blocks;        /* contiguous run: src_block.. and dst_block.. */
 } bricks_block_copy;
 
+/* Counters for reports and for the scheduler's capacity decisions, filled by `stats`. */
 typedef struct bricks_kv_stats {
-  uint32_t struct_size;
+  uint32_t struct_size;        /* set by the host before the call; write no further */
   int32_t num_device_blocks;
   int32_t free_device_blocks;  /* free, including cached-but-unreferenced blocks */
   int32_t num_host_blocks;
@@ -79,6 +81,9 @@ typedef struct bricks_kv_stats {
   int64_t swap_copies;         /* block_copy runs issued; fewer and larger is better */
 } bricks_kv_stats;
 
+/* A kv brick. Called from the engine's step thread, one call at a time, by the engine and
+ * by the scheduler it is wired to (through host->wired). Request views passed in are valid
+ * for the call only. */
 typedef struct bricks_kv_vtable {
   BRICKS_VTABLE_HEADER;
   /* Tokens per block, from the brick's params. Called before configure. */
@@ -102,18 +107,24 @@ typedef struct bricks_kv_vtable {
    * the prefix cache until evicted). Unknown ids are ignored. */
   void (*release)(void* instance, uint64_t request_id);
   /* Page table for `seqs` in order, plus the slot (block * block_size + offset) of each
-   * sequence's new tokens, concatenated, into out_slots[sum of num_new] (engine-owned). */
+   * sequence's new tokens, concatenated, into out_slots[sum of num_new] (engine-owned).
+   * The table's arrays are the brick's, valid until its next build_page_table or release;
+   * every sequence holds blocks for kv_len tokens in `group` (allocate ran). */
   bricks_error* (*build_page_table)(void* instance, int32_t group, const bricks_kv_seq* seqs,
                                     int32_t num_seqs, bricks_page_table* out_table,
                                     int32_t* out_slots);
+  /* Fills the counters; may be called between any two other calls. */
   void (*stats)(void* instance, bricks_kv_stats* out);
   /* (optional, capability "kv.swap") Moves a running request's device blocks to the host
-   * tier (*out_ok = 0 if the host tier is full), or back (*out_ok = 0 if the device is
-   * full). The copies are queued for take_copies. */
+   * tier; *out_ok = 0 if the host tier is full, changing nothing. The copies are queued
+   * for take_copies. */
   bricks_error* (*swap_out)(void* instance, uint64_t request_id, int32_t* out_ok);
+  /* (optional, with swap_out) Moves a swapped request's blocks back to the device tier;
+   * *out_ok = 0 if the device is full, changing nothing. Queued like swap_out. */
   bricks_error* (*swap_in)(void* instance, uint64_t request_id, int32_t* out_ok);
-  /* (optional, with swap) The block copies queued since the last call, in the order the
-   * device must run them; the engine runs them before the step's compute. */
+  /* (optional, with swap_out) The block copies queued since the last call, in the order
+   * the device must run them, as a count and *out_copies (the brick's array, valid until
+   * its next call); the engine runs them before the step's compute. */
   int32_t (*take_copies)(void* instance, const bricks_block_copy** out_copies);
 } bricks_kv_vtable;
 

@@ -15,8 +15,9 @@
 extern "C" {
 #endif
 
+/* One request after one pruning layer: host-owned, valid for the `select` call. */
 typedef struct bricks_prune_input {
-  uint32_t struct_size;
+  uint32_t struct_size;         /* sizeof(bricks_prune_input) as the host saw it */
   uint64_t request_id;
   int32_t layer;                /* the layer just computed (0-based) */
   int32_t num_layers;           /* layers in the model */
@@ -31,20 +32,24 @@ typedef struct bricks_prune_input {
    * in their order of appearance; NULL when the engine does not provide it. */
   const float* self_scores;
   const float* hidden;          /* [num_tokens][hidden_dim] output of the layer */
-  int32_t hidden_dim;
+  int32_t hidden_dim;           /* the model's hidden width */
 } bricks_prune_input;
 
 /* Indices into [0, num_tokens), ascending, owned by the pruner until its next call. Every
  * non-prunable token must be kept. */
 typedef struct bricks_keep_set {
-  const int32_t* keep;
-  int32_t num_keep;
+  const int32_t* keep;          /* [num_keep] */
+  int32_t num_keep;             /* >= the number of non-prunable tokens */
 } bricks_keep_set;
 
+/* A pruning brick. Called from the engine's step thread, one call at a time. */
 typedef struct bricks_pruning_vtable {
   BRICKS_VTABLE_HEADER;
-  /* 1 if the pruner acts after `layer` of a model with num_layers layers. */
+  /* 1 if the pruner acts after `layer` of a model with num_layers layers. Asked for each
+   * layer when the engine is set up, unless the manifest lists the brick's layers. */
   int32_t (*prunes_after)(void* instance, int32_t layer, int32_t num_layers);
+  /* Called after each layer prunes_after accepted, once per request in prefill, with the
+   * tokens visible there; fills *out_keep (see bricks_keep_set). */
   bricks_error* (*select)(void* instance, const bricks_prune_input* input,
                           bricks_keep_set* out_keep);
 } bricks_pruning_vtable;

@@ -17,6 +17,7 @@
 extern "C" {
 #endif
 
+/* Where a request's KV lives, which decides what the scheduler may do with it. */
 typedef enum bricks_request_state {
   BRICKS_REQ_WAITING = 0, /* holds no KV: new, or preempted by recompute */
   BRICKS_REQ_RUNNING = 1, /* holds KV blocks on the device tier */
@@ -42,10 +43,11 @@ typedef struct bricks_request_view {
   const int32_t* tokens;    /* [num_tokens] token ids (synthetic on a simulated device) */
 } bricks_request_view;
 
+/* What `schedule` sees: host-owned, valid for the duration of the call. */
 typedef struct bricks_sched_input {
-  uint32_t struct_size;
+  uint32_t struct_size;     /* sizeof(bricks_sched_input) as the host saw it */
   const bricks_request_view* requests; /* [num_requests] live requests, arrival order */
-  int32_t num_requests;
+  int32_t num_requests;     /* >= 0 */
   double now_s;             /* host clock at the start of the step */
   int64_t step;             /* step index, from 0 */
 } bricks_sched_input;
@@ -61,14 +63,16 @@ typedef struct bricks_sched_item {
   int32_t num_cached;       /* >= 0, a multiple of the kv block size */
 } bricks_sched_item;
 
+/* How a preempted request gives its KV back. */
 typedef enum bricks_preempt_mode {
   BRICKS_PREEMPT_RECOMPUTE = 0, /* KV released; the request waits and recomputes later */
   BRICKS_PREEMPT_SWAP = 1       /* KV moved to a lower tier with kv.swap_out; swapped in later */
 } bricks_preempt_mode;
 
+/* A request the scheduler took off the device this step, and how. */
 typedef struct bricks_sched_preemption {
-  uint64_t request_id;
-  bricks_preempt_mode mode;
+  uint64_t request_id;      /* a running request of this step's input */
+  bricks_preempt_mode mode; /* what the scheduler already did with its KV */
 } bricks_sched_preemption;
 
 /* A request the scheduler can never serve (for example a prompt larger than the whole KV
@@ -92,18 +96,21 @@ typedef struct bricks_step_plan {
 
 /* What happened in the step the plan described. */
 typedef struct bricks_step_result {
-  uint32_t struct_size;
+  uint32_t struct_size;     /* sizeof(bricks_step_result) as the host saw it */
   const uint64_t* finished; /* requests that finished (stop token or length) */
   int32_t num_finished;
   double step_seconds;      /* how long the step took on the device */
 } bricks_step_result;
 
+/* A scheduler brick. The host calls it from the engine's step thread, one call at a time. */
 typedef struct bricks_scheduler_vtable {
   BRICKS_VTABLE_HEADER;
-  /* Called once per step. Must return a plan that keeps every limit the scheduler
-   * advertises (token budget, sequence count) and never over-commits KV: every item has
-   * its blocks allocated through the kv brick before it is returned. A request not in the
-   * plan keeps its state. An empty plan with live requests means nothing can run now. */
+  /* Called once per step, first. The host zeroes *out_plan before the call; the brick
+   * fills it with arrays it owns (valid until its next call). Must return a plan that keeps
+   * every limit the scheduler advertises (token budget, sequence count) and never
+   * over-commits KV: every item has its blocks allocated through the kv brick before it is
+   * returned. A request not in the plan keeps its state. An empty plan with live requests
+   * means nothing can run now. */
   bricks_error* (*schedule)(void* instance, const bricks_sched_input* input,
                             bricks_step_plan* out_plan);
   /* (optional) Called after the step ran. The host has already released the KV of the
