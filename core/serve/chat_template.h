@@ -3,7 +3,8 @@
 // Hugging Face Jinja template renders (transformers' apply_chat_template):
 //
 //   chatml   <|im_start|>{role}\n{content}<|im_end|>\n ... then <|im_start|>assistant\n
-//            (OpenHermes, Qwen2, the builtin models)
+//            (OpenHermes-2.5; the builtin models. Qwen2's template also adds a default
+//            system message, which chatml does not)
 //   llama-3  <|begin_of_text|><|start_header_id|>{role}<|end_header_id|>\n\n{content, trimmed}
 //            <|eot_id|> ... then <|start_header_id|>assistant<|end_header_id|>\n\n
 //            (Meta-Llama-3-Instruct; Llama 3.1+ templates are recognised as this family, and
