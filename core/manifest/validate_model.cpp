@@ -1,9 +1,11 @@
 // The model section (file, merge, adapters) and the plugin paths and pins.
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <map>
 #include <set>
 
+#include "manifest/chat_template_names.h"
 #include "validate_checker.h"
 
 namespace bricks::manifest {
@@ -109,6 +111,16 @@ void check_adapters(Checker& c, const Model& model) {
   }
 }
 
+// A family name the server renders (serve/chat_template.h); the list goes with the fix even
+// when a close name is suggested, since the names are not guessable.
+void check_chat_template(Checker& c, const std::string& name) {
+  const std::vector<std::string>& names = chat_template_names();
+  if (name.empty() || std::find(names.begin(), names.end(), name) != names.end()) return;
+  std::string fix = "the chat templates: " + join(names);
+  if (auto close = closest_match(name, names)) fix = "did you mean '" + *close + "'? (" + fix + ")";
+  c.error("model.chat_template", "model.chat_template '" + name + "' is not a chat template", fix);
+}
+
 }  // namespace
 
 void check_model(Checker& c, const Model& model) {
@@ -119,6 +131,7 @@ void check_model(Checker& c, const Model& model) {
   c.exists("model.path", model.path(), "model", false);
   c.one_of("model.builtin", model.builtin(), {"tiny", "small", "1b", "moe-tiny"});
   c.one_of("model.dtype", model.dtype(), {"f32", "f16", "bf16"});
+  check_chat_template(c, model.chat_template());
   check_merge(c, model);
   check_adapters(c, model);
 }

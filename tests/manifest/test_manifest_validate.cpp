@@ -165,6 +165,34 @@ TEST(ValidateSections, ModelIsAPathOrABuiltin) {
   EXPECT_THAT(check_text(dev + "model { path: \"" + model.string() + "\" }\n" + rest), IsEmpty());
 }
 
+TEST(ValidateSections, ModelChatTemplateIsAFamilyName) {
+  const std::string rest = kCore.substr(kCore.find("bricks"));
+  const std::string dev = "device { kind: \"cpu\" }\n";
+  for (const std::string name : {"chatml", "llama-2", "llama-3", "mistral", "zephyr", "gemma"}) {
+    EXPECT_THAT(
+        check_text(dev + "model { builtin: \"tiny\" chat_template: \"" + name + "\" }\n" + rest),
+        IsEmpty())
+        << name;
+  }
+  EXPECT_THAT(check_text(dev + "model { builtin: \"tiny\" chat_template: \"llama3\" }\n" + rest),
+              ElementsAre("m.textproto:2:25: error: model.chat_template 'llama3' is not a chat "
+                          "template; did you mean 'llama-3'? (the chat templates: chatml, "
+                          "llama-2, llama-3, mistral, zephyr, gemma)"));
+  EXPECT_THAT(check_text(dev + "model { builtin: \"tiny\" chat_template: \"vicuna\" }\n" + rest),
+              ElementsAre("m.textproto:2:25: error: model.chat_template 'vicuna' is not a chat "
+                          "template; the chat templates: chatml, llama-2, llama-3, mistral, "
+                          "zephyr, gemma"));
+  // JSON manifests name the field chatTemplate (or chat_template) and place the error alike.
+  EXPECT_THAT(check_text("{\"device\": {\"kind\": \"cpu\"},\n"
+                         " \"model\": {\"builtin\": \"tiny\", \"chatTemplate\": \"gemma3\"},\n"
+                         " \"bricks\": [{\"kind\": \"scheduler\", \"name\": \"fcfs\"},\n"
+                         "  {\"kind\": \"kv\", \"name\": \"paged\"},\n"
+                         "  {\"kind\": \"attention\", \"name\": \"reference\"}]}\n",
+                         "m.json"),
+              ElementsAre(HasSubstr("m.json:2:31: error: model.chat_template 'gemma3' is not a "
+                                    "chat template; did you mean 'gemma'?")));
+}
+
 TEST(ValidateSections, PluginPathsAndPins) {
   const std::string text =
       "plugin_paths: \"missing_dir\"\n"
