@@ -1,14 +1,20 @@
 // `bricks bench MANIFEST... --rates 1,2,4`: runs every manifest's generated workload at
 // every rate, prints a table, writes bench.json and SVG plots, and with --capacity finds
 // each manifest's highest rate under a percentile SLO (Sarathi-Serve's capacity) and its
-// DistServe goodput.
+// DistServe goodput. With --endpoint it measures a running server from the client side
+// instead (bench_endpoint.h).
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
 
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "bench_endpoint.h"
 #include "bench_report.h"
 #include "bench_run.h"
 #include "command.h"
@@ -35,7 +41,70 @@ struct BenchArgs {
   int threads = -1;
   std::string model;
   bool no_progress = false;
+  EndpointOptions endpoint;
 };
+
+// --endpoint: each manifest's workload (at each rate, for a generator) sent to a running
+// server; the client-side report of each run, and its JSON in --out/endpoint.json.
+int bench_against_endpoint(const BenchArgs& a, const manifest::LoadedManifest& m,
+                           const engine::SloSpec& slo) {
+  std::vector<double> rates = a.rates;
+  const bool generator = m.proto.workload().has_generator() && m.proto.workload().trace().empty();
+  if (!rates.empty() && !generator) {
+    std::fprintf(stderr, "error: %s: --rates needs a workload.generator; this manifest replays "
+                 "a trace at its own arrival times (drop --rates)\n", m.file.c_str());
+    return kExitUsage;
+  }
+  if (rates.empty()) rates.push_back(0);  // the manifest's own workload
+  nlohmann::json runs = nlohmann::json::array();
+  bool any_error = false;
+  ProgressBar bar("bench", !a.no_progress);
+  for (double rate : rates) {
+    manifest::LoadedManifest run = m;
+    if (rate > 0) {
+      engine::retarget_generator(*run.proto.mutable_workload()->mutable_generator(), rate,
+                                 a.num_requests, a.duration_s);
+    }
+    EndpointOptions o = a.endpoint;
+    if (rate <= 0 && a.num_requests > 0) o.max_requests = static_cast<size_t>(a.num_requests);
+    const std::string head = rate > 0 ? fmt::format("{} req/s ", rate) : std::string("requests ");
+    EndpointResult r;
+    try {
+      r = bench_endpoint(run, o, slo, [&](size_t ended, size_t total) {
+        bar.update(ended, total, head);
+      });
+    } catch (const std::exception& e) {
+      bar.finish();
+      std::fprintf(stderr, "error: %s\n", e.what());
+      return kExitFailure;
+    }
+    bar.finish();
+    std::printf("%s", r.report.to_table().c_str());
+    std::printf("server-added TTFT (client TTFT - server TTFT): median %.3f ms, P99 %.3f ms "
+                "over %zu requests; %zu errors\n\n",
+                r.added_ttft_s.median * 1e3, r.added_ttft_s.p99 * 1e3, r.added_ttft_s.count,
+                r.errors);
+    nlohmann::json j = r.report.to_json();
+    j["rate"] = rate > 0 ? nlohmann::json(rate) : nlohmann::json(nullptr);
+    j["added_ttft_s"] = {{"median", r.added_ttft_s.median}, {"p99", r.added_ttft_s.p99},
+                         {"count", r.added_ttft_s.count}};
+    j["errors"] = r.errors;
+    runs.push_back(std::move(j));
+    any_error = any_error || r.errors > 0;
+  }
+  if (!a.out.empty()) {
+    std::error_code ec;
+    fs::create_directories(a.out, ec);
+    const fs::path json = fs::path(a.out) / "endpoint.json";
+    std::ofstream out(json);
+    if (!out || !(out << runs.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n")) {
+      std::fprintf(stderr, "error: cannot write %s\n", json.c_str());
+      return kExitInputError;
+    }
+    std::fprintf(stderr, "wrote %s\n", json.c_str());
+  }
+  return any_error ? kExitFailure : kExitOk;
+}
 
 // Runs manifests at rates, each (manifest, rate) once, with one progress bar.
 class Bench {
@@ -85,6 +154,28 @@ class Bench {
 };
 
 int bench(const BenchArgs& a) {
+  if (!a.endpoint.url.empty()) {
+    if (a.manifests.size() != 1 || a.capacity) {
+      std::fprintf(stderr, "error: --endpoint takes one manifest (its workload is replayed) "
+                   "and no --capacity\n");
+      return kExitUsage;
+    }
+    std::vector<manifest::Diagnostic> diags;
+    auto m = manifest::load_manifest(a.manifests[0], diags);
+    for (const auto& d : diags) std::fprintf(stderr, "%s\n", d.format().c_str());
+    if (!m) return kExitInputError;
+    const engine::SloSpec slo = a.slo.apply(m->proto);
+    if (const std::string problem = slo_problem(slo, a.manifests[0]); !problem.empty()) {
+      std::fprintf(stderr, "error: %s\n", problem.c_str());
+      return kExitFailure;
+    }
+    return bench_against_endpoint(a, *m, slo);
+  }
+  if (a.rates.empty()) {
+    std::fprintf(stderr, "error: --rates is required (or --endpoint URL to measure a running "
+                 "server)\n");
+    return kExitUsage;
+  }
   BenchResults res;
   std::vector<manifest::LoadedManifest> ms;
   for (const std::string& file : a.manifests) {
@@ -203,8 +294,7 @@ const Command kBench{
       cmd->add_option("--rates", args->rates,
                       "Request rates to run, requests per second, comma-separated (e.g. 1,2,4,8); "
                       "each replaces workload.generator.rate (tenants' own rates are scaled to sum "
-                      "to it; conversations start at rate / turns)")
-          ->required()
+                      "to it; conversations start at rate / turns); required unless --endpoint")
           ->delimiter(',')
           ->check(CLI::PositiveNumber);
       auto* n = cmd->add_option("--num-requests", args->num_requests,
@@ -244,11 +334,29 @@ const Command kBench{
       cmd->add_option("--model", args->model, "Model file to use instead of the manifests'")
           ->check(CLI::ExistingPath);
       cmd->add_flag("--no-progress", args->no_progress, "Do not show the progress bar");
+      cmd->add_option("--endpoint", args->endpoint.url,
+                      "Measure a running server instead (http://HOST:PORT, e.g. bricks serve): "
+                      "the manifest's workload is sent with its arrival times as streamed "
+                      "/v1/completions requests, and TTFT, TPOT, ITL and E2E are measured on "
+                      "the client side");
+      cmd->add_option("--endpoint-model", args->endpoint.model,
+                      "Model id to request (default: the first of GET /v1/models)");
+      cmd->add_option("--max-concurrency", args->endpoint.max_concurrency,
+                      "With --endpoint: requests in flight at most; later arrivals wait")
+          ->check(CLI::Range(1, 100000))->capture_default_str();
+      cmd->add_option("--api-key", args->endpoint.api_key,
+                      "With --endpoint: the server's API key (default: $BRICKS_API_KEY)");
       cmd->footer(
           "Exit code: 0 every request of every run finished, 1 a run failed requests or "
           "could not start, 2 bad command line or a manifest without a generator, "
           "3 a file could not be read or written.");
-      cmd->callback([args, &exit_code] { exit_code = bench(*args); });
+      cmd->callback([args, &exit_code] {
+        if (args->endpoint.api_key.empty()) {
+          if (const char* k = std::getenv("BRICKS_API_KEY"); k != nullptr) args->endpoint.api_key = k;
+        }
+        args->endpoint.model_file = args->model;
+        exit_code = bench(*args);
+      });
     }};
 
 }  // namespace

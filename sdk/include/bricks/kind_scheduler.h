@@ -97,7 +97,11 @@ typedef struct bricks_step_plan {
 /* What happened in the step the plan described. */
 typedef struct bricks_step_result {
   uint32_t struct_size;     /* sizeof(bricks_step_result) as the host saw it */
-  const uint64_t* finished; /* requests that finished (stop token or length) */
+  /* Requests that ended since the previous result: finished (stop token or length),
+   * failed (by the scheduler's plan, the engine, or a step that could not run them) or
+   * cancelled (a client that went away, between steps). Each request the scheduler has
+   * seen in an input is reported here exactly once; after that it never appears again. */
+  const uint64_t* finished;
   int32_t num_finished;
   double step_seconds;      /* how long the step took on the device */
 } bricks_step_result;
@@ -113,8 +117,8 @@ typedef struct bricks_scheduler_vtable {
    * means nothing can run now. */
   bricks_error* (*schedule)(void* instance, const bricks_sched_input* input,
                             bricks_step_plan* out_plan);
-  /* (optional) Called after the step ran. The host has already released the KV of the
-   * finished requests. May be NULL. */
+  /* (optional) Called after the step ran. The host has already released the KV of every
+   * request in result->finished, failed and cancelled ones included. May be NULL. */
   void (*on_step_done)(void* instance, const bricks_step_result* result);
 } bricks_scheduler_vtable;
 
