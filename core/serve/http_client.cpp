@@ -8,6 +8,8 @@
 #include <fmt/format.h>
 #include <stdexcept>
 
+#include "serve/header_lines.h"
+
 namespace bricks::serve {
 
 namespace net = boost::asio;
@@ -46,17 +48,7 @@ struct HttpClient::Impl {
     req.set(http::field::host, host);
     req.set(http::field::user_agent, "bricks");
     if (!body.empty()) req.set(http::field::content_type, "application/json");
-    for (std::string_view rest = headers; !rest.empty();) {
-      const size_t eol = rest.find("\r\n");
-      const std::string_view line = rest.substr(0, eol);
-      const size_t colon = line.find(':');
-      if (colon != std::string_view::npos) {
-        std::string_view value = line.substr(colon + 1);
-        while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-        req.set(std::string(line.substr(0, colon)), std::string(value));
-      }
-      rest = eol == std::string_view::npos ? std::string_view() : rest.substr(eol + 2);
-    }
+    set_header_lines(req, headers);
     req.keep_alive(true);
     req.body() = std::string(body);
     req.prepare_payload();

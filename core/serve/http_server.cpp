@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "serve/header_lines.h"
 #include "serve/request_stream.h"
 
 namespace bricks::serve {
@@ -49,17 +50,7 @@ class SocketExchange final : public Exchange {
     http::response<http::string_body> res{static_cast<http::status>(status), 11};
     res.set(http::field::server, "bricks");
     res.set(http::field::content_type, std::string(content_type));
-    for (std::string_view rest = extra_headers; !rest.empty();) {
-      const size_t eol = rest.find("\r\n");
-      const std::string_view line = rest.substr(0, eol);
-      const size_t colon = line.find(':');
-      if (colon != std::string_view::npos) {
-        std::string_view value = line.substr(colon + 1);
-        while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-        res.set(std::string(line.substr(0, colon)), std::string(value));
-      }
-      rest = eol == std::string_view::npos ? std::string_view() : rest.substr(eol + 2);
-    }
+    set_header_lines(res, extra_headers);
     res.keep_alive(keep_alive_);
     res.body() = std::move(body);
     res.prepare_payload();

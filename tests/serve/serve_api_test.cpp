@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "bricks/model/make_adapter.h"
 #include "serve_fixture.h"
 
 namespace bricks::testing {
@@ -274,6 +275,63 @@ TEST_F(ServeApi, MetricsCountWhatWasServed) {
   EXPECT_NE(r.body.find("# TYPE bricks_e2e_request_latency_seconds histogram"),
             std::string::npos);
   EXPECT_NE(r.body.find("bricks_kv_cache_usage_ratio 0\n"), std::string::npos);
+}
+
+// A LoRA adapter of the manifest is a model id of its own; naming it runs the request
+// with the adapter, as the engine does for a request that names it.
+class ServeAdapters : public ServeFixture {
+ protected:
+  void SetUp() override {
+    model::MakeAdapterOptions a;
+    a.base = model::preset_config("tiny");
+    a.rank = 4;
+    a.alpha = 64.f;  // large enough to change greedy tokens
+    a.targets = {"attn_q", "attn_v", "ffn_down"};
+    a.stddev = 0.2f;
+    a.seed = 3;
+    a.out = scratch_dir("bricks-serve-test") / "lora-a.gguf";
+    if (!std::filesystem::exists(a.out)) model::make_adapter(a);
+    Options o;
+    o.extra_manifest = "bricks { kind: \"adapter\" name: \"lora\" }\n";
+    o.model_extra = "adapters { name: \"lora-a\" path: \"" + a.out.string() + "\" }";
+    o.adapters = {"lora-a"};
+    start(o);
+  }
+};
+
+TEST_F(ServeAdapters, AdaptersAreModelsAndRunWhenNamed) {
+  auto c = client();
+  const json models = json::parse(c.request("GET", "/v1/models").body);
+  ASSERT_EQ(models["data"].size(), 2u);
+  EXPECT_EQ(models["data"][1]["id"], "lora-a");
+  EXPECT_EQ(models["data"][1]["parent"], "tiny");
+
+  auto complete = [&](const std::string& model) {
+    const serve::HttpResponse r = c.request(
+        "POST", "/v1/completions",
+        json{{"model", model}, {"prompt", "Adapters"}, {"max_tokens", 8}, {"temperature", 0},
+             {"ignore_eos", true}}.dump());
+    EXPECT_EQ(r.status, 200) << r.body;
+    return json::parse(r.body)["choices"][0]["text"].get<std::string>();
+  };
+  const std::string base = complete("tiny");
+  const std::string adapted = complete("lora-a");
+
+  // The engine of the same manifest, the request naming the adapter.
+  auto rt = make_runtime(
+      serve_manifest(32, 64ll << 20,
+                     "adapters { name: \"lora-a\" path: \"" +
+                         (scratch_dir("bricks-serve-test") / "lora-a.gguf").string() + "\" }") +
+      "bricks { kind: \"adapter\" name: \"lora\" }\n");
+  engine::RequestSpec spec;
+  spec.prompt = tokenizer().encode("Adapters", true);
+  spec.max_new_tokens = 8;
+  spec.ignore_eos = true;
+  spec.adapter = "lora-a";
+  rt->engine().submit(spec);
+  rt->engine().run_to_completion();
+  EXPECT_EQ(adapted, rt->engine().ended().front()->text);
+  EXPECT_NE(adapted, base);
 }
 
 }  // namespace

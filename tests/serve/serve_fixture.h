@@ -23,14 +23,19 @@
 namespace bricks::testing {
 
 // The fcfs/paged/cpu_paged wiring of the default manifest on the tiny test model.
-inline std::string serve_manifest(int max_num_seqs = 32, int64_t kv_bytes = 64ll << 20) {
+// `model_extra` goes inside the model block (adapters).
+inline std::string serve_manifest(int max_num_seqs = 32, int64_t kv_bytes = 64ll << 20,
+                                  const std::string& model_extra = "") {
   return "name: \"serve-test\"\n"
          "plugin_paths: \"" BRICKS_PLUGIN_BUILD_DIR "\"\n"
-         "model { path: \"" + process_model("tiny").string() + "\" }\n"
+         "model { path: \"" + process_model("tiny").string() + "\" " + model_extra + " }\n"
          "device { kind: \"cpu\" threads: 1 kv_cache_bytes: " + std::to_string(kv_bytes) + " }\n"
          "bricks { kind: \"scheduler\" name: \"fcfs\" params { key: \"max_num_seqs\" value { int: " +
          std::to_string(max_num_seqs) + " } } }\n"
-         "bricks { kind: \"kv\" name: \"paged\" params { key: \"block_size\" value { int: 16 } } }\n"
+         "bricks { kind: \"kv\" name: \"paged\" params { key: \"block_size\" value { int: 16 } }"
+         " params { key: \"enable_prefix_cache\" value { bool: " +
+         // Cached KV does not record which adapter computed it.
+         std::string(model_extra.empty() ? "true" : "false") + " } } }\n"
          "bricks { kind: \"attention\" name: \"cpu_paged\" }\n";
 }
 
@@ -51,14 +56,19 @@ class ServeFixture : public ::testing::Test {
     int64_t max_queued = 4096;
     std::string api_key;
     size_t max_body_bytes = 1 << 20;
+    std::string extra_manifest;        // appended to serve_manifest()
+    std::string model_extra;           // inside its model block
+    std::vector<std::string> adapters; // model.adapters names served as model ids
   };
 
   void start(const Options& o) {
-    rt_ = make_runtime(serve_manifest(o.max_num_seqs));
+    rt_ = make_runtime(serve_manifest(o.max_num_seqs, 64ll << 20, o.model_extra) +
+                       o.extra_manifest);
     ctx_.tokenizer = rt_->tokenizer();
     ctx_.context_length = rt_->engine().model().config.context_length;
     ctx_.vocab_size = rt_->vocab_size();
     ctx_.models = {{"tiny", ""}};
+    for (const std::string& a : o.adapters) ctx_.models.push_back({a, a});
     chat_.emplace(serve::ChatTemplate::from_model(rt_->model()->chat_template()));
     ctx_.chat_template = &*chat_;
     service_ = std::make_unique<serve::EngineService>(rt_->engine(),
