@@ -161,9 +161,10 @@ bool Cluster::step() {
   return num_ended_ < requests_.size();
 }
 
-void Cluster::run_to_completion(const std::function<void(const Cluster&)>& progress) {
+void Cluster::run_to_completion(const std::function<void(const Cluster&)>& progress,
+                                const std::function<bool()>& stop) {
   int64_t events = 0;
-  while (step()) {
+  while (!(stop && stop()) && step()) {
     if (progress && (++events % 64) == 0) progress(*this);
   }
   if (progress) progress(*this);
@@ -276,10 +277,11 @@ std::vector<RequestRecord> Cluster::records() const {
 Report Cluster::report(const SloSpec& slo) const {
   Report rep = Report::from_records(records(), slo);
   rep.submitted = requests_.size();
+  rep.unfinished = rep.submitted - rep.finished - rep.failed;
   for (size_t index : ended_order_) {
     const Request& m = requests_[index].merged;
-    if (m.finish == FinishReason::kFailed && rep.failures.size() < 10) {
-      rep.failures.push_back("request " + std::to_string(m.id) + ": " + m.failure);
+    if (m.finish == FinishReason::kFailed) {
+      rep.failures.add("request " + std::to_string(m.id), m.failure);
     }
   }
   double util_sum = 0, busy = 0, forward = 0;

@@ -97,8 +97,10 @@ class Cluster {
   // Handles the earliest event (an arrival or one instance's step). False once every
   // submitted request has ended.
   bool step();
-  // Steps until every request ended; `progress` is told now and then (every 64 events).
-  void run_to_completion(const std::function<void(const Cluster&)>& progress = {});
+  // Steps until every request ended, or until `stop` (asked before each event) says true;
+  // `progress` is told now and then (every 64 events).
+  void run_to_completion(const std::function<void(const Cluster&)>& progress = {},
+                         const std::function<bool()>& stop = {});
 
   bool disaggregated() const { return disaggregated_; }
   const std::vector<ClusterInstance>& instances() const { return instances_; }

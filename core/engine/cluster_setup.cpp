@@ -293,7 +293,7 @@ Report run_cluster_manifest(const manifest::LoadedManifest& m, const SloSpec& sl
   ctx.max_requests = options.max_requests;
   std::vector<RequestSpec> work = make_workload(m.proto.workload(), ctx);
   for (RequestSpec& spec : work) c.submit(std::move(spec));
-  c.run_to_completion(progress);
+  c.run_to_completion(progress, options.stop);
   Report rep = c.report(slo);
   rep.name = m.proto.name().empty() ? m.file.filename().string() : m.proto.name();
   rep.bricks = rt->bricks_summary();

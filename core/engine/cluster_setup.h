@@ -39,6 +39,9 @@ struct ClusterSetupOptions {
   std::string colocated_scheduler = "sarathi";
   // run_cluster_manifest: keep only the first N requests of the workload (0 = all).
   size_t max_requests = 0;
+  // run_cluster_manifest: asked before each event; true ends the run early (the report
+  // then covers the requests that ended).
+  std::function<bool()> stop;
 };
 
 // True when the manifest's scheduler is scheduler/disagg.

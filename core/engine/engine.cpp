@@ -412,8 +412,9 @@ void Engine::drop_ended() {
 }
 
 
-void Engine::run_to_completion(const std::function<void(const Engine&)>& progress) {
-  while (step()) {
+void Engine::run_to_completion(const std::function<void(const Engine&)>& progress,
+                               const std::function<bool()>& stop) {
+  while (!(stop && stop()) && step()) {
     if (progress) progress(*this);
   }
   if (progress) progress(*this);

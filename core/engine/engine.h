@@ -86,8 +86,10 @@ class Engine {
   // Runs one step, or waits for the next arrival when nothing is live. False when every
   // submitted request has ended.
   bool step();
-  // Steps until every request has ended; `progress` is told after each step.
-  void run_to_completion(const std::function<void(const Engine&)>& progress = {});
+  // Steps until every request has ended, or until `stop` (asked before each step) says
+  // true; `progress` is told after each step.
+  void run_to_completion(const std::function<void(const Engine&)>& progress = {},
+                         const std::function<bool()>& stop = {});
 
   void set_token_callback(TokenCallback cb) { on_token_ = std::move(cb); }
   void set_logits_callback(LogitsCallback cb) { on_logits_ = std::move(cb); }

@@ -68,16 +68,17 @@ void Report::set_slo(const SloSpec& s) {
 
 Report Report::from(const Engine& engine, const SloSpec& slo) {
   std::vector<RequestRecord> records;
-  std::vector<std::string> failures;
+  FailureTally failures;
   records.reserve(engine.ended().size());
   for (const Request* r : engine.ended()) {
     records.push_back(record_of(*r));
-    if (r->finish == FinishReason::kFailed && failures.size() < 10) {
-      failures.push_back("request " + std::to_string(r->id) + ": " + r->failure);
+    if (r->finish == FinishReason::kFailed) {
+      failures.add("request " + std::to_string(r->id), r->failure);
     }
   }
   Report rep = from_records(std::move(records), slo);
   rep.submitted = engine.num_submitted();
+  rep.unfinished = rep.submitted - rep.finished - rep.failed;
   rep.failures = std::move(failures);
   const EngineStats& s = engine.stats();
   rep.steps = s.steps;

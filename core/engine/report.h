@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "engine/engine.h"
+#include "engine/report_failures.h"
 #include "engine/report_metrics.h"
 #include "engine/report_slo.h"
 
@@ -19,7 +20,11 @@ struct Report {
   std::string bricks;  // "scheduler/fcfs kv/paged attention/cpu_paged"
   std::string device;  // "cpu (4 threads, bf16 compute ...)"
   size_t submitted = 0, finished = 0, failed = 0;
-  std::vector<std::string> failures;  // "request 7: reason" (the first few)
+  FailureTally failures;  // every failure, by reason
+  // Set when a signal stopped the run before its end: the metrics cover the requests that
+  // ended; the rest were submitted but never ended (neither finished nor failed).
+  std::string interrupted_by;  // "SIGINT", "SIGTERM"; empty for a run that ended
+  size_t unfinished = 0;       // submitted, but neither finished nor failed
   double duration_s = 0;              // first arrival to last end
   Distribution ttft, tpot, itl, e2e;  // seconds
   double request_throughput = 0;      // finished requests / s

@@ -64,8 +64,12 @@ nlohmann::json Report::to_json() const {
       {"name", name},
       {"bricks", bricks},
       {"device", device},
-      {"requests", {{"submitted", submitted}, {"finished", finished}, {"failed", failed}}},
-      {"failures", failures},
+      {"requests",
+       {{"submitted", submitted},
+        {"finished", finished},
+        {"failed", failed},
+        {"unfinished", unfinished}}},
+      {"failures", failures.to_json()},
       {"duration_s", duration_s},
       {"ttft_s", dist_json(ttft)},
       {"tpot_s", dist_json(tpot)},
@@ -91,6 +95,7 @@ nlohmann::json Report::to_json() const {
         {"worst_ttft_tenant", fairness.worst_ttft_tenant},
         {"worst_tpot_tenant", fairness.worst_tpot_tenant}}}};
   if (slo.any()) j["slo"] = slo_json(slo, slo_result);
+  if (!interrupted_by.empty()) j["interrupted_by"] = interrupted_by;
   return j;
 }
 
@@ -104,6 +109,10 @@ std::string Report::to_table() const {
   add("%s\n", name.c_str());
   add("  bricks   %s\n", bricks.c_str());
   add("  device   %s\n", device.c_str());
+  if (!interrupted_by.empty()) {
+    add("  INTERRUPTED by %s: a partial report; %zu requests were still waiting or running\n",
+        interrupted_by.c_str(), unfinished);
+  }
   add("  requests %zu submitted, %zu finished, %zu failed in %.2f s (%lld steps)\n", submitted,
       finished, failed, duration_s, static_cast<long long>(steps));
   add("\n  %-12s %10s %10s %10s %10s\n", "latency ms", "mean", "p50", "p90", "p99");
@@ -148,7 +157,11 @@ std::string Report::to_table() const {
         fairness.jain, fairness.worst_ttft_p99 * 1e3,
         tenant_label(*this, fairness.worst_ttft_tenant).c_str());
   }
-  for (const std::string& f : failures) add("  failed: %s\n", f.c_str());
+  if (!failures.empty()) add("\n  failures    %zu, by reason:\n", failures.total());
+  for (const FailureReason& f : failures.by_count()) {
+    out += "  " + std::to_string(f.count) + " x " + f.reason + "\n";
+    for (const std::string& e : f.examples) out += "      e.g. " + e + "\n";
+  }
   return out;
 }
 

@@ -242,13 +242,13 @@ EndpointResult bench_endpoint(const manifest::LoadedManifest& m, const EndpointO
   for (Outcome& oc : outcomes) {
     if (oc.error) {
       ++res.errors;
-      if (res.report.failures.size() < 10) res.report.failures.push_back(oc.error_text);
+      res.report.failures.add("request " + std::to_string(records.size()), oc.error_text);
     } else if (oc.server_ttft_s >= 0 && oc.record.has_ttft()) {
       added.push_back(oc.record.ttft_s - oc.server_ttft_s);
     }
     records.push_back(std::move(oc.record));
   }
-  std::vector<std::string> failures = std::move(res.report.failures);
+  engine::FailureTally failures = std::move(res.report.failures);
   res.report = engine::Report::from_records(std::move(records), slo);
   res.report.failures = std::move(failures);
   res.report.name = m.proto.name().empty() ? m.file.filename().string() : m.proto.name();

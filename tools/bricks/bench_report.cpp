@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <stdexcept>
 
+#include "output_file.h"
 #include "svg_plot.h"
 
 namespace bricks::cli {
@@ -50,8 +50,7 @@ std::vector<const BenchPoint*> by_rate(const BenchResults& r, size_t m) {
 }
 
 void save(const fs::path& file, const std::string& text, std::vector<fs::path>& written) {
-  std::ofstream out(file);
-  if (!out || !(out << text)) throw std::runtime_error("cannot write " + file.string());
+  write_file_atomically(file, text);
   written.push_back(file);
 }
 

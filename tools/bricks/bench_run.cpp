@@ -4,6 +4,7 @@
 #include "engine/cluster_setup.h"
 #include "engine/image_input.h"
 #include "engine/workload.h"
+#include "interrupt.h"
 
 namespace bricks::cli {
 
@@ -67,11 +68,13 @@ engine::Report run_manifest(const manifest::LoadedManifest& m,
   if (engine::needs_cluster(m.proto)) {
     engine::ClusterSetupOptions co;
     co.max_requests = max_requests;
+    co.stop = [] { return interrupted() != 0; };
     engine::Report rep =
         engine::run_cluster_manifest(m, slo, co, [&](const engine::Cluster& c) {
           if (progress) progress(c.num_ended(), c.requests().size(), c.now());
         });
     rep.tenant_names = tenant_names(m.proto);
+    rep.interrupted_by = interrupt_name();
     return rep;
   }
   std::unique_ptr<engine::Runtime> rt = engine::Runtime::create(m, options);
@@ -101,14 +104,17 @@ engine::Report run_manifest(const manifest::LoadedManifest& m,
   }
   engine::Engine& eng = rt->engine();
   for (auto& spec : work) eng.submit(std::move(spec));
-  eng.run_to_completion([&](const engine::Engine& e) {
-    if (progress) progress(e.ended().size(), e.num_submitted(), e.now());
-  });
+  eng.run_to_completion(
+      [&](const engine::Engine& e) {
+        if (progress) progress(e.ended().size(), e.num_submitted(), e.now());
+      },
+      [] { return interrupted() != 0; });
   engine::Report rep = engine::Report::from(eng, slo);
   rep.name = m.proto.name().empty() ? m.file.filename().string() : m.proto.name();
   rep.bricks = rt->bricks_summary();
   rep.device = rt->device_summary();
   rep.tenant_names = tenant_names(m.proto);
+  rep.interrupted_by = interrupt_name();
   return rep;
 }
 

@@ -42,6 +42,8 @@ using RunProgress = std::function<void(size_t ended, size_t submitted, double no
 // manifest assigns them), keeps its first `max_requests` requests when that is > 0, runs it
 // to the end and returns the report measured against `slo`.
 // Throws engine::RuntimeError or engine::WorkloadError with a message for the user.
+// A SIGINT or SIGTERM (interrupt.h) ends the run after the current step: the report then
+// covers the requests that ended and names the signal in `interrupted_by`.
 engine::Report run_manifest(const manifest::LoadedManifest& m,
                             const engine::RuntimeOptions& options, const engine::SloSpec& slo,
                             const RunProgress& progress = {}, size_t max_requests = 0);

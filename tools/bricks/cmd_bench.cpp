@@ -8,7 +8,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <map>
 
 #include <fmt/format.h>
@@ -19,6 +18,8 @@
 #include "bench_run.h"
 #include "command.h"
 #include "engine/workload.h"
+#include "interrupt.h"
+#include "output_file.h"
 #include "progress.h"
 
 namespace bricks::cli {
@@ -93,18 +94,20 @@ int bench_against_endpoint(const BenchArgs& a, const manifest::LoadedManifest& m
     any_error = any_error || r.errors > 0;
   }
   if (!a.out.empty()) {
-    std::error_code ec;
-    fs::create_directories(a.out, ec);
     const fs::path json = fs::path(a.out) / "endpoint.json";
-    std::ofstream out(json);
-    if (!out || !(out << runs.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n")) {
-      std::fprintf(stderr, "error: cannot write %s\n", json.c_str());
+    try {
+      write_file_atomically(json, json_file_text(runs));
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "error: %s\n", e.what());
       return kExitInputError;
     }
     std::fprintf(stderr, "wrote %s\n", json.c_str());
   }
   return any_error ? kExitFailure : kExitOk;
 }
+
+// Thrown by Bench::at once a signal stopped a run: the runs so far are kept and reported.
+struct Interrupted {};
 
 // Runs manifests at rates, each (manifest, rate) once, with one progress bar.
 class Bench {
@@ -138,6 +141,7 @@ class Bench {
     });
     out_.points.push_back(std::move(p));
     done_[key] = out_.points.size() - 1;
+    if (interrupted()) throw Interrupted{};
     return out_.points.back().report;
   }
   void finish() { bar_.finish(); }
@@ -214,6 +218,7 @@ int bench(const BenchArgs& a) {
   res.capacity_median_ttft = a.max_median_ttft;
 
   Bench b(a, std::move(ms), res);
+  InterruptPolling polling;
   try {
     for (size_t m = 0; m < b.size(); ++m) {
       for (double rate : a.rates) b.at(m, rate, true);
@@ -246,6 +251,8 @@ int bench(const BenchArgs& a) {
         res.capacity.push_back(std::move(c));
       }
     }
+  } catch (const Interrupted&) {
+    // Reported below: the table and files hold the runs so far, the last one partial.
   } catch (const std::exception& e) {
     b.finish();
     std::fprintf(stderr, "error: %s\n", e.what());
@@ -255,13 +262,11 @@ int bench(const BenchArgs& a) {
 
   std::printf("%s", bench_table(res).c_str());
   if (!a.out.empty()) {
-    std::error_code ec;
-    fs::create_directories(a.out, ec);
     const fs::path json = fs::path(a.out) / "bench.json";
-    std::ofstream out(json);
-    if (!out || !(out << bench_json(res).dump(2) << "\n")) {
-      std::fprintf(stderr, "error: cannot write %s; check that --out is a writable directory\n",
-                   json.c_str());
+    try {
+      write_file_atomically(json, json_file_text(bench_json(res)));
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "error: %s; check that --out is a writable directory\n", e.what());
       return kExitInputError;
     }
     try {
@@ -272,6 +277,11 @@ int bench(const BenchArgs& a) {
       std::fprintf(stderr, "error: %s\n", e.what());
       return kExitInputError;
     }
+  }
+  if (interrupted()) {
+    std::fprintf(stderr, "bricks bench: interrupted by %s; the last run is partial and the "
+                 "runs after it did not start\n", interrupt_name());
+    return interrupt_exit_code();
   }
   for (const BenchPoint& p : res.points) {
     if (p.report.failed > 0) return kExitFailure;

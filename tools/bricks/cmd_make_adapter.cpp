@@ -7,6 +7,7 @@
 
 #include "bricks/model/make_adapter.h"
 #include "command.h"
+#include "interrupt.h"
 
 namespace bricks::cli {
 namespace {
@@ -54,6 +55,10 @@ int run_make_adapter(const MakeAdapterArgs& a) {
     o.stddev = a.stddev;
     o.seed = a.seed;
     o.out = a.out;
+    // A signal half-way removes what was written (a GGUF file, or peft's two files).
+    const std::filesystem::path out(a.out);
+    PartialOutput gguf(out), weights(out / "adapter_model.safetensors"),
+        config(out / "adapter_config.json");
     bm::make_adapter(o);
     std::printf("wrote %s (%s, rank %d, alpha %g, targets %s, for %s)\n", a.out.c_str(),
                 a.format.c_str(), a.rank, static_cast<double>(a.alpha), a.targets.c_str(),

@@ -5,6 +5,7 @@
 
 #include "bricks/model/model.h"
 #include "command.h"
+#include "interrupt.h"
 #include "progress.h"
 
 namespace bricks::cli {
@@ -32,6 +33,7 @@ int run_make_model(const MakeModelArgs& a) {
   o.out = out;
   o.seed = a.seed;
   ProgressBar bar("make-model " + a.preset + " " + a.dtype);
+  PartialOutput partial(std::filesystem::path(a.out + ".partial"));  // make_model's own name
   try {
     bm::make_model(o, [&](double f) {
       bar.update(static_cast<size_t>(f * 1000.0), 1000, "");

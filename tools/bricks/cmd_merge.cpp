@@ -10,6 +10,7 @@
 #include "command.h"
 #include "cpu/threads.h"
 #include "engine/merge_checkpoints.h"
+#include "interrupt.h"
 #include "host/registry.h"
 #include "manifest/manifest.h"
 
@@ -56,6 +57,7 @@ int run_merge(const MergeArgs& a) {
     std::unique_ptr<model::Model> merged = engine::merge_from_manifest(*m, registry);
     const engine::MergePlan plan = engine::merge_plan(*m);
     if (fs::path(a.out).has_parent_path()) fs::create_directories(fs::path(a.out).parent_path());
+    PartialOutput partial(fs::path(a.out + ".partial"));  // write_model_gguf's own name
     model::write_model_gguf(*merged, plan.checkpoints[0], a.out);
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

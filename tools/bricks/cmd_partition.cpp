@@ -7,6 +7,7 @@
 #include <string>
 
 #include "command.h"
+#include "interrupt.h"
 #include "engine/neuron_calibrate.h"
 #include "engine/neuron_partition_file.h"
 #include "engine/runtime.h"
@@ -81,6 +82,7 @@ int run(PartitionArgs a) {
     const std::filesystem::path out =
         a.out.empty() ? engine::partition_path_for(rt->model()->path())
                       : std::filesystem::path(a.out);
+    PartialOutput partial(std::filesystem::path(out.string() + ".tmp"));  // save_partition's
     engine::save_partition(r.partition, out);
     std::printf("wrote %s: %d clusters x %d layers from %d tokens per layer\n", out.c_str(),
                 r.partition.clusters, static_cast<int>(r.partition.layers.size()), r.tokens);

@@ -3,7 +3,6 @@
 // budget into prefill and decode instances (counts and tensor parallelism), each one's
 // goodput found by simulation, and the best colocated cluster for the same budget.
 #include <cstdio>
-#include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -14,6 +13,7 @@
 #include "engine/placement.h"
 #include "engine/runtime.h"
 #include "manifest/manifest.h"
+#include "output_file.h"
 
 namespace bricks::cli {
 namespace {
@@ -139,12 +139,12 @@ int run(const PlacementArgs& a) {
     for (const engine::PlacementResult& r : s.results) j["results"].push_back(to_json(r));
     if (bd != nullptr) j["best_disaggregated"] = to_json(*bd);
     if (bc != nullptr) j["best_colocated"] = to_json(*bc);
-    std::ofstream out(a.json);
-    if (!out) {
-      std::fprintf(stderr, "error: cannot write %s\n", a.json.c_str());
+    try {
+      write_file_atomically(a.json, json_file_text(j));
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "error: %s\n", e.what());
       return kExitInputError;
     }
-    out << j.dump(2) << "\n";
   }
   return (po.disaggregated ? bd : bc) != nullptr ? kExitOk : kExitFailure;
 }

@@ -3,12 +3,12 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 
 #include "bench_run.h"
 #include "command.h"
+#include "interrupt.h"
 #include "manifest/manifest.h"
+#include "output_file.h"
 #include "progress.h"
 
 namespace bricks::cli {
@@ -40,6 +40,7 @@ int run(const RunArgs& a) {
   ro.threads = a.threads;
   ro.model = a.model;
   ProgressBar bar("run", !a.no_progress);
+  InterruptPolling polling;
   engine::Report rep;
   try {
     rep = run_manifest(*m, ro, slo, [&](size_t ended, size_t total, double t) {
@@ -57,16 +58,18 @@ int run(const RunArgs& a) {
   if (!a.quiet && !m->proto.output().quiet()) std::printf("%s", rep.to_table().c_str());
   std::string json_path = a.report_json.empty() ? m->proto.output().report_json() : a.report_json;
   if (!json_path.empty()) {
-    const std::filesystem::path parent = std::filesystem::path(json_path).parent_path();
-    std::error_code ec;
-    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-    std::ofstream out(json_path);
-    if (!out) {
-      std::fprintf(stderr, "error: cannot write the report to %s\n", json_path.c_str());
+    try {
+      write_file_atomically(json_path, json_file_text(rep.to_json()));
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "error: the report: %s\n", e.what());
       return kExitInputError;
     }
-    out << rep.to_json().dump(2) << "\n";
     spdlog::info("report written to {}", json_path);
+  }
+  if (interrupted()) {
+    std::fprintf(stderr, "bricks run: interrupted by %s; the report above is partial\n",
+                 interrupt_name());
+    return interrupt_exit_code();
   }
   return rep.failed > 0 ? kExitFailure : kExitOk;
 }
@@ -92,7 +95,8 @@ const Command kRun{"run", 40, [](CLI::App& app, int& exit_code) {
   cmd->add_flag("--no-progress", args->no_progress, "Do not show the progress bar");
   add_slo_flags(cmd, args->slo);
   cmd->footer("Exit code: 0 all requests finished, 1 some failed or the manifest is invalid, "
-              "3 the manifest could not be read.");
+              "3 the manifest could not be read, 130/143 stopped by SIGINT/SIGTERM (after the "
+              "current step, with a partial report; a second signal stops at once).");
   cmd->callback([args, &exit_code] { exit_code = run(*args); });
 }};
 

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "command.h"
+#include "interrupt.h"
 #include "manifest/did_you_mean.h"
 
 namespace bricks::cli {
@@ -88,6 +89,7 @@ int main(int argc, char** argv) {
                  command_fix(word, app).c_str());
     return kExitUsage;
   }
+  install_interrupt_handlers();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
