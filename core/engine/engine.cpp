@@ -4,12 +4,30 @@
 #include <cmath>
 #include <stdexcept>
 #include <string>
+#include <unistd.h>
 
 #include "engine/image_input.h"
 #include "engine/logprobs.h"
 #include "host/registry.h"
 
 namespace bricks::engine {
+
+namespace {
+
+// KV memory this device allocates for real must fit the machine: a slip of a few zeros is
+// refused with the field's name rather than ending in std::bad_alloc.
+void check_fits_memory(const char* field, int64_t bytes) {
+  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || page <= 0 || bytes <= 0) return;
+  const auto memory = static_cast<int64_t>(pages) * page;
+  if (bytes > memory) {
+    throw std::invalid_argument(std::string(field) + " = " + std::to_string(bytes) +
+                                " is more than this machine's memory (" +
+                                std::to_string(memory) + " bytes); give less");
+  }
+}
+
+}  // namespace
 
 const char* finish_reason_name(FinishReason r) {
   switch (r) {
@@ -42,7 +60,15 @@ Engine::Engine(EngineModel model, EngineBricks bricks, const EngineOptions& opti
                                 " holds no KV block (one block takes " +
                                 std::to_string(block_bytes) + " bytes); raise it");
   }
-  if (device_blocks > (1ll << 30)) throw std::invalid_argument("device.kv_cache_bytes too large");
+  if (device_->stores_kv()) {
+    check_fits_memory("device.kv_cache_bytes", options.kv_cache_bytes);
+    check_fits_memory("device.host_kv_bytes", options.host_kv_bytes);
+  }
+  if (device_blocks > (1ll << 30)) {
+    throw std::invalid_argument("device.kv_cache_bytes = " +
+                                std::to_string(options.kv_cache_bytes) + " makes more than 2^30 "
+                                "KV blocks; give less, or a larger block_size");
+  }
   const int64_t host_blocks = options.host_kv_bytes / block_bytes;
   pool_ = std::make_unique<KvPool>(shape, static_cast<int32_t>(device_blocks),
                                    static_cast<int32_t>(std::min<int64_t>(host_blocks, 1 << 30)),

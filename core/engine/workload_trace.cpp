@@ -1,72 +1,40 @@
 // JSONL traces: one request per line (see workload.h for the fields).
-#include <fstream>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <string>
 
 #include "engine/workload.h"
 #include "engine/workload_tokens.h"
+#include "manifest/trace_rows.h"
 
 namespace bricks::engine {
 
-namespace {
-
-template <typename T>
-T get_at_least(const nlohmann::json& j, const char* key, T fallback, T low,
-               const std::string& where) {
-  const T v = j.contains(key) ? j.at(key).get<T>() : fallback;
-  if (v < low) {
-    throw WorkloadError(where + "\"" + key + "\" is " + std::to_string(v) +
-                        "; it must be >= " + std::to_string(low));
-  }
-  return v;
-}
-
-}  // namespace
-
 std::vector<RequestSpec> read_trace(const std::filesystem::path& file, const WorkloadContext& ctx,
                                     uint64_t seed) {
-  std::ifstream in(file);
-  if (!in) throw WorkloadError(file.string() + ": cannot open the trace file");
   TokenDraw draw(ctx, seed);
   std::map<uint64_t, std::vector<int32_t>> conversation_tokens;  // the last turn's prompt
   std::map<uint64_t, std::vector<int32_t>> group_prefix;
   std::vector<RequestSpec> out;
-  std::string line;
-  int line_no = 0;
-  while (std::getline(in, line)) {
-    ++line_no;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    const std::string where = file.string() + ":" + std::to_string(line_no) + ": ";
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::parse_error& e) {
-      throw WorkloadError(where + "not valid JSON (" + e.what() + "); each line is one object");
-    }
-    if (!j.is_object()) throw WorkloadError(where + "each line must be a JSON object");
-    try {
+  try {
+    manifest::read_trace_rows(file, [&](const manifest::TraceRow& row, int line_no) {
       RequestSpec r;
-      r.arrival_s = get_at_least<double>(j, "arrival_s", 0.0, 0.0, where);
-      const int32_t out_len = get_at_least<int32_t>(j, "output_len", 16, 1, where);
-      r.max_new_tokens = get_at_least<int32_t>(j, "max_tokens", out_len, 1, where);
-      r.tenant = get_at_least<int32_t>(j, "tenant", 0, 0, where);
-      r.priority = j.value("priority", 0);
-      r.conversation = j.value("conversation", uint64_t{0});
-      r.turn = get_at_least<int32_t>(j, "turn", 0, 0, where);
-      r.prefix_group = j.value("prefix_group", uint64_t{0});
-      if (j.contains("prompt")) {
+      r.arrival_s = row.arrival_s;
+      r.max_new_tokens = row.max_tokens;
+      r.tenant = row.tenant;
+      r.priority = row.priority;
+      r.conversation = row.conversation;
+      r.turn = row.turn;
+      r.prefix_group = row.prefix_group;
+      if (row.prompt) {
         if (ctx.tokenizer == nullptr) {
-          throw WorkloadError(where +
-                              "has a text \"prompt\" but this device has no tokenizer "
+          throw WorkloadError(file.string() + ":" + std::to_string(line_no) +
+                              ": has a text \"prompt\" but this device has no tokenizer "
                               "(sim); give \"prompt_len\" (tokens) instead");
         }
-        r.prompt = ctx.tokenizer->encode(j.at("prompt").get<std::string>(), true);
-      } else if (j.contains("prompt_len")) {
-        const int32_t len = get_at_least<int32_t>(j, "prompt_len", 1, 1, where);
+        r.prompt = ctx.tokenizer->encode(*row.prompt, true);
+      } else {
         std::vector<int32_t> prefix;
         if (r.conversation != 0) prefix = conversation_tokens[r.conversation];
-        const int32_t plen = get_at_least<int32_t>(j, "prefix_len", 0, 0, where);
+        const int32_t plen = row.prefix_len;
         if (r.prefix_group != 0 && plen > 0 && prefix.empty()) {
           std::vector<int32_t>& shared = group_prefix[r.prefix_group];
           if (static_cast<int32_t>(shared.size()) < plen) {
@@ -78,15 +46,13 @@ std::vector<RequestSpec> read_trace(const std::filesystem::path& file, const Wor
         if (!prefix.empty() && draw.bos() >= 0 && prefix.front() == draw.bos()) {
           prefix.erase(prefix.begin());
         }
-        r.prompt = draw.prompt(len, prefix);
-      } else {
-        throw WorkloadError(where + "needs \"prompt\" (text) or \"prompt_len\" (tokens)");
+        r.prompt = draw.prompt(row.prompt_len, prefix);
       }
       if (r.conversation != 0) conversation_tokens[r.conversation] = r.prompt;
       out.push_back(std::move(r));
-    } catch (const nlohmann::json::exception& e) {
-      throw WorkloadError(where + "a field has the wrong type (" + e.what() + ")");
-    }
+    });
+  } catch (const manifest::TraceError& e) {
+    throw WorkloadError(e.what());
   }
   return out;
 }

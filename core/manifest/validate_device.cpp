@@ -1,7 +1,10 @@
 // The device section: which device, its threads, KV memory and precision, and for the sim
 // device its GPU and model presets, calibration file and cost-model settings.
+#include <unistd.h>
+
 #include <string_view>
 
+#include "bricks/model/model.h"
 #include "sim/preset_names.h"
 #include "validate_checker.h"
 
@@ -69,6 +72,47 @@ void warn_sim_only(Checker& c, const Device& d) {
   ignored("link_gb_per_s", d.link_gb_per_s() != 0);
 }
 
+// KV memory the cpu device allocates for real: no more than the machine has, and, where the
+// manifest alone says the model (a builtin), at least one block of the kv brick.
+void check_cpu_kv_memory(Checker& c, const Device& d) {
+  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
+  const int64_t memory = pages > 0 && page > 0 ? static_cast<int64_t>(pages) * page : 0;
+  for (const auto& [field, bytes] : {std::pair{"kv_cache_bytes", d.kv_cache_bytes()},
+                                     {"host_kv_bytes", d.host_kv_bytes()}}) {
+    const std::string path = std::string("device.") + field;
+    // A warning: the manifest may be meant for a larger machine; a run here refuses it.
+    if (memory > 0 && bytes > memory) {
+      c.warning(path, path + " is " + show(bytes) + " bytes, more than this machine's memory (" +
+                          show(memory) + " bytes); a run here will refuse it",
+                "give less (0 for a default share)");
+    }
+  }
+  const Model& model = c.m.proto.model();
+  if (d.kv_cache_bytes() <= 0 || model.builtin().empty() || !model.path().empty()) return;
+  model::LlamaConfig cfg;
+  try {
+    cfg = model::preset_config(model.builtin());
+  } catch (const std::exception&) {
+    return;  // an unknown builtin is reported by check_model
+  }
+  int64_t block_size = 16;
+  for (const Brick& b : c.m.proto.bricks()) {
+    if (b.kind() != "kv") continue;
+    const auto it = b.params().find("block_size");
+    if (it != b.params().end() && it->second.v_case() == Value::kInt && it->second.int_() > 0) {
+      block_size = it->second.int_();
+    }
+  }
+  const int64_t elem = d.kv_dtype() == "f16" ? 2 : 4;
+  const int64_t block = 2 * int64_t{cfg.n_layers} * cfg.n_kv_heads * cfg.head_dim * block_size * elem;
+  if (d.kv_cache_bytes() < block) {
+    c.error("device.kv_cache_bytes",
+            "device.kv_cache_bytes is " + show(d.kv_cache_bytes()) + " bytes, less than one KV "
+            "block of the " + model.builtin() + " model (" + show(block) + " bytes)",
+            "give at least " + show(block) + ", or 0 for a default share");
+  }
+}
+
 }  // namespace
 
 void check_device(Checker& c, const Device& d) {
@@ -89,6 +133,7 @@ void check_device(Checker& c, const Device& d) {
     check_sim(c, d);
   } else {
     warn_sim_only(c, d);
+    check_cpu_kv_memory(c, d);
   }
 }
 

@@ -1,6 +1,7 @@
 // The workload section: a trace or a generator (arrivals, lengths, tenants, conversations,
 // shared prefixes), and sampling.
 #include "bricks/model/model.h"
+#include "manifest/trace_rows.h"
 #include "validate_checker.h"
 
 namespace bricks::manifest {
@@ -223,6 +224,50 @@ void check_generator(Checker& c, const Generator& g) {
   }
 }
 
+// The trace file, row by row: each bad row an error at its own file:line, and the rows
+// that cannot fit the model's context (they would fail alone at run time) one warning.
+void check_trace(Checker& c, const std::string& trace) {
+  const std::filesystem::path file = c.m.resolve(trace);
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(file, ec)) return;  // reported by exists()
+  TraceCheck t;
+  try {
+    t = check_trace_file(file, known_context(c.m.proto));
+  } catch (const TraceError& e) {
+    c.error("workload.trace", e.what(), "check the file's permissions");
+    return;
+  }
+  for (const TraceCheck::Problem& p : t.errors) {
+    // The message ends "; fix": split it so the diagnostic prints as the others do.
+    const size_t semi = p.message.rfind("; ");
+    Diagnostic d;
+    d.file = file.string();
+    d.line = p.line;
+    d.message = semi == std::string::npos ? p.message : p.message.substr(0, semi);
+    d.fix = semi == std::string::npos ? "" : p.message.substr(semi + 2);
+    c.diags.push_back(std::move(d));
+  }
+  if (t.error_count > t.errors.size()) {
+    c.error("workload.trace",
+            std::to_string(t.error_count - t.errors.size()) + " more rows of " + file.string() +
+                " are invalid (" + std::to_string(t.error_count) + " of " +
+                std::to_string(t.rows) + " in all)",
+            "fix the rows above first; every row is checked the same way");
+  }
+  if (t.rows == 0) {
+    c.error("workload.trace", "the trace " + file.string() + " has no requests",
+            "give one JSON object per line, e.g. {\"arrival_s\": 0, \"prompt_len\": 128}");
+  }
+  if (t.over_context > 0) {
+    c.warning("workload.trace",
+              std::to_string(t.over_context) + " of " + std::to_string(t.rows) +
+                  " requests in " + file.string() + " need more than the model's context of " +
+                  std::to_string(known_context(c.m.proto)) + " tokens (the first at line " +
+                  std::to_string(t.first_over_context_line) + "); they will fail",
+              "shorten their prompt_len or max_tokens, or use a model with a longer context");
+  }
+}
+
 }  // namespace
 
 void check_workload(Checker& c, const Workload& w) {
@@ -238,6 +283,7 @@ void check_workload(Checker& c, const Workload& w) {
             "give trace: \"requests.jsonl\" or generator { num_requests: ... }");
   }
   c.exists("workload.trace", w.trace(), "trace", false);
+  if (!w.trace().empty()) check_trace(c, w.trace());
   if (w.trace().empty() && w.trace_seed() != 0) {
     c.warning("workload.trace_seed", "workload.trace_seed is ignored without a trace",
               "remove it, or seed the generator with workload.generator.seed");

@@ -151,6 +151,25 @@ TEST(ValidateSections, DeviceSettings) {
   EXPECT_THAT(warned, ElementsAre(HasSubstr("warning: device.gpu is ignored for a cpu device")));
 }
 
+// KV memory on the cpu device: at least one block of the builtin model at the kv brick's
+// block size (tiny: 6 layers x 6 kv heads x 48 dims x 2 (K and V) x 4 bytes per token), and
+// no more than the machine has (a warning: the manifest may be meant for a larger one).
+TEST(ValidateSections, KvBytesHoldABlockAndFitTheMachine) {
+  const std::string rest = kCore.substr(kCore.find('\n') + 1);
+  EXPECT_THAT(check_text("device { kind: \"cpu\" kv_cache_bytes: 1000 }\n" + rest),
+              ElementsAre(HasSubstr("1:22: error: device.kv_cache_bytes is 1000 bytes, less than "
+                                    "one KV block of the tiny model (221184 bytes)")));
+  EXPECT_THAT(check_text("device { kind: \"cpu\" kv_cache_bytes: 221184 }\n" + rest), IsEmpty());
+  std::string bigger_blocks = rest;
+  bigger_blocks.replace(bigger_blocks.find("name: \"paged\" }"), 16,
+                        "name: \"paged\" params { key: \"block_size\" value { int: 32 } } }");
+  EXPECT_THAT(check_text("device { kind: \"cpu\" kv_cache_bytes: 221184 }\n" + bigger_blocks),
+              ElementsAre(HasSubstr("(442368 bytes)")));
+  EXPECT_THAT(check_text("device { kind: \"cpu\" kv_cache_bytes: 9000000000000000000 }\n" + rest),
+              ElementsAre(HasSubstr("warning: device.kv_cache_bytes is 9000000000000000000 bytes, "
+                                    "more than this machine's memory")));
+}
+
 TEST(ValidateSections, ModelIsAPathOrABuiltin) {
   const std::string rest = kCore.substr(kCore.find("bricks"));
   const std::string dev = "device { kind: \"cpu\" }\n";

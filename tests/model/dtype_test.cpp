@@ -58,6 +58,15 @@ TEST(DType, Q8_0Block) {
   EXPECT_EQ(dtype_bytes(DType::Q8_0, 33), std::nullopt);
 }
 
+// Sizes that do not fit in size_t are no size at all, never a wrapped small one.
+TEST(DType, BytesOverflowIsNoSize) {
+  const int64_t huge = int64_t{1} << 62;
+  EXPECT_EQ(dtype_bytes(DType::F32, huge), std::nullopt);
+  EXPECT_EQ(dtype_bytes(DType::F16, huge), size_t{1} << 63);
+  EXPECT_EQ(dtype_bytes(DType::F32, std::numeric_limits<int64_t>::max()), std::nullopt);
+  EXPECT_EQ(dtype_bytes(DType::F32, -1), std::nullopt);
+}
+
 TEST(DType, NamesAndIds) {
   for (DType t : {DType::F32, DType::F16, DType::BF16, DType::Q8_0}) {
     EXPECT_EQ(dtype_from_name(dtype_name(t)), t);

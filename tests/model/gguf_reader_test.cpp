@@ -132,6 +132,34 @@ TEST(GgufReader, UnknownAndUnsupportedTensorTypes) {
   }
 }
 
+// A metadata array's items are held many times larger than their bytes in the file: a
+// small file claiming millions of items is refused before they are read.
+TEST(GgufReader, HugeMetadataArrayIsRefusedBeforeReading) {
+  std::vector<unsigned char> b;
+  auto put = [&](auto v) {
+    const auto* p = reinterpret_cast<const unsigned char*>(&v);
+    b.insert(b.end(), p, p + sizeof v);
+  };
+  b.insert(b.end(), {'G', 'G', 'U', 'F'});
+  put(uint32_t{3});   // version
+  put(uint64_t{0});   // tensors
+  put(uint64_t{1});   // metadata keys
+  const std::string key = "big.array";
+  put(uint64_t{key.size()});
+  b.insert(b.end(), key.begin(), key.end());
+  put(uint32_t{9});   // array
+  put(uint32_t{0});   // of u8
+  const uint64_t n = uint64_t{9} << 20;
+  put(n);
+  b.resize(b.size() + n, 0);
+  const auto p = testing::temp_dir() / "big-array.gguf";
+  testing::write_bytes(p, b);
+  EXPECT_THAT([&] { GgufFile::open(p); },
+              ::testing::ThrowsMessage<ModelError>(AllOf(HasSubstr("big-array.gguf"),
+                                                         HasSubstr("key 'big.array'"),
+                                                         HasSubstr("items takes the metadata past"))));
+}
+
 TEST(GgufReader, TensorDataPastEndOfFile) {
   const auto dir = testing::temp_dir();
   testing::write_small_llama(dir / "ok.gguf");

@@ -79,6 +79,40 @@ TEST(Trace, BadValuesNameTheLine) {
   }
 }
 
+// Every value is checked within its type: 64-bit values are never cut to 32 bits, fractions
+// and negatives are refused, unknown fields are named with the closest known one.
+TEST(Trace, ValuesOutOfTheirTypeAreErrorsNeverCut) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"{\"prompt_len\": 4294967306}", "\"prompt_len\" is 4294967306, out of range"},
+      {"{\"prompt_len\": 2000000}", "\"prompt_len\" is 2000000, out of range"},
+      {"{\"prompt_len\": 4, \"tenant\": 4294967296}", "\"tenant\" is 4294967296"},
+      {"{\"prompt_len\": 4, \"max_tokens\": 99999999999}", "\"max_tokens\" is 99999999999"},
+      {"{\"prompt_len\": 4, \"arrival_s\": 1e300}", "outside 0 to 30 days"},
+      {"{\"prompt_len\": 4.5}", "not a whole number"},
+      {"{\"prompt_len\": 4, \"conversation\": -3}", "\"conversation\" is -3, negative"},
+      {"{\"prompt_len\": 4, \"arival_s\": 1}", "did you mean \"arrival_s\"?"},
+      {"{\"prompt_len\": 4, \"prompt\": \"hi\"}", "both \"prompt\" and \"prompt_len\""},
+      {"{\"prompt_len\": 4, \"prefix_len\": 8}", "longer than \"prompt_len\""},
+  };
+  for (const auto& [row, expect] : cases) {
+    const auto p = write("bricks-trace-range.jsonl", "{\"prompt_len\": 3}\n" + row + "\n");
+    try {
+      read_trace(p, ctx(), 1);
+      ADD_FAILURE() << "no error for " << row;
+    } catch (const WorkloadError& e) {
+      const std::string msg = e.what();
+      EXPECT_NE(msg.find("bricks-trace-range.jsonl:2: "), std::string::npos) << msg;
+      EXPECT_NE(msg.find(expect), std::string::npos) << row << "\n" << msg;
+    }
+  }
+  // A whole number written as a float, and the largest 64-bit conversation id, are fine.
+  const auto ok = write("bricks-trace-wide.jsonl",
+                        "{\"prompt_len\": 4.0, \"conversation\": 18446744073709551615}\n");
+  const auto rs = read_trace(ok, ctx(), 1);
+  ASSERT_EQ(rs.size(), 1u);
+  EXPECT_EQ(rs[0].conversation, 18446744073709551615ull);
+}
+
 // workload.trace_seed picks the token ids of length-only prompts: the same seed replays the
 // same prompts, another gives other prompts of the same lengths.
 TEST(Trace, TraceSeedPicksTheTokenIds) {

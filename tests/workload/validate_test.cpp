@@ -113,5 +113,29 @@ TEST(ValidateOutput, SloMistakesAreNamedWithTheirFix) {
                   HasSubstr("7:43: error: output.slo.attainment is 1.5, outside (0, 1]")));
 }
 
+// A trace is checked row by row by validate: each bad row is an error at the trace's own
+// file:line, and rows that cannot fit the builtin model's context are one warning.
+TEST(ValidateWorkload, TraceRowsAreCheckedAtTheirLine) {
+  const std::filesystem::path trace = test_support::write_temp_file(
+      "t.jsonl",
+      "{\"arrival_s\": 0, \"prompt_len\": 16}\n"
+      "{\"arrival_s\": 1, \"prompt_len\": 4294967306}\n"
+      "\n"
+      "{\"arrival_s\": 2, \"prompt_len\": 16, \"tenent\": 1}\n"
+      "{\"arrival_s\": 3, \"prompt_len\": 500, \"max_tokens\": 100}\n");
+  const auto diags = check_text(kCore + "workload { trace: \"" + trace.string() + "\" }\n");
+  EXPECT_THAT(diags,
+              ElementsAre(HasSubstr(trace.string() + ":2: error: \"prompt_len\" is 4294967306, "
+                                                     "out of range"),
+                          HasSubstr(trace.string() + ":4: error: unknown field \"tenent\"; did "
+                                                     "you mean \"tenant\"?"),
+                          HasSubstr("6:12: warning: 1 of 4 requests in " + trace.string() +
+                                    " need more than the model's context of 512 tokens (the "
+                                    "first at line 5)")));
+  const std::filesystem::path empty = test_support::write_temp_file("e.jsonl", "\n\n");
+  EXPECT_THAT(check_text(kCore + "workload { trace: \"" + empty.string() + "\" }\n"),
+              ElementsAre(HasSubstr("has no requests")));
+}
+
 }  // namespace
 }  // namespace bricks::manifest

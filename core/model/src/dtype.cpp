@@ -4,6 +4,7 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <string_view>
 
 namespace bricks::model {
@@ -59,10 +60,15 @@ const char* ggml_type_name(uint32_t id) {
 std::optional<size_t> dtype_bytes(DType t, int64_t numel) {
   if (numel < 0) return std::nullopt;
   auto n = static_cast<size_t>(numel);
+  constexpr size_t kMax = std::numeric_limits<size_t>::max();
   switch (t) {
-    case DType::F32: return n * 4;
+    case DType::F32:
+      if (n > kMax / 4) return std::nullopt;
+      return n * 4;
     case DType::F16:
-    case DType::BF16: return n * 2;
+    case DType::BF16:
+      if (n > kMax / 2) return std::nullopt;
+      return n * 2;
     case DType::Q8_0:
       if (numel % kQ8_0Block != 0) return std::nullopt;
       return n / kQ8_0Block * kQ8_0BlockBytes;

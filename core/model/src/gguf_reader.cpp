@@ -11,6 +11,9 @@ namespace {
 
 constexpr uint32_t kMagic = 0x46554747;  // "GGUF" read as a little-endian u32
 constexpr int kMaxArrayDepth = 8;
+// Metadata array items in one file, all arrays together (tokens, scores, merges and token
+// types of a 256k vocabulary are about one million).
+constexpr uint64_t kMaxMetadataItems = uint64_t{8} << 20;
 constexpr uint32_t kMaxDims = 4;
 
 class Cursor {
@@ -53,6 +56,8 @@ class Cursor {
   }
 
   size_t remaining() const { return size_ - pos_; }
+
+  uint64_t items = 0;  // metadata array items read so far
 
  private:
   const std::filesystem::path& path_;
@@ -113,6 +118,15 @@ GgufValue read_value(Cursor& c, GgufType t, const std::string& key, int depth) {
         c.fail(at, "key '" + key + "': array of " + std::to_string(n) +
                        " items does not fit in the rest of the file");
       }
+      // Each item is held as a value of its own, many times its size in the file: the
+      // metadata's items are bounded so that a small file cannot claim gigabytes.
+      if (n > kMaxMetadataItems - c.items) {
+        c.fail(at, "key '" + key + "': array of " + std::to_string(n) + " items takes the "
+                       "metadata past " + std::to_string(kMaxMetadataItems) + " items; GGUF "
+                       "metadata holds vocabularies of at most a few hundred thousand tokens, "
+                       "so this file is not a model this runtime can load");
+      }
+      c.items += n;
       arr.items.reserve(static_cast<size_t>(n));
       for (uint64_t i = 0; i < n; ++i) arr.items.push_back(read_value(c, arr.elem, key, depth + 1));
       return {S{std::in_place_type<GgufArray>, std::move(arr)}};
@@ -195,9 +209,12 @@ std::unique_ptr<GgufFile> GgufFile::open(const std::filesystem::path& path) {
                                      : "unknown tensor type id " + std::to_string(ti.ggml_type)));
     }
     ti.dtype = *dt;
-    const auto nb = dtype_bytes(ti.dtype, numel);
-    if (!nb || (ti.dtype == DType::Q8_0 && ti.ne[0] % kQ8_0Block != 0)) {
+    if (ti.dtype == DType::Q8_0 && !ti.ne.empty() && ti.ne[0] % kQ8_0Block != 0) {
       c.fail(at, where + "q8_0 needs ne[0] to be a multiple of 32, got " + std::to_string(ti.ne[0]));
+    }
+    const auto nb = dtype_bytes(ti.dtype, numel);
+    if (!nb) {
+      c.fail(at, where + "its size in bytes overflows (" + std::to_string(numel) + " elements)");
     }
     ti.nbytes = *nb;
     if (ti.offset % f->alignment_ != 0) {
