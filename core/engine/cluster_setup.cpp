@@ -135,6 +135,7 @@ std::unique_ptr<ClusterRuntime> ClusterRuntime::create(const manifest::LoadedMan
   host::LoadOptions lo;
   lo.search_path = host::plugin_search_path(manifest::manifest_plugin_paths(m));
   lo.sha256_pins = manifest::manifest_pins(m);
+  lo.allow_group_writable = options.allow_group_writable_plugins;
   auto registry = std::make_unique<host::Registry>(lo);
   std::vector<manifest::Diagnostic> diags;
   if (!manifest::validate_manifest(m, registry->catalogue(), diags)) {

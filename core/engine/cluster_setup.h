@@ -39,6 +39,8 @@ struct ClusterSetupOptions {
   std::string colocated_scheduler = "sarathi";
   // run_cluster_manifest: keep only the first N requests of the workload (0 = all).
   size_t max_requests = 0;
+  // host::LoadOptions::allow_group_writable: plugins their group may write are loaded.
+  bool allow_group_writable_plugins = false;
 };
 
 // True when the manifest's scheduler is scheduler/disagg.
