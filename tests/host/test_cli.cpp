@@ -121,7 +121,8 @@ TEST(CliValidate, PinNamingNoPluginFileIsAnError) {
   bricks::host::testing::TempDir dir;
   const fs::path m = dir / "pinned.textproto";
   std::ofstream(m) << "name: \"pinned\"\n"
-                      "pins { file: \"libnowhere.so\" sha256: \"" + std::string(64, 'a') +
+                      "pins { file: \"libnowhere.so\" sha256: \"" +
+                          std::string(64, 'a') +
                           "\" }\n"
                           "model { builtin: \"tiny\" }\n"
                           "device { kind: \"cpu\" }\n"
@@ -143,10 +144,27 @@ TEST(CliList, NonElfFileIsReportedInOneLine) {
   std::ofstream(dir / "libjunk.so") << std::string(200, 'x');
   Result r = bricks("list --plugin-path '" + dir.path().string() + "'" + good());
   EXPECT_EQ(r.rc, 0) << r.err;
-  EXPECT_NE(r.out.find((dir / "libjunk.so").string() +
-                       ": not a shared library (invalid ELF header)\n"),
-            std::string::npos)
+  EXPECT_NE(
+      r.out.find((dir / "libjunk.so").string() + ": not a shared library (invalid ELF header)\n"),
+      std::string::npos)
       << r.out;
+}
+
+// Group-writable plugins are refused with the fix named, and load with the flag.
+TEST(CliList, GroupWritablePluginNeedsTheFlag) {
+  bricks::host::testing::TempDir dir;
+  const fs::path file = dir / "libtoy_kv.so";
+  fs::copy_file(kPlugins / "good" / "libtoy_kv.so", file);
+  fs::permissions(file, static_cast<fs::perms>(0775));
+  const std::string path = " --plugin-path '" + dir.path().string() + "'";
+  Result r = bricks("list --kind kv" + path);
+  EXPECT_NE(r.out.find(file.string() + ": file is group-writable (mode 0775"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("`chmod g-w " + file.string() + "`"), std::string::npos) << r.out;
+  r = bricks("list --kind kv --allow-group-writable-plugins" + path);
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("toy_kv"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("Broken plugins:"), std::string::npos) << r.out;
 }
 
 TEST(CliList, JsonListsBricksAndBrokenFiles) {
