@@ -135,6 +135,7 @@ std::unique_ptr<ClusterRuntime> ClusterRuntime::create(const manifest::LoadedMan
   host::LoadOptions lo;
   lo.search_path = host::plugin_search_path(manifest::manifest_plugin_paths(m));
   lo.sha256_pins = manifest::manifest_pins(m);
+  lo.allow_group_writable = options.allow_group_writable_plugins;
   auto registry = std::make_unique<host::Registry>(lo);
   std::vector<manifest::Diagnostic> diags;
   if (!manifest::validate_manifest(m, registry->catalogue(), diags)) {
@@ -302,7 +303,8 @@ Report run_cluster_manifest(const manifest::LoadedManifest& m, const SloSpec& sl
 }
 
 ClusterProbe::ClusterProbe(const manifest::LoadedManifest& m, const SloSpec& slo,
-                           int32_t requests_per_gpu, std::string colocated_scheduler)
+                           int32_t requests_per_gpu, std::string colocated_scheduler,
+                           bool allow_group_writable_plugins)
     : m_(m), slo_(slo), requests_per_gpu_(requests_per_gpu),
       colocated_scheduler_(std::move(colocated_scheduler)) {
   if (!slo_.any()) {
@@ -318,6 +320,7 @@ ClusterProbe::ClusterProbe(const manifest::LoadedManifest& m, const SloSpec& slo
   host::LoadOptions lo;
   lo.search_path = host::plugin_search_path(manifest::manifest_plugin_paths(m));
   lo.sha256_pins = manifest::manifest_pins(m);
+  lo.allow_group_writable = allow_group_writable_plugins;
   registry_ = std::make_unique<host::Registry>(lo);
   std::vector<manifest::Diagnostic> diags;
   if (!manifest::validate_manifest(m, registry_->catalogue(), diags)) {

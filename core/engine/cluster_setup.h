@@ -42,6 +42,8 @@ struct ClusterSetupOptions {
   // run_cluster_manifest: asked before each event; true ends the run early (the report
   // then covers the requests that ended).
   std::function<bool()> stop;
+  // host::LoadOptions::allow_group_writable: plugins their group may write are loaded.
+  bool allow_group_writable_plugins = false;
 };
 
 // True when the manifest's scheduler is scheduler/disagg.
@@ -108,9 +110,9 @@ bool meets_attainment(std::vector<RequestRecord> records, const SloSpec& slo);
 class ClusterProbe {
  public:
   // `m` must outlive the probe. Throws RuntimeError when the manifest is invalid, has no
-  // generator, or no SLO.
+  // generator, or no SLO. `allow_group_writable_plugins`: host::LoadOptions'.
   ClusterProbe(const manifest::LoadedManifest& m, const SloSpec& slo, int32_t requests_per_gpu,
-               std::string colocated_scheduler);
+               std::string colocated_scheduler, bool allow_group_writable_plugins = false);
   ~ClusterProbe();
   bool operator()(const Placement& p, double rate) const;
 

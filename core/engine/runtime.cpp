@@ -75,7 +75,8 @@ std::unique_ptr<Runtime> Runtime::create(const manifest::LoadedManifest& m,
 
   host::LoadOptions lo;
   lo.search_path = host::plugin_search_path(manifest::manifest_plugin_paths(m));
-  for (const auto& pin : mp.pins()) lo.sha256_pins[pin.file()] = pin.sha256();
+  lo.sha256_pins = manifest::manifest_pins(m);
+  lo.allow_group_writable = options.allow_group_writable_plugins;
   rt->registry_ = std::make_unique<host::Registry>(lo);
   for (const host::BrokenPlugin& b : rt->registry_->catalogue().broken) {
     spdlog::warn("plugin {} not loaded: {}", b.file, b.reason);

@@ -32,6 +32,8 @@ struct RuntimeOptions {
   int32_t threads = -1;               // overrides device.threads when >= 0
   std::filesystem::path model;        // overrides model.path when set
   std::filesystem::path model_dir;    // where builtin models are kept (default: ./models)
+  // host::LoadOptions::allow_group_writable: plugins their group may write are loaded.
+  bool allow_group_writable_plugins = false;
 };
 
 // The file a builtin model lives in: <dir>/<preset>-<dtype>.gguf. Made with

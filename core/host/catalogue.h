@@ -48,9 +48,18 @@ struct BrokenPlugin {
   std::string reason;
 };
 
+// A SHA-256 pin that no plugin file satisfied: no file on the search path has its name or
+// path, or every such file was refused. Pins fail closed, so a manifest with one is not
+// valid (the pinned plugin's bricks would be missing, or come from an unpinned copy).
+struct PinProblem {
+  std::string pin;     // the pin's file as given: a file name or a path
+  std::string reason;  // one line naming the pin and what went wrong
+};
+
 struct Catalogue {
   std::vector<BrickInfo> bricks;
   std::vector<BrokenPlugin> broken;
+  std::vector<PinProblem> pin_problems;
 
   const BrickInfo* find(bricks_kind kind, std::string_view name) const;
   std::vector<const BrickInfo*> of_kind(bricks_kind kind) const;

@@ -126,7 +126,16 @@ std::string to_json(const Catalogue& catalogue, int indent) {
   for (const BrokenPlugin& p : catalogue.broken) {
     broken.push_back({{"file", p.file}, {"reason", p.reason}});
   }
-  return dump(json{{"bricks", bricks}, {"broken", broken}}, indent);
+  json out{{"bricks", bricks}, {"broken", broken}};
+  // Only a scan with pins can have these; the usual output keeps its two keys.
+  if (!catalogue.pin_problems.empty()) {
+    json pins = json::array();
+    for (const PinProblem& p : catalogue.pin_problems) {
+      pins.push_back({{"pin", p.pin}, {"reason", p.reason}});
+    }
+    out["pin_problems"] = pins;
+  }
+  return dump(out, indent);
 }
 
 Catalogue catalogue_from_json(std::string_view text) {
@@ -136,6 +145,12 @@ Catalogue catalogue_from_json(std::string_view text) {
     for (const json& b : j.at("bricks")) c.bricks.push_back(brick_from(b));
     for (const json& p : j.at("broken")) {
       c.broken.push_back({p.at("file").get<std::string>(), p.at("reason").get<std::string>()});
+    }
+    if (j.contains("pin_problems")) {
+      for (const json& p : j.at("pin_problems")) {
+        c.pin_problems.push_back(
+            {p.at("pin").get<std::string>(), p.at("reason").get<std::string>()});
+      }
     }
     return c;
   } catch (const json::exception& e) {

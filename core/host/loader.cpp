@@ -42,14 +42,44 @@ std::string abi_text(uint32_t major, uint32_t minor) {
   return std::to_string(major) + "." + std::to_string(minor);
 }
 
-// Boost.DLL appends the dlerror text in parentheses; keep just that when present.
-std::string dlopen_reason(const std::string& what) {
+// Boost.DLL's message is "<what> (dlerror system message: <dlerror>): <errno text>", and
+// the errno text is stale (often "Bad file descriptor"). Returns just the dlerror text
+// without the leading "<file>: ", or the whole message when it has no dlerror part.
+std::string dlerror_text(const std::string& what, const std::string& file) {
   const std::string marker = "(dlerror system message: ";
   size_t at = what.find(marker);
   if (at == std::string::npos) return what;
   std::string text = what.substr(at + marker.size());
-  if (!text.empty() && text.back() == ')') text.pop_back();
+  // The dlerror text may hold parentheses of its own ("(required by ...)"): cut at the last
+  // "): " that Boost.DLL adds, or at a final ')'.
+  if (size_t end = text.rfind("): "); end != std::string::npos) {
+    text.resize(end);
+  } else if (!text.empty() && text.back() == ')') {
+    text.pop_back();
+  }
+  if (text.rfind(file + ": ", 0) == 0) text.erase(0, file.size() + 2);
   return text;
+}
+
+// One line saying why the dynamic loader refused `file`, with the loader's own words last.
+std::string load_failure(const std::string& what, const std::string& file) {
+  const std::string text = dlerror_text(what, file);
+  auto has = [&](const char* s) { return text.find(s) != std::string::npos; };
+  if (has("invalid ELF header") || has("file too short")) {
+    return "not a shared library (" + text + ")";
+  }
+  if (has("wrong ELF class") || has("ELF file data encoding") || has("ELF file OS ABI")) {
+    return "built for another platform (" + text + ")";
+  }
+  // "<dependency>: cannot open shared object file: ..."; without the name it is this file.
+  if (has("cannot open shared object file") && text.rfind("cannot open", 0) != 0) {
+    return "a library it needs was not found (" + text +
+           "); install it or fix the plugin's RUNPATH";
+  }
+  if (has("undefined symbol")) {
+    return "it uses a symbol nothing provides (" + text + "); rebuild it against this SDK";
+  }
+  return "cannot load (" + text + ")";
 }
 
 void check_strings(const char* const* items, int32_t count, const std::string& where,
@@ -177,7 +207,7 @@ LoadedPlugin load_plugin(const fs::path& file) {
     try {
       lib.load(key.string(), boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
     } catch (const std::exception& e) {
-      throw BrickError(file.string() + ": cannot load: " + dlopen_reason(e.what()));
+      throw BrickError(file.string() + ": " + load_failure(e.what(), key.string()));
     }
     it = libs.by_path.emplace(key, std::move(lib)).first;
   }

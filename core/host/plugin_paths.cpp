@@ -2,12 +2,12 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cstdio>
 #include <cstdlib>
 #include <set>
 #include <system_error>
 
 #include "host/host_error.h"
+#include "host/plugin_trust.h"
 #include "host/sha256.h"
 
 namespace fs = std::filesystem;
@@ -15,33 +15,38 @@ namespace fs = std::filesystem;
 namespace bricks::host {
 namespace {
 
-bool world_writable(const fs::path& p) {
+// The pin that governs a plugin file, if any.
+struct PinMatch {
+  const std::string* key = nullptr;   // the pin's file as given
+  const std::string* hash = nullptr;  // its SHA-256
+  bool other_copy = false;            // the name is pinned by a path that is not this file
+};
+
+bool is_path_pin(const std::string& key) { return key.find('/') != std::string::npos; }
+
+fs::path pin_target(const std::string& key) {
   std::error_code ec;
-  fs::file_status st = fs::status(p, ec);
-  return !ec && (st.permissions() & fs::perms::others_write) != fs::perms::none;
+  fs::path out = fs::weakly_canonical(fs::absolute(key, ec), ec);
+  return ec ? fs::path(key).lexically_normal() : out;
 }
 
-std::string mode_of(const fs::path& p) {
+// A path pin naming this file wins; then a path pin naming another file of this name
+// (which shuts this copy out); then a pin by file name.
+PinMatch find_pin(const fs::path& file, const LoadOptions& options) {
   std::error_code ec;
-  auto bits = static_cast<unsigned>(fs::status(p, ec).permissions()) & 07777u;
-  char text[8];
-  std::snprintf(text, sizeof text, "%04o", bits);
-  return text;
-}
-
-std::string world_writable_dir_reason(const fs::path& dir) {
-  return "directory is world-writable (mode " + mode_of(dir) +
-         "), anyone could plant a plugin there; refused: run `chmod o-w " + dir.string() + "`";
-}
-
-const std::string* find_pin(const fs::path& file, const LoadOptions& options) {
-  std::error_code ec;
-  fs::path canonical = fs::weakly_canonical(file, ec);
-  for (const std::string& key : {file.filename().string(), file.string(), canonical.string()}) {
-    auto it = options.sha256_pins.find(key);
-    if (it != options.sha256_pins.end()) return &it->second;
+  const fs::path real = fs::weakly_canonical(file, ec);
+  const std::string name = file.filename().string();
+  PinMatch other;
+  for (const auto& [key, hash] : options.sha256_pins) {
+    if (!is_path_pin(key)) continue;
+    const fs::path target = pin_target(key);
+    if (target == (ec ? file : real)) return {&key, &hash, false};
+    if (target.filename() == name && other.key == nullptr) other = {&key, &hash, true};
   }
-  return nullptr;
+  if (other.key != nullptr) return other;
+  auto it = options.sha256_pins.find(name);
+  if (it != options.sha256_pins.end()) return {&it->first, &it->second, false};
+  return {};
 }
 
 std::string lowercase(std::string s) {
@@ -99,39 +104,81 @@ std::vector<fs::path> plugin_search_path(const std::vector<fs::path>& extra) {
 }
 
 std::string refusal_reason(const fs::path& file, const LoadOptions& options) {
-  // A link is judged by where it points too: its target and the target's directory.
-  std::error_code ec;
-  fs::path target = fs::canonical(file, ec);
-  for (const fs::path& f : {file, ec ? file : target}) {
-    if (world_writable(f.parent_path())) return world_writable_dir_reason(f.parent_path());
-    if (world_writable(f)) {
-      return "file is world-writable (mode " + mode_of(f) +
-             "), anyone could replace it; refused: run `chmod o-w " + f.string() + "`";
-    }
+  if (std::string reason = untrusted_file_reason(file, options.allow_group_writable);
+      !reason.empty()) {
+    return reason;
   }
-  if (const std::string* pin = find_pin(file, options)) {
-    std::string actual;
-    try {
-      actual = sha256_file(file);
-    } catch (const BrickError& e) {
-      return e.what();
-    }
-    if (actual != lowercase(*pin)) {
-      return "SHA-256 mismatch: the file has " + actual + " but the manifest pins " + *pin +
-             "; refused: rebuild the pinned plugin or update the pin";
-    }
+  const PinMatch pin = find_pin(file, options);
+  if (pin.key == nullptr) return "";
+  if (pin.other_copy) {
+    return "the manifest pins " + file.filename().string() + " by its path " + *pin.key +
+           ", so no other copy is loaded in its place; refused: remove this copy, or pin by "
+           "file name";
+  }
+  std::string actual;
+  try {
+    actual = sha256_file(file);
+  } catch (const BrickError& e) {
+    return e.what();
+  }
+  if (actual != lowercase(*pin.hash)) {
+    return "SHA-256 mismatch: the file has " + actual + " but the manifest pins " + *pin.hash +
+           "; refused: rebuild the pinned plugin or update the pin";
   }
   return "";
 }
 
+namespace {
+
+// What each pin met during a scan.
+struct PinState {
+  bool found = false;     // some file it governs was on the search path
+  bool accepted = false;  // one of them passed
+  std::string refusal;    // why the first of them was refused
+};
+
+std::string searched_text(const std::vector<fs::path>& dirs) {
+  std::string out;
+  for (const fs::path& d : dirs) out += (out.empty() ? "" : ", ") + d.string();
+  return out.empty() ? "no directories" : out;
+}
+
+std::vector<PinProblem> pin_problems(const std::map<std::string, PinState>& states,
+                                     const LoadOptions& options, bool dirs_refused) {
+  std::vector<PinProblem> out;
+  for (const auto& [key, state] : states) {
+    if (state.accepted) continue;
+    if (state.found) {
+      out.push_back({key, "pinned plugin " + key +
+                              " was refused, and no other copy is loaded "
+                              "in its place: " +
+                              state.refusal});
+      continue;
+    }
+    out.push_back({key, "pin " + key + " matches no plugin file on the search path (searched: " +
+                            searched_text(options.search_path) + ")" +
+                            (dirs_refused ? ", refused directories not counted" : "") +
+                            "; fix the pin's file name or path, or add the plugin's directory "
+                            "to plugin_paths or --plugin-path"});
+  }
+  return out;
+}
+
+}  // namespace
+
 PluginFiles find_plugin_files(const LoadOptions& options) {
   PluginFiles out;
   std::set<fs::path> seen;
+  std::map<std::string, PinState> pins;
+  for (const auto& [key, hash] : options.sha256_pins) pins[key];
+  bool dirs_refused = false;
   for (const fs::path& dir : options.search_path) {
     std::error_code ec;
     if (!fs::is_directory(dir, ec)) continue;  // search path entries are allowed to be absent
-    if (world_writable(dir)) {
-      out.refused.push_back({dir.string(), world_writable_dir_reason(dir)});
+    if (std::string reason = untrusted_dir_reason(dir, options.allow_group_writable);
+        !reason.empty()) {
+      out.refused.push_back({dir.string(), reason});
+      dirs_refused = true;
       continue;
     }
     std::vector<fs::path> files;
@@ -157,8 +204,15 @@ PluginFiles find_plugin_files(const LoadOptions& options) {
       } else {
         out.refused.push_back({file.string(), reason});
       }
+      const PinMatch pin = find_pin(file, options);
+      if (pin.key == nullptr || pin.other_copy) continue;
+      PinState& state = pins[*pin.key];
+      if (!state.found) state.refusal = reason;
+      state.found = true;
+      state.accepted = state.accepted || reason.empty();
     }
   }
+  out.pin_problems = pin_problems(pins, options, dirs_refused);
   return out;
 }
 

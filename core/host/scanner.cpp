@@ -194,6 +194,7 @@ Catalogue scan_plugins(const LoadOptions& options) {
   PluginFiles files = find_plugin_files(options);
   Catalogue out;
   out.broken = std::move(files.refused);
+  out.pin_problems = std::move(files.pin_problems);
   for (const fs::path& file : files.files) {
     Catalogue one = options.scan_in_child ? scan_file_in_child(file, options.scan_timeout_s)
                                           : scan_file_in_process(file);

@@ -14,7 +14,8 @@ namespace bricks::host {
 // Every plugin file under options.search_path (see find_plugin_files), in search order.
 // Refused and broken files land in Catalogue::broken with a one-line reason; so does a
 // brick whose kind and name an earlier file already declared (the first one wins, and the
-// reason names both files). Never throws for a bad plugin.
+// reason names both files). Pins that no file satisfied land in Catalogue::pin_problems.
+// Never throws for a bad plugin.
 Catalogue scan_plugins(const LoadOptions& options);
 
 // One file, in a child process killed after `timeout_s`. The result holds either the

@@ -67,6 +67,7 @@ bool validate_manifest(const LoadedManifest& m, const host::Catalogue& catalogue
   std::vector<Diagnostic> rest;
   check_sections(m, rest);
   check_bricks(m, catalogue, rest);
+  check_pins_satisfied(m, catalogue, rest);
   // A NaN or a bad string also fails the range or choice check of its field; the value's
   // own error says what is wrong, so it is the one error at that place.
   for (Diagnostic& d : rest) {
@@ -90,9 +91,16 @@ std::vector<fs::path> manifest_plugin_paths(const LoadedManifest& m) {
   return out;
 }
 
+std::string manifest_pin_key(const LoadedManifest& m, const PluginPin& pin) {
+  if (pin.file().find('/') == std::string::npos) return pin.file();
+  std::error_code ec;
+  fs::path abs = fs::absolute(m.resolve(pin.file()), ec);
+  return (ec ? m.resolve(pin.file()) : abs).lexically_normal().string();
+}
+
 std::map<std::string, std::string> manifest_pins(const LoadedManifest& m) {
   std::map<std::string, std::string> out;
-  for (const PluginPin& pin : m.proto.pins()) out[pin.file()] = pin.sha256();
+  for (const PluginPin& pin : m.proto.pins()) out[manifest_pin_key(m, pin)] = pin.sha256();
   return out;
 }
 

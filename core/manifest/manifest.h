@@ -57,7 +57,11 @@ host::ParamMap to_param_map(const Brick& brick, const host::BrickInfo& info);
 // The manifest's plugin_paths, resolved relative to its file, in order.
 std::vector<std::filesystem::path> manifest_plugin_paths(const LoadedManifest& m);
 
-// The manifest's SHA-256 pins as LoadOptions::sha256_pins wants them (file -> hash).
+// The key LoadOptions::sha256_pins gets for `pin`: a bare file name as written, a path
+// resolved relative to the manifest's file (made absolute).
+std::string manifest_pin_key(const LoadedManifest& m, const PluginPin& pin);
+
+// The manifest's SHA-256 pins as LoadOptions::sha256_pins wants them (key -> hash).
 std::map<std::string, std::string> manifest_pins(const LoadedManifest& m);
 
 }  // namespace bricks::manifest

@@ -12,6 +12,10 @@ namespace bricks::manifest {
 void check_bricks(const LoadedManifest& m, const host::Catalogue& catalogue,
                   std::vector<Diagnostic>& diags);
 
+// Every pin satisfied by a plugin file the scan accepted (catalogue.pin_problems).
+void check_pins_satisfied(const LoadedManifest& m, const host::Catalogue& catalogue,
+                          std::vector<Diagnostic>& diags);
+
 // One brick's params against its declaration; `path` names the brick (`bricks[2]`).
 void check_params(const LoadedManifest& m, const std::string& path, const Brick& brick,
                   const host::BrickInfo& info, std::vector<Diagnostic>& diags);

@@ -164,4 +164,19 @@ void check_plugins(Checker& c, const Manifest& p) {
   }
 }
 
+void check_pins_satisfied(const LoadedManifest& m, const host::Catalogue& catalogue,
+                          std::vector<Diagnostic>& diags) {
+  // Pins fail closed: a pinned plugin that is missing or refused is an error even when no
+  // brick of this manifest comes from it, since the pin says which code may run.
+  for (int i = 0; i < m.proto.pins_size(); ++i) {
+    const std::string key = manifest_pin_key(m, m.proto.pins(i));
+    for (const host::PinProblem& p : catalogue.pin_problems) {
+      if (p.pin == key) {
+        diags.push_back(m.at("pins[" + std::to_string(i) + "].file", p.reason, ""));
+        break;
+      }
+    }
+  }
+}
+
 }  // namespace bricks::manifest

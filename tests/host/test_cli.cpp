@@ -115,6 +115,58 @@ TEST(CliValidate, ManifestUsingRefusedBricksFailsCleanly) {
       << r.err;
 }
 
+// A pin is fail-closed: one that names no plugin file makes the manifest invalid, and the
+// error names the pin and where plugins were looked for.
+TEST(CliValidate, PinNamingNoPluginFileIsAnError) {
+  bricks::host::testing::TempDir dir;
+  const fs::path m = dir / "pinned.textproto";
+  std::ofstream(m) << "name: \"pinned\"\n"
+                      "pins { file: \"libnowhere.so\" sha256: \"" +
+                          std::string(64, 'a') +
+                          "\" }\n"
+                          "model { builtin: \"tiny\" }\n"
+                          "device { kind: \"cpu\" }\n"
+                          "bricks { kind: \"scheduler\" name: \"toy_fcfs\" }\n"
+                          "bricks { kind: \"kv\" name: \"toy_kv\" }\n"
+                          "bricks { kind: \"attention\" name: \"reference\" }\n";
+  Result r = bricks("validate '" + m.string() + "'" + good());
+  EXPECT_EQ(r.rc, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("pinned.textproto:2:"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("pin libnowhere.so matches no plugin file on the search path (searched: " +
+                       (kPlugins / "good").string()),
+            std::string::npos)
+      << r.out;
+}
+
+// A file named like a plugin that is not a library gets one readable line.
+TEST(CliList, NonElfFileIsReportedInOneLine) {
+  bricks::host::testing::TempDir dir;
+  std::ofstream(dir / "libjunk.so") << std::string(200, 'x');
+  Result r = bricks("list --plugin-path '" + dir.path().string() + "'" + good());
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(
+      r.out.find((dir / "libjunk.so").string() + ": not a shared library (invalid ELF header)\n"),
+      std::string::npos)
+      << r.out;
+}
+
+// Group-writable plugins are refused with the fix named, and load with the flag.
+TEST(CliList, GroupWritablePluginNeedsTheFlag) {
+  bricks::host::testing::TempDir dir;
+  const fs::path file = dir / "libtoy_kv.so";
+  fs::copy_file(kPlugins / "good" / "libtoy_kv.so", file);
+  fs::permissions(file, static_cast<fs::perms>(0775));
+  const std::string path = " --plugin-path '" + dir.path().string() + "'";
+  Result r = bricks("list --kind kv" + path);
+  EXPECT_NE(r.out.find(file.string() + ": file is group-writable (mode 0775"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("`chmod g-w " + file.string() + "`"), std::string::npos) << r.out;
+  r = bricks("list --kind kv --allow-group-writable-plugins" + path);
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("toy_kv"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("Broken plugins:"), std::string::npos) << r.out;
+}
+
 TEST(CliList, JsonListsBricksAndBrokenFiles) {
   Result r = bricks("list --json" + bad() + good());
   ASSERT_EQ(r.rc, 0) << r.err;

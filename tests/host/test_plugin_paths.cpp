@@ -95,7 +95,9 @@ TEST(FindPluginFiles, RefusesAWorldWritableDirectoryNamingTheFix) {
   EXPECT_TRUE(files.files.empty());
   ASSERT_EQ(files.refused.size(), 1u);
   EXPECT_EQ(files.refused[0].file, (dir / "open").string());
-  EXPECT_NE(files.refused[0].reason.find("directory is world-writable"), std::string::npos);
+  EXPECT_NE(
+      files.refused[0].reason.find("directory " + (dir / "open").string() + " is world-writable"),
+      std::string::npos);
   EXPECT_NE(files.refused[0].reason.find("chmod o-w"), std::string::npos);
 }
 
@@ -125,7 +127,9 @@ TEST(FindPluginFiles, RefusesALinkIntoAWorldWritableDirectory) {
   PluginFiles files = find_plugin_files(options);
   EXPECT_TRUE(files.files.empty());
   ASSERT_EQ(files.refused.size(), 1u);
-  EXPECT_NE(files.refused[0].reason.find("directory is world-writable"), std::string::npos);
+  EXPECT_NE(
+      files.refused[0].reason.find("directory " + (dir / "open").string() + " is world-writable"),
+      std::string::npos);
 }
 
 TEST(FindPluginFiles, PinnedHashMustMatchByNameOrPath) {

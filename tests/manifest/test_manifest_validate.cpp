@@ -223,6 +223,22 @@ TEST(ValidateSections, PluginPathsAndPins) {
                           HasSubstr("2:27: error: pin sha256 'ABC' is not a SHA-256")));
 }
 
+// Pins fail closed: a pin the scan could not satisfy is an error at that pin.
+TEST(ValidateSections, UnsatisfiedPinIsAnErrorAtThePin) {
+  std::vector<Diagnostic> diags;
+  const auto file =
+      test_support::write_temp_file("m.textproto", "pins { file: \"libgone.so\" sha256: \"" +
+                                                       std::string(64, 'a') + "\" }\n" + kCore);
+  auto m = load_manifest(file, diags);
+  ASSERT_TRUE(m.has_value());
+  host::Catalogue cat = test_support::test_catalogue();
+  cat.pin_problems.push_back({"libgone.so", "pin libgone.so matches no plugin file"});
+  EXPECT_FALSE(validate_manifest(*m, cat, diags));
+  ASSERT_EQ(diags.size(), 1u);
+  EXPECT_EQ(diags[0].format(),
+            file.string() + ":1:8: error: pin libgone.so matches no plugin file");
+}
+
 TEST(ValidateSections, WorkloadSanity) {
   const std::string text =
       kCore +
@@ -285,7 +301,8 @@ TEST(ManifestPaths, PluginPathsAreResolvedAgainstTheManifest) {
   std::vector<Diagnostic> diags;
   const auto file = test_support::write_temp_file("m.textproto",
                                                   "plugin_paths: \"plug\"\nplugin_paths: \"/abs\"\n"
-                                                  "pins { file: \"a.so\" sha256: \"00\" }\n");
+                                                  "pins { file: \"a.so\" sha256: \"00\" }\n"
+                                                  "pins { file: \"plug/b.so\" sha256: \"11\" }\n");
   auto m = load_manifest(file, diags);
   ASSERT_TRUE(m.has_value());
   const auto paths = manifest_plugin_paths(*m);
@@ -293,6 +310,8 @@ TEST(ManifestPaths, PluginPathsAreResolvedAgainstTheManifest) {
   EXPECT_EQ(paths[0], std::filesystem::absolute(file.parent_path() / "plug").lexically_normal());
   EXPECT_EQ(paths[1], "/abs");
   EXPECT_EQ(manifest_pins(*m).at("a.so"), "00");
+  // A pin by path is resolved like plugin_paths; a bare file name stays as written.
+  EXPECT_EQ(manifest_pins(*m).at((paths[0] / "b.so").string()), "11");
 }
 
 }  // namespace

@@ -69,6 +69,7 @@ engine::Report run_manifest(const manifest::LoadedManifest& m,
     engine::ClusterSetupOptions co;
     co.max_requests = max_requests;
     co.stop = [] { return interrupted() != 0; };
+    co.allow_group_writable_plugins = options.allow_group_writable_plugins;
     engine::Report rep =
         engine::run_cluster_manifest(m, slo, co, [&](const engine::Cluster& c) {
           if (progress) progress(c.num_ended(), c.requests().size(), c.now());

@@ -20,6 +20,7 @@
 #include "engine/workload.h"
 #include "interrupt.h"
 #include "output_file.h"
+#include "plugin_scan.h"
 #include "progress.h"
 
 namespace bricks::cli {
@@ -34,6 +35,7 @@ struct BenchArgs {
   double duration_s = 0;
   SloFlags slo;
   bool capacity = false;
+  bool allow_group_writable_plugins = false;
   double tolerance = 0.1;
   double max_median_ttft = 2.0;
   int max_runs = 12;
@@ -116,6 +118,7 @@ class Bench {
       : a_(a), ms_(std::move(ms)), out_(out), bar_("bench", !a.no_progress) {
     ro_.threads = a.threads;
     ro_.model = a.model;
+    ro_.allow_group_writable_plugins = a.allow_group_writable_plugins;
   }
 
   // The report of manifest `m` at `rate`, run now unless it ran before.
@@ -344,6 +347,7 @@ const Command kBench{
       cmd->add_option("--model", args->model, "Model file to use instead of the manifests'")
           ->check(CLI::ExistingPath);
       cmd->add_flag("--no-progress", args->no_progress, "Do not show the progress bar");
+      add_plugin_trust_flag(cmd, args->allow_group_writable_plugins);
       cmd->add_option("--endpoint", args->endpoint.url,
                       "Measure a running server instead (http://HOST:PORT, e.g. bricks serve): "
                       "the manifest's workload is sent with its arrival times as streamed "

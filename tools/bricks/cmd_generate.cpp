@@ -8,6 +8,7 @@
 #include "engine/runtime.h"
 #include "engine/workload.h"
 #include "manifest/manifest.h"
+#include "plugin_scan.h"
 
 namespace bricks::cli {
 namespace {
@@ -31,6 +32,7 @@ struct GenerateArgs {
   bool stats = false;
   bool json = false;
   int logprobs = 0;
+  bool allow_group_writable_plugins = false;
 };
 
 // The whole run as one JSON object: prompt and generated ids, text, finish reason and each
@@ -76,7 +78,9 @@ int generate(const GenerateArgs& a) {
   }
   std::unique_ptr<engine::Runtime> rt;
   try {
-    rt = engine::Runtime::create(m, {});
+    engine::RuntimeOptions ro;
+    ro.allow_group_writable_plugins = a.allow_group_writable_plugins;
+    rt = engine::Runtime::create(m, ro);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return kExitFailure;
@@ -158,6 +162,7 @@ const Command kGenerate{"generate", 50, [](CLI::App& app, int& exit_code) {
       ->check(CLI::IsMember({"f32", "bf16"}))->capture_default_str();
   cmd->add_flag("--no-bos", a->no_bos, "Do not prepend the BOS token");
   cmd->add_flag("--stats", a->stats, "Print prompt and decode speed on stderr");
+  add_plugin_trust_flag(cmd, a->allow_group_writable_plugins);
   cmd->add_flag("--json", a->json,
                 "Print one JSON object instead of the text: prompt ids, generated ids, text, "
                 "finish reason and each token's log-probability");

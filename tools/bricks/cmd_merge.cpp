@@ -13,6 +13,7 @@
 #include "interrupt.h"
 #include "host/registry.h"
 #include "manifest/manifest.h"
+#include "plugin_scan.h"
 
 namespace bricks::cli {
 namespace {
@@ -22,6 +23,7 @@ struct MergeArgs {
   std::string out;
   int threads = 0;
   bool force = false;
+  bool allow_group_writable_plugins = false;
 };
 
 int run_merge(const MergeArgs& a) {
@@ -46,6 +48,7 @@ int run_merge(const MergeArgs& a) {
     host::LoadOptions lo;
     lo.search_path = host::plugin_search_path(manifest::manifest_plugin_paths(*m));
     lo.sha256_pins = manifest::manifest_pins(*m);
+    lo.allow_group_writable = a.allow_group_writable_plugins;
     host::Registry registry(lo);
     diags.clear();
     if (!manifest::validate_manifest(*m, registry.catalogue(), diags)) {
@@ -85,6 +88,7 @@ const Command kMerge{
       cmd->add_option("--threads", args->threads, "Threads merging tensors (0 = all cores)")
           ->check(CLI::NonNegativeNumber);
       cmd->add_flag("--force", args->force, "Overwrite an existing output file");
+      add_plugin_trust_flag(cmd, args->allow_group_writable_plugins);
       cmd->footer(
           "The first checkpoint must be a GGUF file: its metadata and tokenizer go into "
           "the output. Exit code: 0 written, 1 invalid manifest or merge error, 2 the "

@@ -12,6 +12,7 @@
 #include "engine/neuron_partition_file.h"
 #include "engine/runtime.h"
 #include "manifest/manifest.h"
+#include "plugin_scan.h"
 
 namespace bricks::cli {
 namespace {
@@ -19,6 +20,7 @@ namespace {
 struct PartitionArgs {
   std::string manifest, model, prompts, out;
   int threads = -1;
+  bool allow_group_writable_plugins = false;
   engine::CalibrationOptions calib;
 };
 
@@ -74,6 +76,7 @@ int run(PartitionArgs a) {
   engine::RuntimeOptions ro;
   ro.threads = a.threads;
   ro.model = a.model;
+  ro.allow_group_writable_plugins = a.allow_group_writable_plugins;
   try {
     auto rt = engine::Runtime::create(*m, ro);
     engine::CalibrationResult r = engine::calibrate_partition(
@@ -118,6 +121,7 @@ const Command kPartition{"partition", 55, [](CLI::App& app, int& exit_code) {
                                               "builtin English prose)");
   cmd->add_option("--out", args->out, "Where to write (default: <model>.partition)");
   cmd->add_option("--threads", args->threads, "Worker threads (0 = all cores)");
+  add_plugin_trust_flag(cmd, args->allow_group_writable_plugins);
   cmd->callback([args, &exit_code] { exit_code = run(*args); });
 }};
 

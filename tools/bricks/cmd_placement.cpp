@@ -14,6 +14,7 @@
 #include "engine/runtime.h"
 #include "manifest/manifest.h"
 #include "output_file.h"
+#include "plugin_scan.h"
 
 namespace bricks::cli {
 namespace {
@@ -28,6 +29,7 @@ struct PlacementArgs {
   std::string colocated_scheduler = "sarathi";
   bool no_colocated = false;
   bool no_disaggregated = false;
+  bool allow_group_writable_plugins = false;
   std::string json;
 };
 
@@ -82,7 +84,8 @@ int run(const PlacementArgs& a) {
   std::unique_ptr<engine::ClusterProbe> probe;
   try {
     probe = std::make_unique<engine::ClusterProbe>(*m, slo, a.requests_per_gpu,
-                                                   a.colocated_scheduler);
+                                                   a.colocated_scheduler,
+                                                   a.allow_group_writable_plugins);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return kExitFailure;
@@ -178,6 +181,7 @@ const Command kPlacement{"placement", 55, [](CLI::App& app, int& exit_code) {
                   "Scheduler of the colocated instances when the manifest's is disagg")
       ->capture_default_str();
   cmd->add_flag("--no-colocated", args->no_colocated, "Search disaggregated placements only");
+  add_plugin_trust_flag(cmd, args->allow_group_writable_plugins);
   cmd->add_flag("--no-disaggregated", args->no_disaggregated,
                 "Search colocated placements only (e.g. to compare colocated schedulers)");
   cmd->add_option("--json", args->json, "Also write the results as JSON here");

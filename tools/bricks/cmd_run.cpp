@@ -9,6 +9,7 @@
 #include "interrupt.h"
 #include "manifest/manifest.h"
 #include "output_file.h"
+#include "plugin_scan.h"
 #include "progress.h"
 
 namespace bricks::cli {
@@ -22,6 +23,7 @@ struct RunArgs {
   bool quiet = false;
   bool no_progress = false;
   size_t requests = 0;
+  bool allow_group_writable_plugins = false;
   SloFlags slo;
 };
 
@@ -39,6 +41,7 @@ int run(const RunArgs& a) {
   engine::RuntimeOptions ro;
   ro.threads = a.threads;
   ro.model = a.model;
+  ro.allow_group_writable_plugins = a.allow_group_writable_plugins;
   ProgressBar bar("run", !a.no_progress);
   InterruptPolling polling;
   engine::Report rep;
@@ -93,6 +96,7 @@ const Command kRun{"run", 40, [](CLI::App& app, int& exit_code) {
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--quiet", args->quiet, "Do not print the report table");
   cmd->add_flag("--no-progress", args->no_progress, "Do not show the progress bar");
+  add_plugin_trust_flag(cmd, args->allow_group_writable_plugins);
   add_slo_flags(cmd, args->slo);
   cmd->footer("Exit code: 0 all requests finished, 1 some failed or the manifest is invalid, "
               "3 the manifest could not be read, 130/143 stopped by SIGINT/SIGTERM (after the "

@@ -14,6 +14,7 @@
 #include "command.h"
 #include "engine/runtime.h"
 #include "manifest/manifest.h"
+#include "plugin_scan.h"
 #include "serve/api_routes.h"
 #include "serve/chat_template.h"
 #include "serve/engine_service.h"
@@ -23,6 +24,7 @@ namespace bricks::cli {
 namespace {
 
 struct ServeArgs {
+  bool allow_group_writable_plugins = false;
   std::string manifest;
   std::string host = "127.0.0.1";
   int port = 8000;
@@ -62,6 +64,7 @@ int serve(const ServeArgs& a) {
   engine::RuntimeOptions ro;
   ro.threads = a.threads;
   ro.model = a.model;
+  ro.allow_group_writable_plugins = a.allow_group_writable_plugins;
   std::unique_ptr<engine::Runtime> rt;
   try {
     rt = engine::Runtime::create(*m, ro);
@@ -186,6 +189,7 @@ const Command kServe{"serve", 45, [](CLI::App& app, int& exit_code) {
                   "model.chat_template): chatml, llama-2, llama-3, mistral, zephyr, gemma");
   cmd->add_option("--threads", a->threads, "Worker threads (overrides device.threads)");
   cmd->add_option("--model", a->model, "Model file (overrides model.path)");
+  add_plugin_trust_flag(cmd, a->allow_group_writable_plugins);
   cmd->callback([a, &exit_code] {
     if (a->api_key.empty()) {
       if (const char* k = std::getenv("BRICKS_API_KEY"); k != nullptr) a->api_key = k;

@@ -5,7 +5,14 @@
 
 namespace bricks::cli {
 
+void add_plugin_trust_flag(CLI::App* cmd, bool& allow_group_writable) {
+  cmd->add_flag("--allow-group-writable-plugins", allow_group_writable,
+                "Load plugin files and directories that their group may write (refused by "
+                "default, like files and directories that others may write or own)");
+}
+
 void PluginScanFlags::add_to(CLI::App* cmd) {
+  add_plugin_trust_flag(cmd, allow_group_writable);
   cmd->add_option("--plugin-path", plugin_paths,
                   "A directory to search for plugins first (repeatable)")
       ->type_name("DIR")
@@ -30,6 +37,7 @@ host::Catalogue PluginScanFlags::scan(const std::vector<std::filesystem::path>& 
   load.search_path = search_path(more);
   load.sha256_pins = pins;
   load.scan_timeout_s = timeout_s;
+  load.allow_group_writable = allow_group_writable;
   return host::scan_plugins(load);
 }
 
