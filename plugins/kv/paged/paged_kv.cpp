@@ -10,6 +10,9 @@
 
 namespace bricks::kv_paged {
 
+using kvc::block_hash;
+using kvc::kRootHash;
+
 namespace {
 
 std::string req_name(uint64_t id) { return "kv/paged: request " + std::to_string(id); }
@@ -35,7 +38,7 @@ void PagedKv::configure(const bricks_kv_geometry& g) {
         std::to_string(g.num_groups) + ")");
   }
   pool_ = BlockPool(g.num_device_blocks, block_size_, pool_.cache_enabled());
-  host_tier_ = HostTier(g.num_host_blocks);
+  host_tier_ = kvc::HostTier(g.num_host_blocks);
   num_groups_ = g.num_groups;
   tables_.assign(static_cast<size_t>(num_groups_), kvc::TableBuffers{});
   configured_ = true;

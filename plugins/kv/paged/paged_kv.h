@@ -54,7 +54,7 @@ class PagedKv final : public KvManager {
   bool configured_ = false;
   int32_t num_groups_ = 1;
   BlockPool pool_;
-  HostTier host_tier_;
+  kvc::HostTier host_tier_;
   std::unordered_map<uint64_t, RequestKv> requests_;
   std::vector<kvc::TableBuffers> tables_;  // [group]
   std::vector<bricks_block_copy> queued_, handed_out_;

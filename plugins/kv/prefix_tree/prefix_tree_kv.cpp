@@ -32,7 +32,7 @@ void PrefixTreeKv::configure(const bricks_kv_geometry& g) {
         std::to_string(g.num_groups) + ")");
   }
   tree_ = BlockTree(g.num_device_blocks, block_size_);
-  host_tier_ = kv_paged::HostTier(g.num_host_blocks);
+  host_tier_ = kvc::HostTier(g.num_host_blocks);
   num_groups_ = g.num_groups;
   tables_.assign(static_cast<size_t>(num_groups_), kvc::TableBuffers{});
   configured_ = true;
