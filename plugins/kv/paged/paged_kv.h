@@ -10,9 +10,8 @@
 
 #include "block_pool.h"
 #include "bricks/bricks.hpp"
-#include "host_tier.h"
-#include "kv_brick.h"
 #include "prefix_hash.h"
+#include "prefix_kv_brick.h"
 
 namespace bricks::kv_paged {
 
@@ -22,28 +21,18 @@ struct PagedRequest : kvc::GroupBlocks {
   uint64_t last_hash = kvc::kRootHash;  // chain hash of block hashed_blocks - 1
 };
 
-class PagedKv final : public kvc::KvBrick<PagedRequest> {
+class PagedKv final : public kvc::PrefixKvBrick<PagedRequest, BlockPool> {
  public:
   PagedKv(const Host& host, const Params& params);
 
-  int32_t lookup_prefix(const bricks_request_view& r, int32_t group) override;
-  bool allocate(const bricks_request_view& r, int32_t group, int32_t num_cached,
-                int32_t num_new) override;
-  void commit(const bricks_request_view& r, int32_t group) override;
-  void release(uint64_t request_id) override;
-  bool swap_out(uint64_t request_id) override;
-  bool swap_in(uint64_t request_id) override;
-
  private:
-  void configure_tiers(const bricks_kv_geometry& geometry) override;
-  void count_tiers(bricks_kv_stats& out) const override;
-  // Walks the prefix cache over the leading full blocks of `r` (at most max_blocks); appends
-  // hit blocks to `hits` when non-null. Returns the number of hit blocks.
-  int32_t walk_prefix(const bricks_request_view& r, int32_t max_blocks, std::vector<int32_t>* hits,
-                      uint64_t* last_hash) const;
-
-  BlockPool pool_;
-  kvc::HostTier host_tier_;
+  BlockPool new_pool(int32_t num_blocks) const override;
+  int32_t find_prefix(const bricks_request_view& r, int32_t max_blocks,
+                      std::vector<int32_t>* hits) const override;
+  void enter_prefix(PagedRequest& req, const std::vector<int32_t>& hits) override;
+  void enter_full(PagedRequest& req, const bricks_request_view& r,
+                  const std::vector<int32_t>& blocks, int32_t full) override;
+  void forget_cached(PagedRequest& req) override;
 };
 
 }  // namespace bricks::kv_paged

@@ -19,8 +19,7 @@
 
 #include "block_tree.h"
 #include "bricks/bricks.hpp"
-#include "host_tier.h"
-#include "kv_brick.h"
+#include "prefix_kv_brick.h"
 
 namespace bricks::kv_prefix_tree {
 
@@ -29,27 +28,19 @@ struct TreeRequest : kvc::GroupBlocks {
   int32_t tree_blocks = 0;  // leading group-0 blocks that are tree nodes
 };
 
-class PrefixTreeKv final : public kvc::KvBrick<TreeRequest> {
+class PrefixTreeKv final : public kvc::PrefixKvBrick<TreeRequest, BlockTree> {
  public:
   PrefixTreeKv(const Host& host, const Params& params);
 
-  int32_t lookup_prefix(const bricks_request_view& r, int32_t group) override;
-  bool allocate(const bricks_request_view& r, int32_t group, int32_t num_cached,
-                int32_t num_new) override;
-  void commit(const bricks_request_view& r, int32_t group) override;
-  void release(uint64_t request_id) override;
-  bool swap_out(uint64_t request_id) override;
-  bool swap_in(uint64_t request_id) override;
-
  private:
-  void configure_tiers(const bricks_kv_geometry& geometry) override;
-  void count_tiers(bricks_kv_stats& out) const override;
-  // Walks the tree over the leading full blocks of `r` (at most max_blocks); appends the
-  // nodes found to `hits` when non-null. Returns how many were found.
-  int32_t walk(const bricks_request_view& r, int32_t max_blocks, std::vector<int32_t>* hits) const;
-
-  BlockTree tree_;
-  kvc::HostTier host_tier_;
+  BlockTree new_pool(int32_t num_blocks) const override;
+  // Walks the tree from the root.
+  int32_t find_prefix(const bricks_request_view& r, int32_t max_blocks,
+                      std::vector<int32_t>* hits) const override;
+  void enter_prefix(TreeRequest& req, const std::vector<int32_t>& hits) override;
+  void enter_full(TreeRequest& req, const bricks_request_view& r,
+                  const std::vector<int32_t>& blocks, int32_t full) override;
+  void forget_cached(TreeRequest& req) override;
 };
 
 }  // namespace bricks::kv_prefix_tree
