@@ -5,6 +5,28 @@
 
 namespace bricks::kv_block_group {
 
+namespace {
+
+// A RunSpace as a tier of the shared block moves (group_blocks.h). On the device a request's
+// blocks are placed as a growing request's are (take_for); on the host they are packed into
+// as few runs as fit (take_packed), so a swap costs one copy per device run.
+struct Runs {
+  RunSpace& space;
+  bool packed;
+
+  int32_t num_free() const { return space.num_free(); }
+  void allocate(int32_t n, std::vector<int32_t>& out) {
+    if (packed) {
+      space.take_packed(n, out);
+    } else {
+      space.take_for(out, n, out);
+    }
+  }
+  void release_all(const std::vector<int32_t>& blocks) { space.release(blocks); }
+};
+
+}  // namespace
+
 BlockGroupKv::BlockGroupKv(const Host& host, const Params& params)
     : KvBrick(host, params, "kv/block_group"),
       group_blocks_(static_cast<int32_t>(params.get_int("group_blocks"))),
@@ -132,8 +154,7 @@ void BlockGroupKv::release(uint64_t request_id) {
   GroupRequest& req = it->second;
   // The copies queued here run before the step that may reuse the freed device blocks.
   if (!req.swapped && keeps(req.conversation)) keep_conversation(req);
-  for (const auto& blocks : req.device) device_.release(blocks);
-  for (const auto& blocks : req.host) host_.release(blocks);
+  kvc::release_blocks(req, Runs{device_, false}, Runs{host_, true});
   requests_.erase(it);
 }
 
@@ -143,39 +164,11 @@ bool BlockGroupKv::swap_out(uint64_t request_id) {
   for (const auto& blocks : req.device) total += static_cast<int32_t>(blocks.size());
   if (total > host_.num_free() + kept_.num_blocks()) return false;
   make_host_room(total, 0);
-  scratch_.clear();
-  host_.take_packed(total, scratch_);
-  size_t next = 0;
-  for (size_t g = 0; g < req.device.size(); ++g) {
-    std::vector<int32_t>& blocks = req.device[g];
-    req.host[g].assign(scratch_.begin() + static_cast<std::ptrdiff_t>(next),
-                       scratch_.begin() + static_cast<std::ptrdiff_t>(next + blocks.size()));
-    next += blocks.size();
-    queue_copies(BRICKS_TIER_DEVICE, blocks, BRICKS_TIER_HOST, req.host[g], 0, blocks.size());
-    device_.release(blocks);
-    blocks.clear();
-  }
-  req.swapped = true;
-  stats_.blocks_swapped_out += total;
-  return true;
+  return move_out(req, Runs{device_, false}, Runs{host_, true});
 }
 
 bool BlockGroupKv::swap_in(uint64_t request_id) {
-  GroupRequest& req = swapping_in(request_id);
-  int32_t total = 0;
-  for (const auto& blocks : req.host) total += static_cast<int32_t>(blocks.size());
-  if (total > device_.num_free()) return false;
-  for (size_t g = 0; g < req.host.size(); ++g) {
-    std::vector<int32_t>& host_blocks = req.host[g];
-    std::vector<int32_t>& device = req.device[g];
-    device_.take_for(device, static_cast<int32_t>(host_blocks.size()), device);
-    queue_copies(BRICKS_TIER_HOST, host_blocks, BRICKS_TIER_DEVICE, device, 0, device.size());
-    host_.release(host_blocks);
-    host_blocks.clear();
-  }
-  req.swapped = false;
-  stats_.blocks_swapped_in += total;
-  return true;
+  return move_in(swapping_in(request_id), Runs{device_, false}, Runs{host_, true});
 }
 
 }  // namespace bricks::kv_block_group

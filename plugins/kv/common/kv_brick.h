@@ -61,11 +61,11 @@ class KvBrickCore : public KvManager {
   // Moves `b` to the host tier (swap_out_blocks) and counts it. False, changing nothing,
   // when the host tier lacks room.
   template <class Device, class HostBlocks>
-  bool move_out(GroupBlocks& b, Device& device, HostBlocks& host);
+  bool move_out(GroupBlocks& b, Device device, HostBlocks host);
   // Moves `b` back to the device (swap_in_blocks) and counts it. False, changing nothing,
   // when the device lacks room.
   template <class Device, class HostBlocks>
-  bool move_in(GroupBlocks& b, Device& device, HostBlocks& host);
+  bool move_in(GroupBlocks& b, Device device, HostBlocks host);
   // Fills the page table of `group` (checked) as fill_page_table does.
   template <class BlocksOf>
   void fill_table(int32_t group, const bricks_kv_seq* seqs, int32_t num_seqs,
@@ -118,7 +118,7 @@ class KvBrick : public KvBrickCore {
 };
 
 template <class Device, class HostBlocks>
-bool KvBrickCore::move_out(GroupBlocks& b, Device& device, HostBlocks& host) {
+bool KvBrickCore::move_out(GroupBlocks& b, Device device, HostBlocks host) {
   const int64_t moved = swap_out_blocks(b, device, host, scratch_, queued_, stats_.swap_copies);
   if (moved < 0) return false;
   stats_.blocks_swapped_out += moved;
@@ -126,7 +126,7 @@ bool KvBrickCore::move_out(GroupBlocks& b, Device& device, HostBlocks& host) {
 }
 
 template <class Device, class HostBlocks>
-bool KvBrickCore::move_in(GroupBlocks& b, Device& device, HostBlocks& host) {
+bool KvBrickCore::move_in(GroupBlocks& b, Device device, HostBlocks host) {
   const int64_t moved = swap_in_blocks(b, device, host, queued_, stats_.swap_copies);
   if (moved < 0) return false;
   stats_.blocks_swapped_in += moved;

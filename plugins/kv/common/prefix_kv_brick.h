@@ -150,21 +150,21 @@ template <class Request, class Pool>
 void PrefixKvBrick<Request, Pool>::release(uint64_t request_id) {
   auto it = this->requests_.find(request_id);
   if (it == this->requests_.end()) return;
-  release_blocks(it->second, pool_, host_tier_);
+  release_blocks(it->second, PoolTier{pool_}, PoolTier{host_tier_});
   this->requests_.erase(it);
 }
 
 template <class Request, class Pool>
 bool PrefixKvBrick<Request, Pool>::swap_out(uint64_t request_id) {
   Request& req = this->swapping_out(request_id);
-  if (!this->move_out(req, pool_, host_tier_)) return false;
+  if (!this->move_out(req, PoolTier{pool_}, PoolTier{host_tier_})) return false;
   forget_cached(req);
   return true;
 }
 
 template <class Request, class Pool>
 bool PrefixKvBrick<Request, Pool>::swap_in(uint64_t request_id) {
-  return this->move_in(this->swapping_in(request_id), pool_, host_tier_);
+  return this->move_in(this->swapping_in(request_id), PoolTier{pool_}, PoolTier{host_tier_});
 }
 
 }  // namespace bricks::kvc
