@@ -1,7 +1,5 @@
 #include "block_group_kv.h"
 
-#include "kv_tables.h"
-
 #include <algorithm>
 #include <string>
 
@@ -9,19 +7,30 @@ namespace bricks::kv_block_group {
 
 namespace {
 
-std::string req_name(uint64_t id) { return "kv/block_group: request " + std::to_string(id); }
+// A RunSpace as a tier of the shared block moves (group_blocks.h). On the device a request's
+// blocks are placed as a growing request's are (take_for); on the host they are packed into
+// as few runs as fit (take_packed), so a swap costs one copy per device run.
+struct Runs {
+  RunSpace& space;
+  bool packed;
+
+  int32_t num_free() const { return space.num_free(); }
+  void allocate(int32_t n, std::vector<int32_t>& out) {
+    if (packed) {
+      space.take_packed(n, out);
+    } else {
+      space.take_for(out, n, out);
+    }
+  }
+  void release_all(const std::vector<int32_t>& blocks) { space.release(blocks); }
+};
 
 }  // namespace
 
 BlockGroupKv::BlockGroupKv(const Host& host, const Params& params)
-    : KvManager(host),
-      block_size_(static_cast<int32_t>(params.get_int("block_size"))),
+    : KvBrick(host, params, "kv/block_group"),
       group_blocks_(static_cast<int32_t>(params.get_int("group_blocks"))),
       keep_conversations_(params.get_bool("keep_conversations")) {
-  if (block_size_ < 1 || block_size_ > 256 || (block_size_ & (block_size_ - 1)) != 0) {
-    throw Error::invalid("kv/block_group: block_size " + std::to_string(block_size_) +
-                         " is not a power of two in [1, 256]; use 16 (the default) or 8, 32, ...");
-  }
   if (group_blocks_ < 1) {
     throw Error::invalid("kv/block_group: group_blocks " + std::to_string(group_blocks_) +
                          " must be >= 1; use 8 (the default)");
@@ -29,40 +38,20 @@ BlockGroupKv::BlockGroupKv(const Host& host, const Params& params)
   kept_ = ConversationStore(block_size_);
 }
 
-void BlockGroupKv::configure(const bricks_kv_geometry& g) {
-  if (configured_) throw Error::invalid("kv/block_group: configure was called twice; call it once");
-  if (g.num_device_blocks < 1 || g.num_host_blocks < 0 || g.num_groups < 1) {
-    throw Error::invalid(
-        "kv/block_group: geometry needs num_device_blocks >= 1, num_host_blocks >= 0 "
-        "and num_groups >= 1 (got " +
-        std::to_string(g.num_device_blocks) + ", " + std::to_string(g.num_host_blocks) + ", " +
-        std::to_string(g.num_groups) + ")");
-  }
+void BlockGroupKv::configure_tiers(const bricks_kv_geometry& g) {
   device_ = RunSpace(g.num_device_blocks, group_blocks_);
   host_ = RunSpace(g.num_host_blocks, group_blocks_);
-  num_groups_ = g.num_groups;
-  tables_.assign(static_cast<size_t>(num_groups_), kvc::TableBuffers{});
-  configured_ = true;
 }
 
-void BlockGroupKv::require_configured(const char* verb) const {
-  if (!configured_) {
-    throw Error::invalid(std::string("kv/block_group: ") + verb +
-                         " before configure; the engine must configure the pool first");
-  }
-}
-
-void BlockGroupKv::check_group(int32_t group, const char* verb) const {
-  require_configured(verb);
-  if (group < 0 || group >= num_groups_) {
-    throw Error::invalid(std::string("kv/block_group: ") + verb + " for KV group " +
-                         std::to_string(group) + ", but the geometry has " +
-                         std::to_string(num_groups_) + " group(s)");
-  }
+void BlockGroupKv::count_tiers(bricks_kv_stats& out) const {
+  out.num_device_blocks = device_.num_blocks();
+  out.free_device_blocks = device_.num_free();
+  out.num_host_blocks = host_.num_blocks();
+  out.free_host_blocks = host_.num_free() + kept_.num_blocks();
 }
 
 int32_t BlockGroupKv::lookup_prefix(const bricks_request_view& r, int32_t group) {
-  if (!configured_ || group != 0 || !keeps(r.conversation) || r.tokens == nullptr ||
+  if (!configured() || group != 0 || !keeps(r.conversation) || r.tokens == nullptr ||
       r.num_tokens < 2) {
     return 0;
   }
@@ -73,54 +62,28 @@ int32_t BlockGroupKv::lookup_prefix(const bricks_request_view& r, int32_t group)
 
 bool BlockGroupKv::allocate(const bricks_request_view& r, int32_t group, int32_t num_cached,
                             int32_t num_new) {
-  check_group(group, "allocate");
-  if (num_cached < 0 || num_new < 0 || num_cached % block_size_ != 0) {
-    throw Error::invalid(req_name(r.id) + ": allocate needs num_cached >= 0 (a multiple of " +
-                         std::to_string(block_size_) + ") and num_new >= 0");
-  }
-  auto it = requests_.find(r.id);
-  if (it != requests_.end() && it->second.swapped) {
-    throw Error::invalid(req_name(r.id) + " is swapped out; swap_in before allocate");
-  }
-  const std::vector<int32_t>* held =
-      it != requests_.end() ? &it->second.device[static_cast<size_t>(group)] : nullptr;
-  const bool first = held == nullptr || held->empty();
+  const Allocation a = begin_allocate(r, group, num_cached, num_new);
   const int32_t cached_blocks = num_cached / block_size_;
   const KeptConversation* entry = nullptr;
   if (num_cached > 0) {
-    if (!first || group != 0 || r.num_computed != 0) {
-      throw Error::invalid(req_name(r.id) +
-                           ": num_cached > 0 is only for group 0 of a request "
-                           "that holds no blocks and has num_computed == 0");
-    }
     entry = keeps(r.conversation) ? kept_.find(r.conversation) : nullptr;
     if (entry == nullptr || r.tokens == nullptr || num_cached >= r.num_tokens ||
         kept_.matching_blocks(*entry, r.tokens, r.num_tokens - 1) < cached_blocks) {
-      throw Error::invalid(req_name(r.id) + ": num_cached " + std::to_string(num_cached) +
-                           " is more than the kept conversation holds; pass what "
-                           "lookup_prefix returned just before");
+      throw_not_cached(r.id, num_cached, "kept conversation");
     }
   }
 
   const int64_t total = static_cast<int64_t>(r.num_computed) + num_cached + num_new;
-  const int32_t have = held != nullptr ? static_cast<int32_t>(held->size()) : 0;
-  const int32_t extra = std::max(0, kvc::blocks_for(total, block_size_) - have);
+  const int32_t extra = std::max(0, kvc::blocks_for(total, block_size_) - a.held);
   if (extra > device_.num_free()) return false;
 
-  if (it == requests_.end()) {
-    RequestKv fresh;
-    fresh.device.resize(static_cast<size_t>(num_groups_));
-    fresh.host.resize(static_cast<size_t>(num_groups_));
-    it = requests_.emplace(r.id, std::move(fresh)).first;
-  }
-  RequestKv& req = it->second;
+  GroupRequest& req = a.request != nullptr ? *a.request : record(r.id);
   std::vector<int32_t>& blocks = req.device[static_cast<size_t>(group)];
   device_.take_for(blocks, extra, blocks);
-  if (group == 0 && first) {
+  if (group == 0 && a.first) {
     req.conversation = r.conversation;
     req.tokens.clear();
-    stats_.prefix_query_tokens += r.num_tokens;
-    stats_.prefix_hit_tokens += num_cached;
+    count_prefix_query(r, num_cached);
   }
   if (entry != nullptr) {
     queue_copies(BRICKS_TIER_HOST, entry->host_blocks, BRICKS_TIER_DEVICE, blocks, 0,
@@ -133,7 +96,7 @@ bool BlockGroupKv::allocate(const bricks_request_view& r, int32_t group, int32_t
 }
 
 void BlockGroupKv::commit(const bricks_request_view& r, int32_t group) {
-  if (!configured_ || group != 0 || r.tokens == nullptr) return;
+  if (!configured() || group != 0 || r.tokens == nullptr) return;
   auto it = requests_.find(r.id);
   if (it == requests_.end() || it->second.swapped || !keeps(it->second.conversation)) return;
   std::vector<int32_t>& kept = it->second.tokens;
@@ -153,7 +116,7 @@ bool BlockGroupKv::make_host_room(int32_t n, uint64_t keep) {
   return true;
 }
 
-void BlockGroupKv::keep_conversation(const RequestKv& req) {
+void BlockGroupKv::keep_conversation(const GroupRequest& req) {
   const std::vector<int32_t>& device = req.device[0];
   const int32_t full = std::min(static_cast<int32_t>(req.tokens.size()) / block_size_,
                                 static_cast<int32_t>(device.size()));
@@ -188,104 +151,24 @@ void BlockGroupKv::keep_conversation(const RequestKv& req) {
 void BlockGroupKv::release(uint64_t request_id) {
   auto it = requests_.find(request_id);
   if (it == requests_.end()) return;
-  RequestKv& req = it->second;
+  GroupRequest& req = it->second;
   // The copies queued here run before the step that may reuse the freed device blocks.
   if (!req.swapped && keeps(req.conversation)) keep_conversation(req);
-  for (const auto& blocks : req.device) device_.release(blocks);
-  for (const auto& blocks : req.host) host_.release(blocks);
+  kvc::release_blocks(req, Runs{device_, false}, Runs{host_, true});
   requests_.erase(it);
 }
 
-void BlockGroupKv::build_page_table(int32_t group, const bricks_kv_seq* seqs, int32_t num_seqs,
-                                    bricks_page_table& table, int32_t* slots) {
-  check_group(group, "build_page_table");
-  const auto blocks_of = [&](const bricks_kv_seq& seq) -> const std::vector<int32_t>& {
-    auto it = requests_.find(seq.request_id);
-    if (it == requests_.end() || it->second.swapped) {
-      throw Error::invalid(req_name(seq.request_id) +
-                           (it == requests_.end()
-                                ? " holds no blocks; allocate before build_page_table"
-                                : " is swapped out; swap_in before build_page_table"));
-    }
-    return it->second.device[static_cast<size_t>(group)];
-  };
-  kvc::fill_page_table("kv/block_group", group, seqs, num_seqs, block_size_, blocks_of,
-                       tables_[static_cast<size_t>(group)], table, slots);
-}
-
-void BlockGroupKv::stats(bricks_kv_stats& out) const {
-  out = stats_;
-  out.struct_size = sizeof(bricks_kv_stats);
-  out.num_device_blocks = device_.num_blocks();
-  out.free_device_blocks = device_.num_free();
-  out.num_host_blocks = host_.num_blocks();
-  out.free_host_blocks = host_.num_free() + kept_.num_blocks();
-}
-
-void BlockGroupKv::queue_copies(bricks_tier src_tier, const std::vector<int32_t>& src,
-                                bricks_tier dst_tier, const std::vector<int32_t>& dst, size_t begin,
-                                size_t end) {
-  stats_.swap_copies += kvc::queue_block_copies(queued_, src_tier, src, dst_tier, dst, begin, end);
-}
-
 bool BlockGroupKv::swap_out(uint64_t request_id) {
-  require_configured("swap_out");
-  auto it = requests_.find(request_id);
-  if (it == requests_.end() || it->second.swapped) {
-    throw Error::invalid(req_name(request_id) + (it == requests_.end()
-                                                     ? " holds no blocks; nothing to swap out"
-                                                     : " is already swapped out"));
-  }
-  RequestKv& req = it->second;
+  GroupRequest& req = swapping_out(request_id);
   int32_t total = 0;
   for (const auto& blocks : req.device) total += static_cast<int32_t>(blocks.size());
   if (total > host_.num_free() + kept_.num_blocks()) return false;
   make_host_room(total, 0);
-  scratch_.clear();
-  host_.take_packed(total, scratch_);
-  size_t next = 0;
-  for (size_t g = 0; g < req.device.size(); ++g) {
-    std::vector<int32_t>& blocks = req.device[g];
-    req.host[g].assign(scratch_.begin() + static_cast<std::ptrdiff_t>(next),
-                       scratch_.begin() + static_cast<std::ptrdiff_t>(next + blocks.size()));
-    next += blocks.size();
-    queue_copies(BRICKS_TIER_DEVICE, blocks, BRICKS_TIER_HOST, req.host[g], 0, blocks.size());
-    device_.release(blocks);
-    blocks.clear();
-  }
-  req.swapped = true;
-  stats_.blocks_swapped_out += total;
-  return true;
+  return move_out(req, Runs{device_, false}, Runs{host_, true});
 }
 
 bool BlockGroupKv::swap_in(uint64_t request_id) {
-  require_configured("swap_in");
-  auto it = requests_.find(request_id);
-  if (it == requests_.end() || !it->second.swapped) {
-    throw Error::invalid(req_name(request_id) + " is not swapped out; nothing to swap in");
-  }
-  RequestKv& req = it->second;
-  int32_t total = 0;
-  for (const auto& blocks : req.host) total += static_cast<int32_t>(blocks.size());
-  if (total > device_.num_free()) return false;
-  for (size_t g = 0; g < req.host.size(); ++g) {
-    std::vector<int32_t>& host_blocks = req.host[g];
-    std::vector<int32_t>& device = req.device[g];
-    device_.take_for(device, static_cast<int32_t>(host_blocks.size()), device);
-    queue_copies(BRICKS_TIER_HOST, host_blocks, BRICKS_TIER_DEVICE, device, 0, device.size());
-    host_.release(host_blocks);
-    host_blocks.clear();
-  }
-  req.swapped = false;
-  stats_.blocks_swapped_in += total;
-  return true;
-}
-
-int32_t BlockGroupKv::take_copies(const bricks_block_copy** out) {
-  handed_out_.swap(queued_);
-  queued_.clear();
-  *out = handed_out_.data();
-  return static_cast<int32_t>(handed_out_.size());
+  return move_in(swapping_in(request_id), Runs{device_, false}, Runs{host_, true});
 }
 
 }  // namespace bricks::kv_block_group

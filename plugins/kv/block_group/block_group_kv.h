@@ -32,47 +32,36 @@
 #pragma once
 
 #include <cstdint>
-#include <unordered_map>
 #include <vector>
 
 #include "bricks/bricks.hpp"
 #include "conversation_store.h"
-#include "kv_tables.h"
+#include "kv_brick.h"
 #include "run_space.h"
 
 namespace bricks::kv_block_group {
 
-class BlockGroupKv final : public KvManager {
+// A request's record: its blocks, and for a kept conversation its committed group-0 tokens.
+struct GroupRequest : kvc::GroupBlocks {
+  uint64_t conversation = 0;
+  std::vector<int32_t> tokens;  // committed group-0 tokens, kept only for conversations
+};
+
+class BlockGroupKv final : public kvc::KvBrick<GroupRequest> {
  public:
   BlockGroupKv(const Host& host, const Params& params);
 
-  int32_t block_size() const override { return block_size_; }
-  void configure(const bricks_kv_geometry& geometry) override;
   int32_t lookup_prefix(const bricks_request_view& r, int32_t group) override;
   bool allocate(const bricks_request_view& r, int32_t group, int32_t num_cached,
                 int32_t num_new) override;
   void commit(const bricks_request_view& r, int32_t group) override;
   void release(uint64_t request_id) override;
-  // Tables stay valid until the next build_page_table for the same group.
-  void build_page_table(int32_t group, const bricks_kv_seq* seqs, int32_t num_seqs,
-                        bricks_page_table& table, int32_t* slots) override;
-  void stats(bricks_kv_stats& out) const override;
-  bool supports_swap() const override { return true; }
   bool swap_out(uint64_t request_id) override;
   bool swap_in(uint64_t request_id) override;
-  int32_t take_copies(const bricks_block_copy** out) override;
 
  private:
-  struct RequestKv {
-    std::vector<std::vector<int32_t>> device;  // [group] device block ids, in token order
-    std::vector<std::vector<int32_t>> host;    // [group] host block ids while swapped
-    bool swapped = false;
-    uint64_t conversation = 0;
-    std::vector<int32_t> tokens;  // committed group-0 tokens, kept only for conversations
-  };
-
-  void require_configured(const char* verb) const;
-  void check_group(int32_t group, const char* verb) const;
+  void configure_tiers(const bricks_kv_geometry& geometry) override;
+  void count_tiers(bricks_kv_stats& out) const override;
   bool keeps(uint64_t conversation) const {
     return keep_conversations_ && conversation != 0 && host_.num_blocks() > 0;
   }
@@ -80,24 +69,13 @@ class BlockGroupKv final : public KvManager {
   // oldest first. Returns whether n are free.
   bool make_host_room(int32_t n, uint64_t keep);
   // Copies the leading full blocks of a released request to the host tier (see above).
-  void keep_conversation(const RequestKv& req);
-  // Queues copies src[i] -> dst[i] for i in [begin, end), merging contiguous ids into runs.
-  void queue_copies(bricks_tier src_tier, const std::vector<int32_t>& src, bricks_tier dst_tier,
-                    const std::vector<int32_t>& dst, size_t begin, size_t end);
+  void keep_conversation(const GroupRequest& req);
 
-  int32_t block_size_;
   int32_t group_blocks_;
   bool keep_conversations_;
-  bool configured_ = false;
-  int32_t num_groups_ = 1;
   RunSpace device_;
   RunSpace host_;
   ConversationStore kept_;
-  std::unordered_map<uint64_t, RequestKv> requests_;
-  std::vector<kvc::TableBuffers> tables_;  // [group]
-  std::vector<bricks_block_copy> queued_, handed_out_;
-  std::vector<int32_t> scratch_;
-  bricks_kv_stats stats_{};
 };
 
 }  // namespace bricks::kv_block_group

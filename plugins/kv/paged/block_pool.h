@@ -21,6 +21,8 @@ class BlockPool {
   int32_t num_free() const { return num_free_; }
   int32_t ref_count(int32_t block) const { return ref_[block]; }
   bool cache_enabled() const { return enable_cache_; }
+  // The chain hash a cached block was registered under.
+  uint64_t hash_of(int32_t block) const { return hash_[block]; }
 
   // Appends `n` blocks from the head of the free list to `out`, each with ref_count 1.
   // Cached content of a block handed out is dropped from the prefix cache. The caller has

@@ -6,8 +6,8 @@
 
 namespace bricks::kv_prefix_tree {
 
-using kv_paged::block_hash;
-using kv_paged::kRootHash;
+using kvc::block_hash;
+using kvc::kRootHash;
 
 BlockTree::BlockTree(int32_t num_blocks, int32_t block_size)
     : num_blocks_(num_blocks),

@@ -1,6 +1,6 @@
 #include "host_tier.h"
 
-namespace bricks::kv_paged {
+namespace bricks::kvc {
 
 void HostTier::allocate(int32_t n, std::vector<int32_t>& out) {
   if (n <= 0) return;
@@ -36,4 +36,4 @@ void HostTier::release(int32_t block) {
   ++num_free_;
 }
 
-}  // namespace bricks::kv_paged
+}  // namespace bricks::kvc

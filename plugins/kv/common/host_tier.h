@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace bricks::kv_paged {
+namespace bricks::kvc {
 
 class HostTier {
  public:
@@ -27,4 +27,4 @@ class HostTier {
   int32_t num_free_ = 0;
 };
 
-}  // namespace bricks::kv_paged
+}  // namespace bricks::kvc

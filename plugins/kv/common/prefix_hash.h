@@ -1,13 +1,14 @@
-// Chained 64-bit hash of full KV blocks, the key of the prefix cache.
+// Chained 64-bit hash of full KV blocks: the key of kv/paged's prefix cache and of
+// kv/prefix_tree's tree nodes.
 //
 // A block's hash covers its parent's hash and its own token ids, so equal hashes mean equal
-// prefixes up to a 64-bit collision; the block pool also compares the token ids and the
-// parent hash held per cached block before reporting a hit.
+// prefixes up to a 64-bit collision; both bricks also compare the token ids held per cached
+// block before reporting a hit.
 #pragma once
 
 #include <cstdint>
 
-namespace bricks::kv_paged {
+namespace bricks::kvc {
 
 // The parent hash of a request's first block.
 inline constexpr uint64_t kRootHash = 0x6a09e667f3bcc908ULL;
@@ -49,4 +50,4 @@ inline uint64_t block_hash(uint64_t parent, const int32_t* tokens, int32_t count
   return finish(h);
 }
 
-}  // namespace bricks::kv_paged
+}  // namespace bricks::kvc

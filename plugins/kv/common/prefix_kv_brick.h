@@ -1,0 +1,170 @@
+// A KvBrick whose device blocks come from one reference-counted pool that keeps the full
+// group-0 blocks of earlier requests for later ones (kv/paged's hash-keyed cache,
+// kv/prefix_tree's tree), and whose swaps go to a HostTier.
+//
+// Allocation, commit, release and the swaps are the same for such bricks; a brick supplies
+// only its pool and its cache: how a request's leading blocks are found (find_prefix), how a
+// request starts from its hits (enter_prefix), how computed blocks become findable
+// (enter_full) and what a swap makes it forget (forget_cached).
+//
+// `Pool` offers num_blocks(), num_free(), ref_count(b), take(b) (one more reference, out of
+// the free blocks), allocate(n, out) (n fresh blocks with one reference each, appended to
+// out; the caller has checked num_free() >= n) and release(b).
+// Not thread-safe: the host calls one instance from one thread at a time.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "bricks/bricks.hpp"
+#include "group_blocks.h"
+#include "host_tier.h"
+#include "kv_brick.h"
+#include "kv_tables.h"
+
+namespace bricks::kvc {
+
+template <class Request, class Pool>
+class PrefixKvBrick : public KvBrick<Request> {
+ public:
+  // The cached part of the request's tokens, always leaving the last one to compute.
+  int32_t lookup_prefix(const bricks_request_view& r, int32_t group) final;
+  bool allocate(const bricks_request_view& r, int32_t group, int32_t num_cached,
+                int32_t num_new) final;
+  // Makes the request's newly computed full group-0 blocks findable (enter_full). A failure
+  // there is a warning: the request's own blocks are unaffected.
+  void commit(const bricks_request_view& r, int32_t group) final;
+  // Frees the request's blocks, device blocks last first.
+  void release(uint64_t request_id) final;
+  bool swap_out(uint64_t request_id) final;
+  bool swap_in(uint64_t request_id) final;
+
+ protected:
+  // `cache` ("prefix cache") names the brick's cache in errors and warnings.
+  PrefixKvBrick(const Host& host, const Params& params, const char* name, const char* cache)
+      : KvBrick<Request>(host, params, name), cache_(cache) {}
+
+  // A pool of `num_blocks` free device blocks.
+  virtual Pool new_pool(int32_t num_blocks) const = 0;
+  // Appends to `hits` (when not null) the cached blocks holding the leading full blocks of
+  // `r`, at most max_blocks of them, stopping at the first miss. Returns how many.
+  virtual int32_t find_prefix(const bricks_request_view& r, int32_t max_blocks,
+                              std::vector<int32_t>* hits) const = 0;
+  // Group 0 of `req` got its first blocks, of which the leading `hits` came from the cache.
+  virtual void enter_prefix(Request& req, const std::vector<int32_t>& hits) = 0;
+  // Makes blocks [0, full) of group 0 (`blocks`, holding the tokens of `r`) findable, going
+  // on from where the last call stopped. May throw; commit turns that into a warning.
+  virtual void enter_full(Request& req, const bricks_request_view& r,
+                          const std::vector<int32_t>& blocks, int32_t full) = 0;
+  // `req` left the device: the blocks it gets back on swap_in are not in the cache.
+  virtual void forget_cached(Request& req) = 0;
+
+  Pool pool_;
+
+ private:
+  void configure_tiers(const bricks_kv_geometry& geometry) final;
+  void count_tiers(bricks_kv_stats& out) const final;
+
+  const char* cache_;
+  HostTier host_tier_;
+};
+
+template <class Request, class Pool>
+void PrefixKvBrick<Request, Pool>::configure_tiers(const bricks_kv_geometry& g) {
+  pool_ = new_pool(g.num_device_blocks);
+  host_tier_ = HostTier(g.num_host_blocks);
+}
+
+template <class Request, class Pool>
+void PrefixKvBrick<Request, Pool>::count_tiers(bricks_kv_stats& out) const {
+  out.num_device_blocks = pool_.num_blocks();
+  out.free_device_blocks = pool_.num_free();
+  out.num_host_blocks = host_tier_.num_blocks();
+  out.free_host_blocks = host_tier_.num_free();
+}
+
+template <class Request, class Pool>
+int32_t PrefixKvBrick<Request, Pool>::lookup_prefix(const bricks_request_view& r, int32_t group) {
+  if (!this->configured() || group != 0 || r.tokens == nullptr || r.num_tokens < 2) return 0;
+  const int32_t block_size = this->block_size_;
+  return find_prefix(r, (r.num_tokens - 1) / block_size, nullptr) * block_size;
+}
+
+template <class Request, class Pool>
+bool PrefixKvBrick<Request, Pool>::allocate(const bricks_request_view& r, int32_t group,
+                                            int32_t num_cached, int32_t num_new) {
+  const auto a = this->begin_allocate(r, group, num_cached, num_new);
+  const int32_t block_size = this->block_size_;
+  std::vector<int32_t>& hits = this->scratch_;
+  hits.clear();
+  if (num_cached > 0) {
+    const int32_t want = num_cached / block_size;
+    if (r.tokens == nullptr || num_cached >= r.num_tokens || find_prefix(r, want, &hits) < want) {
+      this->throw_not_cached(r.id, num_cached, cache_);
+    }
+  }
+
+  const int64_t total = static_cast<int64_t>(r.num_computed) + num_cached + num_new;
+  const int32_t have = a.held + static_cast<int32_t>(hits.size());
+  const int32_t extra = std::max(0, blocks_for(total, block_size) - have);
+  // Hits on free blocks count in num_free() but are taken, so they cannot also be handed out.
+  int32_t free_hits = 0;
+  for (int32_t b : hits) free_hits += pool_.ref_count(b) == 0 ? 1 : 0;
+  if (extra > pool_.num_free() - free_hits) return false;
+
+  Request& req = a.request != nullptr ? *a.request : this->record(r.id);
+  std::vector<int32_t>& blocks = req.device[static_cast<size_t>(group)];
+  // Hits first: allocating could otherwise evict the very blocks about to be taken.
+  for (int32_t b : hits) {
+    pool_.take(b);
+    blocks.push_back(b);
+  }
+  pool_.allocate(extra, blocks);
+  if (group == 0 && a.first) {
+    enter_prefix(req, hits);
+    this->count_prefix_query(r, num_cached);
+  }
+  return true;
+}
+
+template <class Request, class Pool>
+void PrefixKvBrick<Request, Pool>::commit(const bricks_request_view& r, int32_t group) {
+  if (!this->configured() || group != 0 || r.tokens == nullptr) return;
+  auto it = this->requests_.find(r.id);
+  if (it == this->requests_.end() || it->second.swapped) return;
+  Request& req = it->second;
+  const std::vector<int32_t>& blocks = req.device[0];
+  const int32_t computed = std::min(r.num_computed, r.num_tokens);
+  const int32_t full = std::min(computed / this->block_size_, static_cast<int32_t>(blocks.size()));
+  try {
+    enter_full(req, r, blocks, full);
+  } catch (const std::exception& e) {
+    this->host().warn(this->request_name(r.id) + ": " + cache_ + " not updated: " + e.what());
+  }
+}
+
+template <class Request, class Pool>
+void PrefixKvBrick<Request, Pool>::release(uint64_t request_id) {
+  auto it = this->requests_.find(request_id);
+  if (it == this->requests_.end()) return;
+  release_blocks(it->second, PoolTier{pool_}, PoolTier{host_tier_});
+  this->requests_.erase(it);
+}
+
+template <class Request, class Pool>
+bool PrefixKvBrick<Request, Pool>::swap_out(uint64_t request_id) {
+  Request& req = this->swapping_out(request_id);
+  if (!this->move_out(req, PoolTier{pool_}, PoolTier{host_tier_})) return false;
+  forget_cached(req);
+  return true;
+}
+
+template <class Request, class Pool>
+bool PrefixKvBrick<Request, Pool>::swap_in(uint64_t request_id) {
+  return this->move_in(this->swapping_in(request_id), PoolTier{pool_}, PoolTier{host_tier_});
+}
+
+}  // namespace bricks::kvc
