@@ -10,7 +10,20 @@ function(bricks_target_defaults target)
       $<$<COMPILE_LANGUAGE:CXX,C>:-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined>)
     target_link_options(${target} PRIVATE -fsanitize=address,undefined)
   endif()
+  if(BRICKS_TSAN)
+    target_compile_options(${target} PRIVATE
+      $<$<COMPILE_LANGUAGE:CXX,C>:-fsanitize=thread -fno-omit-frame-pointer
+        # Boost.Asio's fences, which GCC's ThreadSanitizer does not model (it warns once per
+        # use); Asio pairs each with a lock or an atomic that it does model.
+        $<$<CXX_COMPILER_ID:GNU>:-Wno-tsan>>)
+    target_link_options(${target} PRIVATE -fsanitize=thread)
+  endif()
 endfunction()
+
+# Every shipped plugin, for trees that build a few suites and the bricks they load.
+if(NOT TARGET bricks_plugins)
+  add_custom_target(bricks_plugins)
+endif()
 
 # A brick plugin: one shared library in ${BRICKS_PLUGIN_BUILD_DIR}, only the entry symbol exported.
 function(bricks_add_plugin target)
@@ -24,6 +37,7 @@ function(bricks_add_plugin target)
   target_link_options(${target} PRIVATE
     "-Wl,--version-script=${PROJECT_SOURCE_DIR}/sdk/cmake/bricks_plugin.map" -Wl,--no-undefined)
   install(TARGETS ${target} LIBRARY DESTINATION ${BRICKS_PLUGIN_INSTALL_DIR})
+  add_dependencies(bricks_plugins ${target})
 endfunction()
 
 # A GoogleTest suite: one executable per concern, registered with CTest test by test.
@@ -40,5 +54,6 @@ function(bricks_add_test target)
   if(NOT T_TIMEOUT)
     set(T_TIMEOUT 300)
   endif()
-  gtest_discover_tests(${target} DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT ${T_TIMEOUT})
+  # Labelled with the binary, so a build tree of a few suites runs them with `ctest -L`.
+  gtest_discover_tests(${target} DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT ${T_TIMEOUT} LABELS ${target})
 endfunction()

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <map>
 
+#include "bricks/model/utf8.h"
 #include "parse_formats.h"
 #include "utf8.h"
 
@@ -168,7 +169,7 @@ class JsonScanner {
       }
       cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
     }
-    if (out != nullptr) append_utf8(*out, cp);
+    if (out != nullptr) model::append_utf8(*out, cp);
     return true;
   }
 

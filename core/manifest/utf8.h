@@ -22,7 +22,4 @@ size_t utf8_sequence_length(std::string_view s);
 // The offset of the first byte of `s` that is not part of well-formed UTF-8, or npos.
 size_t first_invalid_utf8(std::string_view s);
 
-// Appends code point `cp` (at most U+10FFFF, not a surrogate) encoded as UTF-8.
-void append_utf8(std::string& out, uint32_t cp);
-
 }  // namespace bricks::manifest

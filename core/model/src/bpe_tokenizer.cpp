@@ -6,6 +6,7 @@
 #include "bpe_merge.h"
 #include "bricks/model/model_error.h"
 #include "bricks/model/tokenizer.h"
+#include "bricks/model/utf8.h"
 #include "pretokenize.h"
 #include "special_tokens.h"
 #include "unicode.h"
@@ -25,7 +26,7 @@ struct ByteMap {
     for (int b = 0; b < 256; ++b) {
       const bool printable = (b >= 0x21 && b <= 0x7E) || (b >= 0xA1 && b <= 0xAC) || b >= 0xAE;
       to_cp[b] = printable ? static_cast<uint32_t>(b) : next++;
-      unicode::append(to_utf8[b], to_cp[b]);
+      append_utf8(to_utf8[b], to_cp[b]);
       from_cp.emplace(to_cp[b], static_cast<unsigned char>(b));
     }
   }

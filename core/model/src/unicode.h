@@ -21,8 +21,6 @@ inline constexpr uint32_t kInvalid = 0xFFFFFFFFu;
 
 // Decodes the character at `s[i]`; sets `len` to its byte length (>= 1).
 uint32_t decode(std::string_view s, size_t i, size_t& len);
-// Appends the UTF-8 encoding of `cp`.
-void append(std::string& out, uint32_t cp);
 // Byte length of the UTF-8 character starting at s[i] (1 for invalid bytes).
 size_t char_len(std::string_view s, size_t i);
 
