@@ -41,7 +41,7 @@ std::vector<RequestSpec> read_trace(const std::filesystem::path& file, const Wor
     nlohmann::json j;
     try {
       j = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {  // a syntax error, or a number past a double
       throw WorkloadError(where + "not valid JSON (" + e.what() + "); each line is one object");
     }
     if (!j.is_object()) throw WorkloadError(where + "each line must be a JSON object");

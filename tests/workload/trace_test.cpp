@@ -64,10 +64,11 @@ TEST(Trace, TextPromptWithoutTokenizerSaysUsePromptLen) {
   }
 }
 
+// 1e999 is valid JSON that nlohmann cannot hold in a double: its error is the line's too.
 TEST(Trace, BadValuesNameTheLine) {
   for (const std::string bad : {"{\"prompt_len\": 0}", "{\"prompt_len\": 4, \"max_tokens\": 0}",
                                 "{\"prompt_len\": 4, \"arrival_s\": -1}", "{\"max_tokens\": 4}",
-                                "{\"prompt_len\": \"x\"}", "[1]"}) {
+                                "{\"prompt_len\": \"x\"}", "[1]", "{\"prompt_len\": 1e999}"}) {
     const auto p = write("bricks-trace-bad.jsonl", "{\"prompt_len\": 3}\n" + bad + "\n");
     try {
       read_trace(p, ctx(), 1);
