@@ -1,8 +1,11 @@
 // JSONL traces: one request per line (see workload.h for the fields).
+#include <cmath>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <type_traits>
 
 #include "engine/workload.h"
 #include "engine/workload_tokens.h"
@@ -11,15 +14,30 @@ namespace bricks::engine {
 
 namespace {
 
+// The most tokens a line's prompt_len or prefix_len may ask for: above the context of any model
+// this runtime reads, and low enough that drawing them cannot exhaust memory (4 MiB a prompt).
+constexpr double kMaxTraceTokens = 1 << 20;
+
+// `key` of the line as a T in [low, high]. The range is checked on the value as a double first:
+// nlohmann converts a number of another type with a plain cast, which is undefined for a double
+// outside T and wraps an integer.
 template <typename T>
 T get_at_least(const nlohmann::json& j, const char* key, T fallback, T low,
-               const std::string& where) {
-  const T v = j.contains(key) ? j.at(key).get<T>() : fallback;
-  if (v < low) {
-    throw WorkloadError(where + "\"" + key + "\" is " + std::to_string(v) +
-                        "; it must be >= " + std::to_string(low));
+               const std::string& where, double high = std::numeric_limits<double>::infinity()) {
+  if (!j.contains(key)) return fallback;
+  const nlohmann::json& x = j.at(key);
+  const double v = x.get<double>();
+  auto refuse = [&](const std::string& bound) {
+    throw WorkloadError(where + "\"" + key + "\" is " + x.dump() + "; it must be " + bound);
+  };
+  if (!(v >= static_cast<double>(low))) refuse(">= " + std::to_string(low));
+  if (v > high) refuse("<= " + std::to_string(static_cast<int64_t>(high)));
+  if constexpr (std::is_integral_v<T>) {
+    if (v >= std::ldexp(1.0, std::numeric_limits<T>::digits)) {
+      refuse("<= " + std::to_string(std::numeric_limits<T>::max()));
+    }
   }
-  return v;
+  return x.get<T>();
 }
 
 }  // namespace
@@ -51,10 +69,10 @@ std::vector<RequestSpec> read_trace(const std::filesystem::path& file, const Wor
       const int32_t out_len = get_at_least<int32_t>(j, "output_len", 16, 1, where);
       r.max_new_tokens = get_at_least<int32_t>(j, "max_tokens", out_len, 1, where);
       r.tenant = get_at_least<int32_t>(j, "tenant", 0, 0, where);
-      r.priority = j.value("priority", 0);
-      r.conversation = j.value("conversation", uint64_t{0});
+      r.priority = get_at_least<int32_t>(j, "priority", 0, INT32_MIN, where);
+      r.conversation = get_at_least<uint64_t>(j, "conversation", 0, 0, where);
       r.turn = get_at_least<int32_t>(j, "turn", 0, 0, where);
-      r.prefix_group = j.value("prefix_group", uint64_t{0});
+      r.prefix_group = get_at_least<uint64_t>(j, "prefix_group", 0, 0, where);
       if (j.contains("prompt")) {
         if (ctx.tokenizer == nullptr) {
           throw WorkloadError(where +
@@ -63,10 +81,10 @@ std::vector<RequestSpec> read_trace(const std::filesystem::path& file, const Wor
         }
         r.prompt = ctx.tokenizer->encode(j.at("prompt").get<std::string>(), true);
       } else if (j.contains("prompt_len")) {
-        const int32_t len = get_at_least<int32_t>(j, "prompt_len", 1, 1, where);
+        const int32_t len = get_at_least<int32_t>(j, "prompt_len", 1, 1, where, kMaxTraceTokens);
         std::vector<int32_t> prefix;
         if (r.conversation != 0) prefix = conversation_tokens[r.conversation];
-        const int32_t plen = get_at_least<int32_t>(j, "prefix_len", 0, 0, where);
+        const int32_t plen = get_at_least<int32_t>(j, "prefix_len", 0, 0, where, kMaxTraceTokens);
         if (r.prefix_group != 0 && plen > 0 && prefix.empty()) {
           std::vector<int32_t>& shared = group_prefix[r.prefix_group];
           if (static_cast<int32_t>(shared.size()) < plen) {
