@@ -32,7 +32,7 @@ not the parser's own error) ends that target's run: the script prints the reprod
 target, and exits 1. Re-run a reproducer with: build-fuzz/bin/TARGET FILE
 
 Environment: BRICKS_JOBS (build jobs; default nproc), BRICKS_FUZZ_ARGS (more libFuzzer
-flags, e.g. "-jobs=2" or "-dict=FILE").
+flags, e.g. "-max_len=65536" or "-dict=FILE").
 Exit status: 0 nothing found, 1 a finding, 2 bad command line or the build failed.
 EOF
 }
@@ -61,10 +61,16 @@ build=$root/build-fuzz
 jobs=${BRICKS_JOBS:-$(nproc)}
 
 echo "== fuzz build (clang, libFuzzer + ASan + UBSan, $build) =="
+# ccache, where installed, makes a rebuild of an unchanged tree cost seconds (CI runs this).
+launcher=()
+if command -v ccache >/dev/null 2>&1; then
+  launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+fi
 # -O1 -g1: the usual libFuzzer trade of speed against reports that still name lines.
 if ! CC=clang CXX=clang++ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
       -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" -DCMAKE_C_FLAGS_DEBUG="-O1 -g1" -DBRICKS_FUZZ=ON \
-      -DBRICKS_BUILD_TESTS=OFF -DBRICKS_BUILD_BENCH=OFF -DBRICKS_CUDA=OFF >/dev/null ||
+      -DBRICKS_BUILD_TESTS=OFF -DBRICKS_BUILD_BENCH=OFF -DBRICKS_CUDA=OFF "${launcher[@]}" \
+      >/dev/null ||
    ! cmake --build "$build" -j "$jobs" --target "${targets[@]}"; then
   echo "fuzz.sh: the build failed" >&2
   exit 2
