@@ -21,3 +21,11 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j "$jobs"
 echo "== release tests =="
 cd build && ctest --output-on-failure -j "$jobs" --timeout 600
+
+# -- fuzz stage ---------------------------------------------------------------------------
+# Every fuzz target for a few seconds from its seeds (tools/fuzz.sh), so that a parser that
+# regresses on the repository's own hostile inputs, or on what a short run finds, fails CI.
+# The earlier stages may have left the shell in a build tree: go back to the root.
+while [ ! -x tools/fuzz.sh ] && [ "$PWD" != / ]; do cd ..; done
+echo "== fuzz (${BRICKS_FUZZ_SECONDS:-10} s per target) =="
+tools/fuzz.sh all "${BRICKS_FUZZ_SECONDS:-10}"
