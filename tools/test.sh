@@ -37,4 +37,10 @@ echo "== release build =="
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j "$jobs"
 echo "== release tests =="
-cd build && ctest --output-on-failure -j "$jobs" --timeout 600
+(cd build && ctest --output-on-failure -j "$jobs" --timeout 600)
+
+# -- fuzz stage ---------------------------------------------------------------------------
+# Every fuzz target for a few seconds from its seeds (tools/fuzz.sh), so that a parser that
+# regresses on the repository's own hostile inputs, or on what a short run finds, fails CI.
+echo "== fuzz (${BRICKS_FUZZ_SECONDS:-10} s per target) =="
+tools/fuzz.sh all "${BRICKS_FUZZ_SECONDS:-10}"

@@ -36,6 +36,9 @@ json parse_json_body(const std::string& body) {
     // e.byte is the 1-based offset where parsing stopped.
     throw ApiError(400, fmt::format("malformed JSON at byte {} of the body: {}", e.byte,
                                     e.what()));
+  } catch (const json::out_of_range& e) {
+    // A number beyond a double's range (1e400) is valid JSON that nlohmann cannot hold.
+    throw ApiError(400, fmt::format("a number in the body is out of range: {}", e.what()));
   }
 }
 
@@ -334,8 +337,9 @@ ParsedRequest parse_chat_request(const json& body, const ApiContext& ctx) {
     } else if (c.is_array()) {
       // Content parts: text only (this server takes no images over the API).
       for (const json& part : c) {
-        if (!part.is_object() || part.value("type", "") != "text" || !part.contains("text") ||
-            !part["text"].is_string()) {
+        // Compared as JSON: value("type", "") would throw for a "type" that is not a string.
+        if (!part.is_object() || !part.contains("type") || part["type"] != "text" ||
+            !part.contains("text") || !part["text"].is_string()) {
           throw ApiError(400, where + ".content: only {\"type\": \"text\", \"text\": ...} "
                                       "parts are supported", where + ".content");
         }

@@ -227,5 +227,40 @@ TEST(Safetensors, ClearErrors) {
   EXPECT_THAT(open_error(), HasSubstr("truncated"));
 }
 
+// JSON that parses but has the wrong shape is a ModelError naming the file, not one of
+// nlohmann's exceptions (a config.json holding a string came from the safetensors fuzz target).
+TEST(Safetensors, JsonOfTheWrongShapeIsAModelError) {
+  const auto dir = testing::temp_dir();
+  auto ts = small_checkpoint();
+  make_norms_1d(ts);
+  write_safetensors(dir / "model.safetensors", ts);
+  auto open_error = [&] {
+    try {
+      Model::open(dir);
+    } catch (const ModelError& e) {
+      return std::string(e.what());
+    }
+    return std::string("opened");
+  };
+  std::ofstream(dir / "config.json") << "\"{bso_\"";
+  EXPECT_THAT(open_error(), AllOf(HasSubstr("config.json"), HasSubstr("not a JSON object")));
+  write_config(dir);
+  nlohmann::json c = nlohmann::json::parse(std::ifstream(dir / "config.json"));
+  c["model_type"] = 5;
+  std::ofstream(dir / "config.json") << c.dump();
+  EXPECT_THAT(open_error(), AllOf(HasSubstr("config.json"), HasSubstr("wrong type")));
+  c["model_type"] = "llama";
+  c["hidden_size"] = 1e300;
+  std::ofstream(dir / "config.json") << c.dump();
+  EXPECT_THAT(open_error(), HasSubstr("'hidden_size' = "));
+  write_config(dir);
+  std::ofstream(dir / "tokenizer_config.json")
+      << R"({"chat_template": [{"name": 3, "template": "x"}, {"name": "default", "template": "y"}]})";
+  EXPECT_EQ(Model::open(dir)->chat_template(), "y");
+  std::vector<unsigned char> header_string = {5, 0, 0, 0, 0, 0, 0, 0, '"', 'a', 'b', 'c', '"'};
+  testing::write_bytes(dir / "model.safetensors", header_string);
+  EXPECT_THAT(open_error(), HasSubstr("header is not a JSON object"));
+}
+
 }  // namespace
 }  // namespace bricks::model

@@ -7,6 +7,7 @@
 
 #include "engine/logprobs.h"
 #include "serve/http_client.h"
+#include "serve/openai_request.h"
 #include "serve/openai_response.h"
 #include "serve/serve_metrics.h"
 #include "test_models.h"
@@ -28,6 +29,25 @@ TEST(Logprobs, LogSoftmaxAndTopByHand) {
   EXPECT_EQ(g.top[2].token, 2);
   EXPECT_TRUE(engine::logprobs_of(logits, 0, 0).top.empty());
   EXPECT_EQ(engine::logprobs_of(logits, 0, 50).top.size(), 4u);
+}
+
+// Bodies that escaped as nlohmann exceptions (answered 500) until fuzz_http_request found
+// them are the client's 400s.
+TEST(OpenaiRequest, MalformedBodiesAreClientErrors) {
+  auto status_of = [](auto&& parse) {
+    try {
+      parse();
+    } catch (const serve::ApiError& e) {
+      return e.status;
+    }
+    return 0;
+  };
+  EXPECT_EQ(status_of([] { serve::parse_json_body(R"({"max_tokens": 1e5130})"); }), 400);
+  serve::ApiContext ctx;
+  ctx.models = {{"m", ""}};
+  const json body = json::parse(
+      R"({"model": "m", "messages": [{"role": "user", "content": [{"type": 1, "text": "x"}]}]})");
+  EXPECT_EQ(status_of([&] { serve::parse_chat_request(body, ctx); }), 400);
 }
 
 TEST(SseEvents, PartialEventsWaitForTheirEnd) {

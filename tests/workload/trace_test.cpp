@@ -64,10 +64,18 @@ TEST(Trace, TextPromptWithoutTokenizerSaysUsePromptLen) {
   }
 }
 
+// 1e999 is valid JSON that nlohmann cannot hold in a double; lengths past 2^20 tokens, and
+// numbers past their field's type, are refused before anything is drawn (the fuzz target of
+// traces found each of these).
 TEST(Trace, BadValuesNameTheLine) {
-  for (const std::string bad : {"{\"prompt_len\": 0}", "{\"prompt_len\": 4, \"max_tokens\": 0}",
-                                "{\"prompt_len\": 4, \"arrival_s\": -1}", "{\"max_tokens\": 4}",
-                                "{\"prompt_len\": \"x\"}", "[1]"}) {
+  for (const std::string bad :
+       {"{\"prompt_len\": 0}", "{\"prompt_len\": 4, \"max_tokens\": 0}",
+        "{\"prompt_len\": 4, \"arrival_s\": -1}", "{\"max_tokens\": 4}", "{\"prompt_len\": \"x\"}",
+        "[1]", "{\"prompt_len\": 1e999}", "{\"prompt_len\": 14444444444444}",
+        "{\"prompt_len\": 1048577}",
+        "{\"prompt_len\": 8, \"prefix_group\": 1, \"prefix_len\": 2e9}",
+        "{\"prompt_len\": 4, \"conversation\": 1e300}", "{\"prompt_len\": 4, \"priority\": -1e10}",
+        "{\"prompt_len\": 4, \"max_tokens\": 3e9}"}) {
     const auto p = write("bricks-trace-bad.jsonl", "{\"prompt_len\": 3}\n" + bad + "\n");
     try {
       read_trace(p, ctx(), 1);

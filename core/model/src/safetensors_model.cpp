@@ -4,6 +4,7 @@
 // onto GGUF's; q/k rows are permuted from rotate-half to adjacent-pair RoPE (those two
 // tensors are copied; everything else stays mapped).
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -93,6 +94,16 @@ class SafetensorsModel final : public Model {
                        "directory needs the Hugging Face config.json beside the weights)");
     }
     const json j = read_json(p);
+    if (!j.is_object()) throw ModelError(p.string() + ": not a JSON object");
+    try {
+      read_config_keys(p, j);
+    } catch (const json::exception& e) {
+      throw ModelError(p.string() + ": a key has a value of the wrong type: " + e.what());
+    }
+  }
+
+  // read_config's reading of the object `j`; nlohmann's own type errors are left to it.
+  void read_config_keys(const std::filesystem::path& p, const json& j) {
     auto num = [&](const char* key, bool required, double fallback) -> double {
       if (!j.contains(key) || j[key].is_null()) {
         if (required) throw ModelError(p.string() + ": missing key '" + key + "'");
@@ -100,6 +111,15 @@ class SafetensorsModel final : public Model {
       }
       if (!j[key].is_number()) throw ModelError(p.string() + ": key '" + key + "' is not a number");
       return j[key].get<double>();
+    };
+    // A size or count: converting a double outside int32 to one would be undefined.
+    auto count = [&](const char* key, bool required, double fallback) -> int32_t {
+      const double v = num(key, required, fallback);
+      if (!(v >= INT32_MIN && v <= INT32_MAX)) {
+        throw ModelError(p.string() + ": key '" + key + "' = " + std::to_string(v) +
+                         " is out of range");
+      }
+      return static_cast<int32_t>(v);
     };
     const std::string type = j.value("model_type", "");
     if (type != "llama" && type != "mistral" && type != "qwen2") {
@@ -114,17 +134,17 @@ class SafetensorsModel final : public Model {
     c.arch = "llama";
     c.name = j.contains("_name_or_path") && j["_name_or_path"].is_string()
                  ? j["_name_or_path"].get<std::string>() : p.parent_path().filename().string();
-    c.hidden = static_cast<int32_t>(num("hidden_size", true, 0));
-    c.n_layers = static_cast<int32_t>(num("num_hidden_layers", true, 0));
-    c.n_heads = static_cast<int32_t>(num("num_attention_heads", true, 0));
-    c.n_kv_heads = static_cast<int32_t>(num("num_key_value_heads", false, c.n_heads));
-    c.ffn = static_cast<int32_t>(num("intermediate_size", true, 0));
-    c.vocab_size = static_cast<int32_t>(num("vocab_size", true, 0));
-    c.context_length = static_cast<int32_t>(num("max_position_embeddings", false, 2048));
+    c.hidden = count("hidden_size", true, 0);
+    c.n_layers = count("num_hidden_layers", true, 0);
+    c.n_heads = count("num_attention_heads", true, 0);
+    c.n_kv_heads = count("num_key_value_heads", false, c.n_heads);
+    c.ffn = count("intermediate_size", true, 0);
+    c.vocab_size = count("vocab_size", true, 0);
+    c.context_length = count("max_position_embeddings", false, 2048);
     c.rms_eps = static_cast<float>(num("rms_norm_eps", false, 1e-5));
     c.rope_theta = static_cast<float>(num("rope_theta", false, 10000));
     if (c.n_heads <= 0) throw ModelError(p.string() + ": num_attention_heads must be positive");
-    c.head_dim = static_cast<int32_t>(num("head_dim", false, c.hidden / c.n_heads));
+    c.head_dim = count("head_dim", false, c.hidden / c.n_heads);
     auto first_id = [&](const char* key) -> std::optional<int32_t> {
       if (!j.contains(key)) return std::nullopt;
       const json& v = j[key].is_array() && !j[key].empty() ? j[key][0] : j[key];
@@ -154,8 +174,9 @@ class SafetensorsModel final : public Model {
     }
     if (t.is_array()) {
       for (const json& e : t) {
-        if (e.is_object() && e.value("name", "") == "default" && e.contains("template") &&
-            e["template"].is_string()) {
+        // A "name" that is not a string names no template (value() would throw for it).
+        if (e.is_object() && e.contains("name") && e["name"] == "default" &&
+            e.contains("template") && e["template"].is_string()) {
           chat_template_ = e["template"].get<std::string>();
           return;
         }
@@ -213,6 +234,7 @@ class SafetensorsModel final : public Model {
     } catch (const json::exception& e) {
       throw ModelError(file + ": header is not valid JSON: " + e.what());
     }
+    if (!h.is_object()) throw ModelError(file + ": header is not a JSON object");
     const uint64_t data_start = 8 + header_len, data_size = mf.size() - data_start;
     for (const auto& [hf, info] : h.items()) {
       if (hf == "__metadata__") continue;
