@@ -4,6 +4,9 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
+#include <sys/socket.h>
+
+#include <atomic>
 #include <cctype>
 #include <fmt/format.h>
 #include <stdexcept>
@@ -22,6 +25,7 @@ struct HttpClient::Impl {
   tcp::socket sock{ioc};
   boost::beast::flat_buffer buf;
   std::string host;
+  std::atomic<int> fd{-1};  // the connected socket's descriptor, for hang_up()
 
   void ensure_connected() {
     if (sock.is_open()) return;
@@ -33,9 +37,11 @@ struct HttpClient::Impl {
                                            ec.message()));
     }
     sock.set_option(tcp::no_delay(true), ec);
+    fd.store(sock.native_handle());
     buf.clear();
   }
   void drop() {
+    fd.store(-1);
     boost::system::error_code ec;
     sock.shutdown(tcp::socket::shutdown_both, ec);
     sock.close(ec);
@@ -75,6 +81,11 @@ HttpClient::HttpClient(std::string host, uint16_t port) : impl_(std::make_unique
 HttpClient::~HttpClient() { impl_->drop(); }
 
 void HttpClient::close() { impl_->drop(); }
+
+void HttpClient::hang_up() {
+  // The socket object belongs to the thread in request(); the descriptor alone is shared.
+  if (const int fd = impl_->fd.load(); fd >= 0) ::shutdown(fd, SHUT_RDWR);
+}
 
 HttpResponse HttpClient::request(std::string_view method, std::string_view target,
                                  std::string_view body, std::string_view headers) {

@@ -44,6 +44,11 @@ class HttpClient {
   // Drops the connection (a client that hangs up).
   void close();
 
+  // Shuts the connection down in both directions without closing it: the one call that may
+  // come from another thread while request() or stream() blocks on this client, which then
+  // fails. close() or the destructor releases the socket afterwards.
+  void hang_up();
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
