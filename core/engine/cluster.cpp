@@ -196,6 +196,14 @@ void Cluster::collect(size_t i) {
 void Cluster::on_first_ended(size_t i, const Request& r, size_t index) {
   ClusterRequest& cr = requests_[index];
   Request& m = cr.merged;
+  // What the first instance made of the prompt to fit the context (a prefill instance runs
+  // one output token; a clamp of the rest happens on the decode instance).
+  if (r.prompt_tokens_truncated > 0) {
+    m.spec.prompt = r.spec.prompt;
+    m.spec.images = r.spec.images;
+    m.prompt_tokens_truncated = r.prompt_tokens_truncated;
+  }
+  m.max_tokens_clamped = r.max_tokens_clamped;
   m.first_scheduled_s = r.first_scheduled_s;
   m.token_times_s = r.token_times_s;
   m.tokens = r.tokens;
@@ -243,6 +251,7 @@ void Cluster::on_decode_ended(size_t i, const Request& r, size_t index) {
   m.num_computed = r.num_computed;
   m.num_generated += r.num_generated;
   m.num_preemptions += r.num_preemptions;
+  m.max_tokens_clamped += r.max_tokens_clamped;
   m.text += r.text;
   m.finish = r.finish;
   m.finished_s = r.finished_s;

@@ -6,6 +6,7 @@
 #include <string>
 #include <unistd.h>
 
+#include "engine/context_overflow.h"
 #include "engine/image_input.h"
 #include "engine/logprobs.h"
 #include "host/registry.h"
@@ -95,6 +96,9 @@ uint64_t Engine::submit(RequestSpec spec) {
   auto owned = std::make_unique<Request>();
   Request& r = *owned;
   r.id = next_id_++;
+  const OverflowResult fit = fit_context(spec, model_.config.context_length);
+  r.prompt_tokens_truncated = fit.prompt_truncated;
+  r.max_tokens_clamped = fit.max_tokens_clamped;
   r.spec = std::move(spec);
   r.tokens = r.spec.prompt;
   groups_->reset(r);
@@ -105,14 +109,12 @@ uint64_t Engine::submit(RequestSpec spec) {
 
   const model::LlamaConfig& c = model_.config;
   std::string problem;
-  if (r.spec.prompt.empty()) {
+  if (!fit.problem.empty()) {
+    problem = fit.problem;
+  } else if (r.spec.prompt.empty()) {
     problem = "the prompt is empty; give at least one token";
   } else if (r.spec.max_new_tokens < 1) {
     problem = "max_tokens is " + std::to_string(r.spec.max_new_tokens) + "; it must be >= 1";
-  } else if (r.prompt_len() + r.spec.max_new_tokens > c.context_length) {
-    problem = "prompt of " + std::to_string(r.prompt_len()) + " tokens plus max_tokens " +
-              std::to_string(r.spec.max_new_tokens) + " exceeds the model's context of " +
-              std::to_string(c.context_length) + " tokens; shorten the prompt or max_tokens";
   } else {
     problem = check_images(r.spec, c.hidden);
     if (!r.spec.images.empty() && !device_->computes_logits() && problem.empty()) {

@@ -13,6 +13,8 @@ RequestRecord record_of(const Request& r) {
   rec.failed = r.finish == FinishReason::kFailed;
   rec.prompt_tokens = r.prompt_len();
   rec.output_tokens = r.num_generated;
+  rec.prompt_tokens_truncated = r.prompt_tokens_truncated;
+  rec.max_tokens_clamped = r.max_tokens_clamped;
   const std::vector<double>& t = r.token_times_s;
   if (!rec.failed) rec.e2e_s = r.finished_s - r.spec.arrival_s;
   if (!t.empty()) rec.ttft_s = t.front() - r.spec.arrival_s;
@@ -31,6 +33,8 @@ Report Report::from_records(std::vector<RequestRecord> records, const SloSpec& s
   for (const RequestRecord& r : records) {
     if (first_arrival < 0 || r.arrival_s < first_arrival) first_arrival = r.arrival_s;
     last_end = std::max(last_end, r.end_s);
+    if (r.prompt_tokens_truncated > 0) ++rep.prompts_truncated;
+    if (r.max_tokens_clamped > 0) ++rep.max_tokens_clamped;
     if (r.failed) {
       ++rep.failed;
       continue;

@@ -25,6 +25,8 @@ struct Report {
   // ended; the rest were submitted but never ended (neither finished nor failed).
   std::string interrupted_by;  // "SIGINT", "SIGTERM"; empty for a run that ended
   size_t unfinished = 0;       // submitted, but neither finished nor failed
+  // Requests that workload.context_overflow made fit the context (finished or not).
+  size_t prompts_truncated = 0, max_tokens_clamped = 0;
   double duration_s = 0;              // first arrival to last end
   Distribution ttft, tpot, itl, e2e;  // seconds
   double request_throughput = 0;      // finished requests / s

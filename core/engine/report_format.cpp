@@ -68,7 +68,9 @@ nlohmann::json Report::to_json() const {
        {{"submitted", submitted},
         {"finished", finished},
         {"failed", failed},
-        {"unfinished", unfinished}}},
+        {"unfinished", unfinished},
+        {"prompts_truncated", prompts_truncated},
+        {"max_tokens_clamped", max_tokens_clamped}}},
       {"failures", failures.to_json()},
       {"duration_s", duration_s},
       {"ttft_s", dist_json(ttft)},
@@ -115,13 +117,19 @@ std::string Report::to_table() const {
   }
   add("  requests %zu submitted, %zu finished, %zu failed in %.2f s (%lld steps)\n", submitted,
       finished, failed, duration_s, static_cast<long long>(steps));
-  add("\n  %-12s %10s %10s %10s %10s\n", "latency ms", "mean", "p50", "p90", "p99");
+  if (prompts_truncated + max_tokens_clamped > 0) {
+    add("  context  %zu prompts truncated, %zu max_tokens clamped to fit the model's context\n",
+        prompts_truncated, max_tokens_clamped);
+  }
+  // Latencies cover the finished requests that produced a token (ITL: the gaps between
+  // tokens), never the failed ones: the count says how many that is.
+  add("\n  %-12s %10s %10s %10s %10s %10s\n", "latency ms", "mean", "p50", "p90", "p99", "over");
   for (const auto& [label, d] : {std::pair<const char*, const Distribution*>{"TTFT", &ttft},
                                  {"TPOT", &tpot},
                                  {"ITL", &itl},
                                  {"E2E", &e2e}}) {
-    add("  %-12s %10.1f %10.1f %10.1f %10.1f\n", label, d->mean * 1e3, d->p50() * 1e3, d->p90 * 1e3,
-        d->p99 * 1e3);
+    add("  %-12s %10.1f %10.1f %10.1f %10.1f %10zu\n", label, d->mean * 1e3, d->p50() * 1e3,
+        d->p90 * 1e3, d->p99 * 1e3, d->count);
   }
   add("\n  throughput  %.2f req/s, %.1f output tok/s, %.1f total tok/s\n", request_throughput,
       output_throughput, total_throughput);

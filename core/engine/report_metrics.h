@@ -20,6 +20,8 @@ struct RequestRecord {
   double tpot_s = -1;         // (last - first token) / (tokens - 1); -1 with < 2 tokens
   double e2e_s = -1;          // end - arrival for finished requests
   std::vector<double> itl_s;  // gaps between consecutive tokens
+  // workload.context_overflow at submission: prompt tokens dropped, output tokens clamped.
+  int32_t prompt_tokens_truncated = 0, max_tokens_clamped = 0;
   bool has_ttft() const { return ttft_s >= 0; }
   bool has_tpot() const { return tpot_s >= 0; }
 };

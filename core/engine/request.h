@@ -29,6 +29,16 @@ struct ImageInput {
   int32_t end() const { return offset + num_patches(); }
 };
 
+// What to do with a request whose prompt plus max_new_tokens exceeds the model's context.
+enum class ContextOverflow {
+  kFail,            // fail it with the reason (counted by reason in the report)
+  kTruncatePrompt,  // keep the prompt's last (context - max_new_tokens) tokens
+  kClampMaxTokens,  // lower max_new_tokens to what the context leaves after the prompt
+};
+const char* context_overflow_name(ContextOverflow o);
+// "fail", "truncate_prompt", "clamp_max_tokens"; false for anything else.
+bool parse_context_overflow(const std::string& name, ContextOverflow* out);
+
 // What a client asks for.
 struct RequestSpec {
   std::vector<int32_t> prompt;   // token ids, BOS included when wanted
@@ -53,6 +63,7 @@ struct RequestSpec {
   int32_t logprobs = -1;
   // Images among the prompt, by ascending offset, not overlapping (engine/image_input.h).
   std::vector<ImageInput> images;
+  ContextOverflow context_overflow = ContextOverflow::kFail;
 };
 
 // What the forward pass keeps of a prompt with images that the scheduler split into
@@ -97,6 +108,10 @@ struct Request {
   FinishReason finish = FinishReason::kNone;
   std::string failure;           // why it failed, when it did
   bool cancelled = false;        // failed by Engine::cancel, not by a problem of its own
+  // What spec.context_overflow did at submission: prompt tokens dropped from the front,
+  // and output tokens taken off max_new_tokens (0 when the request fit).
+  int32_t prompt_tokens_truncated = 0;
+  int32_t max_tokens_clamped = 0;
   std::vector<GeneratedLogprobs> logprobs;  // one per generated token when spec.logprobs >= 0
 
   // KV groups after pruning points (engine/kv_groups.h). group_tokens[g]: tokens the

@@ -7,6 +7,7 @@
 
 #include "engine/workload_dists.h"
 #include "engine/workload_tokens.h"
+#include "manifest/trace_rows.h"
 
 namespace bricks::engine {
 
@@ -120,7 +121,13 @@ LengthSampler length_sampler(const Generator& g, bool prompt, const std::filesys
 // Refuses lengths that cannot fit a context of `context` tokens, before any prompt is
 // built: a length past it would only make a request that fails, after allocating it.
 void check_fits(const LengthSampler& prompt, const LengthSampler& output, const Generator& g,
-                int32_t context) {
+                int32_t context, ContextOverflow overflow) {
+  std::string limit = "the model's context of " + std::to_string(context) + " tokens";
+  if (overflow != ContextOverflow::kFail) {
+    // Fitted at submission; a bound remains so that no prompt takes gigabytes to build.
+    context = manifest::kMaxTracePromptTokens;
+    limit = std::to_string(context) + " tokens, the longest request a workload may hold";
+  }
   if (context <= 0) return;
   const std::string p = "workload.generator.";
   auto name = [&](bool is_prompt, bool longest) {
@@ -129,8 +136,7 @@ void check_fits(const LengthSampler& prompt, const LengthSampler& output, const 
     if (dist) return base + (longest ? ".max" : ".min");
     return base + (longest ? "_max" : "_min");
   };
-  const std::string beyond =
-      " is beyond the model's context of " + std::to_string(context) + " tokens";
+  const std::string beyond = " is beyond " + limit;
   if (prompt.longest() > context) {
     throw WorkloadError(name(true, true) + " " + std::to_string(prompt.longest()) + beyond +
                         "; give at most " + std::to_string(context - 1));
@@ -164,7 +170,7 @@ std::vector<RequestSpec> generate(const Generator& g, const WorkloadContext& ctx
           ? LengthSampler::from(g.conversations().user_len(), "prompt_len", ctx.base_dir,
                                 "workload.generator.conversations.user_len")
           : prompt_len;
-  if (!chats) check_fits(prompt_len, output_len, g, ctx.context_length);
+  if (!chats) check_fits(prompt_len, output_len, g, ctx.context_length, ctx.context_overflow);
   const std::vector<Unit> units = unit_arrivals(g, 1.0 / turns, count, g.seed(), ctx.max_requests);
 
   Rng lengths = stream(g.seed(), kLengths);
@@ -231,7 +237,13 @@ cpu::SamplingParams sampling_from(const bricks::manifest::Sampling& s) {
 }
 
 std::vector<RequestSpec> make_workload(const bricks::manifest::Workload& w,
-                                       const WorkloadContext& ctx) {
+                                       const WorkloadContext& context) {
+  WorkloadContext ctx = context;
+  if (!w.context_overflow().empty() &&
+      !parse_context_overflow(w.context_overflow(), &ctx.context_overflow)) {
+    throw WorkloadError("workload.context_overflow '" + w.context_overflow() +
+                        "' is not one of fail, truncate_prompt, clamp_max_tokens");
+  }
   std::vector<RequestSpec> out;
   if (!w.trace().empty()) {
     std::filesystem::path p = w.trace();
@@ -245,6 +257,7 @@ std::vector<RequestSpec> make_workload(const bricks::manifest::Workload& w,
   for (RequestSpec& r : out) {
     r.sampling = sp;
     r.ignore_eos = w.sampling().ignore_eos();
+    r.context_overflow = ctx.context_overflow;
   }
   return out;
 }

@@ -37,6 +37,10 @@ struct WorkloadContext {
   // The model's context in tokens (0 = unknown): a generator whose lengths cannot fit it
   // is refused before any prompt is built.
   int32_t context_length = 0;
+  // Set from workload.context_overflow by make_workload: with truncate_prompt or
+  // clamp_max_tokens, lengths past the context are fitted at submission instead, and only
+  // lengths past kMaxTracePromptTokens are refused.
+  ContextOverflow context_overflow = ContextOverflow::kFail;
 };
 
 // Builds the requests of `w`, sorted by arrival (the first ctx.max_requests of them). Token ids of

@@ -141,6 +141,12 @@ void check_conversations(Checker& c, const std::string& p, const Generator& g) {
   if (cv.has_user_len()) check_length(c, cp + "user_len.", cv.user_len());
 }
 
+// workload.context_overflow makes requests fit (truncate_prompt, clamp_max_tokens): what
+// cannot fit even so fails alone at submission, with its reason.
+bool overflow_is_fitted(const Workload& w) {
+  return !w.context_overflow().empty() && w.context_overflow() != "fail";
+}
+
 // The model's context in tokens where the manifest alone says it: a builtin model on a
 // device that computes it. 0 when only the model file knows (then the run checks before
 // it draws a prompt).
@@ -161,7 +167,7 @@ int32_t known_context(const Manifest& m) {
 // limits are written: the old min/max pairs, or a distribution's max (or fixed value).
 void check_fits_context(Checker& c, const std::string& p, const Generator& g) {
   const int32_t context = known_context(c.m.proto);
-  if (context <= 0 || g.has_conversations()) return;
+  if (context <= 0 || g.has_conversations() || overflow_is_fitted(c.m.proto.workload())) return;
   struct Bound {
     std::string field;
     int64_t shortest, longest;  // longest 0: unbounded
@@ -258,13 +264,14 @@ void check_trace(Checker& c, const std::string& trace) {
     c.error("workload.trace", "the trace " + file.string() + " has no requests",
             "give one JSON object per line, e.g. {\"arrival_s\": 0, \"prompt_len\": 128}");
   }
-  if (t.over_context > 0) {
+  if (t.over_context > 0 && !overflow_is_fitted(c.m.proto.workload())) {
     c.warning("workload.trace",
               std::to_string(t.over_context) + " of " + std::to_string(t.rows) +
                   " requests in " + file.string() + " need more than the model's context of " +
                   std::to_string(known_context(c.m.proto)) + " tokens (the first at line " +
                   std::to_string(t.first_over_context_line) + "); they will fail",
-              "shorten their prompt_len or max_tokens, or use a model with a longer context");
+              "shorten their prompt_len or max_tokens, use a model with a longer context, or "
+              "set workload.context_overflow to truncate_prompt or clamp_max_tokens");
   }
 }
 
@@ -282,6 +289,8 @@ void check_workload(Checker& c, const Workload& w) {
     c.error("workload", "the workload has neither a trace nor a generator",
             "give trace: \"requests.jsonl\" or generator { num_requests: ... }");
   }
+  c.one_of("workload.context_overflow", w.context_overflow(),
+           {"fail", "truncate_prompt", "clamp_max_tokens"});
   c.exists("workload.trace", w.trace(), "trace", false);
   if (!w.trace().empty()) check_trace(c, w.trace());
   if (w.trace().empty() && w.trace_seed() != 0) {

@@ -137,5 +137,33 @@ TEST(ValidateWorkload, TraceRowsAreCheckedAtTheirLine) {
               ElementsAre(HasSubstr("has no requests")));
 }
 
+// workload.context_overflow takes three policies; with truncate_prompt or clamp_max_tokens,
+// lengths past the builtin model's context are fitted at submission, not errors.
+TEST(ValidateWorkload, ContextOverflowPolicyDecidesWhetherLongRequestsAreErrors) {
+  const std::string too_long =
+      "generator { num_requests: 2 prompt_len_min: 600 prompt_len_max: 700 "
+      "output_len_min: 8 output_len_max: 8 }";
+  EXPECT_THAT(check_text(kCore + "workload { " + too_long + " }\n"),
+              ElementsAre(HasSubstr("workload.generator.prompt_len_max 700 is beyond the "
+                                    "model's context of 512 tokens")));
+  EXPECT_THAT(check_text(kCore + "workload { context_overflow: \"fail\" " + too_long + " }\n"),
+              ElementsAre(HasSubstr("is beyond the model's context")));
+  EXPECT_THAT(check_text(kCore + "workload { context_overflow: \"truncate_prompt\" " +
+                         too_long + " }\n"),
+              IsEmpty());
+  EXPECT_THAT(check_text(kCore + "workload {\n  context_overflow: \"clamp\" " + too_long +
+                         " }\n"),
+              ElementsAre(HasSubstr("7:3: error: workload.context_overflow 'clamp' is not "
+                                    "supported; did you mean 'clamp_max_tokens'?")));
+  const std::filesystem::path trace = test_support::write_temp_file(
+      "long.jsonl", "{\"arrival_s\": 0, \"prompt_len\": 900, \"max_tokens\": 10}\n");
+  EXPECT_THAT(check_text(kCore + "workload { trace: \"" + trace.string() + "\" }\n"),
+              ElementsAre(HasSubstr("set workload.context_overflow to truncate_prompt or "
+                                    "clamp_max_tokens")));
+  EXPECT_THAT(check_text(kCore + "workload { context_overflow: \"truncate_prompt\" trace: \"" +
+                         trace.string() + "\" }\n"),
+              IsEmpty());
+}
+
 }  // namespace
 }  // namespace bricks::manifest
