@@ -249,6 +249,9 @@ std::vector<RequestSpec> make_workload(const bricks::manifest::Workload& w,
     std::filesystem::path p = w.trace();
     if (p.is_relative()) p = ctx.base_dir / p;
     out = read_trace(p, ctx, w.trace_seed());
+    if (w.trace_time_scale() > 0) {
+      for (RequestSpec& r : out) r.arrival_s *= w.trace_time_scale();
+    }
   } else {
     out = generate(w.generator(), ctx);
   }

@@ -73,6 +73,10 @@ TraceRow parse_trace_row(std::string_view line, const std::string& where) {
   }
   if (!row.is_object()) fail(where, "the line is a JSON " + std::string(row.type_name()),
                              "each line must be one JSON object, e.g. {\"prompt_len\": 128}");
+  return trace_row_of(row, where);
+}
+
+TraceRow trace_row_of(const nlohmann::json& row, const std::string& where) {
   for (const auto& [key, value] : row.items()) {
     if (std::find(kFields.begin(), kFields.end(), key) != kFields.end()) continue;
     std::string fix = "the fields are arrival_s, prompt or prompt_len, max_tokens, tenant, "
@@ -150,19 +154,23 @@ TraceCheck check_trace_file(const std::filesystem::path& file, int32_t context,
                             size_t max_errors) {
   TraceCheck out;
   TraceLines lines(file);
+  TraceParser parser(file);
   std::string line;
   int line_no = 0;
   const std::string prefix = file.string() + ":";
+  TraceRow r;
   while (lines.next(line, line_no)) {
-    ++out.rows;
     const std::string where = prefix + std::to_string(line_no) + ": ";
+    const bool header = parser.expects_header();
     try {
-      const TraceRow r = parse_trace_row(line, where);
+      if (!parser.parse(line, where, r)) continue;
+      ++out.rows;
       if (context > 0 && !r.prompt &&
           static_cast<int64_t>(r.prompt_len) + r.max_tokens > context) {
         if (out.over_context++ == 0) out.first_over_context_line = line_no;
       }
     } catch (const TraceError& e) {
+      if (!header) ++out.rows;
       if (out.error_count++ < max_errors) {
         out.errors.push_back({line_no, std::string(e.what()).substr(where.size())});
       }

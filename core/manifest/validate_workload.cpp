@@ -293,6 +293,12 @@ void check_workload(Checker& c, const Workload& w) {
            {"fail", "truncate_prompt", "clamp_max_tokens"});
   c.exists("workload.trace", w.trace(), "trace", false);
   if (!w.trace().empty()) check_trace(c, w.trace());
+  c.at_least<double>("workload.trace_time_scale", w.trace_time_scale(), 0.0,
+                     "give a factor for the arrival times, e.g. 0.5 to replay twice as fast");
+  if (w.trace().empty() && w.trace_time_scale() != 0) {
+    c.warning("workload.trace_time_scale", "workload.trace_time_scale is ignored without a trace",
+              "remove it, or scale the generator's rate instead");
+  }
   if (w.trace().empty() && w.trace_seed() != 0) {
     c.warning("workload.trace_seed", "workload.trace_seed is ignored without a trace",
               "remove it, or seed the generator with workload.generator.seed");

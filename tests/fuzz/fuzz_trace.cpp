@@ -1,6 +1,6 @@
-// Fuzzes the JSONL trace reader of workloads (workload.h's read_trace): the bytes as a trace
+// Fuzzes the trace reader of workloads (workload.h's read_trace): the bytes as a JSONL trace
 // file, read once with the builtin tokenizer (text prompts are encoded) and once as a sim
-// device reads it (no tokenizer, a vocabulary size only). A WorkloadError is the outcome bad
+// device reads it (no tokenizer, a vocabulary size only), then as a CSV trace. A WorkloadError is the outcome bad
 // bytes should have; any other exception, a crash or a sanitizer report is a finding. The
 // reader takes a path, so each input is written to a scratch file first.
 #include <string_view>
@@ -23,6 +23,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       (void)engine::read_trace(file, *ctx, 7);
     } catch (const engine::WorkloadError&) {
     }
+  }
+  const std::filesystem::path csv = bricks::fuzz::write_scratch_file(
+      "trace.csv", std::string_view(reinterpret_cast<const char*>(data), size));
+  try {
+    (void)engine::read_trace(csv, sim, 7);
+  } catch (const engine::WorkloadError&) {
   }
   return 0;
 }
