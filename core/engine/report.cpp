@@ -6,6 +6,7 @@ namespace bricks::engine {
 
 RequestRecord record_of(const Request& r) {
   RequestRecord rec;
+  rec.id = r.id;
   rec.tenant = r.spec.tenant;
   rec.priority = r.spec.priority;
   rec.arrival_s = r.spec.arrival_s;
@@ -15,6 +16,9 @@ RequestRecord record_of(const Request& r) {
   rec.output_tokens = r.num_generated;
   rec.prompt_tokens_truncated = r.prompt_tokens_truncated;
   rec.max_tokens_clamped = r.max_tokens_clamped;
+  rec.preemptions = r.num_preemptions;
+  rec.finish = finish_reason_name(r.finish);
+  rec.failure = r.failure;
   const std::vector<double>& t = r.token_times_s;
   if (!rec.failed) rec.e2e_s = r.finished_s - r.spec.arrival_s;
   if (!t.empty()) rec.ttft_s = t.front() - r.spec.arrival_s;

@@ -5,12 +5,14 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace bricks::engine {
 
 // One request as the report sees it. Times in seconds on the engine clock.
 struct RequestRecord {
+  uint64_t id = 0;
   int32_t tenant = 0, priority = 0;
   double arrival_s = 0;
   double end_s = 0;  // finished or failed
@@ -22,6 +24,9 @@ struct RequestRecord {
   std::vector<double> itl_s;  // gaps between consecutive tokens
   // workload.context_overflow at submission: prompt tokens dropped, output tokens clamped.
   int32_t prompt_tokens_truncated = 0, max_tokens_clamped = 0;
+  int32_t preemptions = 0;
+  std::string finish;   // stop, length, failed
+  std::string failure;  // why it failed, when it did
   bool has_ttft() const { return ttft_s >= 0; }
   bool has_tpot() const { return tpot_s >= 0; }
 };

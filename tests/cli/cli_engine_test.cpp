@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "cli_run.h"
 #include "tiny_model_suite.h"
@@ -53,6 +54,44 @@ TEST_F(CliEngine, RunTraceFileWithTextPrompts) {
   CliResult r = run_bricks("run --no-progress '" + m.string() + "'", dir_);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("2 finished"), std::string::npos) << r.out;
+}
+
+// --requests-out: one JSON line per request, failed ones with their reason, times in order.
+TEST_F(CliEngine, RunWritesOneLinePerRequest) {
+  write("per-request.jsonl",
+        "{\"arrival_s\": 0, \"prompt_len\": 12, \"max_tokens\": 5, \"tenant\": 1}\n"
+        "{\"arrival_s\": 0.01, \"prompt_len\": 600, \"max_tokens\": 3}\n"
+        "{\"arrival_s\": 0.02, \"prompt_len\": 20, \"max_tokens\": 4}\n");
+  fs::path m = write("per-request.textproto", manifest("per-request.jsonl"));
+  CliResult r = run_bricks("run --no-progress --quiet --requests-out req.jsonl '" +
+                               m.string() + "'", dir_);
+  ASSERT_EQ(r.exit_code, 1) << r.err;  // one request failed
+  std::istringstream lines(read_file(dir_ / "req.jsonl"));
+  std::string line;
+  int finished = 0, failed = 0;
+  while (std::getline(lines, line)) {
+    const auto j = nlohmann::json::parse(line);
+    if (j["finish"] == "failed") {
+      ++failed;
+      EXPECT_EQ(j["prompt_tokens"], 600);
+      EXPECT_NE(j["failure"].get<std::string>().find("exceeds the model's context"),
+                std::string::npos) << line;
+      EXPECT_TRUE(j["first_token_s"].is_null()) << line;
+      continue;
+    }
+    ++finished;
+    EXPECT_TRUE(j["finish"] == "length" || j["finish"] == "stop") << line;
+    EXPECT_FALSE(j.contains("failure")) << line;
+    EXPECT_GE(j["first_token_s"].get<double>(), j["arrival_s"].get<double>()) << line;
+    EXPECT_GE(j["end_s"].get<double>(), j["first_token_s"].get<double>()) << line;
+    EXPECT_GE(j["output_tokens"].get<int>(), 1) << line;
+    EXPECT_LE(j["output_tokens"].get<int>(), j["prompt_tokens"] == 12 ? 5 : 4) << line;
+    if (j["prompt_tokens"] == 12) {
+      EXPECT_EQ(j["tenant"], 1);
+    }
+  }
+  EXPECT_EQ(finished, 2);
+  EXPECT_EQ(failed, 1);
 }
 
 TEST_F(CliEngine, BadTraceLineNamesFileAndLine) {

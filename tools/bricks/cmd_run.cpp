@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "bench_run.h"
+#include "engine/report_requests.h"
 #include "command.h"
 #include "interrupt.h"
 #include "manifest/manifest.h"
@@ -20,6 +21,7 @@ struct RunArgs {
   int threads = -1;
   std::string model;
   std::string report_json;
+  std::string requests_out;
   bool quiet = false;
   bool no_progress = false;
   size_t requests = 0;
@@ -59,15 +61,23 @@ int run(const RunArgs& a) {
   bar.finish();
 
   if (!a.quiet && !m->proto.output().quiet()) std::printf("%s", rep.to_table().c_str());
-  std::string json_path = a.report_json.empty() ? m->proto.output().report_json() : a.report_json;
-  if (!json_path.empty()) {
+  const manifest::Output& out = m->proto.output();
+  const std::string json_path = a.report_json.empty() ? out.report_json() : a.report_json;
+  const std::string requests_path = a.requests_out.empty() ? out.requests_jsonl() : a.requests_out;
+  auto write = [](const std::string& path, const char* what, auto&& text) {
+    if (path.empty()) return true;
     try {
-      write_file_atomically(json_path, json_file_text(rep.to_json()));
+      write_file_atomically(path, text());
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "error: the report: %s\n", e.what());
-      return kExitInputError;
+      std::fprintf(stderr, "error: the %s: %s\n", what, e.what());
+      return false;
     }
-    spdlog::info("report written to {}", json_path);
+    spdlog::info("{} written to {}", what, path);
+    return true;
+  };
+  if (!write(json_path, "report", [&] { return json_file_text(rep.to_json()); }) ||
+      !write(requests_path, "per-request lines", [&] { return engine::requests_jsonl(rep.records); })) {
+    return kExitInputError;
   }
   if (interrupted()) {
     std::fprintf(stderr, "bricks run: interrupted by %s; the report above is partial\n",
@@ -91,6 +101,9 @@ const Command kRun{"run", 40, [](CLI::App& app, int& exit_code) {
       ->check(CLI::ExistingPath);
   cmd->add_option("--report-json", args->report_json,
                   "Write the report as JSON here (overrides output.report_json)");
+  cmd->add_option("--requests-out", args->requests_out,
+                  "Write one JSON line per ended request here: arrival, first token, end, "
+                  "tokens, preemptions, finish, failure (overrides output.requests_jsonl)");
   cmd->add_option("--requests", args->requests,
                   "Run only the first N requests of the workload (a quick check of a manifest)")
       ->check(CLI::PositiveNumber);
