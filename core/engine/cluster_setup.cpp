@@ -292,6 +292,15 @@ Report run_cluster_manifest(const manifest::LoadedManifest& m, const SloSpec& sl
   ctx.base_dir = m.base_dir();
   Cluster& c = rt->cluster();
   ctx.max_requests = options.max_requests;
+  if (options.trace != nullptr) {
+    for (size_t i = 0; i < c.instances().size(); ++i) {
+      const ClusterInstance& in = c.instances()[i];
+      options.trace->name_instance(i, "instance " + std::to_string(i) + " (" +
+                                          instance_role_name(in.role) + ")");
+      in.engine->set_step_callback(
+          [trace = options.trace, i](const StepEvent& e) { trace->add(i, e); });
+    }
+  }
   std::vector<RequestSpec> work = make_workload(m.proto.workload(), ctx);
   for (RequestSpec& spec : work) c.submit(std::move(spec));
   c.run_to_completion(progress, options.stop);

@@ -26,6 +26,7 @@
 #include "engine/cluster.h"
 #include "engine/placement.h"
 #include "engine/report.h"
+#include "engine/step_trace.h"
 #include "host/registry.h"
 #include "manifest/manifest.h"
 
@@ -44,6 +45,8 @@ struct ClusterSetupOptions {
   std::function<bool()> stop;
   // host::LoadOptions::allow_group_writable: plugins their group may write are loaded.
   bool allow_group_writable_plugins = false;
+  // run_cluster_manifest: every instance's steps go here, one track each. Null: none.
+  StepTrace* trace = nullptr;
 };
 
 // True when the manifest's scheduler is scheduler/disagg.

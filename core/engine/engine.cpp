@@ -195,9 +195,31 @@ bool Engine::step() {
   bricks_step_plan plan{};
   scheduler_.schedule(in, plan);
 
+  StepEvent ev;
+  ev.step = stats_.steps;
+  ev.start_s = t0;
+  ev.live = static_cast<int32_t>(views_.size());
+  ev.preempted = plan.num_preempted;
+  ev.swapped_in = plan.num_swapped_in;
+  ev.failed = plan.num_failed;
+  const int64_t copied_before = stats_.swapped_bytes;
   std::vector<Request*> batch;
   std::vector<int32_t> counts;
   apply_plan(plan, batch, counts);
+  if (on_step_) {
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const Request& r = *batch[i];
+      const bool decode = r.num_computed >= r.prompt_len();
+      // As the devices read it: arrived KV counts until the first preemption.
+      const int32_t arrived =
+          r.num_preemptions == 0
+              ? std::clamp(r.spec.kv_ready_tokens - r.num_computed, 0, counts[i])
+              : 0;
+      (decode ? ev.decode_seqs : ev.prefill_seqs) += 1;
+      (decode ? ev.decode_tokens : ev.prefill_tokens) += counts[i] - arrived;
+      ev.arrived_tokens += arrived;
+    }
+  }
 
   if (batch.empty()) {
     if (!live_.empty() && ++idle_steps_ >= options_.max_idle_steps) {
@@ -219,9 +241,15 @@ bool Engine::step() {
     const double util = 1.0 - static_cast<double>(ks.free_device_blocks) / ks.num_device_blocks;
     stats_.kv_util_sum += util;
     stats_.kv_util_max = std::max(stats_.kv_util_max, util);
+    ev.kv_util = util;
   }
   const double dt = clock_.now() - t0;
   stats_.busy_s += dt;
+  if (on_step_) {
+    ev.duration_s = dt;
+    ev.copied_bytes = stats_.swapped_bytes - copied_before;
+    on_step_(ev);
+  }
   bricks_step_result res{};
   res.struct_size = sizeof(res);
   res.finished = finished_ids_.data();

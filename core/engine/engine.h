@@ -61,6 +61,23 @@ struct EngineStats {
   double forward_s = 0.0;          // of which in the forward pass
 };
 
+// What one step did, for timelines (engine/step_trace.h). Times are on the engine clock.
+struct StepEvent {
+  int64_t step = 0;
+  double start_s = 0, duration_s = 0;
+  int32_t live = 0;                 // requests arrived and not ended when the step began
+  int32_t prefill_seqs = 0, prefill_tokens = 0;  // prompt tokens (whole or a chunk)
+  // Prompt tokens whose KV arrived computed (a disaggregated decode instance): allocated
+  // and placed, not computed; not in prefill_tokens.
+  int32_t arrived_tokens = 0;
+  int32_t decode_seqs = 0;          // one generated token each (more with speculation)
+  int32_t decode_tokens = 0;
+  int32_t preempted = 0, swapped_in = 0, failed = 0;  // by the scheduler's plan
+  int64_t copied_bytes = 0;         // KV moved between tiers in this step
+  double kv_util = 0;               // device KV blocks in use after the step, 0..1
+};
+using StepCallback = std::function<void(const StepEvent&)>;
+
 using TokenCallback = std::function<void(const Request&, int32_t token, std::string_view piece)>;
 // Sees the next-token logits of a request just before sampling (fidelity checks, tests).
 using LogitsCallback = std::function<void(const Request&, std::span<const float> logits)>;
@@ -93,6 +110,8 @@ class Engine {
 
   void set_token_callback(TokenCallback cb) { on_token_ = std::move(cb); }
   void set_logits_callback(LogitsCallback cb) { on_logits_ = std::move(cb); }
+  // Told after each step that ran (not after a wait for the next arrival).
+  void set_step_callback(StepCallback cb) { on_step_ = std::move(cb); }
   const std::vector<const Request*>& ended() const { return ended_; }
   size_t num_submitted() const { return num_submitted_; }
   // Requests that have arrived and not ended, and those not yet arrived.
@@ -132,6 +151,7 @@ class Engine {
   std::unique_ptr<KvGroups> groups_;
   TokenCallback on_token_;
   LogitsCallback on_logits_;
+  StepCallback on_step_;
 
   std::vector<std::unique_ptr<Request>> all_;
   std::deque<Request*> pending_;       // not yet arrived, by arrival time

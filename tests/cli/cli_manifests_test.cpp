@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -80,6 +81,41 @@ TEST_F(ShippedManifests, AllRunTheirFirstRequest) {
     EXPECT_EQ(rep["requests"]["finished"], 1) << stem;
     EXPECT_GT(rep["tokens"]["output"].get<int64_t>(), 0) << stem;
   }
+}
+
+// --trace-out on a disaggregated cluster: a named track per instance, one slice per step
+// of each (as many as the report counts), the prompts computed on the prefill instance and
+// arrived on the decode instance.
+TEST_F(ShippedManifests, DisaggTimelineHasATrackPerInstance) {
+  CliResult r = run_bricks("run manifests/disagg.textproto --requests 20 --no-progress --quiet "
+                           "--report-json disagg-report.json --trace-out disagg-trace.json",
+                           work());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto trace = nlohmann::json::parse(read_file(work() / "disagg-trace.json"));
+  const auto report = nlohmann::json::parse(read_file(work() / "disagg-report.json"));
+  std::map<int64_t, std::string> tracks;
+  std::map<int64_t, int64_t> prefill_tokens, decode_tokens, arrived_tokens;
+  int64_t slices = 0;
+  for (const auto& e : trace["traceEvents"]) {
+    if (e["ph"] == "M" && e["name"] == "process_name") tracks[e["pid"]] = e["args"]["name"];
+    if (e["ph"] != "X") continue;
+    ++slices;
+    prefill_tokens[e["pid"]] += e["args"]["prefill_tokens"].get<int64_t>();
+    decode_tokens[e["pid"]] += e["args"]["decode_tokens"].get<int64_t>();
+    arrived_tokens[e["pid"]] += e["args"].value("kv_arrived_tokens", int64_t{0});
+  }
+  ASSERT_EQ(tracks.size(), 2u);
+  EXPECT_EQ(tracks[0], "instance 0 (prefill)");
+  EXPECT_EQ(tracks[1], "instance 1 (decode)");
+  EXPECT_EQ(slices, report["steps"].get<int64_t>());
+  EXPECT_GT(prefill_tokens[0], 0);
+  EXPECT_EQ(decode_tokens[0], 0);  // the prefill instance hands off after the first token
+  EXPECT_GT(decode_tokens[1], 0);
+  // The prompts' KV arrived with the requests; the decode instance computes only the KV of
+  // each request's first token, which the prefill instance sampled but did not store.
+  EXPECT_EQ(arrived_tokens[1], prefill_tokens[0]);
+  EXPECT_EQ(prefill_tokens[1], 20);
+  EXPECT_EQ(arrived_tokens[0], 0);
 }
 
 }  // namespace

@@ -64,10 +64,12 @@ std::string manifest_label(const manifest::LoadedManifest& m) { return m.file.st
 
 engine::Report run_manifest(const manifest::LoadedManifest& m,
                             const engine::RuntimeOptions& options, const engine::SloSpec& slo,
-                            const RunProgress& progress, size_t max_requests) {
+                            const RunProgress& progress, size_t max_requests,
+                            engine::StepTrace* trace) {
   if (engine::needs_cluster(m.proto)) {
     engine::ClusterSetupOptions co;
     co.max_requests = max_requests;
+    co.trace = trace;
     co.stop = [] { return interrupted() != 0; };
     co.allow_group_writable_plugins = options.allow_group_writable_plugins;
     engine::Report rep =
@@ -104,6 +106,10 @@ engine::Report run_manifest(const manifest::LoadedManifest& m,
     }
   }
   engine::Engine& eng = rt->engine();
+  if (trace != nullptr) {
+    trace->name_instance(0, "engine: " + rt->device_summary());
+    eng.set_step_callback([trace](const engine::StepEvent& e) { trace->add(0, e); });
+  }
   for (auto& spec : work) eng.submit(std::move(spec));
   eng.run_to_completion(
       [&](const engine::Engine& e) {

@@ -10,6 +10,7 @@
 
 #include "engine/report.h"
 #include "engine/runtime.h"
+#include "engine/step_trace.h"
 #include "manifest/manifest.h"
 
 namespace bricks::cli {
@@ -43,9 +44,11 @@ using RunProgress = std::function<void(size_t ended, size_t submitted, double no
 // to the end and returns the report measured against `slo`.
 // Throws engine::RuntimeError or engine::WorkloadError with a message for the user.
 // A SIGINT or SIGTERM (interrupt.h) ends the run after the current step: the report then
-// covers the requests that ended and names the signal in `interrupted_by`.
+// covers the requests that ended and names the signal in `interrupted_by`. With `trace`,
+// every step of every engine is added to it.
 engine::Report run_manifest(const manifest::LoadedManifest& m,
                             const engine::RuntimeOptions& options, const engine::SloSpec& slo,
-                            const RunProgress& progress = {}, size_t max_requests = 0);
+                            const RunProgress& progress = {}, size_t max_requests = 0,
+                            engine::StepTrace* trace = nullptr);
 
 }  // namespace bricks::cli

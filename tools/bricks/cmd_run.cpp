@@ -22,6 +22,7 @@ struct RunArgs {
   std::string model;
   std::string report_json;
   std::string requests_out;
+  std::string trace_out;
   bool quiet = false;
   bool no_progress = false;
   size_t requests = 0;
@@ -47,12 +48,13 @@ int run(const RunArgs& a) {
   ProgressBar bar("run", !a.no_progress);
   InterruptPolling polling;
   engine::Report rep;
+  engine::StepTrace trace;
   try {
     rep = run_manifest(*m, ro, slo, [&](size_t ended, size_t total, double t) {
       char suffix[64];
       std::snprintf(suffix, sizeof suffix, "requests  %.1f s", t);
       bar.update(ended, total, suffix);
-    }, a.requests);
+    }, a.requests, a.trace_out.empty() ? nullptr : &trace);
   } catch (const std::exception& e) {
     bar.finish();
     std::fprintf(stderr, "error: %s\n", e.what());
@@ -76,7 +78,8 @@ int run(const RunArgs& a) {
     return true;
   };
   if (!write(json_path, "report", [&] { return json_file_text(rep.to_json()); }) ||
-      !write(requests_path, "per-request lines", [&] { return engine::requests_jsonl(rep.records); })) {
+      !write(requests_path, "per-request lines", [&] { return engine::requests_jsonl(rep.records); }) ||
+      !write(a.trace_out, "step timeline", [&] { return trace.chrome_json(); })) {
     return kExitInputError;
   }
   if (interrupted()) {
@@ -104,6 +107,9 @@ const Command kRun{"run", 40, [](CLI::App& app, int& exit_code) {
   cmd->add_option("--requests-out", args->requests_out,
                   "Write one JSON line per ended request here: arrival, first token, end, "
                   "tokens, preemptions, finish, failure (overrides output.requests_jsonl)");
+  cmd->add_option("--trace-out", args->trace_out,
+                  "Write a timeline of every step (batch, preemptions, swaps, KV use) here in "
+                  "the Chrome trace-event format that Perfetto opens; one track per instance");
   cmd->add_option("--requests", args->requests,
                   "Run only the first N requests of the workload (a quick check of a manifest)")
       ->check(CLI::PositiveNumber);
