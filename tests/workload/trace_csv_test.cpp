@@ -9,24 +9,12 @@
 
 #include "engine/workload.h"
 #include "manifest/trace_rows.h"
-#include "scratch_dir.h"
+#include "trace_support.h"
 
 namespace bricks::engine {
 namespace {
 
 using ::testing::HasSubstr;
-
-std::filesystem::path write(const std::string& name, const std::string& text) {
-  const auto p = bricks::testing::scratch_dir("bricks-trace-csv-test") / name;
-  std::ofstream(p) << text;
-  return p;
-}
-
-WorkloadContext ctx() {
-  WorkloadContext c;
-  c.vocab_size = 1000;
-  return c;
-}
 
 std::string error_of(const std::filesystem::path& p) {
   try {

@@ -6,22 +6,10 @@
 #include <fstream>
 
 #include "engine/workload.h"
-#include "scratch_dir.h"
+#include "trace_support.h"
 
 namespace bricks::engine {
 namespace {
-
-std::filesystem::path write(const std::string& name, const std::string& text) {
-  const auto p = bricks::testing::scratch_dir("bricks-workload-test") / name;
-  std::ofstream(p) << text;
-  return p;
-}
-
-WorkloadContext ctx() {
-  WorkloadContext c;
-  c.vocab_size = 1000;
-  return c;
-}
 
 TEST(Trace, LengthOnlyLinesWithConversationsAndPrefixGroups) {
   const auto p =
