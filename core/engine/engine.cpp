@@ -210,11 +210,7 @@ bool Engine::step() {
     for (size_t i = 0; i < batch.size(); ++i) {
       const Request& r = *batch[i];
       const bool decode = r.num_computed >= r.prompt_len();
-      // As the devices read it: arrived KV counts until the first preemption.
-      const int32_t arrived =
-          r.num_preemptions == 0
-              ? std::clamp(r.spec.kv_ready_tokens - r.num_computed, 0, counts[i])
-              : 0;
+      const int32_t arrived = r.kv_arrived(r.num_computed, counts[i]);
       (decode ? ev.decode_seqs : ev.prefill_seqs) += 1;
       (decode ? ev.decode_tokens : ev.prefill_tokens) += counts[i] - arrived;
       ev.arrived_tokens += arrived;

@@ -121,6 +121,13 @@ struct Request {
   PruneStash stash;
 
   int32_t prompt_len() const { return static_cast<int32_t>(spec.prompt.size()); }
+  // Of `count` tokens computed from position `from`, those whose KV arrived precomputed
+  // (spec.kv_ready_tokens): they cost no compute. After a recompute preemption the KV is
+  // gone and none arrived.
+  int32_t kv_arrived(int32_t from, int32_t count) const {
+    if (num_preemptions != 0 || spec.kv_ready_tokens <= from) return 0;
+    return spec.kv_ready_tokens - from < count ? spec.kv_ready_tokens - from : count;
+  }
   int32_t num_tokens() const { return static_cast<int32_t>(tokens.size()); }
   bool done() const { return finish != FinishReason::kNone; }
 };

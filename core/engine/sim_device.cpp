@@ -39,11 +39,7 @@ void SimDevice::forward(const ForwardBatch& batch, const bricks_page_table& /*ta
     if (end <= begin) continue;
     // KV that arrived precomputed (a disaggregated cluster's decode instance) costs no
     // compute; after a recompute preemption it is gone and computed like any prompt.
-    const Request& r = *batch.requests[b];
-    int32_t ready = 0;
-    if (r.num_preemptions == 0 && r.spec.kv_ready_tokens > batch.positions[begin]) {
-      ready = std::min(end - begin, r.spec.kv_ready_tokens - batch.positions[begin]);
-    }
+    const int32_t ready = batch.requests[b]->kv_arrived(batch.positions[begin], end - begin);
     if (end - begin - ready <= 0) continue;
     work_.push_back({end - begin - ready, static_cast<int64_t>(batch.positions[end - 1]) + 1});
   }
