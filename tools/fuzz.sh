@@ -70,6 +70,7 @@ fi
 if ! CC=clang CXX=clang++ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
       -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" -DCMAKE_C_FLAGS_DEBUG="-O1 -g1" -DBRICKS_FUZZ=ON \
       -DBRICKS_BUILD_TESTS=OFF -DBRICKS_BUILD_BENCH=OFF -DBRICKS_CUDA=OFF "${launcher[@]}" \
+      ${BRICKS_UNITY_FLAGS:-} \
       >/dev/null ||
    ! cmake --build "$build" -j "$jobs" --target "${targets[@]}"; then
   echo "fuzz.sh: the build failed" >&2

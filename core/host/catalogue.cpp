@@ -89,13 +89,13 @@ const char* param_type_name(bricks_param_type type) {
   return "unknown";
 }
 
-namespace {
-
-std::string number(double v) {
+std::string param_number_text(double v) {
   char text[32];
   std::snprintf(text, sizeof text, "%g", v);
   return text;
 }
+
+namespace {
 
 // Appended in steps: g++ 12 warns falsely (-Wrestrict) on "[" + std::string + ...
 std::string interval(const std::string& lo, const std::string& hi) {
@@ -115,7 +115,7 @@ std::string param_default_text(const ParamInfo& p) {
     case BRICKS_PARAM_INT:
       return std::to_string(p.default_int);
     case BRICKS_PARAM_FLOAT:
-      return number(p.default_float);
+      return param_number_text(p.default_float);
     case BRICKS_PARAM_BOOL:
       return p.default_int != 0 ? "true" : "false";
     case BRICKS_PARAM_STRING:
@@ -134,7 +134,7 @@ std::string param_range_text(const ParamInfo& p) {
     case BRICKS_PARAM_INT:
       return interval(std::to_string(p.min_int), std::to_string(p.max_int));
     case BRICKS_PARAM_FLOAT:
-      return interval(number(p.min_float), number(p.max_float));
+      return interval(param_number_text(p.min_float), param_number_text(p.max_float));
     case BRICKS_PARAM_ENUM: {
       std::string out;
       for (const std::string& c : p.choices) {

@@ -70,6 +70,8 @@ const char* kind_name(bricks_kind kind);
 // The kind for a name above; false if the name is not a kind.
 bool parse_kind(std::string_view name, bricks_kind* out);
 const char* param_type_name(bricks_param_type type);
+// A param's float value as messages show it ("%g": 0.5, 1e+06).
+std::string param_number_text(double v);
 
 // How `inspect` and error messages show a param: its default ("8", "0.5", "true",
 // "\"fcfs\"", or "required") and its allowed values ("[1, 1024]", "fcfs|lifo", or "").

@@ -1,19 +1,12 @@
 #include "host/params.h"
 
 #include <cmath>
-#include <cstdio>
 
 #include "host/did_you_mean.h"
 #include "host/host_error.h"
 
 namespace bricks::host {
 namespace {
-
-std::string number(double v) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%g", v);
-  return text;
-}
 
 std::string join(const std::vector<std::string>& items, const char* separator) {
   std::string out;
@@ -54,8 +47,8 @@ std::string value_problem(const ParamInfo& spec, const ParamValue& v) {
     case BRICKS_PARAM_FLOAT: {
       double f = v.type == BRICKS_PARAM_INT ? static_cast<double>(v.i) : v.f;
       if (std::isnan(f) || f < spec.min_float || f > spec.max_float) {
-        return "value " + number(f) + " is out of range [" + number(spec.min_float) + ", " +
-               number(spec.max_float) + "]";
+        return "value " + param_number_text(f) + " is out of range [" +
+               param_number_text(spec.min_float) + ", " + param_number_text(spec.max_float) + "]";
       }
       break;
     }

@@ -88,10 +88,6 @@ bool parse_timestamp(std::string_view cell, double* seconds) {
   return true;
 }
 
-[[noreturn]] void fail(const std::string& where, const std::string& what, const std::string& fix) {
-  throw TraceError(where + what + "; " + fix);
-}
-
 }  // namespace
 
 TraceParser::TraceParser(const std::filesystem::path& file) {
@@ -136,10 +132,10 @@ void TraceParser::parse_header(std::string_view line, const std::string& where) 
                         "prompt_len, max_tokens, ...) or TIMESTAMP, ContextTokens, "
                         "GeneratedTokens";
       if (auto close = closest_match(name, all_names)) fix = "did you mean " + *close + "?";
-      fail(where, "the CSV header names an unknown column '" + name + "'", fix);
+      trace_fail(where, "the CSV header names an unknown column '" + name + "'", fix);
     }
     if (std::find(columns_.begin(), columns_.end(), field) != columns_.end()) {
-      fail(where, "the CSV header gives " + (field.empty() ? "TIMESTAMP" : field) + " twice",
+      trace_fail(where, "the CSV header gives " + (field.empty() ? "TIMESTAMP" : field) + " twice",
            "keep one column for each field");
     }
     columns_.push_back(field);
@@ -149,18 +145,18 @@ void TraceParser::parse_header(std::string_view line, const std::string& where) 
     return std::find(columns_.begin(), columns_.end(), f) != columns_.end();
   };
   if (!has("prompt_len")) {
-    fail(where, "the CSV header has no prompt length column",
+    trace_fail(where, "the CSV header has no prompt length column",
          "name one prompt_len (or ContextTokens, as in the Azure traces)");
   }
   if (has("") && has("arrival_s")) {
-    fail(where, "the CSV header gives both TIMESTAMP and arrival_s", "keep one of them");
+    trace_fail(where, "the CSV header gives both TIMESTAMP and arrival_s", "keep one of them");
   }
 }
 
 TraceRow TraceParser::parse_csv_row(std::string_view line, const std::string& where) {
   const std::vector<std::string_view> cells = cells_of(line);
   if (cells.size() != columns_.size()) {
-    fail(where, "the row has " + std::to_string(cells.size()) + " cells and the header " +
+    trace_fail(where, "the row has " + std::to_string(cells.size()) + " cells and the header " +
                     std::to_string(columns_.size()),
          "give one value for each column of the header (cells are separated by commas and "
          "cannot be quoted)");
@@ -171,13 +167,13 @@ TraceRow TraceParser::parse_csv_row(std::string_view line, const std::string& wh
     if (columns_[i].empty()) {
       double t = 0;
       if (!parse_timestamp(cell, &t)) {
-        fail(where, "TIMESTAMP '" + cell + "' is not a time",
+        trace_fail(where, "TIMESTAMP '" + cell + "' is not a time",
              "give YYYY-MM-DD HH:MM:SS with an optional fraction of a second");
       }
       if (!first_timestamp_s_) first_timestamp_s_ = t;
       const double arrival = t - *first_timestamp_s_;
       if (arrival < 0) {
-        fail(where, "TIMESTAMP '" + cell + "' is before the first row's",
+        trace_fail(where, "TIMESTAMP '" + cell + "' is before the first row's",
              "sort the rows by time");
       }
       row["arrival_s"] = arrival;
@@ -185,7 +181,7 @@ TraceRow TraceParser::parse_csv_row(std::string_view line, const std::string& wh
     }
     json v = json::parse(cell, nullptr, false);
     if (v.is_discarded() || !v.is_number()) {
-      fail(where, names_[i] + " '" + cell + "' is not a number", "give a number");
+      trace_fail(where, names_[i] + " '" + cell + "' is not a number", "give a number");
     }
     row[columns_[i]] = std::move(v);
   }

@@ -8,6 +8,10 @@
 
 namespace bricks::manifest {
 
+void trace_fail(const std::string& where, const std::string& what, const std::string& fix) {
+  throw TraceError(where + what + "; " + fix);
+}
+
 namespace {
 
 using nlohmann::json;
@@ -15,10 +19,6 @@ using nlohmann::json;
 const std::vector<std::string> kFields = {
     "arrival_s",    "prompt", "prompt_len", "prefix_len", "max_tokens",  "output_len",
     "tenant",       "priority", "turn",     "conversation", "prefix_group"};
-
-[[noreturn]] void fail(const std::string& where, const std::string& what, const std::string& fix) {
-  throw TraceError(where + what + "; " + fix);
-}
 
 // A whole number within [low, high], as int64 or uint64 as the field's type needs. A float
 // with no fraction (128.0) is accepted; anything else is an error, never a cut.
@@ -33,18 +33,18 @@ T whole(const json& row, const char* key, T fallback, T low, T high, const std::
   if (v.is_number_unsigned()) {
     const uint64_t u = v.get<uint64_t>();
     if (u > static_cast<uint64_t>(high) || (low > 0 && u < static_cast<uint64_t>(low))) {
-      fail(where, field + " is " + std::to_string(u) + ", out of range", range);
+      trace_fail(where, field + " is " + std::to_string(u) + ", out of range", range);
     }
     return static_cast<T>(u);
   }
   if (v.is_number_integer()) {
     const int64_t i = v.get<int64_t>();
     if (i < 0 && std::is_unsigned_v<T>) {
-      fail(where, field + " is " + std::to_string(i) + ", negative", range);
+      trace_fail(where, field + " is " + std::to_string(i) + ", negative", range);
     }
     if (i < static_cast<int64_t>(low) ||
         (static_cast<uint64_t>(i) > static_cast<uint64_t>(high) && i >= 0)) {
-      fail(where, field + " is " + std::to_string(i) + ", out of range", range);
+      trace_fail(where, field + " is " + std::to_string(i) + ", out of range", range);
     }
     return static_cast<T>(i);
   }
@@ -54,9 +54,9 @@ T whole(const json& row, const char* key, T fallback, T low, T high, const std::
         d <= static_cast<double>(high)) {
       return static_cast<T>(d);
     }
-    fail(where, field + " is " + v.dump() + ", not a whole number in range", range);
+    trace_fail(where, field + " is " + v.dump() + ", not a whole number in range", range);
   }
-  fail(where, field + " is " + std::string(v.type_name()) + ", not a number", range);
+  trace_fail(where, field + " is " + std::string(v.type_name()) + ", not a number", range);
 }
 
 }  // namespace
@@ -69,9 +69,9 @@ TraceRow parse_trace_row(std::string_view line, const std::string& where) {
     std::string what = e.what();
     // "[json.exception.parse_error.101] parse error at line 1, column 7: ..." -> from "column".
     if (const size_t at = what.find("column"); at != std::string::npos) what = what.substr(at);
-    fail(where, "not valid JSON (" + what + ")", "each line is one JSON object");
+    trace_fail(where, "not valid JSON (" + what + ")", "each line is one JSON object");
   }
-  if (!row.is_object()) fail(where, "the line is a JSON " + std::string(row.type_name()),
+  if (!row.is_object()) trace_fail(where, "the line is a JSON " + std::string(row.type_name()),
                              "each line must be one JSON object, e.g. {\"prompt_len\": 128}");
   return trace_row_of(row, where);
 }
@@ -82,25 +82,25 @@ TraceRow trace_row_of(const nlohmann::json& row, const std::string& where) {
     std::string fix = "the fields are arrival_s, prompt or prompt_len, max_tokens, tenant, "
                       "priority, conversation, turn, prefix_group, prefix_len";
     if (auto close = closest_match(key, kFields)) fix = "did you mean \"" + *close + "\"?";
-    fail(where, "unknown field \"" + key + "\"", fix);
+    trace_fail(where, "unknown field \"" + key + "\"", fix);
   }
 
   TraceRow r;
   if (const auto it = row.find("arrival_s"); it != row.end()) {
     if (!it->is_number()) {
-      fail(where, "\"arrival_s\" is " + std::string(it->type_name()) + ", not a number",
+      trace_fail(where, "\"arrival_s\" is " + std::string(it->type_name()) + ", not a number",
            "give seconds from the trace's start, e.g. 0.25");
     }
     r.arrival_s = it->get<double>();
     if (!(r.arrival_s >= 0 && r.arrival_s <= kMaxTraceArrivalS)) {
-      fail(where, "\"arrival_s\" is " + it->dump() + ", outside 0 to 30 days",
+      trace_fail(where, "\"arrival_s\" is " + it->dump() + ", outside 0 to 30 days",
            "give seconds from the trace's start, e.g. 0.25");
     }
   }
   constexpr int32_t kI32 = std::numeric_limits<int32_t>::max();
   constexpr int32_t kMin32 = std::numeric_limits<int32_t>::min();
   if (row.contains("max_tokens") && row.contains("output_len")) {
-    fail(where, "both \"max_tokens\" and \"output_len\" are given", "keep one of them");
+    trace_fail(where, "both \"max_tokens\" and \"output_len\" are given", "keep one of them");
   }
   const int32_t out_len = whole<int32_t>(row, "output_len", 16, 1, kI32, where);
   r.max_tokens = whole<int32_t>(row, "max_tokens", out_len, 1, kI32, where);
@@ -113,14 +113,14 @@ TraceRow trace_row_of(const nlohmann::json& row, const std::string& where) {
 
   const bool text = row.contains("prompt"), length = row.contains("prompt_len");
   if (text == length) {
-    fail(where, text ? "both \"prompt\" and \"prompt_len\" are given"
+    trace_fail(where, text ? "both \"prompt\" and \"prompt_len\" are given"
                      : "the row has no \"prompt\" (text) or \"prompt_len\" (tokens)",
          "give one of them");
   }
   if (text) {
     const json& p = row.at("prompt");
     if (!p.is_string()) {
-      fail(where, "\"prompt\" is " + std::string(p.type_name()) + ", not a string",
+      trace_fail(where, "\"prompt\" is " + std::string(p.type_name()) + ", not a string",
            "give the prompt's text, or \"prompt_len\" in tokens");
     }
     r.prompt = p.get<std::string>();
@@ -129,7 +129,7 @@ TraceRow trace_row_of(const nlohmann::json& row, const std::string& where) {
   }
   r.prefix_len = whole<int32_t>(row, "prefix_len", 0, 0, kMaxTracePromptTokens, where);
   if (!text && r.prefix_len > r.prompt_len) {
-    fail(where, "\"prefix_len\" " + std::to_string(r.prefix_len) + " is longer than "
+    trace_fail(where, "\"prefix_len\" " + std::to_string(r.prefix_len) + " is longer than "
                 "\"prompt_len\" " + std::to_string(r.prompt_len),
          "make prefix_len at most prompt_len");
   }

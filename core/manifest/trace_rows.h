@@ -36,6 +36,10 @@ class TraceError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Throws TraceError "<where><what>; <fix>".
+[[noreturn]] void trace_fail(const std::string& where, const std::string& what,
+                             const std::string& fix);
+
 struct TraceRow {
   double arrival_s = 0;
   std::optional<std::string> prompt;  // text; else prompt_len tokens

@@ -11,7 +11,7 @@ constexpr double kGB = 1e9;
 constexpr double kMiB = 1024.0 * 1024.0;
 constexpr double kTera = 1e12;
 
-std::vector<GpuSpec> make_presets() {
+std::vector<GpuSpec> make_gpu_presets() {
   std::vector<GpuSpec> p;
   // A100 SXM4 80GB. Memory: 81920 MiB (nvidia-smi). HBM2e 2039 GB/s, bf16 312 TFLOP/s
   // dense (NVIDIA A100 datasheet). NVLink 3: 600 GB/s total, 300 GB/s each way (same
@@ -38,7 +38,7 @@ std::vector<GpuSpec> make_presets() {
 }  // namespace
 
 const std::vector<GpuSpec>& gpu_presets() {
-  static const std::vector<GpuSpec> presets = make_presets();
+  static const std::vector<GpuSpec> presets = make_gpu_presets();
   return presets;
 }
 

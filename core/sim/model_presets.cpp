@@ -57,7 +57,7 @@ ModelSpec llama(const char* name, int32_t layers, int32_t hidden, int32_t heads,
 }
 
 // Shapes from each model's published config.json (Hugging Face model cards).
-std::vector<ModelSpec> make_presets() {
+std::vector<ModelSpec> make_model_presets() {
   std::vector<ModelSpec> p;
   p.push_back(llama("llama-2-7b", 32, 4096, 32, 32, 11008, 32000, 4096));
   p.push_back(llama("llama-2-13b", 40, 5120, 40, 40, 13824, 32000, 4096));
@@ -83,7 +83,7 @@ std::vector<ModelSpec> make_presets() {
 }  // namespace
 
 const std::vector<ModelSpec>& model_presets() {
-  static const std::vector<ModelSpec> presets = make_presets();
+  static const std::vector<ModelSpec> presets = make_model_presets();
   return presets;
 }
 

@@ -12,12 +12,13 @@
 
 #include "bricks/abi.h"
 #include "temp_dir.h"
+#include "toy_plugins.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-const fs::path kPlugins = BRICKS_TEST_PLUGIN_DIR;
+using bricks::host::testing::kToyPlugins;
 
 struct Result {
   int rc = -1;
@@ -45,8 +46,8 @@ Result bricks(const std::string& args) {
   return r;
 }
 
-std::string good() { return " --plugin-path '" + (kPlugins / "good").string() + "'"; }
-std::string bad() { return " --plugin-path '" + (kPlugins / "bad").string() + "'"; }
+std::string good() { return " --plugin-path '" + (kToyPlugins / "good").string() + "'"; }
+std::string bad() { return " --plugin-path '" + (kToyPlugins / "bad").string() + "'"; }
 
 TEST(CliList, PrintsATableOfTheBricksFound) {
   Result r = bricks("list" + good());
@@ -54,7 +55,7 @@ TEST(CliList, PrintsATableOfTheBricksFound) {
   EXPECT_NE(r.out.find("KIND"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("toy_fcfs"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("First come, first served, toy."), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find((kPlugins / "good" / "libtoy_kv.so").string()), std::string::npos);
+  EXPECT_NE(r.out.find((kToyPlugins / "good" / "libtoy_kv.so").string()), std::string::npos);
 }
 
 TEST(CliList, FiltersByKind) {
@@ -133,7 +134,7 @@ TEST(CliValidate, PinNamingNoPluginFileIsAnError) {
   EXPECT_EQ(r.rc, 1) << r.out << r.err;
   EXPECT_NE(r.out.find("pinned.textproto:2:"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("pin libnowhere.so matches no plugin file on the search path (searched: " +
-                       (kPlugins / "good").string()),
+                       (kToyPlugins / "good").string()),
             std::string::npos)
       << r.out;
 }
@@ -154,7 +155,7 @@ TEST(CliList, NonElfFileIsReportedInOneLine) {
 TEST(CliList, GroupWritablePluginNeedsTheFlag) {
   bricks::host::testing::TempDir dir;
   const fs::path file = dir / "libtoy_kv.so";
-  fs::copy_file(kPlugins / "good" / "libtoy_kv.so", file);
+  fs::copy_file(kToyPlugins / "good" / "libtoy_kv.so", file);
   fs::permissions(file, static_cast<fs::perms>(0775));
   const std::string path = " --plugin-path '" + dir.path().string() + "'";
   Result r = bricks("list --kind kv" + path);

@@ -12,6 +12,7 @@
 #include "host/scanner.h"
 #include "host/sha256.h"
 #include "temp_dir.h"
+#include "toy_plugins.h"
 
 namespace bricks::host {
 namespace {
@@ -19,8 +20,8 @@ namespace {
 namespace fs = std::filesystem;
 using testing::TempDir;
 
-const fs::path kPlugins = BRICKS_TEST_PLUGIN_DIR;
-const fs::path kToyKv = kPlugins / "good" / "libtoy_kv.so";
+using testing::kToyPlugins;
+const fs::path kToyKv = kToyPlugins / "good" / "libtoy_kv.so";
 
 // A copy of the toy kv plugin at `dir`/libtoy_kv.so (directories made as needed), mode 0755.
 fs::path place_plugin(const fs::path& dir) {
@@ -46,7 +47,7 @@ bool contains(const std::string& text, const std::string& part) {
 
 TEST(PluginTrust, TheBuildTreesPluginsAreTrusted) {
   EXPECT_EQ(untrusted_file_reason(kToyKv, false), "");
-  LoadOptions options = options_for({kPlugins / "good"});
+  LoadOptions options = options_for({kToyPlugins / "good"});
   EXPECT_TRUE(find_plugin_files(options).refused.empty());
 }
 

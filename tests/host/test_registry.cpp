@@ -8,18 +8,19 @@
 
 #include <cstdint>
 #include <sstream>
+#include "toy_plugins.h"
 
 namespace bricks::host {
 namespace {
 
 namespace fs = std::filesystem;
 
-const fs::path kPlugins = BRICKS_TEST_PLUGIN_DIR;
+using testing::kToyPlugins;
 
 const Registry& good_registry() {
   static const Registry* registry = [] {
     LoadOptions options;
-    options.search_path = {kPlugins / "good"};
+    options.search_path = {kToyPlugins / "good"};
     return new Registry(options);
   }();
   return *registry;
@@ -136,7 +137,7 @@ TEST(HostApi, WiredGivesTheFirstBrickOfAKindOrZeros) {
 
 TEST(HostApi, ClockIsSettableAndDefaultsToMonotonic) {
   LoadOptions options;
-  options.search_path = {kPlugins / "good"};
+  options.search_path = {kToyPlugins / "good"};
   options.scan_in_child = false;
   Registry registry(options);
   auto kv = registry.create(BRICKS_KIND_KV, "toy_kv", {});
@@ -204,7 +205,7 @@ TEST(HostApi, LogLinesAreTaggedWithTheBrickName) {
 
 TEST(Registry, BrokenPluginsAreInTheCatalogueAndHintedAtInErrors) {
   LoadOptions options;
-  options.search_path = {kPlugins / "bad", kPlugins / "good"};
+  options.search_path = {kToyPlugins / "bad", kToyPlugins / "good"};
   Registry registry(options);
   EXPECT_FALSE(registry.catalogue().broken.empty());
   auto kv = registry.create(BRICKS_KIND_KV, "still_good", {});

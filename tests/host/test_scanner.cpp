@@ -7,13 +7,14 @@
 #include <filesystem>
 
 #include "host/sha256.h"
+#include "toy_plugins.h"
 
 namespace bricks::host {
 namespace {
 
 namespace fs = std::filesystem;
 
-const fs::path kPlugins = BRICKS_TEST_PLUGIN_DIR;
+using testing::kToyPlugins;
 
 // The reason given for the file whose name is `file_name`; "" when it is not broken.
 std::string reason_for(const Catalogue& c, const std::string& file_name) {
@@ -31,7 +32,7 @@ class BadPluginDir : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     LoadOptions options;
-    options.search_path = {kPlugins / "bad"};
+    options.search_path = {kToyPlugins / "bad"};
     options.scan_timeout_s = 30;
     catalogue_ = new Catalogue(scan_plugins(options));
   }
@@ -85,7 +86,7 @@ TEST_F(BadPluginDir, DuplicateBrickNamesBothFilesAndTheFirstWins) {
   EXPECT_EQ(fs::path(dup->file).filename(), "libdup_one.so");
   std::string reason = reason_for(catalogue(), "libdup_two.so");
   EXPECT_NE(reason.find("declares scheduler 'dup'"), std::string::npos) << reason;
-  EXPECT_NE(reason.find((kPlugins / "bad" / "libdup_one.so").string()), std::string::npos)
+  EXPECT_NE(reason.find((kToyPlugins / "bad" / "libdup_one.so").string()), std::string::npos)
       << reason;
   size_t count = 0;
   for (const BrickInfo& b : catalogue().bricks) count += b.name == "dup" ? 1 : 0;
@@ -120,7 +121,7 @@ TEST_F(BadPluginDir, WorldWritableFileIsRefusedUnloaded) {
 
 TEST(Scanner, HangingPluginTimesOutAndTheRestAreListed) {
   LoadOptions options;
-  options.search_path = {kPlugins / "hang", kPlugins / "good"};
+  options.search_path = {kToyPlugins / "hang", kToyPlugins / "good"};
   options.scan_timeout_s = 2;
   Catalogue c = scan_plugins(options);
   EXPECT_EQ(reason_for(c, "libhangs.so"),
@@ -132,13 +133,13 @@ TEST(Scanner, HangingPluginTimesOutAndTheRestAreListed) {
 
 TEST(Scanner, HashMismatchIsRefusedNamingBothHashes) {
   LoadOptions options;
-  options.search_path = {kPlugins / "good"};
+  options.search_path = {kToyPlugins / "good"};
   const std::string wrong(64, 'a');
   options.sha256_pins = {{"libtoy_kv.so", wrong}};
   Catalogue c = scan_plugins(options);
   std::string reason = reason_for(c, "libtoy_kv.so");
   EXPECT_NE(reason.find(wrong), std::string::npos) << reason;
-  EXPECT_NE(reason.find(sha256_file(kPlugins / "good" / "libtoy_kv.so")), std::string::npos)
+  EXPECT_NE(reason.find(sha256_file(kToyPlugins / "good" / "libtoy_kv.so")), std::string::npos)
       << reason;
   EXPECT_FALSE(has_brick(c, BRICKS_KIND_KV, "toy_kv"));
   EXPECT_TRUE(has_brick(c, BRICKS_KIND_SCHEDULER, "toy_fcfs"));
@@ -146,7 +147,7 @@ TEST(Scanner, HashMismatchIsRefusedNamingBothHashes) {
 
 TEST(Scanner, CopiesEverythingTheDescriptorSays) {
   LoadOptions options;
-  options.search_path = {kPlugins / "good"};
+  options.search_path = {kToyPlugins / "good"};
   Catalogue c = scan_plugins(options);
   EXPECT_TRUE(c.broken.empty());
   const BrickInfo* b = c.find(BRICKS_KIND_SCHEDULER, "toy_fcfs");
@@ -166,7 +167,7 @@ TEST(Scanner, CopiesEverythingTheDescriptorSays) {
 
 TEST(Scanner, InProcessScanGivesTheSameBricks) {
   LoadOptions options;
-  options.search_path = {kPlugins / "good"};
+  options.search_path = {kToyPlugins / "good"};
   Catalogue child = scan_plugins(options);
   options.scan_in_child = false;
   Catalogue here = scan_plugins(options);

@@ -15,8 +15,6 @@ namespace {
 using sim::CopyPath;
 using sim::SeqWork;
 
-constexpr double kUs = 1e-6;
-
 // Efficiencies that are not 1, so the curves show: eff(T) = 0.5 * T / (T + 512).
 sim::CostConstants curved_constants() {
   sim::CostConstants k = plain_constants();

@@ -10,8 +10,6 @@
 namespace bricks::testing {
 namespace {
 
-constexpr double kUs = 1e-6;
-
 engine::KvShape round_shape() {
   // The round model's KV: 2 layers, 8 KV heads of 128, f16, 16-token blocks.
   return engine::KvShape{2, 8, 128, 16, BRICKS_DTYPE_F16};

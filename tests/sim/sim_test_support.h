@@ -6,6 +6,8 @@
 
 namespace bricks::testing {
 
+inline constexpr double kUs = 1e-6;  // seconds in a microsecond
+
 // 100 TFLOP/s, 1 TB/s HBM, 100 GB/s link, 10 GB/s PCIe, 64 GiB.
 inline sim::GpuSpec round_gpu() {
   sim::GpuSpec g;

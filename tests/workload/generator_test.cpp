@@ -8,17 +8,12 @@
 #include <numeric>
 
 #include "engine/workload.h"
+#include "workload_support.h"
 
 namespace bricks::engine {
 namespace {
 
 using bricks::manifest::Workload;
-
-WorkloadContext ctx() {
-  WorkloadContext c;
-  c.vocab_size = 32000;
-  return c;
-}
 
 Workload basic(int32_t n, double rate) {
   Workload w;

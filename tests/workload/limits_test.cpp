@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "engine/workload.h"
+#include "workload_support.h"
 
 namespace bricks::engine {
 namespace {
@@ -15,14 +16,6 @@ using bricks::manifest::Workload;
 using ::testing::HasSubstr;
 
 constexpr int32_t kHuge = std::numeric_limits<int32_t>::max();
-
-WorkloadContext ctx(size_t max_requests = 0, int32_t context = 0) {
-  WorkloadContext c;
-  c.vocab_size = 32000;
-  c.max_requests = max_requests;
-  c.context_length = context;
-  return c;
-}
 
 Workload generator(int32_t n) {
   Workload w;

@@ -9,7 +9,7 @@
 
 #include "engine/workload.h"
 #include "manifest/trace_rows.h"
-#include "trace_support.h"
+#include "workload_support.h"
 
 namespace bricks::engine {
 namespace {
@@ -18,7 +18,7 @@ using ::testing::HasSubstr;
 
 std::string error_of(const std::filesystem::path& p) {
   try {
-    read_trace(p, ctx(), 1);
+    read_trace(p, trace_ctx(), 1);
   } catch (const WorkloadError& e) {
     return e.what();
   }
@@ -32,7 +32,7 @@ TEST(TraceCsv, AzureColumnsAreArrivalPromptAndOutputLengths) {
                        "2023-11-16 23:59:59.5000000,4808,10\r\n"
                        "2023-11-17 00:00:00.7500000,3180,8\r\n"
                        "2023-11-17 00:01:00,12,1\r\n");
-  const auto rs = read_trace(p, ctx(), 1);
+  const auto rs = read_trace(p, trace_ctx(), 1);
   ASSERT_EQ(rs.size(), 3u);
   EXPECT_DOUBLE_EQ(rs[0].arrival_s, 0.0);
   EXPECT_NEAR(rs[1].arrival_s, 1.25, 1e-6);
@@ -54,8 +54,8 @@ TEST(TraceCsv, JsonlFieldColumnsReadAsTheJsonlRowWould) {
                            "\"tenant\": 1, \"prefix_group\": 9, \"prefix_len\": 8}\n"
                            "{\"arrival_s\": 0.5, \"prompt_len\": 30, \"max_tokens\": 4, "
                            "\"tenant\": 0, \"prefix_group\": 9, \"prefix_len\": 8}\n");
-  const auto a = read_trace(csv, ctx(), 7);
-  const auto b = read_trace(jsonl, ctx(), 7);
+  const auto a = read_trace(csv, trace_ctx(), 7);
+  const auto b = read_trace(jsonl, trace_ctx(), 7);
   ASSERT_EQ(a.size(), 2u);
   ASSERT_EQ(b.size(), 2u);
   for (size_t i = 0; i < a.size(); ++i) {
@@ -118,12 +118,12 @@ TEST(TraceCsv, TimeScaleMultipliesArrivals) {
   manifest::Workload w;
   w.set_trace(p.string());
   w.set_trace_time_scale(0.25);
-  const auto rs = make_workload(w, ctx());
+  const auto rs = make_workload(w, trace_ctx());
   ASSERT_EQ(rs.size(), 3u);
   EXPECT_DOUBLE_EQ(rs[1].arrival_s, 0.5);
   EXPECT_DOUBLE_EQ(rs[2].arrival_s, 1.5);
   w.clear_trace_time_scale();
-  EXPECT_DOUBLE_EQ(make_workload(w, ctx())[2].arrival_s, 6.0);
+  EXPECT_DOUBLE_EQ(make_workload(w, trace_ctx())[2].arrival_s, 6.0);
 }
 
 }  // namespace

@@ -6,7 +6,7 @@
 #include <fstream>
 
 #include "engine/workload.h"
-#include "trace_support.h"
+#include "workload_support.h"
 
 namespace bricks::engine {
 namespace {
@@ -21,7 +21,7 @@ TEST(Trace, LengthOnlyLinesWithConversationsAndPrefixGroups) {
             "\"conversation\": 5, \"turn\": 1}\n"
             "{\"arrival_s\": 2, \"prompt_len\": 12, \"prefix_group\": 9, \"prefix_len\": 8}\n"
             "{\"arrival_s\": 3, \"prompt_len\": 30, \"prefix_group\": 9, \"prefix_len\": 8}\n");
-  const auto rs = read_trace(p, ctx(), 1);
+  const auto rs = read_trace(p, trace_ctx(), 1);
   ASSERT_EQ(rs.size(), 4u);
   EXPECT_EQ(rs[0].tenant, 2);
   EXPECT_EQ(rs[0].priority, 1);
@@ -43,7 +43,7 @@ TEST(Trace, LengthOnlyLinesWithConversationsAndPrefixGroups) {
 TEST(Trace, TextPromptWithoutTokenizerSaysUsePromptLen) {
   const auto p = write("bricks-trace-text.jsonl", "{\"prompt_len\": 3}\n{\"prompt\": \"hi\"}\n");
   try {
-    read_trace(p, ctx(), 1);
+    read_trace(p, trace_ctx(), 1);
     FAIL() << "no error";
   } catch (const WorkloadError& e) {
     const std::string msg = e.what();
@@ -66,7 +66,7 @@ TEST(Trace, BadValuesNameTheLine) {
         "{\"prompt_len\": 4, \"max_tokens\": 3e9}"}) {
     const auto p = write("bricks-trace-bad.jsonl", "{\"prompt_len\": 3}\n" + bad + "\n");
     try {
-      read_trace(p, ctx(), 1);
+      read_trace(p, trace_ctx(), 1);
       ADD_FAILURE() << "no error for " << bad;
     } catch (const WorkloadError& e) {
       EXPECT_NE(std::string(e.what()).find("bricks-trace-bad.jsonl:2: "), std::string::npos)
@@ -93,7 +93,7 @@ TEST(Trace, ValuesOutOfTheirTypeAreErrorsNeverCut) {
   for (const auto& [row, expect] : cases) {
     const auto p = write("bricks-trace-range.jsonl", "{\"prompt_len\": 3}\n" + row + "\n");
     try {
-      read_trace(p, ctx(), 1);
+      read_trace(p, trace_ctx(), 1);
       ADD_FAILURE() << "no error for " << row;
     } catch (const WorkloadError& e) {
       const std::string msg = e.what();
@@ -104,7 +104,7 @@ TEST(Trace, ValuesOutOfTheirTypeAreErrorsNeverCut) {
   // A whole number written as a float, and the largest 64-bit conversation id, are fine.
   const auto ok = write("bricks-trace-wide.jsonl",
                         "{\"prompt_len\": 4.0, \"conversation\": 18446744073709551615}\n");
-  const auto rs = read_trace(ok, ctx(), 1);
+  const auto rs = read_trace(ok, trace_ctx(), 1);
   ASSERT_EQ(rs.size(), 1u);
   EXPECT_EQ(rs[0].conversation, 18446744073709551615ull);
 }
@@ -119,7 +119,7 @@ TEST(Trace, TraceSeedPicksTheTokenIds) {
     w.set_trace(p.string());
     w.set_trace_seed(seed);
     std::vector<std::vector<int32_t>> out;
-    for (const RequestSpec& r : make_workload(w, ctx())) out.push_back(r.prompt);
+    for (const RequestSpec& r : make_workload(w, trace_ctx())) out.push_back(r.prompt);
     return out;
   };
   const auto a = prompts(0), b = prompts(5);

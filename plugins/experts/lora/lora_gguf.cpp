@@ -148,7 +148,7 @@ struct TensorInfo {
 };
 
 // Parses "blk.<layer>.<proj>.weight.lora_<a|b>"; false for any other name.
-bool parse_name(const std::string& name, int32_t* layer, int32_t* proj, bool* is_a) {
+bool parse_gguf_name(const std::string& name, int32_t* layer, int32_t* proj, bool* is_a) {
   static const char* const kNames[] = {"attn_q",   "attn_k", "attn_v",  "attn_output",
                                        "ffn_gate", "ffn_up", "ffn_down"};
   if (name.rfind("blk.", 0) != 0) return false;
@@ -291,7 +291,7 @@ AdapterFile read_gguf_adapter(const std::string& path) {
   for (const TensorInfo& t : infos) {
     int32_t layer = 0, proj = 0;
     bool is_a = false;
-    if (!parse_name(t.name, &layer, &proj, &is_a)) {
+    if (!parse_gguf_name(t.name, &layer, &proj, &is_a)) {
       throw Error::unsupported(path + ": tensor '" + t.name +
                                "' is not a LoRA matrix of a layer projection this brick adapts "
                                "(blk.N.{attn_q,attn_k,attn_v,attn_output,ffn_gate,ffn_up,"

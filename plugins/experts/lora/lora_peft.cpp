@@ -46,7 +46,7 @@ int32_t proj_of(const std::string& module) {
 }
 
 // Splits a PEFT tensor name into layer, projection and A/B; false when it is not one.
-bool parse_name(const std::string& name, int32_t* layer, int32_t* proj, bool* is_a) {
+bool parse_peft_name(const std::string& name, int32_t* layer, int32_t* proj, bool* is_a) {
   static const std::string kPrefix = "base_model.model.model.layers.";
   if (name.rfind(kPrefix, 0) != 0) return false;
   size_t at = kPrefix.size(), digits = 0;
@@ -134,7 +134,7 @@ void read_safetensors(const fs::path& file, AdapterFile& out) {
     const std::string& name = it.key();
     int32_t layer = 0, proj = 0;
     bool is_a = false;
-    if (!parse_name(name, &layer, &proj, &is_a)) {
+    if (!parse_peft_name(name, &layer, &proj, &is_a)) {
       throw Error::unsupported(where + ": tensor '" + name +
                                "' is not the lora_A/lora_B weight of a layer projection this "
                                "brick adapts (q/k/v/o_proj, gate/up/down_proj); retrain "
