@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "bricks/capabilities.h"
+
 namespace bricks::engine {
 
 std::vector<AdapterSpec> adapter_specs(const manifest::LoadedManifest& m) {
@@ -61,8 +63,9 @@ void refuse_shared_kv(const manifest::LoadedManifest& m, const host::BrickInfo& 
     }
     return false;
   };
-  for (const auto& [cap, param] : {std::pair{"kv.prefix_cache", "enable_prefix_cache"},
-                                   std::pair{"kv.conversation_reuse", "keep_conversations"}}) {
+  for (const auto& [cap, param] :
+       {std::pair{BRICKS_CAP_KV_PREFIX_CACHE, "enable_prefix_cache"},
+        std::pair{BRICKS_CAP_KV_CONVERSATION_REUSE, "keep_conversations"}}) {
     if (provides(cap) && !turned_off(param)) {
       throw std::invalid_argument(
           "kv '" + kv.name + "' reuses cached KV across requests (" + cap +

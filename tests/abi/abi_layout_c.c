@@ -6,6 +6,7 @@
 #include "abi_layout_c.h"
 #include "abi_layout_pins.h"
 #include "bricks/abi.h"
+#include "bricks/capabilities.h" /* plain C as well */
 
 #define C_STRUCT(type, size, align) {#type, "", sizeof(type), alignof(type)},
 #define C_FIELD(type, field, offset) {#type, #field, offsetof(type, field), 0},

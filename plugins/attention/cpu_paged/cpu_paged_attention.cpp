@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "bricks/bricks.hpp"
+#include "bricks/capabilities.h"
 #include "kernels.h"
 #include "work_plan.h"
 
@@ -203,7 +204,8 @@ const bricks_param_spec kParams[] = {
     bricks::param_enum("simd", "auto", kSimdChoices,
                        "Widest instruction set to use; the CPU's best up to this one runs."),
 };
-const char* const kProvides[] = {"device.cpu", "kv.f32", "kv.f16", "attention.scores"};
+const char* const kProvides[] = {BRICKS_CAP_DEVICE_CPU, BRICKS_CAP_KV_F32, BRICKS_CAP_KV_F16,
+                                 BRICKS_CAP_ATTENTION_SCORES};
 
 }  // namespace
 }  // namespace bricks_cpu_paged

@@ -12,6 +12,7 @@
 
 #include "bricks/attention_checks.hpp"
 #include "bricks/bricks.hpp"
+#include "bricks/capabilities.h"
 
 namespace {
 
@@ -33,7 +34,6 @@ double half_to_double(uint16_t h) {
   }
   return sign ? -magnitude : magnitude;
 }
-
 
 class ReferenceAttention final : public bricks::Attention {
  public:
@@ -134,7 +134,8 @@ class ReferenceAttention final : public bricks::Attention {
   bool planned_ = false;
 };
 
-const char* const kProvides[] = {"device.cpu", "kv.f32", "kv.f16", "attention.scores"};
+const char* const kProvides[] = {BRICKS_CAP_DEVICE_CPU, BRICKS_CAP_KV_F32, BRICKS_CAP_KV_F16,
+                                 BRICKS_CAP_ATTENTION_SCORES};
 
 }  // namespace
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "bricks/bricks.hpp"
+#include "bricks/capabilities.h"
 #include "lora_adapter.h"
 #include "lora_files.h"
 
@@ -92,7 +93,7 @@ const bricks_param_spec kParams[] = {
     bricks::param_int("max_adapters", 64, 1, 4096,
                       "Most adapters loaded at once (each keeps its A and B in f32 memory)."),
 };
-const char* const kProvides[] = {"adapter.lora", "device.cpu"};
+const char* const kProvides[] = {BRICKS_CAP_ADAPTER_LORA, BRICKS_CAP_DEVICE_CPU};
 
 }  // namespace
 }  // namespace bricks_lora

@@ -1,6 +1,7 @@
 // The kv/block_group plugin: one brick, FastSwitch's block-group KV manager.
 #include "block_group_kv.h"
 #include "bricks/bricks.hpp"
+#include "bricks/capabilities.h"
 
 namespace {
 
@@ -14,7 +15,8 @@ const bricks_param_spec kParams[] = {
                        "give the conversation's next turn a prefix hit on them."),
 };
 
-const char* const kProvides[] = {"kv.paged", "kv.swap", "kv.block_group", "kv.conversation_reuse"};
+const char* const kProvides[] = {BRICKS_CAP_KV_PAGED, BRICKS_CAP_KV_SWAP, BRICKS_CAP_KV_BLOCK_GROUP,
+                                 BRICKS_CAP_KV_CONVERSATION_REUSE};
 
 }  // namespace
 

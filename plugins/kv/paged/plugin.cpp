@@ -1,5 +1,6 @@
 // The kv/paged plugin: one brick, the paged KV manager.
 #include "bricks/bricks.hpp"
+#include "bricks/capabilities.h"
 #include "paged_kv.h"
 
 namespace {
@@ -10,7 +11,8 @@ const bricks_param_spec kParams[] = {
                        "Keep full blocks findable by a hash of their prefix and reuse them."),
 };
 
-const char* const kProvides[] = {"kv.paged", "kv.prefix_cache", "kv.swap"};
+const char* const kProvides[] = {BRICKS_CAP_KV_PAGED, BRICKS_CAP_KV_PREFIX_CACHE,
+                                 BRICKS_CAP_KV_SWAP};
 
 }  // namespace
 

@@ -1,5 +1,6 @@
 // The kv/prefix_tree plugin: one brick, the prefix-tree KV manager.
 #include "bricks/bricks.hpp"
+#include "bricks/capabilities.h"
 #include "prefix_tree_kv.h"
 
 namespace {
@@ -9,7 +10,8 @@ const bricks_param_spec kParams[] = {
                       "Tokens per KV block and per prefix-tree edge; a power of two."),
 };
 
-const char* const kProvides[] = {"kv.paged", "kv.prefix_cache", "kv.prefix_tree", "kv.swap"};
+const char* const kProvides[] = {BRICKS_CAP_KV_PAGED, BRICKS_CAP_KV_PREFIX_CACHE,
+                                 BRICKS_CAP_KV_PREFIX_TREE, BRICKS_CAP_KV_SWAP};
 
 }  // namespace
 

@@ -9,6 +9,7 @@
 
 #include "atp_rule.h"
 #include "bricks/bricks.hpp"
+#include "bricks/capabilities.h"
 
 namespace {
 
@@ -76,7 +77,7 @@ const bricks_param_spec kParams[] = {
                        "Ask the engine for attention among image tokens (redundancy); without "
                        "it the score is text attention only."),
 };
-const char* const kRequires[] = {"attention.scores"};
+const char* const kRequires[] = {BRICKS_CAP_ATTENTION_SCORES};
 
 }  // namespace
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "bricks/bricks.hpp"
+#include "bricks/capabilities.h"
 
 namespace {
 
@@ -79,7 +80,7 @@ const bricks_param_spec kParams[] = {
     bricks::param_float("keep_ratio", 0.5, 0.0, 1.0,
                         "Share of prunable tokens kept, those with the most text attention."),
 };
-const char* const kRequires[] = {"attention.scores"};
+const char* const kRequires[] = {BRICKS_CAP_ATTENTION_SCORES};
 
 }  // namespace
 

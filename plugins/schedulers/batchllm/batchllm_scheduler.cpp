@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "bricks/capabilities.h"
+
 namespace bricks::batchllm {
 
 namespace {
@@ -49,8 +51,8 @@ void BatchLlmScheduler::prepare() {
     client.bind(host().wired(BRICKS_KIND_KV), "batchllm");
     if (config_.preemption == "swap" && !client.has_swap()) {
       throw Error::invalid(
-          "scheduler batchllm: preemption=swap needs a kv brick with capability kv.swap "
-          "(swap_out, swap_in, take_copies); wire one such as kv/prefix_tree or set "
+          "scheduler batchllm: preemption=swap needs a kv brick with capability " BRICKS_CAP_KV_SWAP
+          " (swap_out, swap_in, take_copies); wire one such as kv/prefix_tree or set "
           "preemption: auto");
     }
     swap_ = config_.preemption == "swap" || (config_.preemption == "auto" && client.has_swap());
@@ -183,13 +185,7 @@ int64_t BatchLlmScheduler::projected_tokens(const bricks_request_view& r) const 
 
 void BatchLlmScheduler::preempt(size_t k) {
   const uint64_t id = views_[running_[k]].id;
-  if (swap_ && kv_.swap_out(id)) {
-    buf_.preempted.push_back({id, BRICKS_PREEMPT_SWAP});
-  } else {
-    // Recompute, also the fallback when the host tier is full.
-    kv_.release(id);
-    buf_.preempted.push_back({id, BRICKS_PREEMPT_RECOMPUTE});
-  }
+  buf_.preempted.push_back({id, kv_.preempt(id, swap_)});
   marks_[k] = kPreempted;
   --num_running_;
   preempted_any_ = true;

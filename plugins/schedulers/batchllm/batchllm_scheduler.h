@@ -27,12 +27,12 @@
 #include <string>
 #include <vector>
 
-#include "block_count.h"
+#include "bricks/block_count.hpp"
 #include "bricks/bricks.hpp"
-#include "kv_client.h"
-#include "plan_buffers.h"
+#include "bricks/kv_client.hpp"
+#include "bricks/plan_buffers.hpp"
+#include "bricks/view_carry.hpp"
 #include "prefix_groups.h"
-#include "view_carry.h"
 
 namespace bricks::batchllm {
 

@@ -1,10 +1,12 @@
 // The scheduler/batchllm plugin.
 //
-// The vtable comes from sched_entry.h rather than bricks::describe so that an error from the
-// wired kv brick reaches the host unchanged (only the host can read or free it).
+// The vtable comes from bricks/scheduler_entry.hpp rather than bricks::describe so that an
+// error from the wired kv brick reaches the host unchanged (only the host can read or free
+// it).
 #include "batchllm_scheduler.h"
 #include "bricks/bricks.hpp"
-#include "sched_entry.h"
+#include "bricks/capabilities.h"
+#include "bricks/scheduler_entry.hpp"
 
 namespace {
 
@@ -24,7 +26,8 @@ const bricks_param_spec kParams[] = {
                       "Smallest prefill chunk scheduled unless it finishes the prompt."),
     bricks::param_enum("preemption", "auto", kPreemption,
                        "What a preempted request loses: recompute frees its KV, swap moves it "
-                       "to the host tier, auto swaps when the kv brick has kv.swap."),
+                       "to the host tier, auto swaps when the kv brick has " BRICKS_CAP_KV_SWAP
+                       "."),
     bricks::param_bool("pin_prefixes", true,
                        "Hold the next group's cached shared prefix so that no eviction loses it "
                        "before its requests are admitted."),
@@ -39,6 +42,6 @@ const bricks_param_spec kParams[] = {
 BRICKS_PLUGIN(
     "bricks_scheduler_batchllm", "1.0.0", "Apache-2.0",
     bricks::sched::describe_scheduler<BatchLlmScheduler>(
-        "batchllm",
-        "BatchLLM: global prefix groups, decode-ratio-first order, memory-centric batches.",
-        kParams))
+        "batchllm", "1.0.0",
+        "BatchLLM: global prefix groups, decode-ratio-first order, memory-centric batches.")
+        .params(kParams))

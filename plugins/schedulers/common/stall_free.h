@@ -20,7 +20,7 @@
 #include <cstdint>
 
 #include "bricks/abi.h"
-#include "step_batch.h"
+#include "bricks/step_batch.hpp"
 
 namespace bricks::sched {
 

@@ -5,11 +5,12 @@
 // decode instances, each with its own copy of this brick in the matching role. The brick
 // itself does not use them.
 //
-// The vtable comes from sched_entry.h rather than bricks::describe so that an error from the
-// wired kv brick reaches the host unchanged (only the host can read or free it).
+// The vtable comes from bricks/scheduler_entry.hpp rather than bricks::describe so that an
+// error from the wired kv brick reaches the host unchanged (only the host can read or free
+// it).
 #include "bricks/bricks.hpp"
+#include "bricks/scheduler_entry.hpp"
 #include "disagg_scheduler.h"
-#include "sched_entry.h"
 
 namespace {
 
@@ -61,6 +62,6 @@ const bricks_param_spec kParams[] = {
 
 BRICKS_PLUGIN("bricks_scheduler_disagg", "1.0.0", "Apache-2.0",
               bricks::sched::describe_scheduler<DisaggScheduler>(
-                  "disagg",
-                  "DistServe: prefill and decode on separate instances, KV moved between them.",
-                  kParams))
+                  "disagg", "1.0.0",
+                  "DistServe: prefill and decode on separate instances, KV moved between them.")
+                  .params(kParams))

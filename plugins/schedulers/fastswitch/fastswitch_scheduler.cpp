@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "bricks/capabilities.h"
+
 namespace bricks::fastswitch {
 
 namespace {
@@ -52,8 +54,9 @@ void FastSwitchScheduler::prepare() {
     client.bind(host().wired(BRICKS_KIND_KV), "fastswitch");
     if (config_.preempt_mode == PreemptMode::kSwap && !client.has_swap()) {
       throw Error::invalid(
-          "scheduler fastswitch: preempt_mode=swap needs a kv brick with capability kv.swap "
-          "(swap_out, swap_in, take_copies); wire one such as kv/block_group or set "
+          "scheduler fastswitch: preempt_mode=swap needs a kv brick with "
+          "capability " BRICKS_CAP_KV_SWAP
+          " (swap_out, swap_in, take_copies); wire one such as kv/block_group or set "
           "preempt_mode: auto or recompute");
     }
     kv_ = client;

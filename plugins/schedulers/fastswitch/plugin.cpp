@@ -1,10 +1,12 @@
 // The scheduler/fastswitch plugin.
 //
-// The vtable comes from sched_entry.h rather than bricks::describe so that an error from the
-// wired kv brick reaches the host unchanged (only the host can read or free it).
+// The vtable comes from bricks/scheduler_entry.hpp rather than bricks::describe so that an
+// error from the wired kv brick reaches the host unchanged (only the host can read or free
+// it).
 #include "bricks/bricks.hpp"
+#include "bricks/capabilities.h"
+#include "bricks/scheduler_entry.hpp"
 #include "fastswitch_scheduler.h"
-#include "sched_entry.h"
 
 namespace {
 
@@ -16,10 +18,11 @@ const bricks_param_spec kParams[] = {
     bricks::sched::max_num_seqs_param(128),
     bricks::param_int("token_budget", 2048, 1, 1 << 20,
                       "Most tokens computed in one step; prompts are chunked into what is left."),
-    bricks::param_enum("preempt_mode", "auto", kPreemptModes,
-                       "How a preempted request keeps its KV: swap to the host tier (needs "
-                       "kv.swap), recompute, or auto (swap when the kv brick can and the host "
-                       "tier has room, else recompute)."),
+    bricks::param_enum(
+        "preempt_mode", "auto", kPreemptModes,
+        "How a preempted request keeps its KV: swap to the host tier (needs " BRICKS_CAP_KV_SWAP
+        "), recompute, or auto (swap when the kv brick can and the host "
+        "tier has room, else recompute)."),
     bricks::param_float("priority_weight", 1.0, 0.0, 1e6,
                         "Weight of the request priority in the effective priority."),
     bricks::param_float(
@@ -50,6 +53,6 @@ const bricks_param_spec kParams[] = {
 BRICKS_PLUGIN(
     "bricks_scheduler_fastswitch", "1.0.0", "Apache-2.0",
     bricks::sched::describe_scheduler<FastSwitchScheduler>(
-        "fastswitch",
-        "FastSwitch: fairness-aware priorities, fine-grained preemption by swap or recompute.",
-        kParams))
+        "fastswitch", "1.0.0",
+        "FastSwitch: fairness-aware priorities, fine-grained preemption by swap or recompute.")
+        .params(kParams))

@@ -16,7 +16,7 @@
 #include <string>
 
 #include "bricks/bricks.hpp"
-#include "step_batch.h"
+#include "bricks/step_batch.hpp"
 
 namespace bricks::fcfs {
 

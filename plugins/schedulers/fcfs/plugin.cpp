@@ -1,10 +1,11 @@
 // The scheduler/fcfs plugin.
 //
-// The vtable comes from sched_entry.h rather than bricks::describe so that an error from the
-// wired kv brick reaches the host unchanged (only the host can read or free it).
+// The vtable comes from bricks/scheduler_entry.hpp rather than bricks::describe so that an
+// error from the wired kv brick reaches the host unchanged (only the host can read or free
+// it).
 #include "bricks/bricks.hpp"
+#include "bricks/scheduler_entry.hpp"
 #include "fcfs_scheduler.h"
-#include "sched_entry.h"
 
 namespace {
 
@@ -24,5 +25,6 @@ const bricks_param_spec kParams[] = {
 
 BRICKS_PLUGIN("bricks_scheduler_fcfs", "1.0.0", "Apache-2.0",
               bricks::sched::describe_scheduler<FcfsScheduler>(
-                  "fcfs", "vLLM-style continuous batching: FCFS, prefill first, preemption.",
-                  kParams))
+                  "fcfs", "1.0.0",
+                  "vLLM-style continuous batching: FCFS, prefill first, preemption.")
+                  .params(kParams))

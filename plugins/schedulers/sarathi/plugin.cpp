@@ -1,10 +1,11 @@
 // The scheduler/sarathi plugin.
 //
-// The vtable comes from sched_entry.h rather than bricks::describe so that an error from the
-// wired kv brick reaches the host unchanged (only the host can read or free it).
+// The vtable comes from bricks/scheduler_entry.hpp rather than bricks::describe so that an
+// error from the wired kv brick reaches the host unchanged (only the host can read or free
+// it).
 #include "bricks/bricks.hpp"
+#include "bricks/scheduler_entry.hpp"
 #include "sarathi_scheduler.h"
-#include "sched_entry.h"
 
 namespace {
 
@@ -26,6 +27,6 @@ const bricks_param_spec kParams[] = {
 
 BRICKS_PLUGIN("bricks_scheduler_sarathi", "1.0.0", "Apache-2.0",
               bricks::sched::describe_scheduler<SarathiScheduler>(
-                  "sarathi",
-                  "Sarathi-Serve: chunked prefills, stall-free batches under a token budget.",
-                  kParams))
+                  "sarathi", "1.0.0",
+                  "Sarathi-Serve: chunked prefills, stall-free batches under a token budget.")
+                  .params(kParams))

@@ -1,9 +1,10 @@
 // The scheduler/splitfuse plugin.
 //
-// The vtable comes from sched_entry.h rather than bricks::describe so that an error from the
-// wired kv brick reaches the host unchanged (only the host can read or free it).
+// The vtable comes from bricks/scheduler_entry.hpp rather than bricks::describe so that an
+// error from the wired kv brick reaches the host unchanged (only the host can read or free
+// it).
 #include "bricks/bricks.hpp"
-#include "sched_entry.h"
+#include "bricks/scheduler_entry.hpp"
 #include "splitfuse_scheduler.h"
 
 namespace {
@@ -21,7 +22,7 @@ const bricks_param_spec kParams[] = {
 
 BRICKS_PLUGIN("bricks_scheduler_splitfuse", "1.0.0", "Apache-2.0",
               bricks::sched::describe_scheduler<SplitFuseScheduler>(
-                  "splitfuse",
+                  "splitfuse", "1.0.0",
                   "DeepSpeed-FastGen Dynamic SplitFuse: fixed-size forward passes of decodes and "
-                  "split or fused prompt chunks.",
-                  kParams))
+                  "split or fused prompt chunks.")
+                  .params(kParams))

@@ -293,6 +293,13 @@ class describe {
     c.d_.num_requires = static_cast<int32_t>(N);
     return c;
   }
+  // Replaces the vtable generated from T's base class with `vt`, a static vtable of T's
+  // kind (bricks::sched::describe_scheduler uses this).
+  constexpr describe vtable(const void* vt) const {
+    describe c = *this;
+    c.d_.vtable = vt;
+    return c;
+  }
   constexpr operator bricks_brick_desc() const { return d_; }  // NOLINT: implicit by design
 
  private:

@@ -1,7 +1,9 @@
-// Blocks needed to hold a number of tokens, rounded up: (tokens + block_size - 1) / block_size
-// for every int64 value, with a shift in place of the division when the block size is a
-// power of two (as every shipped kv brick's is). The division was the costliest instruction
-// of a scheduler's per-request work in a decode step.
+// bricks/block_count.hpp: blocks needed to hold a number of tokens.
+//
+// (tokens + block_size - 1) / block_size for every int64 value, with a shift in place of
+// the division when the block size is a power of two (as every shipped kv brick's is). The
+// division was the costliest instruction of a scheduler's per-request work in a decode step.
+// A value type; safe to copy, const methods only after construction.
 #pragma once
 
 #include <cstdint>

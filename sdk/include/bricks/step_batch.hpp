@@ -1,0 +1,213 @@
+// bricks/step_batch.hpp: one step of a batching rule over the requests the host passes:
+// the requests split by state, the running phase with its preemption rule, failures, and the
+// plan buffers. A rule adds its own swap-in and admission phases over the public per-step
+// state (the shipped scheduler/fcfs and the stall-free batcher of sarathi, splitfuse and
+// disagg are built on it):
+//
+//   step.bind(host().wired(BRICKS_KIND_KV));
+//   step.read_pool();
+//   step.begin(input, token_budget);
+//   step.schedule_running(StepBatch::Phase::kAll, 1);
+//   if (!step.preempted_any) admit(step.waiting ...);   // the rule's own phases
+//   step.buf.publish(plan);
+//
+// Running phase: running requests with tokens left compute min(left, budget left) tokens in
+// arrival order (decodes only, partial prefills only, or both in one pass). When a block is
+// missing, the latest-arrived running request not yet scheduled is preempted (swap where
+// configured and the host tier has room, else recompute), possibly the request itself.
+//
+// Keeps no request state between steps; the vectors are reused so that a steady state
+// allocates nothing. Not thread-safe.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "bricks/abi.h"
+#include "bricks/block_count.hpp"
+#include "bricks/capabilities.h"
+#include "bricks/error.hpp"
+#include "bricks/kv_client.hpp"
+#include "bricks/plan_buffers.hpp"
+
+namespace bricks::sched {
+
+// Holds the kv client, bound on first use, and the per-step state below.
+class StepBatch {
+ public:
+  enum class Phase : uint8_t {
+    kDecodes,   // running requests with exactly one token left
+    kPrefills,  // running requests with more than one token left
+    kAll,       // both, in one pass
+  };
+  enum Mark : uint8_t { kUnscheduled, kScheduled, kPreempted };
+
+  // `brick` names the scheduler in messages (a string literal); `swap` preempts by swap_out
+  // (recompute when the host tier is full) instead of recompute.
+  StepBatch(const char* brick, bool swap) : brick_(brick), swap_(swap) {}
+
+  // Binds the kv client on first use; throws bricks::Error naming the brick and the fix when
+  // no kv brick is wired, or swap is asked of one without kv.swap.
+  void bind(const bricks_brick_ref& kv);
+  // Throws bricks::Error on a malformed input.
+  void check_input(const bricks_sched_input& input) const;
+  // Reads the block size and pool size; throws bricks::Error when the kv brick is not
+  // configured.
+  void read_pool();
+  // Starts a step of at most `budget` tokens: clears the plan and splits the requests.
+  void begin(const bricks_sched_input& input, int32_t budget);
+  // The running phase (see above) for the requests `phase` picks that are not yet marked. A
+  // chunk smaller than min_chunk that does not finish the prefill waits for a later step.
+  void schedule_running(Phase phase, int32_t min_chunk);
+  // Preempts running[k] and marks it.
+  void preempt(size_t k);
+  // Fails the request at view `index`, releasing any KV it holds.
+  void fail(int32_t index, std::string reason);
+  // The message for a request needing more blocks than the whole pool for `tokens` tokens.
+  std::string too_big(const bricks_request_view& r, int64_t tokens) const;
+  static std::string id_text(uint64_t id) { return "request " + std::to_string(id); }
+  int64_t blocks_for(int64_t tokens) const { return count_(tokens); }
+  const char* brick() const { return brick_; }
+  bool swap() const { return swap_; }
+
+  KvClient kv;
+  // Per-step state, valid from begin() to the next begin().
+  const bricks_request_view* views = nullptr;
+  int32_t block_size = 1;
+  int64_t pool_blocks = 0;
+  int32_t budget = 0;
+  int32_t num_running = 0;  // running requests, less those preempted or failed this step
+  bool preempted_any = false;
+  std::vector<int32_t> running, waiting, swapped;  // view indices, arrival order
+  std::vector<Mark> marks;                         // per running entry
+  PlanBuffers buf;
+
+ private:
+  // Allocates `tokens` for running[k], preempting as the running phase says. Returns false
+  // when running[k] itself was preempted.
+  bool allocate_running(size_t k, int32_t tokens);
+
+  const char* brick_;
+  bool swap_;
+  BlockCount count_;  // over block_size
+};
+
+inline void StepBatch::bind(const bricks_brick_ref& ref) {
+  if (kv.bound()) return;
+  KvClient client;
+  client.bind(ref, brick_);
+  if (swap_ && !client.has_swap()) {
+    throw Error::invalid(std::string("scheduler ") + brick_ +
+                         ": preemption=swap needs a kv brick with capability " BRICKS_CAP_KV_SWAP
+                         " (swap_out, swap_in, take_copies); wire one such as kv/paged or set "
+                         "preemption: recompute");
+  }
+  kv = client;
+}
+
+inline void StepBatch::check_input(const bricks_sched_input& input) const {
+  if (input.num_requests < 0 || (input.num_requests > 0 && input.requests == nullptr)) {
+    throw Error::invalid(std::string("scheduler ") + brick_ +
+                         ": schedule needs num_requests >= 0 and a request array");
+  }
+}
+
+inline void StepBatch::read_pool() {
+  block_size = kv.block_size();
+  pool_blocks = kv.stats().num_device_blocks;
+  if (block_size < 1 || pool_blocks < 1) {
+    throw Error::invalid(std::string("scheduler ") + brick_ +
+                         ": the wired kv brick reports no blocks; configure it before the "
+                         "first schedule");
+  }
+  if (count_.block_size() != block_size) count_ = BlockCount(block_size);
+}
+
+inline void StepBatch::begin(const bricks_sched_input& input, int32_t step_budget) {
+  check_input(input);
+  buf.clear();
+  budget = step_budget;
+  preempted_any = false;
+  views = input.requests;
+  running.clear();
+  waiting.clear();
+  swapped.clear();
+  for (int32_t i = 0; i < input.num_requests; ++i) {
+    switch (views[i].state) {
+      case BRICKS_REQ_RUNNING:
+        running.push_back(i);
+        break;
+      case BRICKS_REQ_SWAPPED:
+        swapped.push_back(i);
+        break;
+      default:
+        waiting.push_back(i);
+        break;
+    }
+  }
+  marks.assign(running.size(), kUnscheduled);
+  num_running = static_cast<int32_t>(running.size());
+}
+
+inline void StepBatch::preempt(size_t k) {
+  const uint64_t id = views[running[k]].id;
+  buf.preempted.push_back({id, kv.preempt(id, swap_)});
+  marks[k] = kPreempted;
+  --num_running;
+  preempted_any = true;
+}
+
+inline void StepBatch::fail(int32_t index, std::string reason) {
+  const uint64_t id = views[index].id;
+  kv.release(id);
+  buf.fail(id, std::move(reason));
+}
+
+inline std::string StepBatch::too_big(const bricks_request_view& r, int64_t tokens) const {
+  return id_text(r.id) + " needs " + std::to_string(blocks_for(tokens)) + " KV blocks for " +
+         std::to_string(tokens) + " tokens, more than the whole pool of " +
+         std::to_string(pool_blocks) + " blocks of " + std::to_string(block_size) + " tokens";
+}
+
+inline bool StepBatch::allocate_running(size_t k, int32_t tokens) {
+  const bricks_request_view& r = views[running[k]];
+  while (!kv.extend(r, tokens)) {
+    size_t victim = running.size();
+    while (victim > 0 && marks[victim - 1] != kUnscheduled) --victim;
+    // running[k] is unscheduled, so a victim always exists: the latest-arrived one.
+    preempt(victim - 1);
+    if (victim - 1 == k) return false;
+  }
+  return true;
+}
+
+inline void StepBatch::schedule_running(Phase phase, int32_t min_chunk) {
+  for (size_t k = 0; k < running.size(); ++k) {
+    if (marks[k] != kUnscheduled) continue;
+    const int32_t index = running[k];
+    const bricks_request_view& r = views[index];
+    const int32_t left = r.num_tokens - r.num_computed;
+    if (left <= 0) continue;
+    if (phase != Phase::kAll && (left == 1) != (phase == Phase::kDecodes)) continue;
+    if (budget <= 0) return;
+    const int32_t tokens = std::min(left, budget);
+    if (tokens < left && tokens < min_chunk) continue;  // a later step has more room
+    const int64_t after = static_cast<int64_t>(r.num_computed) + tokens;
+    if (blocks_for(after) > pool_blocks) {
+      fail(index, too_big(r, after));
+      marks[k] = kPreempted;
+      --num_running;
+      continue;
+    }
+    if (!allocate_running(k, tokens)) continue;
+    marks[k] = kScheduled;
+    buf.items.push_back({r.id, tokens, 0});
+    budget -= tokens;
+  }
+}
+
+}  // namespace bricks::sched
