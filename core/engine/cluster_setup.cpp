@@ -319,12 +319,21 @@ ClusterProbe::ClusterProbe(const manifest::LoadedManifest& m, const SloSpec& slo
   if (!slo_.any()) {
     throw RuntimeError("the placement search needs an SLO: give TTFT and TPOT targets");
   }
-  if (!m.proto.workload().has_generator() || !m.proto.workload().trace().empty()) {
+  if (!m.proto.workload().has_generator() && m.proto.workload().trace().empty()) {
     throw RuntimeError(m.file.string() + ": the placement search replays the workload at "
-                       "many rates, so it needs workload.generator (not a trace)");
+                       "many rates, so it needs workload.generator or workload.trace");
   }
   if (requests_per_gpu_ < 1) {
     throw RuntimeError("the placement search needs >= 1 request per GPU and run");
+  }
+  if (!m.proto.workload().trace().empty()) {
+    try {  // a trace without a rate stops here, before the first run
+      manifest::LoadedManifest probe = m;
+      retarget_workload(*probe.proto.mutable_workload(), 1.0, requests_per_gpu_, 0,
+                        probe.base_dir());
+    } catch (const WorkloadError& e) {
+      throw RuntimeError(m.file.string() + ": " + e.what());
+    }
   }
   host::LoadOptions lo;
   lo.search_path = host::plugin_search_path(manifest::manifest_plugin_paths(m));
@@ -345,8 +354,8 @@ ClusterProbe::~ClusterProbe() = default;
 
 bool ClusterProbe::operator()(const Placement& p, double rate) const {
   manifest::LoadedManifest run = m_;
-  retarget_generator(*run.proto.mutable_workload()->mutable_generator(), rate,
-                     requests_per_gpu_ * p.gpus(), 0);
+  const size_t keep = retarget_workload(*run.proto.mutable_workload(), rate,
+                                        requests_per_gpu_ * p.gpus(), 0, run.base_dir());
   ClusterSetupOptions o;
   o.placement = p;
   o.colocated_scheduler = colocated_scheduler_;
@@ -354,6 +363,7 @@ bool ClusterProbe::operator()(const Placement& p, double rate) const {
   WorkloadContext ctx;
   ctx.vocab_size = rt->vocab_size();
   ctx.base_dir = run.base_dir();
+  ctx.max_requests = keep;
   Cluster& c = rt->cluster();
   for (RequestSpec& spec : make_workload(run.proto.workload(), ctx)) c.submit(std::move(spec));
   c.run_to_completion();

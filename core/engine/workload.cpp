@@ -299,4 +299,22 @@ void retarget_generator(bricks::manifest::Generator& g, double rate, int32_t num
   }
 }
 
+size_t retarget_workload(bricks::manifest::Workload& w, double rate, int32_t num_requests,
+                         double duration_s, const std::filesystem::path& base_dir) {
+  if (w.trace().empty()) {
+    retarget_generator(*w.mutable_generator(), rate, num_requests, duration_s);
+    return 0;
+  }
+  if (duration_s > 0) {
+    throw WorkloadError(
+        "a duration needs workload.generator: a trace replays its own rows; "
+        "keep the first N of them with a request count instead");
+  }
+  std::filesystem::path file = w.trace();
+  if (file.is_relative()) file = base_dir / file;
+  const size_t keep = num_requests > 0 ? static_cast<size_t>(num_requests) : 0;
+  w.set_trace_time_scale(trace_rate(file, keep) / rate);
+  return keep;
+}
+
 }  // namespace bricks::engine

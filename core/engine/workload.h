@@ -70,6 +70,21 @@ std::vector<RequestSpec> read_trace(const std::filesystem::path& file, const Wor
 void retarget_generator(bricks::manifest::Generator& g, double rate, int32_t num_requests,
                         double duration_s);
 
+// A trace's own mean arrival rate, requests per second: its first `max_requests` rows (all
+// when 0) over the time between their first and last arrival. Throws WorkloadError for a
+// trace with fewer than two rows, or whose rows all arrive at once (it has no rate).
+double trace_rate(const std::filesystem::path& file, size_t max_requests);
+
+// Rewrites a workload for one benchmark point at `rate` requests per second and returns
+// how many of its requests the point runs (0: all). A generator is retargeted as
+// retarget_generator does. A trace keeps its rows, lengths and the shape of its bursts and
+// is replayed faster or slower: trace_time_scale is set so that its first `num_requests`
+// rows (all when 0) arrive at `rate` on average, and that count is returned. `duration_s`
+// needs a generator (a trace's duration is its own); relative traces resolve against
+// `base_dir`. Throws WorkloadError naming the fix.
+size_t retarget_workload(bricks::manifest::Workload& w, double rate, int32_t num_requests,
+                         double duration_s, const std::filesystem::path& base_dir);
+
 cpu::SamplingParams sampling_from(const bricks::manifest::Sampling& s);
 
 }  // namespace bricks::engine

@@ -1,4 +1,6 @@
 // JSONL traces: one request per line (see workload.h for the fields).
+#include <algorithm>
+#include <limits>
 #include <map>
 #include <string>
 
@@ -55,6 +57,29 @@ std::vector<RequestSpec> read_trace(const std::filesystem::path& file, const Wor
     throw WorkloadError(e.what());
   }
   return out;
+}
+
+double trace_rate(const std::filesystem::path& file, size_t max_requests) {
+  double first = std::numeric_limits<double>::infinity();
+  double last = -first;
+  size_t rows = 0;
+  try {
+    manifest::read_trace_rows(file, [&](const manifest::TraceRow& row, int) {
+      if (max_requests > 0 && rows >= max_requests) return;
+      first = std::min(first, row.arrival_s);
+      last = std::max(last, row.arrival_s);
+      ++rows;
+    });
+  } catch (const manifest::TraceError& e) {
+    throw WorkloadError(e.what());
+  }
+  if (rows < 2 || !(last > first)) {
+    throw WorkloadError(file.string() + ": the trace's " + std::to_string(rows) +
+                        (rows == 1 ? " row has" : " rows have") +
+                        " no arrival rate to scale (it needs two rows or more, arriving at "
+                        "different times); run it at its own times with `bricks run`");
+  }
+  return static_cast<double>(rows - 1) / (last - first);
 }
 
 }  // namespace bricks::engine

@@ -1,5 +1,5 @@
 // `bricks bench` end to end on the tiny model: two small rates, the table, bench.json and
-// the SVG plots; a short capacity search; the errors users meet.
+// the SVG plots; a short capacity search; a trace at two rates (sim); the errors users meet.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -111,12 +111,56 @@ TEST_F(CliBench, CapacityNeedsABoundedQueueAndGoodputATtftTarget) {
   EXPECT_FALSE(j["capacity"][0].contains("goodput"));
 }
 
+// A trace is replayed at each rate by scaling its arrival times; --num-requests keeps its
+// first rows. The sim device runs it, so the simulated span of arrivals is exact.
+TEST_F(CliBench, TraceReplayedAtEachRate) {
+  std::string rows;
+  for (int i = 0; i < 12; ++i) {
+    rows += "{\"arrival_s\": " + std::to_string(i) + ", \"prompt_len\": " +
+            std::to_string(100 + 10 * i) + ", \"max_tokens\": 8}\n";
+  }
+  write("sim-trace.jsonl", rows);
+  const fs::path m = write(
+      "sim-trace.textproto",
+      "name: \"sim trace bench\"\n"
+      "device { kind: \"sim\" gpu: \"a100-80gb\" sim_model: \"llama-2-7b\" }\n"
+      "bricks { kind: \"scheduler\" name: \"fcfs\" }\n"
+      "bricks { kind: \"kv\" name: \"paged\" }\n"
+      "bricks { kind: \"attention\" name: \"reference\" }\n"
+      "workload { trace: \"sim-trace.jsonl\" trace_time_scale: 3 }\n");
+  const fs::path out = dir_ / "trace-out";
+  CliResult r = run_bricks("bench --no-progress --rates 1,4 --out '" + out.string() + "' '" +
+                           m.string() + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto j = nlohmann::json::parse(read_file(out / "bench.json"));
+  ASSERT_EQ(j["runs"].size(), 2u);
+  // 12 rows one second apart: at 1 req/s the last arrives at 11 s, at 4 req/s at 2.75 s
+  // (the manifest's own scale of 3 is replaced), and every run lasts past its last arrival.
+  const double slow = j["runs"][0]["report"]["duration_s"].get<double>();
+  const double fast = j["runs"][1]["report"]["duration_s"].get<double>();
+  EXPECT_EQ(j["runs"][0]["report"]["requests"]["finished"], 12);
+  EXPECT_EQ(j["runs"][1]["report"]["requests"]["finished"], 12);
+  EXPECT_GE(slow, 11.0);
+  EXPECT_LT(slow, 12.0);
+  EXPECT_GE(fast, 2.75);
+  EXPECT_LT(fast, 3.75);
+
+  r = run_bricks("bench --no-progress --rates 1 --num-requests 5 --out '" + out.string() +
+                 "' '" + m.string() + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  j = nlohmann::json::parse(read_file(out / "bench.json"));
+  EXPECT_EQ(j["runs"][0]["report"]["requests"]["submitted"], 5);
+}
+
 TEST_F(CliBench, ErrorsNameTheFix) {
   write("t.jsonl", "{\"prompt_len\": 4}\n");
   const fs::path trace = write("trace.textproto", manifest("trace: \"t.jsonl\""));
   CliResult r = run_bricks("bench --no-progress --rates 1 '" + trace.string() + "'");
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("give it a generator"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("no arrival rate to scale"), std::string::npos) << r.err;
+  r = run_bricks("bench --no-progress --rates 1 --duration-s 5 '" + trace.string() + "'");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("needs workload.generator"), std::string::npos) << r.err;
 
   const fs::path m = write("noslo.textproto", manifest(generator()));
   r = run_bricks("bench --no-progress --rates 1 --capacity '" + m.string() + "'");

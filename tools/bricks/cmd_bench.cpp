@@ -52,24 +52,24 @@ struct BenchArgs {
 int bench_against_endpoint(const BenchArgs& a, const manifest::LoadedManifest& m,
                            const engine::SloSpec& slo) {
   std::vector<double> rates = a.rates;
-  const bool generator = m.proto.workload().has_generator() && m.proto.workload().trace().empty();
-  if (!rates.empty() && !generator) {
-    std::fprintf(stderr, "error: %s: --rates needs a workload.generator; this manifest replays "
-                 "a trace at its own arrival times (drop --rates)\n", m.file.c_str());
-    return kExitUsage;
-  }
   if (rates.empty()) rates.push_back(0);  // the manifest's own workload
   nlohmann::json runs = nlohmann::json::array();
   bool any_error = false;
   ProgressBar bar("bench", !a.no_progress);
   for (double rate : rates) {
     manifest::LoadedManifest run = m;
-    if (rate > 0) {
-      engine::retarget_generator(*run.proto.mutable_workload()->mutable_generator(), rate,
-                                 a.num_requests, a.duration_s);
-    }
     EndpointOptions o = a.endpoint;
-    if (rate <= 0 && a.num_requests > 0) o.max_requests = static_cast<size_t>(a.num_requests);
+    if (rate > 0) {
+      try {
+        o.max_requests = engine::retarget_workload(*run.proto.mutable_workload(), rate,
+                                                   a.num_requests, a.duration_s, run.base_dir());
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "error: %s: %s\n", m.file.c_str(), e.what());
+        return kExitUsage;
+      }
+    } else if (a.num_requests > 0) {
+      o.max_requests = static_cast<size_t>(a.num_requests);
+    }
     const std::string head = rate > 0 ? fmt::format("{} req/s ", rate) : std::string("requests ");
     EndpointResult r;
     try {
@@ -130,8 +130,8 @@ class Bench {
       return out_.points[it->second].report;
     }
     manifest::LoadedManifest run = ms_[m];
-    engine::retarget_generator(*run.proto.mutable_workload()->mutable_generator(), rate,
-                               a_.num_requests, a_.duration_s);
+    const size_t keep = engine::retarget_workload(*run.proto.mutable_workload(), rate,
+                                                  a_.num_requests, a_.duration_s, run.base_dir());
     ++runs_;
     char head[160];
     std::snprintf(head, sizeof head, "run %d: %s @ %g req/s ", runs_, out_.labels[m].c_str(), rate);
@@ -141,7 +141,7 @@ class Bench {
     p.swept = swept;
     p.report = run_manifest(run, ro_, out_.slos[m], [&](size_t ended, size_t total, double) {
       bar_.update(ended, total, head);
-    });
+    }, keep);
     out_.points.push_back(std::move(p));
     done_[key] = out_.points.size() - 1;
     if (interrupted()) throw Interrupted{};
@@ -190,12 +190,23 @@ int bench(const BenchArgs& a) {
     auto m = manifest::load_manifest(file, diags);
     for (const auto& d : diags) std::fprintf(stderr, "%s\n", d.format().c_str());
     if (!m) return kExitInputError;
-    if (!m->proto.workload().trace().empty() || !m->proto.workload().has_generator()) {
+    if (m->proto.workload().trace().empty() && !m->proto.workload().has_generator()) {
       std::fprintf(stderr,
-                   "error: %s: bench sets the request rate of workload.generator, and this "
-                   "manifest has %s; give it a generator { ... } workload\n",
-                   file.c_str(), m->proto.workload().trace().empty() ? "no generator" : "a trace");
+                   "error: %s: bench sets the request rate of the workload, and this manifest "
+                   "has none; give it workload.generator { ... } or workload.trace\n",
+                   file.c_str());
       return kExitUsage;
+    }
+    if (!m->proto.workload().trace().empty()) {
+      // Checked once here, so a trace without a rate stops before the first run.
+      try {
+        manifest::LoadedManifest probe = *m;
+        engine::retarget_workload(*probe.proto.mutable_workload(), a.rates.front(),
+                                  a.num_requests, a.duration_s, probe.base_dir());
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "error: %s: %s\n", file.c_str(), e.what());
+        return kExitUsage;
+      }
     }
     res.labels.push_back(manifest_label(*m));
     res.files.push_back(file);
@@ -297,26 +308,29 @@ const Command kBench{
       auto args = std::make_shared<BenchArgs>();
       auto* cmd = app.add_subcommand(
           "bench",
-          "Run each manifest's generated workload at each request rate and compare them: "
+          "Run each manifest's workload (generated, or a trace replayed faster or slower) at "
+          "each request rate and compare them: "
           "latency (TTFT, TPOT, ITL, E2E), throughput, SLO attainment and effective throughput; "
           "with --capacity, the highest rate that keeps the SLO and the goodput");
       cmd->add_option("manifests", args->manifests,
-                      "Manifests to compare (each needs a workload.generator)")
+                      "Manifests to compare (each with workload.generator or workload.trace)")
           ->required()
           ->check(CLI::ExistingFile);
       cmd->add_option("--rates", args->rates,
                       "Request rates to run, requests per second, comma-separated (e.g. 1,2,4,8); "
                       "each replaces workload.generator.rate (tenants' own rates are scaled to sum "
-                      "to it; conversations start at rate / turns); required unless --endpoint")
+                      "to it; conversations start at rate / turns), or sets a trace's "
+                      "trace_time_scale so that its rows arrive at this mean rate (their bursts "
+                      "kept); required unless --endpoint")
           ->delimiter(',')
           ->check(CLI::PositiveNumber);
       auto* n = cmd->add_option("--num-requests", args->num_requests,
-                                "Requests per run (conversations: enough for this many turns); "
-                                "default: the manifest's count")
+                                "Requests per run (conversations: enough for this many turns; a "
+                                "trace: its first N rows); default: the manifest's count")
                     ->check(CLI::PositiveNumber);
       cmd->add_option("--duration-s", args->duration_s,
                       "Seconds of arrivals per run instead of a request count (rate x duration "
-                      "requests on average)")
+                      "requests on average; generators only)")
           ->check(CLI::PositiveNumber)
           ->excludes(n);
       add_slo_flags(cmd, args->slo);

@@ -159,7 +159,7 @@ const Command kPlacement{"placement", 55, [](CLI::App& app, int& exit_code) {
                    "parallelism) for the best goodput per GPU under a TTFT/TPOT SLO, by "
                    "simulation on the manifest's sim device; also the best colocated cluster");
   cmd->add_option("manifest", args->manifest,
-                  "Manifest with device.kind \"sim\" (gpu, sim_model) and a workload generator")
+                  "Manifest with device.kind \"sim\" (gpu, sim_model) and a workload generator or trace")
       ->required()->check(CLI::ExistingFile);
   cmd->add_option("--slo-ttft", args->slo_ttft, "TTFT target in seconds (default: output.slo)");
   cmd->add_option("--slo-tpot", args->slo_tpot, "TPOT target in seconds (default: output.slo)");
