@@ -4,9 +4,11 @@
 # plots, summary.md with our number beside the paper's). docs/experiments.md explains the
 # settings and the results.
 #
-#   tools/experiments.sh sarathi|splitfuse|fastswitch|batchllm|disagg|all
+#   tools/experiments.sh sarathi|splitfuse|fastswitch|batchllm|disagg|trace|all
 #
-# Environment: BRICKS (default build/bin/bricks) is the CLI to use. Every experiment takes
+# Environment: BRICKS (default build/bin/bricks) is the CLI to use; BRICKS_TRACE (default
+# ../shared/data/azure-llm-2023/code.csv) is the Azure trace the `trace` experiment replays,
+# which `all` skips with a line when the file is not there. Every experiment takes
 # under four minutes on a 2-core machine. Needs bash and python3 (summaries, the batch
 # traces and two plots); nothing else beyond the build.
 set -euo pipefail
@@ -15,7 +17,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 bricks="${BRICKS:-build/bin/bricks}"
 man=manifests/experiments
-names=(sarathi splitfuse fastswitch batchllm disagg)
+names=(sarathi splitfuse fastswitch batchllm disagg trace)
 
 usage() {
   local IFS='|'
@@ -206,6 +208,21 @@ elif what == "disagg":
           f"{d['goodput_per_gpu']:.2f} ({d['placement']}) | {c['goodput_per_gpu']:.2f} "
           f"({c['placement']}) | - | {d['goodput_per_gpu'] / c['goodput_per_gpu']:.2f}x | - | "
           f"(runs too short: see the doc) |")
+elif what == "trace":
+    scales = sys.argv[3].split(",")
+    schedulers = sys.argv[4].split(",")
+    print("| scheduler | rate | finished | truncated | TTFT p50 / p99 s | TPOT p50 / p99 ms "
+          "| output tok/s | preemptions | simulated s |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for scale in scales:
+        for sched in schedulers:
+            r = load(f"{out}/{sched}-x{scale}.json")
+            q, ttft, tpot = r["requests"], r["ttft_s"], r["tpot_s"]
+            print(f"| {sched} | {1 / float(scale):g}x | {q['finished']} / {q['submitted']} | "
+                  f"{q['prompts_truncated']} | {ttft['p50']:.2f} / {ttft['p99']:.2f} | "
+                  f"{tpot['p50'] * 1e3:.1f} / {tpot['p99'] * 1e3:.1f} | "
+                  f"{r['throughput']['output_tokens_per_s']:.1f} | {r['preemptions']} | "
+                  f"{r['duration_s']:.0f} |")
 else:
     sys.exit(f"error: unknown summarise step {what}")
 PY
@@ -277,6 +294,45 @@ run_disagg() {
   summarise disagg "$out" | tee "$out/summary.md"
 }
 
+# The Azure LLM inference code trace of 2023 (one hour, 8,819 requests) on Llama-2-7B and one
+# A100, every single-instance scheduler, as recorded and replayed two and four times as
+# fast. Prompts longer than the context keep their last tokens (truncate_prompt).
+run_trace() {
+  local out=out/experiments/trace
+  local trace="${BRICKS_TRACE:-../shared/data/azure-llm-2023/code.csv}"
+  if [[ ! -f "$trace" ]]; then
+    echo "trace: skipped, $trace is not there (set BRICKS_TRACE to the Azure code trace CSV)"
+    return 0
+  fi
+  trace="$(cd "$(dirname "$trace")" && pwd)/$(basename "$trace")"
+  rm -rf "$out" && mkdir -p "$out"
+  local scales=1,0.5,0.25 schedulers=fcfs,sarathi,splitfuse,fastswitch,batchllm
+  local sched scale params
+  for sched in ${schedulers//,/ }; do
+    case $sched in
+      # Without chunked prefill a prompt runs in one step, so the step's token limit must
+      # hold the model's whole context (vLLM's rule).
+      fcfs) params='params { key: "max_num_batched_tokens" value { int: 4096 } }' ;;
+      sarathi) params='params { key: "token_budget" value { int: 512 } }' ;;
+      *) params='' ;;
+    esac
+    for scale in ${scales//,/ }; do
+      cat >"$out/$sched-x$scale.textproto" <<EOF
+name: "azure code trace x$scale: $sched, llama-2-7b on a100-80gb"
+device { kind: "sim" gpu: "a100-80gb" sim_model: "llama-2-7b" kv_dtype: "f16"
+         gpu_memory_utilization: 0.9 host_kv_bytes: 34359738368 }
+bricks { kind: "scheduler" name: "$sched" $params }
+bricks { kind: "kv" name: "paged" }
+bricks { kind: "attention" name: "reference" }
+workload { trace: "$trace" trace_time_scale: $scale context_overflow: "truncate_prompt" }
+EOF
+      "$bricks" run "$out/$sched-x$scale.textproto" --quiet --no-progress \
+        --report-json "$out/$sched-x$scale.json" || true
+    done
+  done
+  summarise trace "$out" "$scales" "$schedulers" | tee "$out/summary.md"
+}
+
 case "$1" in
   all)
     for n in "${names[@]}"; do
@@ -284,6 +340,6 @@ case "$1" in
       "run_$n"
     done
     ;;
-  sarathi | splitfuse | fastswitch | batchllm | disagg) "run_$1" ;;
+  sarathi | splitfuse | fastswitch | batchllm | disagg | trace) "run_$1" ;;
   *) usage ;;
 esac
