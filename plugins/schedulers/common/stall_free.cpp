@@ -24,42 +24,10 @@ void StallFreeBatcher::schedule(const bricks_sched_input& input, int32_t budget,
   step_.begin(input, budget_cap_);
   step_.schedule_running(StepBatch::Phase::kDecodes, min_chunk());
   step_.schedule_running(StepBatch::Phase::kPrefills, min_chunk());
-  if (!step_.preempted_any && schedule_swapped()) admit_waiting();
-  step_.buf.publish(plan);
-}
-
-bool StallFreeBatcher::schedule_swapped() {
-  StepBatch& s = step_;
-  for (int32_t index : s.swapped) {
-    const bricks_request_view& r = s.views[index];
-    if (!s.kv.has_swap()) {
-      s.fail(index,
-             StepBatch::id_text(r.id) + " is swapped out but the wired kv brick cannot swap in");
-      continue;
-    }
-    if (s.blocks_for(r.num_tokens) > s.pool_blocks) {
-      s.fail(index, s.too_big(r, r.num_tokens));
-      continue;
-    }
-    const int32_t left = std::max(r.num_tokens - r.num_computed, 0);
-    const int32_t tokens = std::min(left, s.budget);
-    // Only when its next tokens fit too: swapping in a request that cannot compute would
-    // just swap it out again at the next block shortage.
-    if (s.num_running >= config_.max_num_seqs || (left > 0 && tokens <= 0) ||
-        s.kv.stats().free_device_blocks <
-            s.blocks_for(static_cast<int64_t>(r.num_computed) + tokens) ||
-        !s.kv.swap_in(r.id)) {
-      return false;
-    }
-    s.buf.swapped_in.push_back(r.id);
-    ++s.num_running;
-    // Cannot fail after the check above; if it does, the request runs next step.
-    if (tokens > 0 && s.kv.allocate(r, 0, tokens)) {
-      s.buf.items.push_back({r.id, tokens, 0});
-      s.budget -= tokens;
-    }
+  if (!step_.preempted_any && step_.swap_in_swapped(config_.max_num_seqs, true)) {
+    admit_waiting();
   }
-  return true;
+  step_.buf.publish(plan);
 }
 
 void StallFreeBatcher::admit_waiting() {

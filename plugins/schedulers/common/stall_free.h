@@ -49,7 +49,6 @@ class StallFreeBatcher {
   int64_t last_tokens() const { return step_.buf.total_tokens(); }
 
  private:
-  bool schedule_swapped();
   void admit_waiting();
   int32_t min_chunk() const {
     return config_.min_chunk < budget_cap_ ? config_.min_chunk : budget_cap_;

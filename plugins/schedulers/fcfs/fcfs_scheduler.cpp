@@ -29,51 +29,16 @@ void FcfsScheduler::schedule(const bricks_sched_input& input, bricks_step_plan& 
 
   if (chunked_) {
     step_.schedule_running(StepBatch::Phase::kAll, 1);
-    const bool all_back = step_.preempted_any ? false : schedule_swapped_all();
-    if (!step_.preempted_any && all_back) schedule_prefills();
+    const bool all_back = !step_.preempted_any && step_.swap_in_swapped(max_num_seqs_, false);
+    if (all_back) schedule_prefills();
   } else {
     const bool prefilled = step_.swapped.empty() && schedule_prefills();
     if (!prefilled) {
       step_.schedule_running(StepBatch::Phase::kAll, 1);
-      if (!step_.preempted_any) schedule_swapped_all();
+      if (!step_.preempted_any) step_.swap_in_swapped(max_num_seqs_, false);
     }
   }
   step_.buf.publish(plan);
-}
-
-bool FcfsScheduler::schedule_swapped_all() {
-  StepBatch& s = step_;
-  for (int32_t index : s.swapped) {
-    const bricks_request_view& r = s.views[index];
-    if (!s.kv.has_swap()) {
-      s.fail(index,
-             StepBatch::id_text(r.id) + " is swapped out but the wired kv brick cannot swap in");
-      continue;
-    }
-    if (s.blocks_for(r.num_tokens) > s.pool_blocks) {
-      s.fail(index, s.too_big(r, r.num_tokens));
-      continue;
-    }
-    const int32_t tokens = std::min(std::max(r.num_tokens - r.num_computed, 0), s.budget);
-    // Only when its next tokens fit too: swapping in a request that cannot compute would
-    // just swap it out again at the next block shortage.
-    if (s.num_running >= max_num_seqs_ ||
-        s.kv.stats().free_device_blocks <
-            s.blocks_for(static_cast<int64_t>(r.num_computed) + tokens) ||
-        !s.kv.swap_in(r.id)) {
-      return false;
-    }
-    s.buf.swapped_in.push_back(r.id);
-    ++s.num_running;
-    if (tokens > 0) {
-      // Cannot fail after the check above; if it does, the request runs next step.
-      if (s.kv.allocate(r, 0, tokens)) {
-        s.buf.items.push_back({r.id, tokens, 0});
-        s.budget -= tokens;
-      }
-    }
-  }
-  return true;
 }
 
 bool FcfsScheduler::schedule_prefills() {

@@ -31,9 +31,6 @@ class FcfsScheduler final : public Scheduler {
   void schedule(const bricks_sched_input& input, bricks_step_plan& plan) override;
 
  private:
-  // Swapped requests in arrival order, until the first that does not fit. Returns whether
-  // none is left swapped (each came back or failed).
-  bool schedule_swapped_all();
   // Waiting requests in arrival order; in v0 mode also continues running partial prefills.
   // Returns whether any prefill was scheduled.
   bool schedule_prefills();

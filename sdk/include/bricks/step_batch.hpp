@@ -63,6 +63,12 @@ class StepBatch {
   // The running phase (see above) for the requests `phase` picks that are not yet marked. A
   // chunk smaller than min_chunk that does not finish the prefill waits for a later step.
   void schedule_running(Phase phase, int32_t min_chunk);
+  // Brings swapped requests back, oldest first, each with its next tokens in the budget,
+  // while max_num_seqs and the free blocks allow; fails those that can never come back (no
+  // swap_in on the kv brick, or larger than the pool). With `need_budget`, a request with
+  // tokens left comes back only if some of them fit the budget. False when one had to stay
+  // out (then nothing newer may be admitted this step).
+  bool swap_in_swapped(int64_t max_num_seqs, bool need_budget);
   // Preempts running[k] and marks it.
   void preempt(size_t k);
   // Fails the request at view `index`, releasing any KV it holds.
@@ -165,6 +171,37 @@ inline void StepBatch::fail(int32_t index, std::string reason) {
   const uint64_t id = views[index].id;
   kv.release(id);
   buf.fail(id, std::move(reason));
+}
+
+inline bool StepBatch::swap_in_swapped(int64_t max_num_seqs, bool need_budget) {
+  for (int32_t index : swapped) {
+    const bricks_request_view& r = views[index];
+    if (!kv.has_swap()) {
+      fail(index, id_text(r.id) + " is swapped out but the wired kv brick cannot swap in");
+      continue;
+    }
+    if (blocks_for(r.num_tokens) > pool_blocks) {
+      fail(index, too_big(r, r.num_tokens));
+      continue;
+    }
+    const int32_t left = std::max(r.num_tokens - r.num_computed, 0);
+    const int32_t tokens = std::min(left, budget);
+    // Only when its next tokens fit too: swapping in a request that cannot compute would
+    // just swap it out again at the next block shortage.
+    if (num_running >= max_num_seqs || (need_budget && left > 0 && tokens <= 0) ||
+        kv.stats().free_device_blocks < blocks_for(static_cast<int64_t>(r.num_computed) + tokens) ||
+        !kv.swap_in(r.id)) {
+      return false;
+    }
+    buf.swapped_in.push_back(r.id);
+    ++num_running;
+    // Cannot fail after the check above; if it does, the request runs next step.
+    if (tokens > 0 && kv.allocate(r, 0, tokens)) {
+      buf.items.push_back({r.id, tokens, 0});
+      budget -= tokens;
+    }
+  }
+  return true;
 }
 
 inline std::string StepBatch::too_big(const bricks_request_view& r, int64_t tokens) const {
