@@ -136,7 +136,7 @@ void TraceParser::parse_header(std::string_view line, const std::string& where) 
     }
     if (std::find(columns_.begin(), columns_.end(), field) != columns_.end()) {
       trace_fail(where, "the CSV header gives " + (field.empty() ? "TIMESTAMP" : field) + " twice",
-           "keep one column for each field");
+                 "keep one column for each field");
     }
     columns_.push_back(field);
     names_.push_back(name);
@@ -146,7 +146,7 @@ void TraceParser::parse_header(std::string_view line, const std::string& where) 
   };
   if (!has("prompt_len")) {
     trace_fail(where, "the CSV header has no prompt length column",
-         "name one prompt_len (or ContextTokens, as in the Azure traces)");
+               "name one prompt_len (or ContextTokens, as in the Azure traces)");
   }
   if (has("") && has("arrival_s")) {
     trace_fail(where, "the CSV header gives both TIMESTAMP and arrival_s", "keep one of them");
@@ -156,10 +156,11 @@ void TraceParser::parse_header(std::string_view line, const std::string& where) 
 TraceRow TraceParser::parse_csv_row(std::string_view line, const std::string& where) {
   const std::vector<std::string_view> cells = cells_of(line);
   if (cells.size() != columns_.size()) {
-    trace_fail(where, "the row has " + std::to_string(cells.size()) + " cells and the header " +
-                    std::to_string(columns_.size()),
-         "give one value for each column of the header (cells are separated by commas and "
-         "cannot be quoted)");
+    trace_fail(where,
+               "the row has " + std::to_string(cells.size()) + " cells and the header " +
+                   std::to_string(columns_.size()),
+               "give one value for each column of the header (cells are separated by commas and "
+               "cannot be quoted)");
   }
   json row = json::object();
   for (size_t i = 0; i < cells.size(); ++i) {
@@ -168,13 +169,13 @@ TraceRow TraceParser::parse_csv_row(std::string_view line, const std::string& wh
       double t = 0;
       if (!parse_timestamp(cell, &t)) {
         trace_fail(where, "TIMESTAMP '" + cell + "' is not a time",
-             "give YYYY-MM-DD HH:MM:SS with an optional fraction of a second");
+                   "give YYYY-MM-DD HH:MM:SS with an optional fraction of a second");
       }
       if (!first_timestamp_s_) first_timestamp_s_ = t;
       const double arrival = t - *first_timestamp_s_;
       if (arrival < 0) {
         trace_fail(where, "TIMESTAMP '" + cell + "' is before the first row's",
-             "sort the rows by time");
+                   "sort the rows by time");
       }
       row["arrival_s"] = arrival;
       continue;

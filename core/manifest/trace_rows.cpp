@@ -71,8 +71,9 @@ TraceRow parse_trace_row(std::string_view line, const std::string& where) {
     if (const size_t at = what.find("column"); at != std::string::npos) what = what.substr(at);
     trace_fail(where, "not valid JSON (" + what + ")", "each line is one JSON object");
   }
-  if (!row.is_object()) trace_fail(where, "the line is a JSON " + std::string(row.type_name()),
-                             "each line must be one JSON object, e.g. {\"prompt_len\": 128}");
+  if (!row.is_object())
+    trace_fail(where, "the line is a JSON " + std::string(row.type_name()),
+               "each line must be one JSON object, e.g. {\"prompt_len\": 128}");
   return trace_row_of(row, where);
 }
 
@@ -89,12 +90,12 @@ TraceRow trace_row_of(const nlohmann::json& row, const std::string& where) {
   if (const auto it = row.find("arrival_s"); it != row.end()) {
     if (!it->is_number()) {
       trace_fail(where, "\"arrival_s\" is " + std::string(it->type_name()) + ", not a number",
-           "give seconds from the trace's start, e.g. 0.25");
+                 "give seconds from the trace's start, e.g. 0.25");
     }
     r.arrival_s = it->get<double>();
     if (!(r.arrival_s >= 0 && r.arrival_s <= kMaxTraceArrivalS)) {
       trace_fail(where, "\"arrival_s\" is " + it->dump() + ", outside 0 to 30 days",
-           "give seconds from the trace's start, e.g. 0.25");
+                 "give seconds from the trace's start, e.g. 0.25");
     }
   }
   constexpr int32_t kI32 = std::numeric_limits<int32_t>::max();
@@ -113,15 +114,16 @@ TraceRow trace_row_of(const nlohmann::json& row, const std::string& where) {
 
   const bool text = row.contains("prompt"), length = row.contains("prompt_len");
   if (text == length) {
-    trace_fail(where, text ? "both \"prompt\" and \"prompt_len\" are given"
-                     : "the row has no \"prompt\" (text) or \"prompt_len\" (tokens)",
-         "give one of them");
+    trace_fail(where,
+               text ? "both \"prompt\" and \"prompt_len\" are given"
+                    : "the row has no \"prompt\" (text) or \"prompt_len\" (tokens)",
+               "give one of them");
   }
   if (text) {
     const json& p = row.at("prompt");
     if (!p.is_string()) {
       trace_fail(where, "\"prompt\" is " + std::string(p.type_name()) + ", not a string",
-           "give the prompt's text, or \"prompt_len\" in tokens");
+                 "give the prompt's text, or \"prompt_len\" in tokens");
     }
     r.prompt = p.get<std::string>();
   } else {
@@ -129,9 +131,12 @@ TraceRow trace_row_of(const nlohmann::json& row, const std::string& where) {
   }
   r.prefix_len = whole<int32_t>(row, "prefix_len", 0, 0, kMaxTracePromptTokens, where);
   if (!text && r.prefix_len > r.prompt_len) {
-    trace_fail(where, "\"prefix_len\" " + std::to_string(r.prefix_len) + " is longer than "
-                "\"prompt_len\" " + std::to_string(r.prompt_len),
-         "make prefix_len at most prompt_len");
+    trace_fail(where,
+               "\"prefix_len\" " + std::to_string(r.prefix_len) +
+                   " is longer than "
+                   "\"prompt_len\" " +
+                   std::to_string(r.prompt_len),
+               "make prefix_len at most prompt_len");
   }
   return r;
 }
