@@ -320,20 +320,19 @@ ClusterProbe::ClusterProbe(const manifest::LoadedManifest& m, const SloSpec& slo
     throw RuntimeError("the placement search needs an SLO: give TTFT and TPOT targets");
   }
   if (!m.proto.workload().has_generator() && m.proto.workload().trace().empty()) {
-    throw RuntimeError(m.file.string() + ": the placement search replays the workload at "
+    throw RuntimeError(m.file.string() +
+                       ": the placement search replays the workload at "
                        "many rates, so it needs workload.generator or workload.trace");
   }
   if (requests_per_gpu_ < 1) {
     throw RuntimeError("the placement search needs >= 1 request per GPU and run");
   }
-  if (!m.proto.workload().trace().empty()) {
-    try {  // a trace without a rate stops here, before the first run
-      manifest::LoadedManifest probe = m;
-      retarget_workload(*probe.proto.mutable_workload(), 1.0, requests_per_gpu_, 0,
-                        probe.base_dir());
-    } catch (const WorkloadError& e) {
-      throw RuntimeError(m.file.string() + ": " + e.what());
-    }
+  try {  // a trace is read here, once; one without a rate stops before the first run
+    retarget_.emplace(m.proto.workload(), m.base_dir());
+    manifest::Workload probe = m.proto.workload();
+    retarget_->apply(probe, 1.0, requests_per_gpu_, 0);
+  } catch (const WorkloadError& e) {
+    throw RuntimeError(m.file.string() + ": " + e.what());
   }
   host::LoadOptions lo;
   lo.search_path = host::plugin_search_path(manifest::manifest_plugin_paths(m));
@@ -354,8 +353,8 @@ ClusterProbe::~ClusterProbe() = default;
 
 bool ClusterProbe::operator()(const Placement& p, double rate) const {
   manifest::LoadedManifest run = m_;
-  const size_t keep = retarget_workload(*run.proto.mutable_workload(), rate,
-                                        requests_per_gpu_ * p.gpus(), 0, run.base_dir());
+  const size_t keep =
+      retarget_->apply(*run.proto.mutable_workload(), rate, requests_per_gpu_ * p.gpus(), 0);
   ClusterSetupOptions o;
   o.placement = p;
   o.colocated_scheduler = colocated_scheduler_;

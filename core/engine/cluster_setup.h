@@ -27,6 +27,7 @@
 #include "engine/placement.h"
 #include "engine/report.h"
 #include "engine/step_trace.h"
+#include "engine/workload.h"
 #include "host/registry.h"
 #include "manifest/manifest.h"
 
@@ -124,6 +125,7 @@ class ClusterProbe {
   SloSpec slo_;
   int32_t requests_per_gpu_;
   std::string colocated_scheduler_;
+  std::optional<RateRetarget> retarget_;  // the workload at each rate
   std::unique_ptr<host::Registry> registry_;
 };
 

@@ -246,9 +246,7 @@ std::vector<RequestSpec> make_workload(const bricks::manifest::Workload& w,
   }
   std::vector<RequestSpec> out;
   if (!w.trace().empty()) {
-    std::filesystem::path p = w.trace();
-    if (p.is_relative()) p = ctx.base_dir / p;
-    out = read_trace(p, ctx, w.trace_seed());
+    out = read_trace(trace_path(w, ctx.base_dir), ctx, w.trace_seed());
     if (w.trace_time_scale() > 0) {
       for (RequestSpec& r : out) r.arrival_s *= w.trace_time_scale();
     }
@@ -299,9 +297,14 @@ void retarget_generator(bricks::manifest::Generator& g, double rate, int32_t num
   }
 }
 
-size_t retarget_workload(bricks::manifest::Workload& w, double rate, int32_t num_requests,
-                         double duration_s, const std::filesystem::path& base_dir) {
-  if (w.trace().empty()) {
+RateRetarget::RateRetarget(const bricks::manifest::Workload& w,
+                           const std::filesystem::path& base_dir) {
+  if (!w.trace().empty()) trace_.emplace(trace_path(w, base_dir));
+}
+
+size_t RateRetarget::apply(bricks::manifest::Workload& w, double rate, int32_t num_requests,
+                           double duration_s) const {
+  if (!trace_) {
     retarget_generator(*w.mutable_generator(), rate, num_requests, duration_s);
     return 0;
   }
@@ -310,10 +313,8 @@ size_t retarget_workload(bricks::manifest::Workload& w, double rate, int32_t num
         "a duration needs workload.generator: a trace replays its own rows; "
         "keep the first N of them with a request count instead");
   }
-  std::filesystem::path file = w.trace();
-  if (file.is_relative()) file = base_dir / file;
   const size_t keep = num_requests > 0 ? static_cast<size_t>(num_requests) : 0;
-  w.set_trace_time_scale(trace_rate(file, keep) / rate);
+  w.set_trace_time_scale(trace_->rate(keep) / rate);
   return keep;
 }
 

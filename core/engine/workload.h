@@ -7,7 +7,9 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "bricks/model/model.h"
@@ -70,20 +72,45 @@ std::vector<RequestSpec> read_trace(const std::filesystem::path& file, const Wor
 void retarget_generator(bricks::manifest::Generator& g, double rate, int32_t num_requests,
                         double duration_s);
 
-// A trace's own mean arrival rate, requests per second: its first `max_requests` rows (all
-// when 0) over the time between their first and last arrival. Throws WorkloadError for a
-// trace with fewer than two rows, or whose rows all arrive at once (it has no rate).
-double trace_rate(const std::filesystem::path& file, size_t max_requests);
+// The file a workload's trace names, a relative one resolved against `base_dir`.
+std::filesystem::path trace_path(const bricks::manifest::Workload& w,
+                                 const std::filesystem::path& base_dir);
 
-// Rewrites a workload for one benchmark point at `rate` requests per second and returns
-// how many of its requests the point runs (0: all). A generator is retargeted as
-// retarget_generator does. A trace keeps its rows, lengths and the shape of its bursts and
-// is replayed faster or slower: trace_time_scale is set so that its first `num_requests`
-// rows (all when 0) arrive at `rate` on average, and that count is returned. `duration_s`
-// needs a generator (a trace's duration is its own); relative traces resolve against
-// `base_dir`. Throws WorkloadError naming the fix.
-size_t retarget_workload(bricks::manifest::Workload& w, double rate, int32_t num_requests,
-                         double duration_s, const std::filesystem::path& base_dir);
+// A trace's arrival times, read once (in file order).
+class TraceArrivals {
+ public:
+  // Throws WorkloadError at the first bad row, or when the file cannot be read.
+  explicit TraceArrivals(const std::filesystem::path& file);
+  // The trace's own mean arrival rate, requests per second: its first `max_requests` rows
+  // (all when 0) over the time between their first and last arrival. Throws WorkloadError
+  // when they are fewer than two, or all arrive at once (they have no rate).
+  double rate(size_t max_requests) const;
+
+ private:
+  std::string file_;
+  std::vector<double> arrivals_;
+};
+
+// One workload run at a benchmark's rates. Made once per manifest: a trace's arrivals are
+// read here, so each rate point rewrites the workload without reading the file again.
+class RateRetarget {
+ public:
+  // Reads the arrivals of `w`'s trace (relative to `base_dir`); nothing for a generator.
+  // Throws WorkloadError.
+  RateRetarget(const bricks::manifest::Workload& w, const std::filesystem::path& base_dir);
+  // Rewrites `w` (the workload given to the constructor) for one point at `rate` requests
+  // per second and returns how many of its requests the point runs (0: all). A generator is
+  // retargeted as retarget_generator does. A trace keeps its rows, lengths and the shape of
+  // its bursts and is replayed faster or slower: trace_time_scale is set so that its first
+  // `num_requests` rows (all when 0) arrive at `rate` on average, and that count is
+  // returned. `duration_s` needs a generator (a trace's duration is its own). Throws
+  // WorkloadError naming the fix.
+  size_t apply(bricks::manifest::Workload& w, double rate, int32_t num_requests,
+               double duration_s) const;
+
+ private:
+  std::optional<TraceArrivals> trace_;
+};
 
 cpu::SamplingParams sampling_from(const bricks::manifest::Sampling& s);
 

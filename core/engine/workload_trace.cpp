@@ -1,6 +1,5 @@
 // JSONL traces: one request per line (see workload.h for the fields).
 #include <algorithm>
-#include <limits>
 #include <map>
 #include <string>
 
@@ -59,27 +58,32 @@ std::vector<RequestSpec> read_trace(const std::filesystem::path& file, const Wor
   return out;
 }
 
-double trace_rate(const std::filesystem::path& file, size_t max_requests) {
-  double first = std::numeric_limits<double>::infinity();
-  double last = -first;
-  size_t rows = 0;
+std::filesystem::path trace_path(const bricks::manifest::Workload& w,
+                                 const std::filesystem::path& base_dir) {
+  std::filesystem::path file = w.trace();
+  return file.is_relative() ? base_dir / file : file;
+}
+
+TraceArrivals::TraceArrivals(const std::filesystem::path& file) : file_(file.string()) {
   try {
-    manifest::read_trace_rows(file, [&](const manifest::TraceRow& row, int) {
-      if (max_requests > 0 && rows >= max_requests) return;
-      first = std::min(first, row.arrival_s);
-      last = std::max(last, row.arrival_s);
-      ++rows;
-    });
+    manifest::read_trace_rows(
+        file, [&](const manifest::TraceRow& row, int) { arrivals_.push_back(row.arrival_s); });
   } catch (const manifest::TraceError& e) {
     throw WorkloadError(e.what());
   }
-  if (rows < 2 || !(last > first)) {
-    throw WorkloadError(file.string() + ": the trace's " + std::to_string(rows) +
+}
+
+double TraceArrivals::rate(size_t max_requests) const {
+  const size_t rows =
+      max_requests > 0 ? std::min(max_requests, arrivals_.size()) : arrivals_.size();
+  const auto [first, last] = std::minmax_element(arrivals_.begin(), arrivals_.begin() + rows);
+  if (rows < 2 || !(*last > *first)) {
+    throw WorkloadError(file_ + ": the trace's " + std::to_string(rows) +
                         (rows == 1 ? " row has" : " rows have") +
                         " no arrival rate to scale (it needs two rows or more, arriving at "
                         "different times); run it at its own times with `bricks run`");
   }
-  return static_cast<double>(rows - 1) / (last - first);
+  return static_cast<double>(rows - 1) / (*last - *first);
 }
 
 }  // namespace bricks::engine

@@ -25,17 +25,18 @@ std::filesystem::path bursty_trace() {
 }
 
 TEST(TraceRate, IsTheMeanGapOverTheRowsKept) {
-  const auto p = bursty_trace();
-  EXPECT_DOUBLE_EQ(trace_rate(p, 0), 0.7);
-  EXPECT_DOUBLE_EQ(trace_rate(p, 5), 1.0);  // 4 gaps over 4 s
-  EXPECT_DOUBLE_EQ(trace_rate(p, 100), 0.7);
+  const TraceArrivals t(bursty_trace());
+  EXPECT_DOUBLE_EQ(t.rate(0), 0.7);
+  EXPECT_DOUBLE_EQ(t.rate(5), 1.0);  // 4 gaps over 4 s
+  EXPECT_DOUBLE_EQ(t.rate(100), 0.7);
 }
 
 TEST(TraceRate, RetargetScalesArrivalsAndKeepsTheBurst) {
   bricks::manifest::Workload w;
   w.set_trace(bursty_trace().filename().string());
   const std::filesystem::path dir = bursty_trace().parent_path();
-  EXPECT_EQ(retarget_workload(w, 1.4, 0, 0, dir), 0u);
+  const RateRetarget retarget(w, dir);
+  EXPECT_EQ(retarget.apply(w, 1.4, 0, 0), 0u);
   EXPECT_DOUBLE_EQ(w.trace_time_scale(), 0.5);
   WorkloadContext c = trace_ctx();
   c.base_dir = dir;
@@ -45,14 +46,14 @@ TEST(TraceRate, RetargetScalesArrivalsAndKeepsTheBurst) {
   EXPECT_DOUBLE_EQ(rs[5].arrival_s, 5.0);
   EXPECT_DOUBLE_EQ(rs[7].arrival_s, 5.0);
   // A time scale already in the manifest is replaced, not compounded.
-  EXPECT_EQ(retarget_workload(w, 0.35, 0, 0, dir), 0u);
+  EXPECT_EQ(retarget.apply(w, 0.35, 0, 0), 0u);
   EXPECT_DOUBLE_EQ(w.trace_time_scale(), 2.0);
 }
 
 TEST(TraceRate, ARequestCountKeepsTheFirstRowsAtTheirOwnRate) {
   bricks::manifest::Workload w;
   w.set_trace(bursty_trace().string());
-  EXPECT_EQ(retarget_workload(w, 2.0, 5, 0, "/nonexistent"), 5u);  // absolute trace path
+  EXPECT_EQ(RateRetarget(w, "/nonexistent").apply(w, 2.0, 5, 0), 5u);  // absolute trace path
   EXPECT_DOUBLE_EQ(w.trace_time_scale(), 0.5);
   WorkloadContext c = trace_ctx();
   c.max_requests = 5;
@@ -64,7 +65,7 @@ TEST(TraceRate, ARequestCountKeepsTheFirstRowsAtTheirOwnRate) {
 TEST(TraceRate, ATraceWithoutARateIsAnErrorWithTheFix) {
   const auto one = write("bricks-trace-one.jsonl", "{\"arrival_s\": 3, \"prompt_len\": 8}\n");
   try {
-    trace_rate(one, 0);
+    TraceArrivals(one).rate(0);
     FAIL() << "a one-row trace has no rate";
   } catch (const WorkloadError& e) {
     EXPECT_THAT(e.what(), HasSubstr("bricks-trace-one.jsonl"));
@@ -74,14 +75,14 @@ TEST(TraceRate, ATraceWithoutARateIsAnErrorWithTheFix) {
   const auto same = write("bricks-trace-same.jsonl",
                           "{\"arrival_s\": 3, \"prompt_len\": 8}\n"
                           "{\"arrival_s\": 3, \"prompt_len\": 9}\n");
-  EXPECT_THROW(trace_rate(same, 0), WorkloadError);
+  EXPECT_THROW(TraceArrivals(same).rate(0), WorkloadError);
 }
 
 TEST(TraceRate, ADurationNeedsAGenerator) {
   bricks::manifest::Workload w;
   w.set_trace(bursty_trace().string());
   try {
-    retarget_workload(w, 1.0, 0, 30.0, "");
+    RateRetarget(w, "").apply(w, 1.0, 0, 30.0);
     FAIL() << "a trace takes no duration";
   } catch (const WorkloadError& e) {
     EXPECT_THAT(e.what(), HasSubstr("needs workload.generator"));

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <optional>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -55,14 +56,16 @@ int bench_against_endpoint(const BenchArgs& a, const manifest::LoadedManifest& m
   if (rates.empty()) rates.push_back(0);  // the manifest's own workload
   nlohmann::json runs = nlohmann::json::array();
   bool any_error = false;
+  std::optional<engine::RateRetarget> retarget;
   ProgressBar bar("bench", !a.no_progress);
   for (double rate : rates) {
     manifest::LoadedManifest run = m;
     EndpointOptions o = a.endpoint;
     if (rate > 0) {
       try {
-        o.max_requests = engine::retarget_workload(*run.proto.mutable_workload(), rate,
-                                                   a.num_requests, a.duration_s, run.base_dir());
+        if (!retarget) retarget.emplace(m.proto.workload(), m.base_dir());
+        o.max_requests =
+            retarget->apply(*run.proto.mutable_workload(), rate, a.num_requests, a.duration_s);
       } catch (const std::exception& e) {
         std::fprintf(stderr, "error: %s: %s\n", m.file.c_str(), e.what());
         return kExitUsage;
@@ -114,8 +117,14 @@ struct Interrupted {};
 // Runs manifests at rates, each (manifest, rate) once, with one progress bar.
 class Bench {
  public:
-  Bench(const BenchArgs& a, std::vector<manifest::LoadedManifest> ms, BenchResults& out)
-      : a_(a), ms_(std::move(ms)), out_(out), bar_("bench", !a.no_progress) {
+  // `retargets[m]` sets manifest m's workload to a rate.
+  Bench(const BenchArgs& a, std::vector<manifest::LoadedManifest> ms,
+        std::vector<engine::RateRetarget> retargets, BenchResults& out)
+      : a_(a),
+        ms_(std::move(ms)),
+        retargets_(std::move(retargets)),
+        out_(out),
+        bar_("bench", !a.no_progress) {
     ro_.threads = a.threads;
     ro_.model = a.model;
     ro_.allow_group_writable_plugins = a.allow_group_writable_plugins;
@@ -130,8 +139,8 @@ class Bench {
       return out_.points[it->second].report;
     }
     manifest::LoadedManifest run = ms_[m];
-    const size_t keep = engine::retarget_workload(*run.proto.mutable_workload(), rate,
-                                                  a_.num_requests, a_.duration_s, run.base_dir());
+    const size_t keep =
+        retargets_[m].apply(*run.proto.mutable_workload(), rate, a_.num_requests, a_.duration_s);
     ++runs_;
     char head[160];
     std::snprintf(head, sizeof head, "run %d: %s @ %g req/s ", runs_, out_.labels[m].c_str(), rate);
@@ -139,9 +148,9 @@ class Bench {
     p.manifest = m;
     p.rate = rate;
     p.swept = swept;
-    p.report = run_manifest(run, ro_, out_.slos[m], [&](size_t ended, size_t total, double) {
-      bar_.update(ended, total, head);
-    }, keep);
+    p.report = run_manifest(
+        run, ro_, out_.slos[m],
+        [&](size_t ended, size_t total, double) { bar_.update(ended, total, head); }, keep);
     out_.points.push_back(std::move(p));
     done_[key] = out_.points.size() - 1;
     if (interrupted()) throw Interrupted{};
@@ -153,6 +162,7 @@ class Bench {
  private:
   const BenchArgs& a_;
   std::vector<manifest::LoadedManifest> ms_;
+  std::vector<engine::RateRetarget> retargets_;
   BenchResults& out_;
   ProgressBar bar_;
   engine::RuntimeOptions ro_;
@@ -185,6 +195,7 @@ int bench(const BenchArgs& a) {
   }
   BenchResults res;
   std::vector<manifest::LoadedManifest> ms;
+  std::vector<engine::RateRetarget> retargets;
   for (const std::string& file : a.manifests) {
     std::vector<manifest::Diagnostic> diags;
     auto m = manifest::load_manifest(file, diags);
@@ -197,16 +208,14 @@ int bench(const BenchArgs& a) {
                    file.c_str());
       return kExitUsage;
     }
-    if (!m->proto.workload().trace().empty()) {
-      // Checked once here, so a trace without a rate stops before the first run.
-      try {
-        manifest::LoadedManifest probe = *m;
-        engine::retarget_workload(*probe.proto.mutable_workload(), a.rates.front(),
-                                  a.num_requests, a.duration_s, probe.base_dir());
-      } catch (const std::exception& e) {
-        std::fprintf(stderr, "error: %s: %s\n", file.c_str(), e.what());
-        return kExitUsage;
-      }
+    // A trace is read here, once; one without a rate stops before the first run.
+    try {
+      retargets.emplace_back(m->proto.workload(), m->base_dir());
+      manifest::Workload probe = m->proto.workload();
+      retargets.back().apply(probe, a.rates.front(), a.num_requests, a.duration_s);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "error: %s: %s\n", file.c_str(), e.what());
+      return kExitUsage;
     }
     res.labels.push_back(manifest_label(*m));
     res.files.push_back(file);
@@ -231,7 +240,7 @@ int bench(const BenchArgs& a) {
   res.cdf_rate = a.cdf_rate > 0 ? a.cdf_rate : a.rates.back();
   res.capacity_median_ttft = a.max_median_ttft;
 
-  Bench b(a, std::move(ms), res);
+  Bench b(a, std::move(ms), std::move(retargets), res);
   InterruptPolling polling;
   try {
     for (size_t m = 0; m < b.size(); ++m) {
