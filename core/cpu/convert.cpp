@@ -79,15 +79,14 @@ void dequantize_unchecked(const WeightView& w, int64_t row, float* out) {
     case WeightType::BF16:
       return bf16_to_f32(reinterpret_cast<const uint16_t*>(base), out, w.cols);
     case WeightType::Q8_0:
-      for (int64_t b = 0; b < w.cols / kQ8Block; ++b) {
-        const unsigned char* blk = reinterpret_cast<const unsigned char*>(base) + b * kQ8BlockBytes;
-        uint16_t d_bits;
-        std::memcpy(&d_bits, blk, 2);
-        const float d = f16_bits_to_f32(d_bits);
-        const int8_t* q = reinterpret_cast<const int8_t*>(blk + 2);
-        for (int64_t j = 0; j < kQ8Block; ++j) out[b * kQ8Block + j] = d * q[j];
-      }
-      return;
+    case WeightType::Q4_0:
+    case WeightType::Q4_1:
+    case WeightType::Q5_0:
+    case WeightType::Q5_1:
+    case WeightType::Q4_K:
+    case WeightType::Q5_K:
+    case WeightType::Q6_K:
+      return model::dequantize_blocks(w.type, base, std::span<float>(out, w.cols));
   }
 }
 

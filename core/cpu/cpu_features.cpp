@@ -45,6 +45,7 @@ CpuFeatures detect() {
   if (subleaves >= 1) {
     __cpuid_count(7, 1, a, b, c, d);
     f.avx512bf16 = f.avx512f && ((a >> 5) & 1);
+    f.avx_vnni = f.avx2 && ((a >> 4) & 1);
   }
   return f;
 }

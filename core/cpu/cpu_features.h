@@ -14,6 +14,7 @@ struct CpuFeatures {
   bool avx512bf16 = false;
   bool avx512fp16 = false;
   bool avx512vnni = false;
+  bool avx_vnni = false;  // vpdpbusd on ymm (VEX encoded), without AVX-512
   bool amx_bf16 = false;
   bool fma = false;
   bool f16c = false;

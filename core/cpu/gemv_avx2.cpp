@@ -148,6 +148,8 @@ GemvFn gemv_avx2(WeightType t) {
       return gemv<BF16>;
     case WeightType::Q8_0:
       return gemv<Q8>;
+    default:  // the other block types run the portable kernels
+      break;
   }
   return nullptr;
 }

@@ -106,6 +106,8 @@ GemvFn gemv_avx512(WeightType t) {
       return gemv<BF16>;
     case WeightType::Q8_0:
       return gemv<Q8>;
+    default:  // the other block types run the portable kernels
+      break;
   }
   return nullptr;
 }

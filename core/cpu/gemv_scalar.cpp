@@ -42,20 +42,37 @@ GemvFn gemv_scalar(WeightType t) {
       return gemv_rows<WeightType::BF16>;
     case WeightType::Q8_0:
       return gemv_rows<WeightType::Q8_0>;
+    case WeightType::Q4_0:
+      return gemv_rows<WeightType::Q4_0>;
+    case WeightType::Q4_1:
+      return gemv_rows<WeightType::Q4_1>;
+    case WeightType::Q5_0:
+      return gemv_rows<WeightType::Q5_0>;
+    case WeightType::Q5_1:
+      return gemv_rows<WeightType::Q5_1>;
+    case WeightType::Q4_K:
+      return gemv_rows<WeightType::Q4_K>;
+    case WeightType::Q5_K:
+      return gemv_rows<WeightType::Q5_K>;
+    case WeightType::Q6_K:
+      return gemv_rows<WeightType::Q6_K>;
   }
   return nullptr;
 }
 
 GemvFn gemv_kernel(Isa isa, WeightType t) {
+  GemvFn f = nullptr;
   switch (isa) {
     case Isa::Avx512:
-      return gemv_avx512(t);
+      f = gemv_avx512(t);
+      break;
     case Isa::Avx2:
-      return gemv_avx2(t);
+      f = gemv_avx2(t);
+      break;
     case Isa::Scalar:
       break;
   }
-  return gemv_scalar(t);
+  return f != nullptr ? f : gemv_scalar(t);
 }
 
 }  // namespace bricks::cpu::detail

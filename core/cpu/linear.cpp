@@ -11,6 +11,7 @@
 #include "cpu/convert.h"
 #include "cpu/gemm_dnnl.h"
 #include "cpu/gemv_kernels.h"
+#include "cpu/quant_dot.h"
 #include "cpu/threads.h"
 #include "cpu/threads_internal.h"
 
@@ -77,7 +78,12 @@ const char* to_string(Linear::Path p) {
 Linear::Linear(const WeightView& w, Compute compute, const LinearOptions& options)
     : w_(w), compute_(compute), isa_(active_isa()) {
   check_view(w, "Linear");
-  kernel_ = detail::gemv_kernel(isa_, w.type);
+  if (model::dtype_is_quantized(w.type)) {
+    quant_isa_ = detail::quant_isa_for(isa_);
+    quant_kernel_ = detail::quant_gemv_kernel(quant_isa_, w.type);
+  } else {
+    kernel_ = detail::gemv_kernel(isa_, w.type);
+  }
   if (options.gemm_min_m < 0 || !detail::dnnl_built()) return;
   const int64_t panel = std::min<int64_t>(w.rows, 512);
   if (compute == Compute::BF16) {
@@ -99,10 +105,14 @@ Linear::Path Linear::path_for(int64_t m) const {
 
 std::string Linear::describe() const {
   std::string s = "linear " + std::to_string(w_.rows) + "x" + std::to_string(w_.cols) + " " +
-                  to_string(w_.type) + ", compute " + to_string(compute_) + ": gemv " +
-                  to_string(isa_);
-  if (compute_ == Compute::BF16 && gemm_path_ != Path::GemmBF16) {
-    s += " (activations rounded to bf16)";
+                  to_string(w_.type) + ", compute " + to_string(compute_) + ": gemv ";
+  if (quant_kernel_ != nullptr) {
+    s += std::string(to_string(w_.type)) + " x q8 int8 dot " + detail::to_string(quant_isa_);
+  } else {
+    s += to_string(isa_);
+    if (compute_ == Compute::BF16 && gemm_path_ != Path::GemmBF16) {
+      s += " (activations rounded to bf16)";
+    }
   }
   if (gemm_min_m_ > 0) {
     s += " for m < " + std::to_string(gemm_min_m_) + ", onednn " +
@@ -121,7 +131,9 @@ void Linear::forward(const float* x, int64_t m, float* y) const {
   if (m < 0) throw Error::invalid("Linear::forward: m = " + std::to_string(m) + " is negative");
   if (m == 0) return;
   if (path_for(m) == Path::Gemv) {
-    if (compute_ == Compute::BF16) {
+    if (quant_kernel_ != nullptr) {
+      quant_gemv(x, m, y);
+    } else if (compute_ == Compute::BF16) {
       thread_local std::vector<float> rounded;
       float* xr = scratch(rounded, static_cast<size_t>(m * w_.cols));
       round_to_bf16(x, xr, m * w_.cols);
@@ -134,13 +146,26 @@ void Linear::forward(const float* x, int64_t m, float* y) const {
   }
 }
 
+template <class Body>
+void Linear::over_row_blocks(int64_t m, const Body& body) const {
+  const int64_t rows = w_.rows;
+  const int64_t blocks = (rows + kRowBlock - 1) / kRowBlock;
+  if (m * rows * w_.cols < kSerialMacs || blocks < 2 || num_threads() == 1) {
+    body(0, rows);
+    return;
+  }
+  tbb::parallel_for(
+      tbb::blocked_range<int64_t>(0, blocks),
+      [&](const tbb::blocked_range<int64_t>& r) {
+        body(r.begin() * kRowBlock, std::min(rows, r.end() * kRowBlock));
+      },
+      tbb::static_partitioner());
+}
+
 void Linear::gemv(const float* x, int64_t m, float* y) const {
-  const int64_t blocks = (w_.rows + kRowBlock - 1) / kRowBlock;
-  const bool serial = m * w_.rows * w_.cols < kSerialMacs || blocks < 2 || num_threads() == 1;
   // Activation rows per pass: they stay in L2 while the weights stream past them once.
   const int64_t chunk = std::max<int64_t>(4, kPassBytes / (4 * w_.cols) / 4 * 4);
   const auto kernel = kernel_;
-  const int64_t rows = w_.rows;
   for (int64_t i0 = 0; i0 < m; i0 += chunk) {
     detail::GemvArgs a;
     a.w = static_cast<const char*>(w_.data);
@@ -150,16 +175,29 @@ void Linear::gemv(const float* x, int64_t m, float* y) const {
     a.m = std::min(chunk, m - i0);
     a.y = y + i0 * w_.rows;
     a.ldy = w_.rows;
-    if (serial) {
-      kernel(a, 0, rows);
-      continue;
-    }
-    tbb::parallel_for(
-        tbb::blocked_range<int64_t>(0, blocks),
-        [&](const tbb::blocked_range<int64_t>& r) {
-          kernel(a, r.begin() * kRowBlock, std::min(rows, r.end() * kRowBlock));
-        },
-        tbb::static_partitioner());
+    over_row_blocks(m, [&](int64_t n0, int64_t n1) { kernel(a, n0, n1); });
+  }
+}
+
+// As gemv(), with the activations quantized once for all row blocks and passes.
+void Linear::quant_gemv(const float* x, int64_t m, float* y) const {
+  thread_local detail::QuantizedActivations qx;
+  detail::quantize_activations(x, m, w_.cols, qx);
+  // Activation rows per pass, about 3 bytes a value quantized: they stay in L2 while every
+  // weight row is unpacked once per pass.
+  const int64_t chunk = std::max<int64_t>(4, kPassBytes / (3 * qx.padded) / 4 * 4);
+  const auto kernel = quant_kernel_;
+  for (int64_t i0 = 0; i0 < m; i0 += chunk) {
+    detail::QuantGemvArgs a;
+    a.w = static_cast<const char*>(w_.data);
+    a.row_bytes = row_bytes(w_.type, w_.cols);
+    a.cols = w_.cols;
+    a.x = &qx;
+    a.i0 = i0;
+    a.m = std::min(chunk, m - i0);
+    a.y = y + i0 * w_.rows;
+    a.ldy = w_.rows;
+    over_row_blocks(m, [&](int64_t n0, int64_t n1) { kernel(a, n0, n1); });
   }
 }
 

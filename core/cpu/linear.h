@@ -1,9 +1,12 @@
-// A linear layer y = x W^T over a weight matrix in its stored type (f32, f16, bf16, q8_0).
+// A linear layer y = x W^T over a weight matrix in its stored type (f32, f16, bf16 or a
+// ggml block type: q8_0, q4_0, q4_1, q5_0, q5_1, q4_K, q5_K, q6_K).
 //
 // Built once at load; forward() takes any number of activation rows m:
 //   m < gemm_min_m: own SIMD "GEMV" kernels (AVX-512, AVX2 or portable, chosen at
 //     construction from active_isa()) stream each weight row once for all m rows; this is
-//     the bandwidth-bound decode path.
+//     the bandwidth-bound decode path. Block types run integer dot products (quant_dot.h):
+//     the activations are quantized to 8 bits per block of 32 once per forward, in either
+//     compute mode, so the results differ from the float product by that rounding.
 //   m >= gemm_min_m: a oneDNN matmul (AMX/AVX-512 bf16 tiles in Compute::BF16 where the CPU
 //     has them, f32 otherwise). Weights that oneDNN cannot read directly are converted
 //     panel by panel into a per-thread buffer; the weight view is never copied whole.
@@ -24,7 +27,9 @@ namespace bricks::cpu {
 
 namespace detail {
 struct GemvArgs;
-}
+struct QuantGemvArgs;
+enum class QuantIsa;
+}  // namespace detail
 
 struct LinearOptions {
   // Smallest m that goes to the oneDNN matmul; 0 picks the measured default for the
@@ -57,11 +62,19 @@ class Linear {
  private:
   void gemv(const float* x, int64_t m, float* y) const;
   void gemm(const float* x, int64_t m, float* y) const;
+  void quant_gemv(const float* x, int64_t m, float* y) const;
+  // Runs body(n0, n1) over the output rows in blocks of 16, on the TBB workers unless the
+  // product of m rows is too small to share.
+  template <class Body>
+  void over_row_blocks(int64_t m, const Body& body) const;
 
   WeightView w_;
   Compute compute_;
   Isa isa_;
   void (*kernel_)(const detail::GemvArgs&, int64_t, int64_t) = nullptr;
+  // Block types: the integer kernel (kernel_ is then unused).
+  void (*quant_kernel_)(const detail::QuantGemvArgs&, int64_t, int64_t) = nullptr;
+  detail::QuantIsa quant_isa_{};
   int64_t gemm_min_m_ = -1;  // < 0: no oneDNN path
   Path gemm_path_ = Path::Gemv;
   std::string gemm_impl_;

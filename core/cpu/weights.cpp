@@ -4,33 +4,13 @@
 
 namespace bricks::cpu {
 
-const char* to_string(WeightType t) {
-  switch (t) {
-    case WeightType::F32:
-      return "f32";
-    case WeightType::F16:
-      return "f16";
-    case WeightType::BF16:
-      return "bf16";
-    case WeightType::Q8_0:
-      return "q8_0";
-  }
-  return "?";
-}
+const char* to_string(WeightType t) { return model::dtype_name(t); }
 
 const char* to_string(Compute c) { return c == Compute::F32 ? "f32" : "bf16"; }
 
 size_t row_bytes(WeightType t, int64_t cols) {
-  switch (t) {
-    case WeightType::F32:
-      return static_cast<size_t>(cols) * 4;
-    case WeightType::F16:
-    case WeightType::BF16:
-      return static_cast<size_t>(cols) * 2;
-    case WeightType::Q8_0:
-      return static_cast<size_t>(cols / kQ8Block) * kQ8BlockBytes;
-  }
-  return 0;
+  const model::BlockShape b = model::dtype_block(t);
+  return static_cast<size_t>(cols / b.values) * b.bytes;
 }
 
 void check_view(const WeightView& w, const std::string& where) {
@@ -39,10 +19,13 @@ void check_view(const WeightView& w, const std::string& where) {
     throw Error::invalid(where + ": weight shape " + std::to_string(w.rows) + "x" +
                          std::to_string(w.cols) + " must have positive rows and cols");
   }
-  if (w.type == WeightType::Q8_0 && w.cols % kQ8Block != 0) {
-    throw Error::invalid(where + ": q8_0 weight has " + std::to_string(w.cols) +
-                         " columns; q8_0 rows must be a multiple of 32 values "
-                         "(re-quantise the model or store this tensor as f16)");
+  const int64_t block = model::dtype_block(w.type).values;
+  if (w.cols % block != 0) {
+    const std::string name = to_string(w.type);
+    throw Error::invalid(where + ": " + name + " weight has " + std::to_string(w.cols) +
+                         " columns; " + name + " rows must be a multiple of " +
+                         std::to_string(block) +
+                         " values (re-quantise the model or store this tensor as f16)");
   }
 }
 

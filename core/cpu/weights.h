@@ -1,17 +1,20 @@
 // Weight storage types and the view a Linear or an embedding table is built from.
 //
 // Layout (GGUF): a matrix is [rows][cols] row-major; for a linear layer rows = out_features
-// and cols = in_features. Q8_0 stores each row as cols/32 blocks of {f16 scale, int8 q[32]}
-// (34 bytes), value = scale * q.
+// and cols = in_features. A quantized row is cols / block values of ggml blocks
+// (bricks/model/quant_blocks.h): Q8_0 is {f16 scale, int8 q[32]} (34 bytes), value = scale * q.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
+#include "bricks/model/dtype.h"
+
 namespace bricks::cpu {
 
-enum class WeightType { F32, F16, BF16, Q8_0 };
+// The model file's element types, read in place.
+using WeightType = model::DType;
 
 // Precision the arithmetic of a Linear runs in. F32: exact reference (weights converted to
 // f32 on the fly, f32 accumulation). BF16: activations rounded to bf16, f32 accumulation;
@@ -33,11 +36,12 @@ inline constexpr int64_t kQ8BlockBytes = 34;  // f16 scale + 32 int8
 const char* to_string(WeightType t);
 const char* to_string(Compute c);
 
-// Bytes of one stored row of `cols` values of type `t` (Q8_0 requires cols % 32 == 0).
+// Bytes of one stored row of `cols` values of type `t` (a block type requires cols to be a
+// multiple of its block).
 size_t row_bytes(WeightType t, int64_t cols);
 
 // Throws bricks::Error (invalid argument) naming `where` when the view cannot be used:
-// null data, non-positive shape, or a Q8_0 width that is not a multiple of 32.
+// null data, non-positive shape, or a block type's width that is not a multiple of its block.
 void check_view(const WeightView& w, const std::string& where);
 
 }  // namespace bricks::cpu

@@ -1,18 +1,15 @@
 #include "engine/llama_weights.h"
 
 #include <algorithm>
+#include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace bricks::engine {
 
 cpu::WeightView weight_view(const model::TensorView& t) {
-  cpu::WeightType type = cpu::WeightType::F32;
-  switch (t.dtype) {
-    case model::DType::F32: type = cpu::WeightType::F32; break;
-    case model::DType::F16: type = cpu::WeightType::F16; break;
-    case model::DType::BF16: type = cpu::WeightType::BF16; break;
-    case model::DType::Q8_0: type = cpu::WeightType::Q8_0; break;
-  }
+  const cpu::WeightType type = t.dtype;
   const int64_t cols = t.ne.empty() ? 0 : t.ne[0];
   int64_t rows = 1;
   for (size_t i = 1; i < t.ne.size(); ++i) rows *= t.ne[i];
@@ -44,6 +41,27 @@ std::vector<float> norm_vector(const model::TensorView& t) {
 std::unique_ptr<cpu::Linear> linear(const model::Model& m, const std::string& name,
                                     cpu::Compute compute) {
   return std::make_unique<cpu::Linear>(weight_view(m.tensor(name)), compute);
+}
+
+// The 2-D and larger tensors' types, largest share of bytes first: "q4_k 81%, q6_k 19%".
+std::string type_shares(const model::Model& m) {
+  std::map<std::string, size_t> bytes;
+  size_t total = 0;
+  for (const model::TensorView& t : m.tensors()) {
+    if (t.ne.size() < 2) continue;
+    bytes[model::dtype_name(t.dtype)] += t.nbytes;
+    total += t.nbytes;
+  }
+  std::vector<std::pair<size_t, std::string>> order;
+  for (const auto& [name, b] : bytes) order.emplace_back(b, name);
+  std::sort(order.rbegin(), order.rend());
+  std::string s;
+  for (const auto& [b, name] : order) {
+    if (!s.empty()) s += ", ";
+    s += name;
+    if (order.size() > 1) s += " " + std::to_string((b * 100 + total / 2) / total) + "%";
+  }
+  return s;
 }
 
 }  // namespace
@@ -89,6 +107,7 @@ LlamaWeights LlamaWeights::load(const model::Model& m, cpu::Compute compute) {
     L.w_down = linear(m, p + "ffn_down.weight", compute);
   }
   w.compute_path = w.layers.empty() ? w.output->describe() : w.layers[0].wq->describe();
+  w.weight_types = type_shares(m);
   return w;
 }
 

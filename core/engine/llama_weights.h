@@ -34,6 +34,7 @@ struct LlamaWeights {
   std::unique_ptr<cpu::Linear> output;
   std::vector<LayerWeights> layers;
   std::string compute_path;  // which kernels run, for reports
+  std::string weight_types;  // the matrices' types by share of bytes ("q4_k 80%, q6_k 20%")
 
   // Prepares every tensor of `m` for `compute`. Throws model::ModelError naming a tensor
   // whose type the cpu device cannot run.

@@ -17,13 +17,8 @@ struct NeuronFfn::Layer {
 namespace {
 
 size_t element_bytes(cpu::WeightType t) {
-  switch (t) {
-    case cpu::WeightType::F32: return 4;
-    case cpu::WeightType::F16:
-    case cpu::WeightType::BF16: return 2;
-    case cpu::WeightType::Q8_0: return 0;  // blocks: no single-element copies
-  }
-  return 0;
+  const model::BlockShape b = model::dtype_block(t);
+  return b.values == 1 ? b.bytes : 0;  // blocks: no single-element copies
 }
 
 // Rows `order` of `w`, in that order, in w's stored type.

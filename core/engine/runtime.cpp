@@ -29,9 +29,12 @@ fs::path ensure_builtin_model(const std::string& preset, const std::string& dtyp
   model::MakeModelOptions o;
   o.preset = preset;
   o.out = file;
-  const auto dt = model::dtype_from_name(d.c_str());
-  if (!dt) throw RuntimeError("model.dtype '" + d + "' is not one of f32, f16, bf16, q8_0");
-  o.dtype = *dt;
+  const auto ft = model::file_type_from_name(d);
+  if (!ft) {
+    throw RuntimeError("model.dtype '" + d + "' is not one of " + model::supported_file_types());
+  }
+  o.dtype = model::file_type_base(*ft);
+  o.file_type = *ft;
   std::fprintf(stderr, "making the builtin model %s (%s) at %s\n", preset.c_str(), d.c_str(),
                file.c_str());
   int shown = -1;
@@ -198,7 +201,8 @@ std::unique_ptr<Runtime> Runtime::create(const manifest::LoadedManifest& m,
   eo.host_kv_bytes = mp.device().host_kv_bytes();
   eo.kv_dtype = kv_dtype_for(mp.device().kv_dtype(), *rt->model_);
   rt->device_summary_ = "cpu, " + std::to_string(threads) + " threads, " + compute_name +
-                        " compute (" + rt->weights_.compute_path + "), kv " +
+                        " compute (" + rt->weights_.compute_path + "), weights " +
+                        rt->weights_.weight_types + ", kv " +
                         (eo.kv_dtype == BRICKS_DTYPE_F16 ? "f16" : "f32") + ", model " +
                         model_path.filename().string();
   // Routers: MoE experts, or neuron partitions of a dense FFN (routed_ffn_setup.h).

@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "bricks/model/model.h"
 #include "manifest/chat_template_names.h"
 #include "validate_checker.h"
 
@@ -129,8 +130,10 @@ void check_model(Checker& c, const Model& model) {
             "keep one: path for a model file, builtin for a generated model");
   }
   c.exists("model.path", model.path(), "model", false);
-  c.one_of("model.builtin", model.builtin(), {"tiny", "small", "1b", "moe-tiny"});
-  c.one_of("model.dtype", model.dtype(), {"f32", "f16", "bf16"});
+  c.one_of("model.builtin", model.builtin(), model::model_presets());
+  std::vector<std::string> types;
+  for (model::FileType t : model::kAllFileTypes) types.emplace_back(model::file_type_name(t));
+  c.one_of("model.dtype", model.dtype(), types);
   check_chat_template(c, model.chat_template());
   check_merge(c, model);
   check_adapters(c, model);

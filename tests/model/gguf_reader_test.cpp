@@ -118,13 +118,13 @@ TEST(GgufReader, UnsupportedVersion) {
 TEST(GgufReader, UnknownAndUnsupportedTensorTypes) {
   const auto dir = testing::temp_dir();
   for (auto [type, expect] : {std::pair<uint32_t, const char*>{99, "unknown tensor type id 99"},
-                              {2, "unsupported tensor type q4_0"}}) {
+                              {11, "unsupported tensor type q3_K"}}) {
     GgufWriter w;
     w.set("general.architecture", GgufValue::str("llama"));
-    w.add_tensor_raw("weird.weight", type, {32}, 18);
+    w.add_tensor_raw("weird.weight", type, {256}, 110);
     const auto p = dir / ("type" + std::to_string(type) + ".gguf");
     w.write(p, [](size_t, const GgufWriter::Sink& sink) {
-      const std::vector<unsigned char> z(18);
+      const std::vector<unsigned char> z(110);
       sink(z.data(), z.size());
     });
     EXPECT_THAT(open_error(p), AllOf(HasSubstr(p.filename().string()), HasSubstr("weird.weight"),

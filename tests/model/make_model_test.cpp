@@ -82,8 +82,37 @@ TEST_P(MakeModelDType, SameSeedSameBytesAndLoads) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllDTypes, MakeModelDType,
-                         ::testing::Values(DType::F32, DType::F16, DType::BF16, DType::Q8_0),
+                         ::testing::Values(DType::F32, DType::F16, DType::BF16, DType::Q8_0,
+                                           DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q5_1),
                          [](const auto& info) { return std::string(dtype_name(info.param)); });
+
+// The k-quant types follow llama.cpp's mix: tiny's rows of 288 are not whole super-blocks
+// and fall back to q5_0, its ffn_down rows (768) take q4_K or, on "more bits" layers (2 and
+// 5 of 6), q6_K; the tied embedding is the output matrix, q6_K -> q8_0 for rows of 288.
+TEST(MakeModel, KQuantMixes) {
+  const auto dir = testing::temp_dir();
+  const auto p = dir / "tiny-q4km.gguf";
+  MakeModelOptions o{"tiny", DType::Q4_K, p, 3};
+  o.file_type = FileType::Q4_K_M;
+  make_model(o);
+  const auto f = GgufFile::open(p);
+  EXPECT_EQ(f->get_int("general.file_type"), 15);
+  EXPECT_EQ(f->get_int("general.quantization_version"), 2);
+  EXPECT_EQ(f->find_tensor("blk.0.attn_q.weight")->dtype, DType::Q5_0);
+  EXPECT_EQ(f->find_tensor("blk.1.ffn_down.weight")->dtype, DType::Q4_K);
+  EXPECT_EQ(f->find_tensor("blk.2.ffn_down.weight")->dtype, DType::Q6_K);
+  EXPECT_EQ(f->find_tensor("blk.5.attn_v.weight")->dtype, DType::Q8_0);  // q6_K, rows of 288
+  EXPECT_EQ(f->find_tensor("token_embd.weight")->dtype, DType::Q8_0);
+  EXPECT_EQ(f->find_tensor("output_norm.weight")->dtype, DType::F32);
+  auto m = Model::open(p);
+  EXPECT_EQ(m->config().n_layers, 6);
+
+  // Without file_type the dtype names the plain mix: q4_k is llama.cpp's Q4_K_S.
+  o.file_type.reset();
+  o.out = dir / "tiny-q4ks.gguf";
+  make_model(o);
+  EXPECT_EQ(GgufFile::open(o.out)->get_int("general.file_type"), 14);
+}
 
 TEST(MakeModel, TokenizerGivesMultiCharacterPieces) {
   const auto p = testing::temp_dir() / "tiny.gguf";

@@ -18,14 +18,19 @@
 #include <time.h>
 
 #include <chrono>
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <map>
 #include <memory>
 #include <random>
+#include <span>
 #include <vector>
 
+#include "bricks/model/model_error.h"
+#include "bricks/model/quant_blocks.h"
 #include "cpu/cpu.h"
+#include "cpu/quant_dot.h"
 
 // GCC 12 flags the undefined pass-through operands inside avx512fintrin.h once inlined.
 #pragma GCC diagnostic ignored "-Wuninitialized"
@@ -200,6 +205,39 @@ struct WeightSet {
 
 std::unique_ptr<WeightSet> g_weights;
 
+// One row of `type` from random values; where model::from_f32 cannot encode the type, random
+// block bytes with every f16 scale and min set to 0.01 (the kernels' speed does not depend
+// on the values).
+void random_row(WeightType type, std::span<const float> values, unsigned char* dst,
+                std::mt19937& gen) {
+  const size_t bytes = row_bytes(type, static_cast<int64_t>(values.size()));
+  try {
+    model::from_f32(type, values, std::as_writable_bytes(std::span(dst, bytes)));
+    return;
+  } catch (const model::ModelError&) {
+  }
+  for (size_t j = 0; j < bytes; ++j) dst[j] = static_cast<unsigned char>(gen());
+  const model::BlockShape shape = model::dtype_block(type);
+  size_t fields[2] = {0, 0};  // offsets of the block's f16 scale and min
+  switch (type) {
+    case WeightType::Q4_1:
+    case WeightType::Q5_1:
+    case WeightType::Q4_K:
+    case WeightType::Q5_K:
+      fields[1] = 2;
+      break;
+    case WeightType::Q6_K:
+      fields[0] = fields[1] = offsetof(model::BlockQ6_K, d);
+      break;
+    default:
+      break;
+  }
+  const uint16_t h = f32_to_f16_bits(0.01f);
+  for (size_t b = 0; b < bytes / shape.bytes; ++b) {
+    for (size_t f : fields) std::memcpy(dst + b * shape.bytes + f, &h, 2);
+  }
+}
+
 WeightSet& weight_set(WeightType type, int64_t rows, int64_t cols, bool rotate) {
   if (g_weights && g_weights->type == type && g_weights->rows == rows && g_weights->cols == cols &&
       (!rotate || g_weights->copies.size() > 1)) {
@@ -225,24 +263,7 @@ WeightSet& weight_set(WeightType type, int64_t rows, int64_t cols, bool rotate) 
     for (int64_t r = 0; r < rows; ++r) {
       unsigned char* dst = p + row_bytes(type, cols) * r;
       for (float& f : row) f = val(gen);
-      switch (type) {
-        case WeightType::F32:
-          std::memcpy(dst, row.data(), 4 * cols);
-          break;
-        case WeightType::F16:
-          f32_to_f16(row.data(), reinterpret_cast<uint16_t*>(dst), cols);
-          break;
-        case WeightType::BF16:
-          f32_to_bf16(row.data(), reinterpret_cast<uint16_t*>(dst), cols);
-          break;
-        case WeightType::Q8_0:
-          for (int64_t b = 0; b < cols / 32; ++b) {
-            const uint16_t d = f32_to_f16_bits(0.01f);
-            std::memcpy(dst + b * 34, &d, 2);
-            for (int j = 0; j < 32; ++j) dst[b * 34 + 2 + j] = static_cast<unsigned char>(gen());
-          }
-          break;
-      }
+      random_row(type, row, dst, gen);
     }
   }
   g_weights = std::move(set);
@@ -274,8 +295,12 @@ void BM_Gemv(benchmark::State& state) {
   state.counters["GFLOP/s"] = 2.0 * m * rows * cols * iters / span.wall() / 1e9;
   report_share(state, "pct_triad", gbs, g_triad_gbs, threads);
   report_share(state, "pct_read", gbs, g_read_gbs, threads);
-  state.SetLabel(std::string(to_string(type)) + " " + to_string(lins[0].isa()) + ", " +
-                 std::to_string(lins.size()) + " copies");
+  const std::string kernel =
+      model::dtype_is_quantized(type)
+          ? std::string("int8 ") + detail::to_string(detail::quant_isa_for(lins[0].isa()))
+          : std::string(to_string(lins[0].isa()));
+  state.SetLabel(std::string(to_string(type)) + " " + kernel + ", " + std::to_string(lins.size()) +
+                 " copies");
 }
 
 // Prefill: m rows through the default path (oneDNN above the crossover). Args: rows, cols,
@@ -369,6 +394,10 @@ constexpr int64_t kF16 = static_cast<int64_t>(WeightType::F16);
 constexpr int64_t kF32 = static_cast<int64_t>(WeightType::F32);
 constexpr int64_t kBF16 = static_cast<int64_t>(WeightType::BF16);
 constexpr int64_t kQ8 = static_cast<int64_t>(WeightType::Q8_0);
+constexpr int64_t kQ4 = static_cast<int64_t>(WeightType::Q4_0);
+constexpr int64_t kQ4K = static_cast<int64_t>(WeightType::Q4_K);
+constexpr int64_t kQ5K = static_cast<int64_t>(WeightType::Q5_K);
+constexpr int64_t kQ6K = static_cast<int64_t>(WeightType::Q6_K);
 constexpr int64_t kComputeF32 = static_cast<int64_t>(Compute::F32);
 constexpr int64_t kComputeBF16 = static_cast<int64_t>(Compute::BF16);
 
@@ -386,9 +415,18 @@ void register_all() {
   gemv->ArgNames({"rows", "cols", "m", "thr", "type"})->MinTime(kMin)->UseRealTime();
   for (const auto& s : shapes)
     for (int t : {1, 2}) gemv->Args({s[0], s[1], 1, t, kF16});
-  for (int64_t type : {kF32, kBF16, kQ8}) gemv->Args({5632, 2048, 1, 2, type});
+  for (int64_t type : {kF32, kBF16}) gemv->Args({5632, 2048, 1, 2, type});
   for (int64_t m : {4, 8, 16}) gemv->Args({5632, 2048, m, 2, kF16});
-  for (int64_t m : {4, 8, 16}) gemv->Args({5632, 2048, m, 2, kQ8});
+  // The block types' integer kernels next to f16, for decode and 16 sequences of it.
+  gemv->Args({2048, 2048, 16, 2, kF16});
+  for (const auto& s : {shapes[0], shapes[2]})
+    for (int64_t m : {1, 16})
+      for (int64_t type : {kQ8, kQ4, kQ4K, kQ5K, kQ6K}) gemv->Args({s[0], s[1], m, 2, type});
+  // Their small-batch decode, and one thread of it.
+  for (int64_t type : {kQ8, kQ4, kQ4K, kQ5K, kQ6K}) {
+    gemv->Args({5632, 2048, 4, 2, type});
+    gemv->Args({5632, 2048, 1, 1, type});
+  }
 
   auto* gemm = benchmark::RegisterBenchmark("Gemm", BM_Gemm);
   gemm->ArgNames({"rows", "cols", "m", "thr", "type", "compute"})->MinTime(kMin)->UseRealTime();
@@ -421,9 +459,11 @@ int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   const auto& f = bricks::cpu::cpu_features();
-  std::printf("cpu: avx2 %d avx512f %d avx512bf16 %d amx_bf16 %d, kernels %s, threads %d\n", f.avx2,
-              f.avx512f, f.avx512bf16, f.amx_bf16, bricks::cpu::to_string(bricks::cpu::best_isa()),
-              bricks::cpu::num_threads());
+  std::printf(
+      "cpu: avx2 %d avx_vnni %d avx512f %d avx512_vnni %d avx512bf16 %d amx_bf16 %d, kernels %s, "
+      "threads %d\n",
+      f.avx2, f.avx_vnni, f.avx512f, f.avx512vnni, f.avx512bf16, f.amx_bf16,
+      bricks::cpu::to_string(bricks::cpu::best_isa()), bricks::cpu::num_threads());
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

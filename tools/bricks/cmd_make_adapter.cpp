@@ -77,8 +77,8 @@ const Command kMakeAdapter{
           app.add_subcommand("make-adapter",
                              "Write a deterministic random LoRA adapter (GGUF LoRA file or PEFT "
                              "directory) for a model shape");
-      cmd->add_option("--preset", args->preset, "Model shape: tiny, small, 1b, moe-tiny")
-          ->check(CLI::IsMember({"tiny", "small", "1b", "moe-tiny"}))
+      cmd->add_option("--preset", args->preset, "Model shape: tiny, small, 1b, moe-tiny, micro")
+          ->check(CLI::IsMember(bricks::model::model_presets()))
           ->capture_default_str();
       cmd->add_option("--model", args->model, "Take the shape from this model file instead")
           ->check(CLI::ExistingPath);

@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "bricks/model/model.h"
 #include "command.h"
@@ -29,7 +30,8 @@ int run_make_model(const MakeModelArgs& a) {
   }
   bm::MakeModelOptions o;
   o.preset = a.preset;
-  o.dtype = *bm::dtype_from_name(a.dtype.c_str());
+  o.file_type = *bm::file_type_from_name(a.dtype);
+  o.dtype = bm::file_type_base(*o.file_type);
   o.out = out;
   o.seed = a.seed;
   ProgressBar bar("make-model " + a.preset + " " + a.dtype);
@@ -54,13 +56,21 @@ const Command kMakeModel{"make-model", 40, [](CLI::App& app, int& exit_code) {
   auto args = std::make_shared<MakeModelArgs>();
   auto* cmd = app.add_subcommand(
       "make-model", "Write a deterministic random-weight Llama model (GGUF v3) of a preset shape");
-  cmd->add_option("--preset", args->preset,
-                  "Shape: tiny (stories15M), small (stories110M), 1b (TinyLlama-1.1B), "
-                  "moe-tiny (tiny with 4 experts, 2 used)")
-      ->check(CLI::IsMember({"tiny", "small", "1b", "moe-tiny"}))
+  cmd->add_option(
+         "--preset", args->preset,
+         "Shape: tiny (stories15M), small (stories110M), 1b (TinyLlama-1.1B), "
+         "moe-tiny (tiny with 4 experts, 2 used), micro (2 layers of 256, for format checks)")
+      ->check(CLI::IsMember(bricks::model::model_presets()))
       ->capture_default_str();
-  cmd->add_option("--dtype", args->dtype, "Weight type: f32, f16, bf16, q8_0")
-      ->check(CLI::IsMember({"f32", "f16", "bf16", "q8_0"}))
+  std::vector<std::string> types;
+  for (bricks::model::FileType t : bricks::model::kAllFileTypes) {
+    types.push_back(bricks::model::file_type_name(t));
+  }
+  cmd->add_option("--dtype", args->dtype,
+                  "Weight type: " + bricks::model::supported_file_types() +
+                      ". The quantized ones mix tensor types as `bricks quantize` does "
+                      "(see its --help and docs/quantization.md)")
+      ->check(CLI::IsMember(types, CLI::ignore_case))
       ->capture_default_str();
   cmd->add_option("--out", args->out, "Output .gguf file")->required();
   cmd->add_option("--seed", args->seed, "PRNG seed (same seed, same bytes)")->capture_default_str();

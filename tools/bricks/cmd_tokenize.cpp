@@ -139,7 +139,7 @@ const Command kTokenize{
       cmd->add_option("--builtin", a->builtin,
                       "Generated model preset when --model is not given (default tiny; made under "
                       "./models as f32 when absent)")
-          ->check(CLI::IsMember({"tiny", "small", "1b", "moe-tiny"}))
+          ->check(CLI::IsMember(bricks::model::model_presets()))
           ->excludes(model);
       cmd->add_flag("--no-bos", a->no_bos, "Do not prepend the BOS token");
       auto* pieces =

@@ -7,6 +7,8 @@
 #include <limits>
 #include <string_view>
 
+#include "bricks/model/quant_blocks.h"
+
 namespace bricks::model {
 
 const char* dtype_name(DType t) {
@@ -15,13 +17,33 @@ const char* dtype_name(DType t) {
     case DType::F16: return "f16";
     case DType::BF16: return "bf16";
     case DType::Q8_0: return "q8_0";
+    case DType::Q4_0:
+      return "q4_0";
+    case DType::Q4_1:
+      return "q4_1";
+    case DType::Q5_0:
+      return "q5_0";
+    case DType::Q5_1:
+      return "q5_1";
+    case DType::Q4_K:
+      return "q4_k";
+    case DType::Q5_K:
+      return "q5_k";
+    case DType::Q6_K:
+      return "q6_k";
   }
   return "?";
 }
 
+std::string supported_dtypes() {
+  std::string s;
+  for (DType t : kAllDTypes) s += (s.empty() ? "" : ", ") + std::string(dtype_name(t));
+  return s;
+}
+
 std::optional<DType> dtype_from_name(const char* name) {
   std::string_view n = name ? name : "";
-  for (DType t : {DType::F32, DType::F16, DType::BF16, DType::Q8_0}) {
+  for (DType t : kAllDTypes) {
     if (n == dtype_name(t)) return t;
   }
   return std::nullopt;
@@ -33,18 +55,56 @@ uint32_t ggml_type_id(DType t) {
     case DType::F16: return 1;
     case DType::BF16: return 30;
     case DType::Q8_0: return 8;
+    case DType::Q4_0:
+      return 2;
+    case DType::Q4_1:
+      return 3;
+    case DType::Q5_0:
+      return 6;
+    case DType::Q5_1:
+      return 7;
+    case DType::Q4_K:
+      return 12;
+    case DType::Q5_K:
+      return 13;
+    case DType::Q6_K:
+      return 14;
   }
   return 0;
 }
 
 std::optional<DType> dtype_from_ggml(uint32_t id) {
-  switch (id) {
-    case 0: return DType::F32;
-    case 1: return DType::F16;
-    case 30: return DType::BF16;
-    case 8: return DType::Q8_0;
-    default: return std::nullopt;
+  for (DType t : kAllDTypes) {
+    if (ggml_type_id(t) == id) return t;
   }
+  return std::nullopt;
+}
+
+BlockShape dtype_block(DType t) {
+  switch (t) {
+    case DType::F32:
+      return {1, 4};
+    case DType::F16:
+    case DType::BF16:
+      return {1, 2};
+    case DType::Q8_0:
+      return {kQK, sizeof(BlockQ8_0)};
+    case DType::Q4_0:
+      return {kQK, sizeof(BlockQ4_0)};
+    case DType::Q4_1:
+      return {kQK, sizeof(BlockQ4_1)};
+    case DType::Q5_0:
+      return {kQK, sizeof(BlockQ5_0)};
+    case DType::Q5_1:
+      return {kQK, sizeof(BlockQ5_1)};
+    case DType::Q4_K:
+      return {kQKK, sizeof(BlockQ4_K)};
+    case DType::Q5_K:
+      return {kQKK, sizeof(BlockQ5_K)};
+    case DType::Q6_K:
+      return {kQKK, sizeof(BlockQ6_K)};
+  }
+  return {1, 0};
 }
 
 const char* ggml_type_name(uint32_t id) {
@@ -59,21 +119,11 @@ const char* ggml_type_name(uint32_t id) {
 
 std::optional<size_t> dtype_bytes(DType t, int64_t numel) {
   if (numel < 0) return std::nullopt;
-  auto n = static_cast<size_t>(numel);
-  constexpr size_t kMax = std::numeric_limits<size_t>::max();
-  switch (t) {
-    case DType::F32:
-      if (n > kMax / 4) return std::nullopt;
-      return n * 4;
-    case DType::F16:
-    case DType::BF16:
-      if (n > kMax / 2) return std::nullopt;
-      return n * 2;
-    case DType::Q8_0:
-      if (numel % kQ8_0Block != 0) return std::nullopt;
-      return n / kQ8_0Block * kQ8_0BlockBytes;
-  }
-  return std::nullopt;
+  const BlockShape b = dtype_block(t);
+  if (numel % b.values != 0) return std::nullopt;
+  const auto blocks = static_cast<size_t>(numel / b.values);
+  if (blocks > std::numeric_limits<size_t>::max() / b.bytes) return std::nullopt;
+  return blocks * b.bytes;
 }
 
 // Exact, and the same results as the F16C instructions (NaN payloads included), so the
@@ -148,22 +198,9 @@ void quantize_q8_0(std::span<const float> src, std::span<std::byte> dst) {
     const uint16_t dh = f32_to_f16(d);
     std::memcpy(out, &dh, 2);
     for (int i = 0; i < kQ8_0Block; ++i) {
-      const float v = std::clamp(std::nearbyint(x[i] * inv), -127.f, 127.f);
+      // Halves round away from zero, as llama.cpp's roundf does, for the same bytes.
+      const float v = std::round(std::clamp(x[i] * inv, -127.f, 127.f));
       out[2 + i] = static_cast<std::byte>(static_cast<int8_t>(v));
-    }
-  }
-}
-
-void dequantize_q8_0(const void* src, std::span<float> dst) {
-  const auto* p = static_cast<const unsigned char*>(src);
-  const size_t blocks = dst.size() / kQ8_0Block;
-  for (size_t b = 0; b < blocks; ++b) {
-    const unsigned char* blk = p + b * kQ8_0BlockBytes;
-    uint16_t dh;
-    std::memcpy(&dh, blk, 2);
-    const float d = f16_to_f32(dh);
-    for (int i = 0; i < kQ8_0Block; ++i) {
-      dst[b * kQ8_0Block + i] = d * static_cast<float>(static_cast<int8_t>(blk[2 + i]));
     }
   }
 }
@@ -183,7 +220,41 @@ void to_f32(DType t, const void* src, std::span<float> dst) {
       }
       return;
     case DType::Q8_0:
-      dequantize_q8_0(src, dst);
+    case DType::Q4_0:
+    case DType::Q4_1:
+    case DType::Q5_0:
+    case DType::Q5_1:
+    case DType::Q4_K:
+    case DType::Q5_K:
+    case DType::Q6_K:
+      dequantize_blocks(t, src, dst);
+      return;
+  }
+}
+
+void from_f32(DType t, std::span<const float> src, std::span<std::byte> dst) {
+  switch (t) {
+    case DType::F32:
+      std::memcpy(dst.data(), src.data(), src.size() * 4);
+      return;
+    case DType::F16:
+    case DType::BF16:
+      for (size_t i = 0; i < src.size(); ++i) {
+        const uint16_t h = t == DType::F16 ? f32_to_f16(src[i]) : f32_to_bf16(src[i]);
+        std::memcpy(dst.data() + 2 * i, &h, 2);
+      }
+      return;
+    case DType::Q8_0:
+      quantize_q8_0(src, dst);
+      return;
+    case DType::Q4_0:
+    case DType::Q4_1:
+    case DType::Q5_0:
+    case DType::Q5_1:
+    case DType::Q4_K:
+    case DType::Q5_K:
+    case DType::Q6_K:
+      quantize_blocks(t, src, dst);
       return;
   }
 }

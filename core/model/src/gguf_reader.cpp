@@ -205,12 +205,14 @@ std::unique_ptr<GgufFile> GgufFile::open(const std::filesystem::path& path) {
     if (!dt) {
       const char* known = ggml_type_name(ti.ggml_type);
       c.fail(type_at, where + (known ? "unsupported tensor type " + std::string(known) +
-                                           " (supported: f32, f16, bf16, q8_0)"
+                                           " (supported: " + supported_dtypes() + ")"
                                      : "unknown tensor type id " + std::to_string(ti.ggml_type)));
     }
     ti.dtype = *dt;
-    if (ti.dtype == DType::Q8_0 && !ti.ne.empty() && ti.ne[0] % kQ8_0Block != 0) {
-      c.fail(at, where + "q8_0 needs ne[0] to be a multiple of 32, got " + std::to_string(ti.ne[0]));
+    const int64_t block = dtype_block(ti.dtype).values;
+    if (block > 1 && !ti.ne.empty() && ti.ne[0] % block != 0) {
+      c.fail(at, where + dtype_name(ti.dtype) + " needs ne[0] to be a multiple of " +
+                     std::to_string(block) + ", got " + std::to_string(ti.ne[0]));
     }
     const auto nb = dtype_bytes(ti.dtype, numel);
     if (!nb) {

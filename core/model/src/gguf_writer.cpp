@@ -70,8 +70,10 @@ void GgufWriter::add_tensor(const std::string& name, DType dtype, std::vector<in
   int64_t numel = 1;
   for (int64_t n : ne) numel *= n;
   const auto nb = dtype_bytes(dtype, numel);
-  if (!nb || (dtype == DType::Q8_0 && (ne.empty() || ne[0] % kQ8_0Block != 0))) {
-    throw ModelError("GgufWriter: tensor '" + name + "': q8_0 needs ne[0] to be a multiple of 32");
+  const int64_t block = dtype_block(dtype).values;
+  if (!nb || (block > 1 && (ne.empty() || ne[0] % block != 0))) {
+    throw ModelError("GgufWriter: tensor '" + name + "': " + dtype_name(dtype) +
+                     " needs ne[0] to be a multiple of " + std::to_string(block));
   }
   add_tensor_raw(name, ggml_type_id(dtype), std::move(ne), *nb);
 }

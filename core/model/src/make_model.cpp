@@ -1,12 +1,14 @@
 // Deterministic random-weight Llama models written as GGUF v3. Every tensor's values come
 // from its own PRNG stream (seeded from the model seed and the tensor name), so tensors are
 // generated and written one chunk at a time and the file never has to fit in memory.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
 #include "bricks/model/gguf.h"
 #include "bricks/model/model.h"
 #include "make_model_internal.h"
+#include "run_parallel.h"
 
 namespace bricks::model {
 namespace {
@@ -55,52 +57,53 @@ struct TensorSpec {
   bool ones;  // norm weights start at 1
 };
 
-std::vector<TensorSpec> tensor_specs(const LlamaConfig& c, DType dt) {
+// The tensors of a model of shape `c`, typed by the rule of file type `ft`: norms and the
+// expert router stay f32, every matrix gets tensor_type().
+std::vector<TensorSpec> tensor_specs(const LlamaConfig& c, FileType ft) {
   const int64_t h = c.hidden, q = int64_t{c.n_heads} * c.head_dim,
                 kv = int64_t{c.n_kv_heads} * c.head_dim, f = c.ffn, e = c.n_experts;
   std::vector<TensorSpec> s;
-  s.push_back({"token_embd.weight", {h, c.vocab_size}, dt, false});
+  auto add = [&](std::string name, std::vector<int64_t> ne, bool ones = false) {
+    DType type = DType::F32;
+    if (is_quantizable(name, ne.size())) {
+      type = tensor_type(
+          ft, {name, ne[0], tensor_layer(name), c.n_layers, c.n_experts, !c.tied_embeddings});
+    }
+    s.push_back({std::move(name), std::move(ne), type, ones});
+  };
+  add("token_embd.weight", {h, c.vocab_size});
   for (int l = 0; l < c.n_layers; ++l) {
     const std::string b = "blk." + std::to_string(l) + ".";
-    s.push_back({b + "attn_norm.weight", {h}, DType::F32, true});
-    s.push_back({b + "attn_q.weight", {h, q}, dt, false});
-    s.push_back({b + "attn_k.weight", {h, kv}, dt, false});
-    s.push_back({b + "attn_v.weight", {h, kv}, dt, false});
-    s.push_back({b + "attn_output.weight", {q, h}, dt, false});
-    s.push_back({b + "ffn_norm.weight", {h}, DType::F32, true});
+    add(b + "attn_norm.weight", {h}, true);
+    add(b + "attn_q.weight", {h, q});
+    add(b + "attn_k.weight", {h, kv});
+    add(b + "attn_v.weight", {h, kv});
+    add(b + "attn_output.weight", {q, h});
+    add(b + "ffn_norm.weight", {h}, true);
     if (e == 0) {
-      s.push_back({b + "ffn_gate.weight", {h, f}, dt, false});
-      s.push_back({b + "ffn_up.weight", {h, f}, dt, false});
-      s.push_back({b + "ffn_down.weight", {f, h}, dt, false});
+      add(b + "ffn_gate.weight", {h, f});
+      add(b + "ffn_up.weight", {h, f});
+      add(b + "ffn_down.weight", {f, h});
     } else {
-      s.push_back({b + "ffn_gate_inp.weight", {h, e}, DType::F32, false});
-      s.push_back({b + "ffn_gate_exps.weight", {h, f, e}, dt, false});
-      s.push_back({b + "ffn_up_exps.weight", {h, f, e}, dt, false});
-      s.push_back({b + "ffn_down_exps.weight", {f, h, e}, dt, false});
+      add(b + "ffn_gate_inp.weight", {h, e});
+      add(b + "ffn_gate_exps.weight", {h, f, e});
+      add(b + "ffn_up_exps.weight", {h, f, e});
+      add(b + "ffn_down_exps.weight", {f, h, e});
     }
   }
-  s.push_back({"output_norm.weight", {h}, DType::F32, true});
-  if (!c.tied_embeddings) s.push_back({"output.weight", {h, c.vocab_size}, dt, false});
+  add("output_norm.weight", {h}, true);
+  if (!c.tied_embeddings) add("output.weight", {h, c.vocab_size});
   return s;
 }
 
-// llama.cpp's general.file_type for a model whose big tensors are `dt`.
-uint32_t file_type(DType dt) {
-  switch (dt) {
-    case DType::F32: return 0;
-    case DType::F16: return 1;
-    case DType::Q8_0: return 7;
-    case DType::BF16: return 32;
-  }
-  return 0;
-}
-
-void set_metadata(GgufWriter& w, const LlamaConfig& c, const std::string& preset, DType dt) {
+void set_metadata(GgufWriter& w, const LlamaConfig& c, const std::string& preset, FileType ft) {
   w.set("general.architecture", GgufValue::str("llama"));
   w.set("general.name", GgufValue::str(c.name));
   w.set("general.description", GgufValue::str("random weights made by `bricks make-model --preset " + preset + "`"));
-  w.set("general.file_type", GgufValue::u32(file_type(dt)));
-  if (dt == DType::Q8_0) w.set("general.quantization_version", GgufValue::u32(2));
+  w.set("general.file_type", GgufValue::u32(static_cast<uint32_t>(ft)));
+  if (dtype_is_quantized(file_type_base(ft))) {
+    w.set("general.quantization_version", GgufValue::u32(2));
+  }
   auto u = [&](const char* k, int32_t v) { w.set(std::string("llama.") + k, GgufValue::u32(static_cast<uint32_t>(v))); };
   u("vocab_size", c.vocab_size);
   u("context_length", c.context_length);
@@ -137,28 +140,33 @@ void set_metadata(GgufWriter& w, const LlamaConfig& c, const std::string& preset
   w.set("tokenizer.chat_template", GgufValue::str(std::string(kChatmlTemplate)));
 }
 
-// Writes `values` converted to `dt` into `sink`.
+// Writes `values` converted to `dt` into `sink`. The block types' encoders are slow enough
+// (the k-quants search for scales) to share a chunk's blocks between the cores.
 void emit(DType dt, std::span<const float> values, std::vector<unsigned char>& buf,
           const GgufWriter::Sink& sink) {
   const size_t n = values.size();
   buf.resize(*dtype_bytes(dt, static_cast<int64_t>(n)));
-  switch (dt) {
-    case DType::F32: std::memcpy(buf.data(), values.data(), n * 4); break;
-    case DType::F16:
-    case DType::BF16:
-      for (size_t i = 0; i < n; ++i) {
-        const uint16_t h = dt == DType::F16 ? f32_to_f16(values[i]) : f32_to_bf16(values[i]);
-        std::memcpy(buf.data() + 2 * i, &h, 2);
-      }
-      break;
-    case DType::Q8_0:
-      quantize_q8_0(values, std::as_writable_bytes(std::span(buf)));
-      break;
-  }
+  const BlockShape block = dtype_block(dt);
+  const auto blocks = static_cast<int64_t>(n) / block.values;
+  const int64_t workers =
+      dtype_is_quantized(dt) && blocks > 1 ? std::min<int64_t>(default_threads(), blocks) : 1;
+  run_parallel(workers, [&](int64_t w) {
+    const auto first = static_cast<size_t>(blocks * w / workers);
+    const auto count = static_cast<size_t>(blocks * (w + 1) / workers) - first;
+    const auto per = static_cast<size_t>(block.values);
+    from_f32(
+        dt, values.subspan(first * per, count * per),
+        std::as_writable_bytes(std::span(buf)).subspan(first * block.bytes, count * block.bytes));
+  });
   sink(buf.data(), buf.size());
 }
 
 }  // namespace
+
+const std::vector<std::string>& model_presets() {
+  static const std::vector<std::string> names{"tiny", "small", "1b", "moe-tiny", "micro"};
+  return names;
+}
 
 LlamaConfig preset_config(const std::string& preset) {
   LlamaConfig c;
@@ -176,8 +184,19 @@ LlamaConfig preset_config(const std::string& preset) {
   } else if (preset == "1b") {  // TinyLlama-1.1B
     c.hidden = 2048; c.n_layers = 22; c.n_heads = 32; c.n_kv_heads = 4; c.ffn = 5632;
     c.vocab_size = 32000; c.context_length = 2048; c.tied_embeddings = false;
+  } else if (preset == "micro") {  // the smallest shape every block type fits (rows of 256)
+    c.hidden = 256;
+    c.n_layers = 2;
+    c.n_heads = 4;
+    c.n_kv_heads = 2;
+    c.ffn = 512;
+    c.vocab_size = 512;
+    c.context_length = 256;
+    c.tied_embeddings = false;
   } else {
-    throw ModelError("unknown model preset '" + preset + "' (presets: tiny, small, 1b, moe-tiny)");
+    std::string names;
+    for (const std::string& n : model_presets()) names += (names.empty() ? "" : ", ") + n;
+    throw ModelError("unknown model preset '" + preset + "' (presets: " + names + ")");
   }
   c.head_dim = c.hidden / c.n_heads;
   return c;
@@ -187,8 +206,9 @@ void make_model(const MakeModelOptions& o, std::function<void(double)> progress)
   const LlamaConfig c = preset_config(o.preset);
   if (o.out.empty()) throw ModelError("make_model: no output path given");
   GgufWriter w;
-  set_metadata(w, c, o.preset, o.dtype);
-  const std::vector<TensorSpec> specs = tensor_specs(c, o.dtype);
+  const FileType ft = o.file_type.value_or(file_type_of(o.dtype));
+  set_metadata(w, c, o.preset, ft);
+  const std::vector<TensorSpec> specs = tensor_specs(c, ft);
   uint64_t total = 0;
   for (const TensorSpec& s : specs) {
     w.add_tensor(s.name, s.dtype, s.ne);

@@ -65,23 +65,13 @@ OverlayModel::~OverlayModel() {
 
 std::vector<unsigned char> encode_f32(DType dtype, const std::vector<float>& values) {
   const auto bytes = dtype_bytes(dtype, static_cast<int64_t>(values.size()));
-  if (!bytes) throw ModelError("q8_0 needs a multiple of 32 values");
-  std::vector<unsigned char> out(*bytes);
-  switch (dtype) {
-    case DType::F32:
-      std::memcpy(out.data(), values.data(), out.size());
-      break;
-    case DType::F16:
-    case DType::BF16:
-      for (size_t i = 0; i < values.size(); ++i) {
-        const uint16_t h = dtype == DType::F16 ? f32_to_f16(values[i]) : f32_to_bf16(values[i]);
-        std::memcpy(out.data() + 2 * i, &h, 2);
-      }
-      break;
-    case DType::Q8_0:
-      quantize_q8_0(values, std::as_writable_bytes(std::span(out)));
-      break;
+  if (!bytes) {
+    throw ModelError(std::string(dtype_name(dtype)) + " needs a multiple of " +
+                     std::to_string(dtype_block(dtype).values) + " values, got " +
+                     std::to_string(values.size()));
   }
+  std::vector<unsigned char> out(*bytes);
+  from_f32(dtype, values, std::as_writable_bytes(std::span(out)));
   return out;
 }
 

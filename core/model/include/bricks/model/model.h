@@ -19,11 +19,13 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "bricks/model/dtype.h"
+#include "bricks/model/file_type.h"
 #include "bricks/model/model_error.h"
 #include "bricks/model/tokenizer.h"
 
@@ -89,11 +91,17 @@ class Model {
 
 // Random-weight model generation (see make_model.cpp for the presets).
 struct MakeModelOptions {
-  std::string preset;  // tiny, small, 1b, moe-tiny
+  std::string preset;  // one of model_presets()
+  // The weights' type: each matrix gets tensor_type(file_type_of(dtype), ...) (file_type.h),
+  // so a quantized dtype gives the tensor mix llama-quantize gives that type.
   DType dtype = DType::F32;
   std::filesystem::path out;
   uint64_t seed = 0;
+  // When set, replaces dtype: for the mixes that no one dtype names (q4_k_m, q5_k_m).
+  std::optional<FileType> file_type;
 };
+// The preset names, in the order help texts list them: tiny, small, 1b, moe-tiny, micro.
+const std::vector<std::string>& model_presets();
 // The configuration of a preset; throws ModelError listing the presets for an unknown name.
 LlamaConfig preset_config(const std::string& preset);
 // Writes a GGUF v3 file with deterministic weights (same options -> same bytes), streaming,

@@ -1,0 +1,104 @@
+#include "cpu/quant_dot.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace bricks::cpu::detail {
+namespace {
+
+// One block of 32 values; q, d and s point at the block's first value and lane.
+void quantize_block(const float* x, int8_t* q, float* d, float* s) {
+  float amax = 0.0f, probe = 0.0f;
+  for (int j = 0; j < kQuantBlock; ++j) {
+    amax = std::max(amax, std::abs(x[j]));
+    probe += x[j] * 0.0f;  // NaN if any value is NaN or infinite
+  }
+  const float scale = amax / 127.0f + probe;
+  const float inv = scale > 0.0f ? 1.0f / scale : 0.0f;
+  for (int j = 0; j < kQuantBlock; ++j) {
+    // Round half away from zero; the clamp also maps NaN to a defined value.
+    const float v = x[j] * inv;
+    const float r = std::min(127.0f, std::max(-127.0f, v + (v >= 0.0f ? 0.5f : -0.5f)));
+    q[j] = static_cast<int8_t>(static_cast<int>(r));
+  }
+  for (int l = 0; l < kQuantBlock / kQuantLane; ++l) {
+    const int8_t* ql = q + l * kQuantLane;
+    d[l] = scale;
+    s[l] = scale * static_cast<float>(ql[0] + ql[1] + ql[2] + ql[3]);
+  }
+}
+
+}  // namespace
+
+void quantize_activations(const float* x, int64_t m, int64_t cols, QuantizedActivations& out) {
+  out.m = m;
+  out.cols = cols;
+  out.padded = quant_padded(cols);
+  const int64_t lanes = out.padded / kQuantLane;
+  out.q.resize(static_cast<size_t>(m * out.padded));
+  out.d.resize(static_cast<size_t>(m * lanes));
+  out.s.resize(static_cast<size_t>(m * lanes));
+  for (int64_t i = 0; i < m; ++i) {
+    int8_t* q = out.q.data() + i * out.padded;
+    float* d = out.d.data() + i * lanes;
+    float* s = out.s.data() + i * lanes;
+    for (int64_t k = 0; k < cols; k += kQuantBlock) {
+      quantize_block(x + i * cols + k, q + k, d + k / kQuantLane, s + k / kQuantLane);
+    }
+    std::fill(q + cols, q + out.padded, int8_t{0});
+    std::fill(d + cols / kQuantLane, d + lanes, 0.0f);
+    std::fill(s + cols / kQuantLane, s + lanes, 0.0f);
+  }
+}
+
+const char* to_string(QuantIsa isa) {
+  switch (isa) {
+    case QuantIsa::Scalar:
+      return "scalar";
+    case QuantIsa::Avx2:
+      return "avx2";
+    case QuantIsa::AvxVnni:
+      return "avx-vnni";
+    case QuantIsa::Avx512Vnni:
+      return "avx512-vnni";
+  }
+  return "?";
+}
+
+bool quant_isa_supported(QuantIsa isa) {
+  const CpuFeatures& f = cpu_features();
+  switch (isa) {
+    case QuantIsa::Scalar:
+      return true;
+    case QuantIsa::Avx2:
+      return best_isa() >= Isa::Avx2;
+    case QuantIsa::AvxVnni:
+      return best_isa() >= Isa::Avx2 && f.avx_vnni;
+    case QuantIsa::Avx512Vnni:
+      return best_isa() >= Isa::Avx512 && f.avx512vnni;
+  }
+  return false;
+}
+
+QuantIsa quant_isa_for(Isa isa) {
+  if (isa == Isa::Avx512 && quant_isa_supported(QuantIsa::Avx512Vnni)) return QuantIsa::Avx512Vnni;
+  if (isa >= Isa::Avx2 && quant_isa_supported(QuantIsa::AvxVnni)) return QuantIsa::AvxVnni;
+  if (isa >= Isa::Avx2 && quant_isa_supported(QuantIsa::Avx2)) return QuantIsa::Avx2;
+  return QuantIsa::Scalar;
+}
+
+QuantGemvFn quant_gemv_kernel(QuantIsa isa, WeightType t) {
+  switch (isa) {
+    case QuantIsa::Scalar:
+      return quant_gemv_scalar(t);
+    case QuantIsa::Avx2:
+      return quant_gemv_avx2(t);
+    case QuantIsa::AvxVnni:
+      return quant_gemv_avx_vnni(t);
+    case QuantIsa::Avx512Vnni:
+      return quant_gemv_avx512_vnni(t);
+  }
+  return nullptr;
+}
+
+}  // namespace bricks::cpu::detail

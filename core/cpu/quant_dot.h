@@ -1,0 +1,147 @@
+// Internal to bricks_cpu: integer dot-product GEMV for the quantized weight types (q8_0, q4_0,
+// q4_1, q5_0, q5_1, q4_K, q5_K, q6_K), as llama.cpp computes them.
+//
+// Activations: each forward quantizes its m activation rows once (quantize_activations) to
+// blocks of 32 int8 values q with an f32 scale d = max|x| / 127, so x ~ d * q. Blocks of 32
+// serve every weight type, the k-quants included: the kernels apply the activation scale per
+// 4 values anyway (below), so the 256-value q8_K blocks of llama.cpp would only round coarser.
+//
+// Weights: a kernel unpacks R weight rows at a time into bytes u and two f32 per group of
+// 32 values (16 for q6_K) a, b, so that every weight is w = a * u + b over its group:
+//   q4_0 a = d, b = -8d;  q5_0 a = d, b = -16d;  q4_1, q5_1 a = d, b = m
+//   q8_0 u = q + 128, a = d, b = -128d (or u = q as int8 and b = 0, for pmaddubsw, below)
+//   q4_K, q5_K a = d * sc, b = -dmin * mn of the sub-block;  q6_K a = d * sc, b = -32 d * sc
+// Four weights of a group ("a lane") against four activations are then
+//   sum (a u + b) d q = a * (d * dot4(u, q)) + b * s,   s = d * sum4(q)
+// where dot4 is one int32 lane of vpdpbusd / vpmaddubsw+vpmaddwd, and d and s come with the
+// quantized activations, one pair per lane. The unpacked rows are then reused by every
+// activation row of the call: each weight byte is read from memory once per forward (per
+// pass of activation rows, see linear.cpp). For up to 4 activation rows the AVX512_VNNI
+// kernels of q8_0, q4_0 and the k-quants skip the unpacked rows and decode u, a and b in
+// registers right before the dot products (quant_dot_avx512.cpp).
+//
+// Rows are padded to a multiple of kQuantPad values with zero bytes and scales, so a vector
+// kernel may run past the last block; padding contributes 0 * finite = 0.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "bricks/model/quant_blocks.h"
+#include "cpu/cpu_features.h"
+#include "cpu/weights.h"
+
+namespace bricks::cpu::detail {
+
+inline constexpr int64_t kQuantBlock = 32;  // activation values per scale
+inline constexpr int64_t kQuantPad = 64;    // rows are padded to this many values
+inline constexpr int64_t kQuantLane = 4;    // values per int32 dot lane and per d, s pair
+
+inline int64_t quant_padded(int64_t cols) { return (cols + kQuantPad - 1) / kQuantPad * kQuantPad; }
+
+// Values per weight scale pair (a, b) of an unpacked row of type t.
+constexpr int64_t quant_group(WeightType t) { return t == WeightType::Q6_K ? 16 : 32; }
+
+// m activation rows quantized to 8 bits; row i of each array starts at i * padded (q) or
+// i * padded / kQuantLane (d, s).
+struct QuantizedActivations {
+  int64_t m = 0, cols = 0, padded = 0;
+  std::vector<int8_t> q;
+  std::vector<float> d;  // the block scale, repeated for each lane of the block
+  std::vector<float> s;  // d * (sum of the lane's 4 q)
+};
+
+// Quantizes x [m][cols] (cols a multiple of kQuantBlock) into `out`, reusing its storage.
+// q = round(x / d) with d = max|x| / 127 per block of 32; a block holding NaN or infinity
+// gets d = NaN, so the results it feeds are NaN as in the float kernels.
+void quantize_activations(const float* x, int64_t m, int64_t cols, QuantizedActivations& out);
+
+// One unpacked weight row (see above): u [padded], a and b [padded / group]. The arrays of
+// a and b may be read up to kGroupSlack floats past their end.
+inline constexpr int64_t kGroupSlack = 16;
+struct UnpackedRow {
+  uint8_t* u;
+  float* a;
+  float* b;
+};
+
+// Writes row `row` (cols values of the kernel's type) as an UnpackedRow, padding included.
+using UnpackFn = void (*)(const char* row, int64_t cols, UnpackedRow out);
+
+// Storage for up to kRows unpacked rows of `padded` values; one per thread and kernel family.
+class UnpackBuffer {
+ public:
+  static constexpr int kRows = 4;
+  std::array<UnpackedRow, kRows> rows(int64_t padded) {
+    const size_t lanes = static_cast<size_t>(padded / 16 + kGroupSlack);
+    if (u_.size() < kRows * static_cast<size_t>(padded)) {
+      u_.resize(kRows * static_cast<size_t>(padded));
+      a_.resize(kRows * lanes);
+      b_.resize(kRows * lanes);
+    }
+    std::array<UnpackedRow, kRows> out;
+    for (int r = 0; r < kRows; ++r) {
+      out[r] = {u_.data() + r * padded, a_.data() + r * lanes, b_.data() + r * lanes};
+    }
+    return out;
+  }
+
+ private:
+  std::vector<uint8_t> u_;
+  std::vector<float> a_, b_;
+};
+
+struct QuantGemvArgs {
+  const char* w = nullptr;  // weight row n starts at w + n * row_bytes
+  size_t row_bytes = 0;
+  int64_t cols = 0;
+  const QuantizedActivations* x = nullptr;
+  int64_t i0 = 0;      // first activation row of this call
+  int64_t m = 0;       // activation rows i0 .. i0 + m
+  float* y = nullptr;  // y[i * ldy + n] for activation row i0 + i
+  int64_t ldy = 0;
+};
+
+// Computes y for the weight rows [n0, n1) and all m activation rows.
+using QuantGemvFn = void (*)(const QuantGemvArgs& a, int64_t n0, int64_t n1);
+
+// The kernel families, each a dot-product instruction.
+enum class QuantIsa {
+  Scalar,      // portable C++
+  Avx2,        // vpmaddubsw + vpmaddwd on ymm
+  AvxVnni,     // vpdpbusd on ymm (AVX-VNNI)
+  Avx512Vnni,  // vpdpbusd on zmm (AVX512_VNNI)
+};
+
+const char* to_string(QuantIsa isa);  // "scalar", "avx2", "avx-vnni", "avx512-vnni"
+bool quant_isa_supported(QuantIsa isa);
+// The best family at or below the dispatch level `isa`.
+QuantIsa quant_isa_for(Isa isa);
+// The kernel of family `isa` (which the CPU must support) for the quantized type `t`.
+QuantGemvFn quant_gemv_kernel(QuantIsa isa, WeightType t);
+
+// Per-family tables (quant_dot_<family>.cpp); nullptr for a type that is not quantized.
+QuantGemvFn quant_gemv_scalar(WeightType t);
+QuantGemvFn quant_gemv_avx2(WeightType t);
+QuantGemvFn quant_gemv_avx_vnni(WeightType t);
+QuantGemvFn quant_gemv_avx512_vnni(WeightType t);
+
+// Unpackers: portable, and AVX2 (shared by every SIMD family). `q8_signed` picks the int8
+// form of q8_0 (u = q, b = 0) over the offset one (u = q + 128, b = -128 d).
+UnpackFn unpack_portable(WeightType t);
+UnpackFn unpack_avx2(WeightType t, bool q8_signed);
+
+// Scale and min of the 8 sub-blocks of a q4_K / q5_K super-block as group scales:
+// a[j] = d * sc_j, b[j] = -dmin * mn_j.
+inline void k4_sub_scales(const uint8_t scales[12], float d, float dmin, float a[8], float b[8]) {
+  for (int j = 0; j < 8; ++j) {
+    uint8_t sc = 0, mn = 0;
+    model::scale_min_k4(j, scales, &sc, &mn);
+    a[j] = d * sc;
+    b[j] = -dmin * mn;
+  }
+}
+
+}  // namespace bricks::cpu::detail

@@ -1,0 +1,248 @@
+// AVX2 unpackers (used by every SIMD family) and the ymm integer GEMV kernels: vpmaddubsw +
+// vpmaddwd on AVX2, vpdpbusd where the CPU has AVX-VNNI. Everything in this file carries a
+// target attribute and internal linkage, except the three tables at the end.
+#include <immintrin.h>
+
+#include <cstddef>
+#include <cstring>
+
+#include "cpu/quant_dot.h"
+
+#define BRICKS_AVX2 __attribute__((target("avx2,fma,f16c")))
+#define BRICKS_AVX_VNNI __attribute__((target("avx2,fma,f16c,avxvnni")))
+
+namespace bricks::cpu::detail {
+namespace {
+
+using model::kQK;
+using model::kQKK;
+
+BRICKS_AVX2 inline float half(const char* p) {
+  uint16_t h;
+  std::memcpy(&h, p, 2);
+  return _cvtsh_ss(h);
+}
+
+BRICKS_AVX2 inline __m256i load32(const void* p) {
+  return _mm256_loadu_si256(static_cast<const __m256i*>(p));
+}
+
+BRICKS_AVX2 inline __m256i bytes(int v) { return _mm256_set1_epi8(static_cast<char>(v)); }
+
+BRICKS_AVX2 void zero_padding(int64_t cols, int64_t group, UnpackedRow out) {
+  for (int64_t v = cols; v < quant_padded(cols); v += 32) {
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out.u + v), _mm256_setzero_si256());
+  }
+  for (int64_t g = cols / group; g < quant_padded(cols) / group; ++g) out.a[g] = out.b[g] = 0.0f;
+}
+
+// 16 bytes of nibbles as 32 values: the low nibbles, then the high ones.
+BRICKS_AVX2 inline __m256i nibbles16(const uint8_t* qs) {
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
+  return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(v, 4), v), bytes(15));
+}
+
+// Byte j is 0x10 where bit j of `bits` is set, else 0.
+BRICKS_AVX2 inline __m256i bit_bytes(uint32_t bits) {
+  const __m256i spread = _mm256_shuffle_epi8(
+      _mm256_set1_epi32(static_cast<int>(bits)),
+      _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202, 0x0101010101010101, 0));
+  const __m256i select = _mm256_set1_epi64x(static_cast<int64_t>(0x8040201008040201ull));
+  return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(spread, select), select), bytes(16));
+}
+
+template <class B>
+BRICKS_AVX2 void unpack_legacy(const char* row, int64_t cols, UnpackedRow out) {
+  constexpr bool kFive = requires(B b) { b.qh; };
+  constexpr bool kMin = requires(B b) { b.m; };
+  for (int64_t b = 0; b < cols / kQK; ++b) {
+    const char* blk = row + b * static_cast<int64_t>(sizeof(B));
+    __m256i u = nibbles16(reinterpret_cast<const uint8_t*>(blk + offsetof(B, qs)));
+    const float d = half(blk);
+    float min = -8.0f * d;
+    if constexpr (kFive) {
+      uint32_t qh;
+      std::memcpy(&qh, blk + offsetof(B, qh), 4);
+      u = _mm256_or_si256(u, bit_bytes(qh));
+      min = -16.0f * d;
+    }
+    if constexpr (kMin) min = half(blk + offsetof(B, m));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out.u + b * kQK), u);
+    out.a[b] = d;
+    out.b[b] = min;
+  }
+  zero_padding(cols, kQK, out);
+}
+
+template <bool kSigned>
+BRICKS_AVX2 void unpack_q8_0(const char* row, int64_t cols, UnpackedRow out) {
+  for (int64_t b = 0; b < cols / kQK; ++b) {
+    const char* blk = row + b * static_cast<int64_t>(sizeof(model::BlockQ8_0));
+    __m256i u = load32(blk + offsetof(model::BlockQ8_0, qs));
+    if constexpr (!kSigned) u = _mm256_xor_si256(u, bytes(0x80));  // q + 128
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out.u + b * kQK), u);
+    const float d = half(blk);
+    out.a[b] = d;
+    out.b[b] = kSigned ? 0.0f : -128.0f * d;
+  }
+  zero_padding(cols, kQK, out);
+}
+
+template <class B>
+BRICKS_AVX2 void unpack_k4(const char* row, int64_t cols, UnpackedRow out) {
+  constexpr bool kFive = requires(B b) { b.qh; };
+  for (int64_t b = 0; b < cols / kQKK; ++b) {
+    const char* blk = row + b * static_cast<int64_t>(sizeof(B));
+    uint8_t scales[12];
+    std::memcpy(scales, blk + offsetof(B, scales), 12);
+    k4_sub_scales(scales, half(blk + offsetof(B, d)), half(blk + offsetof(B, dmin)), out.a + 8 * b,
+                  out.b + 8 * b);
+    __m256i qh = _mm256_setzero_si256();
+    if constexpr (kFive) qh = load32(blk + offsetof(B, qh));
+    uint8_t* u = out.u + b * kQKK;
+    for (int g = 0; g < 4; ++g) {
+      const __m256i v = load32(blk + offsetof(B, qs) + 32 * g);
+      __m256i lo = _mm256_and_si256(v, bytes(15));
+      __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), bytes(15));
+      if constexpr (kFive) {
+        const __m256i bl = bytes(1 << (2 * g)), bh = bytes(1 << (2 * g + 1));
+        lo = _mm256_or_si256(
+            lo, _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(qh, bl), bl), bytes(16)));
+        hi = _mm256_or_si256(
+            hi, _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(qh, bh), bh), bytes(16)));
+      }
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(u + 64 * g), lo);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(u + 64 * g + 32), hi);
+    }
+  }
+  zero_padding(cols, 32, out);
+}
+
+BRICKS_AVX2 void unpack_q6_k(const char* row, int64_t cols, UnpackedRow out) {
+  using model::BlockQ6_K;
+  for (int64_t b = 0; b < cols / kQKK; ++b) {
+    const char* blk = row + b * static_cast<int64_t>(sizeof(BlockQ6_K));
+    uint8_t* u = out.u + b * kQKK;
+    const __m256i m4 = bytes(15), m2 = bytes(0x30);
+    for (int h = 0; h < 2; ++h) {
+      const __m256i ql0 = load32(blk + offsetof(BlockQ6_K, ql) + 64 * h);
+      const __m256i ql1 = load32(blk + offsetof(BlockQ6_K, ql) + 64 * h + 32);
+      const __m256i qh = load32(blk + offsetof(BlockQ6_K, qh) + 32 * h);
+      const __m256i v[4] = {_mm256_or_si256(_mm256_and_si256(ql0, m4),
+                                            _mm256_and_si256(_mm256_slli_epi16(qh, 4), m2)),
+                            _mm256_or_si256(_mm256_and_si256(ql1, m4),
+                                            _mm256_and_si256(_mm256_slli_epi16(qh, 2), m2)),
+                            _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), m4),
+                                            _mm256_and_si256(qh, m2)),
+                            _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4),
+                                            _mm256_and_si256(_mm256_srli_epi16(qh, 2), m2))};
+      for (int j = 0; j < 4; ++j) {
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(u + 128 * h + 32 * j), v[j]);
+      }
+    }
+    int8_t sc[16];
+    std::memcpy(sc, blk + offsetof(BlockQ6_K, scales), 16);
+    const float d = half(blk + offsetof(BlockQ6_K, d));
+    for (int s = 0; s < 16; ++s) {
+      const float a = d * static_cast<float>(sc[s]);
+      out.a[16 * b + s] = a;
+      out.b[16 * b + s] = -32.0f * a;
+    }
+  }
+  zero_padding(cols, 16, out);
+}
+
+// ---- ymm kernels ------------------------------------------------------------------------
+
+using VecF = __m256;
+constexpr int kBytes = 32;
+// 16 ymm registers: 4 x 2 accumulators, the activation scale and sum, and temporaries.
+constexpr int kTileRows = 2;
+
+BRICKS_AVX2 inline __m256 fzero() { return _mm256_setzero_ps(); }
+// The scales of one vector of values (32) from groups of `kGroup` values starting at p.
+template <int kGroup>
+BRICKS_AVX2 inline __m256 fgroups(const float* p) {
+  if constexpr (kGroup == 32) return _mm256_broadcast_ss(p);
+  const __m256 two = _mm256_castps128_ps256(_mm_loadu_ps(p));  // p[0], p[1] used
+  return _mm256_permutevar8x32_ps(two, _mm256_set_epi32(1, 1, 1, 1, 0, 0, 0, 0));
+}
+BRICKS_AVX2 inline __m256 fload(const float* p) { return _mm256_loadu_ps(p); }
+BRICKS_AVX2 inline __m256 fmul(__m256 a, __m256 b) { return _mm256_mul_ps(a, b); }
+BRICKS_AVX2 inline __m256 ffma(__m256 a, __m256 b, __m256 c) { return _mm256_fmadd_ps(a, b, c); }
+BRICKS_AVX2 inline float fsum(__m256 v) {
+  const __m128 h = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  const __m128 p = _mm_add_ps(h, _mm_movehl_ps(h, h));
+  return _mm_cvtss_f32(_mm_add_ss(p, _mm_movehdup_ps(p)));
+}
+
+namespace madd {
+
+constexpr bool kQ8Signed = true;  // pmaddubsw saturates int16 on (q + 128) * q
+
+// u * q summed by 4 through int16 pairs (no saturation: |u| <= 63 or the int8 q8_0 form).
+template <bool kSigned>
+BRICKS_AVX2 inline __m256 dot_lanes(const uint8_t* u, const int8_t* q) {
+  __m256i w = load32(u), x = load32(q);
+  if constexpr (kSigned) {
+    x = _mm256_sign_epi8(x, w);
+    w = _mm256_abs_epi8(w);
+  }
+  const __m256i pairs = _mm256_maddubs_epi16(w, x);
+  return _mm256_cvtepi32_ps(_mm256_madd_epi16(pairs, _mm256_set1_epi16(1)));
+}
+
+#define BRICKS_QDOT_TARGET BRICKS_AVX2
+#include "quant_dot_tile.inc"
+#undef BRICKS_QDOT_TARGET
+
+}  // namespace madd
+
+namespace vnni {
+
+constexpr bool kQ8Signed = false;
+
+template <bool kSigned>
+BRICKS_AVX_VNNI inline __m256 dot_lanes(const uint8_t* u, const int8_t* q) {
+  static_assert(!kSigned);
+  return _mm256_cvtepi32_ps(_mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), load32(u), load32(q)));
+}
+
+#define BRICKS_QDOT_TARGET BRICKS_AVX_VNNI
+#include "quant_dot_tile.inc"
+#undef BRICKS_QDOT_TARGET
+
+}  // namespace vnni
+
+}  // namespace
+
+UnpackFn unpack_avx2(WeightType t, bool q8_signed) {
+  switch (t) {
+    case WeightType::Q8_0:
+      return q8_signed ? unpack_q8_0<true> : unpack_q8_0<false>;
+    case WeightType::Q4_0:
+      return unpack_legacy<model::BlockQ4_0>;
+    case WeightType::Q4_1:
+      return unpack_legacy<model::BlockQ4_1>;
+    case WeightType::Q5_0:
+      return unpack_legacy<model::BlockQ5_0>;
+    case WeightType::Q5_1:
+      return unpack_legacy<model::BlockQ5_1>;
+    case WeightType::Q4_K:
+      return unpack_k4<model::BlockQ4_K>;
+    case WeightType::Q5_K:
+      return unpack_k4<model::BlockQ5_K>;
+    case WeightType::Q6_K:
+      return unpack_q6_k;
+    case WeightType::F32:
+    case WeightType::F16:
+    case WeightType::BF16:
+      break;
+  }
+  return nullptr;
+}
+
+QuantGemvFn quant_gemv_avx2(WeightType t) { return madd::quant_gemv_table(t); }
+QuantGemvFn quant_gemv_avx_vnni(WeightType t) { return vnni::quant_gemv_table(t); }
+
+}  // namespace bricks::cpu::detail

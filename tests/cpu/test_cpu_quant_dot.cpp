@@ -1,0 +1,200 @@
+// The integer GEMV kernels (cpu/quant_dot.h) of every family against a double-precision
+// loop, for every quantized weight type.
+//
+// Two checks per output, with S = sum_k |w_k * xq_k| over the dequantized weights
+// (model::to_f32) and the dequantized 8-bit activations xq:
+//   against sum_k w_k * xq_k: |y - ref| <= 1e-5 * S (the integer dot products are exact, only
+//     the f32 scaling and summation order differ);
+//   against sum_k w_k * x_k (the float activations): the activation rounding bound
+//     (weight_fixtures.h) on top.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "bricks/model/dtype.h"
+#include "cpu/cpu_features.h"
+#include "cpu/linear.h"
+#include "cpu/quant_dot.h"
+#include "weight_fixtures.h"
+
+namespace bricks::cpu {
+namespace {
+
+using detail::QuantIsa;
+using testing::RandomWeights;
+
+const WeightType kQuantTypes[] = {WeightType::Q8_0, WeightType::Q4_0, WeightType::Q4_1,
+                                  WeightType::Q5_0, WeightType::Q5_1, WeightType::Q4_K,
+                                  WeightType::Q5_K, WeightType::Q6_K};
+// Up to 4 rows the AVX512_VNNI kernels of q8_0, q4_0 and the k-quants decode weights in
+// registers; from 5 they unpack them into a buffer.
+const int64_t kMs[] = {1, 2, 3, 4, 5, 8, 16, 17};
+
+struct Shape {
+  int64_t rows, cols;
+};
+
+// Rows not a multiple of 4 (the kernels' row group); 96 columns are 3 blocks of 32, so the
+// zmm kernels end on half a vector; 768 are 3 k-quant super-blocks.
+std::vector<Shape> shapes_for(WeightType t) {
+  if (model::dtype_block(t).values == 256) return {{11, 256}, {6, 768}};
+  return {{13, 96}, {7, 320}, {5, 32}};
+}
+
+// Activation rows of different magnitudes, one of them with a zero block.
+std::vector<float> activations(int64_t m, int64_t cols, uint32_t seed) {
+  std::vector<float> x = testing::random_floats(m * cols, seed);
+  for (int64_t i = 0; i < m; ++i) {
+    const float scale = i % 3 == 0 ? 1.0f : (i % 3 == 1 ? 0.01f : 30.0f);
+    for (int64_t k = 0; k < cols; ++k) x[i * cols + k] *= scale;
+  }
+  if (m > 1) std::fill(x.begin() + cols, x.begin() + cols + 32, 0.0f);
+  return x;
+}
+
+// x as the kernels see it: d * q per value.
+std::vector<float> dequantized(const detail::QuantizedActivations& qx) {
+  std::vector<float> out(static_cast<size_t>(qx.m * qx.cols));
+  for (int64_t i = 0; i < qx.m; ++i) {
+    for (int64_t k = 0; k < qx.cols; ++k) {
+      const float d = qx.d[i * qx.padded / detail::kQuantLane + k / detail::kQuantLane];
+      out[i * qx.cols + k] = d * qx.q[i * qx.padded + k];
+    }
+  }
+  return out;
+}
+
+// Runs `kernel` as Linear does, but over two row ranges and two activation passes, so that
+// nonzero n0 and i0 are exercised.
+std::vector<float> run_kernel(detail::QuantGemvFn kernel, const WeightView& w,
+                              const detail::QuantizedActivations& qx) {
+  std::vector<float> y(static_cast<size_t>(qx.m * w.rows), -12345.0f);
+  const int64_t split_m = qx.m / 2, split_n = w.rows / 2 + 1;
+  for (auto [i0, i1] : {std::pair<int64_t, int64_t>{0, split_m}, {split_m, qx.m}}) {
+    if (i0 == i1) continue;
+    detail::QuantGemvArgs a;
+    a.w = static_cast<const char*>(w.data);
+    a.row_bytes = row_bytes(w.type, w.cols);
+    a.cols = w.cols;
+    a.x = &qx;
+    a.i0 = i0;
+    a.m = i1 - i0;
+    a.y = y.data() + i0 * w.rows;
+    a.ldy = w.rows;
+    kernel(a, 0, split_n);
+    kernel(a, split_n, w.rows);
+  }
+  return y;
+}
+
+class QuantDot : public ::testing::TestWithParam<QuantIsa> {};
+
+TEST_P(QuantDot, EveryTypeMatchesReferenceOnQuantizedAndFloatActivations) {
+  const QuantIsa isa = GetParam();
+  if (!detail::quant_isa_supported(isa)) {
+    GTEST_SKIP() << "this CPU lacks the instruction set of the " << detail::to_string(isa)
+                 << " kernels";
+  }
+  for (WeightType type : kQuantTypes) {
+    const detail::QuantGemvFn kernel = detail::quant_gemv_kernel(isa, type);
+    ASSERT_NE(kernel, nullptr) << to_string(type);
+    for (Shape s : shapes_for(type)) {
+      const RandomWeights w(type, s.rows, s.cols, 3u + static_cast<uint32_t>(s.cols));
+      for (int64_t m : kMs) {
+        const std::vector<float> x = activations(m, s.cols, 17u + static_cast<uint32_t>(m));
+        detail::QuantizedActivations qx;
+        detail::quantize_activations(x.data(), m, s.cols, qx);
+        const std::vector<float> xq = dequantized(qx);
+        const std::vector<float> y = run_kernel(kernel, w.view, qx);
+        const auto ref_q = testing::reference_product(w.view, xq.data(), m);
+        const auto ref_x = testing::reference_product(w.view, x.data(), m);
+        const auto bound = testing::activation_rounding_bound(w.view, x.data(), m);
+        int failures = 0;
+        for (size_t j = 0; j < y.size() && failures < 3; ++j) {
+          const double err_q = std::abs(y[j] - ref_q.y[j]);
+          const double err_x = std::abs(y[j] - ref_x.y[j]);
+          const bool ok_q = err_q <= 1e-5 * ref_q.abs[j] + 1e-30;
+          const bool ok_x = err_x <= 1e-5 * ref_x.abs[j] + bound[j] + 1e-30;
+          if (!ok_q || !ok_x) {
+            ADD_FAILURE() << detail::to_string(isa) << " " << to_string(type) << " " << s.rows
+                          << "x" << s.cols << " m=" << m << " output " << j << ": got " << y[j]
+                          << ", want " << ref_q.y[j] << " (scale " << ref_q.abs[j]
+                          << ") on the quantized activations, " << ref_x.y[j] << " (bound "
+                          << bound[j] << ") on the float ones";
+            ++failures;
+          }
+        }
+      }
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Families, QuantDot,
+                         ::testing::Values(QuantIsa::Scalar, QuantIsa::Avx2, QuantIsa::AvxVnni,
+                                           QuantIsa::Avx512Vnni),
+                         [](const ::testing::TestParamInfo<QuantIsa>& p) {
+                           std::string name = detail::to_string(p.param);
+                           for (char& c : name) c = c == '-' ? '_' : c;
+                           return name;
+                         });
+
+TEST(QuantDotActivations, BlocksAreScaledByTheirMaximumAndPadded) {
+  std::vector<float> x(64);
+  for (int k = 0; k < 64; ++k) x[k] = k < 32 ? 0.5f * static_cast<float>(k - 16) : 0.0f;
+  detail::QuantizedActivations qx;
+  detail::quantize_activations(x.data(), 1, 64, qx);
+  EXPECT_EQ(qx.padded, 64);
+  EXPECT_FLOAT_EQ(qx.d[0], 8.0f / 127.0f);
+  EXPECT_EQ(qx.q[0], -127);  // -8 is the block's maximum magnitude
+  EXPECT_EQ(qx.q[16], 0);
+  EXPECT_EQ(qx.d[8], 0.0f);  // the zero block
+  EXPECT_EQ(qx.q[40], 0);
+  const float s0 = qx.d[0] * static_cast<float>(qx.q[0] + qx.q[1] + qx.q[2] + qx.q[3]);
+  EXPECT_FLOAT_EQ(qx.s[0], s0);
+
+  detail::quantize_activations(x.data(), 1, 32, qx);  // 32 columns pad to 64
+  EXPECT_EQ(qx.padded, 64);
+  for (int k = 32; k < 64; ++k) EXPECT_EQ(qx.q[k], 0);
+  for (int l = 8; l < 16; ++l) EXPECT_EQ(qx.d[l], 0.0f);
+}
+
+TEST(QuantDotActivations, NanOrInfinityInABlockGivesNanOutputs) {
+  const RandomWeights w(WeightType::Q4_0, 4, 64, 1);
+  const Linear lin(w.view, Compute::F32, LinearOptions{-1});
+  std::vector<float> x = testing::random_floats(2 * 64, 2);
+  x[40] = std::numeric_limits<float>::infinity();  // row 0, second block
+  std::vector<float> y(2 * 4);
+  lin.forward(x.data(), 2, y.data());
+  for (int n = 0; n < 4; ++n) {
+    EXPECT_TRUE(std::isnan(y[n])) << n;
+    EXPECT_TRUE(std::isfinite(y[4 + n])) << n;
+  }
+}
+
+TEST(QuantDotLinear, BlockTypesTakeTheIntegerPathInEveryComputeMode) {
+  for (WeightType type : kQuantTypes) {
+    const Shape s = shapes_for(type)[0];
+    const RandomWeights w(type, s.rows, s.cols, 9);
+    const std::vector<float> x = activations(3, s.cols, 4);
+    detail::QuantizedActivations qx;
+    detail::quantize_activations(x.data(), 3, s.cols, qx);
+    const detail::QuantIsa isa = detail::quant_isa_for(active_isa());
+    const std::vector<float> want = run_kernel(detail::quant_gemv_kernel(isa, type), w.view, qx);
+    for (Compute c : {Compute::F32, Compute::BF16}) {
+      const Linear lin(w.view, c, LinearOptions{-1});
+      const std::string d = lin.describe();
+      EXPECT_NE(d.find(std::string(to_string(type)) + " x q8 int8 dot " + detail::to_string(isa)),
+                std::string::npos)
+          << d;
+      std::vector<float> y(want.size());
+      lin.forward(x.data(), 3, y.data());
+      EXPECT_EQ(y, want) << d;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace bricks::cpu
