@@ -8,8 +8,8 @@ llama.cpp build in ../shared/peers/llama.cpp:
 
 1. `bricks make-model --preset micro --dtype f16` writes the f16 model (seed 0); this
    script multiplies its output matrix by OUTPUT_SCALE, so that the next-token distribution
-   of the random weights is peaked (unscaled, the top tokens differ by hundredths of a nat
-   and any rounding difference picks another one).
+   of the random weights is peaked (unscaled, every token's log-probability is close to
+   -log(512)); the greedy choices are the same either way.
 2. llama.cpp's llama-quantize writes it as Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K and
    Q6_K (--pure: every matrix in that type).
 3. This script copies each matrix's bytes, unchanged, from the file of the type the table
