@@ -14,7 +14,7 @@
 
 #include "bricks/abi.h"
 #include "bricks/model/model.h"
-#include "engine/adapter_assign.h"
+#include "engine/adapter_rule.h"
 #include "engine/llama_forward.h"
 #include "host/registry.h"
 

@@ -25,7 +25,6 @@
 
 #include "engine/llama_weights.h"
 #include "engine/request.h"
-#include "manifest.pb.h"
 
 namespace bricks::engine {
 
@@ -69,11 +68,5 @@ std::vector<float> generate_image_embeddings(int32_t grid_w, int32_t grid_h, int
 // The root-mean-square of the model's token embeddings (over up to `sample_rows` rows
 // spread over the vocabulary): the scale generated image rows take.
 float token_embedding_rms(const LlamaWeights& weights, int32_t sample_rows = 256);
-
-// Applies the manifest's `workload.images` to generated or traced requests: each chosen
-// request gets one image inserted after `text_before` prompt tokens. `embed_rms` scales
-// generated embeddings; `base_dir` resolves files. Throws ImageError.
-void attach_images(std::vector<RequestSpec>& specs, const bricks::manifest::Images& images,
-                   const std::filesystem::path& base_dir, int32_t hidden, float embed_rms);
 
 }  // namespace bricks::engine

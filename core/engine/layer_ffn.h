@@ -4,6 +4,9 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
 
 namespace bricks::engine {
 
@@ -17,6 +20,12 @@ class LayerFfn {
   //
   // Thread safety: one thread at a time (implementations keep scratch between calls).
   virtual void forward(int32_t layer, const float* h, int64_t rows, float* out) = 0;
+};
+
+// The routed FFNs of a model, by layer.
+struct RoutedFfns {
+  std::vector<std::shared_ptr<LayerFfn>> per_layer;  // [n_layers] or empty: all dense
+  std::string summary;  // for the device line, e.g. "moe: router topk, 2 of 4 experts"
 };
 
 }  // namespace bricks::engine

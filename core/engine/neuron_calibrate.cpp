@@ -7,7 +7,7 @@
 #include <stdexcept>
 
 #include "engine/cpu_device.h"
-#include "engine/runtime.h"
+#include "engine/engine.h"
 
 namespace bricks::engine {
 
@@ -203,9 +203,10 @@ double purity(const std::vector<uint8_t>& active, int32_t tokens, int32_t ffn,
 
 }  // namespace
 
-CalibrationResult calibrate_partition(Runtime& dense, const CalibrationOptions& o,
+CalibrationResult calibrate_partition(Engine& dense, const LlamaWeights& w,
+                                      const model::Tokenizer* tokenizer,
+                                      const CalibrationOptions& o,
                                       const std::function<void(const std::string&)>& progress) {
-  const LlamaWeights& w = dense.weights();
   const model::LlamaConfig& c = w.config;
   if (c.n_experts > 0) {
     throw PartitionError("neuron partitions are for dense FFNs; " + c.name +
@@ -218,8 +219,8 @@ CalibrationResult calibrate_partition(Runtime& dense, const CalibrationOptions& 
   if (!(o.active_share > 0.0 && o.active_share < 1.0) || o.max_tokens < 1) {
     throw PartitionError("active share must be in (0, 1) and max tokens >= 1");
   }
-  auto* device = dynamic_cast<CpuDevice*>(&dense.engine().device());
-  if (device == nullptr || dense.tokenizer() == nullptr) {
+  auto* device = dynamic_cast<CpuDevice*>(&dense.device());
+  if (device == nullptr || tokenizer == nullptr) {
     throw PartitionError("calibration runs the model on the cpu device");
   }
   auto recorder = std::make_shared<ActivationRecorder>(w, o.active_share, o.max_tokens);
@@ -228,10 +229,10 @@ CalibrationResult calibrate_partition(Runtime& dense, const CalibrationOptions& 
 
   const std::vector<std::string>& prompts =
       o.prompts.empty() ? builtin_calibration_prompts() : o.prompts;
-  Engine& eng = dense.engine();
+  Engine& eng = dense;
   for (const std::string& text : prompts) {
     RequestSpec spec;
-    spec.prompt = dense.tokenizer()->encode(text, true);
+    spec.prompt = tokenizer->encode(text, true);
     if (static_cast<int64_t>(spec.prompt.size()) >= c.context_length) {
       spec.prompt.resize(static_cast<size_t>(c.context_length - 1));
     }

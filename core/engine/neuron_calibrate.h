@@ -18,7 +18,7 @@
 
 namespace bricks::engine {
 
-class Runtime;
+class Engine;
 
 struct CalibrationOptions {
   int32_t clusters = 32;           // per layer; 1 <= clusters <= ffn
@@ -72,10 +72,12 @@ class ActivationRecorder final : public LayerFfn {
 LayerPartition cluster_neurons(const std::vector<uint8_t>& active, int32_t tokens, int32_t ffn,
                                int32_t clusters, int32_t iterations, uint64_t seed);
 
-// Runs `dense` (a runtime over a dense model without routers) on the prompts and clusters
-// every layer. `progress` gets one line per stage. Throws PartitionError on bad options
-// or when the prompts give no tokens.
-CalibrationResult calibrate_partition(Runtime& dense, const CalibrationOptions& options,
+// Runs `dense` (an engine on the cpu device over the dense model `weights`, without routed
+// FFNs) on the prompts, encoded by `tokenizer`, and clusters every layer. `progress` gets one line
+// per stage. Throws PartitionError on bad options or when the prompts give no tokens.
+CalibrationResult calibrate_partition(Engine& dense, const LlamaWeights& weights,
+                                      const model::Tokenizer* tokenizer,
+                                      const CalibrationOptions& options,
                                       const std::function<void(const std::string&)>& progress);
 
 }  // namespace bricks::engine

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <chrono>
 
-#include "engine/report.h"
+#include "report/report.h"
 
 namespace bricks::serve {
 

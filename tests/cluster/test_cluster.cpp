@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <set>
 
-#include "engine/cluster.h"
+#include "cluster/cluster.h"
 #include "toy_cluster.h"
 
 namespace bricks::testing {

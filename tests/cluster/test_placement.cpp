@@ -6,9 +6,9 @@
 #include <map>
 #include <stdexcept>
 
-#include "engine/cluster_setup.h"
-#include "engine/placement.h"
-#include "engine/report.h"
+#include "cluster/placement.h"
+#include "report/report.h"
+#include "runtime/cluster_runtime.h"
 #include "toy_cluster.h"
 
 namespace bricks::testing {

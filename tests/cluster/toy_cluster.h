@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/cluster.h"
-#include "engine/placement.h"
+#include "cluster/cluster.h"
+#include "cluster/placement.h"
 #include "host/registry.h"
 #include "toy_device.h"
 

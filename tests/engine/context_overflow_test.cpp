@@ -7,8 +7,8 @@
 #include <numeric>
 
 #include "engine/context_overflow.h"
-#include "engine/report.h"
 #include "engine_fixture.h"
+#include "report/report.h"
 
 namespace bricks::testing {
 namespace {

@@ -7,9 +7,9 @@
 #include <utility>
 #include <vector>
 
-#include "engine/runtime.h"
-#include "manifest/manifest.h"
 #include "bricks/model/model.h"
+#include "manifest/manifest.h"
+#include "runtime/runtime.h"
 #include "test_models.h"
 
 namespace bricks::testing {

@@ -4,8 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/step_trace.h"
 #include "engine_fixture.h"
+#include "report/step_trace.h"
 
 namespace bricks::testing {
 namespace {

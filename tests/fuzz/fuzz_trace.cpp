@@ -5,8 +5,8 @@
 // reader takes a path, so each input is written to a scratch file first.
 #include <string_view>
 
-#include "engine/workload.h"
 #include "fuzz_support.h"
+#include "workload/workload.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   namespace engine = bricks::engine;

@@ -12,10 +12,10 @@
 #include <vector>
 
 #include "bricks/model/make_adapter.h"
-#include "scratch_dir.h"
 #include "bricks/model/model.h"
-#include "engine/runtime.h"
 #include "manifest/manifest.h"
+#include "runtime/runtime.h"
+#include "scratch_dir.h"
 
 namespace bricks::testing {
 

@@ -8,8 +8,8 @@
 #include <memory>
 
 #include "bricks/model/model_overlay.h"
-#include "engine/adapter_assign.h"
 #include "lora_fixture.h"
+#include "runtime/adapter_setup.h"
 
 namespace bricks::testing {
 namespace {

@@ -5,8 +5,8 @@
 #include <gtest/gtest.h>
 
 #include "bricks/model/model_overlay.h"
-#include "engine/merge_checkpoints.h"
 #include "lora_fixture.h"
+#include "runtime/merge_checkpoints.h"
 
 namespace bricks::testing {
 namespace {

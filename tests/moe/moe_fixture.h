@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "engine/runtime.h"
+#include "bricks/model/model.h"
 #include "host/registry.h"
 #include "manifest/manifest.h"
-#include "bricks/model/model.h"
+#include "runtime/runtime.h"
 #include "test_models.h"
 
 namespace bricks::testing {

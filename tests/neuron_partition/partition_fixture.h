@@ -9,11 +9,11 @@
 #include <string>
 #include <vector>
 
+#include "bricks/model/model.h"
 #include "engine/neuron_calibrate.h"
-#include "engine/runtime.h"
 #include "host/registry.h"
 #include "manifest/manifest.h"
-#include "bricks/model/model.h"
+#include "runtime/runtime.h"
 #include "test_models.h"
 
 namespace bricks::testing {
@@ -78,7 +78,8 @@ inline engine::CalibrationResult calibrate_small(const std::filesystem::path& mo
   o.iterations = 6;
   o.prompts = {engine::builtin_calibration_prompts().begin(),
                engine::builtin_calibration_prompts().begin() + 8};
-  engine::CalibrationResult r = engine::calibrate_partition(*rt, o, {});
+  engine::CalibrationResult r =
+      engine::calibrate_partition(rt->engine(), rt->weights(), rt->tokenizer(), o, {});
   r.partition.model_checksum = engine::model_checksum(*rt->model());
   engine::save_partition(r.partition, engine::partition_path_for(model));
   return r;

@@ -8,9 +8,9 @@
 #include <fstream>
 #include <set>
 
-#include "engine/image_input.h"
 #include "engine/kv_groups.h"
 #include "scratch_dir.h"
+#include "workload/workload_images.h"
 
 namespace bricks::testing {
 namespace {

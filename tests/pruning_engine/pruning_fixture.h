@@ -11,10 +11,10 @@
 #include <vector>
 
 #include "bricks/model/model.h"
-#include "test_models.h"
 #include "engine/image_input.h"
-#include "engine/runtime.h"
 #include "manifest/manifest.h"
+#include "runtime/runtime.h"
+#include "test_models.h"
 
 namespace bricks::testing {
 

@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-#include "engine/report_capacity.h"
+#include "report/report_capacity.h"
 
 namespace bricks::engine {
 namespace {

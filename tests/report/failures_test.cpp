@@ -2,8 +2,8 @@
 // one reason, the most frequent comes first, and a rare reason still shows in the report.
 #include <gtest/gtest.h>
 
-#include "engine/report.h"
-#include "engine/report_failures.h"
+#include "report/report.h"
+#include "report/report_failures.h"
 
 namespace bricks::engine {
 namespace {

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <limits>
 
-#include "engine/report.h"
+#include "report/report.h"
 
 namespace bricks::engine {
 namespace {

@@ -2,7 +2,7 @@
 // fairness on small hand-made runs.
 #include <gtest/gtest.h>
 
-#include "engine/report.h"
+#include "report/report.h"
 
 namespace bricks::engine {
 namespace {

@@ -10,8 +10,8 @@
 #include <string>
 #include <thread>
 
-#include "engine/runtime.h"
 #include "manifest/manifest.h"
+#include "runtime/runtime.h"
 #include "scratch_dir.h"
 #include "serve/api_routes.h"
 #include "serve/chat_template.h"

@@ -8,12 +8,12 @@
 #include <memory>
 #include <string>
 
-#include "engine/report.h"
-#include "engine/runtime.h"
 #include "engine/sim_device.h"
-#include "engine/workload.h"
-#include "sim_manifest.h"
+#include "report/report.h"
+#include "runtime/runtime.h"
 #include "scratch_dir.h"
+#include "sim_manifest.h"
+#include "workload/workload.h"
 
 namespace bricks::testing {
 namespace {

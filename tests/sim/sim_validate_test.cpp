@@ -7,11 +7,11 @@
 #include <string>
 #include <vector>
 
-#include "engine/runtime.h"
-#include "engine/workload.h"
 #include "host/catalogue.h"
 #include "manifest/manifest.h"
+#include "runtime/runtime.h"
 #include "sim_manifest.h"
+#include "workload/workload.h"
 
 namespace bricks::testing {
 namespace {

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/runtime.h"
 #include "naive_llama.h"
+#include "runtime/runtime.h"
 
 namespace bricks::testing {
 

@@ -8,8 +8,8 @@
 #include <fstream>
 #include <numeric>
 
-#include "engine/workload_dists.h"
 #include "scratch_dir.h"
+#include "workload/workload_dists.h"
 
 namespace bricks::engine {
 namespace {

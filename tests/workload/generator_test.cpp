@@ -7,7 +7,7 @@
 #include <map>
 #include <numeric>
 
-#include "engine/workload.h"
+#include "workload/workload.h"
 #include "workload_support.h"
 
 namespace bricks::engine {

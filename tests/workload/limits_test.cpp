@@ -6,7 +6,7 @@
 
 #include <limits>
 
-#include "engine/workload.h"
+#include "workload/workload.h"
 #include "workload_support.h"
 
 namespace bricks::engine {

@@ -7,8 +7,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "engine/workload.h"
 #include "manifest/trace_rows.h"
+#include "workload/workload.h"
 #include "workload_support.h"
 
 namespace bricks::engine {

@@ -3,7 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "engine/workload.h"
+#include "workload/workload.h"
 #include "workload_support.h"
 
 namespace bricks::engine {

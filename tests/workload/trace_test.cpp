@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "engine/workload.h"
+#include "workload/workload.h"
 #include "workload_support.h"
 
 namespace bricks::engine {

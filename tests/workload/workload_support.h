@@ -5,8 +5,8 @@
 #include <fstream>
 #include <string>
 
-#include "engine/workload.h"
 #include "scratch_dir.h"
+#include "workload/workload.h"
 
 namespace bricks::engine {
 

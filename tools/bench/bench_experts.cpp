@@ -23,9 +23,9 @@
 #include "engine/moe_ffn.h"
 #include "engine/neuron_calibrate.h"
 #include "engine/neuron_ffn.h"
-#include "engine/runtime.h"
 #include "host/registry.h"
 #include "manifest/manifest.h"
+#include "runtime/runtime.h"
 
 namespace {
 
@@ -192,7 +192,8 @@ void bench_model(const Args& a, const std::string& preset) {
   // Calibrate (always, so the statistics below are this run's) and save the partition.
   engine::CalibrationOptions co;
   co.clusters = a.clusters;
-  const engine::CalibrationResult cal = engine::calibrate_partition(*dense, co, {});
+  const engine::CalibrationResult cal =
+      engine::calibrate_partition(dense->engine(), dense->weights(), dense->tokenizer(), co, {});
   engine::NeuronPartition part = cal.partition;
   part.model_checksum = engine::model_checksum(*dense->model());
   engine::save_partition(part, engine::partition_path_for(path));

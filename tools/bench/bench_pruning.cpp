@@ -28,8 +28,8 @@
 #include <vector>
 
 #include "engine/image_input.h"
-#include "engine/runtime.h"
 #include "manifest/manifest.h"
+#include "runtime/runtime.h"
 
 namespace {
 

@@ -14,11 +14,11 @@
 #include <exception>
 #include <string>
 
-#include "engine/report.h"
-#include "engine/runtime.h"
 #include "engine/sim_device.h"
-#include "engine/workload.h"
 #include "manifest/manifest.h"
+#include "report/report.h"
+#include "runtime/runtime.h"
+#include "workload/workload.h"
 
 namespace {
 

@@ -10,10 +10,10 @@
 #include <mutex>
 #include <thread>
 
-#include "bench_run.h"
-#include "engine/runtime.h"
-#include "engine/workload.h"
+#include "runtime/run_manifest.h"
+#include "runtime/runtime.h"
 #include "serve/http_client.h"
+#include "workload/workload.h"
 
 namespace bricks::cli {
 
@@ -254,7 +254,7 @@ EndpointResult bench_endpoint(const manifest::LoadedManifest& m, const EndpointO
   res.report.name = m.proto.name().empty() ? m.file.filename().string() : m.proto.name();
   res.report.bricks = "endpoint " + o.url + " (model " + model + ")";
   res.report.device = fmt::format("client: {} concurrent streams at most", workers);
-  res.report.tenant_names = tenant_names(m.proto);
+  res.report.tenant_names = engine::tenant_names(m.proto);
   res.added_ttft_s = engine::Distribution::of(std::move(added));
   return res;
 }

@@ -11,8 +11,8 @@
 #include <functional>
 #include <string>
 
-#include "engine/report.h"
 #include "manifest/manifest.h"
+#include "report/report.h"
 
 namespace bricks::cli {
 

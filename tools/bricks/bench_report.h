@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/report.h"
-#include "engine/report_capacity.h"
+#include "report/report.h"
+#include "report/report_capacity.h"
 
 namespace bricks::cli {
 

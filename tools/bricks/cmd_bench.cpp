@@ -16,13 +16,14 @@
 
 #include "bench_endpoint.h"
 #include "bench_report.h"
-#include "bench_run.h"
 #include "command.h"
-#include "engine/workload.h"
 #include "interrupt.h"
 #include "output_file.h"
 #include "plugin_scan.h"
 #include "progress.h"
+#include "runtime/run_manifest.h"
+#include "slo_flags.h"
+#include "workload/workload.h"
 
 namespace bricks::cli {
 namespace {
@@ -148,9 +149,12 @@ class Bench {
     p.manifest = m;
     p.rate = rate;
     p.swept = swept;
-    p.report = run_manifest(
-        run, ro_, out_.slos[m],
-        [&](size_t ended, size_t total, double) { bar_.update(ended, total, head); }, keep);
+    engine::RunOptions ro;
+    ro.progress = [&](size_t ended, size_t total, double) { bar_.update(ended, total, head); };
+    ro.max_requests = keep;
+    ro.stop = [] { return interrupted() != 0; };
+    p.report = engine::run_manifest(run, ro_, out_.slos[m], ro);
+    p.report.interrupted_by = interrupt_name();
     out_.points.push_back(std::move(p));
     done_[key] = out_.points.size() - 1;
     if (interrupted()) throw Interrupted{};

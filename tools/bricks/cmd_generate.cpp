@@ -5,10 +5,10 @@
 #include <filesystem>
 
 #include "command.h"
-#include "engine/runtime.h"
-#include "engine/workload.h"
 #include "manifest/manifest.h"
 #include "plugin_scan.h"
+#include "runtime/runtime.h"
+#include "workload/workload.h"
 
 namespace bricks::cli {
 namespace {

@@ -9,11 +9,11 @@
 #include "bricks/model/model_overlay.h"
 #include "command.h"
 #include "cpu/threads.h"
-#include "engine/merge_checkpoints.h"
-#include "interrupt.h"
 #include "host/registry.h"
+#include "interrupt.h"
 #include "manifest/manifest.h"
 #include "plugin_scan.h"
+#include "runtime/merge_checkpoints.h"
 
 namespace bricks::cli {
 namespace {

@@ -7,12 +7,12 @@
 #include <string>
 
 #include "command.h"
-#include "interrupt.h"
 #include "engine/neuron_calibrate.h"
 #include "engine/neuron_partition_file.h"
-#include "engine/runtime.h"
+#include "interrupt.h"
 #include "manifest/manifest.h"
 #include "plugin_scan.h"
+#include "runtime/runtime.h"
 
 namespace bricks::cli {
 namespace {
@@ -80,7 +80,8 @@ int run(PartitionArgs a) {
   try {
     auto rt = engine::Runtime::create(*m, ro);
     engine::CalibrationResult r = engine::calibrate_partition(
-        *rt, a.calib, [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); });
+        rt->engine(), rt->weights(), rt->tokenizer(), a.calib,
+        [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); });
     r.partition.model_checksum = engine::model_checksum(*rt->model());
     const std::filesystem::path out =
         a.out.empty() ? engine::partition_path_for(rt->model()->path())

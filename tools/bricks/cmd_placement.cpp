@@ -8,13 +8,13 @@
 #include <string>
 #include <vector>
 
+#include "cluster/placement.h"
 #include "command.h"
-#include "engine/cluster_setup.h"
-#include "engine/placement.h"
-#include "engine/runtime.h"
 #include "manifest/manifest.h"
 #include "output_file.h"
 #include "plugin_scan.h"
+#include "runtime/cluster_runtime.h"
+#include "runtime/runtime.h"
 
 namespace bricks::cli {
 namespace {

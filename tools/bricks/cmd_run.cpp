@@ -4,14 +4,15 @@
 
 #include <cstdio>
 
-#include "bench_run.h"
-#include "engine/report_requests.h"
 #include "command.h"
 #include "interrupt.h"
 #include "manifest/manifest.h"
 #include "output_file.h"
 #include "plugin_scan.h"
 #include "progress.h"
+#include "report/report_requests.h"
+#include "runtime/run_manifest.h"
+#include "slo_flags.h"
 
 namespace bricks::cli {
 namespace {
@@ -50,11 +51,17 @@ int run(const RunArgs& a) {
   engine::Report rep;
   engine::StepTrace trace;
   try {
-    rep = run_manifest(*m, ro, slo, [&](size_t ended, size_t total, double t) {
+    engine::RunOptions run;
+    run.progress = [&](size_t ended, size_t total, double t) {
       char suffix[64];
       std::snprintf(suffix, sizeof suffix, "requests  %.1f s", t);
       bar.update(ended, total, suffix);
-    }, a.requests, a.trace_out.empty() ? nullptr : &trace);
+    };
+    run.max_requests = a.requests;
+    run.stop = [] { return interrupted() != 0; };
+    run.trace = a.trace_out.empty() ? nullptr : &trace;
+    rep = engine::run_manifest(*m, ro, slo, run);
+    rep.interrupted_by = interrupt_name();
   } catch (const std::exception& e) {
     bar.finish();
     std::fprintf(stderr, "error: %s\n", e.what());

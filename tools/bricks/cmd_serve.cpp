@@ -12,9 +12,9 @@
 #include <thread>
 
 #include "command.h"
-#include "engine/runtime.h"
 #include "manifest/manifest.h"
 #include "plugin_scan.h"
+#include "runtime/runtime.h"
 #include "serve/api_routes.h"
 #include "serve/chat_template.h"
 #include "serve/engine_service.h"

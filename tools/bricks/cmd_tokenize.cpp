@@ -10,7 +10,7 @@
 
 #include "bricks/model/model.h"
 #include "command.h"
-#include "engine/runtime.h"
+#include "runtime/runtime.h"
 
 namespace bricks::cli {
 namespace {

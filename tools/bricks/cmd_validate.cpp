@@ -9,10 +9,10 @@
 #include <vector>
 
 #include "command.h"
-#include "engine/sim_setup.h"
 #include "host/catalogue.h"
 #include "manifest/manifest.h"
 #include "plugin_scan.h"
+#include "runtime/sim_setup.h"
 #include "sim/sim_error.h"
 
 namespace bricks::cli {

@@ -1,6 +1,6 @@
 // scheduler/disagg: one instance of DistServe-style disaggregated serving. Prefill and
 // decode run on separate instances (engines), each with this brick in one role; the
-// cluster (core/engine/cluster.h) routes requests, moves their KV from the prefill to the
+// cluster (core/cluster/cluster.h) routes requests, moves their KV from the prefill to the
 // decode instance and reads the placement params (instance counts, tensor parallelism,
 // link) from the same brick's params.
 //

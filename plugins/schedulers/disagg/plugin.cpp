@@ -1,7 +1,7 @@
 // The scheduler/disagg plugin.
 //
 // Besides the role's own params it declares the placement of a disaggregated cluster:
-// core/engine/cluster_setup.h reads them from the manifest and builds that many prefill and
+// core/runtime/cluster_runtime.h reads them from the manifest and builds that many prefill and
 // decode instances, each with its own copy of this brick in the matching role. The brick
 // itself does not use them.
 //

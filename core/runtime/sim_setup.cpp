@@ -1,0 +1,100 @@
+#include "runtime/sim_setup.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "sim/sim_error.h"
+
+namespace bricks::engine {
+
+namespace {
+
+constexpr double kDefaultUtilisation = 0.9;  // vLLM's default gpu_memory_utilization
+constexpr double kGB = 1e9;
+
+std::string fmt(const char* f, double v) {
+  const int n = std::snprintf(nullptr, 0, f, v);
+  std::string out(static_cast<size_t>(std::max(n, 0)), '\0');
+  std::snprintf(out.data(), out.size() + 1, f, v);
+  return out;
+}
+
+}  // namespace
+
+SimSetup make_sim_setup(const manifest::LoadedManifest& m) {
+  const manifest::Device& d = m.proto.device();
+  auto fail = [&m](const std::string& field, const std::string& what) {
+    throw SimFieldError(m.file.string(), "device." + field, what);
+  };
+  if (d.gpu().empty()) fail("gpu", "the sim device needs a GPU preset; set device.gpu");
+  if (d.sim_model().empty()) {
+    fail("sim_model", "the sim device needs a model preset; set device.sim_model");
+  }
+
+  sim::GpuSpec gpu;
+  sim::ModelSpec model;
+  try {
+    gpu = sim::gpu_preset(d.gpu());
+  } catch (const sim::SimError& e) {
+    fail("gpu", e.what());
+  }
+  try {
+    model = sim::model_preset(d.sim_model());
+  } catch (const sim::SimError& e) {
+    fail("sim_model", e.what());
+  }
+
+  if (!d.kv_dtype().empty() && d.kv_dtype() != "f32" && d.kv_dtype() != "f16") {
+    fail("kv_dtype", "'" + d.kv_dtype() + "' is not supported; use f16 or f32");
+  }
+  SimSetup out;
+  out.kv_dtype = d.kv_dtype() == "f32" ? BRICKS_DTYPE_F32 : BRICKS_DTYPE_F16;
+  sim::CostModelOptions o;
+  o.tensor_parallel = d.tensor_parallel() > 0 ? d.tensor_parallel() : 1;
+  o.kv_element_bytes = out.kv_dtype == BRICKS_DTYPE_F32 ? 4 : 2;
+  o.pcie_bytes_per_s = d.pcie_gb_per_s() * kGB;
+  o.link_bytes_per_s = d.link_gb_per_s() * kGB;
+  const double utilisation =
+      d.gpu_memory_utilization() > 0 ? d.gpu_memory_utilization() : kDefaultUtilisation;
+  if (d.gpu_memory_utilization() < 0 || d.gpu_memory_utilization() > 1) {
+    fail("gpu_memory_utilization",
+         fmt("%g is outside (0, 1]; give a share of memory such as 0.9", utilisation));
+  }
+
+  std::unique_ptr<sim::CostModel> cost;
+  try {
+    cost = std::make_unique<sim::CostModel>(gpu, model, o);
+  } catch (const sim::SimError& e) {
+    fail("tensor_parallel", e.what());
+  }
+  try {
+    out.kv_capacity_bytes = cost->kv_capacity_bytes(utilisation);
+  } catch (const sim::SimError& e) {
+    fail("sim_model", e.what());
+  }
+  if (!d.calibration_file().empty()) {
+    // The table's own errors name its file and line.
+    cost->set_calibration(sim::CalibrationTable::load(m.resolve(d.calibration_file())));
+  }
+  out.kv_cache_bytes = d.kv_cache_bytes() > 0 ? d.kv_cache_bytes() : out.kv_capacity_bytes;
+  out.config = model.config;
+
+  const double gib = static_cast<double>(1ll << 30);
+  out.summary =
+      "sim: " + cost->describe() + "; kv " + (out.kv_dtype == BRICKS_DTYPE_F32 ? "f32 " : "f16 ") +
+      fmt("%.1f GiB", static_cast<double>(out.kv_cache_bytes) / gib) +
+      (d.kv_cache_bytes() > 0
+           ? " (device.kv_cache_bytes; " +
+                 fmt("%.1f GiB", static_cast<double>(out.kv_capacity_bytes) / gib) + " would fit)"
+           : " (fits at " + fmt("%.2f", utilisation) + " of memory)") +
+      "; swaps over " + fmt("%.0f GB/s", cost->pcie_bytes_per_s() / kGB) +
+      (d.overlap_swaps() ? ", overlapped with compute" : ", before compute") +
+      "; no model file, synthetic tokens, the attention brick is created but unused";
+  SimDeviceOptions so;
+  so.overlap_swaps = d.overlap_swaps();
+  so.summary = out.summary;
+  out.device = std::make_unique<SimDevice>(std::move(*cost), so);
+  return out;
+}
+
+}  // namespace bricks::engine
