@@ -48,6 +48,12 @@ function(bricks_add_plugin target)
   add_dependencies(bricks_plugins ${target})
 endfunction()
 
+# Code that bricks-conform is built from, and so installed: assertion messages name their
+# sources relative to the tree, so the installed program holds no path of the source tree.
+function(bricks_conformance_defaults target)
+  target_compile_options(${target} PRIVATE -fmacro-prefix-map=${PROJECT_SOURCE_DIR}/=)
+endfunction()
+
 # A GoogleTest suite: one executable per concern, registered with CTest test by test.
 function(bricks_add_test target)
   cmake_parse_arguments(T "" "TIMEOUT" "SOURCES;LIBS" ${ARGN})

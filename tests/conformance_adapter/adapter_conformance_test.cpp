@@ -1,6 +1,6 @@
-// Adapter conformance: any adapter brick loads GGUF LoRA files and PEFT directories made by
-// make_adapter, reports rank and targets, adds scale * B (A x) to exactly the rows of each
-// adapter (grouped over segments), leaves other rows and projections untouched, and
+// Adapter conformance: any adapter brick in adapter_cases() loads GGUF LoRA files and PEFT
+// directories made by make_adapter, reports rank and targets, adds scale * B (A x) to exactly the
+// rows of each adapter (grouped over segments), leaves other rows and projections untouched, and
 // returns errors, never crashes, on bad input.
 #include <gtest/gtest.h>
 
@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "adapter_conformance.h"
 #include "brick_harness.h"
 #include "bricks/model/make_adapter.h"
 #include "scratch_dir.h"
@@ -63,10 +64,10 @@ fs::path make(const model::MakeAdapterOptions& o) {
   return o.out;
 }
 
-class AdapterConformance : public ::testing::TestWithParam<std::string> {
+class AdapterConformance : public ::testing::TestWithParam<BrickCase> {
  protected:
   void SetUp() override {
-    brick_ = create_brick(BRICKS_KIND_ADAPTER, GetParam());
+    brick_ = create_brick(BRICKS_KIND_ADAPTER, GetParam().name, GetParam().params);
     ASSERT_TRUE(brick_);
     vt_ = brick_->vt<bricks_adapter_vtable>();
   }
@@ -281,7 +282,9 @@ TEST_P(AdapterConformance, UnloadedHandlesAreRefused) {
   EXPECT_NE(apply(a), "");
 }
 
-INSTANTIATE_TEST_SUITE_P(AdapterBricks, AdapterConformance, ::testing::Values("lora"));
+INSTANTIATE_TEST_SUITE_P(AdapterBricks, AdapterConformance, ::testing::ValuesIn(adapter_cases()),
+                         brick_case_label);
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(AdapterConformance);
 
 }  // namespace
 }  // namespace bricks::testing

@@ -1,9 +1,11 @@
-// Attention conformance: every attention brick computes what `reference` computes, on
-// seeded random paged batches, within the stated tolerance, deterministically.
+// Attention conformance: every brick in attention_cases() computes what `reference`
+// computes, on seeded random paged batches, within the stated tolerance, deterministically.
+// A brick is checked on the KV dtypes it declares (kv.f32, kv.f16; f32 when it names
+// neither) and on attention scores when it provides attention.scores.
 //
 // Tolerance: |out - ref| <= 1e-4 + 1e-4 |ref| for outputs (convex combinations of values
 // in [-2, 2]) and scores; f32 online softmax against the reference's double loops stays
-// near 1e-6. To add a brick: one line in kBricks.
+// near 1e-6.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -15,27 +17,33 @@
 #include <string>
 #include <vector>
 
+#include "attention_conformance.h"
 #include "brick_harness.h"
+#include "bricks/capabilities.h"
 #include "paged_batch.h"
 
 namespace bricks::testing {
 namespace {
 
-struct BrickUnderTest {
-  std::string label;  // test name suffix
-  std::string name;
-  std::vector<ParamSetting> params;
-};
+bool provides(const HarnessBrick& brick, const char* capability) {
+  const bricks_brick_desc& d = brick.desc();
+  for (int32_t i = 0; i < d.num_provides; ++i) {
+    if (std::strcmp(d.provides[i], capability) == 0) return true;
+  }
+  return false;
+}
 
-const std::vector<BrickUnderTest>& bricks_under_test() {
-  static const std::vector<BrickUnderTest> kBricks = {
-      {"reference", "reference", {}},
-      {"cpu_paged", "cpu_paged", {}},
-      {"cpu_paged_chunk7", "cpu_paged", {int_param("kv_chunk_size", 7)}},
-      {"cpu_paged_avx2", "cpu_paged", {string_param("simd", "avx2")}},
-      {"cpu_paged_scalar", "cpu_paged", {string_param("simd", "scalar")}},
-  };
-  return kBricks;
+// Why `brick` is not checked on `shape`, or "" when it is.
+std::string undeclared(const HarnessBrick& brick, const BatchShape& shape) {
+  const bool f16 = provides(brick, BRICKS_CAP_KV_F16);
+  if (shape.f16 && !f16) return "f16 KV: the brick does not provide " BRICKS_CAP_KV_F16;
+  if (!shape.f16 && f16 && !provides(brick, BRICKS_CAP_KV_F32)) {
+    return "f32 KV: the brick provides " BRICKS_CAP_KV_F16 " but not " BRICKS_CAP_KV_F32;
+  }
+  if (shape.with_scores && !provides(brick, BRICKS_CAP_ATTENTION_SCORES)) {
+    return "scores: the brick does not provide " BRICKS_CAP_ATTENTION_SCORES;
+  }
+  return "";
 }
 
 constexpr float kTolerance = 1e-4f;
@@ -104,7 +112,7 @@ std::vector<Case> cases() {
 
 class AttentionConformance : public ::testing::TestWithParam<std::tuple<size_t, Case>> {
  protected:
-  const BrickUnderTest& under_test() const { return bricks_under_test()[std::get<0>(GetParam())]; }
+  const BrickCase& under_test() const { return attention_cases()[std::get<0>(GetParam())]; }
   std::unique_ptr<HarnessBrick> make() const {
     return create_brick(BRICKS_KIND_ATTENTION, under_test().name, under_test().params);
   }
@@ -125,6 +133,7 @@ TEST_P(AttentionConformance, MatchesReferenceOnMixedBatch) {
   ASSERT_EQ(want.error, "");
   auto brick = make();
   ASSERT_TRUE(brick);
+  if (const std::string why = undeclared(*brick, c.shape); !why.empty()) GTEST_SKIP() << why;
   const Result got = run(*brick, pb);
   ASSERT_EQ(got.error, "");
   expect_close(got.out, want.out, "out");
@@ -145,17 +154,18 @@ TEST_P(AttentionConformance, MatchesReferenceOnMixedBatch) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, AttentionConformance,
-                         ::testing::Combine(::testing::Range<size_t>(0, bricks_under_test().size()),
+                         ::testing::Combine(::testing::Range<size_t>(0, attention_cases().size()),
                                             ::testing::ValuesIn(cases())),
                          [](const ::testing::TestParamInfo<std::tuple<size_t, Case>>& info) {
-                           return bricks_under_test()[std::get<0>(info.param)].label + "_" +
+                           return attention_cases()[std::get<0>(info.param)].label + "_" +
                                   std::get<1>(info.param).label;
                          });
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(AttentionConformance);
 
 class AttentionBrick : public ::testing::TestWithParam<size_t> {
  protected:
   std::unique_ptr<HarnessBrick> make() const {
-    const BrickUnderTest& b = bricks_under_test()[GetParam()];
+    const BrickCase& b = attention_cases()[GetParam()];
     return create_brick(BRICKS_KIND_ATTENTION, b.name, b.params);
   }
 };
@@ -179,13 +189,22 @@ TEST_P(AttentionBrick, HandComputedTwoKeys) {
   const uint8_t score_rows[] = {1};
   float out[1] = {0};
   float scores[2] = {0, 0};
-  const bricks_attention_io io{sizeof(io), q, k_pool, v_pool, out, score_rows, scores};
+  const bool with_scores = provides(*brick, BRICKS_CAP_ATTENTION_SCORES);
+  const bricks_attention_io io{sizeof(io),
+                               q,
+                               k_pool,
+                               v_pool,
+                               out,
+                               with_scores ? score_rows : nullptr,
+                               with_scores ? scores : nullptr};
   const auto* vt = brick->vt<bricks_attention_vtable>();
   ASSERT_EQ(take_error(vt->plan(brick->instance(), &b)), "");
   ASSERT_EQ(take_error(vt->run(brick->instance(), &io)), "");
   EXPECT_NEAR(out[0], 7.0f, 1e-5f);
-  EXPECT_NEAR(scores[0], 0.25f, 1e-6f);
-  EXPECT_NEAR(scores[1], 0.75f, 1e-6f);
+  if (with_scores) {
+    EXPECT_NEAR(scores[0], 0.25f, 1e-6f);
+    EXPECT_NEAR(scores[1], 0.75f, 1e-6f);
+  }
 }
 
 // One long decode and few kv heads: the batch where split-KV work items and their merge
@@ -195,16 +214,16 @@ TEST_P(AttentionBrick, LongSingleDecodeMatchesReference) {
   shape.num_kv_heads = 1;
   shape.group = 4;
   shape.head_dim = 64;
-  shape.with_scores = true;
-  PagedBatch pb(shape, {{1100, 1}}, 7);
   auto reference = create_brick(BRICKS_KIND_ATTENTION, "reference");
   auto brick = make();
   ASSERT_TRUE(reference && brick);
+  shape.with_scores = provides(*brick, BRICKS_CAP_ATTENTION_SCORES);
+  PagedBatch pb(shape, {{1100, 1}}, 7);
   const Result want = run(*reference, pb);
   const Result got = run(*brick, pb);
   ASSERT_EQ(got.error, "");
   expect_close(got.out, want.out, "out");
-  expect_close(got.scores, want.scores, "scores");
+  if (shape.with_scores) expect_close(got.scores, want.scores, "scores");
 }
 
 TEST_P(AttentionBrick, EmptyBatchIsFine) {
@@ -264,11 +283,11 @@ TEST_P(AttentionBrick, RejectsBadBatches) {
   EXPECT_NE(take_error(vt->run(brick->instance(), &io)), "");
 }
 
-INSTANTIATE_TEST_SUITE_P(All, AttentionBrick,
-                         ::testing::Range<size_t>(0, bricks_under_test().size()),
+INSTANTIATE_TEST_SUITE_P(All, AttentionBrick, ::testing::Range<size_t>(0, attention_cases().size()),
                          [](const ::testing::TestParamInfo<size_t>& info) {
-                           return bricks_under_test()[info.param].label;
+                           return attention_cases()[info.param].label;
                          });
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(AttentionBrick);
 
 }  // namespace
 }  // namespace bricks::testing

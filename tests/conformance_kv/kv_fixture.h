@@ -1,5 +1,6 @@
 // Shared plumbing for the kv conformance suite: a kv brick under test, configured, with
-// helpers that call its vtable and turn results into plain values.
+// helpers that call its vtable and turn results into plain values. The suite runs on every
+// brick in kv_cases() (conformance_case.h says who fills it).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -11,14 +12,14 @@
 #include <vector>
 
 #include "brick_harness.h"
+#include "conformance_case.h"
 
 namespace bricks::testing {
 
-// Every kv brick the project ships; a new one joins the whole suite by one entry here.
-inline const std::vector<std::string> kKvBricks = {"paged", "prefix_tree", "block_group"};
-
-inline std::string kv_case_name(const ::testing::TestParamInfo<std::string>& info) {
-  return info.param;
+// The kv bricks the suite runs on.
+inline std::vector<BrickCase>& kv_cases() {
+  static std::vector<BrickCase> cases;
+  return cases;
 }
 
 // One request as the tests hold it: its tokens and how many are computed.
@@ -47,14 +48,14 @@ inline std::vector<int32_t> token_range(int32_t base, int32_t count) {
   return t;
 }
 
-class KvBrickTest : public ::testing::TestWithParam<std::string> {
+class KvBrickTest : public ::testing::TestWithParam<BrickCase> {
  protected:
   void SetUp() override { ASSERT_NO_FATAL_FAILURE(make(64, 32)); }
 
   // (Re)creates the brick and configures `device` + `host` blocks, one KV group.
   void make(int32_t device, int32_t host, int32_t groups = 1) {
     kv_.reset();
-    kv_ = create_brick(BRICKS_KIND_KV, GetParam());
+    kv_ = create_brick(BRICKS_KIND_KV, GetParam().name, GetParam().params);
     ASSERT_NE(kv_, nullptr);
     vt_ = kv_->vt<bricks_kv_vtable>();
     bs_ = vt_->block_size(kv_->instance());

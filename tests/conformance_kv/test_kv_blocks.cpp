@@ -151,7 +151,8 @@ TEST_P(KvBlocks, MisuseIsAnErrorNotACrash) {
   EXPECT_NE(take_error(vt_->configure(kv_->instance(), &g)), "") << "configure twice";
 }
 
-INSTANTIATE_TEST_SUITE_P(Kv, KvBlocks, ::testing::ValuesIn(kKvBricks), kv_case_name);
+INSTANTIATE_TEST_SUITE_P(Kv, KvBlocks, ::testing::ValuesIn(kv_cases()), brick_case_label);
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(KvBlocks);
 
 }  // namespace
 }  // namespace bricks::testing

@@ -10,7 +10,7 @@ class KvPrefix : public KvBrickTest {
  protected:
   void SetUp() override {
     KvBrickTest::SetUp();
-    if (!provides("kv.prefix_cache")) GTEST_SKIP() << GetParam() << " has no prefix cache";
+    if (!provides("kv.prefix_cache")) GTEST_SKIP() << GetParam().name << " has no prefix cache";
   }
 };
 
@@ -100,7 +100,7 @@ TEST_P(KvPrefix, AllocateWithCachedTakesEvenTheLastFreeBlocks) {
   ASSERT_TRUE(alloc(filler, 0, 61 * bs_));
   KvReq b{3, a.tokens};
   const int32_t hit = lookup(b);
-  if (hit != 2 * bs_) GTEST_SKIP() << GetParam() << " evicted the cached prefix first";
+  if (hit != 2 * bs_) GTEST_SKIP() << GetParam().name << " evicted the cached prefix first";
   EXPECT_FALSE(alloc(b, hit, bs_ + 1)) << "needs 2 new blocks beyond the 2 cached; 1 is left";
   EXPECT_EQ(lookup(b), hit) << "a failed allocation must not evict the hit";
   EXPECT_TRUE(alloc(b, hit, 1));
@@ -111,7 +111,7 @@ class KvSwap : public KvBrickTest {
  protected:
   void SetUp() override {
     KvBrickTest::SetUp();
-    if (!provides("kv.swap")) GTEST_SKIP() << GetParam() << " has no swap";
+    if (!provides("kv.swap")) GTEST_SKIP() << GetParam().name << " has no swap";
     ASSERT_NE(vt_->swap_out, nullptr);
     ASSERT_NE(vt_->swap_in, nullptr);
     ASSERT_NE(vt_->take_copies, nullptr);
@@ -230,8 +230,10 @@ TEST_P(KvSwap, ReleasingASwappedRequestFreesTheHostTier) {
   EXPECT_EQ(stats().free_device_blocks, 64);
 }
 
-INSTANTIATE_TEST_SUITE_P(Kv, KvPrefix, ::testing::ValuesIn(kKvBricks), kv_case_name);
-INSTANTIATE_TEST_SUITE_P(Kv, KvSwap, ::testing::ValuesIn(kKvBricks), kv_case_name);
+INSTANTIATE_TEST_SUITE_P(Kv, KvPrefix, ::testing::ValuesIn(kv_cases()), brick_case_label);
+INSTANTIATE_TEST_SUITE_P(Kv, KvSwap, ::testing::ValuesIn(kv_cases()), brick_case_label);
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(KvPrefix);
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(KvSwap);
 
 }  // namespace
 }  // namespace bricks::testing

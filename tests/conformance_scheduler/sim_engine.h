@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,11 @@ struct SimGeometry {
 };
 
 enum class SimOutcome { kLive, kFinished, kFailed };
+
+// How assertion messages show an outcome.
+inline void PrintTo(SimOutcome o, std::ostream* os) {
+  *os << (o == SimOutcome::kLive ? "live" : o == SimOutcome::kFinished ? "finished" : "failed");
+}
 
 struct SimRequest {
   SimRequestSpec spec;

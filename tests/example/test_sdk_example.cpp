@@ -47,13 +47,14 @@ void load_and_schedule(const fs::path& dir) {
 
   auto kv = registry.create(BRICKS_KIND_KV, "toy_kv", {{"block_size", int_value(4)}});
   auto sched = registry.create(BRICKS_KIND_SCHEDULER, "simple_fcfs",
-                               {{"max_tokens_per_step", int_value(16)}});
+                               {{"max_num_batched_tokens", int_value(16)}});
   sched->wire(kv.get());
   bricks_kv_geometry geometry{sizeof(bricks_kv_geometry), 8, 0, 0, 1, 0};
   check(kv->vtable<bricks_kv_vtable>()->configure(kv->instance(), &geometry), "configure");
 
   // Step 0, budget 16 tokens: request 1 (6-token prompt) and request 2 (10) fill the
-  // budget, so request 3 waits; request 4 can never fit (40 tokens > 8 blocks * 4) and fails.
+  // budget, so request 3 waits; request 4 can never fit (30 + 10 - 1 = 39 tokens of KV, the
+  // last token is never stored, > 8 blocks * 4) and fails.
   bricks_request_view step0[] = {
       request(1, BRICKS_REQ_WAITING, 6, 0, 2), request(2, BRICKS_REQ_WAITING, 10, 0, 6),
       request(3, BRICKS_REQ_WAITING, 4, 0, 4), request(4, BRICKS_REQ_WAITING, 30, 0, 10)};
@@ -68,12 +69,12 @@ void load_and_schedule(const fs::path& dir) {
   EXPECT_EQ(plan.items[1].num_tokens, 10);
   ASSERT_EQ(plan.num_failed, 1);
   EXPECT_EQ(plan.failed[0].request_id, 4u);
-  EXPECT_NE(std::string(plan.failed[0].reason).find("40 tokens"), std::string::npos);
+  EXPECT_NE(std::string(plan.failed[0].reason).find("39 tokens"), std::string::npos);
   bricks_step_result done{sizeof(bricks_step_result), nullptr, 0, 0.01};
   vt->on_step_done(sched->instance(), &done);
 
   // Step 1: both decode one token; request 3 now fits the budget and the KV reservation
-  // (3 free blocks >= 1 still owed to request 2 + 2 for request 3's 8 tokens).
+  // (3 free blocks >= 1 still owed to request 2 + 2 for request 3's 7 tokens of KV).
   bricks_request_view step1[] = {request(1, BRICKS_REQ_RUNNING, 6, 6, 2),
                                  request(2, BRICKS_REQ_RUNNING, 10, 10, 6),
                                  request(3, BRICKS_REQ_WAITING, 4, 0, 4)};

@@ -1,8 +1,8 @@
-// The SDK's example end to end: built out of tree against the installed SDK, named in a
-// manifest with the shipped kv/paged and attention/cpu_paged bricks on the builtin tiny
-// model, validated and run with `bricks run`. The manifest check refuses the example unless
-// a wired brick provides the capability it requires, and the run passes only when every
-// request finishes.
+// The SDK's example end to end: built out of tree against the installed SDK, checked by
+// `bricks conform`, named in a manifest with the shipped kv/paged and attention/cpu_paged
+// bricks on the builtin tiny model, validated and run with `bricks run`. The manifest check refuses
+// the example unless a wired brick provides the capability it requires, and the run passes only
+// when every request finishes.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -37,7 +37,7 @@ std::string manifest(const fs::path& plugin_dir, const std::string& kv, int num_
          "device { kind: \"cpu\" threads: 2 kv_cache_bytes: 8388608 }\n"
          "bricks { kind: \"scheduler\" name: \"simple_fcfs\"\n"
          "  params { key: \"max_num_seqs\" value { int: 4 } }\n"
-         "  params { key: \"max_tokens_per_step\" value { int: 64 } } }\n"
+         "  params { key: \"max_num_batched_tokens\" value { int: 64 } } }\n"
          "bricks { kind: \"kv\" " +
          field("name", kv) +
          "}\n"
@@ -85,6 +85,21 @@ TEST_F(SdkExampleRun, ServesEveryRequestWithThePagedKvBrick) {
   EXPECT_EQ(j["requests"]["finished"], 10);
   EXPECT_EQ(j["requests"]["failed"], 0);
   EXPECT_NE(j["bricks"].dump().find("simple_fcfs"), std::string::npos) << j["bricks"].dump();
+}
+
+// The example passes the scheduler conformance suite, as every shipped scheduler does.
+TEST_F(SdkExampleRun, PassesBricksConform) {
+  const fs::path plugin = dir_ / "libsimple_fcfs.so";
+  CliResult r = run_bricks("conform '" + plugin.string() + "'", tmp_->path());
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("plans checked against max_num_seqs 64 (its param) and "
+                       "max_num_batched_tokens 2048 (its param)"),
+            std::string::npos)
+      << r.out;
+  const std::string summary = "conform: scheduler/simple_fcfs from " + plugin.string() + ": ";
+  const size_t at = r.out.rfind(summary);
+  ASSERT_NE(at, std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" passed, 0 failed\n", at), std::string::npos) << r.out.substr(at);
 }
 
 // The capability is checked: toy_kv (a test brick) manages blocks but does not promise

@@ -219,12 +219,13 @@ TEST(CliInspect, JsonHasTheParams) {
   EXPECT_EQ(j.at("provides"), (nlohmann::json{"kv.blocks", "device.cpu"}));
 }
 
-// An installed tree names no path of the build or source tree: the bricks binary finds the
-// build tree's plugins at run time, and the SDK's pkg-config and CMake files are relative.
+// An installed tree names no path of the build or source tree: the bricks and bricks-conform
+// binaries find the build tree's plugins at run time, and the SDK's pkg-config and CMake
+// files are relative.
 TEST(CliInstall, InstalledFilesNameNoBuildOrSourceTreePath) {
   bricks::host::testing::TempDir dir;
   const fs::path prefix = dir / "prefix";
-  for (const char* part : {"tools/bricks", "sdk"}) {
+  for (const char* part : {"tools/bricks", "tools/conform", "sdk"}) {
     const std::string command = "'" BRICKS_CMAKE "' --install '" +
                                 (fs::path(BRICKS_BINARY_DIR) / part).string() + "' --prefix '" +
                                 prefix.string() + "' >/dev/null 2>&1";

@@ -3,10 +3,13 @@
 #include <dlfcn.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+
+#include "host/plugin_paths.h"
 
 namespace bricks::testing {
 
@@ -54,6 +57,24 @@ bricks_brick_ref host_wired(void* ctx, bricks_kind kind) {
   return it->second;
 }
 
+// Set by set_plugin_files; empty: the build tree's plugin dir.
+std::vector<std::filesystem::path>& chosen_plugin_files() {
+  static std::vector<std::filesystem::path> files;
+  return files;
+}
+
+// The build tree's plugins, found from the running program (every test program is in the
+// tree's bin/), so no path of the tree is compiled into what links the harness.
+std::vector<std::filesystem::path> build_tree_plugin_files() {
+  std::vector<std::filesystem::path> out;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(host::plugin_build_dir(), ec)) {
+    if (entry.path().extension() == ".so") out.push_back(entry.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 }  // namespace
 
 std::string take_error(bricks_error* err) {
@@ -84,8 +105,13 @@ void HarnessBrick::wire(const HarnessBrick& other) {
       bricks_brick_ref{other.desc().kind, other.desc().vtable, other.instance()};
 }
 
-const bricks_plugin_desc* load_plugin(const std::string& file_name) {
-  std::filesystem::path path = std::filesystem::path(BRICKS_PLUGIN_BUILD_DIR) / file_name;
+void set_plugin_files(std::vector<std::filesystem::path> files) {
+  chosen_plugin_files() = std::move(files);
+}
+
+const bricks_plugin_desc* load_plugin(const std::filesystem::path& file) {
+  const std::filesystem::path path =
+      file.has_parent_path() ? file : host::plugin_build_dir() / file;
   void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (handle == nullptr) return nullptr;  // never closed: bricks stay loaded until exit
   auto entry = reinterpret_cast<bricks_plugin_entry_fn>(dlsym(handle, BRICKS_ENTRY_SYMBOL));
@@ -94,10 +120,10 @@ const bricks_plugin_desc* load_plugin(const std::string& file_name) {
 
 std::unique_ptr<HarnessBrick> create_brick(bricks_kind kind, const std::string& name,
                                            const std::vector<ParamSetting>& params) {
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(BRICKS_PLUGIN_BUILD_DIR, ec)) {
-    if (entry.path().extension() != ".so") continue;
-    const bricks_plugin_desc* plugin = load_plugin(entry.path().filename().string());
+  const std::vector<std::filesystem::path> files =
+      chosen_plugin_files().empty() ? build_tree_plugin_files() : chosen_plugin_files();
+  for (const std::filesystem::path& file : files) {
+    const bricks_plugin_desc* plugin = load_plugin(file);
     if (plugin == nullptr) continue;
     for (int32_t b = 0; b < plugin->num_bricks; ++b) {
       const bricks_brick_desc& d = plugin->bricks[b];
@@ -137,7 +163,9 @@ std::unique_ptr<HarnessBrick> create_brick(bricks_kind kind, const std::string& 
       return brick;
     }
   }
-  ADD_FAILURE() << "no " << name << " brick of kind " << kind << " in " << BRICKS_PLUGIN_BUILD_DIR;
+  std::string searched;
+  for (const std::filesystem::path& file : files) searched += " " + file.string();
+  ADD_FAILURE() << "no " << name << " brick of kind " << kind << " in" << searched;
   return nullptr;
 }
 

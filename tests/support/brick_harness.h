@@ -1,8 +1,10 @@
-// Loads a brick plugin straight from the build tree and creates instances with a minimal
-// host API, so brick suites (conformance tests) run without the rest of the host.
+// Loads brick plugins and creates instances with a minimal host API, so brick suites
+// (conformance tests) run without the rest of the host. Bricks come from the build tree's
+// plugin dir unless set_plugin_files names the files to take them from (bricks-conform).
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
@@ -42,10 +44,16 @@ class HarnessBrick {
                                                     const std::vector<ParamSetting>&);
 };
 
-// Finds the plugin library lib<plugin>.so under the build tree's plugin dir.
-const bricks_plugin_desc* load_plugin(const std::string& file_name);
-// Creates brick `name` of `kind` from whichever plugin in the build tree's plugin dir
-// declares it. Fails the current test (and returns null) if it is missing or create fails.
+// Makes create_brick look in `files`, in order, instead of the build tree's plugin dir; the
+// first file that declares a brick is the one it comes from. Call before any test runs.
+void set_plugin_files(std::vector<std::filesystem::path> files);
+
+// Loads `file` (a path, or a file name in the build tree's plugin dir) and calls its entry
+// symbol; null if either fails. Never unloaded.
+const bricks_plugin_desc* load_plugin(const std::filesystem::path& file);
+// Creates brick `name` of `kind` from the first plugin file (see set_plugin_files) that
+// declares it, every declared param not in `params` at its default. Fails the current test
+// (and returns null) if no file declares it or create fails.
 std::unique_ptr<HarnessBrick> create_brick(bricks_kind kind, const std::string& name,
                                            const std::vector<ParamSetting>& params = {});
 // The message of an error returned through the boundary; frees it. "" for nullptr.

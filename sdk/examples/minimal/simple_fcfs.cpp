@@ -13,10 +13,11 @@
 
 namespace {
 
-// Checked, and defaults filled, by the host before the constructor runs.
+// Checked, and defaults filled, by the host before the constructor runs. The two limits have
+// the names every shipped scheduler uses, so `bricks conform` checks each plan against them.
 const bricks_param_spec kParams[] = {
     bricks::param_int("max_num_seqs", 64, 1, 4096, "Most requests that compute in one step."),
-    bricks::param_int("max_tokens_per_step", 2048, 1, 1 << 20,
+    bricks::param_int("max_num_batched_tokens", 2048, 1, 1 << 20,
                       "Most tokens (prompt chunks plus decodes) computed in one step."),
 };
 // KvClient counts KV in blocks: the kv brick must keep it in blocks (every shipped one does).
@@ -28,7 +29,7 @@ class SimpleFcfs : public bricks::Scheduler {
   SimpleFcfs(const bricks::Host& host, const bricks::Params& params)
       : bricks::Scheduler(host),
         max_num_seqs_(params.get_int("max_num_seqs")),
-        max_tokens_(params.get_int("max_tokens_per_step")) {}
+        max_tokens_(params.get_int("max_num_batched_tokens")) {}
 
   // Once per step, with every live request in arrival order. Every item returned has its KV
   // allocated; the plan points into buf_, which stays valid until the next call.
@@ -36,6 +37,10 @@ class SimpleFcfs : public bricks::Scheduler {
     if (!kv_.bound()) kv_.bind(host().wired(BRICKS_KIND_KV), "simple_fcfs");
     buf_.clear();
     auto blocks = [&](int64_t tokens) { return kv_.blocks_for(tokens); };
+    // The most KV a request holds: all but its last token, which is sampled, never stored.
+    auto peak = [](const bricks_request_view& r) {
+      return int64_t{r.prompt_len} + r.max_new_tokens - 1;
+    };
     int64_t budget = max_tokens_, running = 0, owed = 0;  // owed: blocks running ones may add
     for (int32_t i = 0; i < input.num_requests; ++i) {    // 1. running requests compute
       const bricks_request_view& r = input.requests[i];
@@ -45,14 +50,14 @@ class SimpleFcfs : public bricks::Scheduler {
       if (n <= 0 || !kv_.extend(r, n)) n = 0;
       if (n > 0) buf_.items.push_back({r.id, n, 0});
       budget -= n;
-      owed += blocks(int64_t{r.prompt_len} + r.max_new_tokens) - blocks(r.num_computed + n);
+      owed += blocks(peak(r)) - blocks(r.num_computed + n);
     }
     const int64_t pool = int64_t{kv_.stats().num_device_blocks} * kv_.block_size();
     bool admitting = true;  // until one does not fit; later ones are still checked for size
     for (int32_t i = 0; i < input.num_requests; ++i) {  // 2. waiting ones, oldest first
       const bricks_request_view& r = input.requests[i];
       if (r.state != BRICKS_REQ_WAITING) continue;
-      const int64_t whole = int64_t{r.prompt_len} + r.max_new_tokens;
+      const int64_t whole = peak(r);
       if (whole > pool) {  // never servable: fail it, the others go on
         buf_.fail(r.id, std::to_string(whole) + " tokens of KV, more than the whole pool");
         continue;
