@@ -192,6 +192,7 @@ bool Engine::step() {
   in.num_requests = static_cast<int32_t>(views_.size());
   in.now_s = t0;
   in.step = stats_.steps;
+  in.max_model_len = model_.config.context_length;
   bricks_step_plan plan{};
   scheduler_.schedule(in, plan);
 

@@ -67,6 +67,7 @@ bool validate_manifest(const LoadedManifest& m, const host::Catalogue& catalogue
   std::vector<Diagnostic> rest;
   check_sections(m, rest);
   check_bricks(m, catalogue, rest);
+  check_limits(m, catalogue, rest);
   check_pins_satisfied(m, catalogue, rest);
   // A NaN or a bad string also fails the range or choice check of its field; the value's
   // own error says what is wrong, so it is the one error at that place.

@@ -170,6 +170,10 @@ TraceCheck check_trace_file(const std::filesystem::path& file, int32_t context,
     try {
       if (!parser.parse(line, where, r)) continue;
       ++out.rows;
+      if (!r.prompt && r.prompt_len > out.longest_prompt) {
+        out.longest_prompt = r.prompt_len;
+        out.longest_prompt_line = line_no;
+      }
       if (context > 0 && !r.prompt &&
           static_cast<int64_t>(r.prompt_len) + r.max_tokens > context) {
         if (out.over_context++ == 0) out.first_over_context_line = line_no;

@@ -104,6 +104,8 @@ struct TraceCheck {
   size_t error_count = 0;
   size_t over_context = 0;
   int first_over_context_line = 0;
+  int32_t longest_prompt = 0;  // of the rows that give prompt_len (text prompts not counted)
+  int longest_prompt_line = 0;
 };
 TraceCheck check_trace_file(const std::filesystem::path& file, int32_t context,
                             size_t max_errors = 10);

@@ -26,4 +26,17 @@ void check_values(const LoadedManifest& m, std::vector<Diagnostic>& diags);
 // Device, model, plugin paths and pins, workload: everything that needs no catalogue.
 void check_sections(const LoadedManifest& m, std::vector<Diagnostic>& diags);
 
+// Requests of the workload that the scheduler's configured limits can never schedule
+// (validate_limits.cpp).
+void check_limits(const LoadedManifest& m, const host::Catalogue& catalogue,
+                  std::vector<Diagnostic>& diags);
+
+// The model's context in tokens where the manifest alone says it: a builtin model on a
+// device that computes it. 0 when only the model file knows (then the run checks before
+// it draws a prompt).
+int32_t known_context(const Manifest& m);
+
+// Whether workload.context_overflow makes requests fit (truncate_prompt, clamp_max_tokens).
+bool overflow_is_fitted(const Workload& w);
+
 }  // namespace bricks::manifest

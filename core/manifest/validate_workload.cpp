@@ -3,8 +3,31 @@
 #include "bricks/model/model.h"
 #include "manifest/trace_rows.h"
 #include "validate_checker.h"
+#include "validate_checks.h"
 
 namespace bricks::manifest {
+
+// workload.context_overflow makes requests fit (truncate_prompt, clamp_max_tokens): what
+// cannot fit even so fails alone at submission, with its reason.
+bool overflow_is_fitted(const Workload& w) {
+  return !w.context_overflow().empty() && w.context_overflow() != "fail";
+}
+
+// The model's context in tokens where the manifest alone says it: a builtin model on a
+// device that computes it. 0 when only the model file knows (then the run checks before
+// it draws a prompt).
+int32_t known_context(const Manifest& m) {
+  const Model& model = m.model();
+  if (m.device().kind() == "sim" || model.builtin().empty() || !model.path().empty() ||
+      model.has_merge()) {
+    return 0;
+  }
+  try {
+    return model::preset_config(model.builtin()).context_length;
+  } catch (const std::exception&) {
+    return 0;  // an unknown builtin is reported by check_model
+  }
+}
 
 namespace {
 
@@ -139,28 +162,6 @@ void check_conversations(Checker& c, const std::string& p, const Generator& g) {
             "remove num_requests");
   }
   if (cv.has_user_len()) check_length(c, cp + "user_len.", cv.user_len());
-}
-
-// workload.context_overflow makes requests fit (truncate_prompt, clamp_max_tokens): what
-// cannot fit even so fails alone at submission, with its reason.
-bool overflow_is_fitted(const Workload& w) {
-  return !w.context_overflow().empty() && w.context_overflow() != "fail";
-}
-
-// The model's context in tokens where the manifest alone says it: a builtin model on a
-// device that computes it. 0 when only the model file knows (then the run checks before
-// it draws a prompt).
-int32_t known_context(const Manifest& m) {
-  const Model& model = m.model();
-  if (m.device().kind() == "sim" || model.builtin().empty() || !model.path().empty() ||
-      model.has_merge()) {
-    return 0;
-  }
-  try {
-    return model::preset_config(model.builtin()).context_length;
-  } catch (const std::exception&) {
-    return 0;  // an unknown builtin is reported by check_model
-  }
 }
 
 // Prompt and output lengths that cannot fit the model's context, checked where the

@@ -80,12 +80,13 @@ BRICKS_ABI_STRUCT(bricks_request_view, 80, 8) \
   BRICKS_ABI_FIELD(bricks_request_view, conversation, 56) \
   BRICKS_ABI_FIELD(bricks_request_view, prefix_group, 64) \
   BRICKS_ABI_FIELD(bricks_request_view, tokens, 72) \
-BRICKS_ABI_STRUCT(bricks_sched_input, 40, 8) \
+BRICKS_ABI_STRUCT(bricks_sched_input, 48, 8) \
   BRICKS_ABI_FIELD(bricks_sched_input, struct_size, 0) \
   BRICKS_ABI_FIELD(bricks_sched_input, requests, 8) \
   BRICKS_ABI_FIELD(bricks_sched_input, num_requests, 16) \
   BRICKS_ABI_FIELD(bricks_sched_input, now_s, 24) \
   BRICKS_ABI_FIELD(bricks_sched_input, step, 32) \
+  BRICKS_ABI_FIELD(bricks_sched_input, max_model_len, 40) \
 BRICKS_ABI_STRUCT(bricks_sched_item, 16, 8) \
   BRICKS_ABI_FIELD(bricks_sched_item, request_id, 0) \
   BRICKS_ABI_FIELD(bricks_sched_item, num_tokens, 8) \

@@ -93,5 +93,58 @@ TEST(CliValidate, SimDeviceThatCannotBeBuiltIsAnError) {
   EXPECT_EQ(tp4.exit_code, 0) << tp4.out << tp4.err;
 }
 
+// A scheduler that computes whole prompts in one step (fcfs without chunked prefill) with a
+// written budget below the workload's longest prompt could never run those requests:
+// validate says so at the budget, naming the prompt, for a generator and for a trace. The
+// auto budget (0, the default) and chunked prefill both take any prompt.
+TEST(CliValidate, PromptsTheTokenBudgetCanNeverScheduleAreAnError) {
+  const fs::path dir = scratch_dir("bricks-validate-limits");
+  std::ofstream(dir / "long.jsonl")
+      << "{\"arrival_s\": 0, \"prompt_len\": 100, \"max_tokens\": 4}\n"
+         "{\"arrival_s\": 1, \"prompt_len\": 900, \"max_tokens\": 4}\n";
+  auto write = [&](const std::string& name, const std::string& params,
+                   const std::string& workload) {
+    const fs::path m = dir / name;
+    std::ofstream(m) << "model { builtin: \"small\" }\n"  // a context of 1024 tokens
+                        "bricks { kind: \"scheduler\" name: \"fcfs\"\n"
+                     << params
+                     << "}\n"
+                        "bricks { kind: \"kv\" name: \"paged\" }\n"
+                        "bricks { kind: \"attention\" name: \"reference\" }\n"
+                        "workload { "
+                     << workload << " }\n";
+    return "validate '" + m.string() + "'";
+  };
+  const std::string budget = "  params { key: \"max_num_batched_tokens\" value { int: 256 } }\n";
+  const std::string chunked = "  params { key: \"enable_chunked_prefill\" value { bool: true } }\n";
+  const std::string generated =
+      "generator { num_requests: 4 prompt_len_min: 8 prompt_len_max: 600 output_len_min: 1 "
+      "output_len_max: 4 }";
+
+  CliResult gen = run_bricks(write("gen.textproto", budget, generated));
+  EXPECT_EQ(gen.exit_code, 1) << gen.out << gen.err;
+  EXPECT_TRUE(std::regex_search(gen.out, std::regex(R"(gen\.textproto:3:[0-9]+: error: )")))
+      << gen.out;
+  EXPECT_NE(gen.out.find("max_num_batched_tokens 256 is below the workload's longest prompt: "
+                         "workload.generator.prompt_len_max 600"),
+            std::string::npos)
+      << gen.out;
+  EXPECT_NE(gen.out.find("raise max_num_batched_tokens to at least 600"), std::string::npos)
+      << gen.out;
+
+  CliResult trace = run_bricks(write("trace.textproto", budget, "trace: \"long.jsonl\""));
+  EXPECT_EQ(trace.exit_code, 1) << trace.out << trace.err;
+  EXPECT_NE(
+      trace.out.find("a trace row of 900 prompt tokens (" + (dir / "long.jsonl").string() + ":2)"),
+      std::string::npos)
+      << trace.out;
+
+  for (const auto& [name, params] :
+       {std::pair{"auto.textproto", std::string()}, {"chunked.textproto", budget + chunked}}) {
+    CliResult ok = run_bricks(write(name, params, generated));
+    EXPECT_EQ(ok.exit_code, 0) << name << "\n" << ok.out << ok.err;
+  }
+}
+
 }  // namespace
 }  // namespace bricks::testing

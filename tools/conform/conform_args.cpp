@@ -110,7 +110,9 @@ What each suite checks:
               KV or host block is left held at the end; the same seed gives the same plans.
               Limits: plans are checked against the scheduler's own params named
               max_num_seqs and max_num_batched_tokens (their defaults, or --param values)
-              when it declares them; otherwise against 256 and 2048.
+              when it declares them (a max_num_batched_tokens of 0, "auto", counts as
+              absent); otherwise against 256 and 2048. The simulated engine passes
+              max_model_len 0 (unknown).
   kv          Allocation, page tables and slot mapping, all-or-nothing failure, release of
               every block, KV groups, misuse as errors; the prefix cache where it provides
               kv.prefix_cache, swap to the host tier where it provides kv.swap.

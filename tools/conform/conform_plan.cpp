@@ -240,7 +240,11 @@ ConformPlan make_plan(const ConformArgs& args, const host::LoadOptions& options)
       partner_files.insert(kv.file);
       int64_t seqs = kDefaultMaxNumSeqs, tokens = kDefaultMaxNumBatchedTokens;
       const bool own_seqs = int_param_value(b, given, "max_num_seqs", &seqs);
-      const bool own_tokens = int_param_value(b, given, "max_num_batched_tokens", &tokens);
+      bool own_tokens = int_param_value(b, given, "max_num_batched_tokens", &tokens);
+      if (own_tokens && tokens <= 0) {  // 0: the brick sizes its budget itself
+        tokens = kDefaultMaxNumBatchedTokens;
+        own_tokens = false;
+      }
       std::vector<ParamSetting> kv_params;
       if (kv.find_param("block_size") != nullptr)
         kv_params.push_back(testing::int_param("block_size", 4));

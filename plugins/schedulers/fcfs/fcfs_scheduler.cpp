@@ -16,16 +16,23 @@ FcfsScheduler::FcfsScheduler(const Host& host, const Params& params)
   if (mode != "recompute" && mode != "swap") {
     throw Error::invalid("scheduler fcfs: preemption '" + mode + "' is not one of recompute, swap");
   }
-  if (max_num_seqs_ < 1 || max_num_batched_tokens_ < 1) {
-    throw Error::invalid("scheduler fcfs: max_num_seqs and max_num_batched_tokens must be >= 1");
+  if (max_num_seqs_ < 1 || max_num_batched_tokens_ < 0) {
+    throw Error::invalid(
+        "scheduler fcfs: max_num_seqs must be >= 1 and max_num_batched_tokens >= 0 (0: auto)");
   }
+}
+
+int32_t FcfsScheduler::token_budget(const bricks_sched_input& input) const {
+  if (max_num_batched_tokens_ > 0) return max_num_batched_tokens_;
+  return chunked_ ? kAutoBudget : std::max(kAutoBudget, bricks_sched_max_model_len(&input));
 }
 
 void FcfsScheduler::schedule(const bricks_sched_input& input, bricks_step_plan& plan) {
   step_.bind(host().wired(BRICKS_KIND_KV));
   step_.check_input(input);
   step_.read_pool();
-  step_.begin(input, max_num_batched_tokens_);
+  budget_ = token_budget(input);
+  step_.begin(input, budget_);
 
   if (chunked_) {
     step_.schedule_running(StepBatch::Phase::kAll, 1);
@@ -71,10 +78,9 @@ bool FcfsScheduler::schedule_prefills() {
       s.fail(index, s.too_big(r, r.num_tokens));
       continue;
     }
-    if (!chunked_ && r.prompt_len > max_num_batched_tokens_) {
+    if (!chunked_ && r.prompt_len > budget_) {
       s.fail(index, StepBatch::id_text(r.id) + " has a prompt of " + std::to_string(r.prompt_len) +
-                        " tokens, more than max_num_batched_tokens=" +
-                        std::to_string(max_num_batched_tokens_) +
+                        " tokens, more than max_num_batched_tokens=" + std::to_string(budget_) +
                         "; raise it or set enable_chunked_prefill");
       continue;
     }
@@ -86,7 +92,7 @@ bool FcfsScheduler::schedule_prefills() {
     if (want > s.budget) {
       // A recompute of prompt + output may exceed the budget though the prompt did not:
       // it runs in chunks so that preemption never turns into failure.
-      if (!chunked_ && want <= max_num_batched_tokens_) break;
+      if (!chunked_ && want <= budget_) break;
       tokens = s.budget;
     }
     if (!s.kv.allocate(r, cached, tokens)) break;

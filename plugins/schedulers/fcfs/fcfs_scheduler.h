@@ -34,9 +34,15 @@ class FcfsScheduler final : public Scheduler {
   // Waiting requests in arrival order; in v0 mode also continues running partial prefills.
   // Returns whether any prefill was scheduled.
   bool schedule_prefills();
+  // The step's token budget: max_num_batched_tokens, or when that is 0 (auto) the model's
+  // context but at least kAutoBudget without chunked prefill (vLLM's rule: every prompt
+  // the model takes fits one step) and kAutoBudget with it.
+  int32_t token_budget(const bricks_sched_input& input) const;
 
+  static constexpr int32_t kAutoBudget = 2048;
   int32_t max_num_seqs_;
-  int32_t max_num_batched_tokens_;
+  int32_t max_num_batched_tokens_;  // as configured; 0: auto
+  int32_t budget_ = kAutoBudget;    // this step's token_budget()
   bool chunked_;
   // The running phase (every running request in one pass, arrival order, with the
   // latest-arrival preemption rule) and the per-step state.

@@ -13,8 +13,10 @@ using bricks::fcfs::FcfsScheduler;
 
 const bricks_param_spec kParams[] = {
     bricks::sched::max_num_seqs_param(256),
-    bricks::param_int("max_num_batched_tokens", 2048, 1, 1 << 20,
-                      "Most tokens computed in one step, over all requests."),
+    bricks::param_int("max_num_batched_tokens", 0, 0, 1 << 20,
+                      "Most tokens computed in one step, over all requests. 0: auto, the "
+                      "model's context but at least 2048 without chunked prefill (so every "
+                      "prompt the model takes fits one step, as vLLM sizes it), 2048 with it."),
     bricks::sched::preemption_param(),
     bricks::param_bool("enable_chunked_prefill", false,
                        "Schedule running requests first and chunk prompts into the budget left "

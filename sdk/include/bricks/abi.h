@@ -36,7 +36,8 @@ extern "C" {
 #endif
 
 #define BRICKS_ABI_MAJOR 1
-#define BRICKS_ABI_MINOR 1 /* 1: the adapter kind (kind_adapter.h) */
+#define BRICKS_ABI_MINOR \
+  2 /* 1: the adapter kind (kind_adapter.h); 2: bricks_sched_input.max_model_len */
 
 /* The one symbol every plugin exports. */
 #define BRICKS_ENTRY_SYMBOL "bricks_plugin_entry"

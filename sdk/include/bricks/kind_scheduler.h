@@ -50,7 +50,18 @@ typedef struct bricks_sched_input {
   int32_t num_requests;     /* >= 0 */
   double now_s;             /* host clock at the start of the step */
   int64_t step;             /* step index, from 0 */
+  /* (ABI minor 2) The model's context in tokens: no request's prompt_len + max_new_tokens
+   * exceeds it. 0 when the host does not say. A host built before minor 2 passes a smaller
+   * struct_size; read it through bricks_sched_max_model_len(), which answers 0 then. */
+  int32_t max_model_len;
 } bricks_sched_input;
+
+/* input->max_model_len when the host's struct carries it, else 0 (unknown). */
+static inline int32_t bricks_sched_max_model_len(const bricks_sched_input* input) {
+  return input->struct_size >= offsetof(bricks_sched_input, max_model_len) + sizeof(int32_t)
+             ? input->max_model_len
+             : 0;
+}
 
 /* One request's share of a step: it computes `num_tokens` tokens starting at
  * num_computed + num_cached. `num_cached` is what the kv brick found in its prefix cache
