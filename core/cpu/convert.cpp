@@ -14,52 +14,40 @@ float f16_bits_to_f32(uint16_t h) { return model::f16_to_f32(h); }
 
 uint16_t f32_to_f16_bits(float f) { return model::f32_to_f16(f); }
 
-void f16_to_f32(const uint16_t* in, float* out, int64_t n) {
+namespace {
+
+// Converts in[0, n) to out with the kernel of the active instruction set; `one` converts a
+// single value on the scalar path.
+template <class In, class Out, class One>
+void convert_array(const In* in, Out* out, int64_t n, void (*avx512)(const In*, Out*, int64_t),
+                   void (*avx2)(const In*, Out*, int64_t), One one) {
   switch (active_isa()) {
     case Isa::Avx512:
-      return detail::f16_to_f32_avx512(in, out, n);
+      return avx512(in, out, n);
     case Isa::Avx2:
-      return detail::f16_to_f32_avx2(in, out, n);
+      return avx2(in, out, n);
     case Isa::Scalar:
       break;
   }
-  for (int64_t i = 0; i < n; ++i) out[i] = f16_bits_to_f32(in[i]);
+  for (int64_t i = 0; i < n; ++i) out[i] = one(in[i]);
+}
+
+}  // namespace
+
+void f16_to_f32(const uint16_t* in, float* out, int64_t n) {
+  convert_array(in, out, n, detail::f16_to_f32_avx512, detail::f16_to_f32_avx2, f16_bits_to_f32);
 }
 
 void f32_to_f16(const float* in, uint16_t* out, int64_t n) {
-  switch (active_isa()) {
-    case Isa::Avx512:
-      return detail::f32_to_f16_avx512(in, out, n);
-    case Isa::Avx2:
-      return detail::f32_to_f16_avx2(in, out, n);
-    case Isa::Scalar:
-      break;
-  }
-  for (int64_t i = 0; i < n; ++i) out[i] = f32_to_f16_bits(in[i]);
+  convert_array(in, out, n, detail::f32_to_f16_avx512, detail::f32_to_f16_avx2, f32_to_f16_bits);
 }
 
 void bf16_to_f32(const uint16_t* in, float* out, int64_t n) {
-  switch (active_isa()) {
-    case Isa::Avx512:
-      return detail::bf16_to_f32_avx512(in, out, n);
-    case Isa::Avx2:
-      return detail::bf16_to_f32_avx2(in, out, n);
-    case Isa::Scalar:
-      break;
-  }
-  for (int64_t i = 0; i < n; ++i) out[i] = bf16_bits_to_f32(in[i]);
+  convert_array(in, out, n, detail::bf16_to_f32_avx512, detail::bf16_to_f32_avx2, bf16_bits_to_f32);
 }
 
 void f32_to_bf16(const float* in, uint16_t* out, int64_t n) {
-  switch (active_isa()) {
-    case Isa::Avx512:
-      return detail::f32_to_bf16_avx512(in, out, n);
-    case Isa::Avx2:
-      return detail::f32_to_bf16_avx2(in, out, n);
-    case Isa::Scalar:
-      break;
-  }
-  for (int64_t i = 0; i < n; ++i) out[i] = f32_to_bf16_bits(in[i]);
+  convert_array(in, out, n, detail::f32_to_bf16_avx512, detail::f32_to_bf16_avx2, f32_to_bf16_bits);
 }
 
 void round_to_bf16(const float* in, float* out, int64_t n) {

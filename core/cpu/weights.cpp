@@ -19,12 +19,11 @@ void check_view(const WeightView& w, const std::string& where) {
     throw Error::invalid(where + ": weight shape " + std::to_string(w.rows) + "x" +
                          std::to_string(w.cols) + " must have positive rows and cols");
   }
-  const int64_t block = model::dtype_block(w.type).values;
-  if (w.cols % block != 0) {
+  if (!model::row_fits(w.type, w.cols)) {
     const std::string name = to_string(w.type);
     throw Error::invalid(where + ": " + name + " weight has " + std::to_string(w.cols) +
                          " columns; " + name + " rows must be a multiple of " +
-                         std::to_string(block) +
+                         std::to_string(model::dtype_block(w.type).values) +
                          " values (re-quantise the model or store this tensor as f16)");
   }
 }

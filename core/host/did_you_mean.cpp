@@ -6,64 +6,74 @@
 namespace bricks::host {
 namespace {
 
-char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
-
-// Edit distance counting insertions, deletions, substitutions and swaps of adjacent
-// characters (optimal string alignment), the usual shapes of a typo.
-size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<size_t> before(b.size() + 1), previous(b.size() + 1), row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) previous[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t cost = lower(a[i - 1]) == lower(b[j - 1]) ? 0 : 1;
-      row[j] = std::min({previous[j] + 1, row[j - 1] + 1, previous[j - 1] + cost});
-      if (i > 1 && j > 1 && lower(a[i - 1]) == lower(b[j - 2]) &&
-          lower(a[i - 2]) == lower(b[j - 1])) {
-        row[j] = std::min(row[j], before[j - 2] + 1);
-      }
-    }
-    std::swap(before, previous);
-    std::swap(previous, row);
-  }
-  return previous[b.size()];
-}
-
-bool starts_with_ci(std::string_view text, std::string_view prefix) {
-  if (prefix.size() > text.size()) return false;
-  for (size_t i = 0; i < prefix.size(); ++i) {
-    if (lower(text[i]) != lower(prefix[i])) return false;
-  }
-  return true;
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
 }
 
 }  // namespace
 
-std::string did_you_mean(std::string_view word, const std::vector<std::string>& options) {
-  if (word.empty()) return "";
-  const size_t limit = std::max<size_t>(1, word.size() / 3);
-  std::string best;
-  size_t best_distance = limit + 1;
+int edit_distance(std::string_view a, std::string_view b) {
+  const size_t n = a.size(), m = b.size();
+  // Three rows of the optimal-string-alignment table: i-2, i-1 and i.
+  std::vector<int> prev2(m + 1), prev(m + 1), cur(m + 1);
+  for (size_t j = 0; j <= m; ++j) prev[j] = static_cast<int>(j);
+  for (size_t i = 1; i <= n; ++i) {
+    cur[0] = static_cast<int>(i);
+    for (size_t j = 1; j <= m; ++j) {
+      const int cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        cur[j] = std::min(cur[j], prev2[j - 2] + 1);
+      }
+    }
+    std::swap(prev2, prev);
+    std::swap(prev, cur);
+  }
+  return prev[m];
+}
+
+std::optional<std::string> closest_match(std::string_view word,
+                                         const std::vector<std::string>& options) {
+  const std::string w = lower(word);
+  const int limit = w.size() <= 3 ? 1 : std::max<int>(2, static_cast<int>(w.size()) / 3);
+  std::optional<std::string> best;
+  int best_distance = 0;
   for (const std::string& option : options) {
-    size_t d = edit_distance(word, option);
-    if (d < best_distance) {
-      best = option;
+    const std::string o = lower(option);
+    const int d = edit_distance(w, o);
+    // A long shared start also counts as close: "pruner" for "pruning".
+    size_t common = 0;
+    while (common < w.size() && common < o.size() && w[common] == o[common]) ++common;
+    const bool close = d <= limit || (common >= 4 && 2 * common >= w.size());
+    if (close && (!best || d < best_distance)) {
       best_distance = d;
+      best = option;
     }
   }
-  if (!best.empty()) return best;
-  // A prefix of a longer name ("sara" for "sarathi") is a likely intent too.
-  if (word.size() >= 3) {
-    for (const std::string& option : options) {
-      if (starts_with_ci(option, word)) return option;
-    }
-  }
-  return "";
+  return best;
 }
 
 std::string did_you_mean_suffix(std::string_view word, const std::vector<std::string>& options) {
-  std::string best = did_you_mean(word, options);
-  return best.empty() ? "" : " (did you mean '" + best + "'?)";
+  const std::optional<std::string> match = closest_match(word, options);
+  return match ? " (did you mean '" + *match + "'?)" : "";
+}
+
+std::string suggest(std::string_view word, const std::vector<std::string>& options,
+                    std::string_view if_empty) {
+  if (options.empty()) return std::string(if_empty);
+  if (auto match = closest_match(word, options)) return "did you mean '" + *match + "'?";
+  return "one of: " + join(options);
+}
+
+std::string join(const std::vector<std::string>& items, std::string_view sep) {
+  std::string out;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out += sep;
+    out += items[i];
+  }
+  return out;
 }
 
 }  // namespace bricks::host

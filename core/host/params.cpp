@@ -8,19 +8,10 @@
 namespace bricks::host {
 namespace {
 
-std::string join(const std::vector<std::string>& items, const char* separator) {
-  std::string out;
-  for (const std::string& item : items) {
-    if (!out.empty()) out += separator;
-    out += item;
-  }
-  return out;
-}
-
 std::string quoted_list(const std::vector<std::string>& items) {
   std::vector<std::string> q;
   for (const std::string& s : items) q.push_back("'" + s + "'");
-  return join(q, ", ");
+  return join(q);
 }
 
 bool accepts(bricks_param_type spec, bricks_param_type given) {
@@ -30,40 +21,28 @@ bool accepts(bricks_param_type spec, bricks_param_type given) {
          (spec == BRICKS_PARAM_STRING && given == BRICKS_PARAM_ENUM);
 }
 
+const char* article(bricks_param_type t) { return t == BRICKS_PARAM_INT ? "an " : "a "; }
+
 // The problem with one given value, or "".
 std::string value_problem(const ParamInfo& spec, const ParamValue& v) {
-  if (!accepts(spec.type, v.type)) {
-    return std::string("expects ") + (spec.type == BRICKS_PARAM_INT ? "an " : "a ") +
-           param_type_name(spec.type) + " but got " + (v.type == BRICKS_PARAM_INT ? "an " : "a ") +
-           param_type_name(v.type);
-  }
-  switch (spec.type) {
-    case BRICKS_PARAM_INT:
-      if (v.i < spec.min_int || v.i > spec.max_int) {
-        return "value " + std::to_string(v.i) + " is out of range [" +
-               std::to_string(spec.min_int) + ", " + std::to_string(spec.max_int) + "]";
-      }
+  switch (param_fault(spec, v)) {
+    case ParamFault::kNone:
       break;
-    case BRICKS_PARAM_FLOAT: {
-      double f = v.type == BRICKS_PARAM_INT ? static_cast<double>(v.i) : v.f;
-      if (std::isnan(f) || f < spec.min_float || f > spec.max_float) {
+    case ParamFault::kType:
+      return std::string("expects ") + article(spec.type) + param_type_name(spec.type) +
+             " but got " + article(v.type) + param_type_name(v.type);
+    case ParamFault::kRange:
+      if (spec.type == BRICKS_PARAM_BOOL) return "value " + std::to_string(v.i) + " is not a bool";
+      if (spec.type == BRICKS_PARAM_FLOAT) {
+        const double f = v.type == BRICKS_PARAM_INT ? static_cast<double>(v.i) : v.f;
         return "value " + param_number_text(f) + " is out of range [" +
                param_number_text(spec.min_float) + ", " + param_number_text(spec.max_float) + "]";
       }
-      break;
-    }
-    case BRICKS_PARAM_BOOL:
-      if (v.i != 0 && v.i != 1) return "value " + std::to_string(v.i) + " is not a bool";
-      break;
-    case BRICKS_PARAM_ENUM: {
-      for (const std::string& c : spec.choices) {
-        if (c == v.s) return "";
-      }
+      return "value " + std::to_string(v.i) + " is out of range [" + std::to_string(spec.min_int) +
+             ", " + std::to_string(spec.max_int) + "]";
+    case ParamFault::kChoice:
       return "'" + v.s + "' is not one of " + quoted_list(spec.choices) +
              did_you_mean_suffix(v.s, spec.choices);
-    }
-    case BRICKS_PARAM_STRING:
-      break;
   }
   return "";
 }
@@ -75,6 +54,29 @@ std::vector<std::string> param_names(const BrickInfo& brick) {
 }
 
 }  // namespace
+
+ParamFault param_fault(const ParamInfo& spec, const ParamValue& v) {
+  if (!accepts(spec.type, v.type)) return ParamFault::kType;
+  switch (spec.type) {
+    case BRICKS_PARAM_INT:
+      return v.i < spec.min_int || v.i > spec.max_int ? ParamFault::kRange : ParamFault::kNone;
+    case BRICKS_PARAM_FLOAT: {
+      const double f = v.type == BRICKS_PARAM_INT ? static_cast<double>(v.i) : v.f;
+      return std::isnan(f) || f < spec.min_float || f > spec.max_float ? ParamFault::kRange
+                                                                       : ParamFault::kNone;
+    }
+    case BRICKS_PARAM_BOOL:
+      return v.i != 0 && v.i != 1 ? ParamFault::kRange : ParamFault::kNone;
+    case BRICKS_PARAM_ENUM:
+      for (const std::string& c : spec.choices) {
+        if (c == v.s) return ParamFault::kNone;
+      }
+      return ParamFault::kChoice;
+    case BRICKS_PARAM_STRING:
+      break;
+  }
+  return ParamFault::kNone;
+}
 
 std::string brick_label(const BrickInfo& brick) {
   return std::string(kind_name(brick.kind)) + " '" + brick.name + "'";

@@ -35,6 +35,16 @@ inline ParamValue enum_value(std::string v) { return {BRICKS_PARAM_ENUM, 0, 0.0,
 // "scheduler 'fcfs'": how messages name a brick.
 std::string brick_label(const BrickInfo& brick);
 
+// How one given value fails its declared param. The host's checks before `create` and the
+// manifest's validation both classify values here and word the fault each their own way.
+enum class ParamFault {
+  kNone,
+  kType,    // a type the param does not accept (see ParamValue)
+  kRange,   // an INT or FLOAT outside [min, max] (NaN included), a BOOL other than 0 or 1
+  kChoice,  // an ENUM value that is not one of the choices
+};
+ParamFault param_fault(const ParamInfo& spec, const ParamValue& v);
+
 // Every problem with `params` for `brick`, one line each, in param order: unknown names
 // (with a did-you-mean), missing required params, wrong types, values out of range or not
 // among the choices. Empty when the params are valid.

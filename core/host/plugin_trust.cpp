@@ -22,52 +22,60 @@ std::string octal_mode(mode_t mode) {
   return text;
 }
 
-std::string user_text(uid_t uid) {
-  std::string out = "uid " + std::to_string(uid);
+// The name of user `uid` or group `gid`, or "" when it has none.
+std::string user_name(uid_t uid) {
   passwd entry{};
   passwd* found = nullptr;
   char buffer[4096];
-  if (::getpwuid_r(uid, &entry, buffer, sizeof buffer, &found) == 0 && found != nullptr) {
-    out += std::string(" (") + found->pw_name + ")";
-  }
-  return out;
+  const bool named = ::getpwuid_r(uid, &entry, buffer, sizeof buffer, &found) == 0;
+  return named && found != nullptr ? found->pw_name : "";
 }
-
-std::string group_text(gid_t gid) {
-  std::string out = "gid " + std::to_string(gid);
+std::string group_name(gid_t gid) {
   group entry{};
   group* found = nullptr;
   char buffer[4096];
-  if (::getgrgid_r(gid, &entry, buffer, sizeof buffer, &found) == 0 && found != nullptr) {
-    out += std::string(" (") + found->gr_name + ")";
-  }
-  return out;
+  const bool named = ::getgrgid_r(gid, &entry, buffer, sizeof buffer, &found) == 0;
+  return named && found != nullptr ? found->gr_name : "";
 }
+
+// "uid 1000 (alice)", "gid 27 (sudo)"; without the name when there is none.
+std::string id_text(const char* kind, unsigned id, const std::string& name) {
+  return kind + (" " + std::to_string(id)) + (name.empty() ? "" : " (" + name + ")");
+}
+std::string user_text(uid_t uid) { return id_text("uid", uid, user_name(uid)); }
 
 // The name `chown` takes for this process's effective user.
 std::string chown_target() {
   const uid_t me = ::geteuid();
-  passwd entry{};
-  passwd* found = nullptr;
-  char buffer[4096];
-  if (::getpwuid_r(me, &entry, buffer, sizeof buffer, &found) == 0 && found != nullptr) {
-    return found->pw_name;
-  }
-  return std::to_string(me);
+  const std::string name = user_name(me);
+  return name.empty() ? std::to_string(me) : name;
 }
 
 bool trusted_owner(uid_t uid) { return uid == 0 || uid == ::geteuid(); }
 
-const char* const kGroupFlagHint = ", or allow it with --allow-group-writable-plugins";
+// Why `what` (a directory or a plugin file) owned by `owner` is refused: its owner `could`
+// change what is loaded.
+std::string owner_refusal(const std::string& what, uid_t owner, const std::string& could,
+                          const fs::path& path, const std::string& advice) {
+  return what + " is owned by " + user_text(owner) + ", not by root or the user running this (" +
+         user_text(::geteuid()) + "), and its owner could " + could + "; refused: run `chown " +
+         chown_target() + " " + path.string() + "`" + advice;
+}
+
+// Why `what`, writable by its group, is refused: `members` says what any member could do.
+std::string group_refusal(const std::string& what, const struct stat& st,
+                          const std::string& members, const fs::path& path) {
+  return what + " is group-writable (mode " + octal_mode(st.st_mode) + ", group " +
+         id_text("gid", st.st_gid, group_name(st.st_gid)) + "), " + members +
+         "; refused: run `chmod g-w " + path.string() +
+         "`, or allow it with --allow-group-writable-plugins";
+}
 
 // The problem with one directory's own owner and mode, or "".
 std::string dir_problem(const fs::path& dir, const struct stat& st, bool allow_group_writable) {
   const std::string where = "directory " + dir.string();
   if (!trusted_owner(st.st_uid)) {
-    return where + " is owned by " + user_text(st.st_uid) +
-           ", not by root or the user running this (" + user_text(::geteuid()) +
-           "), and its owner could plant a plugin there; refused: run `chown " + chown_target() +
-           " " + dir.string() + "` or move the plugins";
+    return owner_refusal(where, st.st_uid, "plant a plugin there", dir, " or move the plugins");
   }
   // Like /tmp: anyone may add entries, but only their owner (or root) may rename them.
   const bool sticky_root = (st.st_mode & S_ISVTX) != 0 && st.st_uid == 0;
@@ -79,11 +87,8 @@ std::string dir_problem(const fs::path& dir, const struct stat& st, bool allow_g
            dir.string() + "`";
   }
   if ((st.st_mode & S_IWGRP) != 0 && !allow_group_writable) {
-    return where + " is group-writable (mode " + octal_mode(st.st_mode) + ", group " +
-           group_text(st.st_gid) +
-           "), so any member could plant a plugin there or swap the folders below it; refused: "
-           "run `chmod g-w " +
-           dir.string() + "`" + kGroupFlagHint;
+    return group_refusal(
+        where, st, "so any member could plant a plugin there or swap the folders below it", dir);
   }
   return "";
 }
@@ -155,19 +160,14 @@ std::string untrusted_file_reason(const fs::path& file, bool allow_group_writabl
   }
   if (!S_ISREG(st.st_mode)) return what + " is not a regular file; refused";
   if (!trusted_owner(st.st_uid)) {
-    return what + " is owned by " + user_text(st.st_uid) +
-           ", not by root or the user running this (" + user_text(::geteuid()) +
-           "), and its owner could replace it; refused: run `chown " + chown_target() + " " +
-           real.string() + "` if you trust its contents";
+    return owner_refusal(what, st.st_uid, "replace it", real, " if you trust its contents");
   }
   if ((st.st_mode & S_IWOTH) != 0) {
     return what + " is world-writable (mode " + octal_mode(st.st_mode) +
            "), anyone could replace it; refused: run `chmod o-w " + real.string() + "`";
   }
   if ((st.st_mode & S_IWGRP) != 0 && !allow_group_writable) {
-    return what + " is group-writable (mode " + octal_mode(st.st_mode) + ", group " +
-           group_text(st.st_gid) + "), any member could replace it; refused: run `chmod g-w " +
-           real.string() + "`" + kGroupFlagHint;
+    return group_refusal(what, st, "any member could replace it", real);
   }
   return "";
 }

@@ -46,7 +46,7 @@ const BrickInfo& Registry::find(bricks_kind kind, const std::string& name) const
   }
   if (names.empty()) {
     message += std::string("; no ") + kind_name(kind) + " bricks were found";
-  } else if (did_you_mean(name, names).empty()) {
+  } else if (!closest_match(name, names)) {
     std::string known;
     for (const std::string& n : names) known += (known.empty() ? "'" : ", '") + n + "'";
     message += std::string("; known ") + kind_name(kind) + " bricks: " + known;

@@ -1,10 +1,9 @@
 // Brick params from the manifest's Values to the host's typed ParamMap.
 #include "manifest/manifest.h"
+#include "validate_checks.h"
 
 namespace bricks::manifest {
-namespace {
 
-// The value as written, typed by which field of the oneof is set.
 host::ParamValue as_written(const Value& v) {
   switch (v.v_case()) {
     case Value::kInt:
@@ -21,8 +20,6 @@ host::ParamValue as_written(const Value& v) {
   // No value at all: a STRING with no text, which no declared type but STRING accepts.
   return host::string_value("");
 }
-
-}  // namespace
 
 host::ParamMap to_param_map(const Brick& brick, const host::BrickInfo& info) {
   host::ParamMap out;

@@ -261,56 +261,43 @@ class JsonScanner {
 
   template <typename OnMember>
   bool object(OnMember on_member) {
-    skip_space();
-    const Level level(depth_);
-    if (depth_ > kMaxNesting) {
-      diags_.push_back(too_deep_error(file_, here()));
-      return false;
-    }
-    if (!expect('{')) return false;
-    skip_space();
-    if (peek() == '}') {
-      advance();
-      return true;
-    }
-    for (;;) {
-      skip_space();
+    return container('{', '}', [&](int) {
       const Location at = here();
       std::string key;
-      if (!string(&key) || !expect(':')) return false;
-      if (!on_member(key, at)) return false;
-      skip_space();
-      if (peek() == ',') {
-        advance();
-        continue;
-      }
-      return expect('}');
-    }
+      return string(&key) && expect(':') && on_member(key, at);
+    });
   }
 
   template <typename OnElement>
   bool array(OnElement on_element) {
+    return container('[', ']', [&](int i) { return on_element(i, here()); });
+  }
+
+  // An object or array: `open`, items separated by commas (on_item(i) reads item i after the
+  // space before it), `close`. False after a diagnostic, or when on_item fails.
+  template <typename OnItem>
+  bool container(char open, char close, OnItem on_item) {
     skip_space();
     const Level level(depth_);
     if (depth_ > kMaxNesting) {
       diags_.push_back(too_deep_error(file_, here()));
       return false;
     }
-    if (!expect('[')) return false;
+    if (!expect(open)) return false;
     skip_space();
-    if (peek() == ']') {
+    if (peek() == close) {
       advance();
       return true;
     }
     for (int i = 0;; ++i) {
       skip_space();
-      if (!on_element(i, here())) return false;
+      if (!on_item(i)) return false;
       skip_space();
       if (peek() == ',') {
         advance();
         continue;
       }
-      return expect(']');
+      return expect(close);
     }
   }
 

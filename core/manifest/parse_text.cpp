@@ -8,7 +8,7 @@
 #include <map>
 #include <string_view>
 
-#include "did_you_mean.h"
+#include "host/did_you_mean.h"
 #include "parse_formats.h"
 
 namespace bricks::manifest {
@@ -204,7 +204,7 @@ Diagnostic unknown_field(const std::string& file, int line, int col, const pb::D
           col,
           true,
           "unknown field '" + name + "' in " + type->name(),
-          suggest(name, names)};
+          host::suggest(name, names)};
 }
 
 Diagnostic too_deep_error(const std::string& file, Location at) {

@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
-#include "did_you_mean.h"
+#include "host/did_you_mean.h"
 #include "manifest/trace_rows.h"
 
 namespace bricks::manifest {
@@ -131,7 +131,7 @@ void TraceParser::parse_header(std::string_view line, const std::string& where) 
       std::string fix = "the columns are the JSONL fields that are numbers (arrival_s, "
                         "prompt_len, max_tokens, ...) or TIMESTAMP, ContextTokens, "
                         "GeneratedTokens";
-      if (auto close = closest_match(name, all_names)) fix = "did you mean " + *close + "?";
+      if (auto close = host::closest_match(name, all_names)) fix = "did you mean " + *close + "?";
       trace_fail(where, "the CSV header names an unknown column '" + name + "'", fix);
     }
     if (std::find(columns_.begin(), columns_.end(), field) != columns_.end()) {

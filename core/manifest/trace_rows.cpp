@@ -4,7 +4,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
-#include "did_you_mean.h"
+#include "host/did_you_mean.h"
 
 namespace bricks::manifest {
 
@@ -82,7 +82,7 @@ TraceRow trace_row_of(const nlohmann::json& row, const std::string& where) {
     if (std::find(kFields.begin(), kFields.end(), key) != kFields.end()) continue;
     std::string fix = "the fields are arrival_s, prompt or prompt_len, max_tokens, tenant, "
                       "priority, conversation, turn, prefix_group, prefix_len";
-    if (auto close = closest_match(key, kFields)) fix = "did you mean \"" + *close + "\"?";
+    if (auto close = host::closest_match(key, kFields)) fix = "did you mean \"" + *close + "\"?";
     trace_fail(where, "unknown field \"" + key + "\"", fix);
   }
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <set>
 
-#include "did_you_mean.h"
+#include "host/did_you_mean.h"
 #include "validate_checks.h"
 
 namespace bricks::manifest {
@@ -34,14 +34,14 @@ std::string unknown_name_fix(const host::Catalogue& catalogue, bricks_kind kind,
                              const std::string& name) {
   const std::vector<std::string> names = names_of_kind(catalogue, kind);
   if (names.empty()) return no_bricks_of(kind);
-  if (auto match = closest_match(name, names)) return "did you mean '" + *match + "'?";
+  if (auto match = host::closest_match(name, names)) return "did you mean '" + *match + "'?";
   for (const host::BrickInfo& b : catalogue.bricks) {
     if (b.name == name) {
       return "'" + name + "' is a " + host::kind_name(b.kind) + " brick; known " +
-             host::kind_name(kind) + " bricks: " + join(names);
+             host::kind_name(kind) + " bricks: " + host::join(names);
     }
   }
-  return "one of: " + join(names);
+  return "one of: " + host::join(names);
 }
 
 struct Resolved {
@@ -65,9 +65,9 @@ void check_counts(const LoadedManifest& m,
     if (paths.empty() && optional) continue;
     if (paths.empty()) {
       const std::vector<std::string> names = names_of_kind(catalogue, kind);
-      diags.push_back(
-          m.at("bricks", "the manifest has no " + name + " brick",
-               names.empty() ? no_bricks_of(kind) : "add one " + name + " brick: " + join(names)));
+      diags.push_back(m.at(
+          "bricks", "the manifest has no " + name + " brick",
+          names.empty() ? no_bricks_of(kind) : "add one " + name + " brick: " + host::join(names)));
       continue;
     }
     for (size_t i = 1; i < paths.size(); ++i) {
@@ -105,7 +105,7 @@ void check_capabilities(const LoadedManifest& m, const std::vector<Resolved>& kn
                    need + "', which no other brick in this manifest provides",
                providers.empty() ? "no known brick provides it; add the plugin that does to "
                                    "plugin_paths"
-                                 : "use a brick that provides it: " + join(providers)));
+                                 : "use a brick that provides it: " + host::join(providers)));
     }
   }
 }
@@ -124,13 +124,13 @@ void check_bricks(const LoadedManifest& m, const host::Catalogue& catalogue,
     bricks_kind kind{};
     if (brick.kind().empty()) {
       diags.push_back(
-          m.at(path, "brick has no kind", "set kind to one of: " + join(all_kind_names())));
+          m.at(path, "brick has no kind", "set kind to one of: " + host::join(all_kind_names())));
       all_known = false;
       continue;
     }
     if (!host::parse_kind(brick.kind(), &kind)) {
       diags.push_back(m.at(path + ".kind", "unknown brick kind '" + brick.kind() + "'",
-                           suggest(brick.kind(), all_kind_names())));
+                           host::suggest(brick.kind(), all_kind_names())));
       all_known = false;
       continue;
     }
@@ -140,7 +140,7 @@ void check_bricks(const LoadedManifest& m, const host::Catalogue& catalogue,
       const std::vector<std::string> names = names_of_kind(catalogue, kind);
       diags.push_back(
           m.at(path, kind_s + " brick has no name",
-               names.empty() ? no_bricks_of(kind) : "set name to one of: " + join(names)));
+               names.empty() ? no_bricks_of(kind) : "set name to one of: " + host::join(names)));
       all_known = false;
       continue;
     }

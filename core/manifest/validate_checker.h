@@ -11,7 +11,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "did_you_mean.h"
+#include "host/did_you_mean.h"
 #include "manifest/manifest.h"
 
 namespace bricks::manifest {
@@ -44,7 +44,7 @@ struct Checker {
     if (value.empty() || std::find(allowed.begin(), allowed.end(), value) != allowed.end()) {
       return;
     }
-    error(path, path + " '" + value + "' is not supported", suggest(value, allowed));
+    error(path, path + " '" + value + "' is not supported", host::suggest(value, allowed));
   }
 
   template <typename T>

@@ -20,6 +20,10 @@ void check_pins_satisfied(const LoadedManifest& m, const host::Catalogue& catalo
 void check_params(const LoadedManifest& m, const std::string& path, const Brick& brick,
                   const host::BrickInfo& info, std::vector<Diagnostic>& diags);
 
+// A param value as written, typed by which field of the oneof is set (param_map.cpp); no
+// value at all reads as an empty STRING.
+host::ParamValue as_written(const Value& v);
+
 // Every number finite and every string UTF-8, in any field (validate_values.cpp).
 void check_values(const LoadedManifest& m, std::vector<Diagnostic>& diags);
 

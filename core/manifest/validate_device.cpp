@@ -22,11 +22,11 @@ std::vector<std::string> names(const std::array<std::string_view, N>& list) {
 void check_sim(Checker& c, const Device& d) {
   if (d.gpu().empty()) {
     c.error("device.gpu", "the sim device needs device.gpu",
-            "set it to one of " + join(names(sim::kGpuPresetNames)));
+            "set it to one of " + host::join(names(sim::kGpuPresetNames)));
   }
   if (d.sim_model().empty()) {
     c.error("device.sim_model", "the sim device needs device.sim_model",
-            "set it to one of " + join(names(sim::kModelPresetNames)));
+            "set it to one of " + host::join(names(sim::kModelPresetNames)));
   }
   c.one_of("device.gpu", d.gpu(), names(sim::kGpuPresetNames));
   c.one_of("device.sim_model", d.sim_model(), names(sim::kModelPresetNames));

@@ -117,8 +117,9 @@ void check_adapters(Checker& c, const Model& model) {
 void check_chat_template(Checker& c, const std::string& name) {
   const std::vector<std::string>& names = chat_template_names();
   if (name.empty() || std::find(names.begin(), names.end(), name) != names.end()) return;
-  std::string fix = "the chat templates: " + join(names);
-  if (auto close = closest_match(name, names)) fix = "did you mean '" + *close + "'? (" + fix + ")";
+  std::string fix = "the chat templates: " + host::join(names);
+  if (auto close = host::closest_match(name, names))
+    fix = "did you mean '" + *close + "'? (" + fix + ")";
   c.error("model.chat_template", "model.chat_template '" + name + "' is not a chat template", fix);
 }
 

@@ -1,33 +1,35 @@
 // A brick's params against the brick's declared specs: names, types, ranges, choices and
 // the params it requires.
 #include <algorithm>
-#include <cstdio>
 
-#include "did_you_mean.h"
+#include "host/did_you_mean.h"
 #include "validate_checks.h"
 
 namespace bricks::manifest {
 namespace {
 
-std::string number(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%g", v);
-  return buf;
+// "[1, 65536]", "[0, 1]": the bounds of an INT or FLOAT param.
+std::string range(const host::ParamInfo& p) {
+  if (p.type == BRICKS_PARAM_FLOAT) {
+    return "[" + host::param_number_text(p.min_float) + ", " +
+           host::param_number_text(p.max_float) + "]";
+  }
+  return "[" + std::to_string(p.min_int) + ", " + std::to_string(p.max_int) + "]";
 }
 
 // "an int in [1, 65536]", "a float in [0, 1]", "a bool", "one of: a, b".
 std::string expected(const host::ParamInfo& p) {
   switch (p.type) {
     case BRICKS_PARAM_INT:
-      return "an int in [" + std::to_string(p.min_int) + ", " + std::to_string(p.max_int) + "]";
+      return "an int in " + range(p);
     case BRICKS_PARAM_FLOAT:
-      return "a float in [" + number(p.min_float) + ", " + number(p.max_float) + "]";
+      return "a float in " + range(p);
     case BRICKS_PARAM_BOOL:
       return "a bool";
     case BRICKS_PARAM_STRING:
       return "a string";
     case BRICKS_PARAM_ENUM:
-      return "one of: " + join(p.choices);
+      return "one of: " + host::join(p.choices);
   }
   return "a value";
 }
@@ -63,28 +65,13 @@ const char* type_word(bricks_param_type t) {
   return "a value";
 }
 
-bool type_fits(bricks_param_type t, Value::VCase c) {
-  switch (t) {
-    case BRICKS_PARAM_INT:
-      return c == Value::kInt;
-    case BRICKS_PARAM_FLOAT:
-      return c == Value::kFloat || c == Value::kInt;
-    case BRICKS_PARAM_BOOL:
-      return c == Value::kBool;
-    case BRICKS_PARAM_STRING:
-    case BRICKS_PARAM_ENUM:
-      return c == Value::kString;
-  }
-  return false;
-}
-
 // The written form of a value for messages: 42, 0.5, true, 'swap'.
 std::string shown(const Value& v) {
   switch (v.v_case()) {
     case Value::kInt:
       return std::to_string(v.int_());
     case Value::kFloat:
-      return number(v.float_());
+      return host::param_number_text(v.float_());
     case Value::kBool:
       return v.bool_() ? "true" : "false";
     case Value::kString:
@@ -113,38 +100,36 @@ void check_params(const LoadedManifest& m, const std::string& path, const Brick&
     const host::ParamInfo* p = info.find_param(key);
     if (p == nullptr) {
       diags.push_back(m.at(entry + ".key", "unknown param '" + key + "' for " + who,
-                           suggest(key, declared, info.name + " takes no params")));
+                           host::suggest(key, declared, info.name + " takes no params")));
       continue;
     }
     std::string at = entry + ".value";
     if (v.v_case() != Value::V_NOT_SET) {
       at += "." + Value::descriptor()->FindFieldByNumber(v.v_case())->name();
     }
-    if (!type_fits(p->type, v.v_case())) {
-      diags.push_back(m.at(at,
-                           "param '" + key + "' of " + who + " takes " + type_word(p->type) +
-                               ", got " + value_type(v.v_case()),
-                           "give " + expected(*p)));
-      continue;
-    }
-    if (p->type == BRICKS_PARAM_INT && p->min_int <= p->max_int &&
-        (v.int_() < p->min_int || v.int_() > p->max_int)) {
-      diags.push_back(m.at(at,
-                           "param '" + key + "' of " + who + " is " + shown(v) + ", out of range",
-                           "allowed range is [" + std::to_string(p->min_int) + ", " +
-                               std::to_string(p->max_int) + "]"));
-    } else if (p->type == BRICKS_PARAM_FLOAT && p->min_float <= p->max_float) {
-      const double f = v.v_case() == Value::kInt ? static_cast<double>(v.int_()) : v.float_();
-      if (!(f >= p->min_float && f <= p->max_float)) {
-        diags.push_back(
-            m.at(at, "param '" + key + "' of " + who + " is " + shown(v) + ", out of range",
-                 "allowed range is [" + number(p->min_float) + ", " + number(p->max_float) + "]"));
-      }
-    } else if (p->type == BRICKS_PARAM_ENUM &&
-               std::find(p->choices.begin(), p->choices.end(), v.string()) == p->choices.end()) {
-      diags.push_back(
-          m.at(at, "param '" + key + "' of " + who + " is " + shown(v) + ", not one of its choices",
-               suggest(v.string(), p->choices)));
+    // No value at all is the wrong type for every param, STRING ones included.
+    const host::ParamFault fault = v.v_case() == Value::V_NOT_SET
+                                       ? host::ParamFault::kType
+                                       : host::param_fault(*p, as_written(v));
+    switch (fault) {
+      case host::ParamFault::kNone:
+        break;
+      case host::ParamFault::kType:
+        diags.push_back(m.at(at,
+                             "param '" + key + "' of " + who + " takes " + type_word(p->type) +
+                                 ", got " + value_type(v.v_case()),
+                             "give " + expected(*p)));
+        break;
+      case host::ParamFault::kRange:
+        diags.push_back(m.at(at,
+                             "param '" + key + "' of " + who + " is " + shown(v) + ", out of range",
+                             "allowed range is " + range(*p)));
+        break;
+      case host::ParamFault::kChoice:
+        diags.push_back(m.at(
+            at, "param '" + key + "' of " + who + " is " + shown(v) + ", not one of its choices",
+            host::suggest(v.string(), p->choices)));
+        break;
     }
   }
 

@@ -163,12 +163,9 @@ void Routes::models(Exchange& ex) {
 
 void Routes::tokenize(Exchange& ex) {
   const json body = parse_json_body(ex.body());
-  for (auto it = body.begin(); it != body.end(); ++it) {
-    if (it.key() != "prompt" && it.key() != "add_special_tokens" && it.key() != "model") {
-      throw ApiError(400, fmt::format("unrecognized request argument supplied: '{}'", it.key()),
-                     it.key());
-    }
-  }
+  reject_unknown_fields(body, [](const std::string& name) {
+    return name == "prompt" || name == "add_special_tokens" || name == "model";
+  });
   if (!body.contains("prompt") || !body["prompt"].is_string()) {
     throw ApiError(400, "'prompt' (a string) is required", "prompt");
   }
@@ -187,12 +184,8 @@ void Routes::tokenize(Exchange& ex) {
 
 void Routes::detokenize(Exchange& ex) {
   const json body = parse_json_body(ex.body());
-  for (auto it = body.begin(); it != body.end(); ++it) {
-    if (it.key() != "tokens" && it.key() != "model") {
-      throw ApiError(400, fmt::format("unrecognized request argument supplied: '{}'", it.key()),
-                     it.key());
-    }
-  }
+  reject_unknown_fields(
+      body, [](const std::string& name) { return name == "tokens" || name == "model"; });
   if (!body.contains("tokens") || !body["tokens"].is_array()) {
     throw ApiError(400, "'tokens' (an array of token ids) is required", "tokens");
   }

@@ -7,8 +7,8 @@
 #include <cstdint>
 #include <utility>
 
+#include "host/did_you_mean.h"
 #include "manifest/chat_template_names.h"
-#include "manifest/did_you_mean.h"
 
 namespace bricks::serve {
 namespace {
@@ -50,7 +50,7 @@ std::string a_message(Role r) {
 
 std::string fix_hint() {
   return "set the manifest's model.chat_template to the format the model was trained on (" +
-         manifest::join(manifest::chat_template_names()) + ")";
+         host::join(manifest::chat_template_names()) + ")";
 }
 
 // The code point that starts at s[i] and its length in bytes; -1 (length 1) for a byte that
@@ -248,7 +248,7 @@ ChatTemplate ChatTemplate::from_model(std::string_view t) {
     std::vector<std::string> which;
     for (size_t f : found) which.push_back(n[f]);
     throw ChatTemplateError("the model's chat template has the markers of several formats (" +
-                            manifest::join(which) + "); " + fix_hint());
+                            host::join(which) + "); " + fix_hint());
   }
   if (found[0] == kMistral &&
       (has("[AVAILABLE_TOOLS]") || has("[TOOL_CALLS]") || has("[SYSTEM_PROMPT]"))) {
@@ -268,8 +268,8 @@ ChatTemplate ChatTemplate::from_name(std::string_view name) {
     if (n[i] == name) return ChatTemplate(i);
   }
   std::string msg = "unknown chat template '" + std::string(name) + "'; ";
-  if (auto close = manifest::closest_match(name, n)) msg += "did you mean '" + *close + "'? ";
-  throw ChatTemplateError(msg + "(the chat templates: " + manifest::join(n) + ")");
+  if (auto close = host::closest_match(name, n)) msg += "did you mean '" + *close + "'? ";
+  throw ChatTemplateError(msg + "(the chat templates: " + host::join(n) + ")");
 }
 
 const std::vector<std::string>& ChatTemplate::names() { return manifest::chat_template_names(); }

@@ -27,6 +27,15 @@ json ApiError::body() const {
   return json{{"error", e}};
 }
 
+void reject_unknown_fields(const json& body, const std::function<bool(const std::string&)>& known) {
+  for (auto it = body.begin(); it != body.end(); ++it) {
+    if (!known(it.key())) {
+      throw ApiError(400, fmt::format("unrecognized request argument supplied: '{}'", it.key()),
+                     it.key());
+    }
+  }
+}
+
 json parse_json_body(const std::string& body) {
   try {
     json j = json::parse(body);
@@ -98,12 +107,7 @@ class Fields {
 
   // Every field read or marked; anything else is refused, as OpenAI's API does.
   void reject_unknown() const {
-    for (auto it = body_.begin(); it != body_.end(); ++it) {
-      if (seen_.count(it.key()) == 0) {
-        throw ApiError(400, fmt::format("unrecognized request argument supplied: '{}'", it.key()),
-                       it.key());
-      }
-    }
+    reject_unknown_fields(body_, [&](const std::string& name) { return seen_.count(name) > 0; });
   }
 
  private:

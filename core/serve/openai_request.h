@@ -3,6 +3,7 @@
 // error object does; nothing a client sends reaches the filesystem.
 #pragma once
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
@@ -60,5 +61,10 @@ ParsedRequest parse_chat_request(const nlohmann::json& body, const ApiContext& c
 
 // The body as JSON, or ApiError 400 saying where it is malformed.
 nlohmann::json parse_json_body(const std::string& body);
+
+// Refuses, as OpenAI's API does, a field of `body` that `known(name)` is false for: ApiError
+// 400 naming the first.
+void reject_unknown_fields(const nlohmann::json& body,
+                           const std::function<bool(const std::string&)>& known);
 
 }  // namespace bricks::serve

@@ -7,6 +7,7 @@
 #include "bricks/bricks.hpp"
 #include "bricks/capabilities.h"
 #include "bricks/error.hpp"
+#include "bricks/half.hpp"
 #include "bricks/host.hpp"
 #include "bricks/kv_client.hpp"
 #include "bricks/params.hpp"

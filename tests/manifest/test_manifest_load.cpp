@@ -3,7 +3,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "manifest/did_you_mean.h"
 #include "manifest/manifest.h"
 #include "test_support.h"
 
@@ -181,20 +180,6 @@ TEST(Locations, ParentPath) {
   EXPECT_EQ(parent_path("a.b[x].value.int"), "a.b[x].value");
   EXPECT_EQ(parent_path("a.b"), "a");
   EXPECT_EQ(parent_path("a"), "");
-}
-
-TEST(DidYouMean, FindsCloseNamesOnly) {
-  const std::vector<std::string> params = {"max_num_seqs", "max_num_batched_tokens", "preemption"};
-  EXPECT_EQ(closest_match("max_num_seq", params), "max_num_seqs");
-  EXPECT_EQ(closest_match("MAX_NUM_SEQS", params), "max_num_seqs");
-  EXPECT_EQ(closest_match("premeption", params), "preemption");  // swapped neighbours
-  EXPECT_EQ(closest_match("block_size", params), std::nullopt);
-  EXPECT_EQ(closest_match("pruner", {"scheduler", "pruning", "router"}), "pruning");
-  EXPECT_EQ(closest_match("gpu", {"cpu", "sim"}), "cpu");
-  EXPECT_EQ(edit_distance("kitten", "sitting"), 3);
-  EXPECT_EQ(edit_distance("ab", "ba"), 1);
-  EXPECT_EQ(suggest("zzz", {"a", "b"}), "one of: a, b");
-  EXPECT_EQ(suggest("zzz", {}, "none"), "none");
 }
 
 TEST(Diagnostic, FormatLeavesOutWhatIsUnknown) {

@@ -20,44 +20,15 @@
 #include <string>
 #include <vector>
 
+#include "bench_host.h"
 #include "bricks/abi.h"
 
 namespace {
 
-struct BenchError {
-  std::string message;
-};
+using bricks::bench::failed;
 
-bricks_error* error_new(bricks_code, const char* m) {
-  return reinterpret_cast<bricks_error*>(new BenchError{m != nullptr ? m : ""});
-}
-void host_log(void*, bricks_log_level level, const char* m) {
-  if (level >= BRICKS_LOG_WARN) std::fprintf(stderr, "%s\n", m);
-}
-double host_now(void*) { return 0.0; }
-void* host_alloc(void*, size_t bytes, size_t align) {
-  return std::aligned_alloc(align, (bytes + align - 1) / align * align);
-}
-void host_free(void*, void* p) { std::free(p); }
 bricks_brick_ref host_wired(void*, bricks_kind kind) { return {kind, nullptr, nullptr}; }
-bricks_host_api g_api{sizeof(bricks_host_api),
-                      nullptr,
-                      &host_log,
-                      &host_now,
-                      &host_alloc,
-                      &host_free,
-                      &error_new,
-                      &host_wired,
-                      {}};
-
-// Reports and frees an error; true if there was one.
-bool failed(benchmark::State& state, bricks_error* err) {
-  if (err == nullptr) return false;
-  auto* e = reinterpret_cast<BenchError*>(err);
-  state.SkipWithError(e->message.c_str());
-  delete e;
-  return true;
-}
+bricks_host_api g_api = bricks::bench::host_api(&host_wired);
 
 struct Brick {
   const bricks_attention_vtable* vt = nullptr;
@@ -80,7 +51,7 @@ Brick load_brick(const std::string& library) {
   bricks_error* err =
       b.vt->create(&g_api, values.data(), static_cast<int32_t>(values.size()), &b.instance);
   if (err != nullptr) {
-    delete reinterpret_cast<BenchError*>(err);
+    bricks::bench::free_error(err);
     return {};
   }
   return b;

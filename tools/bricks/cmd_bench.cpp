@@ -77,9 +77,8 @@ int bench_against_endpoint(const BenchArgs& a, const manifest::LoadedManifest& m
     const std::string head = rate > 0 ? fmt::format("{} req/s ", rate) : std::string("requests ");
     EndpointResult r;
     try {
-      r = bench_endpoint(run, o, slo, [&](size_t ended, size_t total) {
-        bar.update(ended, total, head);
-      });
+      r = bench_endpoint(run, o, slo,
+                         [&](size_t ended, size_t total) { bar.update(ended, total, head); });
     } catch (const std::exception& e) {
       bar.finish();
       std::fprintf(stderr, "error: %s\n", e.what());
@@ -87,13 +86,14 @@ int bench_against_endpoint(const BenchArgs& a, const manifest::LoadedManifest& m
     }
     bar.finish();
     std::printf("%s", r.report.to_table().c_str());
-    std::printf("server-added TTFT (client TTFT - server TTFT): median %.3f ms, P99 %.3f ms "
-                "over %zu requests; %zu errors\n\n",
-                r.added_ttft_s.median * 1e3, r.added_ttft_s.p99 * 1e3, r.added_ttft_s.count,
-                r.errors);
+    std::printf(
+        "server-added TTFT (client TTFT - server TTFT): median %.3f ms, P99 %.3f ms "
+        "over %zu requests; %zu errors\n\n",
+        r.added_ttft_s.median * 1e3, r.added_ttft_s.p99 * 1e3, r.added_ttft_s.count, r.errors);
     nlohmann::json j = r.report.to_json();
     j["rate"] = rate > 0 ? nlohmann::json(rate) : nlohmann::json(nullptr);
-    j["added_ttft_s"] = {{"median", r.added_ttft_s.median}, {"p99", r.added_ttft_s.p99},
+    j["added_ttft_s"] = {{"median", r.added_ttft_s.median},
+                         {"p99", r.added_ttft_s.p99},
                          {"count", r.added_ttft_s.count}};
     j["errors"] = r.errors;
     runs.push_back(std::move(j));
@@ -177,7 +177,8 @@ class Bench {
 int bench(const BenchArgs& a) {
   if (!a.endpoint.url.empty()) {
     if (a.manifests.size() != 1 || a.capacity) {
-      std::fprintf(stderr, "error: --endpoint takes one manifest (its workload is replayed) "
+      std::fprintf(stderr,
+                   "error: --endpoint takes one manifest (its workload is replayed) "
                    "and no --capacity\n");
       return kExitUsage;
     }
@@ -193,7 +194,8 @@ int bench(const BenchArgs& a) {
     return bench_against_endpoint(a, *m, slo);
   }
   if (a.rates.empty()) {
-    std::fprintf(stderr, "error: --rates is required (or --endpoint URL to measure a running "
+    std::fprintf(stderr,
+                 "error: --rates is required (or --endpoint URL to measure a running "
                  "server)\n");
     return kExitUsage;
   }
@@ -306,8 +308,10 @@ int bench(const BenchArgs& a) {
     }
   }
   if (interrupted()) {
-    std::fprintf(stderr, "bricks bench: interrupted by %s; the last run is partial and the "
-                 "runs after it did not start\n", interrupt_name());
+    std::fprintf(stderr,
+                 "bricks bench: interrupted by %s; the last run is partial and the "
+                 "runs after it did not start\n",
+                 interrupt_name());
     return interrupt_exit_code();
   }
   for (const BenchPoint& p : res.points) {
@@ -351,7 +355,8 @@ const Command kBench{
           "--capacity", args->capacity,
           "Per manifest, find the highest rate whose P<percentile> TTFT/TPOT/TBT stay "
           "within the SLO (doubling from the first rate, then bisection), and the goodput: "
-          "the highest rate at which >= attainment of requests meet TTFT and TPOT (needs a TTFT target)");
+          "the highest rate at which >= attainment of requests meet TTFT and TPOT (needs a TTFT "
+          "target)");
       cmd->add_option("--tolerance", args->tolerance,
                       "Relative tolerance of the capacity search (default 0.1)")
           ->check(CLI::Range(0.001, 1.0));
@@ -384,7 +389,8 @@ const Command kBench{
                       "Model id to request (default: the first of GET /v1/models)");
       cmd->add_option("--max-concurrency", args->endpoint.max_concurrency,
                       "With --endpoint: requests in flight at most; later arrivals wait")
-          ->check(CLI::Range(1, 100000))->capture_default_str();
+          ->check(CLI::Range(1, 100000))
+          ->capture_default_str();
       cmd->add_option("--api-key", args->endpoint.api_key,
                       "With --endpoint: the server's API key (default: $BRICKS_API_KEY)");
       cmd->footer(
@@ -393,7 +399,8 @@ const Command kBench{
           "3 a file could not be read or written.");
       cmd->callback([args, &exit_code] {
         if (args->endpoint.api_key.empty()) {
-          if (const char* k = std::getenv("BRICKS_API_KEY"); k != nullptr) args->endpoint.api_key = k;
+          if (const char* k = std::getenv("BRICKS_API_KEY"); k != nullptr)
+            args->endpoint.api_key = k;
         }
         args->endpoint.model_file = args->model;
         exit_code = bench(*args);

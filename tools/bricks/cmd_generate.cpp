@@ -71,7 +71,8 @@ int generate(const GenerateArgs& a) {
   p.mutable_device()->set_threads(a.threads);
   p.mutable_device()->set_compute(a.compute);
   for (const auto& [kind, name] : {std::pair<std::string, std::string>{"scheduler", "fcfs"},
-                                   {"kv", "paged"}, {"attention", a.attention}}) {
+                                   {"kv", "paged"},
+                                   {"attention", a.attention}}) {
     auto* b = p.add_bricks();
     b->set_kind(kind);
     b->set_name(name);
@@ -120,13 +121,15 @@ int generate(const GenerateArgs& a) {
   if (a.stats && !r.token_times_s.empty()) {
     const double ttft = r.token_times_s.front() - r.spec.arrival_s;
     const double decode = r.token_times_s.back() - r.token_times_s.front();
-    std::fprintf(stderr, "%d prompt tokens in %.3f s (%.1f tok/s); %d tokens in %.3f s "
+    std::fprintf(stderr,
+                 "%d prompt tokens in %.3f s (%.1f tok/s); %d tokens in %.3f s "
                  "(%.2f tok/s decode); finish: %s\n",
-                 r.prompt_len(), ttft, r.prompt_len() / ttft, r.num_generated,
-                 decode, r.num_generated > 1 ? (r.num_generated - 1) / decode : 0.0,
+                 r.prompt_len(), ttft, r.prompt_len() / ttft, r.num_generated, decode,
+                 r.num_generated > 1 ? (r.num_generated - 1) / decode : 0.0,
                  engine::finish_reason_name(r.finish));
     const engine::EngineStats& st = eng.stats();
-    std::fprintf(stderr, "%lld steps; outside the forward pass (scheduling, KV tables, "
+    std::fprintf(stderr,
+                 "%lld steps; outside the forward pass (scheduling, KV tables, "
                  "attention plan, sampling): %.2f%% of step time\n",
                  static_cast<long long>(st.steps),
                  st.busy_s > 0 ? 100.0 * (st.busy_s - st.forward_s) / st.busy_s : 0.0);
@@ -134,9 +137,7 @@ int generate(const GenerateArgs& a) {
   return kExitOk;
 }
 
-const Command kGenerate{"generate", 50, [](CLI::App& app, int& exit_code) {
-  auto a = std::make_shared<GenerateArgs>();
-  auto* cmd = app.add_subcommand("generate", "Stream the model's continuation of one prompt");
+void add_generate_flags(CLI::App* cmd, GenerateArgs* a) {
   cmd->add_option("--model", a->model, "Model file (.gguf) or safetensors directory")
       ->check(CLI::ExistingPath);
   cmd->add_option("--builtin", a->builtin,
@@ -144,8 +145,10 @@ const Command kGenerate{"generate", 50, [](CLI::App& app, int& exit_code) {
       ->capture_default_str();
   cmd->add_option("-p,--prompt", a->prompt, "The prompt text")->required();
   cmd->add_option("-n,--max-tokens", a->max_tokens, "Most tokens to generate")
-      ->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_option("--temperature", a->temperature, "0 = greedy")->check(CLI::NonNegativeNumber)
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--temperature", a->temperature, "0 = greedy")
+      ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   cmd->add_option("--top-k", a->top_k, "Keep the k most likely tokens (0 = off)")
       ->check(CLI::NonNegativeNumber);
@@ -153,13 +156,15 @@ const Command kGenerate{"generate", 50, [](CLI::App& app, int& exit_code) {
   cmd->add_option("--min-p", a->min_p, "Drop tokens below min_p x the top probability")
       ->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--repetition-penalty", a->repetition_penalty,
-                  "Penalty for tokens already seen (1 = off)")->check(CLI::PositiveNumber);
+                  "Penalty for tokens already seen (1 = off)")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--seed", a->seed, "Sampling seed");
   cmd->add_option("--stop", a->stop, "Stop when this text appears (repeatable)");
   cmd->add_option("--threads", a->threads, "Worker threads (0 = all cores)");
   cmd->add_option("--attention", a->attention, "Attention brick")->capture_default_str();
   cmd->add_option("--compute", a->compute, "Linear-layer precision")
-      ->check(CLI::IsMember({"f32", "bf16"}))->capture_default_str();
+      ->check(CLI::IsMember({"f32", "bf16"}))
+      ->capture_default_str();
   cmd->add_flag("--no-bos", a->no_bos, "Do not prepend the BOS token");
   cmd->add_flag("--stats", a->stats, "Print prompt and decode speed on stderr");
   add_plugin_trust_flag(cmd, a->allow_group_writable_plugins);
@@ -168,9 +173,12 @@ const Command kGenerate{"generate", 50, [](CLI::App& app, int& exit_code) {
                 "finish reason and each token's log-probability");
   cmd->add_option("--logprobs", a->logprobs,
                   "With --json: also the N most likely tokens at each step")
-      ->check(CLI::Range(0, 20))->capture_default_str();
-  cmd->callback([a, &exit_code] { exit_code = generate(*a); });
-}};
+      ->check(CLI::Range(0, 20))
+      ->capture_default_str();
+}
+
+const Command kGenerate{"generate", 50, "Stream the model's continuation of one prompt",
+                        add_generate_flags, generate};
 
 }  // namespace
 }  // namespace bricks::cli

@@ -99,25 +99,24 @@ int run_inspect(const InspectOptions& o) {
   return kExitOk;
 }
 
+void add_inspect_flags(CLI::App* cmd, InspectOptions* options) {
+  cmd->add_option("name", options->name, "The brick's name, e.g. fcfs")->required();
+  cmd->add_option("--kind", options->kind, "Only a brick of this kind")
+      ->check(CLI::IsMember(host::kind_names()));
+  cmd->add_flag("--json", options->json,
+                "Print the brick as JSON (an array when several kinds match)");
+  options->scan.add_to(cmd);
+}
+
 const Command kInspect{
-    "inspect", 20, [](CLI::App& app, int& exit_code) {
-      auto options = std::make_shared<InspectOptions>();
-      auto* cmd = app.add_subcommand(
-          "inspect",
-          "Show everything a brick declares: its params (type, default, range or choices, doc), "
-          "the capabilities it provides and requires, and the plugin file, name, version and "
-          "license it comes from.\n"
-          "The plugin search path is the same as for `bricks list`. When bricks of several kinds "
-          "share NAME, all are shown unless --kind picks one.\n"
-          "Exit status: 0 when found, 1 for an unknown name (with the closest known name).");
-      cmd->add_option("name", options->name, "The brick's name, e.g. fcfs")->required();
-      cmd->add_option("--kind", options->kind, "Only a brick of this kind")
-          ->check(CLI::IsMember(host::kind_names()));
-      cmd->add_flag("--json", options->json,
-                    "Print the brick as JSON (an array when several kinds match)");
-      options->scan.add_to(cmd);
-      cmd->callback([options, &exit_code] { exit_code = run_inspect(*options); });
-    }};
+    "inspect", 20,
+    "Show everything a brick declares: its params (type, default, range or choices, doc), "
+    "the capabilities it provides and requires, and the plugin file, name, version and "
+    "license it comes from.\n"
+    "The plugin search path is the same as for `bricks list`. When bricks of several kinds "
+    "share NAME, all are shown unless --kind picks one.\n"
+    "Exit status: 0 when found, 1 for an unknown name (with the closest known name).",
+    add_inspect_flags, run_inspect};
 
 }  // namespace
 }  // namespace bricks::cli

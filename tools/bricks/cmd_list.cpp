@@ -88,24 +88,23 @@ int run_list(const ListOptions& o) {
   return kExitOk;
 }
 
+void add_list_flags(CLI::App* cmd, ListOptions* options) {
+  cmd->add_option("--kind", options->kind, "Only bricks of this kind")
+      ->check(CLI::IsMember(host::kind_names()));
+  cmd->add_flag("--json", options->json, "Print JSON: {\"bricks\": [...], \"broken\": [...]}");
+  options->scan.add_to(cmd);
+}
+
 const Command kList{
-    "list", 10, [](CLI::App& app, int& exit_code) {
-      auto options = std::make_shared<ListOptions>();
-      auto* cmd = app.add_subcommand(
-          "list",
-          "List the bricks found in the plugin search path, then the plugin files that could not "
-          "be loaded and why.\n"
-          "Search order: each --plugin-path DIR, then BRICKS_PLUGIN_PATH (colon-separated), then "
-          "the install dir, then the build tree's plugin dir. Files named lib*.so in those "
-          "directories are scanned, each in a child process, so a plugin that crashes or hangs "
-          "is reported instead of stopping the listing.\n"
-          "Exit status: 0 when bricks were found (even if some files are broken), 1 when none.");
-      cmd->add_option("--kind", options->kind, "Only bricks of this kind")
-          ->check(CLI::IsMember(host::kind_names()));
-      cmd->add_flag("--json", options->json, "Print JSON: {\"bricks\": [...], \"broken\": [...]}");
-      options->scan.add_to(cmd);
-      cmd->callback([options, &exit_code] { exit_code = run_list(*options); });
-    }};
+    "list", 10,
+    "List the bricks found in the plugin search path, then the plugin files that could not "
+    "be loaded and why.\n"
+    "Search order: each --plugin-path DIR, then BRICKS_PLUGIN_PATH (colon-separated), then "
+    "the install dir, then the build tree's plugin dir. Files named lib*.so in those "
+    "directories are scanned, each in a child process, so a plugin that crashes or hangs "
+    "is reported instead of stopping the listing.\n"
+    "Exit status: 0 when bricks were found (even if some files are broken), 1 when none.",
+    add_list_flags, run_list};
 
 }  // namespace
 }  // namespace bricks::cli

@@ -70,45 +70,43 @@ int run_make_adapter(const MakeAdapterArgs& a) {
   return kExitOk;
 }
 
-const Command kMakeAdapter{
-    "make-adapter", 41, [](CLI::App& app, int& exit_code) {
-      auto args = std::make_shared<MakeAdapterArgs>();
-      auto* cmd =
-          app.add_subcommand("make-adapter",
-                             "Write a deterministic random LoRA adapter (GGUF LoRA file or PEFT "
-                             "directory) for a model shape");
-      cmd->add_option("--preset", args->preset, "Model shape: tiny, small, 1b, moe-tiny, micro")
-          ->check(CLI::IsMember(bricks::model::model_presets()))
-          ->capture_default_str();
-      cmd->add_option("--model", args->model, "Take the shape from this model file instead")
-          ->check(CLI::ExistingPath);
-      cmd->add_option("--format", args->format,
-                      "gguf (one file) or peft (a directory with "
-                      "adapter_config.json and adapter_model.safetensors)")
-          ->check(CLI::IsMember({"gguf", "peft"}))
-          ->capture_default_str();
-      cmd->add_option("--dtype", args->dtype, "Element type: f32, f16, bf16")
-          ->check(CLI::IsMember({"f32", "f16", "bf16"}))
-          ->capture_default_str();
-      cmd->add_option("--targets", args->targets,
-                      "Comma-separated projections: attn_q, attn_k, attn_v, attn_output, "
-                      "ffn_gate, ffn_up, ffn_down")
-          ->capture_default_str();
-      cmd->add_option("--layers", args->layers, "Layers to adapt (default: all)");
-      cmd->add_option("--rank", args->rank, "LoRA rank")
-          ->check(CLI::Range(1, 4096))
-          ->capture_default_str();
-      cmd->add_option("--alpha", args->alpha, "LoRA alpha (scale = alpha / rank)")
-          ->capture_default_str();
-      cmd->add_option("--stddev", args->stddev, "Standard deviation of the A and B values")
-          ->check(CLI::PositiveNumber)
-          ->capture_default_str();
-      cmd->add_option("--seed", args->seed, "PRNG seed (same seed, same adapter)")
-          ->capture_default_str();
-      cmd->add_option("--out", args->out, "Output file (gguf) or directory (peft)")->required();
-      cmd->add_flag("--force", args->force, "Overwrite an existing output");
-      cmd->callback([args, &exit_code] { exit_code = run_make_adapter(*args); });
-    }};
+void add_make_adapter_flags(CLI::App* cmd, MakeAdapterArgs* args) {
+  cmd->add_option("--preset", args->preset, "Model shape: tiny, small, 1b, moe-tiny, micro")
+      ->check(CLI::IsMember(bricks::model::model_presets()))
+      ->capture_default_str();
+  cmd->add_option("--model", args->model, "Take the shape from this model file instead")
+      ->check(CLI::ExistingPath);
+  cmd->add_option("--format", args->format,
+                  "gguf (one file) or peft (a directory with "
+                  "adapter_config.json and adapter_model.safetensors)")
+      ->check(CLI::IsMember({"gguf", "peft"}))
+      ->capture_default_str();
+  cmd->add_option("--dtype", args->dtype, "Element type: f32, f16, bf16")
+      ->check(CLI::IsMember({"f32", "f16", "bf16"}))
+      ->capture_default_str();
+  cmd->add_option("--targets", args->targets,
+                  "Comma-separated projections: attn_q, attn_k, attn_v, attn_output, "
+                  "ffn_gate, ffn_up, ffn_down")
+      ->capture_default_str();
+  cmd->add_option("--layers", args->layers, "Layers to adapt (default: all)");
+  cmd->add_option("--rank", args->rank, "LoRA rank")
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
+  cmd->add_option("--alpha", args->alpha, "LoRA alpha (scale = alpha / rank)")
+      ->capture_default_str();
+  cmd->add_option("--stddev", args->stddev, "Standard deviation of the A and B values")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--seed", args->seed, "PRNG seed (same seed, same adapter)")
+      ->capture_default_str();
+  cmd->add_option("--out", args->out, "Output file (gguf) or directory (peft)")->required();
+  cmd->add_flag("--force", args->force, "Overwrite an existing output");
+}
+
+const Command kMakeAdapter{"make-adapter", 41,
+                           "Write a deterministic random LoRA adapter (GGUF LoRA file or PEFT "
+                           "directory) for a model shape",
+                           add_make_adapter_flags, run_make_adapter};
 
 }  // namespace
 }  // namespace bricks::cli

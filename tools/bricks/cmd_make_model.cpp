@@ -37,9 +37,7 @@ int run_make_model(const MakeModelArgs& a) {
   ProgressBar bar("make-model " + a.preset + " " + a.dtype);
   PartialOutput partial(std::filesystem::path(a.out + ".partial"));  // make_model's own name
   try {
-    bm::make_model(o, [&](double f) {
-      bar.update(static_cast<size_t>(f * 1000.0), 1000, "");
-    });
+    bm::make_model(o, [&](double f) { bar.update(static_cast<size_t>(f * 1000.0), 1000, ""); });
   } catch (const bm::ModelError& e) {
     bar.finish();
     std::fprintf(stderr, "error: %s\n", e.what());
@@ -52,10 +50,7 @@ int run_make_model(const MakeModelArgs& a) {
   return kExitOk;
 }
 
-const Command kMakeModel{"make-model", 40, [](CLI::App& app, int& exit_code) {
-  auto args = std::make_shared<MakeModelArgs>();
-  auto* cmd = app.add_subcommand(
-      "make-model", "Write a deterministic random-weight Llama model (GGUF v3) of a preset shape");
+void add_make_model_flags(CLI::App* cmd, MakeModelArgs* args) {
   cmd->add_option(
          "--preset", args->preset,
          "Shape: tiny (stories15M), small (stories110M), 1b (TinyLlama-1.1B), "
@@ -75,8 +70,11 @@ const Command kMakeModel{"make-model", 40, [](CLI::App& app, int& exit_code) {
   cmd->add_option("--out", args->out, "Output .gguf file")->required();
   cmd->add_option("--seed", args->seed, "PRNG seed (same seed, same bytes)")->capture_default_str();
   cmd->add_flag("--force", args->force, "Overwrite an existing output file");
-  cmd->callback([args, &exit_code] { exit_code = run_make_model(*args); });
-}};
+}
+
+const Command kMakeModel{
+    "make-model", 40, "Write a deterministic random-weight Llama model (GGUF v3) of a preset shape",
+    add_make_model_flags, run_make_model};
 
 }  // namespace
 }  // namespace bricks::cli

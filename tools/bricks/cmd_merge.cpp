@@ -74,27 +74,25 @@ int run_merge(const MergeArgs& a) {
   return kExitOk;
 }
 
-const Command kMerge{
-    "merge", 45, [](CLI::App& app, int& exit_code) {
-      auto args = std::make_shared<MergeArgs>();
-      auto* cmd = app.add_subcommand(
-          "merge",
-          "Merge the checkpoints of a manifest's model.merge with its merger brick and "
-          "write the merged model as GGUF");
-      cmd->add_option("manifest", args->manifest, "Manifest with model.merge and a merger brick")
-          ->required()
-          ->check(CLI::ExistingFile);
-      cmd->add_option("--out", args->out, "Output .gguf file")->required();
-      cmd->add_option("--threads", args->threads, "Threads merging tensors (0 = all cores)")
-          ->check(CLI::NonNegativeNumber);
-      cmd->add_flag("--force", args->force, "Overwrite an existing output file");
-      add_plugin_trust_flag(cmd, args->allow_group_writable_plugins);
-      cmd->footer(
-          "The first checkpoint must be a GGUF file: its metadata and tokenizer go into "
-          "the output. Exit code: 0 written, 1 invalid manifest or merge error, 2 the "
-          "output exists, 3 the manifest could not be read.");
-      cmd->callback([args, &exit_code] { exit_code = run_merge(*args); });
-    }};
+void add_merge_flags(CLI::App* cmd, MergeArgs* args) {
+  cmd->add_option("manifest", args->manifest, "Manifest with model.merge and a merger brick")
+      ->required()
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--out", args->out, "Output .gguf file")->required();
+  cmd->add_option("--threads", args->threads, "Threads merging tensors (0 = all cores)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--force", args->force, "Overwrite an existing output file");
+  add_plugin_trust_flag(cmd, args->allow_group_writable_plugins);
+  cmd->footer(
+      "The first checkpoint must be a GGUF file: its metadata and tokenizer go into "
+      "the output. Exit code: 0 written, 1 invalid manifest or merge error, 2 the "
+      "output exists, 3 the manifest could not be read.");
+}
+
+const Command kMerge{"merge", 45,
+                     "Merge the checkpoints of a manifest's model.merge with its merger brick and "
+                     "write the merged model as GGUF",
+                     add_merge_flags, run_merge};
 
 }  // namespace
 }  // namespace bricks::cli

@@ -42,7 +42,8 @@ manifest::LoadedManifest default_manifest(const std::string& model) {
   return m;
 }
 
-int run(PartitionArgs a) {
+int run_partition(const PartitionArgs& given) {
+  PartitionArgs a = given;
   std::optional<manifest::LoadedManifest> m;
   if (!a.manifest.empty()) {
     std::vector<manifest::Diagnostic> diags;
@@ -83,9 +84,9 @@ int run(PartitionArgs a) {
         rt->engine(), rt->weights(), rt->tokenizer(), a.calib,
         [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); });
     r.partition.model_checksum = engine::model_checksum(*rt->model());
-    const std::filesystem::path out =
-        a.out.empty() ? engine::partition_path_for(rt->model()->path())
-                      : std::filesystem::path(a.out);
+    const std::filesystem::path out = a.out.empty()
+                                          ? engine::partition_path_for(rt->model()->path())
+                                          : std::filesystem::path(a.out);
     PartialOutput partial(std::filesystem::path(out.string() + ".tmp"));  // save_partition's
     engine::save_partition(r.partition, out);
     std::printf("wrote %s: %d clusters x %d layers from %d tokens per layer\n", out.c_str(),
@@ -101,30 +102,36 @@ int run(PartitionArgs a) {
   return kExitOk;
 }
 
-const Command kPartition{"partition", 55, [](CLI::App& app, int& exit_code) {
-  auto args = std::make_shared<PartitionArgs>();
-  auto* cmd = app.add_subcommand(
-      "partition", "Calibrate the neuron partition of a dense model for the neuron_partition "
-                   "router: run prompts, cluster co-active FFN neurons, write <model>.partition");
+void add_partition_flags(CLI::App* cmd, PartitionArgs* args) {
   cmd->add_option("manifest", args->manifest, "Manifest whose model and bricks to use")
       ->check(CLI::ExistingFile);
   cmd->add_option("--model", args->model, "Model file (instead of the manifest's)");
   cmd->add_option("--clusters", args->calib.clusters, "Clusters per FFN layer")
-      ->capture_default_str()->check(CLI::Range(1, 1 << 20));
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1 << 20));
   cmd->add_option("--active-share", args->calib.active_share,
                   "Share of neurons counted active per token (by |silu(gate) * up|)")
-      ->capture_default_str()->check(CLI::Range(0.001, 0.999));
+      ->capture_default_str()
+      ->check(CLI::Range(0.001, 0.999));
   cmd->add_option("--tokens", args->calib.max_tokens, "Calibration tokens per layer")
-      ->capture_default_str()->check(CLI::Range(1, 1 << 20));
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1 << 20));
   cmd->add_option("--iterations", args->calib.iterations, "k-means rounds")
-      ->capture_default_str()->check(CLI::Range(1, 1000));
-  cmd->add_option("--prompts", args->prompts, "Prompt file, one prompt per line (default: "
-                                              "builtin English prose)");
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
+  cmd->add_option("--prompts", args->prompts,
+                  "Prompt file, one prompt per line (default: "
+                  "builtin English prose)");
   cmd->add_option("--out", args->out, "Where to write (default: <model>.partition)");
   cmd->add_option("--threads", args->threads, "Worker threads (0 = all cores)");
   add_plugin_trust_flag(cmd, args->allow_group_writable_plugins);
-  cmd->callback([args, &exit_code] { exit_code = run(*args); });
-}};
+}
+
+const Command kPartition{
+    "partition", 55,
+    "Calibrate the neuron partition of a dense model for the neuron_partition "
+    "router: run prompts, cluster co-active FFN neurons, write <model>.partition",
+    add_partition_flags, run_partition};
 
 }  // namespace
 }  // namespace bricks::cli

@@ -56,7 +56,7 @@ nlohmann::json to_json(const engine::PlacementResult& r) {
           {"error", r.error}};
 }
 
-int run(const PlacementArgs& a) {
+int run_placement(const PlacementArgs& a) {
   std::vector<manifest::Diagnostic> diags;
   auto m = manifest::load_manifest(a.manifest, diags);
   for (const auto& d : diags) std::fprintf(stderr, "%s\n", d.format().c_str());
@@ -83,35 +83,37 @@ int run(const PlacementArgs& a) {
 
   std::unique_ptr<engine::ClusterProbe> probe;
   try {
-    probe = std::make_unique<engine::ClusterProbe>(*m, slo, a.requests_per_gpu,
-                                                   a.colocated_scheduler,
-                                                   a.allow_group_writable_plugins);
+    probe = std::make_unique<engine::ClusterProbe>(
+        *m, slo, a.requests_per_gpu, a.colocated_scheduler, a.allow_group_writable_plugins);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return kExitFailure;
   }
-  std::fprintf(stderr, "placement search: %s on %s, %d GPUs, TTFT <= %g s, TPOT <= %g s, "
+  std::fprintf(stderr,
+               "placement search: %s on %s, %d GPUs, TTFT <= %g s, TPOT <= %g s, "
                "%.0f%% attainment, %d requests per GPU and run\n",
                m->proto.device().sim_model().c_str(), m->proto.device().gpu().c_str(), a.gpus,
                slo.ttft_s, slo.tpot_s, slo.attainment * 100, a.requests_per_gpu);
   const engine::PlacementSearch s = engine::search_placements(
       po, [&](const engine::Placement& p, double rate) { return (*probe)(p, rate); },
       [](const engine::PlacementResult& r, size_t done, size_t total) {
-        std::fprintf(stderr, "  [%zu/%zu] %-34s %8.3f req/s  %7.3f per GPU  (%d runs)%s%s\n",
-                     done, total, r.placement.describe().c_str(), r.goodput_rps, r.per_gpu,
-                     r.runs, r.error.empty() ? "" : "  skipped: ", r.error.c_str());
+        std::fprintf(stderr, "  [%zu/%zu] %-34s %8.3f req/s  %7.3f per GPU  (%d runs)%s%s\n", done,
+                     total, r.placement.describe().c_str(), r.goodput_rps, r.per_gpu, r.runs,
+                     r.error.empty() ? "" : "  skipped: ", r.error.c_str());
       });
 
-  std::printf("Placements of %s on up to %d x %s (TTFT <= %g s, TPOT <= %g s, %.0f%% of "
-              "requests)\n\n",
-              m->proto.device().sim_model().c_str(), a.gpus, m->proto.device().gpu().c_str(),
-              slo.ttft_s, slo.tpot_s, slo.attainment * 100);
+  std::printf(
+      "Placements of %s on up to %d x %s (TTFT <= %g s, TPOT <= %g s, %.0f%% of "
+      "requests)\n\n",
+      m->proto.device().sim_model().c_str(), a.gpus, m->proto.device().gpu().c_str(), slo.ttft_s,
+      slo.tpot_s, slo.attainment * 100);
   std::printf("  %-34s %4s %10s %10s %5s\n", "placement", "GPUs", "goodput", "per GPU", "runs");
   for (const engine::PlacementResult& r : s.results) std::printf("%s", row(r).c_str());
   std::printf("\n");
   const engine::PlacementResult* bd =
       s.best_disaggregated >= 0 ? &s.results[s.best_disaggregated] : nullptr;
-  const engine::PlacementResult* bc = s.best_colocated >= 0 ? &s.results[s.best_colocated] : nullptr;
+  const engine::PlacementResult* bc =
+      s.best_colocated >= 0 ? &s.results[s.best_colocated] : nullptr;
   if (po.disaggregated && bd != nullptr) {
     std::printf("best disaggregated: %s: %.3f req/s, %.3f req/s per GPU\n",
                 bd->placement.describe().c_str(), bd->goodput_rps, bd->per_gpu);
@@ -121,8 +123,8 @@ int run(const PlacementArgs& a) {
   if (po.colocated) {
     if (bc != nullptr) {
       std::printf("best colocated (%s): %s: %.3f req/s, %.3f req/s per GPU\n",
-                  a.colocated_scheduler.c_str(), bc->placement.describe().c_str(),
-                  bc->goodput_rps, bc->per_gpu);
+                  a.colocated_scheduler.c_str(), bc->placement.describe().c_str(), bc->goodput_rps,
+                  bc->per_gpu);
     } else {
       std::printf("best colocated (%s): none met the SLO at any rate tried\n",
                   a.colocated_scheduler.c_str());
@@ -152,31 +154,33 @@ int run(const PlacementArgs& a) {
   return (po.disaggregated ? bd : bc) != nullptr ? kExitOk : kExitFailure;
 }
 
-const Command kPlacement{"placement", 55, [](CLI::App& app, int& exit_code) {
-  auto args = std::make_shared<PlacementArgs>();
-  auto* cmd = app.add_subcommand(
-      "placement", "Search DistServe placements (prefill/decode instance counts and tensor "
-                   "parallelism) for the best goodput per GPU under a TTFT/TPOT SLO, by "
-                   "simulation on the manifest's sim device; also the best colocated cluster");
-  cmd->add_option("manifest", args->manifest,
-                  "Manifest with device.kind \"sim\" (gpu, sim_model) and a workload generator or trace")
-      ->required()->check(CLI::ExistingFile);
+void add_placement_flags(CLI::App* cmd, PlacementArgs* args) {
+  cmd->add_option(
+         "manifest", args->manifest,
+         "Manifest with device.kind \"sim\" (gpu, sim_model) and a workload generator or trace")
+      ->required()
+      ->check(CLI::ExistingFile);
   cmd->add_option("--slo-ttft", args->slo_ttft, "TTFT target in seconds (default: output.slo)");
   cmd->add_option("--slo-tpot", args->slo_tpot, "TPOT target in seconds (default: output.slo)");
   cmd->add_option("--slo-attainment", args->attainment,
                   "Share of requests that must meet both (default: output.slo, else 0.9)")
       ->check(CLI::Range(0.01, 1.0));
-  cmd->add_option("--gpus", args->gpus, "GPU budget")->check(CLI::Range(2, 64))
+  cmd->add_option("--gpus", args->gpus, "GPU budget")
+      ->check(CLI::Range(2, 64))
       ->capture_default_str();
-  cmd->add_option("--tp", args->tp, "Tensor-parallel degrees to try")->delimiter(',')
-      ->check(CLI::Range(1, 64))->capture_default_str();
+  cmd->add_option("--tp", args->tp, "Tensor-parallel degrees to try")
+      ->delimiter(',')
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
   cmd->add_option("--requests-per-gpu", args->requests_per_gpu,
                   "Requests per simulated run and GPU of the placement (a run of a larger "
                   "cluster replays more requests, so that its queues build up as long); short "
                   "runs end before the queues reach a steady state and overstate goodput")
-      ->check(CLI::Range(5, 1000000))->capture_default_str();
+      ->check(CLI::Range(5, 1000000))
+      ->capture_default_str();
   cmd->add_option("--tolerance", args->tolerance, "Relative tolerance of each rate search")
-      ->check(CLI::Range(0.001, 0.5))->capture_default_str();
+      ->check(CLI::Range(0.001, 0.5))
+      ->capture_default_str();
   cmd->add_option("--colocated-scheduler", args->colocated_scheduler,
                   "Scheduler of the colocated instances when the manifest's is disagg")
       ->capture_default_str();
@@ -185,11 +189,17 @@ const Command kPlacement{"placement", 55, [](CLI::App& app, int& exit_code) {
   cmd->add_flag("--no-disaggregated", args->no_disaggregated,
                 "Search colocated placements only (e.g. to compare colocated schedulers)");
   cmd->add_option("--json", args->json, "Also write the results as JSON here");
-  cmd->footer("Exit code: 0 a disaggregated placement (with --no-disaggregated: a colocated "
-              "one) met the SLO, 1 none did or the manifest is invalid, 2 bad command line, "
-              "3 the manifest could not be read.");
-  cmd->callback([args, &exit_code] { exit_code = run(*args); });
-}};
+  cmd->footer(
+      "Exit code: 0 a disaggregated placement (with --no-disaggregated: a colocated "
+      "one) met the SLO, 1 none did or the manifest is invalid, 2 bad command line, "
+      "3 the manifest could not be read.");
+}
+
+const Command kPlacement{"placement", 55,
+                         "Search DistServe placements (prefill/decode instance counts and tensor "
+                         "parallelism) for the best goodput per GPU under a TTFT/TPOT SLO, by "
+                         "simulation on the manifest's sim device; also the best colocated cluster",
+                         add_placement_flags, run_placement};
 
 }  // namespace
 }  // namespace bricks::cli

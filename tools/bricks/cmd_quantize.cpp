@@ -11,8 +11,8 @@
 
 #include "bricks/model/quantize_model.h"
 #include "command.h"
+#include "host/did_you_mean.h"
 #include "interrupt.h"
-#include "manifest/did_you_mean.h"
 #include "progress.h"
 
 namespace bricks::cli {
@@ -119,7 +119,7 @@ int run_quantize(const QuantizeArgs& a) {
   if (!type) {
     std::fprintf(stderr,
                  "error: unknown --type '%s'; %s (`bricks quantize --help` explains them)\n",
-                 a.type.c_str(), manifest::suggest(a.type, type_names()).c_str());
+                 a.type.c_str(), host::suggest(a.type, type_names()).c_str());
     return kExitUsage;
   }
   std::error_code ec;
@@ -185,24 +185,22 @@ int run_quantize(const QuantizeArgs& a) {
   return kExitOk;
 }
 
+void add_quantize_flags(CLI::App* cmd, QuantizeArgs* args) {
+  cmd->add_option("in", args->in, "Input .gguf model (any type Bricks reads)")->required();
+  cmd->add_option("out", args->out, "Output .gguf file")->required();
+  cmd->add_option("--type", args->type, "Target type: " + bm::supported_file_types())->required();
+  cmd->add_option("--threads", args->threads, "Threads encoding rows (0 = all cores)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_flag("--force", args->force, "Overwrite an existing output file");
+  cmd->footer(types_help());
+}
+
 const Command kQuantize{
-    "quantize", 42, [](CLI::App& app, int& exit_code) {
-      auto args = std::make_shared<QuantizeArgs>();
-      auto* cmd = app.add_subcommand(
-          "quantize",
-          "Re-encode a GGUF model's weights as one of llama.cpp's file types (q4_k_m, q8_0, "
-          "...), each tensor's type chosen as llama-quantize chooses it");
-      cmd->add_option("in", args->in, "Input .gguf model (any type Bricks reads)")->required();
-      cmd->add_option("out", args->out, "Output .gguf file")->required();
-      cmd->add_option("--type", args->type, "Target type: " + bm::supported_file_types())
-          ->required();
-      cmd->add_option("--threads", args->threads, "Threads encoding rows (0 = all cores)")
-          ->check(CLI::NonNegativeNumber)
-          ->capture_default_str();
-      cmd->add_flag("--force", args->force, "Overwrite an existing output file");
-      cmd->footer(types_help());
-      cmd->callback([args, &exit_code] { exit_code = run_quantize(*args); });
-    }};
+    "quantize", 42,
+    "Re-encode a GGUF model's weights as one of llama.cpp's file types (q4_k_m, q8_0, "
+    "...), each tensor's type chosen as llama-quantize chooses it",
+    add_quantize_flags, run_quantize};
 
 }  // namespace
 }  // namespace bricks::cli

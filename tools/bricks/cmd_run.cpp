@@ -31,7 +31,7 @@ struct RunArgs {
   SloFlags slo;
 };
 
-int run(const RunArgs& a) {
+int run_manifest_command(const RunArgs& a) {
   std::vector<manifest::Diagnostic> diags;
   auto m = manifest::load_manifest(a.manifest, diags);
   for (const auto& d : diags) std::fprintf(stderr, "%s\n", d.format().c_str());
@@ -85,7 +85,8 @@ int run(const RunArgs& a) {
     return true;
   };
   if (!write(json_path, "report", [&] { return json_file_text(rep.to_json()); }) ||
-      !write(requests_path, "per-request lines", [&] { return engine::requests_jsonl(rep.records); }) ||
+      !write(requests_path, "per-request lines",
+             [&] { return engine::requests_jsonl(rep.records); }) ||
       !write(a.trace_out, "step timeline", [&] { return trace.chrome_json(); })) {
     return kExitInputError;
   }
@@ -97,14 +98,10 @@ int run(const RunArgs& a) {
   return rep.failed > 0 ? kExitFailure : kExitOk;
 }
 
-const Command kRun{"run", 40, [](CLI::App& app, int& exit_code) {
-  auto args = std::make_shared<RunArgs>();
-  auto* cmd = app.add_subcommand(
-      "run", "Run a manifest's workload on its model and bricks, then print the report "
-             "(TTFT, TPOT, ITL, E2E latency, throughput, SLO attainment, goodput, tenants, "
-             "preemptions, KV use, prefix hits)");
+void add_run_flags(CLI::App* cmd, RunArgs* args) {
   cmd->add_option("manifest", args->manifest, "Manifest file (.textproto or .json)")
-      ->required()->check(CLI::ExistingFile);
+      ->required()
+      ->check(CLI::ExistingFile);
   cmd->add_option("--threads", args->threads,
                   "Worker threads (overrides device.threads; 0 = all cores)");
   cmd->add_option("--model", args->model, "Model file to use instead of the manifest's")
@@ -124,11 +121,17 @@ const Command kRun{"run", 40, [](CLI::App& app, int& exit_code) {
   cmd->add_flag("--no-progress", args->no_progress, "Do not show the progress bar");
   add_plugin_trust_flag(cmd, args->allow_group_writable_plugins);
   add_slo_flags(cmd, args->slo);
-  cmd->footer("Exit code: 0 all requests finished, 1 some failed or the manifest is invalid, "
-              "3 the manifest could not be read, 130/143 stopped by SIGINT/SIGTERM (after the "
-              "current step, with a partial report; a second signal stops at once).");
-  cmd->callback([args, &exit_code] { exit_code = run(*args); });
-}};
+  cmd->footer(
+      "Exit code: 0 all requests finished, 1 some failed or the manifest is invalid, "
+      "3 the manifest could not be read, 130/143 stopped by SIGINT/SIGTERM (after the "
+      "current step, with a partial report; a second signal stops at once).");
+}
+
+const Command kRun{"run", 40,
+                   "Run a manifest's workload on its model and bricks, then print the report "
+                   "(TTFT, TPOT, ITL, E2E latency, throughput, SLO attainment, goodput, tenants, "
+                   "preemptions, KV use, prefix hits)",
+                   add_run_flags, run_manifest_command};
 
 }  // namespace
 }  // namespace bricks::cli

@@ -73,7 +73,8 @@ int serve(const ServeArgs& a) {
     return kExitFailure;
   }
   if (rt->tokenizer() == nullptr || rt->model() == nullptr) {
-    std::fprintf(stderr, "error: %s: bricks serve needs a device that runs the model "
+    std::fprintf(stderr,
+                 "error: %s: bricks serve needs a device that runs the model "
                  "(device.kind \"cpu\"); the %s device makes no text\n",
                  a.manifest.c_str(), m->proto.device().kind().c_str());
     return kExitFailure;
@@ -84,7 +85,8 @@ int serve(const ServeArgs& a) {
   ctx.context_length = rt->engine().model().config.context_length;
   ctx.vocab_size = rt->vocab_size();
   ctx.created = std::chrono::duration_cast<std::chrono::seconds>(
-                    std::chrono::system_clock::now().time_since_epoch()).count();
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
   ctx.models.push_back({base_model_id(a, *m, *rt), ""});
   for (const auto& ad : m->proto.model().adapters()) ctx.models.push_back({ad.name(), ad.name()});
 
@@ -136,9 +138,11 @@ int serve(const ServeArgs& a) {
   std::thread stopper([&] {
     int sig = 0;
     sigwait(&stop_signals, &sig);
-    std::fprintf(stderr, "bricks serve: %s: no new requests; draining %lld in flight (up to "
-                 "%.0f s)\n", sig == SIGINT ? "SIGINT" : "SIGTERM",
-                 static_cast<long long>(service.in_flight()), a.drain_timeout_s);
+    std::fprintf(stderr,
+                 "bricks serve: %s: no new requests; draining %lld in flight (up to "
+                 "%.0f s)\n",
+                 sig == SIGINT ? "SIGINT" : "SIGTERM", static_cast<long long>(service.in_flight()),
+                 a.drain_timeout_s);
     service.stop_admitting();
     server.stop();
     if (!service.wait_idle(a.drain_timeout_s)) {
@@ -153,50 +157,59 @@ int serve(const ServeArgs& a) {
   return kExitOk;
 }
 
-const Command kServe{"serve", 45, [](CLI::App& app, int& exit_code) {
-  auto a = std::make_shared<ServeArgs>();
-  auto* cmd = app.add_subcommand(
-      "serve",
-      "Serve a manifest's model and bricks over an OpenAI-compatible HTTP API "
-      "(/v1/completions, /v1/chat/completions, /v1/models, /tokenize, /detokenize, /health, "
-      "/metrics)");
-  cmd->add_option("manifest", a->manifest, "Manifest file (.textproto or .json); its workload "
-                  "section, if any, is not used")
-      ->required()->check(CLI::ExistingFile);
-  cmd->add_option("--host", a->host, "Address to listen on (loopback unless told otherwise)")
-      ->capture_default_str();
-  cmd->add_option("--port", a->port, "TCP port (0: any free port, printed at start)")
-      ->check(CLI::Range(0, 65535))->capture_default_str();
-  cmd->add_option("--api-key", a->api_key,
-                  "Require 'Authorization: Bearer KEY' on /v1/*, /tokenize, /detokenize "
-                  "(default: $BRICKS_API_KEY; none when both are unset)");
-  cmd->add_option("--max-queued", a->max_queued,
-                  "Requests waiting for their first token beyond which new ones get 429 "
-                  "with Retry-After")
-      ->check(CLI::Range(int64_t{1}, int64_t{1} << 40))->capture_default_str();
-  cmd->add_option("--drain-timeout", a->drain_timeout_s,
-                  "Seconds a SIGINT/SIGTERM waits for requests in flight before cancelling them")
-      ->check(CLI::Range(0.0, 86400.0))->capture_default_str();
-  cmd->add_option("--max-body-bytes", a->max_body_bytes, "Larger request bodies get 413")
-      ->check(CLI::Range(size_t{1024}, size_t{1} << 32))->capture_default_str();
-  cmd->add_option("--max-connections", a->max_connections,
-                  "Open connections beyond which new ones get 503")
-      ->check(CLI::Range(1, 1 << 20))->capture_default_str();
-  cmd->add_option("--served-model-name", a->served_model_name,
-                  "The base model's id in the API (default: the model file's stem)");
-  cmd->add_option("--chat-template", a->chat_template,
-                  "Chat template family instead of the model's own (and the manifest's "
-                  "model.chat_template): chatml, llama-2, llama-3, mistral, zephyr, gemma");
-  cmd->add_option("--threads", a->threads, "Worker threads (overrides device.threads)");
-  cmd->add_option("--model", a->model, "Model file (overrides model.path)");
-  add_plugin_trust_flag(cmd, a->allow_group_writable_plugins);
-  cmd->callback([a, &exit_code] {
-    if (a->api_key.empty()) {
-      if (const char* k = std::getenv("BRICKS_API_KEY"); k != nullptr) a->api_key = k;
-    }
-    exit_code = serve(*a);
-  });
-}};
+const Command kServe{
+    "serve", 45, [](CLI::App& app, int& exit_code) {
+      auto a = std::make_shared<ServeArgs>();
+      auto* cmd = app.add_subcommand(
+          "serve",
+          "Serve a manifest's model and bricks over an OpenAI-compatible HTTP API "
+          "(/v1/completions, /v1/chat/completions, /v1/models, /tokenize, /detokenize, /health, "
+          "/metrics)");
+      cmd->add_option("manifest", a->manifest,
+                      "Manifest file (.textproto or .json); its workload "
+                      "section, if any, is not used")
+          ->required()
+          ->check(CLI::ExistingFile);
+      cmd->add_option("--host", a->host, "Address to listen on (loopback unless told otherwise)")
+          ->capture_default_str();
+      cmd->add_option("--port", a->port, "TCP port (0: any free port, printed at start)")
+          ->check(CLI::Range(0, 65535))
+          ->capture_default_str();
+      cmd->add_option("--api-key", a->api_key,
+                      "Require 'Authorization: Bearer KEY' on /v1/*, /tokenize, /detokenize "
+                      "(default: $BRICKS_API_KEY; none when both are unset)");
+      cmd->add_option("--max-queued", a->max_queued,
+                      "Requests waiting for their first token beyond which new ones get 429 "
+                      "with Retry-After")
+          ->check(CLI::Range(int64_t{1}, int64_t{1} << 40))
+          ->capture_default_str();
+      cmd->add_option(
+             "--drain-timeout", a->drain_timeout_s,
+             "Seconds a SIGINT/SIGTERM waits for requests in flight before cancelling them")
+          ->check(CLI::Range(0.0, 86400.0))
+          ->capture_default_str();
+      cmd->add_option("--max-body-bytes", a->max_body_bytes, "Larger request bodies get 413")
+          ->check(CLI::Range(size_t{1024}, size_t{1} << 32))
+          ->capture_default_str();
+      cmd->add_option("--max-connections", a->max_connections,
+                      "Open connections beyond which new ones get 503")
+          ->check(CLI::Range(1, 1 << 20))
+          ->capture_default_str();
+      cmd->add_option("--served-model-name", a->served_model_name,
+                      "The base model's id in the API (default: the model file's stem)");
+      cmd->add_option("--chat-template", a->chat_template,
+                      "Chat template family instead of the model's own (and the manifest's "
+                      "model.chat_template): chatml, llama-2, llama-3, mistral, zephyr, gemma");
+      cmd->add_option("--threads", a->threads, "Worker threads (overrides device.threads)");
+      cmd->add_option("--model", a->model, "Model file (overrides model.path)");
+      add_plugin_trust_flag(cmd, a->allow_group_writable_plugins);
+      cmd->callback([a, &exit_code] {
+        if (a->api_key.empty()) {
+          if (const char* k = std::getenv("BRICKS_API_KEY"); k != nullptr) a->api_key = k;
+        }
+        exit_code = serve(*a);
+      });
+    }};
 
 }  // namespace
 }  // namespace bricks::cli

@@ -125,46 +125,42 @@ int tokenize(const TokenizeArgs& a) {
   return kExitOk;
 }
 
+void add_tokenize_flags(CLI::App* cmd, TokenizeArgs* a) {
+  auto* model = cmd->add_option("--model", a->model, "Model file (.gguf) or safetensors directory")
+                    ->check(CLI::ExistingPath);
+  cmd->add_option("--builtin", a->builtin,
+                  "Generated model preset when --model is not given (default tiny; made under "
+                  "./models as f32 when absent)")
+      ->check(CLI::IsMember(bricks::model::model_presets()))
+      ->excludes(model);
+  cmd->add_flag("--no-bos", a->no_bos, "Do not prepend the BOS token");
+  auto* pieces = cmd->add_flag("--pieces", a->pieces,
+                               "One line per token: ID<TAB>PIECE, the piece escaped (\\n \\t \\r "
+                               "\\\\; \\xHH for other control bytes and bytes that are not UTF-8)");
+  cmd->add_flag("--json", a->json,
+                "Print {\"ids\":[...],\"pieces\":[...]} (bytes that are not UTF-8 become U+FFFD)")
+      ->excludes(pieces);
+  cmd->add_option("text", a->text, "The text; - reads it from standard input")
+      ->required()
+      ->type_name("TEXT");
+  cmd->footer(
+      "Output: the ids on one line, separated by spaces. A piece is what the token adds to "
+      "the text (a byte token: one byte, maybe part of a UTF-8 character); a control token "
+      "shows its vocabulary text.\n"
+      "Examples:\n"
+      "  bricks tokenize 'Once upon a time'\n"
+      "  bricks tokenize --model m.gguf --pieces --no-bos \"$(cat prompt.txt)\"\n"
+      "  printf '<|im_start|>user\\nHi<|im_end|>\\n' | bricks tokenize --json -\n"
+      "Exit code: 0 printed, 1 the builtin model could not be made, 2 bad command line, 3 the "
+      "model could not be read or has no tokenizer.");
+}
+
 const Command kTokenize{
-    "tokenize", 52, [](CLI::App& app, int& exit_code) {
-      auto a = std::make_shared<TokenizeArgs>();
-      auto* cmd = app.add_subcommand(
-          "tokenize",
-          "Print the token ids of TEXT under a model's tokenizer, as the engine encodes prompts: "
-          "control tokens written in the text (<s>, <|im_start|>, ...) become their ids, and BOS "
-          "comes first unless --no-bos");
-      auto* model =
-          cmd->add_option("--model", a->model, "Model file (.gguf) or safetensors directory")
-              ->check(CLI::ExistingPath);
-      cmd->add_option("--builtin", a->builtin,
-                      "Generated model preset when --model is not given (default tiny; made under "
-                      "./models as f32 when absent)")
-          ->check(CLI::IsMember(bricks::model::model_presets()))
-          ->excludes(model);
-      cmd->add_flag("--no-bos", a->no_bos, "Do not prepend the BOS token");
-      auto* pieces =
-          cmd->add_flag("--pieces", a->pieces,
-                        "One line per token: ID<TAB>PIECE, the piece escaped (\\n \\t \\r "
-                        "\\\\; \\xHH for other control bytes and bytes that are not UTF-8)");
-      cmd->add_flag(
-             "--json", a->json,
-             "Print {\"ids\":[...],\"pieces\":[...]} (bytes that are not UTF-8 become U+FFFD)")
-          ->excludes(pieces);
-      cmd->add_option("text", a->text, "The text; - reads it from standard input")
-          ->required()
-          ->type_name("TEXT");
-      cmd->footer(
-          "Output: the ids on one line, separated by spaces. A piece is what the token adds to "
-          "the text (a byte token: one byte, maybe part of a UTF-8 character); a control token "
-          "shows its vocabulary text.\n"
-          "Examples:\n"
-          "  bricks tokenize 'Once upon a time'\n"
-          "  bricks tokenize --model m.gguf --pieces --no-bos \"$(cat prompt.txt)\"\n"
-          "  printf '<|im_start|>user\\nHi<|im_end|>\\n' | bricks tokenize --json -\n"
-          "Exit code: 0 printed, 1 the builtin model could not be made, 2 bad command line, 3 the "
-          "model could not be read or has no tokenizer.");
-      cmd->callback([a, &exit_code] { exit_code = tokenize(*a); });
-    }};
+    "tokenize", 52,
+    "Print the token ids of TEXT under a model's tokenizer, as the engine encodes prompts: "
+    "control tokens written in the text (<s>, <|im_start|>, ...) become their ids, and BOS "
+    "comes first unless --no-bos",
+    add_tokenize_flags, tokenize};
 
 }  // namespace
 }  // namespace bricks::cli

@@ -123,34 +123,33 @@ int run_validate(const ValidateOptions& o) {
   return any_invalid ? kExitFailure : kExitOk;
 }
 
+void add_validate_flags(CLI::App* cmd, ValidateOptions* options) {
+  cmd->add_option("files", options->files, "Manifest files to check")
+      ->required()
+      ->type_name("FILE");
+  options->scan.add_to(cmd);
+  cmd->add_flag("--json", options->json,
+                "Print JSON: {\"files\": [{\"file\", \"valid\", \"readable\", \"errors\", "
+                "\"diagnostics\": [{\"file\", \"line\", \"col\", \"severity\", \"message\", "
+                "\"fix\", \"text\"}]}], \"errors\": N}");
+  cmd->footer(
+      "Exit status: 0 when every manifest is valid (warnings allowed), 1 when any has an "
+      "error, 3 when a file could not be read or parsed.\n"
+      "Example:\n  bricks validate manifests/default.textproto --plugin-path build/plugins");
+}
+
 const Command kValidate{
-    "validate", 30, [](CLI::App& app, int& exit_code) {
-      auto options = std::make_shared<ValidateOptions>();
-      auto* cmd = app.add_subcommand(
-          "validate",
-          "Check manifests (.textproto/.txtpb/.pbtxt in protobuf text format, or .json) against "
-          "the schema, against the bricks the plugins declare (kinds, names, params and their "
-          "types, ranges and choices) and for wiring (one scheduler, kv and attention brick; "
-          "every required capability provided), and check the device, model, paths and "
-          "workload.\n"
-          "Prints every problem, not just the first, one per line as FILE:LINE:COL: error: "
-          "WHAT; FIX, or FILE: ok; then 'N errors in M files'.\n"
-          "Plugins are searched in each --plugin-path DIR, then the manifest's plugin_paths, then "
-          "BRICKS_PLUGIN_PATH, the install dir and the build tree's plugin dir.");
-      cmd->add_option("files", options->files, "Manifest files to check")
-          ->required()
-          ->type_name("FILE");
-      options->scan.add_to(cmd);
-      cmd->add_flag("--json", options->json,
-                    "Print JSON: {\"files\": [{\"file\", \"valid\", \"readable\", \"errors\", "
-                    "\"diagnostics\": [{\"file\", \"line\", \"col\", \"severity\", \"message\", "
-                    "\"fix\", \"text\"}]}], \"errors\": N}");
-      cmd->footer(
-          "Exit status: 0 when every manifest is valid (warnings allowed), 1 when any has an "
-          "error, 3 when a file could not be read or parsed.\n"
-          "Example:\n  bricks validate manifests/default.textproto --plugin-path build/plugins");
-      cmd->callback([options, &exit_code] { exit_code = run_validate(*options); });
-    }};
+    "validate", 30,
+    "Check manifests (.textproto/.txtpb/.pbtxt in protobuf text format, or .json) against "
+    "the schema, against the bricks the plugins declare (kinds, names, params and their "
+    "types, ranges and choices) and for wiring (one scheduler, kv and attention brick; "
+    "every required capability provided), and check the device, model, paths and "
+    "workload.\n"
+    "Prints every problem, not just the first, one per line as FILE:LINE:COL: error: "
+    "WHAT; FIX, or FILE: ok; then 'N errors in M files'.\n"
+    "Plugins are searched in each --plugin-path DIR, then the manifest's plugin_paths, then "
+    "BRICKS_PLUGIN_PATH, the install dir and the build tree's plugin dir.",
+    add_validate_flags, run_validate};
 
 }  // namespace
 }  // namespace bricks::cli

@@ -8,12 +8,13 @@ namespace bricks::cli {
 namespace {
 
 const Command kVersion{"version", 90, [](CLI::App& app, int& /*exit_code*/) {
-  auto* cmd = app.add_subcommand("version", "Print the runtime version and plugin ABI version");
-  cmd->callback([] {
-    std::printf("bricks %s\nplugin ABI %d.%d\n", BRICKS_VERSION, BRICKS_ABI_MAJOR,
-                BRICKS_ABI_MINOR);
-  });
-}};
+                         auto* cmd = app.add_subcommand(
+                             "version", "Print the runtime version and plugin ABI version");
+                         cmd->callback([] {
+                           std::printf("bricks %s\nplugin ABI %d.%d\n", BRICKS_VERSION,
+                                       BRICKS_ABI_MAJOR, BRICKS_ABI_MINOR);
+                         });
+                       }};
 
 }  // namespace
 }  // namespace bricks::cli

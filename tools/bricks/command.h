@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -12,9 +13,9 @@ namespace bricks::cli {
 // Stable exit codes of the CLI.
 enum ExitCode : int {
   kExitOk = 0,
-  kExitFailure = 1,      // the command ran and found problems (e.g. an invalid manifest)
-  kExitUsage = 2,        // bad command line
-  kExitInputError = 3,   // a file could not be read or parsed
+  kExitFailure = 1,     // the command ran and found problems (e.g. an invalid manifest)
+  kExitUsage = 2,       // bad command line
+  kExitInputError = 3,  // a file could not be read or parsed
 };
 
 struct Command {
@@ -22,6 +23,18 @@ struct Command {
   int order;  // position in `bricks --help`
   std::function<void(CLI::App& app, int& exit_code)> add;
   Command(std::string n, int o, std::function<void(CLI::App&, int&)> f);
+
+  // The common case: subcommand `n` with help text `help`, whose flags `add_flags(cmd, args)`
+  // fills one Args and whose exit status is `run(args)`. The Args lives as long as the app.
+  template <class Args>
+  Command(std::string n, int o, std::string help, void (*add_flags)(CLI::App*, Args*),
+          int (*run)(const Args&))
+      : Command(n, o, [n, help, add_flags, run](CLI::App& app, int& exit_code) {
+          auto args = std::make_shared<Args>();
+          CLI::App* cmd = app.add_subcommand(n, help);
+          add_flags(cmd, args.get());
+          cmd->callback([args, run, &exit_code] { exit_code = run(*args); });
+        }) {}
 };
 
 std::vector<const Command*>& commands();

@@ -11,6 +11,7 @@
 #include "special_tokens.h"
 #include "unicode.h"
 #include "vocab_index.h"
+#include "vocab_tokenizer.h"
 
 namespace bricks::model {
 namespace {
@@ -37,9 +38,9 @@ const ByteMap& byte_map() {
   return m;
 }
 
-class BpeTokenizer final : public Tokenizer {
+class BpeTokenizer final : public VocabTokenizer<BpeVocab> {
  public:
-  BpeTokenizer(BpeVocab v, const std::string& where) : v_(std::move(v)) {
+  BpeTokenizer(BpeVocab v, const std::string& where) : VocabTokenizer(std::move(v)) {
     const auto n = static_cast<int32_t>(v_.tokens.size());
     if (n == 0) throw ModelError(where + ": the vocabulary is empty");
     if (!v_.types.empty() && v_.types.size() != v_.tokens.size()) {
@@ -139,16 +140,7 @@ class BpeTokenizer final : public Tokenizer {
     return out;
   }
 
-  int32_t bos() const override { return v_.bos; }
-  int32_t eos() const override { return v_.eos; }
-  int32_t vocab_size() const override { return static_cast<int32_t>(v_.tokens.size()); }
-  const std::string& token_text(int32_t id) const override {
-    static const std::string kEmpty;
-    return id >= 0 && id < vocab_size() ? v_.tokens[id] : kEmpty;
-  }
-
  private:
-  BpeVocab v_;
   TokenIds ids_;
   MergeRanks merges_;
   SpecialTokens specials_;

@@ -7,6 +7,7 @@
 #include <limits>
 #include <string_view>
 
+#include "bricks/half.hpp"
 #include "bricks/model/quant_blocks.h"
 
 namespace bricks::model {
@@ -126,31 +127,7 @@ std::optional<size_t> dtype_bytes(DType t, int64_t numel) {
   return blocks * b.bytes;
 }
 
-// Exact, and the same results as the F16C instructions (NaN payloads included), so the
-// scalar and SIMD paths of the cpu kernels agree bit for bit.
-float f16_to_f32(uint16_t h) {
-  const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
-  const uint32_t exp = (h >> 10) & 0x1fu;
-  uint32_t mant = h & 0x3ffu;
-  uint32_t u;
-  if (exp == 0x1f) {
-    u = sign | 0x7f800000u | (mant << 13);
-  } else if (exp != 0) {
-    u = sign | ((exp + 112) << 23) | (mant << 13);
-  } else if (mant == 0) {
-    u = sign;
-  } else {  // subnormal: normalise
-    int e = 113;
-    while ((mant & 0x400u) == 0) {
-      mant <<= 1;
-      --e;
-    }
-    u = sign | (static_cast<uint32_t>(e) << 23) | ((mant & 0x3ffu) << 13);
-  }
-  float f;
-  std::memcpy(&f, &u, sizeof f);
-  return f;
-}
+float f16_to_f32(uint16_t h) { return bricks::f16_to_f32(h); }
 
 uint16_t f32_to_f16(float f) {
   uint32_t u;
@@ -177,7 +154,7 @@ uint16_t f32_to_f16(float f) {
   return static_cast<uint16_t>(sign | q);
 }
 
-float bf16_to_f32(uint16_t h) { return std::bit_cast<float>(static_cast<uint32_t>(h) << 16); }
+float bf16_to_f32(uint16_t h) { return bricks::bf16_to_f32(h); }
 
 uint16_t f32_to_bf16(float f) {
   uint32_t x = std::bit_cast<uint32_t>(f);
@@ -206,56 +183,28 @@ void quantize_q8_0(std::span<const float> src, std::span<std::byte> dst) {
 }
 
 void to_f32(DType t, const void* src, std::span<float> dst) {
+  if (dtype_is_quantized(t)) return dequantize_blocks(t, src, dst);
+  if (t == DType::F32) {
+    std::memcpy(dst.data(), src, dst.size() * 4);
+    return;
+  }
   const auto* p = static_cast<const unsigned char*>(src);
-  switch (t) {
-    case DType::F32:
-      std::memcpy(dst.data(), src, dst.size() * 4);
-      return;
-    case DType::F16:
-    case DType::BF16:
-      for (size_t i = 0; i < dst.size(); ++i) {
-        uint16_t h;
-        std::memcpy(&h, p + 2 * i, 2);
-        dst[i] = t == DType::F16 ? f16_to_f32(h) : bf16_to_f32(h);
-      }
-      return;
-    case DType::Q8_0:
-    case DType::Q4_0:
-    case DType::Q4_1:
-    case DType::Q5_0:
-    case DType::Q5_1:
-    case DType::Q4_K:
-    case DType::Q5_K:
-    case DType::Q6_K:
-      dequantize_blocks(t, src, dst);
-      return;
+  for (size_t i = 0; i < dst.size(); ++i) {
+    uint16_t h;
+    std::memcpy(&h, p + 2 * i, 2);
+    dst[i] = t == DType::F16 ? f16_to_f32(h) : bf16_to_f32(h);
   }
 }
 
 void from_f32(DType t, std::span<const float> src, std::span<std::byte> dst) {
-  switch (t) {
-    case DType::F32:
-      std::memcpy(dst.data(), src.data(), src.size() * 4);
-      return;
-    case DType::F16:
-    case DType::BF16:
-      for (size_t i = 0; i < src.size(); ++i) {
-        const uint16_t h = t == DType::F16 ? f32_to_f16(src[i]) : f32_to_bf16(src[i]);
-        std::memcpy(dst.data() + 2 * i, &h, 2);
-      }
-      return;
-    case DType::Q8_0:
-      quantize_q8_0(src, dst);
-      return;
-    case DType::Q4_0:
-    case DType::Q4_1:
-    case DType::Q5_0:
-    case DType::Q5_1:
-    case DType::Q4_K:
-    case DType::Q5_K:
-    case DType::Q6_K:
-      quantize_blocks(t, src, dst);
-      return;
+  if (dtype_is_quantized(t)) return quantize_blocks(t, src, dst);
+  if (t == DType::F32) {
+    std::memcpy(dst.data(), src.data(), src.size() * 4);
+    return;
+  }
+  for (size_t i = 0; i < src.size(); ++i) {
+    const uint16_t h = t == DType::F16 ? f32_to_f16(src[i]) : f32_to_bf16(src[i]);
+    std::memcpy(dst.data() + 2 * i, &h, 2);
   }
 }
 

@@ -73,29 +73,9 @@ DType file_type_base(FileType ft) {
 }
 
 FileType file_type_of(DType t) {
-  switch (t) {
-    case DType::F32:
-      return FileType::F32;
-    case DType::F16:
-      return FileType::F16;
-    case DType::BF16:
-      return FileType::BF16;
-    case DType::Q8_0:
-      return FileType::Q8_0;
-    case DType::Q4_0:
-      return FileType::Q4_0;
-    case DType::Q4_1:
-      return FileType::Q4_1;
-    case DType::Q5_0:
-      return FileType::Q5_0;
-    case DType::Q5_1:
-      return FileType::Q5_1;
-    case DType::Q4_K:
-      return FileType::Q4_K_S;
-    case DType::Q5_K:
-      return FileType::Q5_K_S;
-    case DType::Q6_K:
-      return FileType::Q6_K;
+  // Every base but a medium (_M) mix's is the base of one file type alone.
+  for (FileType ft : kAllFileTypes) {
+    if (!is_medium(ft) && file_type_base(ft) == t) return ft;
   }
   return FileType::F32;
 }
@@ -122,7 +102,7 @@ DType preferred_tensor_type(FileType ft, const TensorSlot& s) {
   if (!dtype_is_quantized(base)) return base;
   const bool more_bits = is_medium(ft) && more_bits_layer(s.layer, s.n_layers);
   if (s.name == "output.weight" || (!s.has_output && s.name == "token_embd.weight")) {
-    if (s.row % dtype_block(base).values != 0) return DType::Q8_0;
+    if (!row_fits(base, s.row)) return DType::Q8_0;
     return base == DType::Q8_0 ? DType::Q8_0 : DType::Q6_K;
   }
   if (s.name == "token_embd.weight") return base;
@@ -146,7 +126,7 @@ DType preferred_tensor_type(FileType ft, const TensorSlot& s) {
 }
 
 DType fit_row(DType t, int64_t row) {
-  if (row % dtype_block(t).values == 0) return t;
+  if (row_fits(t, row)) return t;
   DType fallback = DType::F16;
   switch (t) {
     case DType::Q4_K:
@@ -161,7 +141,7 @@ DType fit_row(DType t, int64_t row) {
     default:
       break;
   }
-  return row % dtype_block(fallback).values == 0 ? fallback : DType::F16;
+  return row_fits(fallback, row) ? fallback : DType::F16;
 }
 
 DType tensor_type(FileType ft, const TensorSlot& s) {

@@ -209,10 +209,10 @@ std::unique_ptr<GgufFile> GgufFile::open(const std::filesystem::path& path) {
                                      : "unknown tensor type id " + std::to_string(ti.ggml_type)));
     }
     ti.dtype = *dt;
-    const int64_t block = dtype_block(ti.dtype).values;
-    if (block > 1 && !ti.ne.empty() && ti.ne[0] % block != 0) {
+    if (!ti.ne.empty() && !row_fits(ti.dtype, ti.ne[0])) {
       c.fail(at, where + dtype_name(ti.dtype) + " needs ne[0] to be a multiple of " +
-                     std::to_string(block) + ", got " + std::to_string(ti.ne[0]));
+                     std::to_string(dtype_block(ti.dtype).values) + ", got " +
+                     std::to_string(ti.ne[0]));
     }
     const auto nb = dtype_bytes(ti.dtype, numel);
     if (!nb) {

@@ -70,10 +70,10 @@ void GgufWriter::add_tensor(const std::string& name, DType dtype, std::vector<in
   int64_t numel = 1;
   for (int64_t n : ne) numel *= n;
   const auto nb = dtype_bytes(dtype, numel);
-  const int64_t block = dtype_block(dtype).values;
-  if (!nb || (block > 1 && (ne.empty() || ne[0] % block != 0))) {
+  if (!nb || (dtype_is_quantized(dtype) && (ne.empty() || !row_fits(dtype, ne[0])))) {
     throw ModelError("GgufWriter: tensor '" + name + "': " + dtype_name(dtype) +
-                     " needs ne[0] to be a multiple of " + std::to_string(block));
+                     " needs ne[0] to be a multiple of " +
+                     std::to_string(dtype_block(dtype).values));
   }
   add_tensor_raw(name, ggml_type_id(dtype), std::move(ne), *nb);
 }
@@ -135,6 +135,25 @@ void GgufWriter::write(const std::filesystem::path& path, const Producer& produc
   }
   os.flush();
   if (!os) throw ModelError(path.string() + ": write failed (disk full?)");
+}
+
+void GgufWriter::write_atomically(const std::filesystem::path& path,
+                                  const Producer& produce) const {
+  std::filesystem::path tmp = path;
+  tmp += ".partial";
+  try {
+    write(tmp, produce);
+    std::error_code ec;
+    std::filesystem::rename(tmp, path, ec);
+    if (ec) {
+      throw ModelError(path.string() +
+                       ": cannot move the finished file into place: " + ec.message());
+    }
+  } catch (...) {
+    std::error_code ec;
+    std::filesystem::remove(tmp, ec);
+    throw;
+  }
 }
 
 }  // namespace bricks::model

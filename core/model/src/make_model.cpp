@@ -217,40 +217,27 @@ void make_model(const MakeModelOptions& o, std::function<void(double)> progress)
     total += *dtype_bytes(s.dtype, n);
   }
 
-  // Written under a temporary name and renamed at the end, so an interrupted run never
-  // leaves a file that looks complete.
-  std::filesystem::path tmp = o.out;
-  tmp += ".partial";
   uint64_t done = 0;
   std::vector<float> values(kChunk);
   std::vector<unsigned char> buf;
-  try {
-    w.write(tmp, [&](size_t i, const GgufWriter::Sink& sink) {
-      const TensorSpec& s = specs[i];
-      int64_t n = 1;
-      for (int64_t d : s.ne) n *= d;
-      uint64_t state = o.seed ^ name_hash(s.name);
-      for (int64_t at = 0; at < n; at += kChunk) {
-        const auto len = static_cast<size_t>(std::min<int64_t>(kChunk, n - at));
-        std::span<float> chunk(values.data(), len);
-        if (s.ones) {
-          std::fill(chunk.begin(), chunk.end(), 1.f);
-        } else {
-          fill_normal(state, kInitStd, chunk);
-        }
-        emit(s.dtype, chunk, buf, sink);
-        done += buf.size();
-        if (progress) progress(static_cast<double>(done) / static_cast<double>(total));
+  w.write_atomically(o.out, [&](size_t i, const GgufWriter::Sink& sink) {
+    const TensorSpec& s = specs[i];
+    int64_t n = 1;
+    for (int64_t d : s.ne) n *= d;
+    uint64_t state = o.seed ^ name_hash(s.name);
+    for (int64_t at = 0; at < n; at += kChunk) {
+      const auto len = static_cast<size_t>(std::min<int64_t>(kChunk, n - at));
+      std::span<float> chunk(values.data(), len);
+      if (s.ones) {
+        std::fill(chunk.begin(), chunk.end(), 1.f);
+      } else {
+        fill_normal(state, kInitStd, chunk);
       }
-    });
-    std::error_code ec;
-    std::filesystem::rename(tmp, o.out, ec);
-    if (ec) throw ModelError(o.out.string() + ": cannot move the finished file into place: " + ec.message());
-  } catch (...) {
-    std::error_code ec;
-    std::filesystem::remove(tmp, ec);
-    throw;
-  }
+      emit(s.dtype, chunk, buf, sink);
+      done += buf.size();
+      if (progress) progress(static_cast<double>(done) / static_cast<double>(total));
+    }
+  });
 }
 
 }  // namespace bricks::model

@@ -64,13 +64,12 @@ OverlayModel::~OverlayModel() {
 }
 
 std::vector<unsigned char> encode_f32(DType dtype, const std::vector<float>& values) {
-  const auto bytes = dtype_bytes(dtype, static_cast<int64_t>(values.size()));
-  if (!bytes) {
+  if (!row_fits(dtype, static_cast<int64_t>(values.size()))) {
     throw ModelError(std::string(dtype_name(dtype)) + " needs a multiple of " +
                      std::to_string(dtype_block(dtype).values) + " values, got " +
                      std::to_string(values.size()));
   }
-  std::vector<unsigned char> out(*bytes);
+  std::vector<unsigned char> out(dtype_bytes(dtype, static_cast<int64_t>(values.size())).value());
   from_f32(dtype, values, std::as_writable_bytes(std::span(out)));
   return out;
 }
@@ -89,22 +88,10 @@ void write_model_gguf(const Model& m, const std::filesystem::path& metadata_from
   GgufWriter w(meta->alignment());
   for (const auto& [key, value] : meta->metadata()) w.set(key, value);
   for (const TensorView& t : m.tensors()) w.add_tensor(t.name, t.dtype, t.ne);
-  std::filesystem::path tmp = out;
-  tmp += ".partial";
-  try {
-    w.write(tmp, [&](size_t i, const GgufWriter::Sink& sink) {
-      const TensorView& t = m.tensors()[i];
-      sink(t.data, t.nbytes);
-    });
-    std::error_code ec;
-    std::filesystem::rename(tmp, out, ec);
-    if (ec)
-      throw ModelError(out.string() + ": cannot move the written file into place: " + ec.message());
-  } catch (...) {
-    std::error_code ec;
-    std::filesystem::remove(tmp, ec);
-    throw;
-  }
+  w.write_atomically(out, [&](size_t i, const GgufWriter::Sink& sink) {
+    const TensorView& t = m.tensors()[i];
+    sink(t.data, t.nbytes);
+  });
 }
 
 }  // namespace bricks::model

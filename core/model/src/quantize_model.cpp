@@ -131,8 +131,6 @@ QuantizeReport quantize_model(const GgufFile& in, FileType ft, const std::filesy
     if (p.to != p.from && dtype_is_quantized(p.from)) ++report.decoded;
   }
 
-  std::filesystem::path tmp = out;
-  tmp += ".partial";
   uint64_t done = 0;
   const auto advance = [&](int64_t values) {
     done += static_cast<uint64_t>(values);
@@ -140,28 +138,16 @@ QuantizeReport quantize_model(const GgufFile& in, FileType ft, const std::filesy
       progress(static_cast<double>(done) / static_cast<double>(report.values));
     }
   };
-  try {
-    w.write(tmp, [&](size_t i, const GgufWriter::Sink& sink) {
-      const TensorQuantPlan& p = plan[i];
-      const GgufTensorInfo& t = in.tensors()[i];
-      if (p.to == p.from) {
-        sink(in.tensor_data(t), t.nbytes);
-        advance(count_values(t.ne));
-      } else {
-        convert_tensor(in, t, p.to, threads, sink, advance);
-      }
-    });
-    std::error_code ec;
-    std::filesystem::rename(tmp, out, ec);
-    if (ec) {
-      throw ModelError(out.string() +
-                       ": cannot move the finished file into place: " + ec.message());
+  w.write_atomically(out, [&](size_t i, const GgufWriter::Sink& sink) {
+    const TensorQuantPlan& p = plan[i];
+    const GgufTensorInfo& t = in.tensors()[i];
+    if (p.to == p.from) {
+      sink(in.tensor_data(t), t.nbytes);
+      advance(count_values(t.ne));
+    } else {
+      convert_tensor(in, t, p.to, threads, sink, advance);
     }
-  } catch (...) {
-    std::error_code ec;
-    std::filesystem::remove(tmp, ec);
-    throw;
-  }
+  });
   return report;
 }
 

@@ -9,6 +9,7 @@
 #include "bricks/model/tokenizer.h"
 #include "special_tokens.h"
 #include "vocab_index.h"
+#include "vocab_tokenizer.h"
 
 namespace bricks::model {
 namespace {
@@ -28,9 +29,9 @@ int byte_of(std::string_view t) {
   return hi < 0 || lo < 0 ? -1 : hi * 16 + lo;
 }
 
-class SpmTokenizer final : public Tokenizer {
+class SpmTokenizer final : public VocabTokenizer<SpmVocab> {
  public:
-  SpmTokenizer(SpmVocab v, const std::string& where) : v_(std::move(v)) {
+  SpmTokenizer(SpmVocab v, const std::string& where) : VocabTokenizer(std::move(v)) {
     const auto n = static_cast<int32_t>(v_.tokens.size());
     if (n == 0) throw ModelError(where + ": the vocabulary is empty");
     if (!v_.scores.empty() && v_.scores.size() != v_.tokens.size()) {
@@ -129,14 +130,6 @@ class SpmTokenizer final : public Tokenizer {
     return out;
   }
 
-  int32_t bos() const override { return v_.bos; }
-  int32_t eos() const override { return v_.eos; }
-  int32_t vocab_size() const override { return static_cast<int32_t>(v_.tokens.size()); }
-  const std::string& token_text(int32_t id) const override {
-    static const std::string kEmpty;
-    return id >= 0 && id < vocab_size() ? v_.tokens[id] : kEmpty;
-  }
-
  private:
   void encode_piece(std::string_view text, std::vector<int32_t>& out) const {
     auto by_score = [&](std::string_view a, std::string_view b) -> std::optional<double> {
@@ -171,7 +164,6 @@ class SpmTokenizer final : public Tokenizer {
     }
   }
 
-  SpmVocab v_;
   TokenIds ids_;
   MergeRanks merges_;
   std::array<int32_t, 256> byte_ids_{};

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <limits>
 
-#include "half.h"
+#include "bricks/half.hpp"
 #include "kernels.h"
 
 namespace bricks_cpu_paged {
@@ -168,7 +168,7 @@ BRICKS_KERNEL_TARGET inline void f16_row(const uint16_t* src, float* dst, int32_
     const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i));
     _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(h));
   }
-  for (; i < n; ++i) dst[i] = half_to_float(src[i]);
+  for (; i < n; ++i) dst[i] = bricks::f16_to_f32(src[i]);
 }
 
 #include "tile_kernel.inc"

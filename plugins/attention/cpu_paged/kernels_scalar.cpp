@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <limits>
 
-#include "half.h"
+#include "bricks/half.hpp"
 #include "kernels.h"
 
 namespace bricks_cpu_paged {
@@ -37,7 +37,7 @@ inline void exp_block(float* x, int32_t n) {
 }
 
 inline void f16_row(const uint16_t* src, float* dst, int32_t n) {
-  for (int32_t i = 0; i < n; ++i) dst[i] = half_to_float(src[i]);
+  for (int32_t i = 0; i < n; ++i) dst[i] = bricks::f16_to_f32(src[i]);
 }
 
 #include "tile_kernel.inc"

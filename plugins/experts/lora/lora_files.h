@@ -47,8 +47,4 @@ AdapterFile read_peft_adapter(const std::string& dir);
 // directory) or a GGUF file.
 AdapterFile read_adapter(const std::string& path);
 
-// Element conversions shared by the readers.
-float half_to_float(uint16_t h);
-float bfloat_to_float(uint16_t b);
-
 }  // namespace bricks_lora

@@ -7,6 +7,7 @@
 #include <iterator>
 
 #include "bricks/error.hpp"
+#include "bricks/half.hpp"
 #include "lora_files.h"
 
 namespace bricks_lora {
@@ -191,7 +192,7 @@ void decode(const TensorInfo& t, const char* src, uint64_t available, const std:
       for (int64_t i = 0; i < n; ++i) {
         uint16_t h;
         std::memcpy(&h, src + 2 * i, 2);
-        out[i] = t.type == kGgmlF16 ? half_to_float(h) : bfloat_to_float(h);
+        out[i] = t.type == kGgmlF16 ? bricks::f16_to_f32(h) : bricks::bf16_to_f32(h);
       }
       return;
     case kGgmlQ8_0: {
@@ -204,7 +205,7 @@ void decode(const TensorInfo& t, const char* src, uint64_t available, const std:
         const char* b = src + blk * 34;
         uint16_t d;
         std::memcpy(&d, b, 2);
-        const float scale = half_to_float(d);
+        const float scale = bricks::f16_to_f32(d);
         for (int i = 0; i < 32; ++i) out[blk * 32 + i] = scale * static_cast<int8_t>(b[2 + i]);
       }
       return;

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bricks/error.hpp"
+#include "bricks/half.hpp"
 #include "lora_files.h"
 
 namespace bricks_lora {
@@ -171,7 +172,7 @@ void read_safetensors(const fs::path& file, AdapterFile& out) {
       for (uint64_t i = 0; i < n; ++i) {
         uint16_t h;
         std::memcpy(&h, src + 2 * i, 2);
-        m.values[i] = dtype == "F16" ? half_to_float(h) : bfloat_to_float(h);
+        m.values[i] = dtype == "F16" ? bricks::f16_to_f32(h) : bricks::bf16_to_f32(h);
       }
     }
     MatrixPair& pair = out.pairs[{layer, proj}];
@@ -202,37 +203,6 @@ AdapterFile read_adapter(const std::string& path) {
     return read_peft_adapter(fs::path(path).parent_path().string());
   }
   return read_gguf_adapter(path);
-}
-
-float half_to_float(uint16_t h) {
-  const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
-  const uint32_t exp = (h >> 10) & 0x1Fu;
-  uint32_t mant = h & 0x3FFu;
-  uint32_t bits;
-  if (exp == 0x1F) {
-    bits = sign | 0x7F800000u | (mant << 13);
-  } else if (exp != 0) {
-    bits = sign | ((exp + 112) << 23) | (mant << 13);
-  } else if (mant == 0) {
-    bits = sign;
-  } else {  // subnormal: normalise
-    int32_t e = 113;
-    while ((mant & 0x400u) == 0) {
-      mant <<= 1;
-      --e;
-    }
-    bits = sign | (static_cast<uint32_t>(e) << 23) | ((mant & 0x3FFu) << 13);
-  }
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
-}
-
-float bfloat_to_float(uint16_t b) {
-  const uint32_t bits = static_cast<uint32_t>(b) << 16;
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
 }
 
 }  // namespace bricks_lora

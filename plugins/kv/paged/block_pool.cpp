@@ -88,4 +88,32 @@ void BlockPool::register_full(int32_t block, uint64_t hash, uint64_t parent,
             tokens_.data() + static_cast<size_t>(block) * block_size_);
 }
 
+int32_t BlockPool::find_prefix(const int32_t* tokens, int32_t max_blocks,
+                               std::vector<int32_t>* hits) const {
+  if (!enable_cache_) return 0;
+  uint64_t parent = kvc::kRootHash;
+  int32_t found = 0;
+  for (; found < max_blocks; ++found) {
+    const int32_t* block_tokens = tokens + static_cast<size_t>(found) * block_size_;
+    const uint64_t h = kvc::block_hash(parent, block_tokens, block_size_);
+    const int32_t block = find_cached(h, parent, block_tokens);
+    if (block < 0) break;
+    if (hits != nullptr) hits->push_back(block);
+    parent = h;
+  }
+  return found;
+}
+
+void BlockPool::enter_full(Cursor& cursor, const int32_t* tokens,
+                           const std::vector<int32_t>& blocks, int32_t full) {
+  if (!enable_cache_) return;
+  for (int32_t i = cursor.hashed_blocks; i < full; ++i) {
+    const int32_t* block_tokens = tokens + static_cast<size_t>(i) * block_size_;
+    const uint64_t h = kvc::block_hash(cursor.last_hash, block_tokens, block_size_);
+    register_full(blocks[static_cast<size_t>(i)], h, cursor.last_hash, block_tokens);
+    cursor.last_hash = h;
+    cursor.hashed_blocks = i + 1;
+  }
+}
+
 }  // namespace bricks::kv_paged

@@ -10,12 +10,24 @@
 #include <unordered_map>
 #include <vector>
 
+#include "prefix_hash.h"
+
 namespace bricks::kv_paged {
 
 class BlockPool {
  public:
+  // How far a request's group 0 is in the prefix cache.
+  struct Cursor {
+    int32_t hashed_blocks = 0;            // leading blocks already in the cache
+    uint64_t last_hash = kvc::kRootHash;  // chain hash of block hashed_blocks - 1
+  };
+
   BlockPool() = default;
   BlockPool(int32_t num_blocks, int32_t block_size, bool enable_cache);
+  // A pool of `num_blocks` free blocks, block size and cache setting as this one's.
+  BlockPool resized(int32_t num_blocks) const {
+    return BlockPool(num_blocks, block_size_, enable_cache_);
+  }
 
   int32_t num_blocks() const { return num_blocks_; }
   int32_t num_free() const { return num_free_; }
@@ -32,6 +44,22 @@ class BlockPool {
   // The cached block whose content is `tokens[0, block_size)` under parent hash `parent`
   // (its own hash being `hash`), or -1. Token ids and parent are compared, not only the hash.
   int32_t find_cached(uint64_t hash, uint64_t parent, const int32_t* tokens) const;
+
+  // The cached blocks of the leading full blocks of `tokens`, chained from kRootHash, at
+  // most max_blocks, stopping at the first miss: appended to `hits` when not null; how many.
+  // None while the cache is off.
+  int32_t find_prefix(const int32_t* tokens, int32_t max_blocks, std::vector<int32_t>* hits) const;
+
+  // The cursor of a request whose first blocks are the cached `hits`.
+  Cursor cursor_after(const std::vector<int32_t>& hits) const {
+    return hits.empty() ? Cursor{}
+                        : Cursor{static_cast<int32_t>(hits.size()), hash_of(hits.back())};
+  }
+
+  // Registers blocks [cursor.hashed_blocks, full) of `blocks` (group 0, holding `tokens`)
+  // and moves the cursor past them. No-op while the cache is off.
+  void enter_full(Cursor& cursor, const int32_t* tokens, const std::vector<int32_t>& blocks,
+                  int32_t full);
 
   // One more reference to `block`; a free block leaves the free list in O(1).
   void take(int32_t block);

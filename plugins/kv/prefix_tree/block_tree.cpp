@@ -112,4 +112,26 @@ bool BlockTree::insert(int32_t parent, int32_t block, const int32_t* tokens) {
   return true;
 }
 
+int32_t BlockTree::find_prefix(const int32_t* tokens, int32_t max_blocks,
+                               std::vector<int32_t>* hits) const {
+  int32_t node = kRoot;
+  int32_t found = 0;
+  for (; found < max_blocks; ++found) {
+    node = find_child(node, tokens + static_cast<size_t>(found) * block_size_);
+    if (node < 0) break;
+    if (hits != nullptr) hits->push_back(node);
+  }
+  return found;
+}
+
+void BlockTree::enter_full(Cursor& cursor, const int32_t* tokens,
+                           const std::vector<int32_t>& blocks, int32_t full) {
+  while (cursor.tree_blocks < full) {
+    const size_t i = static_cast<size_t>(cursor.tree_blocks);
+    const int32_t parent = i == 0 ? kRoot : blocks[i - 1];
+    if (!insert(parent, blocks[i], tokens + i * static_cast<size_t>(block_size_))) break;
+    ++cursor.tree_blocks;
+  }
+}
+
 }  // namespace bricks::kv_prefix_tree

@@ -30,8 +30,15 @@ class BlockTree {
   // The parent of a sequence's first block.
   static constexpr int32_t kRoot = -1;
 
+  // How many of a request's leading group-0 blocks are tree nodes.
+  struct Cursor {
+    int32_t tree_blocks = 0;
+  };
+
   BlockTree() = default;
   BlockTree(int32_t num_blocks, int32_t block_size);
+  // An empty tree of `num_blocks` free blocks with this one's block size.
+  BlockTree resized(int32_t num_blocks) const { return BlockTree(num_blocks, block_size_); }
 
   int32_t num_blocks() const { return num_blocks_; }
   // Plain free blocks plus idle nodes: what allocate can hand out.
@@ -44,6 +51,22 @@ class BlockTree {
   // The child of `parent` (kRoot or a node) holding tokens[0, block_size), or -1. Token ids
   // are compared, not only hashes.
   int32_t find_child(int32_t parent, const int32_t* tokens) const;
+
+  // The nodes on the path from the root that hold the leading full blocks of `tokens`, at
+  // most max_blocks: appended to `hits` when not null; how many.
+  int32_t find_prefix(const int32_t* tokens, int32_t max_blocks, std::vector<int32_t>* hits) const;
+
+  // The cursor of a request whose first blocks are the nodes `hits`.
+  static Cursor cursor_after(const std::vector<int32_t>& hits) {
+    return Cursor{static_cast<int32_t>(hits.size())};
+  }
+
+  // Makes blocks [cursor.tree_blocks, full) of `blocks` (group 0, holding `tokens`) nodes,
+  // each the child of the block before it, and moves the cursor past them. Stops at the
+  // first block whose content another node already holds; a later call tries again, so the
+  // request's blocks join the tree once that node is evicted.
+  void enter_full(Cursor& cursor, const int32_t* tokens, const std::vector<int32_t>& blocks,
+                  int32_t full);
 
   // Appends `n` blocks with ref_count 1 to `out`: plain free blocks first (a fresh pool hands
   // out ascending ids), then idle leaves evicted in LRU order. The caller has checked

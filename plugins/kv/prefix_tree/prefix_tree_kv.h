@@ -14,33 +14,15 @@
 // any more. Not thread-safe: the host calls one instance from one thread at a time.
 #pragma once
 
-#include <cstdint>
-#include <vector>
-
 #include "block_tree.h"
 #include "bricks/bricks.hpp"
 #include "prefix_kv_brick.h"
 
 namespace bricks::kv_prefix_tree {
 
-// A request's record: its blocks, and how many of group 0's are tree nodes.
-struct TreeRequest : kvc::GroupBlocks {
-  int32_t tree_blocks = 0;  // leading group-0 blocks that are tree nodes
-};
-
-class PrefixTreeKv final : public kvc::PrefixKvBrick<TreeRequest, BlockTree> {
+class PrefixTreeKv final : public kvc::PrefixKvBrick<BlockTree> {
  public:
   PrefixTreeKv(const Host& host, const Params& params);
-
- private:
-  BlockTree new_pool(int32_t num_blocks) const override;
-  // Walks the tree from the root.
-  int32_t find_prefix(const bricks_request_view& r, int32_t max_blocks,
-                      std::vector<int32_t>* hits) const override;
-  void enter_prefix(TreeRequest& req, const std::vector<int32_t>& hits) override;
-  void enter_full(TreeRequest& req, const bricks_request_view& r,
-                  const std::vector<int32_t>& blocks, int32_t full) override;
-  void forget_cached(TreeRequest& req) override;
 };
 
 }  // namespace bricks::kv_prefix_tree

@@ -9,8 +9,6 @@ namespace bricks::batchllm {
 
 namespace {
 
-std::string id_text(uint64_t id) { return "request " + std::to_string(id); }
-
 BatchLlmConfig config_from(const Params& p) {
   BatchLlmConfig c;
   c.token_budget = static_cast<int32_t>(p.get_int("token_budget"));
@@ -58,13 +56,9 @@ void BatchLlmScheduler::prepare() {
     swap_ = config_.preemption == "swap" || (config_.preemption == "auto" && client.has_swap());
     kv_ = client;
   }
-  block_size_ = kv_.block_size();
-  pool_blocks_ = kv_.stats().num_device_blocks;
-  if (block_size_ < 1 || pool_blocks_ < 1) {
-    throw Error::invalid(
-        "scheduler batchllm: the wired kv brick reports no blocks; configure it before the "
-        "first schedule");
-  }
+  const sched::KvPoolSize pool = sched::read_kv_pool(kv_, "batchllm");
+  block_size_ = pool.block_size;
+  pool_blocks_ = pool.blocks;
   if (count_.block_size() != block_size_) count_ = sched::BlockCount(block_size_);
   if (!grouper_ready_) {
     grouper_ =
@@ -198,9 +192,7 @@ void BatchLlmScheduler::fail(int32_t index, std::string reason) {
 }
 
 std::string BatchLlmScheduler::too_big(const bricks_request_view& r, int64_t tokens) const {
-  return id_text(r.id) + " needs " + std::to_string(blocks_for(tokens)) + " KV blocks for " +
-         std::to_string(tokens) + " tokens, more than the whole pool of " +
-         std::to_string(pool_blocks_) + " blocks of " + std::to_string(block_size_) + " tokens";
+  return sched::too_big_reason(r, tokens, count_, pool_blocks_);
 }
 
 bool BatchLlmScheduler::allocate_running(size_t k, int32_t tokens) {
@@ -256,12 +248,8 @@ void BatchLlmScheduler::reserve_for_running() {
 bool BatchLlmScheduler::schedule_swapped() {
   for (int32_t index : swapped_) {
     const bricks_request_view& r = views_[index];
-    if (!kv_.has_swap()) {
-      fail(index, id_text(r.id) + " is swapped out but the wired kv brick cannot swap in");
-      continue;
-    }
-    if (blocks_for(r.num_tokens) > pool_blocks_) {
-      fail(index, too_big(r, r.num_tokens));
+    if (std::string why = sched::swap_in_refusal(kv_, r, count_, pool_blocks_); !why.empty()) {
+      fail(index, std::move(why));
       continue;
     }
     const int32_t left = std::max(r.num_tokens - r.num_computed, 0);
@@ -289,13 +277,8 @@ void BatchLlmScheduler::admit_waiting() {
   for (size_t w = 0; w < waiting_.size(); ++w) {
     const int32_t index = waiting_[w];
     const bricks_request_view& r = views_[index];
-    if (r.num_tokens < 1) {
-      fail(index, id_text(r.id) + " has no tokens to compute");
-      taken_[w] = 1;
-      continue;
-    }
-    if (blocks_for(r.num_tokens) > pool_blocks_) {
-      fail(index, too_big(r, r.num_tokens));
+    if (std::string why = sched::admit_refusal(r, count_, pool_blocks_); !why.empty()) {
+      fail(index, std::move(why));
       taken_[w] = 1;
       continue;
     }

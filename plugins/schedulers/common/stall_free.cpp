@@ -34,12 +34,8 @@ void StallFreeBatcher::admit_waiting() {
   StepBatch& s = step_;
   for (int32_t index : s.waiting) {
     const bricks_request_view& r = s.views[index];
-    if (r.num_tokens < 1) {
-      s.fail(index, StepBatch::id_text(r.id) + " has no tokens to compute");
-      continue;
-    }
-    if (s.blocks_for(r.num_tokens) > s.pool_blocks) {
-      s.fail(index, s.too_big(r, r.num_tokens));
+    if (std::string why = s.admit_refusal(r); !why.empty()) {
+      s.fail(index, std::move(why));
       continue;
     }
     if (s.num_running >= config_.max_num_seqs || s.budget <= 0) return;

@@ -20,6 +20,7 @@
 #include <cstdint>
 
 #include "bricks/abi.h"
+#include "bricks/params.hpp"
 #include "bricks/step_batch.hpp"
 
 namespace bricks::sched {
@@ -30,6 +31,11 @@ struct StallFreeConfig {
   int32_t min_chunk = 1;     // smallest prefill chunk that does not finish a prompt
   bool swap = false;         // preempt by swap_out (fallback recompute) instead of recompute
 };
+
+// The config of a stall-free brick from its params: `preemption` (recompute or swap),
+// `max_num_seqs` and, when `with_min_chunk`, `min_chunk` (else 1: prompts split anywhere).
+// Throws Error::invalid naming "scheduler <brick>". `brick` is a string literal.
+StallFreeConfig stall_free_config(const char* brick, const Params& params, bool with_min_chunk);
 
 class StallFreeBatcher {
  public:

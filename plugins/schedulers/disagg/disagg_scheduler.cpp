@@ -15,23 +15,10 @@ Role role_from(const Params& params) {
 }
 
 sched::StallFreeConfig config_from(const Params& params, Role role) {
-  const std::string mode = params.get_string("preemption");
-  if (mode != "recompute" && mode != "swap") {
-    throw Error::invalid("scheduler disagg: preemption '" + mode +
-                         "' is not one of recompute, swap");
-  }
-  const int64_t seqs = params.get_int("max_num_seqs");
-  const int64_t min_chunk = params.get_int("min_chunk");
-  if (seqs < 1 || min_chunk < 1) {
-    throw Error::invalid("scheduler disagg: max_num_seqs and min_chunk must be >= 1");
-  }
-  sched::StallFreeConfig c;
-  c.brick = "disagg";
-  c.max_num_seqs = static_cast<int32_t>(seqs);
+  sched::StallFreeConfig c = sched::stall_free_config("disagg", params, true);
   // A decode instance admits whole prompts (their KV arrives transferred, so splitting them
   // saves no compute); the batcher caps min_chunk at the step budget.
-  c.min_chunk = role == Role::kDecode ? (1 << 30) : static_cast<int32_t>(min_chunk);
-  c.swap = mode == "swap";
+  if (role == Role::kDecode) c.min_chunk = 1 << 30;
   return c;
 }
 

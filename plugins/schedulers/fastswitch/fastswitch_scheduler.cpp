@@ -8,8 +8,6 @@ namespace bricks::fastswitch {
 
 namespace {
 
-std::string id_text(uint64_t id) { return "request " + std::to_string(id); }
-
 PreemptMode parse_mode(const std::string& mode) {
   if (mode == "swap") return PreemptMode::kSwap;
   if (mode == "recompute") return PreemptMode::kRecompute;
@@ -61,13 +59,9 @@ void FastSwitchScheduler::prepare() {
     }
     kv_ = client;
   }
-  block_size_ = kv_.block_size();
-  pool_blocks_ = kv_.stats().num_device_blocks;
-  if (block_size_ < 1 || pool_blocks_ < 1) {
-    throw Error::invalid(
-        "scheduler fastswitch: the wired kv brick reports no blocks; configure it before the "
-        "first schedule");
-  }
+  const sched::KvPoolSize pool = sched::read_kv_pool(kv_, "fastswitch");
+  block_size_ = pool.block_size;
+  pool_blocks_ = pool.blocks;
   if (count_.block_size() != block_size_) count_ = sched::BlockCount(block_size_);
 }
 
@@ -233,9 +227,7 @@ void FastSwitchScheduler::fail(int32_t index, std::string reason) {
 }
 
 std::string FastSwitchScheduler::too_big(const bricks_request_view& r, int64_t tokens) const {
-  return id_text(r.id) + " needs " + std::to_string(blocks_for(tokens)) + " KV blocks for " +
-         std::to_string(tokens) + " tokens, more than the whole pool of " +
-         std::to_string(pool_blocks_) + " blocks of " + std::to_string(block_size_) + " tokens";
+  return sched::too_big_reason(r, tokens, count_, pool_blocks_);
 }
 
 void FastSwitchScheduler::serve_running(int32_t pos) {
@@ -260,12 +252,8 @@ void FastSwitchScheduler::serve_running(int32_t pos) {
 void FastSwitchScheduler::serve_swapped(int32_t pos) {
   const int32_t index = order_[static_cast<size_t>(pos)];
   const bricks_request_view& r = views_[index];
-  if (!kv_.has_swap()) {
-    fail(index, id_text(r.id) + " is swapped out but the wired kv brick cannot swap in");
-    return;
-  }
-  if (blocks_for(r.num_tokens) > pool_blocks_) {
-    fail(index, too_big(r, r.num_tokens));
+  if (std::string why = sched::swap_in_refusal(kv_, r, count_, pool_blocks_); !why.empty()) {
+    fail(index, std::move(why));
     return;
   }
   if (admit_blocked_ || budget_ <= 0) return;
@@ -300,12 +288,8 @@ void FastSwitchScheduler::serve_swapped(int32_t pos) {
 void FastSwitchScheduler::serve_waiting(int32_t pos) {
   const int32_t index = order_[static_cast<size_t>(pos)];
   const bricks_request_view& r = views_[index];
-  if (r.num_tokens < 1) {
-    fail(index, id_text(r.id) + " has no tokens to compute");
-    return;
-  }
-  if (blocks_for(r.num_tokens) > pool_blocks_) {
-    fail(index, too_big(r, r.num_tokens));
+  if (std::string why = sched::admit_refusal(r, count_, pool_blocks_); !why.empty()) {
+    fail(index, std::move(why));
     return;
   }
   if (admit_blocked_ || budget_ <= 0) return;

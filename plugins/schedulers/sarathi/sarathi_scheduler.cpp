@@ -5,32 +5,11 @@
 
 namespace bricks::sarathi {
 
-namespace {
-sched::StallFreeConfig config_from(const Params& params) {
-  const std::string mode = params.get_string("preemption");
-  if (mode != "recompute" && mode != "swap") {
-    throw Error::invalid("scheduler sarathi: preemption '" + mode +
-                         "' is not one of recompute, swap");
-  }
-  const int64_t seqs = params.get_int("max_num_seqs");
-  const int64_t min_chunk = params.get_int("min_chunk");
-  if (seqs < 1 || min_chunk < 1) {
-    throw Error::invalid("scheduler sarathi: max_num_seqs and min_chunk must be >= 1");
-  }
-  sched::StallFreeConfig c;
-  c.brick = "sarathi";
-  c.max_num_seqs = static_cast<int32_t>(seqs);
-  c.min_chunk = static_cast<int32_t>(min_chunk);
-  c.swap = mode == "swap";
-  return c;
-}
-}  // namespace
-
 SarathiScheduler::SarathiScheduler(const Host& host, const Params& params)
     : Scheduler(host),
       token_budget_(static_cast<int32_t>(params.get_int("token_budget"))),
       tbt_slo_s_(params.get_float("tbt_slo_ms") / 1000.0),
-      batcher_(config_from(params)) {
+      batcher_(sched::stall_free_config("sarathi", params, true)) {
   if (token_budget_ < 1) {
     throw Error::invalid("scheduler sarathi: token_budget must be >= 1");
   }

@@ -155,4 +155,55 @@ inline bricks_kv_stats KvClient::stats() const {
   return s;
 }
 
+// The wired kv brick's device pool as a scheduler reads it at the start of a step.
+struct KvPoolSize {
+  int32_t block_size = 1;
+  int64_t blocks = 0;  // device blocks in all
+};
+
+// Reads the pool of `kv`; throws bricks::Error naming "scheduler <brick>" when the kv brick
+// reports no blocks (it is not configured yet).
+inline KvPoolSize read_kv_pool(const KvClient& kv, const char* brick) {
+  const KvPoolSize p{kv.block_size(), kv.stats().num_device_blocks};
+  if (p.block_size < 1 || p.blocks < 1) {
+    throw Error::invalid(std::string("scheduler ") + brick +
+                         ": the wired kv brick reports no blocks; configure it before the "
+                         "first schedule");
+  }
+  return p;
+}
+
+// The failure reason of request `r` when `tokens` of it need more blocks (counted by
+// `count`) than the whole pool of `pool_blocks`.
+inline std::string too_big_reason(const bricks_request_view& r, int64_t tokens,
+                                  const BlockCount& count, int64_t pool_blocks) {
+  return "request " + std::to_string(r.id) + " needs " + std::to_string(count(tokens)) +
+         " KV blocks for " + std::to_string(tokens) + " tokens, more than the whole pool of " +
+         std::to_string(pool_blocks) + " blocks of " + std::to_string(count.block_size()) +
+         " tokens";
+}
+
+// Why the waiting request `r` can never be admitted, or "" when it may be: it has no tokens,
+// or its sequence needs more blocks than the whole pool. A rule fails such a request with
+// this reason before it weighs the request's turn.
+inline std::string admit_refusal(const bricks_request_view& r, const BlockCount& count,
+                                 int64_t pool_blocks) {
+  if (r.num_tokens < 1) return "request " + std::to_string(r.id) + " has no tokens to compute";
+  if (count(r.num_tokens) > pool_blocks) return too_big_reason(r, r.num_tokens, count, pool_blocks);
+  return "";
+}
+
+// Why the swapped request `r` can never be swapped in, or "" when it may be: the wired kv
+// brick cannot swap in, or its sequence needs more blocks than the whole pool. A rule fails
+// such a request with this reason before it weighs the request's turn.
+inline std::string swap_in_refusal(const KvClient& kv, const bricks_request_view& r,
+                                   const BlockCount& count, int64_t pool_blocks) {
+  if (!kv.has_swap()) {
+    return "request " + std::to_string(r.id) +
+           " is swapped out but the wired kv brick cannot swap in";
+  }
+  if (count(r.num_tokens) > pool_blocks) return too_big_reason(r, r.num_tokens, count, pool_blocks);
+  return "";
+}
+
 }  // namespace bricks::sched

@@ -75,6 +75,10 @@ class StepBatch {
   void fail(int32_t index, std::string reason);
   // The message for a request needing more blocks than the whole pool for `tokens` tokens.
   std::string too_big(const bricks_request_view& r, int64_t tokens) const;
+  // Why waiting request `r` can never be admitted, or "" (admit_refusal, bricks/kv_client.hpp).
+  std::string admit_refusal(const bricks_request_view& r) const {
+    return sched::admit_refusal(r, count_, pool_blocks);
+  }
   static std::string id_text(uint64_t id) { return "request " + std::to_string(id); }
   int64_t blocks_for(int64_t tokens) const { return count_(tokens); }
   const char* brick() const { return brick_; }
@@ -123,13 +127,9 @@ inline void StepBatch::check_input(const bricks_sched_input& input) const {
 }
 
 inline void StepBatch::read_pool() {
-  block_size = kv.block_size();
-  pool_blocks = kv.stats().num_device_blocks;
-  if (block_size < 1 || pool_blocks < 1) {
-    throw Error::invalid(std::string("scheduler ") + brick_ +
-                         ": the wired kv brick reports no blocks; configure it before the "
-                         "first schedule");
-  }
+  const KvPoolSize pool = read_kv_pool(kv, brick_);
+  block_size = pool.block_size;
+  pool_blocks = pool.blocks;
   if (count_.block_size() != block_size) count_ = BlockCount(block_size);
 }
 
@@ -176,12 +176,8 @@ inline void StepBatch::fail(int32_t index, std::string reason) {
 inline bool StepBatch::swap_in_swapped(int64_t max_num_seqs, bool need_budget) {
   for (int32_t index : swapped) {
     const bricks_request_view& r = views[index];
-    if (!kv.has_swap()) {
-      fail(index, id_text(r.id) + " is swapped out but the wired kv brick cannot swap in");
-      continue;
-    }
-    if (blocks_for(r.num_tokens) > pool_blocks) {
-      fail(index, too_big(r, r.num_tokens));
+    if (std::string why = swap_in_refusal(kv, r, count_, pool_blocks); !why.empty()) {
+      fail(index, std::move(why));
       continue;
     }
     const int32_t left = std::max(r.num_tokens - r.num_computed, 0);
@@ -205,9 +201,7 @@ inline bool StepBatch::swap_in_swapped(int64_t max_num_seqs, bool need_budget) {
 }
 
 inline std::string StepBatch::too_big(const bricks_request_view& r, int64_t tokens) const {
-  return id_text(r.id) + " needs " + std::to_string(blocks_for(tokens)) + " KV blocks for " +
-         std::to_string(tokens) + " tokens, more than the whole pool of " +
-         std::to_string(pool_blocks) + " blocks of " + std::to_string(block_size) + " tokens";
+  return too_big_reason(r, tokens, count_, pool_blocks);
 }
 
 inline bool StepBatch::allocate_running(size_t k, int32_t tokens) {

@@ -30,6 +30,8 @@ struct BlockShape {
 };
 BlockShape dtype_block(DType);
 inline bool dtype_is_quantized(DType t) { return dtype_block(t).values > 1; }
+// Whether a row of `values` values is whole blocks of `t` (any row is, for f32, f16, bf16).
+inline bool row_fits(DType t, int64_t values) { return values % dtype_block(t).values == 0; }
 
 inline constexpr int64_t kQ8_0Block = 32;       // values per Q8_0 block
 inline constexpr size_t kQ8_0BlockBytes = 34;  // 2-byte scale + 32 int8

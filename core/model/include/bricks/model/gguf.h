@@ -144,6 +144,10 @@ class GgufWriter {
   // Writes the whole file; throws ModelError if the file cannot be written or a producer
   // gives a tensor the wrong number of bytes.
   void write(const std::filesystem::path& path, const Producer& produce) const;
+  // As write, under a temporary name beside `path` (path + ".partial") that is then renamed
+  // over `path`, so an interrupted write never leaves a file that looks complete. The
+  // temporary file is removed on any failure.
+  void write_atomically(const std::filesystem::path& path, const Producer& produce) const;
 
  private:
   struct Decl {

@@ -1,17 +1,11 @@
-// SIMD array conversions. Every function here carries its own target attribute; nothing in
+// AVX2 array conversions. Every function here carries its own target attribute; nothing in
 // this file may be called without the matching CPU check (see convert_kernels.h).
 #include <immintrin.h>
-
-// GCC 12 reports the deliberately undefined pass-through operands inside avx512fintrin.h
-// (_mm512_undefined_*) as uninitialized once the intrinsics are inlined here.
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
 
 #include "cpu/convert.h"
 #include "cpu/convert_kernels.h"
 
 #define BRICKS_AVX2 __attribute__((target("avx2,fma,f16c")))
-#define BRICKS_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma,f16c")))
 
 namespace bricks::cpu::detail {
 
@@ -65,51 +59,6 @@ BRICKS_AVX2 void f32_to_bf16_avx2(const float* in, uint16_t* out, int64_t n) {
     const __m256i b = bf16_round8(_mm256_loadu_ps(in + i + 8));
     const __m256i packed = _mm256_permute4x64_epi64(_mm256_packus_epi32(a, b), 0xD8);
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), packed);
-  }
-  for (; i < n; ++i) out[i] = f32_to_bf16_bits(in[i]);
-}
-
-BRICKS_AVX512 void f16_to_f32_avx512(const uint16_t* in, float* out, int64_t n) {
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(in + i));
-    _mm512_storeu_ps(out + i, _mm512_cvtph_ps(h));
-  }
-  for (; i < n; ++i) out[i] = f16_bits_to_f32(in[i]);
-}
-
-BRICKS_AVX512 void f32_to_f16_avx512(const float* in, uint16_t* out, int64_t n) {
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    const __m256i h = _mm512_cvtps_ph(_mm512_loadu_ps(in + i), _MM_FROUND_TO_NEAREST_INT);
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), h);
-  }
-  for (; i < n; ++i) out[i] = f32_to_f16_bits(in[i]);
-}
-
-BRICKS_AVX512 void bf16_to_f32_avx512(const uint16_t* in, float* out, int64_t n) {
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(in + i));
-    const __m512i u = _mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16);
-    _mm512_storeu_ps(out + i, _mm512_castsi512_ps(u));
-  }
-  for (; i < n; ++i) out[i] = bf16_bits_to_f32(in[i]);
-}
-
-BRICKS_AVX512 void f32_to_bf16_avx512(const float* in, uint16_t* out, int64_t n) {
-  int64_t i = 0;
-  const __m512i one = _mm512_set1_epi32(1), bias = _mm512_set1_epi32(0x7fff);
-  const __m512i quiet = _mm512_set1_epi32(0x40);
-  for (; i + 16 <= n; i += 16) {
-    const __m512 x = _mm512_loadu_ps(in + i);
-    const __m512i u = _mm512_castps_si512(x);
-    const __m512i hi = _mm512_srli_epi32(u, 16);
-    const __m512i r = _mm512_srli_epi32(
-        _mm512_add_epi32(_mm512_add_epi32(u, bias), _mm512_and_si512(hi, one)), 16);
-    const __mmask16 nan = _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
-    const __m512i v = _mm512_mask_blend_epi32(nan, r, _mm512_or_si512(hi, quiet));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), _mm512_cvtepi32_epi16(v));
   }
   for (; i < n; ++i) out[i] = f32_to_bf16_bits(in[i]);
 }
