@@ -96,7 +96,7 @@ std::string header(const FitCostArgs& a, const sim::FitResult& fit) {
          "The rest are the generic defaults.";
 }
 
-int run(const FitCostArgs& a) {
+int run_fit_cost(const FitCostArgs& a) {
   try {
     const sim::GpuSpec gpu = sim::load_gpu(a.gpu, std::filesystem::current_path());
     sim::CostConstants start;
@@ -132,44 +132,40 @@ int run(const FitCostArgs& a) {
   }
 }
 
-const Command kFitCost{
-    "fit-cost", 60, [](CLI::App& app, int& exit_code) {
-      auto args = std::make_shared<FitCostArgs>();
-      auto* cmd = app.add_subcommand(
-          "fit-cost",
-          "Fit the sim cost model's GEMM constants to measured per-layer times of a "
-          "GPU (Vidur's operator profiles), print measured against modelled times, "
-          "and write the constants as a cost preset");
-      cmd->add_option("csv", args->csvs,
-                      "Measured times, one CSV per model: Vidur's mlp.csv columns num_tokens, tp, "
-                      "attn_pre_proj_ms, attn_post_proj_ms, mlp_up_proj_ms, mlp_down_proj_ms, "
-                      "n_head, n_kv_head, n_embd, n_expanded_embd (repeated rows are averaged)")
-          ->required()
-          ->check(CLI::ExistingFile);
-      cmd->add_option(
-             "--gpu", args->gpu,
-             "GPU the times were measured on: a preset name, or a GpuPreset .textproto file")
-          ->capture_default_str();
-      cmd->add_option("--constants", args->constants,
-                      "Cost preset to start from (default: the generic constants)")
-          ->check(CLI::ExistingFile);
-      cmd->add_option("--out", args->out, "Write the fitted constants here (a .textproto)");
-      cmd->add_flag(
-          "--no-fit", args->no_fit,
-          "Only compare: print the table for the --constants given (or the generic ones)");
-      cmd->add_flag("--all", args->all_rows,
-                    "Print every measured point (default: powers of two, the batches just past "
-                    "each 64-token tile edge up to 1024, and every point outside the tolerance)");
-      cmd->add_option("--tolerance", args->tolerance, "Share a modelled time may be off by")
-          ->check(CLI::Range(0.001, 10.0))
-          ->capture_default_str();
-      cmd->footer(
-          "Example:\n  bricks fit-cost tests/data/vidur-a100/*.csv --gpu a100-80gb "
-          "--out core/sim/presets/costs/a100-80gb.textproto\n"
-          "Exit code: 0 every point within the tolerance, 1 some outside, 2 bad command "
-          "line, 3 a file could not be read or parsed.");
-      cmd->callback([args, &exit_code] { exit_code = run(*args); });
-    }};
+void add_flags(CLI::App* cmd, FitCostArgs* args) {
+  cmd->add_option("csv", args->csvs,
+                  "Measured times, one CSV per model: Vidur's mlp.csv columns num_tokens, tp, "
+                  "attn_pre_proj_ms, attn_post_proj_ms, mlp_up_proj_ms, mlp_down_proj_ms, "
+                  "n_head, n_kv_head, n_embd, n_expanded_embd (repeated rows are averaged)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--gpu", args->gpu,
+                  "GPU the times were measured on: a preset name, or a GpuPreset .textproto file")
+      ->capture_default_str();
+  cmd->add_option("--constants", args->constants,
+                  "Cost preset to start from (default: the generic constants)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--out", args->out, "Write the fitted constants here (a .textproto)");
+  cmd->add_flag("--no-fit", args->no_fit,
+                "Only compare: print the table for the --constants given (or the generic ones)");
+  cmd->add_flag("--all", args->all_rows,
+                "Print every measured point (default: powers of two, the batches just past "
+                "each 64-token tile edge up to 1024, and every point outside the tolerance)");
+  cmd->add_option("--tolerance", args->tolerance, "Share a modelled time may be off by")
+      ->check(CLI::Range(0.001, 10.0))
+      ->capture_default_str();
+  cmd->footer(
+      "Example:\n  bricks fit-cost tests/data/vidur-a100/*.csv --gpu a100-80gb "
+      "--out core/sim/presets/costs/a100-80gb.textproto\n"
+      "Exit code: 0 every point within the tolerance, 1 some outside, 2 bad command "
+      "line, 3 a file could not be read or parsed.");
+}
+
+const Command kFitCost{"fit-cost", 60,
+                       "Fit the sim cost model's GEMM constants to measured per-layer times of a "
+                       "GPU (Vidur's operator profiles), print measured against modelled times, "
+                       "and write the constants as a cost preset",
+                       add_flags, run};
 
 }  // namespace
 }  // namespace bricks::cli
