@@ -263,7 +263,7 @@ std::unique_ptr<ClusterRuntime> ClusterRuntime::create(const manifest::LoadedMan
   if (p.disaggregated) link = manifest_link(m, catalogue, p);
   link.num_layers = config.n_layers;
   const double kv_per_token =
-      static_cast<double>(sim::model_preset(mp.device().sim_model())
+      static_cast<double>(sim::load_model(mp.device().sim_model(), m.base_dir())
                               .kv_bytes_per_token(kv_dtype == BRICKS_DTYPE_F32 ? 4 : 2));
   rt->cluster_ = std::make_unique<Cluster>(std::move(instances), link, kv_per_token);
   rt->vocab_size_ = config.vocab_size;
