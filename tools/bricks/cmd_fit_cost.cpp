@@ -132,7 +132,7 @@ int run_fit_cost(const FitCostArgs& a) {
   }
 }
 
-void add_flags(CLI::App* cmd, FitCostArgs* args) {
+void add_fit_cost_flags(CLI::App* cmd, FitCostArgs* args) {
   cmd->add_option("csv", args->csvs,
                   "Measured times, one CSV per model: Vidur's mlp.csv columns num_tokens, tp, "
                   "attn_pre_proj_ms, attn_post_proj_ms, mlp_up_proj_ms, mlp_down_proj_ms, "
@@ -165,7 +165,7 @@ const Command kFitCost{"fit-cost", 60,
                        "Fit the sim cost model's GEMM constants to measured per-layer times of a "
                        "GPU (Vidur's operator profiles), print measured against modelled times, "
                        "and write the constants as a cost preset",
-                       add_flags, run};
+                       add_fit_cost_flags, run_fit_cost};
 
 }  // namespace
 }  // namespace bricks::cli
