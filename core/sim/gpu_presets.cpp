@@ -15,16 +15,7 @@ constexpr double kMiB = 1024.0 * 1024.0;
 constexpr double kTera = 1e12;
 
 std::vector<GpuSpec> make_gpu_presets() {
-  std::vector<GpuSpec> p;
-  for (std::string_view name : kGpuPresetNames) {
-    const ShippedPreset* shipped = find_shipped_preset("gpus", name);
-    if (shipped == nullptr) {
-      throw SimError("the GPU preset " + std::string(name) + " is not built in; add " +
-                     "core/sim/presets/gpus/" + std::string(name) + ".textproto");
-    }
-    p.push_back(parse_gpu_preset(std::string(shipped->text), std::string(shipped->path)));
-  }
-  return p;
+  return parse_shipped_presets<GpuSpec>("gpus", kGpuPresetNames, parse_gpu_preset);
 }
 
 }  // namespace

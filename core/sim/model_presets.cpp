@@ -42,16 +42,7 @@ int64_t ModelSpec::kv_bytes_per_token(int32_t element_bytes) const {
 namespace {
 
 std::vector<ModelSpec> make_model_presets() {
-  std::vector<ModelSpec> p;
-  for (std::string_view name : kModelPresetNames) {
-    const ShippedPreset* shipped = find_shipped_preset("models", name);
-    if (shipped == nullptr) {
-      throw SimError("the model preset " + std::string(name) + " is not built in; add " +
-                     "core/sim/presets/models/" + std::string(name) + ".textproto");
-    }
-    p.push_back(parse_model_preset(std::string(shipped->text), std::string(shipped->path)));
-  }
-  return p;
+  return parse_shipped_presets<ModelSpec>("models", kModelPresetNames, parse_model_preset);
 }
 
 }  // namespace

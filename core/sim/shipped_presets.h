@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "sim/sim_error.h"
+
 namespace bricks::sim {
 
 struct ShippedPreset {
@@ -26,5 +28,22 @@ std::vector<std::string> shipped_preset_names(std::string_view kind);
 
 // The shipped preset of `kind` named `name`, or nullptr.
 const ShippedPreset* find_shipped_preset(std::string_view kind, std::string_view name);
+
+// The shipped presets of `kind` named `names`, in that order, each read by
+// parse(text, path). Throws SimError for a name whose file is not built in.
+template <class Spec, class Names, class Parse>
+std::vector<Spec> parse_shipped_presets(std::string_view kind, const Names& names, Parse parse) {
+  std::vector<Spec> out;
+  for (std::string_view name : names) {
+    const ShippedPreset* shipped = find_shipped_preset(kind, name);
+    if (shipped == nullptr) {
+      throw SimError("the preset " + std::string(kind) + "/" + std::string(name) +
+                     " is not built in; add core/sim/presets/" + std::string(kind) + "/" +
+                     std::string(name) + ".textproto");
+    }
+    out.push_back(parse(std::string(shipped->text), std::string(shipped->path)));
+  }
+  return out;
+}
 
 }  // namespace bricks::sim
