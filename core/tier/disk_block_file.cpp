@@ -51,9 +51,10 @@ DiskBlockFile::DiskBlockFile(const DiskTierOptions& o)
   std::string name = (o.dir / "bricks-kv-XXXXXX").string();
   const int flags = O_CLOEXEC | (o.direct ? O_DIRECT : 0);
   fd_ = ::mkostemp(name.data(), flags);
-  if (fd_ < 0 && o.direct && errno == EINVAL) {
-    // The filesystem (tmpfs, some network ones) has no direct I/O: use the page cache.
-    direct_reason_ = "O_DIRECT: " + errno_text(EINVAL) + " on this filesystem";
+  if (fd_ < 0 && o.direct) {
+    // The filesystem (tmpfs, overlay and network ones) may have no direct I/O: try the page
+    // cache. A directory that refuses files refuses this too, and is reported below.
+    direct_reason_ = "O_DIRECT: " + errno_text(errno) + " on this filesystem";
     name = (o.dir / "bricks-kv-XXXXXX").string();
     fd_ = ::mkostemp(name.data(), O_CLOEXEC);
   } else if (o.direct) {
