@@ -54,6 +54,19 @@ function(bricks_conformance_defaults target)
   target_compile_options(${target} PRIVATE -fmacro-prefix-map=${PROJECT_SOURCE_DIR}/=)
 endfunction()
 
+# A kind's conformance suite: an object library of GoogleTest tests over its kind's case
+# list, linked into the kind's shipped test program and, through the global property
+# BRICKS_CONFORMANCE_SUITES, into bricks-conform (tests/CMakeLists.txt).
+function(bricks_conformance_suite target)
+  cmake_parse_arguments(S "" "" "SOURCES;LIBS" ${ARGN})
+  add_library(${target} OBJECT ${S_SOURCES})
+  bricks_target_defaults(${target})
+  bricks_conformance_defaults(${target})
+  target_include_directories(${target} PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
+  target_link_libraries(${target} PUBLIC ${S_LIBS})
+  set_property(GLOBAL APPEND PROPERTY BRICKS_CONFORMANCE_SUITES ${target})
+endfunction()
+
 # A GoogleTest suite: one executable per concern, registered with CTest test by test.
 function(bricks_add_test target)
   cmake_parse_arguments(T "" "TIMEOUT" "SOURCES;LIBS" ${ARGN})

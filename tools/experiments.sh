@@ -4,12 +4,13 @@
 # plots, summary.md with our number beside the paper's). docs/experiments.md explains the
 # settings and the results.
 #
-#   tools/experiments.sh sarathi|splitfuse|fastswitch|batchllm|disagg|trace|all
+#   tools/experiments.sh sarathi|splitfuse|fastswitch|batchllm|disagg|trace|melange|all
 #
 # Environment: BRICKS (default build/bin/bricks) is the CLI to use; BRICKS_TRACE (default
 # ../shared/data/azure-llm-2023/code.csv) is the Azure trace the `trace` experiment replays,
 # which `all` skips with a line when the file is not there. Every experiment takes
-# under four minutes on a 2-core machine. Needs bash and python3 (summaries, the batch
+# under four minutes on a 2-core machine, but melange: about 20 minutes the first time (it
+# profiles four GPU types per request-size bucket), seconds once its profiles are cached. Needs bash and python3 (summaries, the batch
 # traces and two plots); nothing else beyond the build.
 set -euo pipefail
 
@@ -17,7 +18,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 bricks="${BRICKS:-build/bin/bricks}"
 man=manifests/experiments
-names=(sarathi splitfuse fastswitch batchllm disagg trace)
+names=(sarathi splitfuse fastswitch batchllm disagg trace melange)
 
 usage() {
   local IFS='|'
@@ -294,6 +295,42 @@ run_disagg() {
   summarise disagg "$out" | tee "$out/summary.md"
 }
 
+# Mélange: the cheapest GPU mix (a10g, l4, a100-80gb, h100-80gb) for Llama-2-7B under a
+# TPOT SLO of 120 ms, for short chat, long documents and a mix of both, each at two rates,
+# beside the best single GPU type. The profiles are cached in $out/cache and shared by the
+# three workloads (same bricks, device and SLO), so only the first plans profile.
+run_melange() {
+  local out=out/experiments/melange
+  mkdir -p "$out"
+  local spec w r
+  for spec in chat:4 chat:16 long:1 long:4 mixed:2 mixed:8; do
+    w=${spec%%:*}
+    r=${spec##*:}
+    "$bricks" plan "manifests/melange-$w.textproto" --slo-tpot 0.12 --rate "$r" \
+      --cache "$out/cache" --json-out "$out/$w-$r.json" >"$out/$w-$r.txt" 2>"$out/$w-$r.err" ||
+      true
+  done
+  python3 - "$out" <<'PY' | tee "$out/summary.md"
+import json, pathlib, sys
+out = pathlib.Path(sys.argv[1])
+paper = {"chat": "up to 77 %", "long": "up to 33 %", "mixed": "up to 51 %"}
+print("| workload | rate | mix | $/h | best single type | $/h | saving | check | paper |")
+print("|---|---|---|---|---|---|---|---|---|")
+for f in sorted(out.glob("*.json"), key=lambda p: (p.stem.split("-")[0], float(p.stem.split("-")[1]))):
+    w, r = f.stem.split("-")
+    j = json.loads(f.read_text())
+    best = j["best_single"]
+    single = f"{best['gpus']} x {best['gpu']}" if best else "none"
+    single_cost = f"{best['cost_per_hour']:.2f}" if best else "-"
+    saving = f"**{j['saving'] * 100:.1f} %**" if best else "-"
+    c = j["check"]
+    check = (f"{c['attainment'] * 100:.1f} % met, {'accepted' if c['accepted'] else 'rejected'}"
+             if c else "not run")
+    print(f"| {w} | {r} req/s | {j['mix']['description']} | {j['mix']['cost_per_hour']:.2f} | "
+          f"{single} | {single_cost} | {saving} | {check} | {paper[w]} |")
+PY
+}
+
 # The Azure LLM inference code trace of 2023 (one hour, 8,819 requests) on Llama-2-7B and one
 # A100, every single-instance scheduler, as recorded and replayed two and four times as
 # fast. Prompts longer than the context keep their last tokens (truncate_prompt).
@@ -340,6 +377,6 @@ case "$1" in
       "run_$n"
     done
     ;;
-  sarathi | splitfuse | fastswitch | batchllm | disagg | trace) "run_$1" ;;
+  sarathi | splitfuse | fastswitch | batchllm | disagg | trace | melange) "run_$1" ;;
   *) usage ;;
 esac

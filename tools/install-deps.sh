@@ -13,6 +13,8 @@ packages=(
   libssl-dev                                    # SHA-256 plugin pins
   libgtest-dev libgmock-dev libbenchmark-dev    # tests and benchmarks
   libdnnl-dev                                   # oneDNN: bf16/AMX and f32 GEMM
+  liburing-dev                                  # io_uring: the disk tier's transfers
+  libglpk-dev                                   # GLPK: the GPU-mix ILP of `bricks plan`
   clang libc++-dev libc++abi-dev                # ABI test: a brick built with clang + libc++
   libclang-rt-dev                               # libFuzzer and clang's sanitizers (tools/fuzz.sh)
   nodejs                                        # the serve test's client: the openai npm package

@@ -56,6 +56,9 @@ Cluster::Cluster(std::vector<ClusterInstance> instances, KvLink link, double kv_
     if (in.gpus < 1) {
       throw std::invalid_argument("cluster instance " + std::to_string(i) + " has gpus < 1");
     }
+    if (in.pool < 0) {
+      throw std::invalid_argument("cluster instance " + std::to_string(i) + " has pool < 0");
+    }
     colocated += in.role == InstanceRole::kColocated ? 1 : 0;
     prefill += in.role == InstanceRole::kPrefill ? 1 : 0;
     decode += in.role == InstanceRole::kDecode ? 1 : 0;
@@ -108,10 +111,19 @@ double Cluster::next_event(size_t i) const {
   return a.empty() ? kNever : std::max(e.now(), *a.begin());
 }
 
-size_t Cluster::least_loaded(InstanceRole role) const {
+void Cluster::set_router(ClusterRouter router) {
+  if (disaggregated_ && router) {
+    throw std::invalid_argument(
+        "a router picks among colocated instances; a disaggregated cluster routes by phase");
+  }
+  router_ = std::move(router);
+}
+
+size_t Cluster::least_loaded(InstanceRole role, int32_t pool) const {
   size_t best = instances_.size();
   for (size_t i = 0; i < instances_.size(); ++i) {
     if (instances_[i].role != role) continue;
+    if (pool >= 0 && instances_[i].pool != pool) continue;
     if (best == instances_.size() || slots_[i].load < slots_[best].load) best = i;
   }
   return best;
@@ -156,7 +168,12 @@ bool Cluster::step() {
       // that the engine refuses it with its own message).
       spec.max_new_tokens = std::min(spec.max_new_tokens, 1);
     }
-    const size_t instance = least_loaded(phase);
+    const int32_t pool = router_ ? router_(index, spec) : -1;
+    const size_t instance = least_loaded(phase, pool);
+    if (instance == instances_.size()) {
+      throw std::out_of_range("the cluster's router sent request " + std::to_string(index) +
+                              " to pool " + std::to_string(pool) + ", which has no instance");
+    }
     cr.first_instance = static_cast<int32_t>(instance);
     place(index, instance, std::move(spec), load);
   } else {

@@ -16,6 +16,10 @@
 // time t happens before any step that starts at t. Given the same requests, a run is
 // deterministic.
 //
+// A colocated cluster may also split its instances into pools (ClusterInstance::pool,
+// e.g. one pool per GPU type of a heterogeneous cluster) and take a router that names each
+// arriving request's pool; the request then goes to the least-loaded instance of that pool.
+//
 // Every request gets one combined record (ClusterRequest::merged): TTFT from the prefill
 // instance, later tokens from the decode instance, so Report computes TTFT, TPOT and
 // goodput over the whole cluster.
@@ -59,7 +63,12 @@ struct ClusterInstance {
   InstanceRole role = InstanceRole::kColocated;
   int32_t gpus = 1;                // GPUs it occupies (its tensor-parallel degree)
   std::unique_ptr<Engine> engine;  // its device's clock must be a SimClock
+  int32_t pool = 0;                // the pool a router (Cluster::set_router) sends to; >= 0
 };
+
+// Names the pool of request `index` (its index in Cluster::requests()) at its arrival. Must
+// return the pool of at least one instance; deterministic routers keep runs deterministic.
+using ClusterRouter = std::function<int32_t(size_t index, const RequestSpec& spec)>;
 
 // One request of the cluster, from submission to its end on whichever instance.
 struct ClusterRequest {
@@ -94,6 +103,10 @@ class Cluster {
 
   // Accepts a request; it is routed when it arrives. Returns its index in requests().
   size_t submit(RequestSpec spec);
+  // Routes every later arrival to the pool `router` names (null: any instance, the
+  // default). Throws std::invalid_argument on a disaggregated cluster; step() throws
+  // std::out_of_range when the router names a pool without an instance.
+  void set_router(ClusterRouter router);
   // Handles the earliest event (an arrival or one instance's step). False once every
   // submitted request has ended.
   bool step();
@@ -131,7 +144,8 @@ class Cluster {
 
   // Earliest next event of instance i; +inf when it has nothing to do.
   double next_event(size_t i) const;
-  size_t least_loaded(InstanceRole role) const;
+  // Of the instances in `role` (and in `pool`, when >= 0); instances_.size() when none.
+  size_t least_loaded(InstanceRole role, int32_t pool = -1) const;
   void place(size_t index, size_t instance, RequestSpec spec, int64_t load);
   // Handles requests instance i ended since the last look.
   void collect(size_t i);
@@ -149,6 +163,7 @@ class Cluster {
   std::vector<size_t> ended_order_;
   size_t num_ended_ = 0;
   ClusterStats extra_;  // handoffs and transfers
+  ClusterRouter router_;
 };
 
 }  // namespace bricks::engine

@@ -1,7 +1,10 @@
 // The brick kinds this host knows, in one table: each kind's name, enum value, vtable type,
 // the smallest vtable it accepts and the slots that must not be NULL. The catalogue, the
-// loader and the CLI read it, so adding a kind to the host is one row in kinds.cpp (plus
-// the SDK's kind header, its C++ adapter in bricks.hpp and the engine code that calls it).
+// loader and the CLI read it, so adding a kind to the host is one row in kinds.cpp. The
+// whole of a new kind: its enum value in abi.h (a minor bump, with its structs pinned in
+// tests/abi), its SDK header kind_*.h and C++ adapter in bricks.hpp, this row, the engine
+// code that calls it, and its conformance suite under tests/ (bricks_conformance_suite(),
+// which bricks-conform then runs with no change of its own).
 //
 // Thread safety: the table is immutable static data; every function here may be called
 // from any thread.

@@ -1,22 +1,56 @@
 // The device section: which device, its threads, KV memory and precision, and for the sim
-// device its GPU and model presets, calibration file and cost-model settings.
+// device its GPU, model and cost presets (shipped names or files), calibration file and
+// cost-model settings.
 #include <unistd.h>
 
+#include <filesystem>
+#include <functional>
 #include <string_view>
 
 #include "bricks/model/model.h"
+#include "sim/cost_presets.h"
+#include "sim/gpu_presets.h"
+#include "sim/model_presets.h"
 #include "sim/preset_names.h"
+#include "sim/shipped_presets.h"
+#include "sim/sim_error.h"
 #include "validate_checker.h"
 
 namespace bricks::manifest {
 
 namespace {
 
+namespace fs = std::filesystem;
+
 constexpr int64_t kMaxThreads = 1024;
 
 template <size_t N>
 std::vector<std::string> names(const std::array<std::string_view, N>& list) {
   return std::vector<std::string>(list.begin(), list.end());
+}
+
+// A preset setting: a shipped name, or the path of a preset file that must parse. An
+// unknown name that is no path gets the shipped names, with a did-you-mean.
+void check_preset(Checker& c, const std::string& path, const std::string& value,
+                  const std::vector<std::string>& shipped,
+                  const std::function<void(const fs::path&)>& load) {
+  if (value.empty() || std::find(shipped.begin(), shipped.end(), value) != shipped.end()) return;
+  std::error_code ec;
+  if (value.find('/') == std::string::npos && !value.ends_with(".textproto") &&
+      !fs::exists(c.m.resolve(value), ec)) {
+    c.one_of(path, value, shipped);
+    return;
+  }
+  try {
+    load(c.m.base_dir());
+  } catch (const sim::SimError& e) {
+    // "<file>:<line>: <what>; <fix>"
+    const std::string what = e.what();
+    const size_t split = what.find("; ");
+    c.error(
+        path, path + ": " + what.substr(0, split),
+        split == std::string::npos ? "see core/proto/sim_presets.proto" : what.substr(split + 2));
+  }
 }
 
 void check_sim(Checker& c, const Device& d) {
@@ -28,8 +62,12 @@ void check_sim(Checker& c, const Device& d) {
     c.error("device.sim_model", "the sim device needs device.sim_model",
             "set it to one of " + host::join(names(sim::kModelPresetNames)));
   }
-  c.one_of("device.gpu", d.gpu(), names(sim::kGpuPresetNames));
-  c.one_of("device.sim_model", d.sim_model(), names(sim::kModelPresetNames));
+  check_preset(c, "device.gpu", d.gpu(), names(sim::kGpuPresetNames),
+               [&](const fs::path& base) { sim::load_gpu(d.gpu(), base); });
+  check_preset(c, "device.sim_model", d.sim_model(), names(sim::kModelPresetNames),
+               [&](const fs::path& base) { sim::load_model(d.sim_model(), base); });
+  check_preset(c, "device.cost_model", d.cost_model(), sim::shipped_preset_names("costs"),
+               [&](const fs::path& base) { sim::load_cost_constants(d.cost_model(), base, ""); });
   c.exists("device.calibration_file", d.calibration_file(), "calibration file", false);
   const double util = d.gpu_memory_utilization();
   if (util < 0 || util > 1) {
@@ -67,6 +105,7 @@ void warn_sim_only(Checker& c, const Device& d) {
   ignored("gpu", !d.gpu().empty());
   ignored("sim_model", !d.sim_model().empty());
   ignored("calibration_file", !d.calibration_file().empty());
+  ignored("cost_model", !d.cost_model().empty());
   ignored("gpu_memory_utilization", d.gpu_memory_utilization() != 0);
   ignored("pcie_gb_per_s", d.pcie_gb_per_s() != 0);
   ignored("link_gb_per_s", d.link_gb_per_s() != 0);

@@ -167,6 +167,10 @@ std::unique_ptr<ClusterRuntime> ClusterRuntime::create(const manifest::LoadedMan
 
   std::unique_ptr<ClusterRuntime> rt(new ClusterRuntime());
   rt->placement_ = options.placement ? *options.placement : manifest_placement(m, catalogue);
+  if (!options.instances.empty()) {
+    const int32_t tp = std::max(mp.device().tensor_parallel(), 1);
+    rt->placement_ = Placement{false, static_cast<int32_t>(options.instances.size()), tp, 0, 1};
+  }
   const Placement& p = rt->placement_;
   const bool manifest_disagg = sched->name() == kDisagg;
 
@@ -195,14 +199,15 @@ std::unique_ptr<ClusterRuntime> ClusterRuntime::create(const manifest::LoadedMan
   const host::BrickInfo& kv_info = registry.find(BRICKS_KIND_KV, kv->name());
   const host::ParamMap kv_params = manifest::to_param_map(*kv, kv_info);
 
-  // One sim setup per tensor-parallel degree is enough to know the shape; every instance
-  // still gets its own device.
-  std::map<int32_t, manifest::LoadedManifest> per_tp;
-  auto setup_for = [&](int32_t tp) {
-    auto it = per_tp.find(tp);
-    if (it == per_tp.end()) {
-      it = per_tp.emplace(tp, m).first;
+  // One manifest per (GPU preset, tensor-parallel degree) describes the device; every
+  // instance still gets its own.
+  std::map<std::pair<std::string, int32_t>, manifest::LoadedManifest> per_device;
+  auto setup_for = [&](const std::string& gpu, int32_t tp) {
+    auto it = per_device.find({gpu, tp});
+    if (it == per_device.end()) {
+      it = per_device.emplace(std::make_pair(gpu, tp), m).first;
       it->second.proto.mutable_device()->set_tensor_parallel(tp);
+      if (!gpu.empty()) it->second.proto.mutable_device()->set_gpu(gpu);
     }
     try {
       return make_sim_setup(it->second);
@@ -214,16 +219,21 @@ std::unique_ptr<ClusterRuntime> ClusterRuntime::create(const manifest::LoadedMan
   struct Want {
     InstanceRole role;
     int32_t tp;
+    std::string gpu;  // "" = device.gpu
+    int32_t pool = 0;
   };
   std::vector<Want> wants;
-  if (p.disaggregated) {
+  if (!options.instances.empty()) {
+    for (const InstanceDevice& d : options.instances)
+      wants.push_back({InstanceRole::kColocated, p.prefill_tp, d.gpu, d.pool});
+  } else if (p.disaggregated) {
     for (int32_t i = 0; i < p.prefill_instances; ++i)
-      wants.push_back({InstanceRole::kPrefill, p.prefill_tp});
+      wants.push_back({InstanceRole::kPrefill, p.prefill_tp, "", 0});
     for (int32_t i = 0; i < p.decode_instances; ++i)
-      wants.push_back({InstanceRole::kDecode, p.decode_tp});
+      wants.push_back({InstanceRole::kDecode, p.decode_tp, "", 0});
   } else {
     for (int32_t i = 0; i < p.prefill_instances; ++i)
-      wants.push_back({InstanceRole::kColocated, p.prefill_tp});
+      wants.push_back({InstanceRole::kColocated, p.prefill_tp, "", 0});
   }
 
   std::vector<ClusterInstance> instances;
@@ -231,7 +241,7 @@ std::unique_ptr<ClusterRuntime> ClusterRuntime::create(const manifest::LoadedMan
   model::LlamaConfig config;
   bricks_dtype kv_dtype = BRICKS_DTYPE_F16;
   for (const Want& w : wants) {
-    SimSetup s = setup_for(w.tp);
+    SimSetup s = setup_for(w.gpu, w.tp);
     if (first_summary.empty()) first_summary = s.summary;
     config = s.config;
     kv_dtype = s.kv_dtype;
@@ -254,6 +264,7 @@ std::unique_ptr<ClusterRuntime> ClusterRuntime::create(const manifest::LoadedMan
     ClusterInstance ci;
     ci.role = w.role;
     ci.gpus = w.tp;
+    ci.pool = w.pool;
     ci.engine = std::make_unique<Engine>(
         EngineModel{s.config, nullptr}, EngineBricks{sched_inst, kv_inst}, eo, std::move(s.device));
     instances.push_back(std::move(ci));
@@ -263,7 +274,7 @@ std::unique_ptr<ClusterRuntime> ClusterRuntime::create(const manifest::LoadedMan
   if (p.disaggregated) link = manifest_link(m, catalogue, p);
   link.num_layers = config.n_layers;
   const double kv_per_token =
-      static_cast<double>(sim::model_preset(mp.device().sim_model())
+      static_cast<double>(sim::load_model(mp.device().sim_model(), m.base_dir())
                               .kv_bytes_per_token(kv_dtype == BRICKS_DTYPE_F32 ? 4 : 2));
   rt->cluster_ = std::make_unique<Cluster>(std::move(instances), link, kv_per_token);
   rt->vocab_size_ = config.vocab_size;
@@ -271,6 +282,11 @@ std::unique_ptr<ClusterRuntime> ClusterRuntime::create(const manifest::LoadedMan
                         " kv/" + kv->name();
   rt->device_summary_ =
       first_summary + "; cluster: " + p.describe() + " (" + std::to_string(p.gpus()) + " GPUs)";
+  if (!options.instances.empty()) {
+    std::string gpus;
+    for (const InstanceDevice& d : options.instances) gpus += (gpus.empty() ? "" : ", ") + d.gpu;
+    rt->device_summary_ += " on " + gpus;
+  }
   if (p.disaggregated) {
     rt->device_summary_ += ", KV link " + fmt("%.1f GB/s", link.bytes_per_s / 1e9) + " + " +
                            fmt("%.0f us", link.latency_s * 1e6) +

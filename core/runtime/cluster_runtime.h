@@ -32,9 +32,18 @@
 
 namespace bricks::engine {
 
+// One instance of a heterogeneous colocated cluster: its GPU preset and its routing pool.
+struct InstanceDevice {
+  std::string gpu;   // a sim GPU preset (sim/preset_names.h), replacing device.gpu
+  int32_t pool = 0;  // ClusterInstance::pool
+};
+
 struct ClusterSetupOptions {
   // Replaces the manifest's placement.
   std::optional<Placement> placement;
+  // When not empty: a colocated cluster of exactly these instances, each on its own GPU
+  // preset (tensor_parallel from the manifest's device), instead of the placement's.
+  std::vector<InstanceDevice> instances;
   // The scheduler of colocated instances when the manifest's scheduler is disagg (its
   // params are the brick's defaults plus max_num_seqs and preemption from the manifest's).
   std::string colocated_scheduler = "sarathi";

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "sim/cost_presets.h"
 #include "sim/sim_error.h"
 
 namespace bricks::engine {
@@ -33,15 +34,21 @@ SimSetup make_sim_setup(const manifest::LoadedManifest& m) {
 
   sim::GpuSpec gpu;
   sim::ModelSpec model;
+  sim::CostConstants constants;
   try {
-    gpu = sim::gpu_preset(d.gpu());
+    gpu = sim::load_gpu(d.gpu(), m.base_dir());
   } catch (const sim::SimError& e) {
     fail("gpu", e.what());
   }
   try {
-    model = sim::model_preset(d.sim_model());
+    model = sim::load_model(d.sim_model(), m.base_dir());
   } catch (const sim::SimError& e) {
     fail("sim_model", e.what());
+  }
+  try {
+    constants = sim::load_cost_constants(d.cost_model(), m.base_dir(), gpu.name);
+  } catch (const sim::SimError& e) {
+    fail("cost_model", e.what());
   }
 
   if (!d.kv_dtype().empty() && d.kv_dtype() != "f32" && d.kv_dtype() != "f16") {
@@ -54,6 +61,7 @@ SimSetup make_sim_setup(const manifest::LoadedManifest& m) {
   o.kv_element_bytes = out.kv_dtype == BRICKS_DTYPE_F32 ? 4 : 2;
   o.pcie_bytes_per_s = d.pcie_gb_per_s() * kGB;
   o.link_bytes_per_s = d.link_gb_per_s() * kGB;
+  o.constants = constants;
   const double utilisation =
       d.gpu_memory_utilization() > 0 ? d.gpu_memory_utilization() : kDefaultUtilisation;
   if (d.gpu_memory_utilization() < 0 || d.gpu_memory_utilization() > 1) {

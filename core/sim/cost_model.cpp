@@ -50,8 +50,47 @@ CostModel::CostModel(GpuSpec gpu, ModelSpec model, const CostModelOptions& optio
   kv_heads_per_gpu_ = std::max(1, c.n_kv_heads / tp_);
 }
 
-double CostModel::gemm_efficiency(double tokens) const {
-  return k_.gemm_efficiency_max * tokens / (tokens + k_.gemm_half_tokens);
+double CostModel::gemm_seconds(double rows, double params, double cols, double bytes) const {
+  const int32_t tile =
+      std::max(1, rows >= k_.gemm_large_tile_from ? k_.gemm_large_tile_rows : k_.gemm_tile_rows);
+  const double padded = std::ceil(rows / tile) * tile;
+  double eff = k_.gemm_efficiency_max;
+  if (k_.gemm_half_tokens > 0) eff *= padded / (padded + k_.gemm_half_tokens);
+  if (k_.gemm_half_outputs > 0) eff *= padded * cols / (padded * cols + k_.gemm_half_outputs);
+  const double compute = 2.0 * params * padded / (gpu_.bf16_flops * eff);
+  const double memory = bytes / (gpu_.hbm_bytes_per_s * k_.memory_efficiency);
+  const double p = k_.roofline_exponent;
+  const double roof = p > 0 ? std::pow(std::pow(compute, p) + std::pow(memory, p), 1.0 / p)
+                            : std::max(compute, memory);
+  return k_.gemm_latency_s + roof;
+}
+
+// The four GEMMs of a decoder layer on one GPU. Column-parallel ones (qkv, gate/up) read the
+// whole input and write their share; row-parallel ones (o, down) read their share and write
+// the whole output before the all-reduce. Biases count as weights of the GEMM they follow.
+double CostModel::linear_seconds(double tokens) const {
+  if (tokens <= 0) return 0.0;
+  const model::LlamaConfig& c = model_.config;
+  const double h = c.hidden, tp = tp_, w = model_.weight_bytes;
+  const double q = static_cast<double>(c.n_heads) * c.head_dim;
+  const double kv_all = static_cast<double>(c.n_kv_heads) * c.head_dim;
+  const double kv = static_cast<double>(kv_heads_per_gpu_) * c.head_dim;
+  const double ffn = c.ffn, ffn_out = (model_.gated_ffn ? 2.0 : 1.0) * c.ffn;
+  const double bias = model_.biases ? 1.0 : 0.0;
+  struct Gemm {
+    double params, cols, activations;  // per GPU; activations per token, in and out
+  };
+  const Gemm gemms[] = {
+      {(h + bias) * (q + 2 * kv_all) / tp, (q + 2 * kv_all) / tp, h + q / tp + 2 * kv},
+      {(q + bias) * h / tp, h, q / tp + h},
+      {(h * ffn_out + bias * ffn) / tp, ffn_out / tp, h + ffn_out / tp},
+      {(ffn + bias) * h / tp, h, ffn / tp + h},
+  };
+  double layer = 0;
+  for (const Gemm& g : gemms) {
+    layer += gemm_seconds(tokens, g.params, g.cols, (g.params + tokens * g.activations) * w);
+  }
+  return layer * c.n_layers;
 }
 
 // Elements read and written per token per layer by the linear layers on one GPU. Column-
@@ -85,13 +124,7 @@ StepCost CostModel::step(std::span<const SeqWork> seqs, int64_t sampled_rows) co
   double tokens = 0;
   for (const SeqWork& s : seqs) tokens += s.new_tokens;
 
-  if (tokens > 0) {
-    const double params = static_cast<double>(model_.linear_params()) / tp;
-    const double flops = 2.0 * params * tokens;
-    const double bytes =
-        params * wbytes + tokens * layers * activation_elems_per_token_per_layer() * wbytes;
-    out.linear_s = std::max(flops / (peak * gemm_efficiency(tokens)), bytes / hbm);
-  }
+  out.linear_s = linear_seconds(tokens);
 
   const double kv_token = static_cast<double>(kv_bytes_per_token_per_gpu());
   const double heads = static_cast<double>(c.n_heads) / tp;
@@ -115,7 +148,7 @@ StepCost CostModel::step(std::span<const SeqWork> seqs, int64_t sampled_rows) co
     const auto rows = static_cast<double>(sampled_rows);
     const double params = static_cast<double>(model_.lm_head_params()) / tp;
     const double bytes = params * wbytes + rows * c.vocab_size / tp * 4.0;  // f32 logits
-    out.lm_head_s = std::max(2.0 * params * rows / (peak * gemm_efficiency(rows)), bytes / hbm);
+    out.lm_head_s = gemm_seconds(rows, params, c.vocab_size / tp, bytes);
   }
 
   if (tp_ > 1 && tokens > 0) {

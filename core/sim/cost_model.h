@@ -1,11 +1,18 @@
 // The sim device's cost model: how long one engine step takes on a GPU (or a tensor-
 // parallel group of them), from the batch's shape, in the roofline style of Vidur and
-// DistServe. Every part is the slower of its compute time and its memory time:
+// DistServe. Every part combines its compute time and its memory time:
 //
-//   linear     FLOPs 2 * linear_params * T / tp at peak * eff(T), against the weights (read
-//              once per step) plus the layers' input/output activations at HBM bandwidth;
-//              eff(T) = gemm_efficiency_max * T / (T + gemm_half_tokens) because small
-//              GEMMs cannot fill the tensor cores.
+//   linear     per GEMM of a layer (qkv, o, gate/up, down; each GPU holds 1/tp of it):
+//              gemm_latency_s + roof(compute, memory), where compute is 2 * T' * params
+//              FLOPs at peak * eff, T' the tokens rounded up to whole row tiles
+//              (gemm_tile_rows, or gemm_large_tile_rows from gemm_large_tile_from tokens
+//              on), eff = gemm_efficiency_max * T / (T + gemm_half_tokens) *
+//              T'N / (T'N + gemm_half_outputs) because small GEMMs (few tokens, or few
+//              output tiles per GPU) cannot fill the tensor cores; memory is the weights
+//              (read once per step) plus the GEMM's input and output activations at HBM
+//              bandwidth. roof(c, m) = (c^p + m^p)^(1/p) with p = roofline_exponent: near
+//              the knee neither bound hides the other; p = 0 takes the hard max(c, m).
+//              docs/cost-model.md gives the fit of these constants to measured A100s.
 //   attention  decodes read every sequence's K/V (bandwidth-bound); prefills do
 //              4 * pairs * head_dim * heads FLOPs per layer, pairs = q*(c-q) + q*(q+1)/2
 //              (causal: a full prompt is about c^2 / 2, half the square), at peak *
@@ -34,20 +41,33 @@
 
 namespace bricks::sim {
 
-// The model's constants. The defaults put Llama-2-7B decode at batch 1 on an A100 near
-// weights / bandwidth (~7.5 ms) plus ~2 ms of overheads, and make a 2048-token prefill
-// compute-bound (~130 ms), in line with published vLLM measurements on that GPU.
+// The model's constants. The defaults are generic: the GEMM constants are those fitted to
+// measured A100 GEMMs (docs/cost-model.md), rounded, and hold as shares of any NVIDIA GPU's
+// peak and bandwidth; a GPU with measured constants of its own ships them as a cost preset
+// (cost_presets.h). They put Llama-2-7B decode at batch 1 on an A100 near 9 ms of linear
+// layers plus ~2 ms of overheads, and a 2048-token prefill near 115 ms.
 struct CostConstants {
-  double gemm_efficiency_max = 0.7;    // share of peak a large bf16 GEMM sustains
-  double gemm_half_tokens = 32;        // batch tokens at which GEMMs reach half of that
+  double gemm_efficiency_max = 0.75;  // share of peak a large bf16 GEMM sustains
+  double gemm_half_tokens = 0;        // batch tokens at which GEMMs reach half of that (0: off)
+  // Output elements of one GEMM on one GPU (rows x columns) at which it reaches half of
+  // gemm_efficiency_max (0: off): the work a GPU's SMs share out as tiles.
+  double gemm_half_outputs = 1e5;
+  double gemm_latency_s = 5e-6;  // fixed time of one GEMM kernel, however small
+  // How the compute and memory times of a GEMM combine: (c^p + m^p)^(1/p); 0 = max(c, m).
+  double roofline_exponent = 2;
+  // Rows of the tiles GEMMs compute: the tokens are rounded up to a whole number of them.
+  // Batches of gemm_large_tile_from tokens or more use gemm_large_tile_rows. 1: no rounding.
+  int32_t gemm_tile_rows = 64;
+  int32_t gemm_large_tile_rows = 128;
+  int32_t gemm_large_tile_from = 256;
   double attention_efficiency = 0.5;   // share of peak a FlashAttention-style prefill reaches
-  double memory_efficiency = 0.85;     // share of HBM bandwidth a streaming read reaches
+  double memory_efficiency = 0.9;      // share of HBM bandwidth a streaming read reaches
   double link_efficiency = 0.8;        // NCCL bus bandwidth over the link's nominal
   double pcie_efficiency = 0.8;        // pinned-memory copies over PCIe's nominal
   double allreduce_latency_s = 10e-6;  // fixed cost of one all-reduce
   double transfer_latency_s = 10e-6;   // fixed cost of one KV copy (one layer's K or V)
   double step_overhead_s = 1.5e-3;     // per step: scheduling, inputs, sampling
-  double layer_overhead_s = 15e-6;     // per decoder layer: kernel launches
+  double layer_overhead_s = 15e-6;     // per decoder layer: norms, rope, activation, adds
   // Memory held back from the KV cache on every GPU: the CUDA context and library
   // workspaces, and the activations of a forward pass of this many tokens.
   double runtime_reserve_bytes = 1.0 * (1ll << 30);
@@ -112,8 +132,14 @@ class CostModel {
   // "mistral-7b on 1x a100-80gb, roofline" or "..., calibrated by <file>".
   std::string describe() const;
 
+  // The linear layers of all decoder layers computing `tokens` tokens on one GPU of the
+  // group: the roofline's linear term (StepCost::linear_s) on its own.
+  double linear_seconds(double tokens) const;
+
  private:
-  double gemm_efficiency(double tokens) const;
+  // One GEMM of `rows` tokens through `params` weights (per GPU) with `cols` output
+  // columns, moving `bytes` in all: latency + roof(compute, memory).
+  double gemm_seconds(double rows, double params, double cols, double bytes) const;
   double activation_elems_per_token_per_layer() const;
 
   GpuSpec gpu_;

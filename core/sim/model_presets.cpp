@@ -1,7 +1,10 @@
 #include "sim/model_presets.h"
 
 #include "sim/preset_names.h"
+#include "sim/preset_text.h"
+#include "sim/shipped_presets.h"
 #include "sim/sim_error.h"
+#include "sim_presets.pb.h"
 
 namespace bricks::sim {
 
@@ -38,49 +41,76 @@ int64_t ModelSpec::kv_bytes_per_token(int32_t element_bytes) const {
 
 namespace {
 
-ModelSpec llama(const char* name, int32_t layers, int32_t hidden, int32_t heads, int32_t kv_heads,
-                int32_t ffn, int32_t vocab, int32_t context) {
-  ModelSpec m;
-  m.name = name;
-  model::LlamaConfig& c = m.config;
-  c.arch = "llama";
-  c.name = name;
-  c.n_layers = layers;
-  c.hidden = hidden;
-  c.n_heads = heads;
-  c.n_kv_heads = kv_heads;
-  c.head_dim = hidden / heads;
-  c.ffn = ffn;
-  c.vocab_size = vocab;
-  c.context_length = context;
-  return m;
-}
-
-// Shapes from each model's published config.json (Hugging Face model cards).
 std::vector<ModelSpec> make_model_presets() {
-  std::vector<ModelSpec> p;
-  p.push_back(llama("llama-2-7b", 32, 4096, 32, 32, 11008, 32000, 4096));
-  p.push_back(llama("llama-2-13b", 40, 5120, 40, 40, 13824, 32000, 4096));
-  p.push_back(llama("llama-2-70b", 80, 8192, 64, 8, 28672, 32000, 4096));
-  // Mistral 7B v0.1. Its 4096-token sliding window is not modelled: attention on sim reads
-  // the whole context, which overstates decode cost past 4096 tokens.
-  p.push_back(llama("mistral-7b", 32, 4096, 32, 8, 14336, 32000, 32768));
-  p.push_back(llama("llama-3-8b", 32, 4096, 32, 8, 14336, 128256, 8192));
-  p.push_back(llama("llama-3-70b", 80, 8192, 64, 8, 28672, 128256, 8192));
-  p.push_back(llama("yi-34b", 60, 7168, 56, 8, 20480, 64000, 4096));
-  // OPT-13B: LayerNorm and biases, a 2-matrix ReLU FFN, learned positions (2048 + 2 rows)
-  // and the output projection tied to the token embedding.
-  ModelSpec opt = llama("opt-13b", 40, 5120, 40, 40, 20480, 50272, 2048);
-  opt.config.arch = "opt";
-  opt.config.tied_embeddings = true;
-  opt.gated_ffn = false;
-  opt.biases = true;
-  opt.learned_positions = 2048 + 2;
-  p.push_back(opt);
-  return p;
+  return parse_shipped_presets<ModelSpec>("models", kModelPresetNames, parse_model_preset);
 }
 
 }  // namespace
+
+ModelSpec parse_model_preset(const std::string& text, const std::string& file) {
+  ModelPreset p;
+  const PresetText t(text, file, "model preset", p);
+  t.require("name", "give the name reports show, e.g. name: \"llama-2-7b\"");
+  const char* fix = "give the value of the model's config.json";
+  const std::pair<const char*, int32_t> required[] = {
+      {"layers", p.layers()}, {"hidden", p.hidden()}, {"heads", p.heads()},
+      {"ffn", p.ffn()},       {"vocab", p.vocab()},   {"context", p.context()}};
+  for (const auto& [field, value] : required) {
+    t.require(field, fix);
+    t.positive(field, value, fix);
+  }
+  for (const auto& [field, value] :
+       {std::pair{"kv_heads", p.kv_heads()}, std::pair{"head_dim", p.head_dim()},
+        std::pair{"learned_positions", p.learned_positions()},
+        std::pair{"weight_bytes", p.weight_bytes()}}) {
+    if (value < 0) t.fail(field, std::to_string(value) + " is out of range", "give 0 or more");
+  }
+  if (p.hidden() % p.heads() != 0 && p.head_dim() == 0) {
+    t.fail("heads",
+           std::to_string(p.heads()) + " does not divide hidden " + std::to_string(p.hidden()),
+           "give head_dim as well");
+  }
+  const int32_t kv_heads = p.kv_heads() > 0 ? p.kv_heads() : p.heads();
+  if (p.heads() % kv_heads != 0) {
+    t.fail("kv_heads",
+           std::to_string(kv_heads) + " does not divide heads " + std::to_string(p.heads()),
+           "give a divisor of heads (grouped-query attention)");
+  }
+  if (!p.arch().empty() && p.arch() != "llama" && p.arch() != "opt") {
+    t.fail("arch", "'" + p.arch() + "' is not supported", "give \"llama\" or \"opt\"");
+  }
+  if (!p.ffn_form().empty() && p.ffn_form() != "gated" && p.ffn_form() != "plain") {
+    t.fail("ffn_form", "'" + p.ffn_form() + "' is not supported",
+           "give \"gated\" (SwiGLU) or \"plain\" (two matrices)");
+  }
+  ModelSpec m;
+  m.name = p.name();
+  model::LlamaConfig& c = m.config;
+  c.arch = p.arch().empty() ? "llama" : p.arch();
+  c.name = p.name();
+  c.n_layers = p.layers();
+  c.hidden = p.hidden();
+  c.n_heads = p.heads();
+  c.n_kv_heads = kv_heads;
+  c.head_dim = p.head_dim() > 0 ? p.head_dim() : p.hidden() / p.heads();
+  c.ffn = p.ffn();
+  c.vocab_size = p.vocab();
+  c.context_length = p.context();
+  c.tied_embeddings = p.tied_embeddings();
+  m.gated_ffn = p.ffn_form() != "plain";
+  m.biases = p.biases();
+  m.learned_positions = p.learned_positions();
+  m.weight_bytes = p.weight_bytes() > 0 ? p.weight_bytes() : 2;
+  return m;
+}
+
+ModelSpec load_model(const std::string& name_or_path, const std::filesystem::path& base) {
+  for (const ModelSpec& m : model_presets()) {
+    if (m.name == name_or_path) return m;
+  }
+  const PresetSource src = find_preset("models", name_or_path, base, "model preset");
+  return parse_model_preset(src.text, src.file);
+}
 
 const std::vector<ModelSpec>& model_presets() {
   static const std::vector<ModelSpec> presets = make_model_presets();
@@ -91,11 +121,8 @@ const ModelSpec& model_preset(std::string_view name) {
   for (const ModelSpec& m : model_presets()) {
     if (m.name == name) return m;
   }
-  std::string names;
-  for (std::string_view n : kModelPresetNames) {
-    names += (names.empty() ? "" : ", ") + std::string(n);
-  }
-  throw SimError("unknown model preset '" + std::string(name) + "'; use one of " + names);
+  throw SimError("unknown model preset '" + std::string(name) + "'; use one of " +
+                 shipped_names("models"));
 }
 
 }  // namespace bricks::sim

@@ -1,9 +1,12 @@
 // Model shapes the sim device models: the published architectures of a few open models,
 // as the engine's LlamaConfig plus what a cost model needs beyond it (FFN form, biases,
-// weight bytes). Parameter counts are derived from the shape, never typed in.
+// weight bytes). Parameter counts are derived from the shape, never typed in. Each shape
+// is a ModelPreset file (core/proto/sim_presets.proto); the shipped ones are
+// core/sim/presets/models/*.textproto.
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,9 +39,18 @@ struct ModelSpec {
   int64_t kv_bytes_per_token(int32_t element_bytes) const;
 };
 
-// Every preset, in the order of kModelPresetNames.
+// Every shipped preset, in the order of kModelPresetNames.
 const std::vector<ModelSpec>& model_presets();
-// The preset `name`; throws SimError listing the presets when there is none.
+// The shipped preset `name`; throws SimError listing the presets when there is none.
 const ModelSpec& model_preset(std::string_view name);
+
+// The model a ModelPreset text describes. Throws SimError "<file>:<line>: ..." naming the
+// field and the fix for a syntax error, an unknown field, a missing field or a value out of
+// range.
+ModelSpec parse_model_preset(const std::string& text, const std::string& file);
+
+// A shipped preset by name, or a ModelPreset file (a relative path against `base`, the
+// manifest's directory). Throws SimError as find_preset and parse_model_preset do.
+ModelSpec load_model(const std::string& name_or_path, const std::filesystem::path& base);
 
 }  // namespace bricks::sim

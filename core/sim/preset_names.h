@@ -1,6 +1,6 @@
-// The names of the sim device's GPU and model presets, header-only so that manifest
-// validation can offer them without linking the cost model. gpu_presets.cpp and
-// model_presets.cpp define one preset for each name here, in this order (tests/sim checks).
+// The names of the sim device's shipped GPU and model presets, in the order reports and
+// help list them. Each name is a file core/sim/presets/{gpus,models}/<name>.textproto built
+// into the library (tests/sim checks that the two agree).
 #pragma once
 
 #include <array>

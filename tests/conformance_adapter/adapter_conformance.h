@@ -12,5 +12,7 @@ inline std::vector<BrickCase>& adapter_cases() {
   static std::vector<BrickCase> cases;
   return cases;
 }
+inline const bool kAdapterCasesRegistered =
+    register_brick_cases(BRICKS_KIND_ADAPTER, adapter_cases());
 
 }  // namespace bricks::testing

@@ -12,5 +12,7 @@ inline std::vector<BrickCase>& attention_cases() {
   static std::vector<BrickCase> cases;
   return cases;
 }
+inline const bool kAttentionCasesRegistered =
+    register_brick_cases(BRICKS_KIND_ATTENTION, attention_cases());
 
 }  // namespace bricks::testing

@@ -21,6 +21,7 @@ inline std::vector<BrickCase>& kv_cases() {
   static std::vector<BrickCase> cases;
   return cases;
 }
+inline const bool kKvCasesRegistered = register_brick_cases(BRICKS_KIND_KV, kv_cases());
 
 // One request as the tests hold it: its tokens and how many are computed.
 struct KvReq {

@@ -37,11 +37,17 @@ inline sim::ModelSpec round_model() {
   return m;
 }
 
-// Full efficiency everywhere, 1 ms per step and 10 us per layer of overhead.
+// Full efficiency everywhere, 1 ms per step and 10 us per layer of overhead; GEMMs are
+// the hard max of compute and memory, with no latency and no tile rounding.
 inline sim::CostConstants plain_constants() {
   sim::CostConstants k;
   k.gemm_efficiency_max = 1.0;
   k.gemm_half_tokens = 0.0;
+  k.gemm_half_outputs = 0.0;
+  k.gemm_latency_s = 0.0;
+  k.roofline_exponent = 0.0;
+  k.gemm_tile_rows = 1;
+  k.gemm_large_tile_rows = 1;
   k.attention_efficiency = 1.0;
   k.memory_efficiency = 1.0;
   k.link_efficiency = 1.0;

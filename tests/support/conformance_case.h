@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -43,6 +44,22 @@ inline std::vector<ParamSetting> with_params(std::vector<ParamSetting> params,
     if (!replaced) params.push_back(o);
   }
   return params;
+}
+
+// The case lists of the suites linked into this program whose cases are plain BrickCases,
+// by kind. Each such suite's header registers its list (an inline variable beside the list),
+// so bricks-conform fills the list of a brick's kind without naming the suite: a new kind's
+// suite needs no line in bricks-conform, only its object library in
+// BRICKS_CONFORMANCE_SUITES (tests/CMakeLists.txt links them all into bricks-conform).
+inline std::map<bricks_kind, std::vector<BrickCase>*>& brick_case_lists() {
+  static std::map<bricks_kind, std::vector<BrickCase>*> lists;
+  return lists;
+}
+
+// Adds `list` as the cases of `kind`; returns true (for an inline variable's initialiser).
+inline bool register_brick_cases(bricks_kind kind, std::vector<BrickCase>& list) {
+  brick_case_lists()[kind] = &list;
+  return true;
 }
 
 }  // namespace bricks::testing

@@ -5,10 +5,8 @@
 #include <deque>
 #include <set>
 
-#include "adapter_conformance.h"
 #include "attention_conformance.h"
 #include "bricks/capabilities.h"
-#include "experts_conformance.h"
 #include "host/did_you_mean.h"
 #include "host/params.h"
 #include "host/scanner.h"
@@ -283,37 +281,16 @@ ConformPlan make_plan(const ConformArgs& args, const host::LoadOptions& options)
 }
 
 void select_for_suite(const BrickRun& run) {
-  testing::kv_cases().clear();
   testing::scheduler_cases().clear();
-  testing::attention_cases().clear();
   testing::pruning_cases().clear();
-  testing::router_cases().clear();
-  testing::merger_cases().clear();
-  testing::adapter_cases().clear();
-  switch (run.brick.kind) {
-    case BRICKS_KIND_SCHEDULER:
-      testing::scheduler_cases().push_back(run.scheduler_case);
-      break;
-    case BRICKS_KIND_KV:
-      testing::kv_cases().push_back(run.brick_case);
-      break;
-    case BRICKS_KIND_ATTENTION:
-      testing::attention_cases().push_back(run.brick_case);
-      break;
-    case BRICKS_KIND_PRUNING:
-      testing::pruning_cases().push_back(run.pruning_case);
-      break;
-    case BRICKS_KIND_ROUTER:
-      testing::router_cases().push_back(run.brick_case);
-      break;
-    case BRICKS_KIND_MERGER:
-      testing::merger_cases().push_back(run.brick_case);
-      break;
-    case BRICKS_KIND_ADAPTER:
-      testing::adapter_cases().push_back(run.brick_case);
-      break;
-    default:
-      break;
+  for (auto& [kind, cases] : testing::brick_case_lists()) cases->clear();
+  if (run.brick.kind == BRICKS_KIND_SCHEDULER) {
+    testing::scheduler_cases().push_back(run.scheduler_case);
+  } else if (run.brick.kind == BRICKS_KIND_PRUNING) {
+    testing::pruning_cases().push_back(run.pruning_case);
+  } else if (auto it = testing::brick_case_lists().find(run.brick.kind);
+             it != testing::brick_case_lists().end()) {
+    it->second->push_back(run.brick_case);
   }
 }
 
