@@ -1,10 +1,11 @@
 #include "engine/engine.h"
 
+#include <unistd.h>
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 #include <string>
-#include <unistd.h>
 
 #include "engine/context_overflow.h"
 #include "engine/image_input.h"
@@ -103,8 +104,7 @@ uint64_t Engine::submit(RequestSpec spec) {
   r.tokens = r.spec.prompt;
   groups_->reset(r);
   r.rng = cpu::Rng(r.spec.sampling.seed * 0x9E3779B97F4A7C15ull + r.id);
-  all_.push_back(std::move(owned));
-  by_id_[r.id] = &r;
+  requests_.push_back(std::move(owned));
   ++num_submitted_;
 
   const model::LlamaConfig& c = model_.config;
@@ -130,7 +130,9 @@ uint64_t Engine::submit(RequestSpec spec) {
   }
   if (!problem.empty()) {
     fail(r, problem);
-    return r.id;
+    const uint64_t id = r.id;
+    release_ended();
+    return id;
   }
   auto pos = std::upper_bound(pending_.begin(), pending_.end(), r.spec.arrival_s,
                               [](double t, const Request* q) { return t < q->spec.arrival_s; });
@@ -147,12 +149,17 @@ void Engine::admit_arrivals() {
 }
 
 Request* Engine::find_live(uint64_t id) {
-  auto it = by_id_.find(id);
-  if (it == by_id_.end() || it->second->done()) {
+  Request* r = held(id);
+  if (r == nullptr || r->done()) {
     throw std::runtime_error("scheduler referred to request " + std::to_string(id) +
                              " which is not live");
   }
-  return it->second;
+  return r;
+}
+
+double Engine::next_arrival() const {
+  return pending_.empty() ? std::numeric_limits<double>::infinity()
+                          : pending_.front()->spec.arrival_s;
 }
 
 bricks_request_view Engine::view_of(const Request& r) const {
@@ -204,8 +211,10 @@ bool Engine::step() {
   ev.swapped_in = plan.num_swapped_in;
   ev.failed = plan.num_failed;
   const int64_t copied_before = stats_.swapped_bytes;
-  std::vector<Request*> batch;
-  std::vector<int32_t> counts;
+  std::vector<Request*>& batch = batch_requests_;
+  std::vector<int32_t>& counts = batch_counts_;
+  batch.clear();
+  counts.clear();
   apply_plan(plan, batch, counts);
   if (on_step_) {
     for (size_t i = 0; i < batch.size(); ++i) {
@@ -254,6 +263,7 @@ bool Engine::step() {
   res.step_seconds = dt;
   scheduler_.on_step_done(res);
   finished_ids_.clear();
+  release_ended();
   return !live_.empty() || !pending_.empty();
 }
 
@@ -397,14 +407,16 @@ int32_t Engine::synthetic_token(Request& r) {
 void Engine::emit_token(Request& r, int32_t token) {
   r.tokens.push_back(token);
   ++r.num_generated;
-  r.token_times_s.push_back(clock_.now());
+  const double now = clock_.now();
+  if (!r.token_times_s.empty()) token_gaps_.add(now - r.token_times_s.back());
+  r.token_times_s.push_back(now);
   const model::Tokenizer* tok = model_.tokenizer;
   const bool is_eos =
       (tok != nullptr && token == tok->eos() && !r.spec.ignore_eos) ||
       std::find(r.spec.stop_tokens.begin(), r.spec.stop_tokens.end(), token) !=
           r.spec.stop_tokens.end();
   std::string piece = is_eos || tok == nullptr ? std::string() : tok->piece(token);
-  r.text += piece;
+  if (!piece.empty()) r.text += piece;
   FinishReason why = FinishReason::kNone;
   for (const std::string& s : r.spec.stop) {
     const size_t at = s.empty() ? std::string::npos : r.text.find(s);
@@ -431,6 +443,7 @@ void Engine::finish(Request& r, FinishReason why) {
   kv_.release(r.id);
   finished_ids_.push_back(r.id);
   ended_.push_back(&r);
+  summaries_.push_back(summarize(r));
 }
 
 // A request the scheduler has seen (it arrived) is reported to it as finished, so that a
@@ -442,26 +455,51 @@ void Engine::fail(Request& r, const std::string& reason) {
   kv_.release(r.id);
   if (std::find(live_.begin(), live_.end(), &r) != live_.end()) finished_ids_.push_back(r.id);
   ended_.push_back(&r);
+  summaries_.push_back(summarize(r));
+  count_gaps(r, -1, token_gaps_);
+}
+
+void Engine::count_gaps(const Request& r, int64_t sign, ValueCounts& gaps) {
+  const std::vector<double>& t = r.token_times_s;
+  for (size_t i = 1; i < t.size(); ++i) gaps.add(t[i] - t[i - 1], sign);
+}
+
+ValueCounts Engine::finished_token_gaps() const {
+  ValueCounts gaps = token_gaps_;
+  for (const Request* r : live_) count_gaps(*r, -1, gaps);
+  return gaps;
+}
+
+void Engine::keep_ended_requests(bool keep) {
+  keep_ended_ = keep;
+  release_ended();
+}
+
+void Engine::release_ended() {
+  if (keep_ended_) return;
+  for (const Request* r : ended_) requests_[r->id - 1].reset();
+  ended_.clear();
 }
 
 bool Engine::cancel(uint64_t id, const std::string& reason) {
-  auto it = by_id_.find(id);
-  if (it == by_id_.end() || it->second->done()) return false;
-  Request& r = *it->second;
+  Request* held_request = held(id);
+  if (held_request == nullptr || held_request->done()) return false;
+  Request& r = *held_request;
   auto p = std::find(pending_.begin(), pending_.end(), &r);
   if (p != pending_.end()) pending_.erase(p);
   r.cancelled = true;
   fail(r, reason);
   live_.erase(std::remove(live_.begin(), live_.end(), &r), live_.end());
+  release_ended();
   return true;
 }
 
 void Engine::drop_ended() {
-  for (const Request* r : ended_) by_id_.erase(r->id);
+  for (const Request* r : ended_) requests_[r->id - 1].reset();
   ended_.clear();
-  all_.erase(std::remove_if(all_.begin(), all_.end(),
-                            [](const std::unique_ptr<Request>& r) { return r->done(); }),
-             all_.end());
+  summaries_.clear();
+  token_gaps_.clear();
+  for (const Request* r : live_) count_gaps(*r, 1, token_gaps_);
 }
 
 

@@ -10,16 +10,17 @@
 #include <memory>
 #include <span>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
+#include "bricks/model/model.h"
 #include "engine/brick_calls.h"
 #include "engine/device.h"
 #include "engine/forward_batch.h"
 #include "engine/kv_groups.h"
 #include "engine/kv_pool.h"
 #include "engine/request.h"
-#include "bricks/model/model.h"
+#include "engine/request_summary.h"
+#include "engine/value_counts.h"
 
 namespace bricks::engine {
 
@@ -97,9 +98,15 @@ class Engine {
   // on_step_done. Call between steps (from the thread that drives the engine). False when
   // no such request is live or waiting.
   bool cancel(uint64_t id, const std::string& reason);
-  // Drops every ended request: ended() becomes empty and their memory goes. For a long-lived
-  // engine (a server) that has already read what it needs of them.
+  // Drops every ended request: ended() and ended_summaries() become empty, their memory
+  // goes and finished_token_gaps() forgets their gaps. For a long-lived engine (a server)
+  // that has already read what it needs of them.
   void drop_ended();
+  // Whether an ended request stays whole in ended() (the default), or is dropped as soon as
+  // the step, submit or cancel that ended it returns, leaving only its summary and its gaps
+  // in finished_token_gaps(): for long runs that read nothing but the report (a simulated
+  // million requests). ended() then stays empty between calls.
+  void keep_ended_requests(bool keep);
   // Runs one step, or waits for the next arrival when nothing is live. False when every
   // submitted request has ended.
   bool step();
@@ -113,9 +120,17 @@ class Engine {
   // Told after each step that ran (not after a wait for the next arrival).
   void set_step_callback(StepCallback cb) { on_step_ = std::move(cb); }
   const std::vector<const Request*>& ended() const { return ended_; }
+  // One summary per ended request, in the order they ended (kept either way).
+  const std::vector<RequestSummary>& ended_summaries() const { return summaries_; }
+  size_t num_ended() const { return summaries_.size(); }
+  // The gaps between consecutive tokens of every request that finished (failed ones and
+  // those not ended left out): the report's ITL samples, exactly.
+  ValueCounts finished_token_gaps() const;
   size_t num_submitted() const { return num_submitted_; }
   // Requests that have arrived and not ended, and those not yet arrived.
   size_t num_pending() const { return pending_.size(); }
+  // The arrival time of the earliest request not admitted yet; +infinity when none is.
+  double next_arrival() const;
   size_t num_live() const { return live_.size(); }
   const EngineStats& stats() const { return stats_; }
   bricks_kv_stats kv_stats() const { return kv_.stats(); }
@@ -138,6 +153,14 @@ class Engine {
   void emit_token(Request& r, int32_t token);
   bricks_request_view view_of(const Request& r) const;
   Request* find_live(uint64_t id);
+  // The request `id` names, or null when there is none (never submitted, or dropped).
+  Request* held(uint64_t id) const {
+    return id >= 1 && id <= requests_.size() ? requests_[id - 1].get() : nullptr;
+  }
+  // Drops the requests in ended_ unless they are kept (keep_ended_requests).
+  void release_ended();
+  // Adds (sign 1) or takes back (-1) the gaps between the tokens of `r` in `gaps`.
+  static void count_gaps(const Request& r, int64_t sign, ValueCounts& gaps);
 
   int32_t synthetic_token(Request& r);
 
@@ -153,17 +176,25 @@ class Engine {
   LogitsCallback on_logits_;
   StepCallback on_step_;
 
-  std::vector<std::unique_ptr<Request>> all_;
+  // Every request held, at id - 1 (ids count up from 1); null once dropped. A lookup by id
+  // is an index, and a dropped request costs one pointer.
+  std::vector<std::unique_ptr<Request>> requests_;
   std::deque<Request*> pending_;       // not yet arrived, by arrival time
   std::vector<Request*> live_;         // arrived and not ended, arrival order
   std::vector<const Request*> ended_;  // in the order they ended
-  std::unordered_map<uint64_t, Request*> by_id_;
+  std::vector<RequestSummary> summaries_;  // of every ended request, in the order they ended
+  // Gaps between consecutive tokens of every request that has not failed (added as the
+  // tokens come, taken back when a request fails or is dropped).
+  ValueCounts token_gaps_;
+  bool keep_ended_ = true;
   uint64_t next_id_ = 1;
   size_t num_submitted_ = 0;
   int32_t idle_steps_ = 0;
   EngineStats stats_;
 
   // Step scratch, reused.
+  std::vector<Request*> batch_requests_;
+  std::vector<int32_t> batch_counts_;
   std::vector<bricks_request_view> views_;
   std::vector<bricks_kv_seq> seqs_;
   ForwardBatch batch_;

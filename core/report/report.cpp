@@ -4,34 +4,44 @@
 
 namespace bricks::engine {
 
-RequestRecord record_of(const Request& r) {
+RequestRecord record_of(const RequestSummary& s) {
   RequestRecord rec;
-  rec.id = r.id;
-  rec.tenant = r.spec.tenant;
-  rec.priority = r.spec.priority;
-  rec.arrival_s = r.spec.arrival_s;
-  rec.end_s = r.finished_s;
-  rec.failed = r.finish == FinishReason::kFailed;
-  rec.prompt_tokens = r.prompt_len();
-  rec.output_tokens = r.num_generated;
-  rec.prompt_tokens_truncated = r.prompt_tokens_truncated;
-  rec.max_tokens_clamped = r.max_tokens_clamped;
-  rec.preemptions = r.num_preemptions;
-  rec.finish = finish_reason_name(r.finish);
-  rec.failure = r.failure;
-  const std::vector<double>& t = r.token_times_s;
-  if (!rec.failed) rec.e2e_s = r.finished_s - r.spec.arrival_s;
-  if (!t.empty()) rec.ttft_s = t.front() - r.spec.arrival_s;
-  if (t.size() > 1) {
-    rec.tpot_s = (t.back() - t.front()) / static_cast<double>(t.size() - 1);
-    for (size_t i = 1; i < t.size(); ++i) rec.itl_s.push_back(t[i] - t[i - 1]);
+  rec.id = s.id;
+  rec.tenant = s.tenant;
+  rec.priority = s.priority;
+  rec.arrival_s = s.arrival_s;
+  rec.end_s = s.finished_s;
+  rec.failed = s.finish == FinishReason::kFailed;
+  rec.prompt_tokens = s.prompt_len;
+  rec.output_tokens = s.num_generated;
+  rec.prompt_tokens_truncated = s.prompt_tokens_truncated;
+  rec.max_tokens_clamped = s.max_tokens_clamped;
+  rec.preemptions = s.num_preemptions;
+  rec.finish = finish_reason_name(s.finish);
+  rec.failure = s.failure;
+  if (!rec.failed) rec.e2e_s = s.finished_s - s.arrival_s;
+  if (s.num_token_times > 0) rec.ttft_s = s.first_token_s - s.arrival_s;
+  if (s.num_token_times > 1) {
+    rec.tpot_s = (s.last_token_s - s.first_token_s) / static_cast<double>(s.num_token_times - 1);
   }
   return rec;
 }
 
+RequestRecord record_of(const Request& r) {
+  RequestRecord rec = record_of(summarize(r));
+  const std::vector<double>& t = r.token_times_s;
+  for (size_t i = 1; i < t.size(); ++i) rec.itl_s.push_back(t[i] - t[i - 1]);
+  return rec;
+}
+
 Report Report::from_records(std::vector<RequestRecord> records, const SloSpec& slo) {
+  return from_records(std::move(records), ValueCounts{}, slo);
+}
+
+Report Report::from_records(std::vector<RequestRecord> records, ValueCounts gaps,
+                            const SloSpec& slo) {
   Report rep;
-  std::vector<double> ttft, tpot, itl, e2e;
+  std::vector<double> ttft, tpot, e2e;
   double first_arrival = -1, last_end = 0;
   rep.submitted = records.size();
   for (const RequestRecord& r : records) {
@@ -50,11 +60,12 @@ Report Report::from_records(std::vector<RequestRecord> records, const SloSpec& s
     ttft.push_back(r.ttft_s);
     e2e.push_back(r.e2e_s);
     if (r.has_tpot()) tpot.push_back(r.tpot_s);
-    itl.insert(itl.end(), r.itl_s.begin(), r.itl_s.end());
   }
+  gaps.add_all(finished_gaps(records));
+  rep.token_gaps = std::move(gaps);
   rep.ttft = Distribution::of(std::move(ttft));
   rep.tpot = Distribution::of(std::move(tpot));
-  rep.itl = Distribution::of(std::move(itl));
+  rep.itl = Distribution::of_counts(rep.token_gaps);
   rep.e2e = Distribution::of(std::move(e2e));
   rep.duration_s = first_arrival < 0 ? 0.0 : last_end - first_arrival;
   if (rep.duration_s > 0) {
@@ -70,21 +81,21 @@ Report Report::from_records(std::vector<RequestRecord> records, const SloSpec& s
 
 void Report::set_slo(const SloSpec& s) {
   slo = s;
-  slo_result = evaluate_slo(records, slo, duration_s, request_throughput);
+  slo_result = evaluate_slo(records, token_gaps, slo, duration_s, request_throughput);
   fairness = tenant_fairness(records, slo);
 }
 
 Report Report::from(const Engine& engine, const SloSpec& slo) {
   std::vector<RequestRecord> records;
   FailureTally failures;
-  records.reserve(engine.ended().size());
-  for (const Request* r : engine.ended()) {
-    records.push_back(record_of(*r));
-    if (r->finish == FinishReason::kFailed) {
-      failures.add("request " + std::to_string(r->id), r->failure);
+  records.reserve(engine.ended_summaries().size());
+  for (const RequestSummary& s : engine.ended_summaries()) {
+    records.push_back(record_of(s));
+    if (s.finish == FinishReason::kFailed) {
+      failures.add("request " + std::to_string(s.id), s.failure);
     }
   }
-  Report rep = from_records(std::move(records), slo);
+  Report rep = from_records(std::move(records), engine.finished_token_gaps(), slo);
   rep.submitted = engine.num_submitted();
   rep.unfinished = rep.submitted - rep.finished - rep.failed;
   rep.failures = std::move(failures);

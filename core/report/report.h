@@ -44,11 +44,19 @@ struct Report {
   Fairness fairness;                      // per tenant
   std::vector<std::string> tenant_names;  // by tenant id, where known
   std::vector<RequestRecord> records;     // every request, in the order they ended
+  // The gaps between tokens of the requests that finished: the ITL samples, and the TBT
+  // samples besides the lost requests. Those given to from_records, and every record's
+  // itl_s, which may be empty where the gaps come here instead (Report::from).
+  ValueCounts token_gaps;
 
   // Everything from an engine whose run has ended.
   static Report from(const Engine& engine, const SloSpec& slo = {});
   // The latency, throughput, SLO and tenant metrics of `records` (no engine counters).
   static Report from_records(std::vector<RequestRecord> records, const SloSpec& slo = {});
+  // The same, with the gaps between tokens of the finished records given as `gaps` besides
+  // those in their own itl_s.
+  static Report from_records(std::vector<RequestRecord> records, ValueCounts gaps,
+                             const SloSpec& slo = {});
   // Measures the SLO metrics and tenant attainment again against `slo`.
   void set_slo(const SloSpec& slo);
 
@@ -58,5 +66,7 @@ struct Report {
 
 // The record of one ended request.
 RequestRecord record_of(const Request& r);
+// The same from its summary, without the gaps between its tokens (itl_s stays empty).
+RequestRecord record_of(const RequestSummary& s);
 
 }  // namespace bricks::engine

@@ -2,17 +2,25 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 namespace bricks::engine {
 
 double percentile(const std::vector<double>& sorted, double p) {
-  if (sorted.empty()) return 0.0;
-  const double pos = std::clamp(p, 0.0, 100.0) / 100.0 * static_cast<double>(sorted.size() - 1);
-  const auto lo = static_cast<size_t>(std::floor(pos));
-  const size_t hi = std::min(lo + 1, sorted.size() - 1);
-  if (std::isinf(sorted[hi])) return pos == static_cast<double>(lo) ? sorted[lo] : sorted[hi];
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - static_cast<double>(lo));
+  return percentile_of(
+      sorted.size(), [&](size_t i) { return sorted[i]; }, p);
+}
+
+double counts_percentile(const ValueCounts& values, double p, int64_t infinities) {
+  const auto finite = static_cast<size_t>(values.size());
+  return percentile_of(
+      finite + static_cast<size_t>(infinities),
+      [&](size_t i) {
+        return i < finite ? values.at(static_cast<int64_t>(i))
+                          : std::numeric_limits<double>::infinity();
+      },
+      p);
 }
 
 Distribution Distribution::of(std::vector<double> v) {
@@ -25,6 +33,18 @@ Distribution Distribution::of(std::vector<double> v) {
   d.p90 = percentile(v, 90);
   d.p99 = percentile(v, 99);
   d.max = v.back();
+  return d;
+}
+
+Distribution Distribution::of_counts(const ValueCounts& values) {
+  Distribution d;
+  d.count = static_cast<size_t>(values.size());
+  if (values.empty()) return d;
+  d.mean = values.sum() / static_cast<double>(d.count);
+  d.median = counts_percentile(values, 50);
+  d.p90 = counts_percentile(values, 90);
+  d.p99 = counts_percentile(values, 99);
+  d.max = values.runs().back().value;
   return d;
 }
 

@@ -16,6 +16,9 @@ double at(std::vector<double> v, double p) {
   return percentile(v, p);
 }
 
+// Failed, or without a token: counted as infinitely late by the percentile targets.
+bool lost(const RequestRecord& r) { return r.failed || !r.has_ttft(); }
+
 }  // namespace
 
 SloSpec SloSpec::from(const bricks::manifest::Slo& s) {
@@ -47,26 +50,39 @@ bool meets_slo(const RequestRecord& r, const SloSpec& slo) {
   return true;
 }
 
+ValueCounts finished_gaps(const std::vector<RequestRecord>& records) {
+  ValueCounts gaps;
+  for (const RequestRecord& r : records) {
+    if (lost(r)) continue;
+    for (double g : r.itl_s) gaps.add(g);
+  }
+  return gaps;
+}
+
 SloResult evaluate_slo(const std::vector<RequestRecord>& records, const SloSpec& slo,
                        double duration_s, double request_rate) {
+  return evaluate_slo(records, finished_gaps(records), slo, duration_s, request_rate);
+}
+
+SloResult evaluate_slo(const std::vector<RequestRecord>& records, const ValueCounts& gaps,
+                       const SloSpec& slo, double duration_s, double request_rate) {
   SloResult res;
   res.total = records.size();
   int64_t met_tokens = 0;
-  std::vector<double> ttft, tpot, tbt;
+  std::vector<double> ttft, tpot;
+  int64_t lost_count = 0;
   for (const RequestRecord& r : records) {
     if (meets_slo(r, slo)) {
       ++res.met;
       met_tokens += r.output_tokens;
     }
-    const bool lost = r.failed || !r.has_ttft();
-    ttft.push_back(lost ? kInf : r.ttft_s);
-    if (lost) {
+    ttft.push_back(lost(r) ? kInf : r.ttft_s);
+    if (lost(r)) {
       tpot.push_back(kInf);
-      tbt.push_back(kInf);
+      ++lost_count;
       continue;
     }
     if (r.has_tpot()) tpot.push_back(r.tpot_s);
-    tbt.insert(tbt.end(), r.itl_s.begin(), r.itl_s.end());
   }
   res.attainment =
       res.total > 0 ? static_cast<double>(res.met) / static_cast<double>(res.total) : 0;
@@ -78,7 +94,7 @@ SloResult evaluate_slo(const std::vector<RequestRecord>& records, const SloSpec&
   res.goodput_rps = res.attained ? request_rate : 0.0;
   res.ttft_at = at(ttft, slo.percentile);
   res.tpot_at = at(tpot, slo.percentile);
-  res.tbt_at = at(tbt, slo.percentile);
+  res.tbt_at = counts_percentile(gaps, slo.percentile, lost_count);
   res.percentile_ok = res.total > 0 && (slo.ttft_s <= 0 || res.ttft_at <= slo.ttft_s) &&
                       (slo.tpot_s <= 0 || res.tpot_at <= slo.tpot_s) &&
                       (slo.tbt_s <= 0 || res.tbt_at <= slo.tbt_s);

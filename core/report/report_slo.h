@@ -52,6 +52,13 @@ struct SloResult {
 // `request_rate` is the run's request rate (finished requests per second).
 SloResult evaluate_slo(const std::vector<RequestRecord>& records, const SloSpec& slo,
                        double duration_s, double request_rate);
+// The same, with the gaps between tokens of the records that are not lost (failed, or
+// without a token) given as `gaps` (finished_gaps(records) or more), not read from itl_s.
+SloResult evaluate_slo(const std::vector<RequestRecord>& records, const ValueCounts& gaps,
+                       const SloSpec& slo, double duration_s, double request_rate);
+// The gaps between tokens (itl_s) of the records that are not lost, which the TBT
+// percentile and the ITL distribution are taken over.
+ValueCounts finished_gaps(const std::vector<RequestRecord>& records);
 
 struct TenantStats {
   int32_t tenant = 0;

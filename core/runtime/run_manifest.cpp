@@ -3,6 +3,7 @@
 #include "runtime/adapter_setup.h"
 #include "runtime/cluster_runtime.h"
 #include "workload/workload.h"
+#include "workload/workload_feed.h"
 #include "workload/workload_images.h"
 
 namespace bricks::engine {
@@ -57,36 +58,55 @@ Report run_on_engine(const manifest::LoadedManifest& m, const RuntimeOptions& op
   ctx.base_dir = m.base_dir();
   ctx.max_requests = run.max_requests;
   ctx.context_length = rt->engine().model().config.context_length;
-  std::vector<RequestSpec> work = make_workload(m.proto.workload(), ctx);
-  if (m.proto.workload().has_images()) {
-    const LlamaWeights& w = rt->weights();
-    if (w.token_embd.data == nullptr) {
-      throw RuntimeError(m.file.string() +
-                         ": workload.images needs a device that computes the model "
-                         "(device.kind cpu); drop workload.images on this device");
-    }
-    attach_images(work, m.proto.workload().images(), m.base_dir(), w.config.hidden,
-                  token_embedding_rms(w));
-  }
-  if (m.proto.model().adapters_size() > 0) {
-    try {
-      assign_adapters(adapter_rule(m.proto.model()), work);
-    } catch (const std::invalid_argument& e) {
-      throw RuntimeError(m.file.string() + ": " + e.what());
-    }
-  }
   Engine& eng = rt->engine();
   if (run.trace != nullptr) {
     run.trace->name_instance(0, "engine: " + rt->device_summary());
     eng.set_step_callback([trace = run.trace](const StepEvent& e) { trace->add(0, e); });
   }
-  for (auto& spec : work) eng.submit(std::move(spec));
-  eng.run_to_completion(
-      [&](const Engine& e) {
-        if (run.progress) run.progress(e.ended().size(), e.num_submitted(), e.now());
-      },
-      run.stop);
+  // Ended requests go as they end: the report reads their summaries.
+  eng.keep_ended_requests(false);
+  size_t total = 0;
+  if (!m.proto.workload().has_images() && m.proto.model().adapters_size() == 0) {
+    // Nothing to attach to the requests: they are drawn and submitted as they arrive.
+    RequestStream stream(m.proto.workload(), ctx);
+    total = stream.size();
+    run_stream(
+        eng, stream,
+        [&](const Engine& e) {
+          if (run.progress) run.progress(e.num_ended(), total, e.now());
+        },
+        run.stop);
+  } else {
+    std::vector<RequestSpec> work = make_workload(m.proto.workload(), ctx);
+    if (m.proto.workload().has_images()) {
+      const LlamaWeights& w = rt->weights();
+      if (w.token_embd.data == nullptr) {
+        throw RuntimeError(m.file.string() +
+                           ": workload.images needs a device that computes the model "
+                           "(device.kind cpu); drop workload.images on this device");
+      }
+      attach_images(work, m.proto.workload().images(), m.base_dir(), w.config.hidden,
+                    token_embedding_rms(w));
+    }
+    if (m.proto.model().adapters_size() > 0) {
+      try {
+        assign_adapters(adapter_rule(m.proto.model()), work);
+      } catch (const std::invalid_argument& e) {
+        throw RuntimeError(m.file.string() + ": " + e.what());
+      }
+    }
+    total = work.size();
+    for (auto& spec : work) eng.submit(std::move(spec));
+    eng.run_to_completion(
+        [&](const Engine& e) {
+          if (run.progress) run.progress(e.num_ended(), total, e.now());
+        },
+        run.stop);
+  }
   Report rep = Report::from(eng, slo);
+  // A streamed run stopped early submitted only some: the rest are unfinished all the same.
+  rep.submitted = total;
+  rep.unfinished = rep.submitted - rep.finished - rep.failed;
   rep.bricks = rt->bricks_summary();
   rep.device = rt->device_summary();
   return rep;

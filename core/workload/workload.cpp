@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 
 #include "manifest/trace_rows.h"
 #include "workload/workload_dists.h"
@@ -11,18 +12,19 @@
 
 namespace bricks::engine {
 
-namespace {
-
-using bricks::manifest::Generator;
-
-// Random streams of one seed; see stream().
-enum Stream : uint64_t { kArrivals = 1, kTenants, kLengths, kTokens, kThink };
-
 // One independent request, or the first turn of a conversation.
-struct Unit {
+struct GeneratorUnit {
   double arrival_s;
   int32_t tenant;
 };
+
+namespace {
+
+using bricks::manifest::Generator;
+using Unit = GeneratorUnit;
+
+// Random streams of one seed; see stream().
+enum Stream : uint64_t { kArrivals = 1, kTenants, kLengths, kTokens, kThink };
 
 bool has_tenant_rates(const Generator& g) {
   return std::any_of(g.tenants().begin(), g.tenants().end(),
@@ -152,9 +154,10 @@ void check_fits(const LengthSampler& prompt, const LengthSampler& output, const 
   }
 }
 
-std::vector<RequestSpec> generate(const Generator& g, const WorkloadContext& ctx) {
+// `g` once its request count is checked: a generator needs a count, or a duration with a
+// rate. Throws WorkloadError.
+const Generator& with_count(const Generator& g) {
   const bool chats = g.has_conversations();
-  const int32_t turns = chats ? std::max(1, g.conversations().turns()) : 1;
   const int32_t count = chats ? g.conversations().count() : g.num_requests();
   const bool rated = g.rate() > 0 || has_tenant_rates(g);
   if (count <= 0 && !(g.duration_s() > 0 && rated)) {
@@ -163,62 +166,105 @@ std::vector<RequestSpec> generate(const Generator& g, const WorkloadContext& ctx
                               : "workload.generator.num_requests must be > 0 (or give "
                                 "duration_s with a rate)");
   }
-  const LengthSampler prompt_len = length_sampler(g, true, ctx.base_dir);
-  const LengthSampler output_len = length_sampler(g, false, ctx.base_dir);
-  const LengthSampler user_len =
-      chats && g.conversations().has_user_len()
-          ? LengthSampler::from(g.conversations().user_len(), "prompt_len", ctx.base_dir,
-                                "workload.generator.conversations.user_len")
-          : prompt_len;
-  if (!chats) check_fits(prompt_len, output_len, g, ctx.context_length, ctx.context_overflow);
-  const std::vector<Unit> units = unit_arrivals(g, 1.0 / turns, count, g.seed(), ctx.max_requests);
+  return g;
+}
 
-  Rng lengths = stream(g.seed(), kLengths);
-  Rng think = stream(g.seed(), kThink);
-  TokenDraw draw(ctx, g.seed() ^ (uint64_t{kTokens} << 56));
-  const int32_t group = g.prefix_group_size() > 0 ? g.prefix_group_size() : 1;
-  const int32_t cap = chats && g.conversations().max_prompt_len() > 0
-                          ? g.conversations().max_prompt_len()
-                          : std::numeric_limits<int32_t>::max();
-  std::vector<int32_t> prefix;
-  std::vector<RequestSpec> out;
-  for (size_t i = 0; i < units.size(); ++i) {
-    const Unit& u = units[i];
-    if (g.shared_prefix_len() > 0 && i % static_cast<size_t>(group) == 0) {
-      prefix.clear();
-      draw.append(prefix, g.shared_prefix_len());
+}  // namespace
+
+// A generator's draws, request by request. The constructor checks the generator and
+// draws every unit's arrival; each request's lengths and tokens are drawn when asked for,
+// in unit order, so that drawing them one at a time gives the same requests as drawing
+// them all at once.
+class Generated {
+ public:
+  Generated(const Generator& g, const WorkloadContext& ctx)
+      : g_(with_count(g)),
+        chats_(g.has_conversations()),
+        turns_(chats_ ? std::max(1, g.conversations().turns()) : 1),
+        prompt_len_(length_sampler(g, true, ctx.base_dir)),
+        output_len_(length_sampler(g, false, ctx.base_dir)),
+        user_len_(chats_ && g.conversations().has_user_len()
+                      ? LengthSampler::from(g.conversations().user_len(), "prompt_len",
+                                            ctx.base_dir,
+                                            "workload.generator.conversations.user_len")
+                      : prompt_len_),
+        lengths_(stream(g.seed(), kLengths)),
+        think_(stream(g.seed(), kThink)),
+        draw_(ctx, g.seed() ^ (uint64_t{kTokens} << 56)),
+        group_(g.prefix_group_size() > 0 ? g.prefix_group_size() : 1),
+        cap_(chats_ && g.conversations().max_prompt_len() > 0
+                 ? g.conversations().max_prompt_len()
+                 : std::numeric_limits<int32_t>::max()) {
+    const int32_t count = chats_ ? g.conversations().count() : g.num_requests();
+    if (!chats_) check_fits(prompt_len_, output_len_, g, ctx.context_length, ctx.context_overflow);
+    units_ = unit_arrivals(g, 1.0 / turns_, count, g.seed(), ctx.max_requests);
+  }
+
+  bool chats() const { return chats_; }
+  size_t num_units() const { return units_.size(); }
+
+  // The first (for independent requests, the only) request of unit `i`; units are drawn
+  // in order, each once.
+  RequestSpec first_of(size_t i) {
+    const Unit& u = units_[i];
+    if (g_.shared_prefix_len() > 0 && i % static_cast<size_t>(group_) == 0) {
+      prefix_.clear();
+      draw_.append(prefix_, g_.shared_prefix_len());
     }
     RequestSpec r;
     r.arrival_s = u.arrival_s;
     r.tenant = u.tenant;
-    r.priority = g.tenants_size() > 0 ? g.tenants(u.tenant).priority() : 0;
-    if (g.shared_prefix_len() > 0) r.prefix_group = i / static_cast<size_t>(group) + 1;
-    r.prompt = draw.prompt(chats ? user_len.draw(lengths) : prompt_len.draw(lengths), prefix);
-    r.max_new_tokens = output_len.draw(lengths);
-    if (!chats) {
-      out.push_back(std::move(r));
-      continue;
-    }
-    r.conversation = i + 1;
-    for (int32_t k = 0; k < turns; ++k) {
+    r.priority = g_.tenants_size() > 0 ? g_.tenants(u.tenant).priority() : 0;
+    if (g_.shared_prefix_len() > 0) r.prefix_group = i / static_cast<size_t>(group_) + 1;
+    r.prompt =
+        draw_.prompt(chats_ ? user_len_.draw(lengths_) : prompt_len_.draw(lengths_), prefix_);
+    r.max_new_tokens = output_len_.draw(lengths_);
+    if (chats_) r.conversation = i + 1;
+    return r;
+  }
+
+  // The turns of the conversation that starts with `r` (from first_of), appended to `out`
+  // until one's prompt is past the cap.
+  void turns_of(RequestSpec r, std::vector<RequestSpec>& out) {
+    for (int32_t k = 0; k < turns_; ++k) {
       if (k > 0) {
         RequestSpec next = r;
         next.turn = k;
-        next.arrival_s = r.arrival_s + exponential(think, g.conversations().think_time_s());
+        next.arrival_s = r.arrival_s + exponential(think_, g_.conversations().think_time_s());
         // The previous answer, stood in for by tokens of its length, then the new user text.
-        draw.append(next.prompt, r.max_new_tokens);
-        draw.append(next.prompt, user_len.draw(lengths));
-        next.max_new_tokens = output_len.draw(lengths);
+        draw_.append(next.prompt, r.max_new_tokens);
+        draw_.append(next.prompt, user_len_.draw(lengths_));
+        next.max_new_tokens = output_len_.draw(lengths_);
         r = std::move(next);
       }
-      if (static_cast<int32_t>(r.prompt.size()) > cap) break;
+      if (static_cast<int32_t>(r.prompt.size()) > cap_) break;
       out.push_back(r);
     }
   }
+
+ private:
+  Generator g_;
+  bool chats_;
+  int32_t turns_;
+  LengthSampler prompt_len_, output_len_, user_len_;
+  Rng lengths_, think_;
+  TokenDraw draw_;
+  int32_t group_, cap_;
+  std::vector<Unit> units_;
+  std::vector<int32_t> prefix_;
+};
+
+namespace {
+
+// Every request of a generator with conversations, sorted by arrival (a conversation's
+// later turns arrive among later units' first turns).
+std::vector<RequestSpec> all_turns(Generated& gen, size_t max_requests) {
+  std::vector<RequestSpec> out;
+  for (size_t i = 0; i < gen.num_units(); ++i) gen.turns_of(gen.first_of(i), out);
   std::stable_sort(out.begin(), out.end(), [](const RequestSpec& a, const RequestSpec& b) {
     return a.arrival_s < b.arrival_s;
   });
-  if (ctx.max_requests > 0 && out.size() > ctx.max_requests) out.resize(ctx.max_requests);
+  if (max_requests > 0 && out.size() > max_requests) out.resize(max_requests);
   return out;
 }
 
@@ -236,30 +282,54 @@ cpu::SamplingParams sampling_from(const bricks::manifest::Sampling& s) {
   return p;
 }
 
-std::vector<RequestSpec> make_workload(const bricks::manifest::Workload& w,
-                                       const WorkloadContext& context) {
+// Independent requests come straight from the generator: their units arrive in order
+// (one stream, or the tenants' streams merged by a stable sort) and each unit is one
+// request, so unit order is arrival order and the sort of all_turns would keep it.
+RequestStream::RequestStream(const bricks::manifest::Workload& w, const WorkloadContext& context) {
   WorkloadContext ctx = context;
   if (!w.context_overflow().empty() &&
       !parse_context_overflow(w.context_overflow(), &ctx.context_overflow)) {
     throw WorkloadError("workload.context_overflow '" + w.context_overflow() +
                         "' is not one of fail, truncate_prompt, clamp_max_tokens");
   }
-  std::vector<RequestSpec> out;
   if (!w.trace().empty()) {
-    out = read_trace(trace_path(w, ctx.base_dir), ctx, w.trace_seed());
+    built_ = read_trace(trace_path(w, ctx.base_dir), ctx, w.trace_seed());
     if (w.trace_time_scale() > 0) {
-      for (RequestSpec& r : out) r.arrival_s *= w.trace_time_scale();
+      for (RequestSpec& r : built_) r.arrival_s *= w.trace_time_scale();
     }
   } else {
-    out = generate(w.generator(), ctx);
+    generated_ = std::make_unique<Generated>(w.generator(), ctx);
+    if (generated_->chats()) {
+      built_ = all_turns(*generated_, ctx.max_requests);
+      generated_.reset();
+    }
   }
-  if (ctx.max_requests > 0 && out.size() > ctx.max_requests) out.resize(ctx.max_requests);
-  const cpu::SamplingParams sp = sampling_from(w.sampling());
-  for (RequestSpec& r : out) {
-    r.sampling = sp;
-    r.ignore_eos = w.sampling().ignore_eos();
-    r.context_overflow = ctx.context_overflow;
-  }
+  size_ = generated_ != nullptr ? generated_->num_units() : built_.size();
+  if (ctx.max_requests > 0 && size_ > ctx.max_requests) size_ = ctx.max_requests;
+  sampling_ = sampling_from(w.sampling());
+  ignore_eos_ = w.sampling().ignore_eos();
+  context_overflow_ = ctx.context_overflow;
+}
+
+RequestStream::~RequestStream() = default;
+
+bool RequestStream::next(RequestSpec& out) {
+  if (next_ == size_) return false;
+  out = generated_ != nullptr ? generated_->first_of(next_) : std::move(built_[next_]);
+  ++next_;
+  out.sampling = sampling_;
+  out.ignore_eos = ignore_eos_;
+  out.context_overflow = context_overflow_;
+  return true;
+}
+
+std::vector<RequestSpec> make_workload(const bricks::manifest::Workload& w,
+                                       const WorkloadContext& context) {
+  RequestStream stream(w, context);
+  std::vector<RequestSpec> out;
+  out.reserve(stream.size());
+  RequestSpec spec;
+  while (stream.next(spec)) out.push_back(std::move(spec));
   return out;
 }
 

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -50,6 +51,35 @@ struct WorkloadContext {
 // the tokenizer has one. Throws WorkloadError naming the file, the line or field, and the fix.
 std::vector<RequestSpec> make_workload(const bricks::manifest::Workload& w,
                                        const WorkloadContext& ctx);
+
+class Generated;
+
+// The requests of a workload one at a time, in arrival order: what make_workload returns,
+// request by request. A generator of independent requests draws each one as it is asked
+// for, so a run that submits them as they arrive holds only those not ended (a million
+// requests in little memory); conversations and traces are built whole first (their
+// turns and rows come out of arrival order) and handed out from there.
+class RequestStream {
+ public:
+  // Checks and prepares `w` as make_workload does; throws WorkloadError.
+  RequestStream(const bricks::manifest::Workload& w, const WorkloadContext& ctx);
+  ~RequestStream();
+  RequestStream(const RequestStream&) = delete;
+  RequestStream& operator=(const RequestStream&) = delete;
+
+  // The next request into `out`; false after the last.
+  bool next(RequestSpec& out);
+  // How many requests the stream hands out in all.
+  size_t size() const { return size_; }
+
+ private:
+  std::unique_ptr<Generated> generated_;  // independent requests, drawn on demand
+  std::vector<RequestSpec> built_;        // otherwise, all of them
+  size_t size_ = 0, next_ = 0;
+  cpu::SamplingParams sampling_;
+  bool ignore_eos_ = false;
+  ContextOverflow context_overflow_ = ContextOverflow::kFail;
+};
 
 // The same with the model's tokenizer; kept for callers that always have one.
 std::vector<RequestSpec> make_workload(const bricks::manifest::Workload& w,

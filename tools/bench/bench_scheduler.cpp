@@ -1,14 +1,18 @@
-// Scheduler step benchmark: each shipped scheduler wired to a kv brick (block 16), N
-// running requests that all decode, one schedule() call per iteration (views refreshed,
-// plan applied as the engine would). Every 512 steps the requests restart from a 100-token
-// prompt so the pool never runs out; that reset is not timed. Prints numbers; asserts
-// nothing.
+// Scheduler step benchmark: every shipped scheduler wired to every shipped kv brick (block
+// 16), N running requests that all decode, one schedule() call per iteration (views
+// refreshed, plan applied as the engine would). The Queued cases put Q more requests in the
+// queue beside them, later arrivals that max_num_seqs and the pool keep waiting, so every
+// step looks at a deep queue it cannot admit. Every 512 steps the running requests restart
+// from a 100-token prompt so the pool never runs out; that reset is not timed. The time per
+// iteration is the time per step. Prints numbers; asserts nothing.
 //
 //   bench_scheduler --benchmark_filter=fastswitch
+//   bench_scheduler --benchmark_filter='/1024$|Queued'   (the targets below, every pair)
 //   BRICKS_BENCH_PLUGIN_DIR=/other/build/plugins bench_scheduler   (bricks from another build,
 //                                                                    to compare two versions)
 //
-// Target: under 20 us per step at 256 running sequences.
+// Targets: under 20 us per step at 1,024 running sequences, and under 50 us with 10,000
+// requests queued beside 256 running ones.
 #include <benchmark/benchmark.h>
 #include <dlfcn.h>
 
@@ -40,14 +44,18 @@ const bricks_brick_desc* find_brick(const char* library) {
   return entry != nullptr && entry()->num_bricks > 0 ? &entry()->bricks[0] : nullptr;
 }
 
-// Every declared param at its default, except those named in `ints`.
-std::vector<bricks_param_value> params(const bricks_brick_desc* d,
-                                       const std::vector<std::pair<std::string, int64_t>>& ints) {
+// Every declared param at its default, except those named in `ints` and `strings`.
+std::vector<bricks_param_value> params(
+    const bricks_brick_desc* d, const std::vector<std::pair<std::string, int64_t>>& ints,
+    const std::vector<std::pair<std::string, const char*>>& strings = {}) {
   std::vector<bricks_param_value> out;
   for (int32_t i = 0; i < d->num_params; ++i) {
     bricks_param_value v{d->params[i].name, d->params[i].type, d->params[i].default_value};
     for (const auto& [name, value] : ints) {
       if (name == v.name) v.value.i = value;
+    }
+    for (const auto& [name, value] : strings) {
+      if (name == v.name) v.value.s = value;
     }
     out.push_back(v);
   }
@@ -60,11 +68,15 @@ struct Request {
   bricks_request_state state = BRICKS_REQ_WAITING;
 };
 
-// One decode step of `scheduler` over `kv` with state.range(0) running sequences. Limits
-// are opened wide (whichever of these names the scheduler declares) so the whole batch
-// prefills in one step and then decodes together.
+// One decode step of `scheduler` over `kv` with state.range(0) running sequences and
+// state.range(1) queued ones. Limits are opened wide (whichever of these names the
+// scheduler declares) so the whole running batch prefills in one step and then decodes
+// together; max_num_seqs and the pool hold exactly the running batch, so the queue waits.
+// scheduler/disagg runs in its decode role, the one whose steps decode.
 void decode_step(benchmark::State& state, const std::string& scheduler, const std::string& kv_name) {
   const int32_t n = static_cast<int32_t>(state.range(0));
+  const int32_t queued = static_cast<int32_t>(state.range(1));
+  const int32_t total = n + queued;
   constexpr int32_t kPrompt = 100, kSteps = 512;
   const std::string kv_lib = "libbricks_kv_" + kv_name + ".so";
   const std::string sched_lib = "libbricks_scheduler_" + scheduler + ".so";
@@ -80,10 +92,14 @@ void decode_step(benchmark::State& state, const std::string& scheduler, const st
   void* sched = nullptr;
   const auto kp = params(kd, {});
   const int64_t wide = int64_t{n} * (kPrompt + 1);
-  const auto sp = params(sd, {{"max_num_seqs", n},
-                              {"max_num_batched_tokens", wide},
-                              {"token_budget", wide},
-                              {"forward_size", wide}});
+  const auto sp = params(sd,
+                         {{"max_num_seqs", n},
+                          {"max_num_batched_tokens", wide},
+                          {"token_budget", wide},
+                          {"forward_size", wide},
+                          {"prefill_token_budget", wide},
+                          {"decode_token_budget", wide}},
+                         {{"role", "decode"}});
   if (failed(state, kvt->create(&g_api, kp.data(), static_cast<int32_t>(kp.size()), &kv))) return;
   g_kv = {BRICKS_KIND_KV, kvt, kv};
   if (failed(state, st->create(&g_api, sp.data(), static_cast<int32_t>(sp.size()), &sched))) return;
@@ -91,27 +107,41 @@ void decode_step(benchmark::State& state, const std::string& scheduler, const st
   bricks_kv_geometry g{sizeof(g), n * ((kPrompt + kSteps) / bs + 2), 0, 0, 1, 1};
   if (failed(state, kvt->configure(kv, &g))) return;
 
-  std::vector<Request> reqs(static_cast<size_t>(n));
-  std::vector<bricks_request_view> views(static_cast<size_t>(n));
+  std::vector<Request> reqs(static_cast<size_t>(total));
+  std::vector<bricks_request_view> views(static_cast<size_t>(total));
+  for (int32_t i = n; i < total; ++i) {
+    for (int32_t t = 0; t < kPrompt; ++t)
+      reqs[static_cast<size_t>(i)].tokens.push_back(i * 100003 + t);
+  }
   int64_t step = 0;
-  // One step: refresh views, schedule, apply the plan. Returns items scheduled, -1 on error.
+  // Fills what changes from step to step in the view of request i (as the engine would).
+  auto refresh = [&](int32_t i) {
+    const Request& r = reqs[static_cast<size_t>(i)];
+    bricks_request_view& v = views[static_cast<size_t>(i)];
+    v.state = r.state;
+    v.num_tokens = static_cast<int32_t>(r.tokens.size());
+    v.num_computed = r.computed;
+    v.tokens = r.tokens.data();
+  };
+  // What never changes is filled once, and the queued requests' views whole: the time
+  // measured is the scheduler's, not the refresh's.
+  for (int32_t i = 0; i < total; ++i) {
+    bricks_request_view& v = views[static_cast<size_t>(i)];
+    v.id = static_cast<uint64_t>(i) + 1;
+    v.arrival_s = i;
+    v.prompt_len = kPrompt;
+    v.max_new_tokens = kSteps + 1;
+    refresh(i);
+  }
+  // One step: refresh the running views, schedule, apply the plan. Returns items scheduled,
+  // -1 on error.
   auto run_step = [&]() -> int32_t {
-    for (int32_t i = 0; i < n; ++i) {
-      const Request& r = reqs[static_cast<size_t>(i)];
-      bricks_request_view& v = views[static_cast<size_t>(i)];
-      v.id = static_cast<uint64_t>(i) + 1;
-      v.arrival_s = i;
-      v.state = r.state;
-      v.prompt_len = kPrompt;
-      v.num_tokens = static_cast<int32_t>(r.tokens.size());
-      v.num_computed = r.computed;
-      v.max_new_tokens = kSteps + 1;
-      v.tokens = r.tokens.data();
-    }
-    bricks_sched_input in{sizeof(in), views.data(), n, 0.0, step++};
+    for (int32_t i = 0; i < n; ++i) refresh(i);
+    bricks_sched_input in{sizeof(in), views.data(), total, 0.0, step++};
     bricks_step_plan plan{};
     if (failed(state, st->schedule(sched, &in, &plan))) return -1;
     for (int32_t k = 0; k < plan.num_items; ++k) {
+      if (plan.items[k].request_id > static_cast<uint64_t>(n)) return -1;  // a queued one ran
       Request& r = reqs[plan.items[k].request_id - 1];
       r.state = BRICKS_REQ_RUNNING;
       r.computed += plan.items[k].num_cached + plan.items[k].num_tokens;
@@ -129,10 +159,13 @@ void decode_step(benchmark::State& state, const std::string& scheduler, const st
       r.computed = 0;
       r.state = BRICKS_REQ_WAITING;
     }
-    return run_step() == n;  // the whole batch prefills in one step
+    return run_step() == n;  // the whole running batch prefills in one step
   };
 
-  if (!restart()) return;
+  if (!restart()) {
+    state.SkipWithError("the first step did not prefill exactly the running batch");
+    return;
+  }
   int64_t since = 0;
   for (auto _ : state) {
     if (++since == kSteps) {
@@ -148,23 +181,34 @@ void decode_step(benchmark::State& state, const std::string& scheduler, const st
     }
   }
   state.counters["seqs"] = n;
+  state.counters["queued"] = queued;
   st->destroy(sched);
   kvt->destroy(kv);
   g_kv = {BRICKS_KIND_KV, nullptr, nullptr};
 }
+// Every shipped scheduler with every shipped kv brick: the schedulers name no capability
+// that any of these kv bricks lacks.
 void register_all() {
-  const std::pair<const char*, const char*> pairs[] = {
-      {"fcfs", "paged"},           {"sarathi", "paged"},       {"splitfuse", "paged"},
-      {"fastswitch", "paged"},     {"fastswitch", "block_group"}, {"batchllm", "paged"},
-      {"batchllm", "prefix_tree"}};
-  for (const auto& [sched, kv] : pairs) {
-    const std::string name = std::string("DecodeStep/") + sched + "+" + kv;
-    benchmark::RegisterBenchmark(name.c_str(), [sched = std::string(sched), kv = std::string(kv)](
-                                                   benchmark::State& st) { decode_step(st, sched, kv); })
-        ->Arg(64)
-        ->Arg(256)
-        ->Arg(1024)
-        ->Unit(benchmark::kMicrosecond);
+  const char* const schedulers[] = {"fcfs",       "sarathi",  "splitfuse",
+                                    "fastswitch", "batchllm", "disagg"};
+  const char* const kvs[] = {"paged", "prefix_tree", "block_group"};
+  for (const char* sched : schedulers) {
+    for (const char* kv : kvs) {
+      const auto run = [sched = std::string(sched), kv = std::string(kv)](benchmark::State& st) {
+        decode_step(st, sched, kv);
+      };
+      const std::string pair = std::string(sched) + "+" + kv;
+      benchmark::RegisterBenchmark(("DecodeStep/" + pair).c_str(), run)
+          ->ArgNames({"running", "queued"})
+          ->Args({64, 0})
+          ->Args({256, 0})
+          ->Args({1024, 0})
+          ->Unit(benchmark::kMicrosecond);
+      benchmark::RegisterBenchmark(("Queued/" + pair).c_str(), run)
+          ->ArgNames({"running", "queued"})
+          ->Args({256, 10000})
+          ->Unit(benchmark::kMicrosecond);
+    }
   }
 }
 

@@ -13,11 +13,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "bricks/bricks.hpp"
 #include "group_blocks.h"
+#include "id_map.h"
 #include "kv_tables.h"
 
 namespace bricks::kvc {
@@ -114,7 +114,7 @@ class KvBrick : public KvBrickCore {
   // The request to swap in; throws unless it is swapped out.
   Request& swapping_in(uint64_t id);
 
-  std::unordered_map<uint64_t, Request> requests_;
+  IdMap<Request> requests_;
 };
 
 template <class Device, class HostBlocks>

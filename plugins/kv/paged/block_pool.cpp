@@ -15,7 +15,10 @@ BlockPool::BlockPool(int32_t num_blocks, int32_t block_size, bool enable_cache)
       cached_(static_cast<size_t>(num_blocks), 0),
       hash_(static_cast<size_t>(num_blocks), 0),
       parent_(static_cast<size_t>(num_blocks), 0) {
-  if (enable_cache_) tokens_.assign(static_cast<size_t>(num_blocks) * block_size, 0);
+  if (enable_cache_) {
+    tokens_.assign(static_cast<size_t>(num_blocks) * block_size, 0);
+    by_hash_ = kvc::HashIndex(num_blocks);
+  }
   // Initially blocks 0..n-1 in order, so a fresh pool hands out contiguous ids.
   const int32_t sentinel = num_blocks_;
   for (int32_t b = 0; b <= num_blocks_; ++b) {
@@ -41,8 +44,7 @@ void BlockPool::link_before(int32_t block, int32_t next) {
 
 void BlockPool::uncache(int32_t block) {
   if (!cached_[block]) return;
-  auto it = by_hash_.find(hash_[block]);
-  if (it != by_hash_.end() && it->second == block) by_hash_.erase(it);
+  by_hash_.erase(hash_[block], block);
   cached_[block] = 0;
 }
 
@@ -59,10 +61,8 @@ void BlockPool::allocate(int32_t n, std::vector<int32_t>& out) {
 
 int32_t BlockPool::find_cached(uint64_t hash, uint64_t parent, const int32_t* tokens) const {
   if (!enable_cache_) return -1;
-  auto it = by_hash_.find(hash);
-  if (it == by_hash_.end()) return -1;
-  const int32_t block = it->second;
-  if (parent_[block] != parent) return -1;
+  const int32_t block = by_hash_.find(hash);
+  if (block < 0 || parent_[block] != parent) return -1;
   const int32_t* held = tokens_.data() + static_cast<size_t>(block) * block_size_;
   return std::equal(held, held + block_size_, tokens) ? block : -1;
 }
@@ -80,7 +80,7 @@ void BlockPool::release(int32_t block) {
 void BlockPool::register_full(int32_t block, uint64_t hash, uint64_t parent,
                               const int32_t* tokens) {
   if (!enable_cache_ || cached_[block]) return;
-  if (!by_hash_.emplace(hash, block).second) return;
+  if (!by_hash_.insert(hash, block)) return;
   cached_[block] = 1;
   hash_[block] = hash;
   parent_[block] = parent;

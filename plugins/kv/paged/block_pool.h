@@ -7,9 +7,9 @@
 #pragma once
 
 #include <cstdint>
-#include <unordered_map>
 #include <vector>
 
+#include "hash_index.h"
 #include "prefix_hash.h"
 
 namespace bricks::kv_paged {
@@ -89,7 +89,7 @@ class BlockPool {
   std::vector<uint8_t> cached_;
   std::vector<uint64_t> hash_, parent_;
   std::vector<int32_t> tokens_;  // [num_blocks][block_size], valid where cached_
-  std::unordered_map<uint64_t, int32_t> by_hash_;
+  kvc::HashIndex by_hash_;       // chain hash -> cached block; sized once, for every block
 };
 
 }  // namespace bricks::kv_paged

@@ -93,6 +93,11 @@ void BatchLlmScheduler::place(const bricks_sched_input& input) {
   const int32_t n = input.num_requests;
   const bricks_request_view* views = input.requests;
   carry_.match(views, n);
+  // The same requests in the same order under the same grouping: every place carries over
+  // as it is (the loop below would copy each one).
+  places_kept_ = placed_generation_ == grouper_.generation() && carry_.unchanged() &&
+                 rank_.size() == static_cast<size_t>(n);
+  if (places_kept_) return;
   old_rank_.swap(rank_);
   old_group_.swap(group_);
   rank_.assign(static_cast<size_t>(n), INT64_MAX);
@@ -137,26 +142,39 @@ void BatchLlmScheduler::classify(const bricks_sched_input& input) {
     return ra != rb ? ra < rb : a < b;
   };
   const int32_t n = input.num_requests;
-  // States as running / swapped / waiting (anything else), read once from the views.
+  // States as running / swapped / waiting (anything else), and whether each was
+  // preempted, read once from the views so that sorting reads only these.
+  // When the places were kept and these are as in the last step too, every order below is
+  // the one sorting would give again.
+  bool same = places_kept_ && states_.size() == static_cast<size_t>(n);
   states_.resize(static_cast<size_t>(n));
+  preempted_before_.resize(static_cast<size_t>(n));
   for (int32_t i = 0; i < n; ++i) {
     const bricks_request_state s = views_[i].state;
-    states_[static_cast<size_t>(i)] = s == BRICKS_REQ_RUNNING || s == BRICKS_REQ_SWAPPED
-                                          ? static_cast<uint8_t>(s)
-                                          : static_cast<uint8_t>(BRICKS_REQ_WAITING);
+    const uint8_t state = s == BRICKS_REQ_RUNNING || s == BRICKS_REQ_SWAPPED
+                              ? static_cast<uint8_t>(s)
+                              : static_cast<uint8_t>(BRICKS_REQ_WAITING);
+    const uint8_t preempted = views_[i].num_preemptions > 0 ? 1 : 0;
+    same = same && states_[static_cast<size_t>(i)] == state &&
+           preempted_before_[static_cast<size_t>(i)] == preempted;
+    states_[static_cast<size_t>(i)] = state;
+    preempted_before_[static_cast<size_t>(i)] = preempted;
   }
   auto in_state = [&](bricks_request_state state) {
     return [this, state](int32_t i) {
       return states_[static_cast<size_t>(i)] == static_cast<uint8_t>(state);
     };
   };
-  carry_.sort_carried(running_, n, in_state(BRICKS_REQ_RUNNING), by_rank);
-  carry_.sort_carried(swapped_, n, in_state(BRICKS_REQ_SWAPPED), by_rank);
-  // Requests preempted by recompute come back before new ones: they already held KV once.
-  carry_.sort_carried(waiting_, n, in_state(BRICKS_REQ_WAITING), [&](int32_t a, int32_t b) {
-    const bool pa = views_[a].num_preemptions > 0, pb = views_[b].num_preemptions > 0;
-    return pa != pb ? pa : by_rank(a, b);
-  });
+  if (!same) {
+    carry_.sort_carried(running_, n, in_state(BRICKS_REQ_RUNNING), by_rank);
+    carry_.sort_carried(swapped_, n, in_state(BRICKS_REQ_SWAPPED), by_rank);
+    // Requests preempted by recompute come back before new ones: they already held KV once.
+    carry_.sort_carried(waiting_, n, in_state(BRICKS_REQ_WAITING), [&](int32_t a, int32_t b) {
+      const bool pa = preempted_before_[static_cast<size_t>(a)] != 0;
+      const bool pb = preempted_before_[static_cast<size_t>(b)] != 0;
+      return pa != pb ? pa : by_rank(a, b);
+    });
+  }
   marks_.assign(running_.size(), kUnscheduled);
   planned_.assign(running_.size(), 0);
   taken_.assign(waiting_.size(), 0);

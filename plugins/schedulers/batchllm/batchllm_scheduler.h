@@ -100,6 +100,7 @@ class BatchLlmScheduler final : public Scheduler {
   // Places by view index, kept between steps for the grouping generation they came from.
   sched::ViewCarry carry_;
   uint64_t placed_generation_ = 0;
+  bool places_kept_ = false;                // this step's places are the last step's, unchanged
   std::vector<int64_t> rank_, old_rank_;    // [view index] position in the admission order
   std::vector<int32_t> group_, old_group_;  // [view index] group, -1 when not grouped
 
@@ -116,6 +117,7 @@ class BatchLlmScheduler final : public Scheduler {
   // View indices in admission order; kept between steps so that sorting is mostly a check.
   std::vector<int32_t> running_, waiting_, swapped_;
   std::vector<uint8_t> states_;   // [view index] running, swapped or waiting
+  std::vector<uint8_t> preempted_before_;  // [view index] num_preemptions > 0
   std::vector<Mark> marks_;       // per running_ entry
   std::vector<int32_t> planned_;  // per running_ entry: tokens this step
   std::vector<uint8_t> taken_;    // per waiting_ entry: admitted or failed

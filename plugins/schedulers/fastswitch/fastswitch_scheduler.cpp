@@ -130,29 +130,44 @@ void FastSwitchScheduler::rank(const bricks_sched_input& input) {
   if (refresh) last_refresh_step_ = step_;
 
   effective_.resize(n);
+  arrival_.resize(n);
   marks_.assign(n, kPending);
   protected_.assign(n, 0);
   num_running_ = 0;
+  // Requests of one tenant and priority come in runs: the last pair's priority is reused.
+  int32_t last_priority = 0, last_tenant = 0;
+  double last_effective = 0;
+  bool have_last = false;
   for (size_t i = 0; i < n; ++i) {
     const bricks_request_view& r = views_[i];
     Tracked& t = tracked_[i];
     if (refresh || !t.has_effective) {
-      t.effective = ledger_.effective_priority(r.priority, r.tenant);
+      if (!have_last || r.priority != last_priority || r.tenant != last_tenant) {
+        last_priority = r.priority;
+        last_tenant = r.tenant;
+        last_effective = ledger_.effective_priority(r.priority, r.tenant);
+        have_last = true;
+      }
+      t.effective = last_effective;
       t.has_effective = true;
     }
     effective_[i] = t.effective;
+    arrival_[i] = r.arrival_s;
     if (r.state == BRICKS_REQ_RUNNING) {
       ++num_running_;
       protected_[i] = step_ - t.entered_step < config_.min_run_steps ? 1 : 0;
     }
   }
+  // The same requests in the same order with no priority refreshed: every sort key is the
+  // one order_ was sorted by in the last step, so it stands as it is.
+  if (carry_.unchanged() && !refresh && order_.size() == n) return;
   carry_.sort_carried(
       order_, count, [](int32_t) { return true; },
       [&](int32_t a, int32_t b) {
         if (effective_[static_cast<size_t>(a)] != effective_[static_cast<size_t>(b)])
           return effective_[static_cast<size_t>(a)] > effective_[static_cast<size_t>(b)];
-        if (views_[a].arrival_s != views_[b].arrival_s)
-          return views_[a].arrival_s < views_[b].arrival_s;
+        if (arrival_[static_cast<size_t>(a)] != arrival_[static_cast<size_t>(b)])
+          return arrival_[static_cast<size_t>(a)] < arrival_[static_cast<size_t>(b)];
         return views_[a].id < views_[b].id;
       });
 }

@@ -113,6 +113,7 @@ class FastSwitchScheduler final : public Scheduler {
   bool admit_blocked_ = false;
   std::vector<int32_t> order_;      // view indices, best rank first (kept between steps)
   std::vector<double> effective_;   // [view index]
+  std::vector<double> arrival_;     // [view index] the view's arrival_s, dense for sorting
   std::vector<Mark> marks_;         // [view index]
   std::vector<uint8_t> protected_;  // [view index] entered the device < min_run_steps ago
   std::vector<int32_t> active_tenants_;
