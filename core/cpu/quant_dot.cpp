@@ -28,6 +28,30 @@ void quantize_block(const float* x, int8_t* q, float* d, float* s) {
   }
 }
 
+// Fills out.k from out.d and out.s (quant_dot.h, kSuperFloats).
+void super_sums(QuantizedActivations& out) {
+  constexpr int64_t kSuper = model::kQKK;
+  const int64_t supers = out.cols / kSuper;
+  const int64_t lanes = out.padded / kQuantLane;
+  out.super_stride = supers * kSuperFloats;
+  out.k.resize(static_cast<size_t>(out.m * out.super_stride));
+  for (int64_t i = 0; i < out.m; ++i) {
+    for (int64_t b = 0; b < supers; ++b) {
+      const float* d = out.d.data() + i * lanes + b * (kSuper / kQuantLane);
+      const float* s = out.s.data() + i * lanes + b * (kSuper / kQuantLane);
+      float* k = out.k.data() + i * out.super_stride + b * kSuperFloats;
+      for (int g = 0; g < 16; ++g) {  // groups of 16 values, 4 lanes each
+        k[kSuperD16 + g] = d[4 * g];
+        k[kSuperS16 + g] = s[4 * g] + s[4 * g + 1] + s[4 * g + 2] + s[4 * g + 3];
+      }
+      for (int j = 0; j < 8; ++j) {
+        k[kSuperD32 + j] = k[kSuperD16 + 2 * j];
+        k[kSuperS32 + j] = k[kSuperS16 + 2 * j] + k[kSuperS16 + 2 * j + 1];
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void quantize_activations(const float* x, int64_t m, int64_t cols, QuantizedActivations& out) {
@@ -49,6 +73,7 @@ void quantize_activations(const float* x, int64_t m, int64_t cols, QuantizedActi
     std::fill(d + cols / kQuantLane, d + lanes, 0.0f);
     std::fill(s + cols / kQuantLane, s + lanes, 0.0f);
   }
+  super_sums(out);
 }
 
 const char* to_string(QuantIsa isa) {

@@ -18,7 +18,9 @@
 // activation row of the call: each weight byte is read from memory once per forward (per
 // pass of activation rows, see linear.cpp). For up to 4 activation rows the AVX512_VNNI
 // kernels of q8_0, q4_0 and the k-quants skip the unpacked rows and decode u, a and b in
-// registers right before the dot products (quant_dot_avx512.cpp).
+// registers right before the dot products (quant_dot_avx512.cpp); the k-quant ones take the
+// activation's block scales and sums per 256-value super-block (QuantizedActivations::k), so
+// that a and b are applied once per group rather than once per lane.
 //
 // Rows are padded to a multiple of kQuantPad values with zero bytes and scales, so a vector
 // kernel may run past the last block; padding contributes 0 * finite = 0.
@@ -44,13 +46,24 @@ inline int64_t quant_padded(int64_t cols) { return (cols + kQuantPad - 1) / kQua
 // Values per weight scale pair (a, b) of an unpacked row of type t.
 constexpr int64_t quant_group(WeightType t) { return t == WeightType::Q6_K ? 16 : 32; }
 
-// m activation rows quantized to 8 bits; row i of each array starts at i * padded (q) or
-// i * padded / kQuantLane (d, s).
+// Floats of QuantizedActivations::k per 256-value super-block, and where each part starts.
+inline constexpr int64_t kSuperFloats = 48;
+inline constexpr int64_t kSuperD32 = 0;   // d of the 8 blocks of 32
+inline constexpr int64_t kSuperS32 = 8;   // d * (sum of the block's 32 q), per block
+inline constexpr int64_t kSuperD16 = 16;  // d of each of the 16 groups of 16 (its block's)
+inline constexpr int64_t kSuperS16 = 32;  // d * (sum of the group's 16 q), per group
+
+// m activation rows quantized to 8 bits; row i of each array starts at i * padded (q),
+// i * padded / kQuantLane (d, s) or i * super_stride (k).
 struct QuantizedActivations {
   int64_t m = 0, cols = 0, padded = 0;
   std::vector<int8_t> q;
   std::vector<float> d;  // the block scale, repeated for each lane of the block
   std::vector<float> s;  // d * (sum of the lane's 4 q)
+  // Per super-block of 256 values (cols / 256 of them per row), the scales and sums that the
+  // k-quant kernels apply once per super-block: kSuperFloats floats laid out as above.
+  std::vector<float> k;
+  int64_t super_stride = 0;
 };
 
 // Quantizes x [m][cols] (cols a multiple of kQuantBlock) into `out`, reusing its storage.

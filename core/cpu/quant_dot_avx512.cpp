@@ -2,11 +2,14 @@
 // Weights are unpacked by the AVX2 unpackers (quant_dot_avx2.cpp) into a buffer that every
 // activation row reuses. For a few activation rows (decode) q8_0, q4_0 and the k-quants
 // instead decode each 64 weights in registers right before their dot products, so a weight
-// byte is read once and never stored. Everything in this file carries a target attribute
-// and internal linkage, except the table at the end.
+// byte is read once and never stored; those kernels also prefetch the rows they read next
+// (their R rows side by side are R streams, which the hardware prefetcher follows too late:
+// prefetching made batch-1 decode 1.4-1.8x faster). Everything in this file carries a target
+// attribute and internal linkage, except the table at the end.
 #include <immintrin.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 
 // GCC 12 reports the deliberately undefined pass-through operands inside avx512fintrin.h
@@ -61,13 +64,21 @@ BRICKS_AVX512_VNNI inline __m512 dot_lanes(const uint8_t* u, const int8_t* q) {
 // weight row once into the buffer and reusing it is cheaper.
 constexpr int64_t kDirectMaxRows = 4;
 
-using model::kQK;
 using model::kQKK;
 
 BRICKS_AVX512_VNNI inline float half(const char* p) {
   uint16_t h;
   std::memcpy(&h, p, 2);
   return _cvtsh_ss(h);
+}
+
+// Asks for every cache line of [p, p + n) ahead of its use; never faults.
+BRICKS_AVX512_VNNI inline void prefetch_lines(const char* p, int64_t n) {
+  const auto first = reinterpret_cast<uintptr_t>(p) & ~uintptr_t{63};
+  const auto last = reinterpret_cast<uintptr_t>(p + n - 1);
+  for (uintptr_t line = first; line <= last; line += 64) {
+    _mm_prefetch(reinterpret_cast<const char*>(line), _MM_HINT_T0);
+  }
 }
 
 BRICKS_AVX512_VNNI inline __m512i bytes(int v) { return _mm512_set1_epi8(static_cast<char>(v)); }
@@ -88,21 +99,18 @@ BRICKS_AVX512_VNNI inline __m512i nibble_pair(const char* q0, const char* q1) {
   return _mm512_and_si512(_mm512_mask_srli_epi16(v, 0xFF00FF00u, v, 4), bytes(15));
 }
 
-// One row's decoder: per step (kStep values, chunks of 64), weights u and lane scales a, b
-// with w = a * u + b. Where b = kOffset * a for every group, chunk() gives u and a only.
+// q4_0 and q8_0: one row's decoder. Each step is 64 values, the blocks 2 * step and
+// 2 * step + 1 (`one` when only the first exists: a row may end on half a step); chunk() gives
+// the weights u and the lane scales a, with w = a * (u + kOffset).
 template <WeightType T>
 struct Direct;
 
 template <>
 struct Direct<WeightType::Q4_0> {
-  static constexpr int64_t kStep = 2 * kQK;
-  static constexpr float kOffset = -8.0f;  // b / a, the same for every group
+  static constexpr float kOffset = -8.0f;
   using B = model::BlockQ4_0;
-  struct Scales {};
-  BRICKS_AVX512_VNNI static void prepare(const char*, int64_t, Scales&) {}
-  // Chunk of blocks 2 * step and 2 * step + 1; `one` when only the first exists.
-  BRICKS_AVX512_VNNI static void chunk(const char* row, int64_t step, int, bool one, const Scales&,
-                                       __m512i& u, __m512& a) {
+  BRICKS_AVX512_VNNI static void chunk(const char* row, int64_t step, bool one, __m512i& u,
+                                       __m512& a) {
     const char* b0 = row + 2 * step * static_cast<int64_t>(sizeof(B));
     const char* b1 = one ? b0 : b0 + sizeof(B);
     u = nibble_pair(b0 + offsetof(B, qs), b1 + offsetof(B, qs));
@@ -112,13 +120,10 @@ struct Direct<WeightType::Q4_0> {
 
 template <>
 struct Direct<WeightType::Q8_0> {
-  static constexpr int64_t kStep = 2 * kQK;
-  static constexpr float kOffset = -128.0f;  // b / a, the same for every group
+  static constexpr float kOffset = -128.0f;
   using B = model::BlockQ8_0;
-  struct Scales {};
-  BRICKS_AVX512_VNNI static void prepare(const char*, int64_t, Scales&) {}
-  BRICKS_AVX512_VNNI static void chunk(const char* row, int64_t step, int, bool one, const Scales&,
-                                       __m512i& u, __m512& a) {
+  BRICKS_AVX512_VNNI static void chunk(const char* row, int64_t step, bool one, __m512i& u,
+                                       __m512& a) {
     const char* b0 = row + 2 * step * static_cast<int64_t>(sizeof(B));
     const char* b1 = one ? b0 : b0 + sizeof(B);
     const __m256i q0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b0 + offsetof(B, qs)));
@@ -128,19 +133,23 @@ struct Direct<WeightType::Q8_0> {
   }
 };
 
-// q4_K and q5_K: chunk c of a super-block is the low nibbles of qs[32c .. 32c + 32) (sub-block
-// 2c), then their high nibbles (sub-block 2c + 1).
+// ---- k-quants: scales applied per super-block ---------------------------------------------
+//
+// A super-block of 256 values is 4 chunks of 64. Once per super-block and row, scales() gives
+// its group scales as one vector; multiplied by the activation's scales of the same groups
+// (QuantizedActivations::k) it holds, per group, the factor of that group's integer dot
+// product. The min (q4_K, q5_K) or offset (q6_K) term of the whole super-block is one more
+// vector operation against the activation's group sums. Per chunk there is then one permute
+// (the chunk's groups to its lanes) and one multiply-add per row and activation row.
+
+// q4_K and q5_K: chunk c is the low nibbles of qs[32c .. 32c + 32) (sub-block 2c), then
+// their high nibbles (sub-block 2c + 1); q5_K adds bit 2c or 2c + 1 of qh as 16.
 template <class B>
-struct DirectK4 {
-  static constexpr int64_t kStep = kQKK;
-  static constexpr float kOffset = 0.0f;  // b is per group
+struct SuperK4 {
+  using Block = B;
   static constexpr bool kFive = requires(B blk) { blk.qh; };
-  // The 8 sub-block scales d * sc in lanes 0-7, the mins -dmin * mn in lanes 8-15.
-  struct Scales {
-    __m512 ab;
-  };
-  BRICKS_AVX512_VNNI static void prepare(const char* row, int64_t step, Scales& s) {
-    const char* blk = row + step * static_cast<int64_t>(sizeof(B));
+  // Lanes 0-7: the 8 sub-block scales d * sc; lanes 8-15: the mins -dmin * mn.
+  BRICKS_AVX512_VNNI static __m512 scales(const char* blk) {
     // The 6-bit sc and mn of scale_min_k4, rearranged into bytes sc[0..8) then mn[0..8).
     uint32_t v[3];
     std::memcpy(v, blk + offsetof(B, scales), 12);
@@ -151,54 +160,47 @@ struct DirectK4 {
         _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sc))));
     const __m512 scale = _mm512_insertf32x8(_mm512_set1_ps(half(blk + offsetof(B, d))),
                                             _mm256_set1_ps(-half(blk + offsetof(B, dmin))), 1);
-    s.ab = _mm512_mul_ps(six, scale);
+    return _mm512_mul_ps(six, scale);
   }
-  BRICKS_AVX512_VNNI static void chunk(const char* row, int64_t step, int c, bool, const Scales& s,
-                                       __m512i& u, __m512& a, __m512& b) {
-    const char* blk = row + step * static_cast<int64_t>(sizeof(B));
+  BRICKS_AVX512_VNNI static __m512i bits(const char* blk, int c) {
     const __m512i v = _mm512_broadcast_i64x4(
         _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + offsetof(B, qs) + 32 * c)));
-    u = _mm512_and_si512(_mm512_mask_srli_epi16(v, 0xFFFF0000u, v, 4), bytes(15));
+    __m512i u = _mm512_and_si512(_mm512_mask_srli_epi16(v, 0xFFFF0000u, v, 4), bytes(15));
     if constexpr (kFive) {
-      // Sub-block 2c takes bit 2c of qh[l], sub-block 2c + 1 bit 2c + 1.
       const __m512i qh = _mm512_broadcast_i64x4(
           _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + offsetof(B, qh))));
       const __m512i bit = _mm512_inserti64x4(bytes(1 << (2 * c)),
                                              _mm256_set1_epi8(static_cast<char>(2 << (2 * c))), 1);
       u = _mm512_mask_add_epi8(u, _mm512_test_epi8_mask(qh, bit), u, bytes(16));
     }
-    const __m512i index =
-        _mm512_inserti64x4(_mm512_set1_epi32(2 * c), _mm256_set1_epi32(2 * c + 1), 1);
-    a = _mm512_permutexvar_ps(index, s.ab);
-    b = _mm512_permutexvar_ps(_mm512_add_epi32(index, _mm512_set1_epi32(8)), s.ab);
+    return u;
+  }
+  // Lanes 0-7 of chunk c belong to group 2c, lanes 8-15 to group 2c + 1.
+  BRICKS_AVX512_VNNI static __m512i lanes(int c) {
+    return _mm512_inserti64x4(_mm512_set1_epi32(2 * c), _mm256_set1_epi32(2 * c + 1), 1);
+  }
+  // The factors of the super-block's groups for one activation row `k` (its 48 floats), and
+  // the min term added to acc: lanes 8-15 of ab * k[S32] are -dmin * mn_j * S_j.
+  BRICKS_AVX512_VNNI static __m512 factors(__m512 ab, const float* k, __m512& acc) {
+    const __m512 f = _mm512_mul_ps(ab, _mm512_loadu_ps(k + kSuperD32));  // d32 then S32
+    acc = _mm512_mask_add_ps(acc, 0xFF00, acc, f);
+    return f;
   }
 };
-template <>
-struct Direct<WeightType::Q4_K> : DirectK4<model::BlockQ4_K> {};
-template <>
-struct Direct<WeightType::Q5_K> : DirectK4<model::BlockQ5_K> {};
 
-// q6_K: chunk c of a super-block is half h = c / 2 of it; chunk 2h takes the low nibbles of
+// q6_K: chunk c is half h = c / 2 of the super-block; chunk 2h takes the low nibbles of
 // ql[64h .. 64h + 64) with qh bits 0-1 (first 32) and 2-3 (next 32), chunk 2h + 1 the high
-// nibbles with qh bits 4-5 and 6-7.
-template <>
-struct Direct<WeightType::Q6_K> {
-  static constexpr int64_t kStep = kQKK;
-  static constexpr float kOffset = -32.0f;  // b / a, the same for every group
+// nibbles with qh bits 4-5 and 6-7. Every weight is d * sc * (u - 32).
+struct SuperQ6 {
   using B = model::BlockQ6_K;
-  struct Scales {
-    float a[16];  // d * sc per group of 16
-  };
-  BRICKS_AVX512_VNNI static void prepare(const char* row, int64_t step, Scales& s) {
-    const char* blk = row + step * static_cast<int64_t>(sizeof(B));
+  using Block = B;
+  // The 16 group scales d * sc.
+  BRICKS_AVX512_VNNI static __m512 scales(const char* blk) {
     const __m512i sc = _mm512_cvtepi8_epi32(
         _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + offsetof(B, scales))));
-    _mm512_storeu_ps(
-        s.a, _mm512_mul_ps(_mm512_cvtepi32_ps(sc), _mm512_set1_ps(half(blk + offsetof(B, d)))));
+    return _mm512_mul_ps(_mm512_cvtepi32_ps(sc), _mm512_set1_ps(half(blk + offsetof(B, d))));
   }
-  BRICKS_AVX512_VNNI static void chunk(const char* row, int64_t step, int c, bool, const Scales& s,
-                                       __m512i& u, __m512& a) {
-    const char* blk = row + step * static_cast<int64_t>(sizeof(B));
+  BRICKS_AVX512_VNNI static __m512i bits(const char* blk, int c) {
     const int h = c / 2;
     const __m512i ql = _mm512_loadu_si512(blk + offsetof(B, ql) + 64 * h);
     const __m512i qh = _mm512_broadcast_i64x4(
@@ -214,16 +216,91 @@ struct Direct<WeightType::Q6_K> {
       low = _mm512_and_si512(_mm512_srli_epi16(ql, 4), bytes(15));
       high = _mm512_srlv_epi16(qh, counts);
     }
-    u = _mm512_or_si512(low, _mm512_and_si512(high, bytes(0x30)));
-    a = fgroups<16>(s.a + 4 * c);
+    return _mm512_or_si512(low, _mm512_and_si512(high, bytes(0x30)));
+  }
+  // Lane l of chunk c belongs to group 4c + l / 4.
+  BRICKS_AVX512_VNNI static __m512i lanes(int c) {
+    return _mm512_add_epi32(_mm512_set1_epi32(4 * c),
+                            _mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0));
+  }
+  // The offset term: sum over groups of a_g * -32 * S_g.
+  BRICKS_AVX512_VNNI static __m512 factors(__m512 a, const float* k, __m512& acc) {
+    acc = _mm512_fmadd_ps(a, _mm512_mul_ps(_mm512_loadu_ps(k + kSuperS16), _mm512_set1_ps(-32.0f)),
+                          acc);
+    return _mm512_mul_ps(a, _mm512_loadu_ps(k + kSuperD16));
   }
 };
 
-// R weight rows (n .. n + R) against the MB activation rows i0 .. i0 + MB of the call.
+template <WeightType T>
+struct Super;
+template <>
+struct Super<WeightType::Q4_K> : SuperK4<model::BlockQ4_K> {};
+template <>
+struct Super<WeightType::Q5_K> : SuperK4<model::BlockQ5_K> {};
+template <>
+struct Super<WeightType::Q6_K> : SuperQ6 {};
+
+// R weight rows (n .. n + R) of a k-quant type against the MB activation rows i0 .. i0 + MB.
+template <WeightType T, int R, int MB>
+BRICKS_AVX512_VNNI void super_tile(const QuantGemvArgs& a, int64_t n) {
+  using S = Super<T>;
+  constexpr int64_t kBlockBytes = sizeof(typename S::Block);
+  const QuantizedActivations& x = *a.x;
+  const int8_t* q[MB];
+  const float* k[MB];
+  for (int j = 0; j < MB; ++j) {
+    q[j] = x.q.data() + (a.i0 + j) * x.padded;
+    k[j] = x.k.data() + (a.i0 + j) * x.super_stride;
+  }
+  const char* rows[R];
+  for (int r = 0; r < R; ++r) rows[r] = a.w + (n + r) * a.row_bytes;
+  VecF acc[R][MB];
+  for (int r = 0; r < R; ++r)
+    for (int j = 0; j < MB; ++j) acc[r][j] = fzero();
+  const int64_t steps = a.cols / kQKK;
+  for (int64_t st = 0; st < steps; ++st) {
+    VecF f[R][MB];
+    for (int r = 0; r < R; ++r) {
+      // The same super-block of the next tile's rows: the rows of a tile are read side by
+      // side, R streams that the hardware prefetcher alone follows too late.
+      prefetch_lines(rows[r] + R * a.row_bytes + st * kBlockBytes, kBlockBytes);
+      const __m512 ab = S::scales(rows[r] + st * kBlockBytes);
+      for (int j = 0; j < MB; ++j) f[r][j] = S::factors(ab, k[j] + st * kSuperFloats, acc[r][j]);
+    }
+    for (int c = 0; c < kQKK / kBytes; ++c) {
+      const int64_t kk = st * kQKK + c * kBytes;
+      const __m512i idx = S::lanes(c);
+      __m512i u[R];
+      for (int r = 0; r < R; ++r) u[r] = S::bits(rows[r] + st * kBlockBytes, c);
+      for (int j = 0; j < MB; ++j) {
+        const __m512i xq = _mm512_loadu_si512(q[j] + kk);
+        for (int r = 0; r < R; ++r) {
+          const VecF dot =
+              _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(_mm512_setzero_si512(), u[r], xq));
+          acc[r][j] = ffma(dot, _mm512_permutexvar_ps(idx, f[r][j]), acc[r][j]);
+        }
+      }
+    }
+  }
+  for (int r = 0; r < R; ++r)
+    for (int j = 0; j < MB; ++j) a.y[j * a.ldy + n + r] = fsum(acc[r][j]);
+}
+
+// Rows at a time: 4 for up to 2 activation rows, 2 above (32 registers hold R x MB
+// accumulators and as many factor vectors).
+template <WeightType T, int MB>
+BRICKS_AVX512_VNNI void super_rows(const QuantGemvArgs& a, int64_t n0, int64_t n1) {
+  constexpr int R = MB <= 2 ? 4 : 2;
+  int64_t n = n0;
+  for (; n + R <= n1; n += R) super_tile<T, R, MB>(a, n);
+  for (; n < n1; ++n) super_tile<T, 1, MB>(a, n);
+}
+
+// R weight rows (n .. n + R) of q4_0 or q8_0 against the MB activation rows i0 .. i0 + MB.
 template <WeightType T, int R, int MB>
 BRICKS_AVX512_VNNI void direct_tile(const QuantGemvArgs& a, int64_t n) {
   using D = Direct<T>;
-  constexpr int kChunks = static_cast<int>(D::kStep / kBytes);
+  constexpr int64_t kStepBytes = 2 * static_cast<int64_t>(sizeof(typename D::B));
   const QuantizedActivations& x = *a.x;
   const int64_t lane_stride = x.padded / kQuantLane;
   const int8_t* q[MB];
@@ -238,40 +315,25 @@ BRICKS_AVX512_VNNI void direct_tile(const QuantGemvArgs& a, int64_t n) {
   VecF acc[R][MB];
   for (int r = 0; r < R; ++r)
     for (int j = 0; j < MB; ++j) acc[r][j] = fzero();
-  const int64_t steps = (a.cols + D::kStep - 1) / D::kStep;
+  const int64_t steps = (a.cols + kBytes - 1) / kBytes;
   for (int64_t st = 0; st < steps; ++st) {
-    // Legacy rows may end on half a chunk (one block of 32); k-quant rows never do.
-    const bool one = (st + 1) * D::kStep > a.cols;
-    typename D::Scales sc[R];
-    for (int r = 0; r < R; ++r) D::prepare(rows[r], st, sc[r]);
-    for (int c = 0; c < kChunks; ++c) {
-      const int64_t k = st * D::kStep + c * kBytes;
-      const int64_t l = k / kQuantLane;
-      __m512i u[R];
-      VecF wa[R], wb[R];
+    const bool one = (st + 1) * kBytes > a.cols;
+    const int64_t k = st * kBytes;
+    const int64_t l = k / kQuantLane;
+    __m512i u[R];
+    VecF wa[R];
+    for (int r = 0; r < R; ++r) {
+      prefetch_lines(rows[r] + R * a.row_bytes + st * kStepBytes, kStepBytes);  // as super_tile
+      D::chunk(rows[r], st, one, u[r], wa[r]);
+    }
+    for (int j = 0; j < MB; ++j) {
+      const __m512i xq = _mm512_loadu_si512(q[j] + k);
+      const VecF dj = fload(d[j] + l);
+      // a * (dot * d + kOffset * s): the offset of every weight times the lane's sum.
+      const VecF sj = fmul(fload(s[j] + l), _mm512_set1_ps(D::kOffset));
       for (int r = 0; r < R; ++r) {
-        if constexpr (D::kOffset != 0.0f) {
-          D::chunk(rows[r], st, c, one, sc[r], u[r], wa[r]);
-        } else {
-          D::chunk(rows[r], st, c, one, sc[r], u[r], wa[r], wb[r]);
-        }
-      }
-      for (int j = 0; j < MB; ++j) {
-        const __m512i xq = _mm512_loadu_si512(q[j] + k);
-        const VecF dj = fload(d[j] + l);
-        // With a fixed offset, a * (dot * d + kOffset * s) instead of a * dot * d + b * s.
-        VecF sj = fload(s[j] + l);
-        if constexpr (D::kOffset != 0.0f) sj = fmul(sj, _mm512_set1_ps(D::kOffset));
-        for (int r = 0; r < R; ++r) {
-          const VecF dot =
-              _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(_mm512_setzero_si512(), u[r], xq));
-          if constexpr (D::kOffset != 0.0f) {
-            acc[r][j] = ffma(wa[r], ffma(dot, dj, sj), acc[r][j]);
-          } else {
-            acc[r][j] = ffma(wa[r], fmul(dot, dj), acc[r][j]);
-            acc[r][j] = ffma(wb[r], sj, acc[r][j]);
-          }
-        }
+        const VecF dot = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(_mm512_setzero_si512(), u[r], xq));
+        acc[r][j] = ffma(wa[r], ffma(dot, dj, sj), acc[r][j]);
       }
     }
   }
@@ -305,6 +367,24 @@ BRICKS_AVX512_VNNI void direct_gemv(const QuantGemvArgs& a, int64_t n0, int64_t 
   }
 }
 
+// As direct_gemv, for the k-quants.
+template <WeightType T>
+BRICKS_AVX512_VNNI void super_gemv(const QuantGemvArgs& a, int64_t n0, int64_t n1) {
+  static_assert(kDirectMaxRows == 4);
+  switch (a.m) {
+    case 1:
+      return super_rows<T, 1>(a, n0, n1);
+    case 2:
+      return super_rows<T, 2>(a, n0, n1);
+    case 3:
+      return super_rows<T, 3>(a, n0, n1);
+    case 4:
+      return super_rows<T, 4>(a, n0, n1);
+    default:
+      return quant_gemv<T>(a, n0, n1);
+  }
+}
+
 }  // namespace
 
 QuantGemvFn quant_gemv_avx512_vnni(WeightType t) {
@@ -314,11 +394,11 @@ QuantGemvFn quant_gemv_avx512_vnni(WeightType t) {
     case WeightType::Q4_0:
       return direct_gemv<WeightType::Q4_0>;
     case WeightType::Q4_K:
-      return direct_gemv<WeightType::Q4_K>;
+      return super_gemv<WeightType::Q4_K>;
     case WeightType::Q5_K:
-      return direct_gemv<WeightType::Q5_K>;
+      return super_gemv<WeightType::Q5_K>;
     case WeightType::Q6_K:
-      return direct_gemv<WeightType::Q6_K>;
+      return super_gemv<WeightType::Q6_K>;
     default:
       return quant_gemv_table(t);
   }
