@@ -1,5 +1,11 @@
 #include "cpu/weights.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdint>
+
 #include "bricks/error.hpp"
 
 namespace bricks::cpu {
@@ -26,6 +32,23 @@ void check_view(const WeightView& w, const std::string& where) {
                          std::to_string(model::dtype_block(w.type).values) +
                          " values (re-quantise the model or store this tensor as f16)");
   }
+}
+
+void prefault(const void* p, size_t n) {
+  if (p == nullptr || n == 0) return;
+  const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = reinterpret_cast<uintptr_t>(p) / page * page;
+  const uintptr_t end = reinterpret_cast<uintptr_t>(p) + n;
+#ifdef MADV_POPULATE_READ
+  // Linux 5.14 and later fault the whole range in one call.
+  if (::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_READ) == 0) return;
+#endif
+  // Older kernels: one read per page.
+  unsigned char sum = 0;
+  for (uintptr_t a = std::max(begin, reinterpret_cast<uintptr_t>(p)); a < end; a += page) {
+    sum ^= *reinterpret_cast<const volatile unsigned char*>(a);
+  }
+  static_cast<void>(sum);
 }
 
 }  // namespace bricks::cpu

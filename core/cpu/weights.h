@@ -44,4 +44,9 @@ size_t row_bytes(WeightType t, int64_t cols);
 // null data, non-positive shape, or a block type's width that is not a multiple of its block.
 void check_view(const WeightView& w, const std::string& where);
 
+// Maps every page of [p, p + n) (weights memory-mapped from a model file) into this process
+// now, so that the first forward pass does not pay one page fault per 4 KiB of weights.
+// Reads the pages from the file when they are not cached. Best effort: never throws.
+void prefault(const void* p, size_t n);
+
 }  // namespace bricks::cpu

@@ -106,6 +106,8 @@ LlamaWeights LlamaWeights::load(const model::Model& m, cpu::Compute compute) {
     L.w_up = linear(m, p + "ffn_up.weight", compute);
     L.w_down = linear(m, p + "ffn_down.weight", compute);
   }
+  // Fault the mapped weights in at load, not during the first request's prefill.
+  for (const model::TensorView& t : m.tensors()) cpu::prefault(t.data, t.nbytes);
   w.compute_path = w.layers.empty() ? w.output->describe() : w.layers[0].wq->describe();
   w.weight_types = type_shares(m);
   return w;

@@ -442,8 +442,8 @@ void register_all() {
 
   auto* cross = benchmark::RegisterBenchmark("Crossover", BM_Crossover);
   cross->ArgNames({"m", "onednn", "type"})->MinTime(kMin)->UseRealTime();
-  for (int64_t type : {kF32, kF16})
-    for (int64_t m : {8, 16, 32, 64, 128, 512})
+  for (int64_t type : {kF32, kF16, kQ8, kQ4K})
+    for (int64_t m : {8, 16, 32, 64, 128, 256, 512})
       for (int64_t g : {0, 1}) cross->Args({m, g, type});
 
   benchmark::RegisterBenchmark("Rmsnorm", BM_Rmsnorm)->Arg(1)->Arg(128)->MinTime(kMin);
