@@ -13,7 +13,8 @@
 #   --compute f32|bf16      the linear layers' precision (device.compute; default f32)
 #   --build DIR             the build tree (default build/: DIR/bin/bricks, DIR/bin/bench_kernels)
 # Rows are tokens per second (0: the run failed, its error is on stderr); the peer's decode rows come from llama-bench -n 64 and
-# llama-batched-bench -npp 16 -ntg 32, Bricks' from 16-token prompts and 33 new tokens.
+# llama-batched-bench -npp 16 -ntg 32, Bricks' from 16-token prompts and 33 new tokens. A batch
+# row is the decode phase alone on both sides: sequences / mean TPOT for Bricks, S_TG for the peer.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 peer="" threads="1 2" compute=f32 build=build
@@ -23,7 +24,7 @@ while [ $# -gt 0 ]; do
     --threads) threads=$2; shift 2 ;;
     --compute) compute=$2; shift 2 ;;
     --build) build=$2; shift 2 ;;
-    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "engine_bench.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     *) break ;;
   esac
@@ -119,8 +120,10 @@ for t in $threads; do
   row "$t" "decode batch 1" "$(awk -v s="$tpot" 'BEGIN{print (s > 0 ? 1/s : 0)}')" "${p[2]:-0}"
   i=3
   for b in 4 8 16; do
-    tput=$(run "$t" "$b" 16 33 | num output_tokens_per_s)
-    row "$t" "decode batch $b total" "${tput:-0}" "${p[$i]:-0}"
+    # Every sequence decodes in every step once the prompts are in, so b / TPOT is the
+    # decode phase's total rate: llama-batched-bench's S_TG, which leaves out the prompts.
+    tpot=$(run "$t" "$b" 16 33 | tr -d '\n' | grep -o '"tpot_s": {[^}]*}' | num mean)
+    row "$t" "decode batch $b total" "$(awk -v b="$b" -v s="$tpot" 'BEGIN{print (s > 0 ? b/s : 0)}')" "${p[$i]:-0}"
     i=$((i + 1))
   done
 done
