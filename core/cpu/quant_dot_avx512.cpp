@@ -349,37 +349,29 @@ BRICKS_AVX512_VNNI void direct_rows(const QuantGemvArgs& a, int64_t n0, int64_t 
   for (; n < n1; ++n) direct_tile<T, 1, MB>(a, n);
 }
 
+// MB activation rows against the weight rows [n0, n1): the k-quants' kernel or the legacy one.
+template <WeightType T, int MB>
+BRICKS_AVX512_VNNI void register_rows(const QuantGemvArgs& a, int64_t n0, int64_t n1) {
+  if constexpr (T == WeightType::Q4_K || T == WeightType::Q5_K || T == WeightType::Q6_K) {
+    super_rows<T, MB>(a, n0, n1);
+  } else {
+    direct_rows<T, MB>(a, n0, n1);
+  }
+}
+
 // quant_gemv<T> for more than kDirectMaxRows activation rows, else decoding in registers.
 template <WeightType T>
 BRICKS_AVX512_VNNI void direct_gemv(const QuantGemvArgs& a, int64_t n0, int64_t n1) {
   static_assert(kDirectMaxRows == 4);
   switch (a.m) {
     case 1:
-      return direct_rows<T, 1>(a, n0, n1);
+      return register_rows<T, 1>(a, n0, n1);
     case 2:
-      return direct_rows<T, 2>(a, n0, n1);
+      return register_rows<T, 2>(a, n0, n1);
     case 3:
-      return direct_rows<T, 3>(a, n0, n1);
+      return register_rows<T, 3>(a, n0, n1);
     case 4:
-      return direct_rows<T, 4>(a, n0, n1);
-    default:
-      return quant_gemv<T>(a, n0, n1);
-  }
-}
-
-// As direct_gemv, for the k-quants.
-template <WeightType T>
-BRICKS_AVX512_VNNI void super_gemv(const QuantGemvArgs& a, int64_t n0, int64_t n1) {
-  static_assert(kDirectMaxRows == 4);
-  switch (a.m) {
-    case 1:
-      return super_rows<T, 1>(a, n0, n1);
-    case 2:
-      return super_rows<T, 2>(a, n0, n1);
-    case 3:
-      return super_rows<T, 3>(a, n0, n1);
-    case 4:
-      return super_rows<T, 4>(a, n0, n1);
+      return register_rows<T, 4>(a, n0, n1);
     default:
       return quant_gemv<T>(a, n0, n1);
   }
@@ -394,11 +386,11 @@ QuantGemvFn quant_gemv_avx512_vnni(WeightType t) {
     case WeightType::Q4_0:
       return direct_gemv<WeightType::Q4_0>;
     case WeightType::Q4_K:
-      return super_gemv<WeightType::Q4_K>;
+      return direct_gemv<WeightType::Q4_K>;
     case WeightType::Q5_K:
-      return super_gemv<WeightType::Q5_K>;
+      return direct_gemv<WeightType::Q5_K>;
     case WeightType::Q6_K:
-      return super_gemv<WeightType::Q6_K>;
+      return direct_gemv<WeightType::Q6_K>;
     default:
       return quant_gemv_table(t);
   }
