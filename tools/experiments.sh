@@ -4,21 +4,22 @@
 # plots, summary.md with our number beside the paper's). docs/experiments.md explains the
 # settings and the results.
 #
-#   tools/experiments.sh sarathi|splitfuse|fastswitch|batchllm|disagg|trace|melange|all
+#   tools/experiments.sh sarathi|splitfuse|fastswitch|batchllm|disagg|trace|melange|holmes|all
 #
 # Environment: BRICKS (default build/bin/bricks) is the CLI to use; BRICKS_TRACE (default
 # ../shared/data/azure-llm-2023/code.csv) is the Azure trace the `trace` experiment replays,
 # which `all` skips with a line when the file is not there. Every experiment takes
-# under four minutes on a 2-core machine, but melange: about 20 minutes the first time (it
-# profiles four GPU types per request-size bucket), seconds once its profiles are cached. Needs bash and python3 (summaries, the batch
-# traces and two plots); nothing else beyond the build.
+# under five minutes on a 2-core machine, but melange: about 20 minutes the first time (it
+# profiles four GPU types per request-size bucket), seconds once its profiles are cached.
+# Needs bash and python3 (summaries, the batch traces and two plots); nothing else beyond
+# the build.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 bricks="${BRICKS:-build/bin/bricks}"
 man=manifests/experiments
-names=(sarathi splitfuse fastswitch batchllm disagg trace melange)
+names=(sarathi splitfuse fastswitch batchllm disagg trace melange holmes)
 
 usage() {
   local IFS='|'
@@ -331,6 +332,42 @@ for f in sorted(out.glob("*.json"), key=lambda p: (p.stem.split("-")[0], float(p
 PY
 }
 
+# Holmes: NIC-aware placement of DistServe-style Llama-2-13B prefill and decode instances on
+# four 2-GPU A100 nodes, on three networks with the same nodes: RDMA everywhere, two RDMA
+# fabrics (InfiniBand, RoCE) joined only by 25 Gbit/s Ethernet, and Ethernet everywhere.
+# Each placement of the 8 GPUs (tensor parallelism 2, one or two pipeline stages) is laid
+# out NIC-aware and NIC-oblivious and its goodput found by simulation.
+run_holmes() {
+  local out=out/experiments/holmes
+  rm -rf "$out" && mkdir -p "$out"
+  local t
+  for t in all-rdma mixed-nic all-ethernet; do
+    "$bricks" placement "$man/holmes.textproto" --topology "manifests/topologies/$t.textproto" \
+      --tp 2 --pp 1,2 --requests-per-gpu 1000 --json "$out/$t.json" >"$out/$t.txt" \
+      2>"$out/$t.err" || true
+  done
+  python3 - "$out" <<'PY' | tee "$out/summary.md"
+import json, pathlib, sys
+out = pathlib.Path(sys.argv[1])
+runs = {t: json.loads((out / f"{t}.json").read_text())
+        for t in ("all-rdma", "mixed-nic", "all-ethernet")}
+top = max(b["goodput_rps"] for b in (runs["all-rdma"]["best_nic_aware"],
+                                     runs["all-rdma"]["best_nic_oblivious"]) if b)
+print("| network | layout | best placement | goodput (req/s) | of all-RDMA | KV crosses |")
+print("|---|---|---|---|---|---|")
+for t, label in (("all-rdma", "all-RDMA"), ("mixed-nic", "mixed (IB + RoCE, Ethernet between)"),
+                 ("all-ethernet", "all-Ethernet")):
+    for key, layout in (("best_nic_aware", "NIC-aware"), ("best_nic_oblivious", "NIC-oblivious")):
+        b = runs[t][key]
+        if not b:
+            print(f"| {label} | {layout} | none met the SLO | 0 | 0 % | - |")
+            continue
+        kinds = sorted({k for i in b["layout"] if i["role"] == "prefill" for k in i["kv_over"]})
+        print(f"| {label} | {layout} | {b['placement']} | {b['goodput_rps']:.2f} | "
+              f"{b['goodput_rps'] / top * 100:.0f} % | {', '.join(kinds)} |")
+PY
+}
+
 # The Azure LLM inference code trace of 2023 (one hour, 8,819 requests) on Llama-2-7B and one
 # A100, every single-instance scheduler, as recorded and replayed two and four times as
 # fast. Prompts longer than the context keep their last tokens (truncate_prompt).
@@ -377,6 +414,6 @@ case "$1" in
       "run_$n"
     done
     ;;
-  sarathi | splitfuse | fastswitch | batchllm | disagg | trace | melange) "run_$1" ;;
+  sarathi | splitfuse | fastswitch | batchllm | disagg | trace | melange | holmes) "run_$1" ;;
   *) usage ;;
 esac

@@ -4,6 +4,7 @@
 #include <limits>
 #include <stdexcept>
 
+#include "cluster/kv_network.h"
 #include "engine/clock.h"
 
 namespace bricks::engine {
@@ -119,6 +120,43 @@ void Cluster::set_router(ClusterRouter router) {
   router_ = std::move(router);
 }
 
+void Cluster::set_kv_network(std::shared_ptr<KvNetwork> network) {
+  if (network && !disaggregated_) {
+    throw std::invalid_argument(
+        "a KV network joins prefill and decode instances; this cluster is colocated");
+  }
+  if (network && network->num_instances() != instances_.size()) {
+    throw std::invalid_argument("the KV network's layout has " +
+                                std::to_string(network->num_instances()) +
+                                " instances and the cluster " + std::to_string(instances_.size()));
+  }
+  network_ = std::move(network);
+}
+
+size_t Cluster::least_loaded_of(const std::vector<size_t>& candidates) const {
+  size_t best = instances_.size();
+  for (size_t i : candidates) {
+    if (best == instances_.size() || slots_[i].load < slots_[best].load) best = i;
+  }
+  return best;
+}
+
+size_t Cluster::least_loaded_prefill() const {
+  size_t best = instances_.size();
+  int64_t best_target_load = 0;
+  for (size_t i = 0; i < instances_.size(); ++i) {
+    if (instances_[i].role != InstanceRole::kPrefill) continue;
+    const size_t target = least_loaded_of(network_->targets(i));
+    const int64_t target_load = target < instances_.size() ? slots_[target].load : 0;
+    if (best == instances_.size() || slots_[i].load < slots_[best].load ||
+        (slots_[i].load == slots_[best].load && target_load < best_target_load)) {
+      best = i;
+      best_target_load = target_load;
+    }
+  }
+  return best;
+}
+
 size_t Cluster::least_loaded(InstanceRole role, int32_t pool) const {
   size_t best = instances_.size();
   for (size_t i = 0; i < instances_.size(); ++i) {
@@ -169,7 +207,8 @@ bool Cluster::step() {
       spec.max_new_tokens = std::min(spec.max_new_tokens, 1);
     }
     const int32_t pool = router_ ? router_(index, spec) : -1;
-    const size_t instance = least_loaded(phase, pool);
+    const size_t instance = network_ && phase == InstanceRole::kPrefill ? least_loaded_prefill()
+                                                                        : least_loaded(phase, pool);
     if (instance == instances_.size()) {
       throw std::out_of_range("the cluster's router sent request " + std::to_string(index) +
                               " to pool " + std::to_string(pool) + ", which has no instance");
@@ -248,8 +287,18 @@ void Cluster::on_first_ended(size_t i, const Request& r, size_t index) {
   }
   cr.handoff_s = r.token_times_s.back();
   const double bytes = static_cast<double>(r.prompt_len()) * kv_bytes_per_token_;
-  const double prefill_s = r.first_scheduled_s >= 0 ? cr.handoff_s - r.first_scheduled_s : 0.0;
-  const double delay = link_.delay_s(bytes, prefill_s);
+  const size_t j =
+      network_ ? least_loaded_of(network_->targets(i)) : least_loaded(InstanceRole::kDecode);
+  if (j == instances_.size()) {
+    throw std::logic_error("prefill instance " + std::to_string(i) + " has no decode instance");
+  }
+  double delay = 0;
+  if (network_) {
+    delay = network_->transfer(i, j, r.prompt_len(), cr.handoff_s) - cr.handoff_s;
+  } else {
+    const double prefill_s = r.first_scheduled_s >= 0 ? cr.handoff_s - r.first_scheduled_s : 0.0;
+    delay = link_.delay_s(bytes, prefill_s);
+  }
   cr.kv_ready_s = cr.handoff_s + delay;
   cr.kv_bytes = static_cast<int64_t>(bytes);
   ++extra_.handoffs;
@@ -261,7 +310,6 @@ void Cluster::on_first_ended(size_t i, const Request& r, size_t index) {
   d.max_new_tokens = m.spec.max_new_tokens - 1;
   d.kv_ready_tokens = r.prompt_len();
   d.arrival_s = cr.kv_ready_s;
-  const size_t j = least_loaded(InstanceRole::kDecode);
   cr.decode_instance = static_cast<int32_t>(j);
   place(index, j, std::move(d), 1);
 }

@@ -20,6 +20,13 @@
 // e.g. one pool per GPU type of a heterogeneous cluster) and take a router that names each
 // arriving request's pool; the request then goes to the least-loaded instance of that pool.
 //
+// A disaggregated cluster laid out on a topology takes a KvNetwork (kv_network.h) instead:
+// each prefill instance then hands off only to its layout's decode targets (the least
+// loaded of them), and the KV's delay comes from the network's queues and links. A new
+// request's ties among the least-loaded prefill instances then go to the one whose
+// least-loaded decode target has the fewest requests, so that idle prefill instances do
+// not all send to the decode targets of the first.
+//
 // Every request gets one combined record (ClusterRequest::merged): TTFT from the prefill
 // instance, later tokens from the decode instance, so Report computes TTFT, TPOT and
 // goodput over the whole cluster.
@@ -41,6 +48,8 @@
 #include "report/report.h"
 
 namespace bricks::engine {
+
+class KvNetwork;
 
 enum class InstanceRole { kColocated, kPrefill, kDecode };
 const char* instance_role_name(InstanceRole role);
@@ -107,6 +116,10 @@ class Cluster {
   // default). Throws std::invalid_argument on a disaggregated cluster; step() throws
   // std::out_of_range when the router names a pool without an instance.
   void set_router(ClusterRouter router);
+  // Moves KV over `network` from now on, instead of the link given at construction.
+  // Throws std::invalid_argument on a colocated cluster or when the network's layout has a
+  // different number of instances.
+  void set_kv_network(std::shared_ptr<KvNetwork> network);
   // Handles the earliest event (an arrival or one instance's step). False once every
   // submitted request has ended.
   bool step();
@@ -146,6 +159,10 @@ class Cluster {
   double next_event(size_t i) const;
   // Of the instances in `role` (and in `pool`, when >= 0); instances_.size() when none.
   size_t least_loaded(InstanceRole role, int32_t pool = -1) const;
+  // Of `candidates` (ties to the earliest); instances_.size() when there are none.
+  size_t least_loaded_of(const std::vector<size_t>& candidates) const;
+  // With a KV network: the least-loaded prefill instance, ties as the top of this file says.
+  size_t least_loaded_prefill() const;
   void place(size_t index, size_t instance, RequestSpec spec, int64_t load);
   // Handles requests instance i ended since the last look.
   void collect(size_t i);
@@ -164,6 +181,7 @@ class Cluster {
   size_t num_ended_ = 0;
   ClusterStats extra_;  // handoffs and transfers
   ClusterRouter router_;
+  std::shared_ptr<KvNetwork> network_;
 };
 
 }  // namespace bricks::engine

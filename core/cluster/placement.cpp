@@ -6,38 +6,64 @@
 namespace bricks::engine {
 
 int32_t Placement::gpus() const {
-  return prefill_instances * prefill_tp + (disaggregated ? decode_instances * decode_tp : 0);
+  return prefill_instances * prefill_tp * prefill_pp +
+         (disaggregated ? decode_instances * decode_tp * decode_pp : 0);
 }
+
+namespace {
+
+std::string instance_shape(int32_t tp, int32_t pp) {
+  return "tp" + std::to_string(tp) + (pp > 1 ? " pp" + std::to_string(pp) : "");
+}
+
+// The distinct values of `choices` in [1, most], sorted.
+std::vector<int32_t> choices_within(const std::vector<int32_t>& choices, int32_t most) {
+  std::vector<int32_t> out;
+  for (int32_t v : choices) {
+    if (v >= 1 && v <= most && std::find(out.begin(), out.end(), v) == out.end()) out.push_back(v);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
 
 std::string Placement::describe() const {
   if (!disaggregated) {
-    return std::to_string(prefill_instances) + " colocated x tp" + std::to_string(prefill_tp);
+    return std::to_string(prefill_instances) + " colocated x " +
+           instance_shape(prefill_tp, prefill_pp);
   }
-  return std::to_string(prefill_instances) + " prefill x tp" + std::to_string(prefill_tp) + " + " +
-         std::to_string(decode_instances) + " decode x tp" + std::to_string(decode_tp);
+  return std::to_string(prefill_instances) + " prefill x " +
+         instance_shape(prefill_tp, prefill_pp) + " + " + std::to_string(decode_instances) +
+         " decode x " + instance_shape(decode_tp, decode_pp);
 }
 
 std::vector<Placement> enumerate_placements(const PlacementOptions& o) {
-  std::vector<int32_t> tps;
-  for (int32_t tp : o.tp_choices) {
-    if (tp >= 1 && tp <= o.gpus && std::find(tps.begin(), tps.end(), tp) == tps.end()) {
-      tps.push_back(tp);
-    }
-  }
-  std::sort(tps.begin(), tps.end());
+  const std::vector<int32_t> tps = choices_within(o.tp_choices, o.gpus);
+  const std::vector<int32_t> pps = choices_within(o.pp_choices, o.gpus);
   std::vector<Placement> out;
+  auto keep = [&o](const Placement& p) { return !o.use_every_gpu || p.gpus() == o.gpus; };
   for (int32_t ptp : o.disaggregated ? tps : std::vector<int32_t>{}) {
-    for (int32_t dtp : tps) {
-      for (int32_t np = 1; np * ptp + dtp <= o.gpus; ++np) {
-        for (int32_t nd = 1; np * ptp + nd * dtp <= o.gpus; ++nd) {
-          out.push_back(Placement{true, np, ptp, nd, dtp});
+    for (int32_t ppp : pps) {
+      for (int32_t dtp : tps) {
+        for (int32_t dpp : pps) {
+          const int32_t ps = ptp * ppp, ds = dtp * dpp;  // GPUs per instance
+          for (int32_t np = 1; np * ps + ds <= o.gpus; ++np) {
+            for (int32_t nd = 1; np * ps + nd * ds <= o.gpus; ++nd) {
+              const Placement p{true, np, ptp, nd, dtp, ppp, dpp};
+              if (keep(p)) out.push_back(p);
+            }
+          }
         }
       }
     }
   }
   if (o.colocated) {
     for (int32_t tp : tps) {
-      for (int32_t n = 1; n * tp <= o.gpus; ++n) out.push_back(Placement{false, n, tp, 0, 1});
+      for (int32_t n = 1; n * tp <= o.gpus; ++n) {
+        const Placement p{false, n, tp, 0, 1};
+        if (keep(p)) out.push_back(p);
+      }
     }
   }
   return out;

@@ -28,9 +28,13 @@ struct Placement {
   int32_t prefill_tp = 1;
   int32_t decode_instances = 1;  // disaggregated only
   int32_t decode_tp = 1;         // disaggregated only
+  // Pipeline stages of each instance, each a group of tp GPUs (on a topology only; see
+  // topology_layout.h).
+  int32_t prefill_pp = 1;
+  int32_t decode_pp = 1;  // disaggregated only
 
   int32_t gpus() const;
-  // "2 prefill x tp1 + 1 decode x tp2", "4 colocated x tp2".
+  // "2 prefill x tp1 + 1 decode x tp2", "4 colocated x tp2", "2 prefill x tp2 pp2 + ...".
   std::string describe() const;
   bool operator==(const Placement&) const = default;
 };
@@ -38,8 +42,12 @@ struct Placement {
 struct PlacementOptions {
   int32_t gpus = 8;  // the budget; placements may use fewer
   std::vector<int32_t> tp_choices{1, 2, 4, 8};
+  // Pipeline stages per instance to try (disaggregated placements only).
+  std::vector<int32_t> pp_choices{1};
   bool disaggregated = true;  // search disaggregated placements
   bool colocated = true;      // search colocated placements
+  // Only placements that use every GPU of the budget (a given cluster, as on a topology).
+  bool use_every_gpu = false;
   // The rate search of each placement. Its start_rate is a per-GPU guess: the search of a
   // placement starts at start_rate * its GPUs, or at the best per-GPU goodput seen so far
   // times its GPUs once there is one.
@@ -61,8 +69,9 @@ struct PlacementSearch {
   int32_t best_colocated = -1;
 };
 
-// Disaggregated placements first (by prefill tp, decode tp, prefill count, decode count),
-// then colocated ones (by tp, count); only tp values in tp_choices, at most `gpus` GPUs.
+// Disaggregated placements first (by prefill tp, prefill pp, decode tp, decode pp, prefill
+// count, decode count), then colocated ones (by tp, count); only tp and pp values in the
+// choices, at most `gpus` GPUs (exactly, with use_every_gpu).
 std::vector<Placement> enumerate_placements(const PlacementOptions& options);
 
 // Whether a run of `p` at `rate` requests per second meets the attainment target. May throw

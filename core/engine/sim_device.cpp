@@ -60,6 +60,8 @@ void SimDevice::forward(const ForwardBatch& batch, const bricks_page_table& /*ta
   totals_.parts.lm_head_s += last_.lm_head_s;
   totals_.parts.comm_s += last_.comm_s;
   totals_.parts.overhead_s += last_.overhead_s;
+  totals_.parts.transfer_s += last_.transfer_s;
+  totals_.parts.pipeline_overlap_s += last_.pipeline_overlap_s;
   totals_.parts.total_s += last_.total_s;
 }
 

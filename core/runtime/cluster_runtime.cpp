@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <map>
 
+#include "cluster/kv_network.h"
 #include "runtime/manifest_registry.h"
 #include "runtime/runtime_error.h"
 #include "runtime/sim_setup.h"
@@ -165,6 +166,10 @@ std::unique_ptr<ClusterRuntime> ClusterRuntime::create(const manifest::LoadedMan
   }
   const host::Catalogue& catalogue = registry.catalogue();
 
+  const bool on_topology = options.topology != nullptr && options.layout != nullptr;
+  if (on_topology && (!options.placement || !options.placement->disaggregated)) {
+    throw RuntimeError(where + "a cluster on a topology needs its disaggregated placement");
+  }
   std::unique_ptr<ClusterRuntime> rt(new ClusterRuntime());
   rt->placement_ = options.placement ? *options.placement : manifest_placement(m, catalogue);
   if (!options.instances.empty()) {
@@ -202,15 +207,15 @@ std::unique_ptr<ClusterRuntime> ClusterRuntime::create(const manifest::LoadedMan
   // One manifest per (GPU preset, tensor-parallel degree) describes the device; every
   // instance still gets its own.
   std::map<std::pair<std::string, int32_t>, manifest::LoadedManifest> per_device;
-  auto setup_for = [&](const std::string& gpu, int32_t tp) {
+  auto setup_for = [&](const std::string& gpu, int32_t tp, const SimInstanceShape& shape) {
     auto it = per_device.find({gpu, tp});
     if (it == per_device.end()) {
       it = per_device.emplace(std::make_pair(gpu, tp), m).first;
       it->second.proto.mutable_device()->set_tensor_parallel(tp);
-      if (!gpu.empty()) it->second.proto.mutable_device()->set_gpu(gpu);
+      if (!gpu.empty() && shape.gpu == nullptr) it->second.proto.mutable_device()->set_gpu(gpu);
     }
     try {
-      return make_sim_setup(it->second);
+      return make_sim_setup(it->second, shape);
     } catch (const std::runtime_error& e) {
       throw RuntimeError(e.what());
     }
@@ -221,19 +226,31 @@ std::unique_ptr<ClusterRuntime> ClusterRuntime::create(const manifest::LoadedMan
     int32_t tp;
     std::string gpu;  // "" = device.gpu
     int32_t pool = 0;
+    SimInstanceShape shape;
   };
   std::vector<Want> wants;
-  if (!options.instances.empty()) {
+  if (on_topology) {
+    for (const InstanceLayout& il : options.layout->instances) {
+      Want w{il.role, il.tp, "", 0, {}};
+      w.shape.gpu = &options.topology->nodes.at(il.stages.front().node).gpu;
+      w.gpu = w.shape.gpu->name;
+      for (size_t s = 0; s < il.stages.size(); ++s) {
+        const Link next = s < il.links.size() ? il.links[s] : Link{};
+        w.shape.pipeline.push_back({il.stages[s].layers, next.bytes_per_s, next.latency_s});
+      }
+      wants.push_back(std::move(w));
+    }
+  } else if (!options.instances.empty()) {
     for (const InstanceDevice& d : options.instances)
-      wants.push_back({InstanceRole::kColocated, p.prefill_tp, d.gpu, d.pool});
+      wants.push_back({InstanceRole::kColocated, p.prefill_tp, d.gpu, d.pool, {}});
   } else if (p.disaggregated) {
     for (int32_t i = 0; i < p.prefill_instances; ++i)
-      wants.push_back({InstanceRole::kPrefill, p.prefill_tp, "", 0});
+      wants.push_back({InstanceRole::kPrefill, p.prefill_tp, "", 0, {}});
     for (int32_t i = 0; i < p.decode_instances; ++i)
-      wants.push_back({InstanceRole::kDecode, p.decode_tp, "", 0});
+      wants.push_back({InstanceRole::kDecode, p.decode_tp, "", 0, {}});
   } else {
     for (int32_t i = 0; i < p.prefill_instances; ++i)
-      wants.push_back({InstanceRole::kColocated, p.prefill_tp, "", 0});
+      wants.push_back({InstanceRole::kColocated, p.prefill_tp, "", 0, {}});
   }
 
   std::vector<ClusterInstance> instances;
@@ -241,7 +258,7 @@ std::unique_ptr<ClusterRuntime> ClusterRuntime::create(const manifest::LoadedMan
   model::LlamaConfig config;
   bricks_dtype kv_dtype = BRICKS_DTYPE_F16;
   for (const Want& w : wants) {
-    SimSetup s = setup_for(w.gpu, w.tp);
+    SimSetup s = setup_for(w.gpu, w.tp, w.shape);
     if (first_summary.empty()) first_summary = s.summary;
     config = s.config;
     kv_dtype = s.kv_dtype;
@@ -263,7 +280,7 @@ std::unique_ptr<ClusterRuntime> ClusterRuntime::create(const manifest::LoadedMan
     eo.kv_dtype = s.kv_dtype;
     ClusterInstance ci;
     ci.role = w.role;
-    ci.gpus = w.tp;
+    ci.gpus = w.tp * std::max<int32_t>(1, static_cast<int32_t>(w.shape.pipeline.size()));
     ci.pool = w.pool;
     ci.engine = std::make_unique<Engine>(
         EngineModel{s.config, nullptr}, EngineBricks{sched_inst, kv_inst}, eo, std::move(s.device));
@@ -271,12 +288,16 @@ std::unique_ptr<ClusterRuntime> ClusterRuntime::create(const manifest::LoadedMan
   }
 
   KvLink link;
-  if (p.disaggregated) link = manifest_link(m, catalogue, p);
+  if (p.disaggregated && !on_topology) link = manifest_link(m, catalogue, p);
   link.num_layers = config.n_layers;
   const double kv_per_token =
       static_cast<double>(sim::load_model(mp.device().sim_model(), m.base_dir())
                               .kv_bytes_per_token(kv_dtype == BRICKS_DTYPE_F32 ? 4 : 2));
   rt->cluster_ = std::make_unique<Cluster>(std::move(instances), link, kv_per_token);
+  if (on_topology) {
+    rt->cluster_->set_kv_network(std::make_shared<KvNetwork>(
+        *options.topology, *options.layout, kv_per_token / std::max(config.n_layers, 1)));
+  }
   rt->vocab_size_ = config.vocab_size;
   rt->bricks_summary_ = "scheduler/" + (p.disaggregated ? std::string(kDisagg) : colocated_name) +
                         " kv/" + kv->name();
@@ -287,7 +308,11 @@ std::unique_ptr<ClusterRuntime> ClusterRuntime::create(const manifest::LoadedMan
     for (const InstanceDevice& d : options.instances) gpus += (gpus.empty() ? "" : ", ") + d.gpu;
     rt->device_summary_ += " on " + gpus;
   }
-  if (p.disaggregated) {
+  if (on_topology) {
+    rt->device_summary_ += " on " + options.topology->name + " (" +
+                           (options.layout->nic_aware ? "NIC-aware" : "NIC-oblivious") +
+                           " layout), KV over its network after prefill";
+  } else if (p.disaggregated) {
     rt->device_summary_ += ", KV link " + fmt("%.1f GB/s", link.bytes_per_s / 1e9) + " + " +
                            fmt("%.0f us", link.latency_s * 1e6) +
                            (link.layerwise ? ", layerwise" : ", after prefill");
@@ -326,12 +351,26 @@ ClusterProbe::ClusterProbe(const manifest::LoadedManifest& m, const SloSpec& slo
 ClusterProbe::~ClusterProbe() = default;
 
 bool ClusterProbe::operator()(const Placement& p, double rate) const {
-  manifest::LoadedManifest run = m_;
-  const size_t keep =
-      retarget_->apply(*run.proto.mutable_workload(), rate, requests_per_gpu_ * p.gpus(), 0);
   ClusterSetupOptions o;
   o.placement = p;
   o.colocated_scheduler = colocated_scheduler_;
+  return run(p, rate, o);
+}
+
+bool ClusterProbe::operator()(const Placement& p, double rate, const Topology& t,
+                              const ClusterLayout& layout) const {
+  ClusterSetupOptions o;
+  o.placement = p;
+  o.colocated_scheduler = colocated_scheduler_;
+  o.topology = &t;
+  o.layout = &layout;
+  return run(p, rate, o);
+}
+
+bool ClusterProbe::run(const Placement& p, double rate, const ClusterSetupOptions& o) const {
+  manifest::LoadedManifest run = m_;
+  const size_t keep =
+      retarget_->apply(*run.proto.mutable_workload(), rate, requests_per_gpu_ * p.gpus(), 0);
   std::unique_ptr<ClusterRuntime> rt = ClusterRuntime::create(run, *registry_, o);
   WorkloadContext ctx;
   ctx.vocab_size = rt->vocab_size();

@@ -13,6 +13,11 @@
 // the KV and sends it over its own link, so the bandwidth is multiplied by
 // min(prefill_tp, decode_tp).
 //
+// On a topology (ClusterSetupOptions::topology and layout, topology_layout.h) the
+// instances are the layout's: each on the topology's GPU preset, with its pipeline stages
+// and the links between them in its cost model, and the KV moving over the topology's
+// network (kv_network.h) instead of the disagg params' link.
+//
 // run_manifest (run_manifest.h) runs a manifest for which needs_cluster() holds on a
 // ClusterRuntime instead of a single-engine Runtime.
 #pragma once
@@ -25,6 +30,8 @@
 
 #include "cluster/cluster.h"
 #include "cluster/placement.h"
+#include "cluster/topology.h"
+#include "cluster/topology_layout.h"
 #include "host/registry.h"
 #include "manifest/manifest.h"
 #include "report/report.h"
@@ -49,6 +56,10 @@ struct ClusterSetupOptions {
   std::string colocated_scheduler = "sarathi";
   // host::LoadOptions::allow_group_writable: plugins their group may write are loaded.
   bool allow_group_writable_plugins = false;
+  // When both are set: a disaggregated cluster of the layout's instances on the topology
+  // (placement must be the layout's). Both must outlive create().
+  const Topology* topology = nullptr;
+  const ClusterLayout* layout = nullptr;
 };
 
 // True when the manifest's scheduler is scheduler/disagg.
@@ -113,8 +124,13 @@ class ClusterProbe {
                std::string colocated_scheduler, bool allow_group_writable_plugins = false);
   ~ClusterProbe();
   bool operator()(const Placement& p, double rate) const;
+  // The same for `p` laid out on a topology (ClusterSetupOptions::topology and layout).
+  bool operator()(const Placement& p, double rate, const Topology& t,
+                  const ClusterLayout& layout) const;
 
  private:
+  bool run(const Placement& p, double rate, const ClusterSetupOptions& o) const;
+
   const manifest::LoadedManifest& m_;
   SloSpec slo_;
   int32_t requests_per_gpu_;

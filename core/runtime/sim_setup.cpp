@@ -22,12 +22,14 @@ std::string fmt(const char* f, double v) {
 
 }  // namespace
 
-SimSetup make_sim_setup(const manifest::LoadedManifest& m) {
+SimSetup make_sim_setup(const manifest::LoadedManifest& m, const SimInstanceShape& shape) {
   const manifest::Device& d = m.proto.device();
   auto fail = [&m](const std::string& field, const std::string& what) {
     throw SimFieldError(m.file.string(), "device." + field, what);
   };
-  if (d.gpu().empty()) fail("gpu", "the sim device needs a GPU preset; set device.gpu");
+  if (d.gpu().empty() && shape.gpu == nullptr) {
+    fail("gpu", "the sim device needs a GPU preset; set device.gpu");
+  }
   if (d.sim_model().empty()) {
     fail("sim_model", "the sim device needs a model preset; set device.sim_model");
   }
@@ -36,7 +38,7 @@ SimSetup make_sim_setup(const manifest::LoadedManifest& m) {
   sim::ModelSpec model;
   sim::CostConstants constants;
   try {
-    gpu = sim::load_gpu(d.gpu(), m.base_dir());
+    gpu = shape.gpu != nullptr ? *shape.gpu : sim::load_gpu(d.gpu(), m.base_dir());
   } catch (const sim::SimError& e) {
     fail("gpu", e.what());
   }
@@ -61,6 +63,8 @@ SimSetup make_sim_setup(const manifest::LoadedManifest& m) {
   o.kv_element_bytes = out.kv_dtype == BRICKS_DTYPE_F32 ? 4 : 2;
   o.pcie_bytes_per_s = d.pcie_gb_per_s() * kGB;
   o.link_bytes_per_s = d.link_gb_per_s() * kGB;
+  o.pipeline = shape.pipeline;
+  o.micro_batches = shape.micro_batches;
   o.constants = constants;
   const double utilisation =
       d.gpu_memory_utilization() > 0 ? d.gpu_memory_utilization() : kDefaultUtilisation;
@@ -82,7 +86,12 @@ SimSetup make_sim_setup(const manifest::LoadedManifest& m) {
   }
   if (!d.calibration_file().empty()) {
     // The table's own errors name its file and line.
-    cost->set_calibration(sim::CalibrationTable::load(m.resolve(d.calibration_file())));
+    sim::CalibrationTable table = sim::CalibrationTable::load(m.resolve(d.calibration_file()));
+    try {
+      cost->set_calibration(std::move(table));
+    } catch (const sim::SimError& e) {
+      fail("calibration_file", e.what());
+    }
   }
   out.kv_cache_bytes = d.kv_cache_bytes() > 0 ? d.kv_cache_bytes() : out.kv_capacity_bytes;
   out.config = model.config;

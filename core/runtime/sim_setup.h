@@ -7,10 +7,12 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "bricks/model/model.h"
 #include "engine/sim_device.h"
 #include "manifest/manifest.h"
+#include "sim/pipeline.h"
 #include "sim/sim_error.h"
 
 namespace bricks::engine {
@@ -42,11 +44,19 @@ class SimFieldError : public sim::SimError {
   std::string field_, detail_;
 };
 
+// What one instance of a cluster on a topology changes in the device section.
+struct SimInstanceShape {
+  const sim::GpuSpec* gpu = nullptr;         // replaces device.gpu when set
+  std::vector<sim::PipelineStage> pipeline;  // its stages (sim/pipeline.h); empty: none
+  int32_t micro_batches = 0;                 // per step with a pipeline; 0: one per stage
+};
+
 // Builds the sim device the manifest's device section describes (gpu, sim_model,
 // tensor_parallel, calibration_file, overlap_swaps, bandwidth overrides, memory
-// utilisation, kv_dtype). Throws SimFieldError naming the manifest file, the field and the
-// fix (an unknown preset, a tensor-parallel degree that does not divide the model, weights
-// that do not fit), or sim::SimError for a bad calibration row, with its file and line.
-SimSetup make_sim_setup(const manifest::LoadedManifest& m);
+// utilisation, kv_dtype), as `shape` changes it. Throws SimFieldError naming the manifest
+// file, the field and the fix (an unknown preset, a tensor-parallel degree that does not
+// divide the model, weights that do not fit, a calibration file with a pipeline), or
+// sim::SimError for a bad calibration row, with its file and line.
+SimSetup make_sim_setup(const manifest::LoadedManifest& m, const SimInstanceShape& shape = {});
 
 }  // namespace bricks::engine

@@ -48,6 +48,44 @@ CostModel::CostModel(GpuSpec gpu, ModelSpec model, const CostModelOptions& optio
   // KV heads split across the group; with fewer KV heads than GPUs each GPU keeps a copy
   // of one (as vLLM replicates them).
   kv_heads_per_gpu_ = std::max(1, c.n_kv_heads / tp_);
+
+  stages_ = options.pipeline;
+  if (stages_.empty()) stages_.push_back(PipelineStage{c.n_layers, 0, 0});
+  int32_t held = 0;
+  for (size_t s = 0; s < stages_.size(); ++s) {
+    const PipelineStage& st = stages_[s];
+    const std::string name = "pipeline stage " + std::to_string(s);
+    if (st.layers < 1) {
+      throw SimError(name + " holds " + std::to_string(st.layers) +
+                     " layers; give every stage 1 or more");
+    }
+    held += st.layers;
+    if (s + 1 < stages_.size() && !(st.link_bytes_per_s > 0 && st.link_latency_s >= 0)) {
+      throw SimError(name +
+                     "'s link to the next stage needs a bandwidth above 0 and a latency of 0 "
+                     "or more");
+    }
+  }
+  if (held != c.n_layers) {
+    throw SimError("the pipeline's stages hold " + std::to_string(held) + " layers and " +
+                   model_.name + " has " + std::to_string(c.n_layers) +
+                   "; make the stages' layers add up to the model's");
+  }
+  if (options.micro_batches < 0) {
+    throw SimError("micro_batches is " + std::to_string(options.micro_batches) +
+                   "; give 0 (one per stage) or more");
+  }
+  micro_batches_ =
+      options.micro_batches > 0 ? options.micro_batches : static_cast<int32_t>(stages_.size());
+}
+
+void CostModel::set_calibration(CalibrationTable table) {
+  if (stages_.size() > 1) {
+    throw SimError("a calibration table times the steps of one unsplit GPU group; a pipeline of " +
+                   std::to_string(stages_.size()) +
+                   " stages takes none: drop the calibration file or the pipeline");
+  }
+  calibration_ = std::move(table);
 }
 
 double CostModel::gemm_seconds(double rows, double params, double cols, double bytes) const {
@@ -111,12 +149,58 @@ int64_t CostModel::kv_bytes_per_token_per_gpu() const {
 }
 
 StepCost CostModel::step(std::span<const SeqWork> seqs, int64_t sampled_rows) const {
-  StepCost out;
   if (calibration_) {
+    StepCost out;
     out.total_s = calibration_->seconds(step_shape(seqs));
     out.calibrated = true;
     return out;
   }
+  return stages_.size() > 1 && !seqs.empty() ? pipeline_step(seqs, sampled_rows)
+                                             : flat_step(seqs, sampled_rows);
+}
+
+StepCost CostModel::pipeline_step(std::span<const SeqWork> seqs, int64_t sampled_rows) const {
+  const double layers = model_.config.n_layers;
+  const double activation_bytes = static_cast<double>(model_.config.hidden) * model_.weight_bytes;
+  const std::vector<size_t> starts = split_micro_batches(seqs, micro_batches_);
+  const auto n = static_cast<int64_t>(seqs.size());
+  StepCost out;
+  std::vector<std::vector<double>> t(starts.size() - 1);
+  for (size_t m = 0; m + 1 < starts.size(); ++m) {
+    const std::span<const SeqWork> part = seqs.subspan(starts[m], starts[m + 1] - starts[m]);
+    // The sampled rows go with the sequences, in proportion.
+    const int64_t rows = sampled_rows * static_cast<int64_t>(starts[m + 1]) / n -
+                         sampled_rows * static_cast<int64_t>(starts[m]) / n;
+    const StepCost f = flat_step(part, rows);
+    double tokens = 0;
+    for (const SeqWork& w : part) tokens += w.new_tokens;
+    const double per_layer = (f.linear_s + f.attention_s + f.comm_s) / layers;
+    for (size_t s = 0; s < stages_.size(); ++s) {
+      const PipelineStage& st = stages_[s];
+      const bool last = s + 1 == stages_.size();
+      // Its layers, then its send to the next stage (the last stage: the output projection).
+      const double layers_s = st.layers * (per_layer + k_.layer_overhead_s);
+      const double after =
+          last ? f.lm_head_s : st.link_latency_s + tokens * activation_bytes / st.link_bytes_per_s;
+      t[m].push_back(layers_s + after);
+      if (!last) out.transfer_s += after;
+    }
+    out.linear_s += f.linear_s;
+    out.attention_s += f.attention_s;
+    out.lm_head_s += f.lm_head_s;
+    out.comm_s += f.comm_s;
+    out.overhead_s += layers * k_.layer_overhead_s;
+  }
+  out.overhead_s += k_.step_overhead_s;
+  out.total_s = k_.step_overhead_s + pipeline_seconds(t);
+  const double work =
+      out.linear_s + out.attention_s + out.lm_head_s + out.comm_s + out.transfer_s + out.overhead_s;
+  out.pipeline_overlap_s = std::max(0.0, work - out.total_s);
+  return out;
+}
+
+StepCost CostModel::flat_step(std::span<const SeqWork> seqs, int64_t sampled_rows) const {
+  StepCost out;
   const model::LlamaConfig& c = model_.config;
   const double tp = tp_, layers = c.n_layers, wbytes = model_.weight_bytes;
   const double peak = gpu_.bf16_flops;
@@ -172,7 +256,23 @@ double CostModel::kv_copy_seconds(int64_t tokens, CopyPath path) const {
   const double bw = path == CopyPath::kHostDevice
                         ? pcie_ * k_.pcie_efficiency
                         : gpu_.hbm_bytes_per_s * k_.memory_efficiency / 2.0;  // read + write
-  return 2.0 * c.n_layers * (k_.transfer_latency_s + bytes / bw);
+  int32_t layers = 0;  // every stage copies its own layers at the same time
+  for (const PipelineStage& st : stages_) layers = std::max(layers, st.layers);
+  return 2.0 * layers * (k_.transfer_latency_s + bytes / bw);
+}
+
+double CostModel::stage_weight_bytes(size_t s) const {
+  if (stages_.size() == 1) return static_cast<double>(model_.weight_bytes_total()) / tp_;
+  const double h = model_.config.hidden;
+  const double norm = (model_.biases ? 2.0 : 1.0) * h;
+  const auto head = static_cast<double>(model_.lm_head_params());
+  double params =
+      (static_cast<double>(model_.linear_params_per_layer()) + 2 * norm) * stages_[s].layers;
+  if (s == 0) params += head + model_.learned_positions * h;  // token and position embeddings
+  if (s + 1 == stages_.size())
+    params += norm + head;  // final norm, output projection (a copy
+                            // of the embeddings when tied)
+  return params * model_.weight_bytes / tp_;
 }
 
 int64_t CostModel::kv_capacity_bytes(double utilisation) const {
@@ -180,26 +280,44 @@ int64_t CostModel::kv_capacity_bytes(double utilisation) const {
     throw SimError("gpu_memory_utilization must be in (0, 1]");
   }
   const model::LlamaConfig& c = model_.config;
-  const double weights = static_cast<double>(model_.weight_bytes_total()) / tp_;
   // The residual stream in full plus the layers' widest activations (split by tp).
   const double activation_per_token =
       (2.0 * c.hidden + activation_elems_per_token_per_layer()) * model_.weight_bytes;
   const double reserve = k_.runtime_reserve_bytes +
                          static_cast<double>(k_.activation_reserve_tokens) * activation_per_token;
   const double budget = gpu_.memory_bytes * utilisation;
-  const double free = budget - weights - reserve;
-  if (free <= 0) {
-    throw SimError(model_.name + " needs " + gib(weights) + " of weights and " + gib(reserve) +
-                   " of workspace per GPU, more than " + gib(budget) + " (" +
-                   pct(utilisation) + " of " + gpu_.name + "'s " +
-                   gib(gpu_.memory_bytes) + "); raise tensor_parallel or pick a larger GPU");
+  const auto kv_all_layers = static_cast<double>(kv_bytes_per_token_per_gpu());
+  double tokens = 0;
+  for (size_t s = 0; s < stages_.size(); ++s) {
+    const double weights = stage_weight_bytes(s);
+    const double free = budget - weights - reserve;
+    if (free <= 0) {
+      const std::string who =
+          stages_.size() == 1
+              ? model_.name
+              : "stage " + std::to_string(s) + " of " + std::to_string(stages_.size()) + " (" +
+                    std::to_string(stages_[s].layers) + " layers of " + model_.name + ")";
+      throw SimError(who + " needs " + gib(weights) + " of weights and " + gib(reserve) +
+                     " of workspace per GPU, more than " + gib(budget) + " (" + pct(utilisation) +
+                     " of " + gpu_.name + "'s " + gib(gpu_.memory_bytes) + "); " +
+                     (stages_.size() == 1 ? "" : "give it fewer layers, ") +
+                     "raise tensor_parallel or pick a larger GPU");
+    }
+    const double fit = std::floor(free / (kv_all_layers * stages_[s].layers / c.n_layers));
+    tokens = s == 0 ? fit : std::min(tokens, fit);
   }
-  const double tokens = std::floor(free / static_cast<double>(kv_bytes_per_token_per_gpu()));
   return static_cast<int64_t>(tokens) * model_.kv_bytes_per_token(kv_element_bytes_);
 }
 
 std::string CostModel::describe() const {
   std::string s = model_.name + " on " + std::to_string(tp_) + "x " + gpu_.name;
+  if (stages_.size() > 1) {
+    s += " x " + std::to_string(stages_.size()) + " stages (";
+    for (size_t i = 0; i < stages_.size(); ++i) {
+      s += (i ? "+" : "") + std::to_string(stages_[i].layers);
+    }
+    s += " layers)";
+  }
   s += calibration_ ? ", calibrated by " + calibration_->source() : ", roofline";
   return s;
 }

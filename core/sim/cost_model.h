@@ -23,8 +23,11 @@
 //   overhead   step_overhead_s (scheduling, input preparation, sampling) plus
 //              layer_overhead_s per layer (kernel launches).
 //
-// The parts run one after the other, so the step is their sum. With a calibration table
-// the table's interpolated time replaces the whole sum (see calibration.h).
+// The parts run one after the other, so the step is their sum. With a pipeline of stages
+// (CostModelOptions::pipeline) each stage computes its share of the layers and passes the
+// activations on over a link, and the stages overlap on micro-batches: pipeline.h gives
+// those terms and the step's time. With a calibration table the table's interpolated time
+// replaces the whole sum (see calibration.h); a pipeline takes no table.
 //
 // Thread safety: const member functions are safe from any thread.
 #pragma once
@@ -33,10 +36,12 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "sim/calibration.h"
 #include "sim/gpu_presets.h"
 #include "sim/model_presets.h"
+#include "sim/pipeline.h"
 #include "sim/step_shape.h"
 
 namespace bricks::sim {
@@ -78,14 +83,23 @@ struct CostModelOptions {
   int32_t tensor_parallel = 1;
   int32_t kv_element_bytes = 2;  // fp16/bf16 KV cache
   double pcie_bytes_per_s = 0;   // 0: the GPU preset's
-  double link_bytes_per_s = 0;   // 0: the GPU preset's
+  double link_bytes_per_s = 0;   // 0: the GPU preset's (within a tensor-parallel group)
+  // Pipeline stages in order, each a group of tensor_parallel GPUs; their layers add up to
+  // the model's. Empty (or one stage): no pipeline.
+  std::vector<PipelineStage> pipeline;
+  int32_t micro_batches = 0;  // per step, with a pipeline; 0: one per stage
   CostConstants constants;
 };
 
 // One step's modelled time and where it goes. Without calibration the parts add up to
-// total_s; with it, total_s is the table's value and the parts are 0.
+// total_s + pipeline_overlap_s; with it, total_s is the table's value and the parts are 0.
+// With a pipeline the parts are the work of every stage and micro-batch (linear_s is the
+// whole model's, as without one) and pipeline_overlap_s the share of it the stages did at
+// the same time.
 struct StepCost {
   double linear_s = 0, attention_s = 0, lm_head_s = 0, comm_s = 0, overhead_s = 0;
+  double transfer_s = 0;          // activations between pipeline stages
+  double pipeline_overlap_s = 0;  // work done while another stage worked too
   double total_s = 0;
   bool calibrated = false;
 };
@@ -102,8 +116,9 @@ class CostModel {
   // option is out of range.
   CostModel(GpuSpec gpu, ModelSpec model, const CostModelOptions& options = {});
 
-  // Replaces the roofline by the table's times from now on.
-  void set_calibration(CalibrationTable table) { calibration_ = std::move(table); }
+  // Replaces the roofline by the table's times from now on. Throws SimError with a
+  // pipeline: a table measures one unsplit GPU group.
+  void set_calibration(CalibrationTable table);
   const std::optional<CalibrationTable>& calibration() const { return calibration_; }
 
   // The time of one step computing `seqs`, with `sampled_rows` rows of logits.
@@ -112,24 +127,32 @@ class CostModel {
   // Time to copy one contiguous run of `tokens` KV slots (whole blocks) along `path`:
   // the pool is laid out per layer, so a run is 2 * layers transfers (K and V of each
   // layer), each transfer_latency_s plus its bytes over the path's bandwidth. With tp,
-  // every GPU moves its own share over its own link at the same time.
+  // every GPU moves its own share over its own link at the same time; with a pipeline,
+  // every stage its own layers (the stage with the most layers sets the time).
   double kv_copy_seconds(int64_t tokens, CopyPath path) const;
 
   // KV bytes (in the engine's accounting: all layers and all KV heads of the model) that
-  // fit next to the weights on tp GPUs with `utilisation` of their memory. Throws
-  // SimError naming the sizes when the weights alone do not fit.
+  // fit next to the weights on tp GPUs with `utilisation` of their memory. With a
+  // pipeline, each stage's GPUs hold its layers' weights and KV (the first stage also the
+  // embeddings, the last the output projection), and the fullest stage sets the tokens that
+  // fit. Throws SimError naming the sizes (and the stage) when the weights alone do not fit.
   int64_t kv_capacity_bytes(double utilisation) const;
 
-  // Bytes of KV of one token on one GPU (its share of the KV heads).
+  // Bytes of KV of one token on one GPU (its share of the KV heads), over all layers: a
+  // GPU of pipeline stage s holds layers_s / layers of it.
   int64_t kv_bytes_per_token_per_gpu() const;
 
   const GpuSpec& gpu() const { return gpu_; }
   const ModelSpec& model() const { return model_; }
   int32_t tensor_parallel() const { return tp_; }
+  // The stages (one holding every layer when there is no pipeline) and micro-batches.
+  const std::vector<PipelineStage>& pipeline() const { return stages_; }
+  int32_t micro_batches() const { return micro_batches_; }
   const CostConstants& constants() const { return k_; }
   double pcie_bytes_per_s() const { return pcie_; }
   double link_bytes_per_s() const { return link_; }
-  // "mistral-7b on 1x a100-80gb, roofline" or "..., calibrated by <file>".
+  // "mistral-7b on 1x a100-80gb, roofline", "llama-2-70b on 2x a100-80gb x 2 stages
+  // (40+40 layers), roofline" or "..., calibrated by <file>".
   std::string describe() const;
 
   // The linear layers of all decoder layers computing `tokens` tokens on one GPU of the
@@ -141,6 +164,12 @@ class CostModel {
   // columns, moving `bytes` in all: latency + roof(compute, memory).
   double gemm_seconds(double rows, double params, double cols, double bytes) const;
   double activation_elems_per_token_per_layer() const;
+  // The step without a pipeline (every term above, summed).
+  StepCost flat_step(std::span<const SeqWork> seqs, int64_t sampled_rows) const;
+  // The step through the stages (pipeline.h).
+  StepCost pipeline_step(std::span<const SeqWork> seqs, int64_t sampled_rows) const;
+  // Weights on one GPU of stage s.
+  double stage_weight_bytes(size_t s) const;
 
   GpuSpec gpu_;
   ModelSpec model_;
@@ -149,6 +178,8 @@ class CostModel {
   double pcie_, link_;
   CostConstants k_;
   int32_t kv_heads_per_gpu_;
+  std::vector<PipelineStage> stages_;
+  int32_t micro_batches_;
   std::optional<CalibrationTable> calibration_;
 };
 

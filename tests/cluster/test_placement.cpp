@@ -46,6 +46,23 @@ double analytic_goodput(const Placement& p) {
                   p.decode_instances * decode.at(p.decode_tp));
 }
 
+TEST(Placement, EnumeratesPipelineStagesThatUseTheWholeCluster) {
+  PlacementOptions o;
+  o.gpus = 8;
+  o.tp_choices = {2};
+  o.pp_choices = {1, 2};
+  o.colocated = false;
+  o.use_every_gpu = true;
+  const std::vector<Placement> all = engine::enumerate_placements(o);
+  // Instances of 2 or 4 GPUs filling 8: pp1+pp1: 1+3, 2+2, 3+1; pp1+pp2: 2+1; pp2+pp1:
+  // 1+2; pp2+pp2: 1+1.
+  ASSERT_EQ(all.size(), 6u);
+  for (const Placement& p : all) EXPECT_EQ(p.gpus(), 8) << p.describe();
+  EXPECT_EQ(all.back(), (Placement{true, 1, 2, 1, 2, 2, 2}));
+  EXPECT_EQ(all.back().describe(), "1 prefill x tp2 pp2 + 1 decode x tp2 pp2");
+  EXPECT_EQ(all.front().describe(), "1 prefill x tp2 + 3 decode x tp2");
+}
+
 TEST(Placement, FindsTheKnownBestOnAnAnalyticCostModel) {
   PlacementOptions o;
   o.gpus = 4;

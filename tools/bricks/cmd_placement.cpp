@@ -1,7 +1,9 @@
 // `bricks placement MANIFEST --slo-ttft S --slo-tpot S --gpus N`: DistServe's placement
 // search for the manifest's model and GPU preset (device.kind "sim"): every split of the GPU
 // budget into prefill and decode instances (counts and tensor parallelism), each one's
-// goodput found by simulation, and the best colocated cluster for the same budget.
+// goodput found by simulation, and the best colocated cluster for the same budget. With
+// --topology FILE the cluster is that file's nodes and NICs, and every placement is laid
+// out NIC-aware and NIC-oblivious (placement_topology.h).
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -12,6 +14,7 @@
 #include "command.h"
 #include "manifest/manifest.h"
 #include "output_file.h"
+#include "placement_topology.h"
 #include "plugin_scan.h"
 #include "runtime/cluster_runtime.h"
 #include "runtime/runtime.h"
@@ -24,6 +27,8 @@ struct PlacementArgs {
   double slo_ttft = 0, slo_tpot = 0, attainment = 0;
   int gpus = 8;
   std::vector<int> tp{1, 2, 4, 8};
+  std::vector<int> pp{1};
+  std::string topology;
   int requests_per_gpu = 1000;
   double tolerance = 0.03;
   std::string colocated_scheduler = "sarathi";
@@ -73,13 +78,28 @@ int run_placement(const PlacementArgs& a) {
   engine::PlacementOptions po;
   po.gpus = a.gpus;
   po.tp_choices.assign(a.tp.begin(), a.tp.end());
+  po.pp_choices.assign(a.pp.begin(), a.pp.end());
+  po.search.rel_tol = a.tolerance;
+  if (!a.topology.empty()) {
+    TopologyPlacementRun run;
+    run.topology = a.topology;
+    run.json = a.json;
+    run.slo = slo;
+    run.options = po;
+    run.requests_per_gpu = a.requests_per_gpu;
+    run.allow_group_writable_plugins = a.allow_group_writable_plugins;
+    return run_topology_placement(*m, run);
+  }
+  if (po.pp_choices != std::vector<int32_t>{1}) {
+    std::fprintf(stderr, "error: --pp needs --topology (pipeline stages span the nodes of one)\n");
+    return kExitUsage;
+  }
   po.colocated = !a.no_colocated;
   po.disaggregated = !a.no_disaggregated;
   if (!po.colocated && !po.disaggregated) {
     std::fprintf(stderr, "error: --no-colocated and --no-disaggregated leave nothing to search\n");
     return kExitUsage;
   }
-  po.search.rel_tol = a.tolerance;
 
   std::unique_ptr<engine::ClusterProbe> probe;
   try {
@@ -172,6 +192,19 @@ void add_placement_flags(CLI::App* cmd, PlacementArgs* args) {
       ->delimiter(',')
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
+  cmd->add_option("--topology", args->topology,
+                  "A cluster's nodes, GPUs and NICs (manifests/topologies/*.textproto): search "
+                  "the disaggregated placements that use all its GPUs, each laid out NIC-aware "
+                  "(KV and pipeline traffic on the fastest links, stages sized to their links) "
+                  "and NIC-oblivious (nodes in file order), KV moving over the NICs; replaces "
+                  "--gpus and device.gpu, ignores --no-colocated/--no-disaggregated")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--pp", args->pp,
+                  "Pipeline stages per instance to try, each stage a tensor-parallel group on "
+                  "one node (with --topology)")
+      ->delimiter(',')
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
   cmd->add_option("--requests-per-gpu", args->requests_per_gpu,
                   "Requests per simulated run and GPU of the placement (a run of a larger "
                   "cluster replays more requests, so that its queues build up as long); short "
@@ -191,14 +224,16 @@ void add_placement_flags(CLI::App* cmd, PlacementArgs* args) {
   cmd->add_option("--json", args->json, "Also write the results as JSON here");
   cmd->footer(
       "Exit code: 0 a disaggregated placement (with --no-disaggregated: a colocated "
-      "one) met the SLO, 1 none did or the manifest is invalid, 2 bad command line, "
-      "3 the manifest could not be read.");
+      "one; with --topology: a NIC-aware one) met the SLO, 1 none did or the manifest is "
+      "invalid, 2 bad command line, 3 the manifest or topology could not be read.");
 }
 
 const Command kPlacement{"placement", 55,
                          "Search DistServe placements (prefill/decode instance counts and tensor "
                          "parallelism) for the best goodput per GPU under a TTFT/TPOT SLO, by "
-                         "simulation on the manifest's sim device; also the best colocated cluster",
+                         "simulation on the manifest's sim device; also the best colocated "
+                         "cluster, or with --topology the NIC-aware layout on a cluster's nodes "
+                         "against a NIC-oblivious one",
                          add_placement_flags, run_placement};
 
 }  // namespace
