@@ -286,16 +286,6 @@ BRICKS_AVX512_VNNI void super_tile(const QuantGemvArgs& a, int64_t n) {
     for (int j = 0; j < MB; ++j) a.y[j * a.ldy + n + r] = fsum(acc[r][j]);
 }
 
-// Rows at a time: 4 for up to 2 activation rows, 2 above (32 registers hold R x MB
-// accumulators and as many factor vectors).
-template <WeightType T, int MB>
-BRICKS_AVX512_VNNI void super_rows(const QuantGemvArgs& a, int64_t n0, int64_t n1) {
-  constexpr int R = MB <= 2 ? 4 : 2;
-  int64_t n = n0;
-  for (; n + R <= n1; n += R) super_tile<T, R, MB>(a, n);
-  for (; n < n1; ++n) super_tile<T, 1, MB>(a, n);
-}
-
 // R weight rows (n .. n + R) of q4_0 or q8_0 against the MB activation rows i0 .. i0 + MB.
 template <WeightType T, int R, int MB>
 BRICKS_AVX512_VNNI void direct_tile(const QuantGemvArgs& a, int64_t n) {
@@ -341,22 +331,23 @@ BRICKS_AVX512_VNNI void direct_tile(const QuantGemvArgs& a, int64_t n) {
     for (int j = 0; j < MB; ++j) a.y[j * a.ldy + n + r] = fsum(acc[r][j]);
 }
 
-template <WeightType T, int MB>
-BRICKS_AVX512_VNNI void direct_rows(const QuantGemvArgs& a, int64_t n0, int64_t n1) {
-  constexpr int R = 4;
-  int64_t n = n0;
-  for (; n + R <= n1; n += R) direct_tile<T, R, MB>(a, n);
-  for (; n < n1; ++n) direct_tile<T, 1, MB>(a, n);
-}
-
-// MB activation rows against the weight rows [n0, n1): the k-quants' kernel or the legacy one.
+// MB activation rows against the weight rows [n0, n1): R rows at a time, then one. The
+// k-quants keep a factor vector per weight row and activation row besides the accumulators,
+// so with 3 or 4 activation rows only 2 weight rows fit the 32 registers.
 template <WeightType T, int MB>
 BRICKS_AVX512_VNNI void register_rows(const QuantGemvArgs& a, int64_t n0, int64_t n1) {
-  if constexpr (T == WeightType::Q4_K || T == WeightType::Q5_K || T == WeightType::Q6_K) {
-    super_rows<T, MB>(a, n0, n1);
-  } else {
-    direct_rows<T, MB>(a, n0, n1);
-  }
+  constexpr bool kSuper = T == WeightType::Q4_K || T == WeightType::Q5_K || T == WeightType::Q6_K;
+  constexpr int R = kSuper && MB > 2 ? 2 : 4;
+  auto tile = [&]<int Rows>(int64_t n) BRICKS_AVX512_VNNI {
+    if constexpr (kSuper) {
+      super_tile<T, Rows, MB>(a, n);
+    } else {
+      direct_tile<T, Rows, MB>(a, n);
+    }
+  };
+  int64_t n = n0;
+  for (; n + R <= n1; n += R) tile.template operator()<R>(n);
+  for (; n < n1; ++n) tile.template operator()<1>(n);
 }
 
 // quant_gemv<T> for more than kDirectMaxRows activation rows, else decoding in registers.
