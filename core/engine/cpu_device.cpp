@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "engine/weight_stream.h"
+
 namespace bricks::engine {
 
 CpuDevice::CpuDevice(const LlamaWeights& weights, const host::BrickInstance& attention,
@@ -14,6 +16,7 @@ CpuDevice::CpuDevice(const LlamaWeights& weights, const host::BrickInstance& att
 void CpuDevice::bind(KvPool& pool) {
   pool_ = &pool;
   forward_ = std::make_unique<LlamaForward>(weights_, pool, attention_);
+  forward_->set_weight_stream(stream_);
   if (overlap_copies_) {
     copier_ = std::make_unique<KvCopier>(pool);
     forward_->set_kv_copier(copier_.get());
@@ -61,6 +64,11 @@ void CpuDevice::set_kv_groups(KvGroups* groups) {
   groups_attached_ = groups != nullptr;
 }
 
+void CpuDevice::set_weight_stream(WeightStream* stream) {
+  if (forward_ != nullptr) throw std::logic_error("CpuDevice::set_weight_stream after bind");
+  stream_ = stream;
+}
+
 void CpuDevice::set_overlap_copies(bool overlap) {
   if (forward_ != nullptr) throw std::logic_error("CpuDevice::set_overlap_copies after bind");
   overlap_copies_ = overlap;
@@ -81,6 +89,13 @@ void CpuDevice::end_step() {
 
 KvCopyTime CpuDevice::kv_copy_time() const {
   return copier_ != nullptr ? copier_->time() : KvCopyTime{copy_s_, 0.0};
+}
+
+std::vector<TierTraffic> CpuDevice::tier_traffic() const {
+  if (stream_ == nullptr) return {};
+  const WeightStreamCounters c = stream_->counters();
+  return {TierTraffic{"weights from disk", stream_->plan().describe() + "; " + stream_->io(),
+                      c.bytes_read, 0, c.read_s, c.waited_s}};
 }
 
 void CpuDevice::forward(const ForwardBatch& batch, const bricks_page_table& table,

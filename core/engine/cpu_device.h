@@ -29,6 +29,7 @@ class CpuDevice final : public Device {
   size_t copy_kv(const bricks_block_copy* copies, int32_t count) override;
   void end_step() override;
   KvCopyTime kv_copy_time() const override;
+  std::vector<TierTraffic> tier_traffic() const override;
   void forward(const ForwardBatch& batch, const bricks_page_table& table,
                std::vector<float>& logits) override;
   std::string describe() const override { return summary_; }
@@ -51,6 +52,10 @@ class CpuDevice final : public Device {
   std::vector<int32_t> prune_layers() const;
   void set_kv_groups(KvGroups* groups);
 
+  // Layers read from disk ahead of use (engine/weight_stream.h); not owned, must outlive the
+  // device. Call before bind().
+  void set_weight_stream(WeightStream* stream);
+
  private:
   // Plans the attention brick for rows `qo_indptr` over `table`.
   void plan(const int32_t* qo_indptr, const bricks_page_table& table);
@@ -69,6 +74,7 @@ class CpuDevice final : public Device {
   KvGroupLayout layout_;
   std::unique_ptr<PruneStage> stage_;
   bool groups_attached_ = false;
+  WeightStream* stream_ = nullptr;
 };
 
 }  // namespace bricks::engine

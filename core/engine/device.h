@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,23 @@
 #include "engine/kv_pool.h"
 
 namespace bricks::engine {
+
+// Thrown by Device::forward when a step could not compute for a reason that is not its
+// batch's (a read of weights from disk failed): the engine fails the step's requests with
+// what() and goes on with the others.
+class DeviceStepError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// A memory tier below the device's own memory (weights or KV on disk), for the report.
+struct TierTraffic {
+  std::string name;  // "weights from disk"
+  std::string plan;  // where things live and how they move, one line
+  int64_t bytes_read = 0, bytes_written = 0;
+  double busy_s = 0;     // the time its transfers took
+  double exposed_s = 0;  // the part of it the compute waited for (not hidden)
+};
 
 class Device {
  public:
@@ -42,6 +60,8 @@ class Device {
   // computes_logits(), writes logits[batch.logit_rows.size()][vocab].
   virtual void forward(const ForwardBatch& batch, const bricks_page_table& table,
                        std::vector<float>& logits) = 0;
+  // The tiers below device memory this device moves data through, with their traffic.
+  virtual std::vector<TierTraffic> tier_traffic() const { return {}; }
   // One line for reports: "cpu, 2 threads, f32 compute ...".
   virtual std::string describe() const = 0;
 };

@@ -349,7 +349,15 @@ void Engine::execute(const std::vector<Request*>& batch, const std::vector<int32
   }
 
   const double f0 = clock_.now();
-  device_->forward(batch_, table, logits_);
+  try {
+    device_->forward(batch_, table, logits_);
+  } catch (const DeviceStepError& e) {
+    // Nothing of the step was computed: its requests fail with the reason, the rest go on.
+    stats_.forward_s += clock_.now() - f0;
+    if (groups_->pruning()) groups_->end_step();
+    for (Request* r : batch) fail(*r, e.what());
+    return;
+  }
   stats_.forward_s += clock_.now() - f0;
   if (groups_->pruning()) groups_->end_step();
   stats_.batched_tokens += total;

@@ -136,6 +136,7 @@ class Engine {
   bricks_kv_stats kv_stats() const { return kv_.stats(); }
   // The time KV copies between tiers took, and the part hidden behind the forward pass.
   KvCopyTime kv_copy_time() const { return device_->kv_copy_time(); }
+  std::vector<TierTraffic> tier_traffic() const { return device_->tier_traffic(); }
   const KvPool& pool() const { return *pool_; }
   double now() const { return device_->clock().now(); }
   Device& device() { return *device_; }

@@ -8,6 +8,7 @@
 #include "cpu/cpu.h"
 #include "engine/image_input.h"
 #include "engine/prune_stage.h"
+#include "engine/weight_stream.h"
 
 namespace bricks::engine {
 
@@ -38,7 +39,7 @@ LlamaForward::LlamaForward(const LlamaWeights& weights, KvPool& pool,
     : w_(weights), pool_(pool), attention_(attention) {}
 
 void LlamaForward::project(int32_t layer, Proj p, const float* x, int64_t rows, float* y) {
-  const LayerWeights& L = w_.layers[static_cast<size_t>(layer)];
+  const LayerWeights& L = *layer_;
   const cpu::Linear* lin = nullptr;
   switch (p) {
     case Proj::kQ: lin = L.wq.get(); break;
@@ -69,8 +70,17 @@ void LlamaForward::run(const ForwardBatch& batch, std::vector<float>& logits) {
       h_.resize(x_.size());
       if (T == 0) break;
     }
-    attention_block(l, *batch_, T);
-    ffn_block(l, T);
+    if (stream_ != nullptr && stream_->streams(l)) {
+      const LayerWeights& L = stream_->acquire(l);
+      struct Release {
+        WeightStream& s;
+        int32_t l;
+        ~Release() { s.release(l); }
+      } release{*stream_, l};
+      run_layer(l, L, T);
+    } else {
+      run_layer(l, w_.layers[static_cast<size_t>(l)], T);
+    }
     if (stage_ != nullptr && layout_->prunes_after(l)) {
       batch_ = &stage_->prune(l, x_);
       T = batch_->num_tokens();
@@ -139,9 +149,15 @@ void LlamaForward::embed_inputs(const ForwardBatch& batch, int64_t T) {
   }
 }
 
+void LlamaForward::run_layer(int32_t layer, const LayerWeights& L, int64_t T) {
+  layer_ = &L;
+  attention_block(layer, *batch_, T);
+  ffn_block(layer, L, T);
+  layer_ = nullptr;
+}
+
 void LlamaForward::attention_block(int32_t layer, const ForwardBatch& batch, int64_t T) {
   const model::LlamaConfig& c = w_.config;
-  const LayerWeights& L = w_.layers[static_cast<size_t>(layer)];
   const int64_t d = c.hidden;
   const int64_t q_dim = static_cast<int64_t>(c.n_heads) * c.head_dim;
   const int64_t kv_dim = static_cast<int64_t>(c.n_kv_heads) * c.head_dim;
@@ -151,7 +167,8 @@ void LlamaForward::attention_block(int32_t layer, const ForwardBatch& batch, int
   attn_.resize(q_.size());
   o_.resize(static_cast<size_t>(T * d));
 
-  cpu::rmsnorm(x_.data(), L.attn_norm.data(), T, d, c.rms_eps, h_.data());
+  const std::vector<float>& norm = w_.layers[static_cast<size_t>(layer)].attn_norm;
+  cpu::rmsnorm(x_.data(), norm.data(), T, d, c.rms_eps, h_.data());
   project(layer, Proj::kQ, h_.data(), T, q_.data());
   project(layer, Proj::kK, h_.data(), T, k_.data());
   project(layer, Proj::kV, h_.data(), T, v_.data());
@@ -185,12 +202,12 @@ void LlamaForward::set_layer_ffn(int32_t layer, LayerFfn* ffn) {
   layer_ffn_[static_cast<size_t>(layer)] = ffn;
 }
 
-void LlamaForward::ffn_block(int32_t layer, int64_t T) {
+void LlamaForward::ffn_block(int32_t layer, const LayerWeights& L, int64_t T) {
   const model::LlamaConfig& c = w_.config;
-  const LayerWeights& L = w_.layers[static_cast<size_t>(layer)];
   const int64_t d = c.hidden;
   const int64_t f = c.ffn;
-  cpu::rmsnorm(x_.data(), L.ffn_norm.data(), T, d, c.rms_eps, h_.data());
+  const std::vector<float>& norm = w_.layers[static_cast<size_t>(layer)].ffn_norm;
+  cpu::rmsnorm(x_.data(), norm.data(), T, d, c.rms_eps, h_.data());
   LayerFfn* routed = layer_ffn_.empty() ? nullptr : layer_ffn_[static_cast<size_t>(layer)];
   if (routed != nullptr || L.w_gate == nullptr) {
     if (routed == nullptr) {

@@ -18,6 +18,7 @@
 namespace bricks::engine {
 
 class PruneStage;
+class WeightStream;
 
 // The linear projections of a layer, named as the GGUF tensors are (blk.N.attn_q ...).
 enum class Proj { kQ, kK, kV, kO, kGate, kUp, kDown };
@@ -54,14 +55,20 @@ class LlamaForward {
   // waits for its slab's copies before it writes or reads the pool. Not owned; null: none.
   void set_kv_copier(KvCopier* copier) { copier_ = copier; }
 
+  // Layers whose matrices are read from disk ahead of use (engine/weight_stream.h): the
+  // pass takes them from the stream's buffers, in order. Not owned; null: all resident.
+  void set_weight_stream(WeightStream* stream) { stream_ = stream; }
+
  private:
   // y = W_p x for `rows` rows of layer `layer`, then the projection hook.
   void project(int32_t layer, Proj p, const float* x, int64_t rows, float* y);
 
   // x_ = the input embeddings: token rows, or image rows at image positions.
   void embed_inputs(const ForwardBatch& batch, int64_t tokens);
+  // Layer `layer` with its matrices from L (resident, or a stream buffer).
+  void run_layer(int32_t layer, const LayerWeights& L, int64_t tokens);
   void attention_block(int32_t layer, const ForwardBatch& batch, int64_t tokens);
-  void ffn_block(int32_t layer, int64_t tokens);
+  void ffn_block(int32_t layer, const LayerWeights& L, int64_t tokens);
 
   const LlamaWeights& w_;
   KvPool& pool_;
@@ -72,6 +79,8 @@ class LlamaForward {
   const KvGroupLayout* layout_ = nullptr;
   PruneStage* stage_ = nullptr;
   KvCopier* copier_ = nullptr;
+  WeightStream* stream_ = nullptr;
+  const LayerWeights* layer_ = nullptr;  // the matrices of the layer running
   std::vector<int32_t> ids_;
   std::vector<float> pruned_logits_;
   // Scratch reused across steps.

@@ -1,6 +1,7 @@
 #include "engine/llama_weights.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <map>
 #include <string>
 #include <utility>
@@ -66,7 +67,8 @@ std::string type_shares(const model::Model& m) {
 
 }  // namespace
 
-LlamaWeights LlamaWeights::load(const model::Model& m, cpu::Compute compute) {
+LlamaWeights LlamaWeights::load(const model::Model& m, cpu::Compute compute,
+                                const std::vector<bool>& streamed) {
   LlamaWeights w;
   w.config = m.config();
   w.token_embd = weight_view(m.tensor("token_embd.weight"));
@@ -106,8 +108,16 @@ LlamaWeights LlamaWeights::load(const model::Model& m, cpu::Compute compute) {
     L.w_up = linear(m, p + "ffn_up.weight", compute);
     L.w_down = linear(m, p + "ffn_down.weight", compute);
   }
-  // Fault the mapped weights in at load, not during the first request's prefill.
-  for (const model::TensorView& t : m.tensors()) cpu::prefault(t.data, t.nbytes);
+  // Fault the mapped weights in at load, not during the first request's prefill; a streamed
+  // layer's matrices stay on disk (its norms are in the vectors above).
+  auto on_disk = [&](const model::TensorView& t) {
+    if (!t.name.starts_with("blk.") || t.ne.size() < 2) return false;
+    const auto layer = static_cast<size_t>(std::atoi(t.name.c_str() + 4));
+    return layer < streamed.size() && streamed[layer];
+  };
+  for (const model::TensorView& t : m.tensors()) {
+    if (!on_disk(t)) cpu::prefault(t.data, t.nbytes);
+  }
   w.compute_path = w.layers.empty() ? w.output->describe() : w.layers[0].wq->describe();
   w.weight_types = type_shares(m);
   return w;

@@ -37,8 +37,11 @@ struct LlamaWeights {
   std::string weight_types;  // the matrices' types by share of bytes ("q4_k 80%, q6_k 20%")
 
   // Prepares every tensor of `m` for `compute`. Throws model::ModelError naming a tensor
-  // whose type the cpu device cannot run.
-  static LlamaWeights load(const model::Model& m, cpu::Compute compute);
+  // whose type the cpu device cannot run. The matrices of the layers `streamed` marks
+  // (weight_stream.h) are not faulted in: their views name the mapping, which the forward
+  // pass then never reads (it takes them from the stream's buffers).
+  static LlamaWeights load(const model::Model& m, cpu::Compute compute,
+                           const std::vector<bool>& streamed = {});
   // Bytes of weights read per decoded token (every linear once, one embedding row; in MoE
   // layers the router gate and n_experts_used experts).
   size_t bytes_per_token() const;

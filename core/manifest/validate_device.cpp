@@ -164,6 +164,8 @@ void check_device(Checker& c, const Device& d) {
   c.at_least<int64_t>("device.kv_cache_bytes", d.kv_cache_bytes(), 0,
                       "give 0 for a default share of memory");
   c.at_least<int64_t>("device.host_kv_bytes", d.host_kv_bytes(), 0, "give 0 for no host tier");
+  c.at_least<int64_t>("device.weight_memory_bytes", d.weight_memory_bytes(), 0,
+                      "give 0 to keep all weights in memory");
   c.at_least<int64_t>("device.tensor_parallel", d.tensor_parallel(), 0,
                       "give the number of devices, or 0 for one");
   c.one_of("device.kv_dtype", d.kv_dtype(), {"f32", "f16"});

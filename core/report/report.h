@@ -38,6 +38,7 @@ struct Report {
   double kv_util_mean = 0, kv_util_max = 0;
   double prefix_hit_rate = 0;
   double forward_share = 0;  // share of busy time inside the forward pass
+  std::vector<TierTraffic> tiers;  // tiers below device memory (weights or KV on disk)
 
   SloSpec slo;                            // the targets slo_result was measured against
   SloResult slo_result;                   // meaningful when slo.any()

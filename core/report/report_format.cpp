@@ -98,6 +98,18 @@ nlohmann::json Report::to_json() const {
         {"worst_tpot_tenant", fairness.worst_tpot_tenant}}}};
   if (slo.any()) j["slo"] = slo_json(slo, slo_result);
   if (!interrupted_by.empty()) j["interrupted_by"] = interrupted_by;
+  if (!tiers.empty()) {
+    nlohmann::json ts = nlohmann::json::array();
+    for (const TierTraffic& t : tiers) {
+      ts.push_back({{"name", t.name},
+                    {"plan", t.plan},
+                    {"bytes_read", t.bytes_read},
+                    {"bytes_written", t.bytes_written},
+                    {"busy_s", t.busy_s},
+                    {"exposed_s", t.exposed_s}});
+    }
+    j["tiers"] = ts;
+  }
   return j;
 }
 
@@ -144,6 +156,12 @@ std::string Report::to_table() const {
         kv_copy_hidden_s * 1e3);
   }
   out += "\n";
+  for (const TierTraffic& t : tiers) {
+    out += "  tier        " + t.name + ": " + t.plan + "\n";
+    add("              read %.2f GB, wrote %.2f GB in %.2f s; compute waited %.2f s of it\n",
+        static_cast<double>(t.bytes_read) / 1e9, static_cast<double>(t.bytes_written) / 1e9,
+        t.busy_s, t.exposed_s);
+  }
   if (slo.any()) {
     const SloResult& r = slo_result;
     add("\n  slo         %s: %.1f%% of requests met (goodput needs %.0f%%)\n",

@@ -17,6 +17,7 @@
 #include "runtime/prune_setup.h"
 #include "runtime/routed_ffn_setup.h"
 #include "runtime/sim_setup.h"
+#include "runtime/weight_stream_setup.h"
 
 namespace bricks::engine {
 
@@ -129,8 +130,13 @@ void Runtime::build_cpu_engine(const manifest::LoadedManifest& m, const CpuEngin
                     parts.model_path.filename().string();
   if (!routed.summary.empty()) device_summary_ += ", " + routed.summary;
   if (mp.device().overlap_swaps()) device_summary_ += ", KV copies beside compute";
+  if (stream_ != nullptr) {
+    device_summary_ +=
+        ", " + std::to_string(stream_->plan().num_streamed()) + " layers read from disk per step";
+  }
   auto cpu_device = std::make_unique<CpuDevice>(weights_, *parts.attention, device_summary_);
   cpu_device->set_overlap_copies(mp.device().overlap_swaps());
+  cpu_device->set_weight_stream(stream_.get());
   cpu_device->set_layer_ffns(std::move(routed.per_layer));
   // Pruners (prune_setup.h): their layers split the KV cache into groups the engine sizes
   // and the device's pruning stage allocates through.
@@ -213,7 +219,21 @@ std::unique_ptr<Runtime> Runtime::create(const manifest::LoadedManifest& m,
       throw RuntimeError("device.compute '" + compute_name + "' is not supported; use f32 or bf16");
     }
     const cpu::Compute compute = compute_name == "bf16" ? cpu::Compute::BF16 : cpu::Compute::F32;
-    rt->weights_ = LlamaWeights::load(*rt->model_, compute);
+    WeightPlan plan = plan_weight_stream(m, *rt->model_);
+    rt->weights_ = LlamaWeights::load(*rt->model_, compute, plan.streamed);
+    rt->stream_ = start_weight_stream(m, *rt->model_, std::move(plan), rt->weights_, compute);
+    if (rt->stream_ != nullptr) {
+      for (const auto& b : mp.bricks()) {
+        if (b.kind() != "router") continue;
+        throw RuntimeError(m.file.string() +
+                           ": device.weight_memory_bytes reads layers from "
+                           "disk, and the router brick " +
+                           b.name() +
+                           " computes the FFN from "
+                           "weights kept in memory; remove the router, or give a budget of 0 "
+                           "(or one the whole model fits in)");
+      }
+    }
   }
 
   // A router over a dense model without a saved partition: calibrate one first, on an

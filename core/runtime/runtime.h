@@ -11,6 +11,7 @@
 #include "engine/engine.h"
 #include "engine/layer_ffn.h"
 #include "engine/llama_weights.h"
+#include "engine/weight_stream.h"
 #include "host/registry.h"
 #include "manifest/manifest.h"
 #include "runtime/runtime_error.h"
@@ -83,6 +84,7 @@ class Runtime {
   std::unique_ptr<host::Registry> registry_;
   std::unique_ptr<model::Model> model_;
   LlamaWeights weights_;
+  std::unique_ptr<WeightStream> stream_;  // layers read from disk; before engine_, which uses it
   std::vector<std::unique_ptr<host::BrickInstance>> bricks_;
   std::vector<ManifestBrick> created_;
   std::unique_ptr<Engine> engine_;

@@ -146,6 +146,10 @@ TEST(ValidateSections, DeviceSettings) {
               ElementsAre(HasSubstr("device.threads is -1, below 0"),
                           HasSubstr("device.compute 'bf61' is not supported; did you mean "
                                     "'bf16'?")));
+  EXPECT_THAT(check_text("device { kind: \"cpu\" weight_memory_bytes: -5 }\n" +
+                         kCore.substr(kCore.find('\n') + 1)),
+              ElementsAre(HasSubstr("device.weight_memory_bytes is -5, below 0; give 0 to keep "
+                                    "all weights in memory")));
   const auto warned = check_text("device { kind: \"cpu\" gpu: \"a100-80gb\" }\n" +
                                  kCore.substr(kCore.find('\n') + 1));
   EXPECT_THAT(warned, ElementsAre(HasSubstr("warning: device.gpu is ignored for a cpu device")));

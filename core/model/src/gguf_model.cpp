@@ -14,9 +14,10 @@ class GgufModel final : public Model {
     path_ = path;
     file_ = GgufFile::open(path);
     read_config();
+    const auto file = std::make_shared<const std::filesystem::path>(path);
     for (const GgufTensorInfo& ti : file_->tensors()) {
       tensors_.push_back({ti.name, ti.dtype, ti.ne, file_->tensor_data(ti),
-                          static_cast<size_t>(ti.nbytes)});
+                          static_cast<size_t>(ti.nbytes), file, file_->data_offset() + ti.offset});
     }
     index_tensors();
     config_.tied_embeddings = find("output.weight") == nullptr;

@@ -52,6 +52,7 @@ OverlayModel::OverlayModel(std::shared_ptr<const Model> source,
                        std::to_string(t.nbytes));
     }
     t.data = bytes.data();
+    t.file = nullptr;
   }
   validate();
   if (source_->has_tokenizer()) {

@@ -78,6 +78,7 @@ class SafetensorsModel final : public Model {
       if (t.ne.size() != 2 || t.ne[1] != int64_t{heads} * config_.head_dim) continue;  // validate() reports it
       owned_.push_back(permute_rope_rows(t, heads));
       t.data = owned_.back().data();
+      t.file = nullptr;
     }
     validate();
     if (std::filesystem::exists(dir / "tokenizer.json")) {
@@ -236,6 +237,7 @@ class SafetensorsModel final : public Model {
     }
     if (!h.is_object()) throw ModelError(file + ": header is not a JSON object");
     const uint64_t data_start = 8 + header_len, data_size = mf.size() - data_start;
+    const auto file_path = std::make_shared<const std::filesystem::path>(p);
     for (const auto& [hf, info] : h.items()) {
       if (hf == "__metadata__") continue;
       const std::string name = map_name(hf, file);
@@ -267,7 +269,7 @@ class SafetensorsModel final : public Model {
         }
         if (!seen_.insert(name).second) throw ModelError(where + "appears twice");
         tensors_.push_back({name, dtype, std::move(ne), mf.data() + data_start + b,
-                            static_cast<size_t>(e - b)});
+                            static_cast<size_t>(e - b), file_path, data_start + b});
       } catch (const json::exception& ex) {
         throw ModelError(where + "malformed entry: " + ex.what());
       }

@@ -37,6 +37,11 @@ struct TensorView {
   std::vector<int64_t> ne;  // GGUF order, ne[0] innermost
   const void* data = nullptr;
   size_t nbytes = 0;
+  // Where the bytes lie unchanged in a file, for readers that go around the mapping (weight
+  // streaming): the file and the offset of the tensor's first byte. Null when the bytes were
+  // changed at load (safetensors q/k rows permuted, an overlay's replacement).
+  std::shared_ptr<const std::filesystem::path> file;
+  uint64_t file_offset = 0;
   int64_t numel() const;
 };
 
