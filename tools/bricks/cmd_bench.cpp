@@ -18,6 +18,7 @@
 #include "bench_report.h"
 #include "command.h"
 #include "interrupt.h"
+#include "manifest_input.h"
 #include "output_file.h"
 #include "plugin_scan.h"
 #include "progress.h"
@@ -182,16 +183,11 @@ int bench(const BenchArgs& a) {
                    "and no --capacity\n");
       return kExitUsage;
     }
-    std::vector<manifest::Diagnostic> diags;
-    auto m = manifest::load_manifest(a.manifests[0], diags);
-    for (const auto& d : diags) std::fprintf(stderr, "%s\n", d.format().c_str());
+    auto m = load_manifest_reporting(a.manifests[0]);
     if (!m) return kExitInputError;
-    const engine::SloSpec slo = a.slo.apply(m->proto);
-    if (const std::string problem = slo_problem(slo, a.manifests[0]); !problem.empty()) {
-      std::fprintf(stderr, "error: %s\n", problem.c_str());
-      return kExitFailure;
-    }
-    return bench_against_endpoint(a, *m, slo);
+    const std::optional<engine::SloSpec> slo = a.slo.checked(m->proto, a.manifests[0]);
+    if (!slo) return kExitFailure;
+    return bench_against_endpoint(a, *m, *slo);
   }
   if (a.rates.empty()) {
     std::fprintf(stderr,
@@ -203,9 +199,7 @@ int bench(const BenchArgs& a) {
   std::vector<manifest::LoadedManifest> ms;
   std::vector<engine::RateRetarget> retargets;
   for (const std::string& file : a.manifests) {
-    std::vector<manifest::Diagnostic> diags;
-    auto m = manifest::load_manifest(file, diags);
-    for (const auto& d : diags) std::fprintf(stderr, "%s\n", d.format().c_str());
+    auto m = load_manifest_reporting(file);
     if (!m) return kExitInputError;
     if (m->proto.workload().trace().empty() && !m->proto.workload().has_generator()) {
       std::fprintf(stderr,
@@ -225,11 +219,9 @@ int bench(const BenchArgs& a) {
     }
     res.labels.push_back(manifest_label(*m));
     res.files.push_back(file);
-    res.slos.push_back(a.slo.apply(m->proto));
-    if (const std::string problem = slo_problem(res.slos.back(), file); !problem.empty()) {
-      std::fprintf(stderr, "error: %s\n", problem.c_str());
-      return kExitFailure;
-    }
+    const std::optional<engine::SloSpec> slo = a.slo.checked(m->proto, file);
+    if (!slo) return kExitFailure;
+    res.slos.push_back(*slo);
     ms.push_back(std::move(*m));
   }
   if (a.capacity) {

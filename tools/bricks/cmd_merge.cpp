@@ -12,6 +12,7 @@
 #include "host/registry.h"
 #include "interrupt.h"
 #include "manifest/manifest.h"
+#include "manifest_input.h"
 #include "plugin_scan.h"
 #include "runtime/merge_checkpoints.h"
 
@@ -33,9 +34,7 @@ int run_merge(const MergeArgs& a) {
     std::fprintf(stderr, "error: %s exists; pass --force to overwrite it\n", a.out.c_str());
     return kExitUsage;
   }
-  std::vector<manifest::Diagnostic> diags;
-  auto m = manifest::load_manifest(a.manifest, diags);
-  for (const auto& d : diags) std::fprintf(stderr, "%s\n", d.format().c_str());
+  auto m = load_manifest_reporting(a.manifest);
   if (!m) return kExitInputError;
   if (!m->proto.model().has_merge()) {
     std::fprintf(stderr,
@@ -50,7 +49,7 @@ int run_merge(const MergeArgs& a) {
     lo.sha256_pins = manifest::manifest_pins(*m);
     lo.allow_group_writable = a.allow_group_writable_plugins;
     host::Registry registry(lo);
-    diags.clear();
+    std::vector<manifest::Diagnostic> diags;
     if (!manifest::validate_manifest(*m, registry.catalogue(), diags)) {
       for (const auto& d : diags) std::fprintf(stderr, "%s\n", d.format().c_str());
       return kExitFailure;

@@ -11,6 +11,7 @@
 #include "engine/neuron_partition_file.h"
 #include "interrupt.h"
 #include "manifest/manifest.h"
+#include "manifest_input.h"
 #include "plugin_scan.h"
 #include "runtime/runtime.h"
 
@@ -46,9 +47,7 @@ int run_partition(const PartitionArgs& given) {
   PartitionArgs a = given;
   std::optional<manifest::LoadedManifest> m;
   if (!a.manifest.empty()) {
-    std::vector<manifest::Diagnostic> diags;
-    m = manifest::load_manifest(a.manifest, diags);
-    for (const auto& d : diags) std::fprintf(stderr, "%s\n", d.format().c_str());
+    m = load_manifest_reporting(a.manifest);
     if (!m) return kExitInputError;
     auto* bricks = m->proto.mutable_bricks();
     for (int i = bricks->size() - 1; i >= 0; --i) {

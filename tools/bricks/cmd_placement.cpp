@@ -13,6 +13,7 @@
 #include "cluster/placement.h"
 #include "command.h"
 #include "manifest/manifest.h"
+#include "manifest_input.h"
 #include "output_file.h"
 #include "placement_topology.h"
 #include "plugin_scan.h"
@@ -62,9 +63,7 @@ nlohmann::json to_json(const engine::PlacementResult& r) {
 }
 
 int run_placement(const PlacementArgs& a) {
-  std::vector<manifest::Diagnostic> diags;
-  auto m = manifest::load_manifest(a.manifest, diags);
-  for (const auto& d : diags) std::fprintf(stderr, "%s\n", d.format().c_str());
+  auto m = load_manifest_reporting(a.manifest);
   if (!m) return kExitInputError;
 
   engine::SloSpec slo = engine::SloSpec::from(m->proto.output().slo());

@@ -11,6 +11,7 @@
 
 #include "command.h"
 #include "manifest/manifest.h"
+#include "manifest_input.h"
 #include "output_file.h"
 #include "plan/plan.h"
 #include "plan/plan_error.h"
@@ -208,16 +209,12 @@ nlohmann::json plan_json(const plan::PlanResult& r, const engine::SloSpec& slo) 
 }
 
 int run_plan_command(const PlanArgs& a) {
-  std::vector<manifest::Diagnostic> diags;
-  auto m = manifest::load_manifest(a.manifest, diags);
-  for (const auto& d : diags) std::fprintf(stderr, "%s\n", d.format().c_str());
+  auto m = load_manifest_reporting(a.manifest);
   if (!m) return kExitInputError;
 
-  const engine::SloSpec slo = a.slo.apply(m->proto);
-  if (const std::string problem = slo_problem(slo, a.manifest); !problem.empty()) {
-    std::fprintf(stderr, "error: %s\n", problem.c_str());
-    return kExitUsage;
-  }
+  const std::optional<engine::SloSpec> checked = a.slo.checked(m->proto, a.manifest);
+  if (!checked) return kExitFailure;
+  const engine::SloSpec& slo = *checked;
   if (slo.tpot_s <= 0) {
     std::fprintf(stderr,
                  "error: bricks plan needs a TPOT target: give --slo-tpot S (or "

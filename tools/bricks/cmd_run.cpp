@@ -7,6 +7,7 @@
 #include "command.h"
 #include "interrupt.h"
 #include "manifest/manifest.h"
+#include "manifest_input.h"
 #include "output_file.h"
 #include "plugin_scan.h"
 #include "progress.h"
@@ -32,16 +33,11 @@ struct RunArgs {
 };
 
 int run_manifest_command(const RunArgs& a) {
-  std::vector<manifest::Diagnostic> diags;
-  auto m = manifest::load_manifest(a.manifest, diags);
-  for (const auto& d : diags) std::fprintf(stderr, "%s\n", d.format().c_str());
+  auto m = load_manifest_reporting(a.manifest);
   if (!m) return kExitInputError;
 
-  const engine::SloSpec slo = a.slo.apply(m->proto);
-  if (const std::string problem = slo_problem(slo, a.manifest); !problem.empty()) {
-    std::fprintf(stderr, "error: %s\n", problem.c_str());
-    return kExitFailure;
-  }
+  const std::optional<engine::SloSpec> slo = a.slo.checked(m->proto, a.manifest);
+  if (!slo) return kExitFailure;
   engine::RuntimeOptions ro;
   ro.threads = a.threads;
   ro.model = a.model;
@@ -60,7 +56,7 @@ int run_manifest_command(const RunArgs& a) {
     run.max_requests = a.requests;
     run.stop = [] { return interrupted() != 0; };
     run.trace = a.trace_out.empty() ? nullptr : &trace;
-    rep = engine::run_manifest(*m, ro, slo, run);
+    rep = engine::run_manifest(*m, ro, *slo, run);
     rep.interrupted_by = interrupt_name();
   } catch (const std::exception& e) {
     bar.finish();

@@ -13,6 +13,7 @@
 
 #include "command.h"
 #include "manifest/manifest.h"
+#include "manifest_input.h"
 #include "plugin_scan.h"
 #include "runtime/runtime.h"
 #include "serve/api_routes.h"
@@ -56,9 +57,7 @@ int serve(const ServeArgs& a) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  std::vector<manifest::Diagnostic> diags;
-  auto m = manifest::load_manifest(a.manifest, diags);
-  for (const auto& d : diags) std::fprintf(stderr, "%s\n", d.format().c_str());
+  auto m = load_manifest_reporting(a.manifest);
   if (!m) return kExitInputError;
 
   engine::RuntimeOptions ro;

@@ -1,5 +1,7 @@
 #include "slo_flags.h"
 
+#include <cstdio>
+
 namespace bricks::cli {
 
 engine::SloSpec SloFlags::apply(const manifest::Manifest& m) const {
@@ -9,6 +11,16 @@ engine::SloSpec SloFlags::apply(const manifest::Manifest& m) const {
   if (tbt_s) s.tbt_s = *tbt_s;
   if (percentile) s.percentile = *percentile;
   if (attainment) s.attainment = *attainment;
+  return s;
+}
+
+std::optional<engine::SloSpec> SloFlags::checked(const manifest::Manifest& m,
+                                                 const std::string& file) const {
+  const engine::SloSpec s = apply(m);
+  if (const std::string problem = slo_problem(s, file); !problem.empty()) {
+    std::fprintf(stderr, "error: %s\n", problem.c_str());
+    return std::nullopt;
+  }
   return s;
 }
 

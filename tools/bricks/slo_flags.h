@@ -15,6 +15,10 @@ struct SloFlags {
   std::optional<double> ttft_s, tpot_s, tbt_s, percentile, attainment;
   // The manifest's output.slo with these overrides applied.
   engine::SloSpec apply(const manifest::Manifest& m) const;
+  // The same, checked: nullopt, with the problem printed to stderr (see slo_problem), when
+  // a target is out of range; `file` names the manifest.
+  std::optional<engine::SloSpec> checked(const manifest::Manifest& m,
+                                         const std::string& file) const;
 };
 
 // What is wrong with `s` (a negative target, a percentile outside (0, 100], an
