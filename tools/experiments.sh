@@ -4,7 +4,7 @@
 # plots, summary.md with our number beside the paper's). docs/experiments.md explains the
 # settings and the results.
 #
-#   tools/experiments.sh sarathi|splitfuse|fastswitch|batchllm|disagg|trace|melange|holmes|all
+#   tools/experiments.sh sarathi|splitfuse|splitfuse70b|fastswitch|batchllm|disagg|disagg66|trace|melange|holmes|all
 #
 # Environment: BRICKS (default build/bin/bricks) is the CLI to use; BRICKS_TRACE (default
 # ../shared/data/azure-llm-2023/code.csv) is the Azure trace the `trace` experiment replays,
@@ -19,7 +19,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 bricks="${BRICKS:-build/bin/bricks}"
 man=manifests/experiments
-names=(sarathi splitfuse fastswitch batchllm disagg trace melange holmes)
+names=(sarathi splitfuse splitfuse70b fastswitch batchllm disagg disagg66 trace melange holmes)
 
 usage() {
   local IFS='|'
@@ -210,6 +210,89 @@ elif what == "disagg":
           f"{d['goodput_per_gpu']:.2f} ({d['placement']}) | {c['goodput_per_gpu']:.2f} "
           f"({c['placement']}) | - | {d['goodput_per_gpu'] / c['goodput_per_gpu']:.2f}x | - | "
           f"(runs too short: see the doc) |")
+elif what == "splitfuse70b":
+    def steps(path):
+        """Per kind of step (prefill, decode, mixed): count, total s, mean ms, mean prefill
+        tokens and decode sequences, from a --trace-out timeline."""
+        kinds = {}
+        for e in load(path)["traceEvents"]:
+            if e.get("cat") != "step" or e["name"] == "idle":
+                continue
+            k = kinds.setdefault(e["name"], [0, 0.0, 0, 0])
+            k[0] += 1
+            k[1] += e["dur"] / 1e6
+            k[2] += e["args"]["prefill_tokens"]
+            k[3] += e["args"]["decode_seqs"]
+        return kinds
+
+    print("| generation SLA (TTFT <= 5 s) | fcfs goodput | splitfuse goodput | ours | "
+          "fcfs / splitfuse peak effective throughput | ours | paper |")
+    print("|---|---|---|---|---|---|---|")
+    for t, rate in (("0.5", "2"), ("0.25", "4"), ("0.167", "6")):
+        b = load(f"{out}/tpot{t}/bench.json")
+        rows = capacity_rows(b)
+        eff = {}
+        for r in b["runs"]:
+            if r["swept"]:
+                m = label(r["manifest"])
+                eff[m] = max(eff.get(m, 0), r["report"]["slo"]["effective_requests_per_s"])
+        f, s = rows["fcfs"][1], rows["splitfuse"][1]
+        print(f"| {rate} tokens/s (TPOT <= {t} s) | {f:.2f} req/s | {s:.2f} req/s | "
+              f"{s / f:.2f}x | {eff['fcfs']:.2f} / {eff['splitfuse']:.2f} req/s | "
+              f"{eff['splitfuse'] / eff['fcfs']:.2f}x | up to 2.3x |")
+    print()
+    print("Latencies over the rate sweep (ms):")
+    print()
+    print("| rate | fcfs TTFT p50 / p99 | splitfuse TTFT p50 / p99 | fcfs TPOT p50 / p99 | "
+          "splitfuse TPOT p50 / p99 | fcfs / splitfuse P99 gap between tokens |")
+    print("|---|---|---|---|---|---|")
+    runs = {}
+    for r in load(f"{out}/tpot0.25/bench.json")["runs"]:
+        if r["swept"]:
+            runs[(label(r["manifest"]), r["rate"])] = r["report"]
+    for rate in sorted({k[1] for k in runs}):
+        f, s = runs[("fcfs", rate)], runs[("splitfuse", rate)]
+        print(f"| {rate:g} | {f['ttft_s']['p50'] * 1e3:.0f} / {f['ttft_s']['p99'] * 1e3:.0f} | "
+              f"{s['ttft_s']['p50'] * 1e3:.0f} / {s['ttft_s']['p99'] * 1e3:.0f} | "
+              f"{f['tpot_s']['p50'] * 1e3:.0f} / {f['tpot_s']['p99'] * 1e3:.0f} | "
+              f"{s['tpot_s']['p50'] * 1e3:.0f} / {s['tpot_s']['p99'] * 1e3:.0f} | "
+              f"{f['itl_s']['p99'] * 1e3:.0f} / {s['itl_s']['p99'] * 1e3:.0f} |")
+    print()
+    print("Steps at 1.5 req/s (from the --trace-out timelines):")
+    print()
+    print("| scheduler | kind | steps | share of busy time | mean step | mean prefill tokens "
+          "| mean decode sequences |")
+    print("|---|---|---|---|---|---|---|")
+    for sched in ("fcfs", "splitfuse"):
+        kinds = steps(f"{out}/{sched}-r1.5-trace.json")
+        busy = sum(k[1] for k in kinds.values())
+        for name, (n, secs, pt, ds) in sorted(kinds.items()):
+            print(f"| {sched} | {name} | {n} | {100 * secs / busy:.0f} % of {busy:.0f} s | "
+                  f"{1e3 * secs / n:.0f} ms | {pt / n:.0f} | {ds / n:.1f} |")
+
+elif what == "disagg66":
+    print("| workload (SLO) | run length | best disaggregated per GPU | best colocated fcfs per GPU "
+          "| disagg / fcfs | paper |")
+    print("|---|---|---|---|---|---|")
+    for w, slo in (("sharegpt", "TTFT 2.5 s, TPOT 0.15 s"), ("summary", "TTFT 15 s, TPOT 0.15 s")):
+        j = load(f"{out}/{w}-fcfs.json")
+        d, c = j["best_disaggregated"], j["best_colocated"]
+        print(f"| {w} ({slo}) | {j['requests_per_gpu']} req/GPU | {d['goodput_per_gpu']:.2f} "
+              f"({d['placement']}) | {c['goodput_per_gpu']:.2f} ({c['placement']}) | "
+              f"{d['goodput_per_gpu'] / c['goodput_per_gpu']:.2f}x | up to 4.48x (vs vLLM) |")
+        bars = [(r["placement"], r["goodput_per_gpu"],
+                 "#1f77b4" if r["disaggregated"] else "#d62728") for r in j["results"]]
+        bar_svg(f"{out}/{w}_goodput_per_gpu.svg",
+                f"OPT-66B, {w}: goodput per GPU ({slo}, 90 %)", "req/s", bars)
+    b = load(f"{out}/summary-12gpu/bench.json")
+    g = b["capacity"][0]["goodput"]["max_rate"]
+    c = load(f"{out}/summary-fcfs.json")["best_colocated"]
+    print(f"| summary (TTFT 15 s, TPOT 0.15 s), 12 GPUs | 500 req/GPU | {g / 12:.2f} (4 prefill x "
+          f"tp2 + 1 decode x tp4) | {c['goodput_per_gpu']:.2f} ({c['placement']}, scales "
+          f"per GPU) | {g / 12 / c['goodput_per_gpu']:.2f}x | up to 4.48x (vs vLLM) |")
+    with open(f"{out}/bench.json", "w") as fh:
+        json.dump({n: load(f"{out}/{n}.json") for n in ("sharegpt-fcfs", "summary-fcfs")},
+                  fh, indent=2)
 elif what == "trace":
     scales = sys.argv[3].split(",")
     schedulers = sys.argv[4].split(",")
@@ -253,6 +336,26 @@ run_splitfuse() {
   summarise splitfuse "$out" | tee "$out/summary.md"
 }
 
+# DeepSpeed-FastGen's headline setting: Llama-2-70B on 4 A100s (tensor parallel 4), long
+# prompts; goodput under its generation SLA at 2, 4 (the manifests') and 6 tokens/s, and
+# the step timelines of both schedulers at 1.5 req/s.
+run_splitfuse70b() {
+  local out=out/experiments/splitfuse70b
+  rm -rf "$out" && mkdir -p "$out"
+  local t s
+  for t in 0.5 0.25 0.167; do
+    "$bricks" bench "$man/splitfuse70b-fcfs.textproto" "$man/splitfuse70b-splitfuse.textproto" \
+      --rates 0.5,1,1.25,1.5,1.75,2 --capacity --tolerance 0.03 --slo-tpot "$t" --no-progress \
+      --out "$out/tpot$t" >"$out/tpot$t.txt"
+  done
+  for s in fcfs splitfuse; do
+    sed 's/^\( *rate:\) 1 /\1 1.5/' "$man/splitfuse70b-$s.textproto" >"$out/$s-r1.5.textproto"
+    "$bricks" run "$out/$s-r1.5.textproto" --quiet --no-progress \
+      --report-json "$out/$s-r1.5.json" --trace-out "$out/$s-r1.5-trace.json"
+  done
+  summarise splitfuse70b "$out" | tee "$out/summary.md"
+}
+
 run_fastswitch() {
   local out=out/experiments/fastswitch
   rm -rf "$out" && mkdir -p "$out"
@@ -294,6 +397,26 @@ run_disagg() {
     --colocated-scheduler fcfs \
     --json "$out/sharegpt-fcfs-short.json" >"$out/sharegpt-fcfs-short.txt" 2>&1 || true
   summarise disagg "$out" | tee "$out/summary.md"
+}
+
+# DistServe's OPT-66B settings on up to 8 A100s (tensor parallel 2, 4 or 8: the weights need
+# two GPUs): the chatbot workload (ShareGPT) and the summarization one (long prompts, short
+# outputs), disaggregated against colocated vLLM-style FCFS.
+run_disagg66() {
+  local out=out/experiments/disagg66
+  rm -rf "$out" && mkdir -p "$out"
+  local w
+  for w in sharegpt summary; do
+    # 500 requests per GPU and run: at the few requests per second per GPU that OPT-66B
+    # serves, arrivals span minutes and the queues settle (1000 moves goodput by ~1 %).
+    "$bricks" placement "$man/disagg66-$w.textproto" --gpus 8 --tp 2 4 8 \
+      --requests-per-gpu 500 --colocated-scheduler fcfs --json "$out/$w-fcfs.json" \
+      >"$out/$w-fcfs.txt" 2>&1 || true
+  done
+  # Summarization on 12 GPUs, 4 prefill x tp2 + 1 decode x tp4 (the manifest's placement).
+  "$bricks" bench "$man/disagg66-summary.textproto" --rates 8,8.5,9,9.5 --capacity \
+    --tolerance 0.03 --no-progress --out "$out/summary-12gpu" >"$out/summary-12gpu.txt"
+  summarise disagg66 "$out" | tee "$out/summary.md"
 }
 
 # Mélange: the cheapest GPU mix (a10g, l4, a100-80gb, h100-80gb) for Llama-2-7B under a
@@ -414,6 +537,7 @@ case "$1" in
       "run_$n"
     done
     ;;
-  sarathi | splitfuse | fastswitch | batchllm | disagg | trace | melange | holmes) "run_$1" ;;
+  sarathi | splitfuse | splitfuse70b | fastswitch | batchllm | disagg | disagg66 | trace | melange | \
+    holmes) "run_$1" ;;
   *) usage ;;
 esac

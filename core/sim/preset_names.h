@@ -11,8 +11,8 @@ namespace bricks::sim {
 inline constexpr std::array<std::string_view, 4> kGpuPresetNames = {"a100-80gb", "h100-80gb",
                                                                     "a10g", "l4"};
 
-inline constexpr std::array<std::string_view, 8> kModelPresetNames = {
-    "llama-2-7b", "llama-2-13b", "llama-2-70b", "mistral-7b",
-    "llama-3-8b", "llama-3-70b", "yi-34b",      "opt-13b"};
+inline constexpr std::array<std::string_view, 9> kModelPresetNames = {
+    "llama-2-7b", "llama-2-13b", "llama-2-70b", "mistral-7b", "llama-3-8b",
+    "llama-3-70b", "yi-34b",      "opt-13b",     "opt-66b"};
 
 }  // namespace bricks::sim

@@ -183,7 +183,7 @@ TEST(Presets, ParameterCountsMatchThePublishedSizes) {
   const std::vector<std::pair<std::string, double>> published = {
       {"llama-2-7b", 6.74e9}, {"llama-2-13b", 13.0e9}, {"llama-2-70b", 69.0e9},
       {"mistral-7b", 7.24e9}, {"llama-3-8b", 8.03e9},  {"llama-3-70b", 70.6e9},
-      {"yi-34b", 34.4e9},     {"opt-13b", 12.85e9}};
+      {"yi-34b", 34.4e9},     {"opt-13b", 12.85e9}, {"opt-66b", 65.7e9}};
   for (const auto& [name, params] : published) {
     const double got = static_cast<double>(sim::model_preset(name).total_params());
     EXPECT_NEAR(got, params, params * 0.02) << name;
@@ -200,7 +200,7 @@ TEST(Presets, ShapesAreConsistent) {
     EXPECT_EQ(c.head_dim, 128) << m.name;
     EXPECT_EQ(m.weight_bytes, 2) << m.name;
     EXPECT_GT(c.context_length, 0) << m.name;
-    EXPECT_EQ(m.gated_ffn, m.name != "opt-13b") << m.name;
+    EXPECT_EQ(m.gated_ffn, c.arch != "opt") << m.name;
   }
   EXPECT_EQ(sim::model_preset("mistral-7b").kv_bytes_per_token(2), 128 * 1024);
   // OPT's FFN is two matrices: fewer linear weights than a gated FFN of the same width.
