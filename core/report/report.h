@@ -12,6 +12,7 @@
 #include "report/report_failures.h"
 #include "report/report_metrics.h"
 #include "report/report_slo.h"
+#include "report/report_tiers.h"
 
 namespace bricks::engine {
 
@@ -38,6 +39,7 @@ struct Report {
   double kv_util_mean = 0, kv_util_max = 0;
   double prefix_hit_rate = 0;
   double forward_share = 0;  // share of busy time inside the forward pass
+  TierReport tiers;          // the sim device's memory tiers, when it has them
 
   SloSpec slo;                            // the targets slo_result was measured against
   SloResult slo_result;                   // meaningful when slo.any()

@@ -97,6 +97,7 @@ nlohmann::json Report::to_json() const {
         {"worst_ttft_tenant", fairness.worst_ttft_tenant},
         {"worst_tpot_tenant", fairness.worst_tpot_tenant}}}};
   if (slo.any()) j["slo"] = slo_json(slo, slo_result);
+  if (tiers.present) j["tiers"] = tiers.to_json();
   if (!interrupted_by.empty()) j["interrupted_by"] = interrupted_by;
   return j;
 }
@@ -110,7 +111,7 @@ std::string Report::to_table() const {
   };
   add("%s\n", name.c_str());
   add("  bricks   %s\n", bricks.c_str());
-  add("  device   %s\n", device.c_str());
+  out += "  device   " + device + "\n";  // may be longer than `line`
   if (!interrupted_by.empty()) {
     add("  INTERRUPTED by %s: a partial report; %zu requests were still waiting or running\n",
         interrupted_by.c_str(), unfinished);
@@ -144,6 +145,7 @@ std::string Report::to_table() const {
         kv_copy_hidden_s * 1e3);
   }
   out += "\n";
+  if (tiers.present) out += tiers.to_table();
   if (slo.any()) {
     const SloResult& r = slo_result;
     add("\n  slo         %s: %.1f%% of requests met (goodput needs %.0f%%)\n",
