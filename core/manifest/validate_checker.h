@@ -79,6 +79,8 @@ void check_device(Checker& c, const Device& d);
 void check_model(Checker& c, const Model& model);
 void check_plugins(Checker& c, const Manifest& p);
 void check_workload(Checker& c, const Workload& w);
+// The sim device's tier sizes (validate_sim_tiers.cpp); check_device calls it.
+void check_sim_tiers(Checker& c, const Device& d);
 // workload.images (validate_images.cpp); check_workload calls it.
 void check_images(Checker& c, const Workload& w);
 

@@ -1,6 +1,6 @@
 // The device section: which device, its threads, KV memory and precision, and for the sim
-// device its GPU, model and cost presets (shipped names or files), calibration file and
-// cost-model settings.
+// device its GPU, SSD, model and cost presets (shipped names or files), calibration file,
+// cost-model settings and tier sizes.
 #include <unistd.h>
 
 #include <filesystem>
@@ -14,6 +14,7 @@
 #include "sim/preset_names.h"
 #include "sim/shipped_presets.h"
 #include "sim/sim_error.h"
+#include "sim/ssd_presets.h"
 #include "validate_checker.h"
 
 namespace bricks::manifest {
@@ -68,6 +69,9 @@ void check_sim(Checker& c, const Device& d) {
                [&](const fs::path& base) { sim::load_model(d.sim_model(), base); });
   check_preset(c, "device.cost_model", d.cost_model(), sim::shipped_preset_names("costs"),
                [&](const fs::path& base) { sim::load_cost_constants(d.cost_model(), base, ""); });
+  check_preset(c, "device.ssd", d.ssd(), names(sim::kSsdPresetNames),
+               [&](const fs::path& base) { sim::load_ssd(d.ssd(), base); });
+  check_sim_tiers(c, d);
   c.exists("device.calibration_file", d.calibration_file(), "calibration file", false);
   const double util = d.gpu_memory_utilization();
   if (util < 0 || util > 1) {
@@ -109,6 +113,8 @@ void warn_sim_only(Checker& c, const Device& d) {
   ignored("gpu_memory_utilization", d.gpu_memory_utilization() != 0);
   ignored("pcie_gb_per_s", d.pcie_gb_per_s() != 0);
   ignored("link_gb_per_s", d.link_gb_per_s() != 0);
+  ignored("ssd", !d.ssd().empty());
+  ignored("host_memory_bytes", d.host_memory_bytes() != 0);
 }
 
 // KV memory the cpu device allocates for real: no more than the machine has, and, where the
@@ -166,6 +172,14 @@ void check_device(Checker& c, const Device& d) {
   c.at_least<int64_t>("device.host_kv_bytes", d.host_kv_bytes(), 0, "give 0 for no host tier");
   c.at_least<int64_t>("device.weight_memory_bytes", d.weight_memory_bytes(), 0,
                       "give 0 to keep all weights in memory");
+  c.at_least<int64_t>("device.disk_kv_bytes", d.disk_kv_bytes(), 0,
+                      "give the disk KV tier in bytes, or 0 for none");
+  if (d.disk_kv_bytes() > 0 && d.host_kv_bytes() <= 0) {
+    c.error("device.disk_kv_bytes",
+            "device.disk_kv_bytes is " + show(d.disk_kv_bytes()) +
+                " but there is no host KV tier for it to sit below",
+            "set device.host_kv_bytes above 0, or remove disk_kv_bytes");
+  }
   c.at_least<int64_t>("device.tensor_parallel", d.tensor_parallel(), 0,
                       "give the number of devices, or 0 for one");
   c.one_of("device.kv_dtype", d.kv_dtype(), {"f32", "f16"});

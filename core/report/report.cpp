@@ -109,7 +109,7 @@ Report Report::from(const Engine& engine, const SloSpec& slo) {
   rep.kv_util_mean = s.steps > 0 ? s.kv_util_sum / static_cast<double>(s.steps) : 0.0;
   rep.kv_util_max = s.kv_util_max;
   rep.forward_share = s.busy_s > 0 ? s.forward_s / s.busy_s : 0.0;
-  rep.tiers = engine.tier_traffic();
+  rep.tier_traffic = engine.tier_traffic();
   const bricks_kv_stats ks = engine.kv_stats();
   rep.prefix_hit_rate = ks.prefix_query_tokens > 0 ? static_cast<double>(ks.prefix_hit_tokens) /
                                                          static_cast<double>(ks.prefix_query_tokens)

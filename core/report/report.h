@@ -12,6 +12,7 @@
 #include "report/report_failures.h"
 #include "report/report_metrics.h"
 #include "report/report_slo.h"
+#include "report/report_tiers.h"
 
 namespace bricks::engine {
 
@@ -38,7 +39,9 @@ struct Report {
   double kv_util_mean = 0, kv_util_max = 0;
   double prefix_hit_rate = 0;
   double forward_share = 0;  // share of busy time inside the forward pass
-  std::vector<TierTraffic> tiers;  // tiers below device memory (weights or KV on disk)
+  TierReport tiers;          // the sim device's memory tiers, when it has them
+  // The cpu device's tiers below memory (weights or KV on disk), with their traffic.
+  std::vector<TierTraffic> tier_traffic;
 
   SloSpec slo;                            // the targets slo_result was measured against
   SloResult slo_result;                   // meaningful when slo.any()

@@ -97,10 +97,11 @@ nlohmann::json Report::to_json() const {
         {"worst_ttft_tenant", fairness.worst_ttft_tenant},
         {"worst_tpot_tenant", fairness.worst_tpot_tenant}}}};
   if (slo.any()) j["slo"] = slo_json(slo, slo_result);
+  if (tiers.present) j["tiers"] = tiers.to_json();
   if (!interrupted_by.empty()) j["interrupted_by"] = interrupted_by;
-  if (!tiers.empty()) {
+  if (!tier_traffic.empty()) {
     nlohmann::json ts = nlohmann::json::array();
-    for (const TierTraffic& t : tiers) {
+    for (const TierTraffic& t : tier_traffic) {
       ts.push_back({{"name", t.name},
                     {"plan", t.plan},
                     {"bytes_read", t.bytes_read},
@@ -108,7 +109,7 @@ nlohmann::json Report::to_json() const {
                     {"busy_s", t.busy_s},
                     {"exposed_s", t.exposed_s}});
     }
-    j["tiers"] = ts;
+    j["tier_traffic"] = ts;
   }
   return j;
 }
@@ -122,7 +123,7 @@ std::string Report::to_table() const {
   };
   add("%s\n", name.c_str());
   add("  bricks   %s\n", bricks.c_str());
-  add("  device   %s\n", device.c_str());
+  out += "  device   " + device + "\n";  // may be longer than `line`
   if (!interrupted_by.empty()) {
     add("  INTERRUPTED by %s: a partial report; %zu requests were still waiting or running\n",
         interrupted_by.c_str(), unfinished);
@@ -156,12 +157,13 @@ std::string Report::to_table() const {
         kv_copy_hidden_s * 1e3);
   }
   out += "\n";
-  for (const TierTraffic& t : tiers) {
+  for (const TierTraffic& t : tier_traffic) {
     out += "  tier        " + t.name + ": " + t.plan + "\n";
     add("              read %.2f GB, wrote %.2f GB in %.2f s; compute waited %.2f s of it\n",
         static_cast<double>(t.bytes_read) / 1e9, static_cast<double>(t.bytes_written) / 1e9,
         t.busy_s, t.exposed_s);
   }
+  if (tiers.present) out += tiers.to_table();
   if (slo.any()) {
     const SloResult& r = slo_result;
     add("\n  slo         %s: %.1f%% of requests met (goodput needs %.0f%%)\n",

@@ -276,7 +276,7 @@ std::unique_ptr<ClusterRuntime> ClusterRuntime::create(const manifest::LoadedMan
     sched_inst->wire(kv_inst);
     EngineOptions eo;
     eo.kv_cache_bytes = s.kv_cache_bytes;
-    eo.host_kv_bytes = mp.device().host_kv_bytes();
+    eo.host_kv_bytes = s.host_kv_bytes;
     eo.kv_dtype = s.kv_dtype;
     ClusterInstance ci;
     ci.role = w.role;

@@ -1,5 +1,6 @@
 #include "runtime/run_manifest.h"
 
+#include "engine/sim_device.h"
 #include "runtime/adapter_setup.h"
 #include "runtime/cluster_runtime.h"
 #include "workload/workload.h"
@@ -104,6 +105,8 @@ Report run_on_engine(const manifest::LoadedManifest& m, const RuntimeOptions& op
         run.stop);
   }
   Report rep = Report::from(eng, slo);
+  if (const auto* sim = dynamic_cast<const SimDevice*>(&eng.device()))
+    rep.tiers = tier_report(*sim);
   // A streamed run stopped early submitted only some: the rest are unfinished all the same.
   rep.submitted = total;
   rep.unfinished = rep.submitted - rep.finished - rep.failed;

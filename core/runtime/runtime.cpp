@@ -268,7 +268,7 @@ std::unique_ptr<Runtime> Runtime::create(const manifest::LoadedManifest& m,
     refuse_pruning(m, rt->created_, "sim");
     EngineOptions eo;
     eo.kv_cache_bytes = sim->kv_cache_bytes;
-    eo.host_kv_bytes = mp.device().host_kv_bytes();
+    eo.host_kv_bytes = sim->host_kv_bytes;
     eo.kv_dtype = sim->kv_dtype;
     rt->device_summary_ = sim->summary;
     rt->engine_ = std::make_unique<Engine>(EngineModel{sim->config, nullptr}, parts.bricks, eo,

@@ -22,6 +22,9 @@ struct SimSetup {
   std::unique_ptr<SimDevice> device;
   int64_t kv_capacity_bytes = 0;  // KV that fits beside the weights (the default)
   int64_t kv_cache_bytes = 0;     // what the engine gets: device.kv_cache_bytes, or the capacity
+  // The engine's host tier: device.host_kv_bytes, plus device.disk_kv_bytes whose blocks
+  // the SimDevice places on the SSD.
+  int64_t host_kv_bytes = 0;
   bricks_dtype kv_dtype = BRICKS_DTYPE_F16;
   // "sim: mistral-7b on 1x a100-80gb, roofline; kv f16 57.9 GiB ...; the attention brick
   // is created but unused".
@@ -53,7 +56,8 @@ struct SimInstanceShape {
 
 // Builds the sim device the manifest's device section describes (gpu, sim_model,
 // tensor_parallel, calibration_file, overlap_swaps, bandwidth overrides, memory
-// utilisation, kv_dtype), as `shape` changes it. Throws SimFieldError naming the manifest
+// utilisation, kv_dtype, and the tiers: weight_memory_bytes, host_memory_bytes, ssd,
+// disk_kv_bytes), as `shape` changes it. Throws SimFieldError naming the manifest
 // file, the field and the fix (an unknown preset, a tensor-parallel degree that does not
 // divide the model, weights that do not fit, a calibration file with a pipeline), or
 // sim::SimError for a bad calibration row, with its file and line.

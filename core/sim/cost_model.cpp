@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 
 #include "sim/sim_error.h"
 
@@ -77,9 +78,53 @@ CostModel::CostModel(GpuSpec gpu, ModelSpec model, const CostModelOptions& optio
   }
   micro_batches_ =
       options.micro_batches > 0 ? options.micro_batches : static_cast<int32_t>(stages_.size());
+  place(options.tiers);
+}
+
+void CostModel::place(const WeightTierOptions& tiers) {
+  tiers_ = tiers;
+  const model::LlamaConfig& c = model_.config;
+  WeightShape shape;
+  shape.layers = c.n_layers;
+  shape.layer_bytes = (static_cast<double>(model_.linear_params_per_layer()) +
+                       2.0 * (model_.biases ? 2.0 : 1.0) * c.hidden) *
+                      model_.weight_bytes / tp_;
+  shape.fixed_bytes = stage_weight_bytes(0) - shape.layer_bytes * c.n_layers;
+  shape.tensor_parallel = tp_;
+  shape.model = model_.name;
+  if (!tiers.enabled()) {
+    placement_ = place_weights(shape, std::numeric_limits<double>::infinity(), tiers);
+    return;
+  }
+  if (stages_.size() > 1) {
+    throw TierError("weight_memory_bytes",
+                    "weights in host memory or on an SSD are modelled on one GPU group, not "
+                    "a pipeline of " +
+                        std::to_string(stages_.size()) +
+                        " stages; drop the pipeline or the weight tiers");
+  }
+  // The budget: what the manifest gives weights, else what the GPU has after the workspace
+  // and the KV of one sequence at the model's full context (so that one request can run).
+  double budget = tiers.gpu_weight_bytes;
+  if (budget <= 0) {
+    budget = gpu_.memory_bytes * tiers.gpu_memory_utilization - reserve_bytes() -
+             static_cast<double>(c.context_length) * kv_bytes_per_token_per_gpu();
+  }
+  placement_ = place_weights(shape, budget, tiers);
+  if (!placement_.streams()) return;
+  for (WeightTier t : placement_.layers) {
+    layer_transfer_s_.push_back(sim::layer_transfer_seconds(
+        t, shape.layer_bytes, tp_, pcie_ * k_.pcie_efficiency, k_.transfer_latency_s, tiers.ssd));
+  }
 }
 
 void CostModel::set_calibration(CalibrationTable table) {
+  if (placement_.streams()) {
+    throw SimError("a calibration table times steps with every weight on the GPU; " + model_.name +
+                   " streams " + std::to_string(placement_.host_layers + placement_.ssd_layers) +
+                   " layers from host memory or the SSD: drop the calibration file or the "
+                   "weight tiers");
+  }
   if (stages_.size() > 1) {
     throw SimError("a calibration table times the steps of one unsplit GPU group; a pipeline of " +
                    std::to_string(stages_.size()) +
@@ -244,6 +289,14 @@ StepCost CostModel::flat_step(std::span<const SeqWork> seqs, int64_t sampled_row
 
   out.overhead_s = k_.step_overhead_s + layers * k_.layer_overhead_s;
   out.total_s = out.linear_s + out.attention_s + out.lm_head_s + out.comm_s + out.overhead_s;
+  if (!layer_transfer_s_.empty() && tokens > 0) {
+    const double per_layer =
+        (out.linear_s + out.attention_s + out.comm_s) / layers + k_.layer_overhead_s;
+    const LayerPipeline p = layer_pipeline(layer_transfer_s_, per_layer, tiers_.overlap);
+    out.weight_transfer_s = p.transfer_s;
+    out.weight_hidden_s = p.hidden_s;
+    out.total_s = p.seconds + out.lm_head_s + k_.step_overhead_s;
+  }
   return out;
 }
 
@@ -253,12 +306,28 @@ double CostModel::kv_copy_seconds(int64_t tokens, CopyPath path) const {
   // One layer's K (or V) of the run on one GPU.
   const double bytes =
       static_cast<double>(tokens) * kv_heads_per_gpu_ * c.head_dim * kv_element_bytes_;
-  const double bw = path == CopyPath::kHostDevice
-                        ? pcie_ * k_.pcie_efficiency
-                        : gpu_.hbm_bytes_per_s * k_.memory_efficiency / 2.0;  // read + write
+  double bw = 0, latency = k_.transfer_latency_s;
+  switch (path) {
+    case CopyPath::kHostDevice:
+      bw = pcie_ * k_.pcie_efficiency;
+      break;
+    case CopyPath::kDeviceDevice:
+      bw = gpu_.hbm_bytes_per_s * k_.memory_efficiency / 2.0;  // read + write
+      break;
+    case CopyPath::kSsdRead:
+    case CopyPath::kSsdWrite: {
+      if (!tiers_.ssd) throw SimError("a KV copy to or from the SSD with no SSD configured");
+      const SsdSpec& ssd = *tiers_.ssd;
+      // The group's GPUs share the SSD; each moves its share over its own PCIe link.
+      const double rate = path == CopyPath::kSsdRead ? ssd.read_bytes_per_s : ssd.write_bytes_per_s;
+      bw = std::min(pcie_ * k_.pcie_efficiency, rate / tp_);
+      latency = ssd.latency_s;
+      break;
+    }
+  }
   int32_t layers = 0;  // every stage copies its own layers at the same time
   for (const PipelineStage& st : stages_) layers = std::max(layers, st.layers);
-  return 2.0 * layers * (k_.transfer_latency_s + bytes / bw);
+  return 2.0 * layers * (latency + bytes / bw);
 }
 
 double CostModel::stage_weight_bytes(size_t s) const {
@@ -275,21 +344,27 @@ double CostModel::stage_weight_bytes(size_t s) const {
   return params * model_.weight_bytes / tp_;
 }
 
+double CostModel::reserve_bytes() const {
+  const model::LlamaConfig& c = model_.config;
+  // The residual stream in full plus the layers' widest activations (split by tp).
+  const double activation_per_token =
+      (2.0 * c.hidden + activation_elems_per_token_per_layer()) * model_.weight_bytes;
+  return k_.runtime_reserve_bytes +
+         static_cast<double>(k_.activation_reserve_tokens) * activation_per_token;
+}
+
 int64_t CostModel::kv_capacity_bytes(double utilisation) const {
   if (!(utilisation > 0 && utilisation <= 1)) {
     throw SimError("gpu_memory_utilization must be in (0, 1]");
   }
   const model::LlamaConfig& c = model_.config;
-  // The residual stream in full plus the layers' widest activations (split by tp).
-  const double activation_per_token =
-      (2.0 * c.hidden + activation_elems_per_token_per_layer()) * model_.weight_bytes;
-  const double reserve = k_.runtime_reserve_bytes +
-                         static_cast<double>(k_.activation_reserve_tokens) * activation_per_token;
+  const double reserve = reserve_bytes();
   const double budget = gpu_.memory_bytes * utilisation;
   const auto kv_all_layers = static_cast<double>(kv_bytes_per_token_per_gpu());
   double tokens = 0;
   for (size_t s = 0; s < stages_.size(); ++s) {
-    const double weights = stage_weight_bytes(s);
+    // Streaming: the resident layers, the fixed part and the staging buffers.
+    const double weights = placement_.streams() ? placement_.gpu_bytes() : stage_weight_bytes(s);
     const double free = budget - weights - reserve;
     if (free <= 0) {
       const std::string who =
@@ -319,6 +394,13 @@ std::string CostModel::describe() const {
     s += " layers)";
   }
   s += calibration_ ? ", calibrated by " + calibration_->source() : ", roofline";
+  const WeightPlacement& p = placement_;
+  if (p.streams()) {
+    s += "; layers " + std::to_string(p.gpu_layers) + " on GPU, " + std::to_string(p.host_layers) +
+         " in host memory, " + std::to_string(p.ssd_layers) + " on " +
+         (tiers_.ssd ? tiers_.ssd->name : std::string("SSD")) + ", streamed " +
+         (tiers_.overlap ? "beside compute" : "before compute");
+  }
   return s;
 }
 

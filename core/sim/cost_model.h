@@ -29,6 +29,14 @@
 // those terms and the step's time. With a calibration table the table's interpolated time
 // replaces the whole sum (see calibration.h); a pipeline takes no table.
 //
+// Weights past the GPU's memory (CostModelOptions::tiers, weight_tiers.h) live in host
+// memory or on an SSD: each step moves every non-resident layer to the GPU. Without
+// overlap the step adds the transfers to the compute; with it, a layer's transfer runs
+// beside the compute of the layers before it and the decoder layers take layer_pipeline's
+// time, with compute per layer c = (linear_s + attention_s + comm_s) / layers +
+// layer_overhead_s. The output projection and the step overhead follow as before. With no
+// tier set (or all weights resident) the step is exactly what it was without tiers.
+//
 // Thread safety: const member functions are safe from any thread.
 #pragma once
 
@@ -42,7 +50,9 @@
 #include "sim/gpu_presets.h"
 #include "sim/model_presets.h"
 #include "sim/pipeline.h"
+#include "sim/ssd_presets.h"
 #include "sim/step_shape.h"
+#include "sim/weight_tiers.h"
 
 namespace bricks::sim {
 
@@ -89,10 +99,14 @@ struct CostModelOptions {
   std::vector<PipelineStage> pipeline;
   int32_t micro_batches = 0;  // per step, with a pipeline; 0: one per stage
   CostConstants constants;
+  // Weights in host memory and on an SSD, and KV spilled to the SSD (weight_tiers.h).
+  // Nothing set: every weight on the GPU, as before. Takes no pipeline.
+  WeightTierOptions tiers;
 };
 
 // One step's modelled time and where it goes. Without calibration the parts add up to
-// total_s + pipeline_overlap_s; with it, total_s is the table's value and the parts are 0.
+// total_s + pipeline_overlap_s + weight_hidden_s; with it, total_s is the table's value and
+// the parts are 0.
 // With a pipeline the parts are the work of every stage and micro-batch (linear_s is the
 // whole model's, as without one) and pipeline_overlap_s the share of it the stages did at
 // the same time.
@@ -100,6 +114,8 @@ struct StepCost {
   double linear_s = 0, attention_s = 0, lm_head_s = 0, comm_s = 0, overhead_s = 0;
   double transfer_s = 0;          // activations between pipeline stages
   double pipeline_overlap_s = 0;  // work done while another stage worked too
+  double weight_transfer_s = 0;   // streamed layers' copies to the GPU (weight tiers)
+  double weight_hidden_s = 0;     // of which ran beside compute (overlap)
   double total_s = 0;
   bool calibrated = false;
 };
@@ -108,6 +124,8 @@ struct StepCost {
 enum class CopyPath {
   kHostDevice,    // swap in or out over PCIe (host-to-host copies are charged the same)
   kDeviceDevice,  // within device memory: read and write at HBM bandwidth
+  kSsdRead,       // from the SSD (to the GPU through host memory, or to host memory)
+  kSsdWrite,      // to the SSD
 };
 
 class CostModel {
@@ -128,7 +146,9 @@ class CostModel {
   // the pool is laid out per layer, so a run is 2 * layers transfers (K and V of each
   // layer), each transfer_latency_s plus its bytes over the path's bandwidth. With tp,
   // every GPU moves its own share over its own link at the same time; with a pipeline,
-  // every stage its own layers (the stage with the most layers sets the time).
+  // every stage its own layers (the stage with the most layers sets the time). The SSD
+  // paths take the SSD's latency per transfer and the slower of its rate and PCIe's; they
+  // throw SimError when no SSD is configured.
   double kv_copy_seconds(int64_t tokens, CopyPath path) const;
 
   // KV bytes (in the engine's accounting: all layers and all KV heads of the model) that
@@ -150,6 +170,11 @@ class CostModel {
   int32_t micro_batches() const { return micro_batches_; }
   const CostConstants& constants() const { return k_; }
   double pcie_bytes_per_s() const { return pcie_; }
+  // Where the weights are (all on the GPU without tiers) and each layer's transfer time.
+  const WeightPlacement& placement() const { return placement_; }
+  const std::vector<double>& layer_transfer_seconds() const { return layer_transfer_s_; }
+  const std::optional<SsdSpec>& ssd() const { return tiers_.ssd; }
+  bool overlaps_transfers() const { return tiers_.overlap; }
   double link_bytes_per_s() const { return link_; }
   // "mistral-7b on 1x a100-80gb, roofline", "llama-2-70b on 2x a100-80gb x 2 stages
   // (40+40 layers), roofline" or "..., calibrated by <file>".
@@ -170,6 +195,10 @@ class CostModel {
   StepCost pipeline_step(std::span<const SeqWork> seqs, int64_t sampled_rows) const;
   // Weights on one GPU of stage s.
   double stage_weight_bytes(size_t s) const;
+  // Memory held back from the KV cache on every GPU: CUDA context, workspaces, activations.
+  double reserve_bytes() const;
+  // Places the weights (constructor, with tiers): throws TierError as place_weights does.
+  void place(const WeightTierOptions& tiers);
 
   GpuSpec gpu_;
   ModelSpec model_;
@@ -181,6 +210,9 @@ class CostModel {
   std::vector<PipelineStage> stages_;
   int32_t micro_batches_;
   std::optional<CalibrationTable> calibration_;
+  WeightTierOptions tiers_;
+  WeightPlacement placement_;
+  std::vector<double> layer_transfer_s_;  // per layer; empty when nothing streams
 };
 
 }  // namespace bricks::sim

@@ -56,9 +56,12 @@ std::string read_preset_file(const std::filesystem::path& file) {
 std::string shipped_names(const char* kind) {
   std::string out;
   const std::string_view k = kind;
-  if (k == "gpus" || k == "models") {
-    for (std::string_view n : k == "gpus" ? std::span<const std::string_view>(kGpuPresetNames)
-                                          : std::span<const std::string_view>(kModelPresetNames)) {
+  if (k == "gpus" || k == "models" || k == "ssds") {
+    const std::span<const std::string_view> names =
+        k == "gpus"   ? std::span<const std::string_view>(kGpuPresetNames)
+        : k == "ssds" ? std::span<const std::string_view>(kSsdPresetNames)
+                      : std::span<const std::string_view>(kModelPresetNames);
+    for (std::string_view n : names) {
       out += (out.empty() ? "" : ", ") + std::string(n);
     }
     return out;

@@ -19,8 +19,8 @@ struct PresetSource {
   std::string file;  // "<shipped gpus/a100-80gb.textproto>" or the path read
 };
 
-// The preset `name_or_path`: the shipped preset of `kind` ("gpus", "models", "costs") of that
-// name, else the file at that path (a relative one against `base`). Throws SimError naming
+// The preset `name_or_path`: the shipped preset of `kind` ("gpus", "ssds", "models", "costs") of
+// that name, else the file at that path (a relative one against `base`). Throws SimError naming
 // `what` ("GPU preset") and the shipped names when it is neither, or when the file cannot
 // be read.
 PresetSource find_preset(const char* kind, const std::string& name_or_path,

@@ -14,7 +14,7 @@
 namespace bricks::sim {
 
 struct ShippedPreset {
-  std::string_view kind;  // the folder: "gpus", "models" or "costs"
+  std::string_view kind;  // the folder: "gpus", "ssds", "models" or "costs"
   std::string_view name;  // the file name without .textproto, e.g. "a100-80gb"
   std::string_view path;  // relative to core/sim/presets/, e.g. "gpus/a100-80gb.textproto"
   std::string_view text;  // the file's text, byte for byte

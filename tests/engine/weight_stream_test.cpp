@@ -199,18 +199,19 @@ TEST(WeightStream, ARunUnderABudgetGivesTheSameTokensAndReportsTheTier) {
   auto streamed = engine::Runtime::create(m, {});
   EXPECT_EQ(greedy(*streamed), want);
   const engine::Report rep = engine::Report::from(streamed->engine());
-  ASSERT_EQ(rep.tiers.size(), 1u);
-  EXPECT_EQ(rep.tiers[0].name, "weights from disk");
+  ASSERT_EQ(rep.tier_traffic.size(), 1u);
+  EXPECT_EQ(rep.tier_traffic[0].name, "weights from disk");
   const int32_t n = all->model()->config().n_layers;
-  EXPECT_NE(rep.tiers[0].plan.find(std::to_string(n - 2) + " of " + std::to_string(n) + " layers"),
-            std::string::npos)
-      << rep.tiers[0].plan;
+  EXPECT_NE(
+      rep.tier_traffic[0].plan.find(std::to_string(n - 2) + " of " + std::to_string(n) + " layers"),
+      std::string::npos)
+      << rep.tier_traffic[0].plan;
   // Every step read every streamed layer (and the ring may be ahead by its two buffers).
   const std::vector<int64_t> layers = engine::WeightStream::layer_buffer_bytes(*all->model());
-  EXPECT_GE(rep.tiers[0].bytes_read, rep.steps * (n - 2) * layers[0]);
+  EXPECT_GE(rep.tier_traffic[0].bytes_read, rep.steps * (n - 2) * layers[0]);
   EXPECT_NE(rep.to_table().find("tier        weights from disk"), std::string::npos);
-  EXPECT_TRUE(rep.to_json().contains("tiers"));
-  EXPECT_TRUE(engine::Report::from(all->engine()).tiers.empty());
+  EXPECT_TRUE(rep.to_json().contains("tier_traffic"));
+  EXPECT_TRUE(engine::Report::from(all->engine()).tier_traffic.empty());
 }
 
 TEST(WeightStream, ABudgetTooSmallIsOneErrorNamingTheManifestAndTheFix) {

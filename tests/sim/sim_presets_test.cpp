@@ -129,8 +129,8 @@ TEST(GpuPresetFile, EachBadFileGivesOneErrorWithLineFieldAndFix) {
             std::string::npos)
       << e;
   e = error_of([&] { sim::load_gpu("v100", "/nonexistent"); });
-  EXPECT_NE(e.find("unknown GPU preset 'v100'; use one of a100-80gb, h100-80gb, a10g, l4, or "
-                   "the path of a .textproto file"),
+  EXPECT_NE(e.find("unknown GPU preset 'v100'; use one of a100-80gb, h100-80gb, a10g, l4, "
+                   "rtx-4090, or the path of a .textproto file"),
             std::string::npos)
       << e;
 }
