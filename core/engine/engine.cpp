@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numeric>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -11,6 +13,7 @@
 #include "engine/image_input.h"
 #include "engine/logprobs.h"
 #include "host/registry.h"
+#include "tier/disk_block_file.h"
 
 namespace bricks::engine {
 
@@ -27,6 +30,35 @@ void check_fits_memory(const char* field, int64_t bytes) {
                                 " is more than this machine's memory (" +
                                 std::to_string(memory) + " bytes); give less");
   }
+}
+
+// The disk tier under the host tier: whole blocks, and a host tier in memory to cache them
+// (a block is written to disk from host memory and read back through it).
+tier::DiskTierOptions disk_tier(const EngineOptions& options, int64_t block_bytes,
+                                int64_t host_blocks) {
+  const int64_t blocks = options.disk_kv_bytes / block_bytes;
+  if (blocks < 1) {
+    throw std::invalid_argument("device.disk_kv_bytes = " + std::to_string(options.disk_kv_bytes) +
+                                " holds no KV block (one block takes " +
+                                std::to_string(block_bytes) + " bytes); raise it, or give 0");
+  }
+  if (host_blocks < 1) {
+    throw std::invalid_argument(
+        "device.disk_kv_bytes needs a host tier above it, but "
+        "device.host_kv_bytes = " +
+        std::to_string(options.host_kv_bytes) + " holds no KV block (one takes " +
+        std::to_string(block_bytes) + " bytes); raise host_kv_bytes");
+  }
+  if (host_blocks + blocks > (1ll << 30)) {
+    throw std::invalid_argument(
+        "device.host_kv_bytes + device.disk_kv_bytes make more than 2^30 "
+        "KV blocks; give less, or a larger block_size");
+  }
+  tier::DiskTierOptions o;
+  o.dir = options.disk_dir;
+  o.block_bytes = block_bytes;
+  o.num_blocks = static_cast<int32_t>(blocks);
+  return o;
 }
 
 }  // namespace
@@ -72,9 +104,13 @@ Engine::Engine(EngineModel model, EngineBricks bricks, const EngineOptions& opti
                                 "KV blocks; give less, or a larger block_size");
   }
   const int64_t host_blocks = options.host_kv_bytes / block_bytes;
+  std::optional<tier::DiskTierOptions> disk;
+  if (options.disk_kv_bytes > 0 && device_->stores_kv()) {
+    disk = disk_tier(options, block_bytes, host_blocks);
+  }
   pool_ = std::make_unique<KvPool>(shape, static_cast<int32_t>(device_blocks),
                                    static_cast<int32_t>(std::min<int64_t>(host_blocks, 1 << 30)),
-                                   device_->stores_kv());
+                                   device_->stores_kv(), disk);
   bricks_kv_geometry g{};
   g.struct_size = sizeof(g);
   g.num_device_blocks = pool_->num_device_blocks();
@@ -236,7 +272,8 @@ bool Engine::step() {
     }
   } else {
     idle_steps_ = 0;
-    execute(batch, counts);
+    if (pool_->any_failed_blocks()) drop_lost_kv(batch, counts);
+    if (!batch.empty()) execute(batch, counts);
   }
   device_->end_step();
   live_.erase(std::remove_if(live_.begin(), live_.end(), [](Request* r) { return r->done(); }),
@@ -317,6 +354,42 @@ void Engine::apply_plan(const bricks_step_plan& plan, std::vector<Request*>& bat
     if (r->first_scheduled_s < 0) r->first_scheduled_s = clock_.now();
     batch.push_back(r);
     counts.push_back(it.num_tokens);
+  }
+}
+
+// A lost block is read by a sequence when it holds tokens computed before this step; a block
+// whose every token comes in this step is written before attention reads it, so it is good
+// again (a freed block that another request took).
+void Engine::drop_lost_kv(std::vector<Request*>& batch, std::vector<int32_t>& counts) {
+  seqs_.clear();
+  for (size_t b = 0; b < batch.size(); ++b) {
+    const Request& r = *batch[b];
+    seqs_.push_back(bricks_kv_seq{r.id, r.num_computed + counts[b], counts[b]});
+  }
+  std::vector<int32_t> slots(
+      static_cast<size_t>(std::accumulate(counts.begin(), counts.end(), int64_t{0})));
+  bricks_page_table table{};
+  kv_.build_page_table(0, seqs_.data(), static_cast<int32_t>(batch.size()), table, slots.data());
+  const int32_t bs = std::max(1, table.page_size);
+  std::vector<std::pair<Request*, std::string>> lost;
+  for (size_t b = 0; b < batch.size(); ++b) {
+    const int32_t old_pages = (batch[b]->num_computed + bs - 1) / bs;
+    std::string reason;
+    for (int32_t p = table.indptr[b]; p < table.indptr[b + 1]; ++p) {
+      const int32_t block = table.indices[p];
+      if (p - table.indptr[b] >= old_pages) {
+        pool_->forget_device_failure(block);
+      } else if (reason.empty()) {
+        reason = pool_->failed_device_block(block);
+      }
+    }
+    if (!reason.empty()) lost.emplace_back(batch[b], std::move(reason));
+  }
+  for (auto& [r, reason] : lost) {
+    const auto at = std::find(batch.begin(), batch.end(), r) - batch.begin();
+    batch.erase(batch.begin() + at);
+    counts.erase(counts.begin() + at);
+    fail(*r, "its KV cache was lost: " + reason);
   }
 }
 

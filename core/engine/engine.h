@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <span>
@@ -27,6 +28,10 @@ namespace bricks::engine {
 struct EngineOptions {
   int64_t kv_cache_bytes = 256ll << 20;  // device tier
   int64_t host_kv_bytes = 0;             // host tier for swapped KV; 0 = none
+  // A disk tier below the host tier (a device that stores KV only): its bytes, in a file
+  // created unlinked in disk_dir. The kv brick sees host and disk blocks as one host tier.
+  int64_t disk_kv_bytes = 0;
+  std::filesystem::path disk_dir;
   bricks_dtype kv_dtype = BRICKS_DTYPE_F32;
   // Consecutive steps with live requests but nothing scheduled (and nothing arriving)
   // after which the waiting requests fail: a scheduler that cannot make progress must not
@@ -149,6 +154,9 @@ class Engine {
   void apply_plan(const bricks_step_plan& plan, std::vector<Request*>& batch,
                   std::vector<int32_t>& counts);
   void execute(const std::vector<Request*>& batch, const std::vector<int32_t>& counts);
+  // Fails the requests of the batch whose KV sits in blocks the disk tier lost, taking them
+  // out of the batch; unmarks the blocks the batch writes from scratch.
+  void drop_lost_kv(std::vector<Request*>& batch, std::vector<int32_t>& counts);
   void fail(Request& r, const std::string& reason);
   void finish(Request& r, FinishReason why);
   void emit_token(Request& r, int32_t token);

@@ -26,7 +26,21 @@ KvCopier::~KvCopier() {
 size_t KvCopier::start(const bricks_block_copy* copies, int32_t count) {
   const size_t moved = pool_.check_copies(copies, count);
   finish();
-  if (count <= 0 || pool_.shape().num_layers <= 0 || !pool_.stores_bytes()) return moved;
+  if (count <= 0 || !pool_.stores_bytes()) return moved;
+  // On the caller's thread, before start returns: the disk reads of the swap-ins must be in
+  // before layer 0's copies, and the engine looks at the blocks they lost before the
+  // forward pass reads any.
+  const auto t0 = std::chrono::steady_clock::now();
+  pool_.prepare(copies, count);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    copy_s_ += seconds_since(t0);
+    waited_s_ += seconds_since(t0);  // nothing computes meanwhile: none of it is hidden
+  }
+  if (pool_.shape().num_layers <= 0) {
+    pool_.complete();
+    return moved;
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     job_.assign(copies, copies + count);
@@ -76,11 +90,17 @@ void KvCopier::run() {
         std::lock_guard<std::mutex> guard(mu_);
         copy_s_ += dt;
         layers_done_ = l + 1;
-        if (layers_done_ == layers) has_job_ = false;
       }
       done_cv_.notify_all();
     }
+    // The swap-outs host memory had no room for go to disk beside the compute.
+    const auto t0 = std::chrono::steady_clock::now();
+    pool_.complete();
+    const double dt = seconds_since(t0);
     lock.lock();
+    copy_s_ += dt;
+    has_job_ = false;
+    done_cv_.notify_all();
   }
 }
 

@@ -5,6 +5,10 @@
 // of layer l+1 runs beside the compute of layer l. Each layer of the pool is touched by the
 // copies and by the forward pass only after the copies of that layer are complete, so a
 // block freed by a swap-out and reused in the same step is written after it was read.
+// With a disk tier below the host tier (engine/kv_host_tier.h), start() runs the step's disk
+// reads and evictions before it returns (layer 0 needs them, and the engine must know the
+// blocks they lost before computing); the swap-outs that found no room in host memory are
+// written to disk on the copy thread after the last layer.
 #pragma once
 
 #include <condition_variable>
@@ -27,7 +31,8 @@ class KvCopier {
   KvCopier& operator=(const KvCopier&) = delete;
 
   // Checks `copies` against the pool (throws as KvPool::copy does, before anything moves),
-  // waits for the previous copies, then starts these and returns the bytes they move.
+  // waits for the previous copies, runs KvPool::prepare, then starts the layer copies and
+  // returns the bytes they move.
   size_t start(const bricks_block_copy* copies, int32_t count);
   // Blocks until layer `layer` of every started copy is in place.
   void wait_layer(int32_t layer);

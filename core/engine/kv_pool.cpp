@@ -17,7 +17,7 @@ size_t KvShape::block_bytes() const {
 }
 
 KvPool::KvPool(const KvShape& shape, int32_t num_device_blocks, int32_t num_host_blocks,
-               bool stores_bytes)
+               bool stores_bytes, const std::optional<tier::DiskTierOptions>& disk)
     : shape_(shape),
       num_device_blocks_(num_device_blocks),
       num_host_blocks_(num_host_blocks),
@@ -33,8 +33,8 @@ KvPool::KvPool(const KvShape& shape, int32_t num_device_blocks, int32_t num_host
   };
   make(device_k_, num_device_blocks);
   make(device_v_, num_device_blocks);
-  make(host_k_, num_host_blocks);
-  make(host_v_, num_host_blocks);
+  host_ = std::make_unique<KvHostTier>(shape.block_bytes(), per_block, num_host_blocks, disk);
+  num_host_blocks_ = host_->num_blocks();
 }
 
 void KvPool::write(int32_t layer, const float* k, const float* v, const int32_t* slots,
@@ -68,16 +68,13 @@ void KvPool::write(int32_t layer, const float* k, const float* v, const int32_t*
   }
 }
 
-std::vector<std::byte>& KvPool::tier_k(bricks_tier tier, int32_t layer) {
-  if (tier == BRICKS_TIER_DEVICE) return device_k_[layer];
-  if (tier == BRICKS_TIER_HOST) return host_k_[layer];
-  throw std::invalid_argument("the cpu device has no disk KV tier");
-}
-
-std::vector<std::byte>& KvPool::tier_v(bricks_tier tier, int32_t layer) {
-  if (tier == BRICKS_TIER_DEVICE) return device_v_[layer];
-  if (tier == BRICKS_TIER_HOST) return host_v_[layer];
-  throw std::invalid_argument("the cpu device has no disk KV tier");
+std::byte* KvPool::block_at(bricks_tier tier, int32_t block, int32_t layer, int kv) {
+  const size_t half = shape_.token_bytes_per_layer() / 2 * shape_.block_size;
+  if (tier == BRICKS_TIER_DEVICE) {
+    return (kv == 0 ? device_k_ : device_v_)[layer].data() + half * static_cast<size_t>(block);
+  }
+  if (tier == BRICKS_TIER_HOST) return host_->place(block, layer, kv);
+  throw std::invalid_argument("the cpu device's disk tier is part of its host tier");
 }
 
 int32_t KvPool::tier_blocks(bricks_tier tier) const {
@@ -105,22 +102,95 @@ size_t KvPool::check_copies(const bricks_block_copy* copies, int32_t count) cons
 
 void KvPool::copy_layer(int32_t layer, const bricks_block_copy* copies, int32_t count) {
   if (!stores_bytes_) return;
-  const size_t block = shape_.token_bytes_per_layer() / 2 * shape_.block_size;
+  const size_t half = shape_.token_bytes_per_layer() / 2 * shape_.block_size;
   for (int32_t c = 0; c < count; ++c) {
     const bricks_block_copy& cp = copies[c];
-    const size_t bytes = block * static_cast<size_t>(cp.num_blocks);
-    for (int kv = 0; kv < 2; ++kv) {
-      auto& src = kv == 0 ? tier_k(cp.src_tier, layer) : tier_v(cp.src_tier, layer);
-      auto& dst = kv == 0 ? tier_k(cp.dst_tier, layer) : tier_v(cp.dst_tier, layer);
-      std::memcpy(dst.data() + block * static_cast<size_t>(cp.dst_block),
-                  src.data() + block * static_cast<size_t>(cp.src_block), bytes);
+    // A host block is placed on its own (memory slot or staging buffer): one block at a time.
+    for (int32_t i = 0; i < cp.num_blocks; ++i) {
+      for (int kv = 0; kv < 2; ++kv) {
+        std::memcpy(block_at(cp.dst_tier, cp.dst_block + i, layer, kv),
+                    block_at(cp.src_tier, cp.src_block + i, layer, kv), half);
+      }
     }
   }
 }
 
+std::unordered_map<int32_t, std::string>& KvPool::marks(bricks_tier tier) {
+  return tier == BRICKS_TIER_DEVICE ? device_lost_ : host_lost_;
+}
+
+void KvPool::mark(const std::vector<KvBlockFailure>& lost) {
+  for (const KvBlockFailure& f : lost) host_lost_[f.host_block] = f.reason;
+}
+
+void KvPool::prepare(const bricks_block_copy* copies, int32_t count) {
+  if (!stores_bytes_) return;
+  const std::vector<KvBlockFailure> lost = host_->prepare(copies, count);
+  std::lock_guard<std::mutex> lock(mu_);
+  mark(lost);
+  if (host_->has_disk()) disk_counters_ = host_->counters();
+  if (device_lost_.empty() && host_lost_.empty()) return;
+  // The marks follow the copies in their order, as the bytes do.
+  for (int32_t c = 0; c < count; ++c) {
+    const bricks_block_copy& cp = copies[c];
+    auto& from = marks(cp.src_tier);
+    auto& to = marks(cp.dst_tier);
+    for (int32_t i = 0; i < cp.num_blocks; ++i) {
+      const auto it = from.find(cp.src_block + i);
+      if (it == from.end()) {
+        to.erase(cp.dst_block + i);
+      } else {
+        std::string reason = it->second;
+        to[cp.dst_block + i] = std::move(reason);
+      }
+    }
+  }
+}
+
+void KvPool::complete() {
+  if (!stores_bytes_) return;
+  const std::vector<KvBlockFailure> lost = host_->complete();
+  std::lock_guard<std::mutex> lock(mu_);
+  mark(lost);
+  if (host_->has_disk()) disk_counters_ = host_->counters();
+}
+
+std::string KvPool::failed_device_block(int32_t block) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  const auto it = device_lost_.find(block);
+  return it == device_lost_.end() ? std::string() : it->second;
+}
+
+std::string KvPool::failed_host_block(int32_t block) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  const auto it = host_lost_.find(block);
+  return it == host_lost_.end() ? std::string() : it->second;
+}
+
+bool KvPool::any_failed_blocks() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return !device_lost_.empty();
+}
+
+void KvPool::forget_device_failure(int32_t block) {
+  std::lock_guard<std::mutex> lock(mu_);
+  device_lost_.erase(block);
+}
+
+KvDiskCounters KvPool::disk_counters() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return disk_counters_;
+}
+
+const tier::DiskBlockFile* KvPool::disk_file() const {
+  return host_ != nullptr ? host_->disk_file() : nullptr;
+}
+
 size_t KvPool::copy(const bricks_block_copy* copies, int32_t count) {
   const size_t moved = check_copies(copies, count);
+  prepare(copies, count);
   for (int32_t l = 0; l < shape_.num_layers; ++l) copy_layer(l, copies, count);
+  complete();
   return moved;
 }
 

@@ -117,28 +117,15 @@ void warn_sim_only(Checker& c, const Device& d) {
   ignored("host_memory_bytes", d.host_memory_bytes() != 0);
 }
 
-// KV memory the cpu device allocates for real: no more than the machine has, and, where the
-// manifest alone says the model (a builtin), at least one block of the kv brick.
-void check_cpu_kv_memory(Checker& c, const Device& d) {
-  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
-  const int64_t memory = pages > 0 && page > 0 ? static_cast<int64_t>(pages) * page : 0;
-  for (const auto& [field, bytes] : {std::pair{"kv_cache_bytes", d.kv_cache_bytes()},
-                                     {"host_kv_bytes", d.host_kv_bytes()}}) {
-    const std::string path = std::string("device.") + field;
-    // A warning: the manifest may be meant for a larger machine; a run here refuses it.
-    if (memory > 0 && bytes > memory) {
-      c.warning(path, path + " is " + show(bytes) + " bytes, more than this machine's memory (" +
-                          show(memory) + " bytes); a run here will refuse it",
-                "give less (0 for a default share)");
-    }
-  }
+// Bytes of one KV block where the manifest alone says the model (a builtin); 0 otherwise.
+int64_t builtin_block_bytes(const Checker& c, const Device& d) {
   const Model& model = c.m.proto.model();
-  if (d.kv_cache_bytes() <= 0 || model.builtin().empty() || !model.path().empty()) return;
+  if (model.builtin().empty() || !model.path().empty()) return 0;
   model::LlamaConfig cfg;
   try {
     cfg = model::preset_config(model.builtin());
   } catch (const std::exception&) {
-    return;  // an unknown builtin is reported by check_model
+    return 0;  // an unknown builtin is reported by check_model
   }
   int64_t block_size = 16;
   for (const Brick& b : c.m.proto.bricks()) {
@@ -149,12 +136,87 @@ void check_cpu_kv_memory(Checker& c, const Device& d) {
     }
   }
   const int64_t elem = d.kv_dtype() == "f16" ? 2 : 4;
-  const int64_t block = 2 * int64_t{cfg.n_layers} * cfg.n_kv_heads * cfg.head_dim * block_size * elem;
-  if (d.kv_cache_bytes() < block) {
+  return 2 * int64_t{cfg.n_layers} * cfg.n_kv_heads * cfg.head_dim * block_size * elem;
+}
+
+// KV memory the cpu device allocates for real: no more than the machine has, and, where the
+// manifest alone says the model (a builtin), at least one block of the kv brick.
+void check_cpu_kv_memory(Checker& c, const Device& d) {
+  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
+  const int64_t memory = pages > 0 && page > 0 ? static_cast<int64_t>(pages) * page : 0;
+  for (const auto& [field, bytes] :
+       {std::pair{"kv_cache_bytes", d.kv_cache_bytes()}, {"host_kv_bytes", d.host_kv_bytes()}}) {
+    const std::string path = std::string("device.") + field;
+    // A warning: the manifest may be meant for a larger machine; a run here refuses it.
+    if (memory > 0 && bytes > memory) {
+      c.warning(path,
+                path + " is " + show(bytes) + " bytes, more than this machine's memory (" +
+                    show(memory) + " bytes); a run here will refuse it",
+                "give less (0 for a default share)");
+    }
+  }
+  const int64_t block = builtin_block_bytes(c, d);
+  if (d.kv_cache_bytes() > 0 && block > 0 && d.kv_cache_bytes() < block) {
     c.error("device.kv_cache_bytes",
-            "device.kv_cache_bytes is " + show(d.kv_cache_bytes()) + " bytes, less than one KV "
-            "block of the " + model.builtin() + " model (" + show(block) + " bytes)",
+            "device.kv_cache_bytes is " + show(d.kv_cache_bytes()) +
+                " bytes, less than one KV "
+                "block of the " +
+                c.m.proto.model().builtin() + " model (" + show(block) + " bytes)",
             "give at least " + show(block) + ", or 0 for a default share");
+  }
+}
+
+// The cpu device's disk tier under the host tier: a directory to hold its file (created and
+// unlinked at once), room for one block at least. A disk without room for the whole file
+// fails when the engine starts, naming the size.
+void check_cpu_disk_kv(Checker& c, const Device& d) {
+  if (d.disk_kv_bytes() <= 0) {
+    if (!d.disk_dir().empty()) {
+      c.warning("device.disk_dir", "device.disk_dir is ignored without device.disk_kv_bytes",
+                "give device.disk_kv_bytes for a disk tier, or remove disk_dir");
+    }
+    return;
+  }
+  if (d.disk_dir().empty()) {
+    c.error("device.disk_dir",
+            "device.disk_kv_bytes needs device.disk_dir, the directory on a "
+            "local disk for the disk tier's file",
+            "give an existing directory (e.g. \"/var/tmp\"); relative paths are relative to the "
+            "manifest's directory");
+  } else {
+    const fs::path dir = c.m.resolve(d.disk_dir());
+    std::error_code ec;
+    const fs::file_status st = fs::status(dir, ec);
+    if (!fs::exists(st)) {
+      c.error("device.disk_dir", "device.disk_dir '" + dir.string() + "' does not exist",
+              "create it, or give an existing directory; relative paths are relative to the "
+              "manifest's directory");
+    } else if (!fs::is_directory(st)) {
+      c.error("device.disk_dir", "device.disk_dir '" + dir.string() + "' is not a directory",
+              "give the directory to hold the disk tier's file");
+    } else if (::access(dir.c_str(), W_OK | X_OK) != 0) {
+      c.error("device.disk_dir", "device.disk_dir '" + dir.string() + "' is not writable",
+              "give a directory this user may create files in");
+    }
+  }
+  const int64_t block = builtin_block_bytes(c, d);
+  if (block <= 0) return;
+  if (d.disk_kv_bytes() < block) {
+    c.error("device.disk_kv_bytes",
+            "device.disk_kv_bytes is " + show(d.disk_kv_bytes()) +
+                " bytes, less than one KV "
+                "block of the " +
+                c.m.proto.model().builtin() + " model (" + show(block) + " bytes)",
+            "give at least " + show(block) + ", or 0 for no disk tier");
+  }
+  if (d.host_kv_bytes() > 0 && d.host_kv_bytes() < block) {
+    c.error("device.host_kv_bytes",
+            "device.host_kv_bytes is " + show(d.host_kv_bytes()) +
+                " bytes, less than one KV "
+                "block of the " +
+                c.m.proto.model().builtin() + " model (" + show(block) +
+                " bytes): the disk tier below it has no host memory to pass through",
+            "give at least " + show(block));
   }
 }
 
@@ -172,13 +234,12 @@ void check_device(Checker& c, const Device& d) {
   c.at_least<int64_t>("device.host_kv_bytes", d.host_kv_bytes(), 0, "give 0 for no host tier");
   c.at_least<int64_t>("device.weight_memory_bytes", d.weight_memory_bytes(), 0,
                       "give 0 to keep all weights in memory");
-  c.at_least<int64_t>("device.disk_kv_bytes", d.disk_kv_bytes(), 0,
-                      "give the disk KV tier in bytes, or 0 for none");
+  c.at_least<int64_t>("device.disk_kv_bytes", d.disk_kv_bytes(), 0, "give 0 for no disk tier");
   if (d.disk_kv_bytes() > 0 && d.host_kv_bytes() <= 0) {
     c.error("device.disk_kv_bytes",
-            "device.disk_kv_bytes is " + show(d.disk_kv_bytes()) +
-                " but there is no host KV tier for it to sit below",
-            "set device.host_kv_bytes above 0, or remove disk_kv_bytes");
+            "device.disk_kv_bytes needs a host tier above it, but device.host_kv_bytes is " +
+                show(d.host_kv_bytes()),
+            "give device.host_kv_bytes (host memory the disk tier's blocks pass through)");
   }
   c.at_least<int64_t>("device.tensor_parallel", d.tensor_parallel(), 0,
                       "give the number of devices, or 0 for one");
@@ -189,6 +250,7 @@ void check_device(Checker& c, const Device& d) {
   } else {
     warn_sim_only(c, d);
     check_cpu_kv_memory(c, d);
+    check_cpu_disk_kv(c, d);
   }
 }
 

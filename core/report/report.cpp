@@ -17,6 +17,7 @@ RequestRecord record_of(const RequestSummary& s) {
   rec.prompt_tokens_truncated = s.prompt_tokens_truncated;
   rec.max_tokens_clamped = s.max_tokens_clamped;
   rec.preemptions = s.num_preemptions;
+  rec.output_digest = s.output_digest;
   rec.finish = finish_reason_name(s.finish);
   rec.failure = s.failure;
   if (!rec.failed) rec.e2e_s = s.finished_s - s.arrival_s;
@@ -106,6 +107,8 @@ Report Report::from(const Engine& engine, const SloSpec& slo) {
   const KvCopyTime copy_time = engine.kv_copy_time();
   rep.kv_copy_s = copy_time.total_s;
   rep.kv_copy_hidden_s = copy_time.hidden_s;
+  rep.disk_kv_blocks = engine.pool().num_disk_blocks();
+  rep.disk_kv = engine.pool().disk_counters();
   rep.kv_util_mean = s.steps > 0 ? s.kv_util_sum / static_cast<double>(s.steps) : 0.0;
   rep.kv_util_max = s.kv_util_max;
   rep.forward_share = s.busy_s > 0 ? s.forward_s / s.busy_s : 0.0;

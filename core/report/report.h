@@ -36,6 +36,10 @@ struct Report {
   int64_t prompt_tokens = 0, output_tokens = 0;
   int64_t steps = 0, preemptions = 0, swapped_bytes = 0;
   double kv_copy_s = 0, kv_copy_hidden_s = 0;  // the copies' time; hidden behind compute
+  // The disk tier under the host tier (device.disk_kv_bytes): its traffic, failures and
+  // time. disk_kv_blocks is 0 without one.
+  int32_t disk_kv_blocks = 0;
+  KvDiskCounters disk_kv;
   double kv_util_mean = 0, kv_util_max = 0;
   double prefix_hit_rate = 0;
   double forward_share = 0;  // share of busy time inside the forward pass

@@ -86,6 +86,17 @@ nlohmann::json Report::to_json() const {
       {"preemptions", preemptions},
       {"swapped_bytes", swapped_bytes},
       {"kv_copy_s", {{"total", kv_copy_s}, {"hidden_behind_compute", kv_copy_hidden_s}}},
+      {"disk_kv",
+       {{"blocks", disk_kv_blocks},
+        {"blocks_written", disk_kv.blocks_written},
+        {"blocks_read", disk_kv.blocks_read},
+        {"bytes_written", disk_kv.bytes_written},
+        {"bytes_read", disk_kv.bytes_read},
+        {"failed_writes", disk_kv.failed_writes},
+        {"failed_reads", disk_kv.failed_reads},
+        {"checksum_failures", disk_kv.checksum_failures},
+        {"evictions", disk_kv.evictions},
+        {"seconds", disk_kv.seconds}}},
       {"kv_utilisation", {{"mean", kv_util_mean}, {"max", kv_util_max}}},
       {"prefix_cache_hit_rate", prefix_hit_rate},
       {"forward_share_of_step_time", forward_share},
@@ -164,6 +175,16 @@ std::string Report::to_table() const {
         t.busy_s, t.exposed_s);
   }
   if (tiers.present) out += tiers.to_table();
+  if (disk_kv_blocks > 0) {
+    add("  disk tier   %lld blocks (%.1f MiB) written, %lld (%.1f MiB) read in %.1f ms; "
+        "%lld failed writes, %lld failed reads (%lld checksum)\n",
+        static_cast<long long>(disk_kv.blocks_written),
+        static_cast<double>(disk_kv.bytes_written) / (1 << 20),
+        static_cast<long long>(disk_kv.blocks_read),
+        static_cast<double>(disk_kv.bytes_read) / (1 << 20), disk_kv.seconds * 1e3,
+        static_cast<long long>(disk_kv.failed_writes), static_cast<long long>(disk_kv.failed_reads),
+        static_cast<long long>(disk_kv.checksum_failures));
+  }
   if (slo.any()) {
     const SloResult& r = slo_result;
     add("\n  slo         %s: %.1f%% of requests met (goodput needs %.0f%%)\n",

@@ -28,6 +28,7 @@ struct RequestRecord {
   // workload.context_overflow at submission: prompt tokens dropped, output tokens clamped.
   int32_t prompt_tokens_truncated = 0, max_tokens_clamped = 0;
   int32_t preemptions = 0;
+  uint64_t output_digest = 0;  // of the generated tokens (RequestSummary::output_digest)
   std::string finish;   // stop, length, failed
   std::string failure;  // why it failed, when it did
   bool has_ttft() const { return ttft_s >= 0; }

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdio>
+
 namespace bricks::engine {
 
 namespace {
@@ -30,6 +32,10 @@ std::string requests_jsonl(const std::vector<RequestRecord>& records) {
                         {"finish", r.finish},
                         {"prompt_tokens_truncated", r.prompt_tokens_truncated},
                         {"max_tokens_clamped", r.max_tokens_clamped}};
+    char digest[17];
+    std::snprintf(digest, sizeof(digest), "%016llx",
+                  static_cast<unsigned long long>(r.output_digest));
+    j["output_digest"] = digest;
     if (r.failed) j["failure"] = r.failure;
     out += j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     out += '\n';

@@ -18,6 +18,7 @@
 #include "runtime/routed_ffn_setup.h"
 #include "runtime/sim_setup.h"
 #include "runtime/weight_stream_setup.h"
+#include "tier/tier_error.h"
 
 namespace bricks::engine {
 
@@ -123,6 +124,11 @@ void Runtime::build_cpu_engine(const manifest::LoadedManifest& m, const CpuEngin
   EngineOptions eo;
   if (mp.device().kv_cache_bytes() > 0) eo.kv_cache_bytes = mp.device().kv_cache_bytes();
   eo.host_kv_bytes = mp.device().host_kv_bytes();
+  eo.disk_kv_bytes = mp.device().disk_kv_bytes();
+  if (eo.disk_kv_bytes > 0) {
+    eo.disk_dir = mp.device().disk_dir();
+    if (eo.disk_dir.is_relative()) eo.disk_dir = m.file.parent_path() / eo.disk_dir;
+  }
   eo.kv_dtype = kv_dtype_for(mp.device().kv_dtype(), *model_);
   device_summary_ = "cpu, " + std::to_string(parts.threads) + " threads, " + parts.compute +
                     " compute (" + weights_.compute_path + "), weights " + weights_.weight_types +
@@ -133,6 +139,10 @@ void Runtime::build_cpu_engine(const manifest::LoadedManifest& m, const CpuEngin
   if (stream_ != nullptr) {
     device_summary_ +=
         ", " + std::to_string(stream_->plan().num_streamed()) + " layers read from disk per step";
+  }
+  if (eo.disk_kv_bytes > 0) {
+    device_summary_ += ", KV disk tier " + std::to_string(eo.disk_kv_bytes >> 20) + " MiB in " +
+                       eo.disk_dir.string();
   }
   auto cpu_device = std::make_unique<CpuDevice>(weights_, *parts.attention, device_summary_);
   cpu_device->set_overlap_copies(mp.device().overlap_swaps());
@@ -145,7 +155,11 @@ void Runtime::build_cpu_engine(const manifest::LoadedManifest& m, const CpuEngin
   eo.prune_layers = cpu_device->prune_layers();
   CpuDevice* cpu = cpu_device.get();
   EngineModel em{weights_.config, &model_->tokenizer()};
-  engine_ = std::make_unique<Engine>(em, parts.bricks, eo, std::move(cpu_device));
+  try {
+    engine_ = std::make_unique<Engine>(em, parts.bricks, eo, std::move(cpu_device));
+  } catch (const tier::TierError& e) {
+    throw RuntimeError(m.file.string() + ": device.disk_dir: " + e.what());
+  }
   cpu->set_kv_groups(&engine_->kv_groups());
   if (parts.adapter != nullptr) {
     refuse_shared_kv(m, parts.bricks.kv->info());

@@ -10,6 +10,7 @@ namespace bricks::manifest {
 namespace {
 
 using test_support::check_text;
+using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -172,6 +173,32 @@ TEST(ValidateSections, KvBytesHoldABlockAndFitTheMachine) {
   EXPECT_THAT(check_text("device { kind: \"cpu\" kv_cache_bytes: 9000000000000000000 }\n" + rest),
               ElementsAre(HasSubstr("warning: device.kv_cache_bytes is 9000000000000000000 bytes, "
                                     "more than this machine's memory")));
+}
+
+// The disk tier under the host tier: not negative, below a host tier, in an existing
+// directory (relative to the manifest), at least one block; each one error with its fix.
+TEST(ValidateSections, DiskKvTierNeedsAHostTierADirectoryAndABlock) {
+  const std::string rest = kCore.substr(kCore.find('\n') + 1);
+  const auto device = [&](const std::string& fields) {
+    return check_text("device { kind: \"cpu\" " + fields + " }\n" + rest);
+  };
+  EXPECT_THAT(device("host_kv_bytes: 221184 disk_kv_bytes: -1"),
+              ElementsAre(HasSubstr("error: device.disk_kv_bytes is -1, below 0; give 0 for no "
+                                    "disk tier")));
+  EXPECT_THAT(device("disk_kv_bytes: 442368 disk_dir: \".\""),
+              ElementsAre(HasSubstr("error: device.disk_kv_bytes needs a host tier above it")));
+  EXPECT_THAT(device("host_kv_bytes: 221184 disk_kv_bytes: 442368"),
+              ElementsAre(HasSubstr("error: device.disk_kv_bytes needs device.disk_dir")));
+  EXPECT_THAT(device("host_kv_bytes: 221184 disk_kv_bytes: 442368 disk_dir: \"no-such-dir\""),
+              ElementsAre(AllOf(HasSubstr("no-such-dir' does not exist"),
+                                HasSubstr("relative paths are relative to the manifest"))));
+  EXPECT_THAT(device("host_kv_bytes: 221184 disk_kv_bytes: 1000 disk_dir: \".\""),
+              ElementsAre(HasSubstr("error: device.disk_kv_bytes is 1000 bytes, less than one "
+                                    "KV block of the tiny model (221184 bytes)")));
+  EXPECT_THAT(device("host_kv_bytes: 1000 disk_kv_bytes: 442368 disk_dir: \".\""),
+              ElementsAre(HasSubstr("error: device.host_kv_bytes is 1000 bytes, less than one "
+                                    "KV block")));
+  EXPECT_THAT(device("host_kv_bytes: 221184 disk_kv_bytes: 442368 disk_dir: \".\""), IsEmpty());
 }
 
 TEST(ValidateSections, ModelIsAPathOrABuiltin) {

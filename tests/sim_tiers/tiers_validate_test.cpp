@@ -61,7 +61,7 @@ TEST(TiersValidate, SizesAndTheTiersTheyNeed) {
   const auto d = device_diags(m);
   EXPECT_TRUE(has(d, true, "device.weight_memory_bytes is -1, below 0"));
   EXPECT_TRUE(has(d, true, "device.host_memory_bytes is -5, below 0"));
-  EXPECT_TRUE(has(d, true, "no host KV tier for it to sit below; set device.host_kv_bytes"));
+  EXPECT_TRUE(has(d, true, "device.disk_kv_bytes needs a host tier above it"));
   EXPECT_TRUE(has(d, true, "disk KV tier on its SSD, and device.ssd is not set"));
 }
 
