@@ -33,15 +33,15 @@ echo "== release tests =="
 (cd build && ctest --output-on-failure -j "$jobs" --timeout 600)
 
 # -- ThreadSanitizer stage ------------------------------------------------------------------
-# The suites whose threads are our own: the engine with its KV copier, and the server (its
-# connections, engine thread and clients). Their kernels run on one thread here: the TBB and
-# OpenMP runtimes are not instrumented, so every access a worker makes to what the caller
-# wrote would be a report to suppress (seconds each) while their fork and join, the only
-# synchronisation involved, stay invisible anyway. One pinned ctest per CPU keeps the
+# The suites whose threads are our own: the engine with its KV copier, weight stream and KV
+# disk tier, and the server (its connections, engine thread and clients). Their kernels run on
+# one thread here: the TBB and OpenMP runtimes are not instrumented, so every access a worker
+# makes to what the caller wrote would be a report to suppress (seconds each) while their
+# fork and join, the only synchronisation involved, stay invisible anyway. One pinned ctest per CPU keeps the
 # kernels single-threaded (TBB and OpenMP size themselves to the affinity mask) and the
 # machine busy.
 echo "== thread sanitizer build (engine and server suites) =="
-tsan_suites=(test_engine test_serve_units test_serve_api test_serve_failure)
+tsan_suites=(test_engine test_kv_disk test_serve_units test_serve_api test_serve_failure)
 cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DBRICKS_TSAN=ON \
       -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" -DCMAKE_C_FLAGS_DEBUG="-O1 -g1" "${unity[@]}" \
       -DBRICKS_BUILD_BENCH=OFF -DBRICKS_CUDA=OFF >/dev/null

@@ -17,10 +17,13 @@
 
 #include "engine/kv_copier.h"
 #include "engine/kv_pool.h"
+#include "file_size_limit.h"
 #include "scratch_dir.h"
 
 namespace bricks::engine {
 namespace {
+
+using bricks::testing::FileSizeLimit;
 
 constexpr int32_t kLayers = 3, kDeviceBlocks = 10;
 
@@ -192,25 +195,6 @@ TEST_P(KvDiskTier, AChangedBlockOnDiskMarksOnlyWhereItsBytesGo) {
 // The process may write only a few blocks' worth of file (RLIMIT_FSIZE, as a full disk):
 // the swap-outs that reach the disk past it are lost and marked when they come back; the
 // ones before it, and those host memory held, come back intact.
-class FileSizeLimit {
- public:
-  explicit FileSizeLimit(rlim_t bytes) {
-    ::getrlimit(RLIMIT_FSIZE, &saved_);
-    old_handler_ = std::signal(SIGXFSZ, SIG_IGN);
-    rlimit lim = saved_;
-    lim.rlim_cur = bytes;
-    ::setrlimit(RLIMIT_FSIZE, &lim);
-  }
-  ~FileSizeLimit() {
-    ::setrlimit(RLIMIT_FSIZE, &saved_);
-    std::signal(SIGXFSZ, old_handler_);
-  }
-
- private:
-  rlimit saved_{};
-  void (*old_handler_)(int) = nullptr;
-};
-
 TEST_P(KvDiskTier, AFullDiskLosesOnlyTheBlocksPastIt) {
   KvPool pool(shape(), kDeviceBlocks, 2, true, disk(6, false));
   fill(pool, 31);

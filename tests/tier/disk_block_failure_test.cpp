@@ -9,12 +9,15 @@
 #include <csignal>
 #include <vector>
 
+#include "file_size_limit.h"
 #include "scratch_dir.h"
 #include "tier/disk_block_file.h"
 #include "tier/tier_error.h"
 
 namespace bricks::tier {
 namespace {
+
+using bricks::testing::FileSizeLimit;
 
 using bricks::testing::scratch_dir;
 
@@ -100,25 +103,6 @@ TEST(DiskTierFailure, UnwrittenBlockIsAnErrorNotZeros) {
 // file that cannot be reserved is refused at open with the fix, and without reservation
 // the writes past the limit fail with the system's reason while the blocks before it read
 // back; a failed block reads as "no complete write", never as stale bytes.
-class FileSizeLimit {
- public:
-  explicit FileSizeLimit(rlim_t bytes) {
-    ::getrlimit(RLIMIT_FSIZE, &saved_);
-    old_handler_ = std::signal(SIGXFSZ, SIG_IGN);
-    rlimit lim = saved_;
-    lim.rlim_cur = bytes;
-    ::setrlimit(RLIMIT_FSIZE, &lim);
-  }
-  ~FileSizeLimit() {
-    ::setrlimit(RLIMIT_FSIZE, &saved_);
-    std::signal(SIGXFSZ, old_handler_);
-  }
-
- private:
-  rlimit saved_{};
-  void (*old_handler_)(int) = nullptr;
-};
-
 TEST(DiskTierFailure, FullDiskFailsAtReserveOrFailsOnlyTheWritesPastIt) {
   {
     FileSizeLimit limit(3 * 4096);
