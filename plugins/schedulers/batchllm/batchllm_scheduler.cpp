@@ -149,16 +149,24 @@ void BatchLlmScheduler::classify(const bricks_sched_input& input) {
   bool same = places_kept_ && states_.size() == static_cast<size_t>(n);
   states_.resize(static_cast<size_t>(n));
   preempted_before_.resize(static_cast<size_t>(n));
-  for (int32_t i = 0; i < n; ++i) {
-    const bricks_request_state s = views_[i].state;
-    const uint8_t state = s == BRICKS_REQ_RUNNING || s == BRICKS_REQ_SWAPPED
-                              ? static_cast<uint8_t>(s)
-                              : static_cast<uint8_t>(BRICKS_REQ_WAITING);
-    const uint8_t preempted = views_[i].num_preemptions > 0 ? 1 : 0;
-    same = same && states_[static_cast<size_t>(i)] == state &&
-           preempted_before_[static_cast<size_t>(i)] == preempted;
-    states_[static_cast<size_t>(i)] = state;
-    preempted_before_[static_cast<size_t>(i)] = preempted;
+  {
+    // Raw pointers and a running difference keep this pass over every view (the whole
+    // queue) free of reloads and branches.
+    const bricks_request_view* const views = views_;
+    uint8_t* const states = states_.data();
+    uint8_t* const preempted_before = preempted_before_.data();
+    uint32_t differ = 0;
+    for (int32_t i = 0; i < n; ++i) {
+      const bricks_request_state s = views[i].state;
+      const uint8_t state = s == BRICKS_REQ_RUNNING || s == BRICKS_REQ_SWAPPED
+                                ? static_cast<uint8_t>(s)
+                                : static_cast<uint8_t>(BRICKS_REQ_WAITING);
+      const uint8_t preempted = views[i].num_preemptions > 0 ? 1 : 0;
+      differ |= static_cast<uint32_t>(states[i] ^ state) | (preempted_before[i] ^ preempted);
+      states[i] = state;
+      preempted_before[i] = preempted;
+    }
+    same = same && differ == 0;
   }
   auto in_state = [&](bricks_request_state state) {
     return [this, state](int32_t i) {

@@ -1,6 +1,7 @@
 #include "fastswitch_scheduler.h"
 
 #include <algorithm>
+#include <type_traits>
 
 #include "bricks/capabilities.h"
 
@@ -79,9 +80,17 @@ void FastSwitchScheduler::schedule(const bricks_sched_input& input, bricks_step_
   rank(input);
 
   for (int32_t pos = 0; pos < static_cast<int32_t>(order_.size()); ++pos) {
+    // What is left are waiting requests that can neither be admitted nor fail: done.
+    if (served_left_ == 0 && refused_left_ == 0 && (admit_blocked_ || budget_ <= 0)) break;
     const int32_t index = order_[static_cast<size_t>(pos)];
+    const bricks_request_view& r = views_[index];
+    if (r.state == BRICKS_REQ_RUNNING || r.state == BRICKS_REQ_SWAPPED) {
+      --served_left_;
+    } else if (refused(r, fit_tokens())) {
+      --refused_left_;
+    }
     if (marks_[static_cast<size_t>(index)] != kPending) continue;
-    switch (views_[index].state) {
+    switch (r.state) {
       case BRICKS_REQ_RUNNING:
         serve_running(pos);
         break;
@@ -102,70 +111,133 @@ void FastSwitchScheduler::rank(const bricks_sched_input& input) {
   const size_t n = static_cast<size_t>(count);
   carry_.match(views_, count);
   bool same_tenants = carry_.unchanged();
-  if (!same_tenants || tracked_.size() != n) {
+  bool missing = false;  // a request without an effective priority yet
+  const bool moved = !same_tenants || tracked_.size() != n;
+  if (moved) {
     // Moved to this step's view positions; when nothing changed they already are.
     old_tracked_.swap(tracked_);
+    old_tenants_.swap(tenants_);
     tracked_.resize(n);
+    tenants_.resize(n);
     for (int32_t i = 0; i < count; ++i) {
       const int32_t p = carry_.prev(i);
       const bool known = p >= 0 && static_cast<size_t>(p) < old_tracked_.size();
       tracked_[static_cast<size_t>(i)] = known ? old_tracked_[static_cast<size_t>(p)] : Tracked{};
+      tenants_[static_cast<size_t>(i)] = known ? old_tenants_[static_cast<size_t>(p)] : 0;
+      missing = missing || !tracked_[static_cast<size_t>(i)].has_effective;
     }
-  }
-  for (size_t i = 0; i < n; ++i) {
-    Tracked& t = tracked_[i];
-    if (t.tenant != views_[i].tenant) {
-      same_tenants = false;
-      t.tenant = views_[i].tenant;
-    }
-  }
-  if (same_tenants) {
-    ledger_.begin_step_same_tenants();
-  } else {
-    active_tenants_.clear();
-    for (size_t i = 0; i < n; ++i) active_tenants_.push_back(views_[i].tenant);
-    ledger_.begin_step(active_tenants_);
   }
   const bool refresh = step_ - last_refresh_step_ >= config_.priority_update_steps;
   if (refresh) last_refresh_step_ = step_;
-
-  effective_.resize(n);
+  // Whether a sort key may differ from the one order_ was sorted by in the last step.
+  bool keys_changed = !carry_.unchanged() || order_.size() != n || arrival_.size() != n;
   arrival_.resize(n);
   marks_.assign(n, kPending);
   protected_.assign(n, 0);
-  num_running_ = 0;
+  // The same requests as in the last step (every one has its effective priority): the
+  // tenant set most likely stands, so the ledger starts the step as such and a refresh is
+  // done in the pass below. Should a tenant turn out changed, the ledger starts again and
+  // the priorities are computed again after the pass.
+  const bool optimistic = !moved;
+  if (optimistic) ledger_.begin_step_same_tenants();
+  const bool refresh_in_pass = optimistic && refresh;
+  // One pass over the views; what it reads and counts is held in locals so that the loop
+  // keeps them in registers, and it is compiled twice (with and without the refresh) to
+  // keep the common case small.
+  const bricks_request_view* const views = views_;
+  Tracked* const tracked = tracked_.data();
+  int32_t* const tenants = tenants_.data();
+  double* const arrival = arrival_.data();
+  uint8_t* const shielded = protected_.data();
+  const int64_t step = step_, min_run = config_.min_run_steps;
+  const uint64_t fit = fit_tokens();
+  int32_t running = 0, served = 0, refusals = 0;
   // Requests of one tenant and priority come in runs: the last pair's priority is reused.
   int32_t last_priority = 0, last_tenant = 0;
   double last_effective = 0;
   bool have_last = false;
-  for (size_t i = 0; i < n; ++i) {
-    const bricks_request_view& r = views_[i];
-    Tracked& t = tracked_[i];
-    if (refresh || !t.has_effective) {
+  const auto pass = [&](auto with_refresh) {
+    constexpr bool kRefresh = decltype(with_refresh)::value;
+    bool tenants_same = true, keys_same = true;
+    int32_t run = 0, serve = 0, refuse = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const bricks_request_view& r = views[i];
+      if (tenants[i] != r.tenant) {
+        tenants_same = false;
+        tenants[i] = r.tenant;
+      }
+      if (arrival[i] != r.arrival_s) {
+        arrival[i] = r.arrival_s;
+        keys_same = false;
+      }
+      if constexpr (kRefresh) {
+        if (!have_last || r.priority != last_priority || r.tenant != last_tenant) {
+          last_priority = r.priority;
+          last_tenant = r.tenant;
+          last_effective = ledger_.effective_priority(r.priority, r.tenant);
+          have_last = true;
+        }
+        if (!(tracked[i].effective == last_effective)) {
+          tracked[i].effective = last_effective;
+          keys_same = false;
+        }
+      }
+      const bricks_request_state state = r.state;
+      if (state == BRICKS_REQ_RUNNING) {
+        ++run;
+        shielded[i] = step - tracked[i].entered_step < min_run ? 1 : 0;
+      }
+      serve += state == BRICKS_REQ_RUNNING || state == BRICKS_REQ_SWAPPED ? 1 : 0;
+      refuse +=
+          state != BRICKS_REQ_RUNNING && state != BRICKS_REQ_SWAPPED && refused(r, fit) ? 1 : 0;
+    }
+    same_tenants = same_tenants && tenants_same;
+    keys_changed = keys_changed || !keys_same;
+    running = run;
+    served = serve;
+    refusals = refuse;
+  };
+  if (refresh_in_pass) {
+    pass(std::true_type{});
+  } else {
+    pass(std::false_type{});
+  }
+  num_running_ = running;
+  served_left_ = served;
+  refused_left_ = refusals;
+  if (!same_tenants) {
+    active_tenants_.assign(tenants_.begin(), tenants_.end());
+    ledger_.begin_step(active_tenants_);
+  } else if (!optimistic) {
+    ledger_.begin_step_same_tenants();
+  }
+  if ((refresh || missing) && !(refresh_in_pass && same_tenants)) {
+    // What the pass computed (if anything) was under a ledger that has since changed.
+    if (refresh_in_pass) keys_changed = true;
+    have_last = false;
+    for (size_t i = 0; i < n; ++i) {
+      Tracked& t = tracked_[i];
+      if (!refresh && t.has_effective) continue;
+      const bricks_request_view& r = views_[i];
       if (!have_last || r.priority != last_priority || r.tenant != last_tenant) {
         last_priority = r.priority;
         last_tenant = r.tenant;
         last_effective = ledger_.effective_priority(r.priority, r.tenant);
         have_last = true;
       }
+      if (!t.has_effective || !(t.effective == last_effective)) keys_changed = true;
       t.effective = last_effective;
       t.has_effective = true;
     }
-    effective_[i] = t.effective;
-    arrival_[i] = r.arrival_s;
-    if (r.state == BRICKS_REQ_RUNNING) {
-      ++num_running_;
-      protected_[i] = step_ - t.entered_step < config_.min_run_steps ? 1 : 0;
-    }
   }
-  // The same requests in the same order with no priority refreshed: every sort key is the
-  // one order_ was sorted by in the last step, so it stands as it is.
-  if (carry_.unchanged() && !refresh && order_.size() == n) return;
+  // The same requests in the same order with the same sort keys: order_ was sorted by these
+  // keys in the last step, so it stands as it is.
+  if (!keys_changed) return;
   carry_.sort_carried(
       order_, count, [](int32_t) { return true; },
       [&](int32_t a, int32_t b) {
-        if (effective_[static_cast<size_t>(a)] != effective_[static_cast<size_t>(b)])
-          return effective_[static_cast<size_t>(a)] > effective_[static_cast<size_t>(b)];
+        const double ea = effective(a), eb = effective(b);
+        if (ea != eb) return ea > eb;
         if (arrival_[static_cast<size_t>(a)] != arrival_[static_cast<size_t>(b)])
           return arrival_[static_cast<size_t>(a)] < arrival_[static_cast<size_t>(b)];
         return views_[a].id < views_[b].id;
@@ -178,12 +250,11 @@ bool FastSwitchScheduler::preemptible(int32_t index) const {
 }
 
 int32_t FastSwitchScheduler::victim_below(int32_t pos, bool displacing) const {
-  const double limit =
-      effective_[static_cast<size_t>(order_[static_cast<size_t>(pos)])] - config_.preempt_margin;
+  const double limit = effective(order_[static_cast<size_t>(pos)]) - config_.preempt_margin;
   for (int32_t p = static_cast<int32_t>(order_.size()) - 1; p > pos; --p) {
     const int32_t index = order_[static_cast<size_t>(p)];
     // Ranked by effective priority: every request further up is at least as high.
-    if (displacing && effective_[static_cast<size_t>(index)] > limit) return -1;
+    if (displacing && effective(index) > limit) return -1;
     if (!preemptible(index)) continue;
     if (displacing && views_[index].num_preemptions >= config_.displace_limit) continue;
     return index;
@@ -194,13 +265,12 @@ int32_t FastSwitchScheduler::victim_below(int32_t pos, bool displacing) const {
 bool FastSwitchScheduler::displace_for(int32_t pos, bool need_seat, int64_t need_blocks) {
   const int64_t free = free_blocks();
   if (!need_seat && free >= need_blocks) return true;
-  const double limit =
-      effective_[static_cast<size_t>(order_[static_cast<size_t>(pos)])] - config_.preempt_margin;
+  const double limit = effective(order_[static_cast<size_t>(pos)]) - config_.preempt_margin;
   std::vector<int32_t> picks;
   int64_t freed = 0;
   for (int32_t p = static_cast<int32_t>(order_.size()) - 1; p > pos; --p) {
     const int32_t index = order_[static_cast<size_t>(p)];
-    if (effective_[static_cast<size_t>(index)] > limit) break;
+    if (effective(index) > limit) break;
     if (!preemptible(index) || views_[index].num_preemptions >= config_.displace_limit) continue;
     picks.push_back(index);
     freed += blocks_for(views_[index].num_computed);

@@ -26,12 +26,21 @@
 // swap costs more than their prefill) or releases the KV (recompute).
 // A request whose sequence cannot fit the whole pool fails with a reason.
 //
-// Keeps per request only its effective priority and when it entered the device (in arrays
-// by view position, carried from step to step by ViewCarry); per tenant its service. The
-// ranking is carried over too and re-sorted only where requests arrived or effective
-// priorities changed. Not thread-safe.
+// Keeps per request only its effective priority, tenant and when it entered the device
+// (in arrays by view position, carried from step to step by ViewCarry); per tenant its
+// service. The ranking is carried over too and re-sorted only where requests arrived or a
+// sort key (effective priority, arrival) changed.
+//
+// Cost of a step. The views are read twice: by ViewCarry's match and by one pass that
+// tallies states, tenants and arrivals and, on refresh steps, recomputes priorities (a
+// third pass does that when requests arrived or left, or a tenant changed). The walk of the
+// ranking stops once admission is blocked (or the budget spent) and no running, swapped or
+// refused waiting request is left below: the waiting requests left could neither be
+// admitted nor fail, so a deep queue that cannot be admitted costs nothing per queued
+// request beyond those passes. Not thread-safe.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -72,7 +81,6 @@ class FastSwitchScheduler final : public Scheduler {
     double effective = 0.0;
     bool has_effective = false;
     int64_t entered_step = INT64_MIN / 2;  // last admission or swap-in
-    int32_t tenant = 0;                    // as last seen, to tell when the tenant set changed
   };
 
   void prepare();
@@ -94,12 +102,26 @@ class FastSwitchScheduler final : public Scheduler {
   std::string too_big(const bricks_request_view& r, int64_t tokens) const;
   int64_t blocks_for(int64_t tokens) const { return count_(tokens); }
   int64_t free_blocks() const { return kv_.stats().free_device_blocks; }
+  double effective(int32_t index) const { return tracked_[static_cast<size_t>(index)].effective; }
+  // Whether waiting request `r` fails when its turn comes (sched::admit_refusal gives the
+  // reason): it has no tokens, or more than fit_tokens(). One unsigned comparison.
+  static bool refused(const bricks_request_view& r, uint64_t fit) {
+    return static_cast<uint64_t>(static_cast<int64_t>(r.num_tokens) - 1) >= fit;
+  }
+  // Most tokens whose blocks fit the whole pool (capped past any int32 token count).
+  uint64_t fit_tokens() const {
+    const int64_t blocks = std::min<int64_t>(std::max<int64_t>(pool_blocks_, 0), int64_t{1} << 32);
+    return static_cast<uint64_t>(blocks) * static_cast<uint64_t>(block_size_);
+  }
 
   FastSwitchConfig config_;
   sched::KvClient kv_;
   TenantLedger ledger_;
   sched::ViewCarry carry_;
   std::vector<Tracked> tracked_, old_tracked_;  // [view index] this step's / the last step's
+  // [view index] tenant as last seen, to tell when the tenant set changed; carried like
+  // tracked_ (apart from it so that the per-step pass reads a dense array).
+  std::vector<int32_t> tenants_, old_tenants_;
   int64_t last_refresh_step_ = INT64_MIN / 2;
 
   // Per-step state.
@@ -111,9 +133,12 @@ class FastSwitchScheduler final : public Scheduler {
   int32_t budget_ = 0;
   int32_t num_running_ = 0;
   bool admit_blocked_ = false;
-  std::vector<int32_t> order_;      // view indices, best rank first (kept between steps)
-  std::vector<double> effective_;   // [view index]
-  std::vector<double> arrival_;     // [view index] the view's arrival_s, dense for sorting
+  std::vector<int32_t> order_;   // view indices, best rank first (kept between steps)
+  std::vector<double> arrival_;  // [view index] the view's arrival_s, dense for sorting
+  // Running and swapped requests not yet reached in this step's walk of the ranking, and
+  // waiting ones not yet reached that will fail (refused()).
+  int32_t served_left_ = 0;
+  int32_t refused_left_ = 0;
   std::vector<Mark> marks_;         // [view index]
   std::vector<uint8_t> protected_;  // [view index] entered the device < min_run_steps ago
   std::vector<int32_t> active_tenants_;

@@ -6,7 +6,7 @@
 // position among the previous step's views. The host passes views in arrival order, so the
 // requests that stay keep their relative order: matching walks both lists once, and hashes
 // the previous ids only after the first mismatch (a request finished or arrived), so a step
-// where nothing changed costs one comparison per request.
+// where nothing changed costs one comparison per request and writes nothing.
 //
 // sort_carried() keeps an order of view indices sorted by a strict total order: it reuses
 // the previous step's order, merges in the new requests, and sorts from scratch only when
@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <numeric>
 #include <vector>
 
 #include "bricks/abi.h"
@@ -29,9 +30,11 @@ class ViewCarry {
   // twice in one call matches at most once.
   void match(const bricks_request_view* views, int32_t n);
   // View i's position in the previous call, or -1 when it is new there.
-  int32_t prev(int32_t i) const { return prev_[static_cast<size_t>(i)]; }
+  int32_t prev(int32_t i) const { return identity_ ? i : prev_[static_cast<size_t>(i)]; }
   // The current position of the previous call's view p, or -1 when it is gone.
-  int32_t next(int32_t p) const { return next_[static_cast<size_t>(p)]; }
+  int32_t next(int32_t p) const { return identity_ ? p : next_[static_cast<size_t>(p)]; }
+  // How many views the previous call had.
+  int32_t num_prev() const { return static_cast<int32_t>(identity_ ? ids_.size() : next_.size()); }
   // Whether the ids are those of the previous call, in the same order.
   bool unchanged() const { return unchanged_; }
 
@@ -47,6 +50,8 @@ class ViewCarry {
   int32_t find_old(uint64_t id) const;
 
   std::vector<uint64_t> ids_, old_ids_;  // this call's and the previous call's ids
+  // When the ids are those of the previous call in the same order (identity_), prev_ and
+  // next_ are stale and every view keeps its position; old_ids_ is read only by match.
   std::vector<int32_t> prev_;            // [this call's view] previous position or -1
   std::vector<int32_t> next_;            // [previous position] this call's view or -1
   std::vector<int32_t> table_;           // open addressing over old_ids_ positions; -1 empty
@@ -54,6 +59,7 @@ class ViewCarry {
   std::vector<uint8_t> listed_;          // scratch for sort_carried: [view] in the order
   uint32_t shift_ = 64;
   bool unchanged_ = false;
+  bool identity_ = false;
 };
 
 template <class Member, class Less>
@@ -61,7 +67,7 @@ void ViewCarry::sort_carried(std::vector<int32_t>& order, int32_t n, Member memb
   listed_.assign(static_cast<size_t>(n), 0);
   size_t kept = 0;
   for (int32_t p : order) {
-    const int32_t i = p >= 0 && p < static_cast<int32_t>(next_.size()) ? next(p) : -1;
+    const int32_t i = p >= 0 && p < num_prev() ? next(p) : -1;
     if (i < 0 || !member(i)) continue;
     order[kept++] = i;
     listed_[static_cast<size_t>(i)] = 1;
@@ -115,15 +121,34 @@ inline int32_t ViewCarry::find_old(uint64_t id) const {
 }
 
 inline void ViewCarry::match(const bricks_request_view* views, int32_t n) {
+  // The leading requests that kept their position, compared in place with the previous
+  // call's ids: a step where nothing changed (the whole list) writes nothing.
+  const int32_t old_n = static_cast<int32_t>(ids_.size());
+  int32_t same = 0;
+  {
+    const uint64_t* const ids = ids_.data();
+    const int32_t common = std::min(n, old_n);
+    while (same < common && views[same].id == ids[same]) ++same;
+  }
+  if (same == n && n == old_n) {
+    unchanged_ = true;
+    identity_ = true;
+    return;
+  }
+  identity_ = false;
   old_ids_.swap(ids_);
-  const int32_t old_n = static_cast<int32_t>(old_ids_.size());
   ids_.resize(static_cast<size_t>(n));
-  prev_.assign(static_cast<size_t>(n), -1);
-  next_.assign(old_ids_.size(), -1);
+  std::copy(old_ids_.begin(), old_ids_.begin() + same, ids_.begin());
+  prev_.resize(static_cast<size_t>(n));
+  next_.resize(old_ids_.size());
+  std::iota(prev_.begin(), prev_.begin() + same, 0);
+  std::fill(prev_.begin() + same, prev_.end(), -1);
+  std::iota(next_.begin(), next_.begin() + same, 0);
+  std::fill(next_.begin() + same, next_.end(), -1);
   bool hashed = false;
-  unchanged_ = n == old_n;
-  int32_t cursor = 0;
-  for (int32_t i = 0; i < n; ++i) {
+  unchanged_ = false;  // same < n or n != old_n
+  int32_t cursor = same;
+  for (int32_t i = same; i < n; ++i) {
     const uint64_t id = views[i].id;
     ids_[static_cast<size_t>(i)] = id;
     int32_t p = -1;
