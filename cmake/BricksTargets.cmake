@@ -4,7 +4,8 @@
 function(bricks_target_defaults target)
   target_compile_options(${target} PRIVATE
     $<$<COMPILE_LANGUAGE:CXX,C>:-Wall -Wextra -Wpedantic -Werror -Wno-missing-field-initializers
-      $<$<CXX_COMPILER_ID:GNU>:-Wno-restrict>>)  # GCC 12 -Wrestrict false positives on std::string at -O3 (GCC bug 105329)
+      $<$<CXX_COMPILER_ID:GNU>:-Wno-restrict>>  # GCC 12 -Wrestrict false positives on std::string at -O3 (GCC bug 105329)
+    $<$<COMPILE_LANGUAGE:CUDA>:--Werror=all-warnings -Xcompiler=-Wall>)
   if(BRICKS_SANITIZE)
     target_compile_options(${target} PRIVATE
       $<$<COMPILE_LANGUAGE:CXX,C>:-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined

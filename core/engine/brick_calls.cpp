@@ -1,5 +1,7 @@
 #include "engine/brick_calls.h"
 
+#include <cmath>
+
 namespace bricks::engine {
 
 namespace {
@@ -44,6 +46,21 @@ bricks_kv_stats KvCalls::stats() const {
 int32_t KvCalls::take_copies(const bricks_block_copy** out) const {
   *out = nullptr;
   return vt_->take_copies != nullptr ? vt_->take_copies(inst_, out) : 0;
+}
+
+bricks_attention_batch llama_attention_batch(const model::LlamaConfig& c, const int32_t* qo_indptr,
+                                             const bricks_page_table& table, bricks_dtype kv) {
+  bricks_attention_batch ab{};
+  ab.struct_size = sizeof(ab);
+  ab.qo_indptr = qo_indptr;
+  ab.kv = table;
+  ab.num_qo_heads = c.n_heads;
+  ab.num_kv_heads = c.n_kv_heads;
+  ab.head_dim = c.head_dim;
+  ab.kv_dtype = kv;
+  ab.sm_scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
+  ab.causal = 1;
+  return ab;
 }
 
 AttentionCalls::AttentionCalls(const host::BrickInstance& b)

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "bricks/abi.h"
+#include "bricks/model/model.h"
 #include "host/registry.h"
 
 namespace bricks::engine {
@@ -39,6 +40,10 @@ class KvCalls {
   void* inst_;
   std::string name_;
 };
+
+// The attention batch of a Llama model's step: its heads, causal, 1/sqrt(head_dim).
+bricks_attention_batch llama_attention_batch(const model::LlamaConfig& c, const int32_t* qo_indptr,
+                                             const bricks_page_table& table, bricks_dtype kv);
 
 class AttentionCalls {
  public:

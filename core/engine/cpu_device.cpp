@@ -112,18 +112,7 @@ void CpuDevice::forward(const ForwardBatch& batch, const bricks_page_table& tabl
 }
 
 void CpuDevice::plan(const int32_t* qo_indptr, const bricks_page_table& table) {
-  const model::LlamaConfig& c = weights_.config;
-  bricks_attention_batch ab{};
-  ab.struct_size = sizeof(ab);
-  ab.qo_indptr = qo_indptr;
-  ab.kv = table;
-  ab.num_qo_heads = c.n_heads;
-  ab.num_kv_heads = c.n_kv_heads;
-  ab.head_dim = c.head_dim;
-  ab.kv_dtype = pool_->shape().dtype;
-  ab.sm_scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
-  ab.causal = 1;
-  attention_.plan(ab);
+  attention_.plan(llama_attention_batch(weights_.config, qo_indptr, table, pool_->shape().dtype));
 }
 
 }  // namespace bricks::engine

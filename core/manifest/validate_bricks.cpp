@@ -86,6 +86,24 @@ void check_capabilities(const LoadedManifest& m, const std::vector<Resolved>& kn
   const std::string device = m.proto.device().kind().empty() ? "cpu" : m.proto.device().kind();
   for (size_t i = 0; i < known.size(); ++i) {
     const host::BrickInfo& b = *known[i].info;
+    // Attention runs where the device computes: on cuda its pointers are GPU memory.
+    if (device == "cuda" && b.kind == BRICKS_KIND_ATTENTION &&
+        std::find(b.provides.begin(), b.provides.end(), "device.cuda") == b.provides.end()) {
+      std::vector<std::string> cuda;
+      for (const host::BrickInfo& c : catalogue.bricks) {
+        if (c.kind == BRICKS_KIND_ATTENTION &&
+            std::find(c.provides.begin(), c.provides.end(), "device.cuda") != c.provides.end()) {
+          cuda.push_back("'" + c.name + "'");
+        }
+      }
+      diags.push_back(m.at(known[i].path + ".name",
+                           "attention '" + b.name +
+                               "' does not run on the cuda device (it does not provide "
+                               "device.cuda)",
+                           cuda.empty() ? "use an attention brick that provides device.cuda "
+                                          "(cuda_paged, built when the CUDA Toolkit is found)"
+                                        : "use " + host::join(cuda)));
+    }
     for (const std::string& need : b.requires_) {
       bool provided = need == "device." + device;
       for (size_t j = 0; j < known.size() && !provided; ++j) {

@@ -220,10 +220,28 @@ void check_cpu_disk_kv(Checker& c, const Device& d) {
   }
 }
 
+// The cuda device keeps weights and KV in GPU memory: the disk tiers and the cpu's
+// precision choices are not its.
+void check_cuda(Checker& c, const Device& d) {
+  c.one_of("device.compute", d.compute(), {"bf16", "f16"});
+  c.at_least<int64_t>("device.cuda_device", d.cuda_device(), 0,
+                      "give the GPU's ordinal (0 for the first)");
+  if (d.weight_memory_bytes() != 0) {
+    c.error("device.weight_memory_bytes",
+            "the cuda device keeps every weight in GPU memory; it reads no layers from disk",
+            "remove device.weight_memory_bytes, or use device.kind \"cpu\" for weights from disk");
+  }
+  if (d.disk_kv_bytes() != 0 || !d.disk_dir().empty()) {
+    c.error(d.disk_kv_bytes() != 0 ? "device.disk_kv_bytes" : "device.disk_dir",
+            "the cuda device has no disk tier for KV (its host tier is pinned host memory)",
+            "remove the disk tier, or use device.kind \"cpu\"");
+  }
+}
+
 }  // namespace
 
 void check_device(Checker& c, const Device& d) {
-  c.one_of("device.kind", d.kind(), {"cpu", "sim"});
+  c.one_of("device.kind", d.kind(), {"cpu", "cuda", "sim"});
   c.at_least<int64_t>("device.threads", d.threads(), 0, "give 0 for all cores");
   // Each thread is started up front; far past any machine's cores that is a failure to
   // start rather than a slow run.
@@ -244,9 +262,16 @@ void check_device(Checker& c, const Device& d) {
   c.at_least<int64_t>("device.tensor_parallel", d.tensor_parallel(), 0,
                       "give the number of devices, or 0 for one");
   c.one_of("device.kv_dtype", d.kv_dtype(), {"f32", "f16"});
-  c.one_of("device.compute", d.compute(), {"f32", "bf16"});
+  if (d.kind() != "cuda") c.one_of("device.compute", d.compute(), {"f32", "bf16"});
+  if (d.cuda_device() != 0 && d.kind() != "cuda") {
+    c.warning("device.cuda_device", "device.cuda_device is ignored for a non-cuda device",
+              "remove it, or set device.kind to \"cuda\"");
+  }
   if (d.kind() == "sim") {
     check_sim(c, d);
+  } else if (d.kind() == "cuda") {
+    warn_sim_only(c, d);
+    check_cuda(c, d);
   } else {
     warn_sim_only(c, d);
     check_cpu_kv_memory(c, d);

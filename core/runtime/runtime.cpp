@@ -8,10 +8,12 @@
 
 #include "bricks/model/model.h"
 #include "cpu/cpu.h"
+#include "cuda/cuda_device.h"
 #include "engine/adapter_hook.h"
 #include "engine/cpu_device.h"
 #include "engine/neuron_calibrate.h"
 #include "runtime/adapter_setup.h"
+#include "runtime/cuda_setup.h"
 #include "runtime/manifest_registry.h"
 #include "runtime/merge_checkpoints.h"
 #include "runtime/prune_setup.h"
@@ -189,9 +191,17 @@ std::unique_ptr<Runtime> Runtime::create(const manifest::LoadedManifest& m,
   rt->registry_ = load_registry(m, options.allow_group_writable_plugins);
 
   const std::string device = mp.device().kind().empty() ? "cpu" : mp.device().kind();
-  if (device != "cpu" && device != "sim") {
+  if (device != "cpu" && device != "sim" && device != "cuda") {
     throw RuntimeError(m.file.string() + ": device.kind '" + device +
-                       "' cannot run models in this build; use \"cpu\" or \"sim\"");
+                       "' is not a device; use \"cpu\", \"cuda\" or \"sim\"");
+  }
+  const bool cuda = device == "cuda";
+  if (cuda) {
+    try {
+      cuda::require_cuda_device(mp.device().cuda_device());
+    } catch (const cuda::CudaUnavailable& e) {
+      throw RuntimeError(m.file.string() + ": device.kind \"cuda\": " + e.what());
+    }
   }
   // The sim device: a cost model instead of a model file; the bricks are wired as on cpu.
   std::optional<SimSetup> sim;
@@ -229,6 +239,11 @@ std::unique_ptr<Runtime> Runtime::create(const manifest::LoadedManifest& m,
                                         options.model_dir.empty() ? "models" : options.model_dir);
     }
     rt->model_ = merged ? std::move(merged) : model::Model::open(model_path);
+  }
+  if (cuda) {
+    // The cuda device uploads the weights itself (cuda_setup.h); the host keeps the mapping.
+    rt->weights_.config = rt->model_->config();
+  } else if (!sim) {
     if (compute_name != "f32" && compute_name != "bf16") {
       throw RuntimeError("device.compute '" + compute_name + "' is not supported; use f32 or bf16");
     }
@@ -253,7 +268,7 @@ std::unique_ptr<Runtime> Runtime::create(const manifest::LoadedManifest& m,
   // A router over a dense model without a saved partition: calibrate one first, on an
   // engine of the same bricks without the router (routed_ffn_setup.h), then start over.
   std::optional<NeuronPartition> calibrated;
-  if (!sim) {
+  if (!sim && !cuda) {
     if (std::optional<CalibrationOptions> co = partition_to_calibrate(m, *rt->model_)) {
       CpuEngineParts dense{{}, nullptr, nullptr, threads, compute_name, model_path};
       dense.bricks = rt->create_bricks(m, true, &dense.attention, &dense.adapter);
@@ -287,6 +302,11 @@ std::unique_ptr<Runtime> Runtime::create(const manifest::LoadedManifest& m,
     rt->device_summary_ = sim->summary;
     rt->engine_ = std::make_unique<Engine>(EngineModel{sim->config, nullptr}, parts.bricks, eo,
                                            std::move(sim->device));
+    return rt;
+  }
+  if (cuda) {
+    rt->engine_ = make_cuda_engine(m, *rt->model_, rt->created_, parts.bricks, *parts.attention,
+                                   &rt->device_summary_);
     return rt;
   }
   // Routers: MoE experts, or neuron partitions of a dense FFN (routed_ffn_setup.h).

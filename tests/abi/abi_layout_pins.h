@@ -176,7 +176,7 @@ BRICKS_ABI_STRUCT(bricks_attention_batch, 72, 8) \
   BRICKS_ABI_FIELD(bricks_attention_batch, kv_dtype, 60) \
   BRICKS_ABI_FIELD(bricks_attention_batch, sm_scale, 64) \
   BRICKS_ABI_FIELD(bricks_attention_batch, causal, 68) \
-BRICKS_ABI_STRUCT(bricks_attention_io, 56, 8) \
+BRICKS_ABI_STRUCT(bricks_attention_io, 64, 8) \
   BRICKS_ABI_FIELD(bricks_attention_io, struct_size, 0) \
   BRICKS_ABI_FIELD(bricks_attention_io, q, 8) \
   BRICKS_ABI_FIELD(bricks_attention_io, k_pool, 16) \
@@ -184,6 +184,7 @@ BRICKS_ABI_STRUCT(bricks_attention_io, 56, 8) \
   BRICKS_ABI_FIELD(bricks_attention_io, out, 32) \
   BRICKS_ABI_FIELD(bricks_attention_io, score_rows, 40) \
   BRICKS_ABI_FIELD(bricks_attention_io, scores, 48) \
+  BRICKS_ABI_FIELD(bricks_attention_io, stream, 56) \
 BRICKS_ABI_STRUCT(bricks_attention_vtable, 40, 8) \
   BRICKS_ABI_FIELD(bricks_attention_vtable, struct_size, 0) \
   BRICKS_ABI_FIELD(bricks_attention_vtable, create, 8) \

@@ -118,7 +118,7 @@ TEST(AbiLayout, EnumValuesArePinned) {
 
 TEST(AbiLayout, VersionAndEntrySymbol) {
   EXPECT_EQ(BRICKS_ABI_MAJOR, 1);
-  EXPECT_EQ(BRICKS_ABI_MINOR, 2);
+  EXPECT_EQ(BRICKS_ABI_MINOR, 3);
   EXPECT_STREQ(BRICKS_ENTRY_SYMBOL, "bricks_plugin_entry");
 }
 

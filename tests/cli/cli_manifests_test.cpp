@@ -1,7 +1,9 @@
 // Every manifest shipped in manifests/ validates and runs through `bricks run`, on its
-// first request. They run in a copy of manifests/ in the test process's scratch directory,
-// beside the files their header comments tell an operator to make first (the merge
-// checkpoints, the LoRA adapters); the builtin models are made there and removed at exit.
+// first request; cuda.textproto validates where the cuda_paged brick was built and, on a
+// machine without a GPU, fails at once with the device's one-line reason. They run in a copy of
+// manifests/ in the test process's scratch directory, beside the files their header comments tell
+// an operator to make first (the merge checkpoints, the LoRA adapters); the builtin models are made
+// there and removed at exit.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -57,11 +59,24 @@ class ShippedManifests : public ::testing::Test {
   }
 };
 
+// The cuda device's manifest, which needs the cuda_paged brick (built with the CUDA
+// Toolkit) and a GPU.
+bool needs_gpu(const fs::path& m) { return m.filename() == "cuda.textproto"; }
+
+bool cuda_paged_built() {
+  return fs::exists(fs::path(BRICKS_PLUGIN_BUILD_DIR) / "libbricks_attention_cuda_paged.so");
+}
+
 TEST_F(ShippedManifests, AllValidate) {
   const std::vector<fs::path> files = manifests();
   ASSERT_GE(files.size(), 10u);
   for (const fs::path& m : files) {
     CliResult r = run_bricks("validate 'manifests/" + m.filename().string() + "'", work());
+    if (needs_gpu(m) && !cuda_paged_built()) {
+      EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+      EXPECT_NE(r.out.find("unknown attention brick 'cuda_paged'"), std::string::npos) << r.out;
+      continue;
+    }
     EXPECT_EQ(r.exit_code, 0) << m << "\n" << r.out << r.err;
     EXPECT_NE(r.out.find(": ok"), std::string::npos) << r.out;
   }
@@ -75,6 +90,15 @@ TEST_F(ShippedManifests, AllRunTheirFirstRequest) {
                                  "' --requests 1 --no-progress --quiet --report-json '" +
                                  json.string() + "'",
                              work());
+    if (needs_gpu(m) && r.exit_code != 0) {
+      // No GPU here (or no cuda_paged): one error naming the device, before any model is made.
+      EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+      const bool named = r.err.find("device.kind \"cuda\": ") != std::string::npos ||
+                         r.out.find("unknown attention brick 'cuda_paged'") != std::string::npos;
+      EXPECT_TRUE(named) << r.out << r.err;
+      EXPECT_FALSE(fs::exists(work() / "models" / "1b-bf16.gguf"));
+      continue;
+    }
     ASSERT_EQ(r.exit_code, 0) << m << "\n" << r.out << r.err;
     const nlohmann::json rep = nlohmann::json::parse(read_file(json));
     EXPECT_EQ(rep["requests"]["submitted"], 1) << stem;

@@ -21,6 +21,9 @@
 #include "brick_harness.h"
 #include "bricks/capabilities.h"
 #include "paged_batch.h"
+#if BRICKS_TEST_CUDA
+#include "cuda_staging.h"
+#endif
 
 namespace bricks::testing {
 namespace {
@@ -46,6 +49,37 @@ std::string undeclared(const HarnessBrick& brick, const BatchShape& shape) {
   return "";
 }
 
+// Why a brick cannot run here (a device.cuda brick without a GPU), or "".
+std::string unavailable(const HarnessBrick& brick) {
+  if (!provides(brick, "device.cuda")) return "";
+#if BRICKS_TEST_CUDA
+  return cuda_unavailable();
+#else
+  return "a device.cuda brick, and this build has no CUDA";
+#endif
+}
+
+#if !BRICKS_TEST_CUDA
+struct IoSizes {
+  size_t q = 0, pool_bytes = 0, out = 0, score_rows = 0, scores = 0;
+};
+#endif
+
+// run() of `brick` on `io`, whose buffers hold `sizes`: directly, or on device copies for a
+// device.cuda brick. Returns the error text, "" on success.
+std::string run_io(const HarnessBrick& brick, const bricks_attention_io& io,
+                   [[maybe_unused]] const IoSizes& sizes) {
+  const auto* vt = brick.vt<bricks_attention_vtable>();
+#if BRICKS_TEST_CUDA
+  if (provides(brick, "device.cuda")) return run_on_cuda(vt, brick.instance(), io, sizes);
+#endif
+  return take_error(vt->run(brick.instance(), &io));
+}
+
+// Skips the test when `brick` cannot run on this machine.
+#define SKIP_IF_UNAVAILABLE(brick) \
+  if (const std::string why = unavailable(brick); !why.empty()) GTEST_SKIP() << why
+
 constexpr float kTolerance = 1e-4f;
 
 struct Result {
@@ -63,7 +97,13 @@ Result run(const HarnessBrick& brick, const PagedBatch& pb) {
   r.error = take_error(vt->plan(brick.instance(), &pb.batch()));
   if (!r.error.empty()) return r;
   const bricks_attention_io io = pb.io(r.out, r.scores);
-  r.error = take_error(vt->run(brick.instance(), &io));
+  IoSizes sizes;
+  sizes.q = pb.q_size();
+  sizes.pool_bytes = pb.pool_bytes();
+  sizes.out = r.out.size();
+  sizes.score_rows = static_cast<size_t>(pb.rows());
+  sizes.scores = r.scores.size();
+  r.error = run_io(brick, io, sizes);
   return r;
 }
 
@@ -133,6 +173,7 @@ TEST_P(AttentionConformance, MatchesReferenceOnMixedBatch) {
   ASSERT_EQ(want.error, "");
   auto brick = make();
   ASSERT_TRUE(brick);
+  SKIP_IF_UNAVAILABLE(*brick);
   if (const std::string why = undeclared(*brick, c.shape); !why.empty()) GTEST_SKIP() << why;
   const Result got = run(*brick, pb);
   ASSERT_EQ(got.error, "");
@@ -176,6 +217,7 @@ class AttentionBrick : public ::testing::TestWithParam<size_t> {
 TEST_P(AttentionBrick, HandComputedTwoKeys) {
   auto brick = make();
   ASSERT_TRUE(brick);
+  SKIP_IF_UNAVAILABLE(*brick);
   const int32_t qo_indptr[] = {0, 1};
   const int32_t indptr[] = {0, 2};
   const int32_t indices[] = {1, 0};  // token 0 in block 1, token 1 in block 0
@@ -199,7 +241,7 @@ TEST_P(AttentionBrick, HandComputedTwoKeys) {
                                with_scores ? scores : nullptr};
   const auto* vt = brick->vt<bricks_attention_vtable>();
   ASSERT_EQ(take_error(vt->plan(brick->instance(), &b)), "");
-  ASSERT_EQ(take_error(vt->run(brick->instance(), &io)), "");
+  ASSERT_EQ(run_io(*brick, io, IoSizes{1, 2 * sizeof(float), 1, 1, 2}), "");
   EXPECT_NEAR(out[0], 7.0f, 1e-5f);
   if (with_scores) {
     EXPECT_NEAR(scores[0], 0.25f, 1e-6f);
@@ -217,6 +259,7 @@ TEST_P(AttentionBrick, LongSingleDecodeMatchesReference) {
   auto reference = create_brick(BRICKS_KIND_ATTENTION, "reference");
   auto brick = make();
   ASSERT_TRUE(reference && brick);
+  SKIP_IF_UNAVAILABLE(*brick);
   shape.with_scores = provides(*brick, BRICKS_CAP_ATTENTION_SCORES);
   PagedBatch pb(shape, {{1100, 1}}, 7);
   const Result want = run(*reference, pb);
@@ -229,6 +272,7 @@ TEST_P(AttentionBrick, LongSingleDecodeMatchesReference) {
 TEST_P(AttentionBrick, EmptyBatchIsFine) {
   auto brick = make();
   ASSERT_TRUE(brick);
+  SKIP_IF_UNAVAILABLE(*brick);
   const int32_t zero[] = {0};
   bricks_attention_batch b{sizeof(b), zero, {zero, zero, zero, 0, 16}, 8, 2, 64, BRICKS_DTYPE_F32,
                            0.125f,    1};
@@ -237,13 +281,14 @@ TEST_P(AttentionBrick, EmptyBatchIsFine) {
   const bricks_attention_io io{sizeof(io), dummy, dummy, dummy, out, nullptr, nullptr};
   const auto* vt = brick->vt<bricks_attention_vtable>();
   EXPECT_EQ(take_error(vt->plan(brick->instance(), &b)), "");
-  EXPECT_EQ(take_error(vt->run(brick->instance(), &io)), "");
+  EXPECT_EQ(run_io(*brick, io, IoSizes{1, sizeof(float), 1, 0, 0}), "");
 }
 
 // Bad batches come back as errors, never as crashes or reads out of bounds.
 TEST_P(AttentionBrick, RejectsBadBatches) {
   auto brick = make();
   ASSERT_TRUE(brick);
+  SKIP_IF_UNAVAILABLE(*brick);
   const auto* vt = brick->vt<bricks_attention_vtable>();
   const int32_t qo_indptr[] = {0, 1};
   const int32_t indptr[] = {0, 1};

@@ -36,6 +36,9 @@ class PagedBatch {
   int64_t rows() const { return qo_indptr_.back(); }
   int64_t out_size() const { return rows() * batch_.num_qo_heads * batch_.head_dim; }
   int64_t score_size() const { return total_kv_; }
+  // Bytes of each of the K and V pools.
+  size_t pool_bytes() const { return f16_ ? k_f16_.size() * 2 : k_f32_.size() * 4; }
+  size_t q_size() const { return q_.size(); }
 
  private:
   bricks_attention_batch batch_{};

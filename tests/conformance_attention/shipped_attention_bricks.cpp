@@ -14,6 +14,12 @@ int main(int argc, char** argv) {
       {"cpu_paged_avx2", "cpu_paged", {string_param("simd", "avx2")}},
       {"cpu_paged_scalar", "cpu_paged", {string_param("simd", "scalar")}},
   };
+#if BRICKS_TEST_CUDA
+  // Skipped, with the reason, where no GPU is present.
+  bricks::testing::attention_cases().push_back({"cuda_paged", "cuda_paged", {}});
+  bricks::testing::attention_cases().push_back(
+      {"cuda_paged_chunk64", "cuda_paged", {int_param("kv_chunk_size", 64)}});
+#endif
   ::testing::InitGoogleTest(&argc, argv);
   return RUN_ALL_TESTS();
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -60,6 +61,21 @@ inline manifest::LoadedManifest make_manifest(const std::vector<BrickChoice>& br
 
 inline std::vector<BrickChoice> default_bricks(const std::string& attention = "cpu_paged") {
   return {{"scheduler", "fcfs", {}}, {"kv", "paged", {}}, {"attention", attention, {}}};
+}
+
+// Submits `specs`, runs the engine to completion and returns the ended requests in
+// submission order.
+inline std::vector<const engine::Request*> run_in_order(
+    engine::Runtime& rt, const std::vector<engine::RequestSpec>& specs) {
+  engine::Engine& eng = rt.engine();
+  std::vector<uint64_t> ids;
+  for (const auto& s : specs) ids.push_back(eng.submit(s));
+  eng.run_to_completion();
+  std::map<uint64_t, const engine::Request*> by_id;
+  for (const engine::Request* r : eng.ended()) by_id[r->id] = r;
+  std::vector<const engine::Request*> out;
+  for (uint64_t id : ids) out.push_back(by_id.at(id));
+  return out;
 }
 
 }  // namespace bricks::testing

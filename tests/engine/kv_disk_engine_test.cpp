@@ -35,17 +35,10 @@ struct RunResult {
 };
 
 RunResult run_requests(engine::Runtime& rt, const std::vector<engine::RequestSpec>& specs) {
-  engine::Engine& eng = rt.engine();
-  std::vector<uint64_t> ids;
-  for (const auto& s : specs) ids.push_back(eng.submit(s));
-  eng.run_to_completion();
-  std::map<uint64_t, const engine::Request*> by_id;
-  for (const engine::Request* r : eng.ended()) by_id[r->id] = r;
   RunResult run;
-  for (uint64_t id : ids) {
-    const engine::Request& r = *by_id.at(id);
-    run.tokens.emplace_back(r.tokens.begin() + r.prompt_len(), r.tokens.end());
-    run.failure.push_back(r.failure);
+  for (const engine::Request* r : run_in_order(rt, specs)) {
+    run.tokens.emplace_back(r->tokens.begin() + r->prompt_len(), r->tokens.end());
+    run.failure.push_back(r->failure);
   }
   return run;
 }

@@ -84,6 +84,8 @@ host::Catalogue test_catalogue() {
     c.bricks.back().provides = {"attention.scores", "device.cpu"};
   }
   c.bricks.push_back(brick(BRICKS_KIND_ATTENTION, "naive", {}));
+  c.bricks.push_back(brick(BRICKS_KIND_ATTENTION, "cuda_paged", {}));
+  c.bricks.back().provides = {"device.cuda"};
   host::ParamInfo layer = int_param("layer", 0, 0, 1024);
   layer.has_default = false;
   c.bricks.push_back(

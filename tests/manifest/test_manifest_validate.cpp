@@ -156,6 +156,28 @@ TEST(ValidateSections, DeviceSettings) {
   EXPECT_THAT(warned, ElementsAre(HasSubstr("warning: device.gpu is ignored for a cpu device")));
 }
 
+// The cuda device: its own precisions, no disk tiers, an attention brick that runs there.
+TEST(ValidateSections, CudaDeviceSettings) {
+  const std::string rest = kCore.substr(kCore.find('\n') + 1);
+  const std::string cuda_attention = rest.substr(0, rest.find("bricks { kind: \"attention\"")) +
+                                     "bricks { kind: \"attention\" name: \"cuda_paged\" }\n";
+  EXPECT_THAT(check_text("device { kind: \"cuda\" compute: \"bf16\" }\n" + cuda_attention),
+              IsEmpty());
+  EXPECT_THAT(check_text("device { kind: \"cuda\" }\n" + rest),
+              ElementsAre(HasSubstr("5:28: error: attention 'reference' does not run on the cuda "
+                                    "device (it does not provide device.cuda); use 'cuda_paged'")));
+  EXPECT_THAT(check_text("device { kind: \"cuda\" compute: \"f32\" weight_memory_bytes: 1 "
+                         "disk_kv_bytes: 1 host_kv_bytes: 1 cuda_device: -1 }\n" +
+                         cuda_attention),
+              ElementsAre(HasSubstr("device.compute 'f32' is not supported"),
+                          HasSubstr("the cuda device keeps every weight in GPU memory"),
+                          HasSubstr("the cuda device has no disk tier for KV"),
+                          HasSubstr("device.cuda_device is -1, below 0")));
+  EXPECT_THAT(check_text("device { kind: \"cpu\" cuda_device: 1 }\n" + rest),
+              ElementsAre(HasSubstr("warning: device.cuda_device is ignored for a non-cuda "
+                                    "device")));
+}
+
 // KV memory on the cpu device: at least one block of the builtin model at the kv brick's
 // block size (tiny: 6 layers x 6 kv heads x 48 dims x 2 (K and V) x 4 bytes per token), and
 // no more than the machine has (a warning: the manifest may be meant for a larger one).

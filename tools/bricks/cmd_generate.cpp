@@ -26,8 +26,10 @@ struct GenerateArgs {
   uint64_t seed = 0;
   std::vector<std::string> stop;
   int threads = 0;
-  std::string attention = "cpu_paged";
-  std::string compute = "f32";
+  std::string device = "cpu";
+  int cuda_device = 0;
+  std::string attention;  // empty: cpu_paged on cpu, cuda_paged on cuda
+  std::string compute;    // empty: f32 on cpu, bf16 on cuda
   bool no_bos = false;
   bool stats = false;
   bool json = false;
@@ -67,12 +69,21 @@ int generate(const GenerateArgs& a) {
   } else {
     p.mutable_model()->set_builtin(a.builtin);
   }
-  p.mutable_device()->set_kind("cpu");
-  p.mutable_device()->set_threads(a.threads);
-  p.mutable_device()->set_compute(a.compute);
+  const bool cuda = a.device == "cuda";
+  p.mutable_device()->set_kind(a.device);
+  if (cuda) {
+    p.mutable_device()->set_cuda_device(a.cuda_device);
+    p.mutable_device()->set_kv_dtype("f16");
+  } else {
+    p.mutable_device()->set_threads(a.threads);
+  }
+  p.mutable_device()->set_compute(!a.compute.empty() ? a.compute : cuda ? "bf16" : "f32");
+  const std::string attention = !a.attention.empty() ? a.attention
+                                : cuda               ? "cuda_paged"
+                                                     : "cpu_paged";
   for (const auto& [kind, name] : {std::pair<std::string, std::string>{"scheduler", "fcfs"},
                                    {"kv", "paged"},
-                                   {"attention", a.attention}}) {
+                                   {"attention", attention}}) {
     auto* b = p.add_bricks();
     b->set_kind(kind);
     b->set_name(name);
@@ -161,10 +172,19 @@ void add_generate_flags(CLI::App* cmd, GenerateArgs* a) {
   cmd->add_option("--seed", a->seed, "Sampling seed");
   cmd->add_option("--stop", a->stop, "Stop when this text appears (repeatable)");
   cmd->add_option("--threads", a->threads, "Worker threads (0 = all cores)");
-  cmd->add_option("--attention", a->attention, "Attention brick")->capture_default_str();
-  cmd->add_option("--compute", a->compute, "Linear-layer precision")
-      ->check(CLI::IsMember({"f32", "bf16"}))
+  cmd->add_option("--device", a->device,
+                  "cpu, or cuda (an NVIDIA GPU; needs a build with the CUDA Toolkit)")
+      ->check(CLI::IsMember({"cpu", "cuda"}))
       ->capture_default_str();
+  cmd->add_option("--cuda-device", a->cuda_device, "With --device cuda: the GPU's ordinal")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_option("--attention", a->attention,
+                  "Attention brick (default: cpu_paged on cpu, cuda_paged on cuda)");
+  cmd->add_option("--compute", a->compute,
+                  "Linear-layer precision: f32 or bf16 on cpu (default f32), bf16 or f16 on "
+                  "cuda (default bf16)")
+      ->check(CLI::IsMember({"f32", "bf16", "f16"}));
   cmd->add_flag("--no-bos", a->no_bos, "Do not prepend the BOS token");
   cmd->add_flag("--stats", a->stats, "Print prompt and decode speed on stderr");
   add_plugin_trust_flag(cmd, a->allow_group_writable_plugins);

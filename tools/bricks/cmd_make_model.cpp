@@ -53,7 +53,7 @@ int run_make_model(const MakeModelArgs& a) {
 void add_make_model_flags(CLI::App* cmd, MakeModelArgs* args) {
   cmd->add_option(
          "--preset", args->preset,
-         "Shape: tiny (stories15M), small (stories110M), 1b (TinyLlama-1.1B), "
+         "Shape: tiny (stories15M), small (stories110M), 1b (TinyLlama-1.1B), 7b (Llama-2-7B), "
          "moe-tiny (tiny with 4 experts, 2 used), micro (2 layers of 256, for format checks)")
       ->check(CLI::IsMember(bricks::model::model_presets()))
       ->capture_default_str();

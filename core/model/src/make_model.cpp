@@ -164,7 +164,7 @@ void emit(DType dt, std::span<const float> values, std::vector<unsigned char>& b
 }  // namespace
 
 const std::vector<std::string>& model_presets() {
-  static const std::vector<std::string> names{"tiny", "small", "1b", "moe-tiny", "micro"};
+  static const std::vector<std::string> names{"tiny", "small", "1b", "7b", "moe-tiny", "micro"};
   return names;
 }
 
@@ -184,6 +184,15 @@ LlamaConfig preset_config(const std::string& preset) {
   } else if (preset == "1b") {  // TinyLlama-1.1B
     c.hidden = 2048; c.n_layers = 22; c.n_heads = 32; c.n_kv_heads = 4; c.ffn = 5632;
     c.vocab_size = 32000; c.context_length = 2048; c.tied_embeddings = false;
+  } else if (preset == "7b") {  // Llama-2-7B (13.5 GB in bf16; for GPU benchmarks)
+    c.hidden = 4096;
+    c.n_layers = 32;
+    c.n_heads = 32;
+    c.n_kv_heads = 32;
+    c.ffn = 11008;
+    c.vocab_size = 32000;
+    c.context_length = 4096;
+    c.tied_embeddings = false;
   } else if (preset == "micro") {  // the smallest shape every block type fits (rows of 256)
     c.hidden = 256;
     c.n_layers = 2;

@@ -36,8 +36,9 @@ extern "C" {
 #endif
 
 #define BRICKS_ABI_MAJOR 1
-#define BRICKS_ABI_MINOR \
-  2 /* 1: the adapter kind (kind_adapter.h); 2: bricks_sched_input.max_model_len */
+#define BRICKS_ABI_MINOR                                                          \
+  3 /* 1: the adapter kind (kind_adapter.h); 2: bricks_sched_input.max_model_len; \
+       3: bricks_attention_io.stream */
 
 /* The one symbol every plugin exports. */
 #define BRICKS_ENTRY_SYMBOL "bricks_plugin_entry"

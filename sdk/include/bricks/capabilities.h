@@ -25,6 +25,10 @@
 /* Runs on the cpu device: its verbs read and write host memory directly. */
 #define BRICKS_CAP_DEVICE_CPU "device.cpu"
 
+/* Runs on the cuda device: its verbs get device memory of the current CUDA device and
+ * enqueue their work on the stream they are given (kind_attention.h: io->stream). */
+#define BRICKS_CAP_DEVICE_CUDA "device.cuda"
+
 /* ---- kv bricks ----------------------------------------------------------------------- */
 
 /* KV lives in fixed-size blocks of block_size tokens, described per step as a CSR page

@@ -57,6 +57,10 @@ typedef struct bricks_attention_io {
    * earlier sequences' kv_len. Both NULL when no pruner needs scores. */
   const uint8_t* score_rows;    /* [rows]: 1 marks a row whose attention is summed */
   float* scores;                /* [sum of kv_len] */
+  /* (ABI 1.3) On device.cuda, the cudaStream_t the brick enqueues its work on, in order
+   * after the host's writes of q and the pools; `run` may return before the work ends.
+   * NULL on the cpu device (and from hosts before 1.3: read struct_size first). */
+  void* stream;
 } bricks_attention_io;
 
 /* An attention brick. Called from the engine's step thread, one call at a time. */
