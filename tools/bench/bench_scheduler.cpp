@@ -7,7 +7,8 @@
 // iteration is the time per step. Prints numbers; asserts nothing.
 //
 //   bench_scheduler --benchmark_filter=fastswitch
-//   bench_scheduler --benchmark_filter='/1024$|Queued'   (the targets below, every pair)
+//   bench_scheduler --benchmark_filter='running:1024/queued:0$|Queued'   (the targets below,
+//                                                                       every pair)
 //   BRICKS_BENCH_PLUGIN_DIR=/other/build/plugins bench_scheduler   (bricks from another build,
 //                                                                    to compare two versions)
 //
@@ -62,11 +63,16 @@ std::vector<bricks_param_value> params(
   return out;
 }
 
+// The harness's own record of a request, small and kept apart from the views and the token
+// arrays, so that the per-step refresh and plan application cost little beside the
+// scheduler. A request's token array is sized once for the whole run and filled past the
+// prompt with the token every decode appends, so a decode only counts it.
 struct Request {
-  std::vector<int32_t> tokens;
+  int32_t num_tokens = 0;
   int32_t computed = 0;
   bricks_request_state state = BRICKS_REQ_WAITING;
 };
+constexpr int32_t kDecodeToken = 7;
 
 // One decode step of `scheduler` over `kv` with state.range(0) running sequences and
 // state.range(1) queued ones. Limits are opened wide (whichever of these names the
@@ -108,29 +114,35 @@ void decode_step(benchmark::State& state, const std::string& scheduler, const st
   if (failed(state, kvt->configure(kv, &g))) return;
 
   std::vector<Request> reqs(static_cast<size_t>(total));
+  std::vector<std::vector<int32_t>> tokens(static_cast<size_t>(total));
   std::vector<bricks_request_view> views(static_cast<size_t>(total));
-  for (int32_t i = n; i < total; ++i) {
-    for (int32_t t = 0; t < kPrompt; ++t)
-      reqs[static_cast<size_t>(i)].tokens.push_back(i * 100003 + t);
-  }
+  // Request i's prompt, then for a running one the decode token up to the most tokens a
+  // run reaches.
+  auto fill_tokens = [&](int32_t i) {
+    std::vector<int32_t>& t = tokens[static_cast<size_t>(i)];
+    t.assign(static_cast<size_t>(i < n ? kPrompt + kSteps + 2 : kPrompt), kDecodeToken);
+    for (int32_t k = 0; k < kPrompt; ++k) t[static_cast<size_t>(k)] = i * 100003 + k;
+    reqs[static_cast<size_t>(i)].num_tokens = kPrompt;
+  };
+  for (int32_t i = 0; i < total; ++i) fill_tokens(i);
   int64_t step = 0;
   // Fills what changes from step to step in the view of request i (as the engine would).
   auto refresh = [&](int32_t i) {
     const Request& r = reqs[static_cast<size_t>(i)];
     bricks_request_view& v = views[static_cast<size_t>(i)];
     v.state = r.state;
-    v.num_tokens = static_cast<int32_t>(r.tokens.size());
+    v.num_tokens = r.num_tokens;
     v.num_computed = r.computed;
-    v.tokens = r.tokens.data();
   };
-  // What never changes is filled once, and the queued requests' views whole: the time
-  // measured is the scheduler's, not the refresh's.
+  // What never changes is filled once (the token arrays never move), and the queued
+  // requests' views whole: the time measured is the scheduler's, not the refresh's.
   for (int32_t i = 0; i < total; ++i) {
     bricks_request_view& v = views[static_cast<size_t>(i)];
     v.id = static_cast<uint64_t>(i) + 1;
     v.arrival_s = i;
     v.prompt_len = kPrompt;
     v.max_new_tokens = kSteps + 1;
+    v.tokens = tokens[static_cast<size_t>(i)].data();
     refresh(i);
   }
   // One step: refresh the running views, schedule, apply the plan. Returns items scheduled,
@@ -140,12 +152,15 @@ void decode_step(benchmark::State& state, const std::string& scheduler, const st
     bricks_sched_input in{sizeof(in), views.data(), total, 0.0, step++};
     bricks_step_plan plan{};
     if (failed(state, st->schedule(sched, &in, &plan))) return -1;
+    Request* const running = reqs.data();
+    const bricks_sched_item* const items = plan.items;
     for (int32_t k = 0; k < plan.num_items; ++k) {
-      if (plan.items[k].request_id > static_cast<uint64_t>(n)) return -1;  // a queued one ran
-      Request& r = reqs[plan.items[k].request_id - 1];
+      const bricks_sched_item& it = items[k];
+      if (it.request_id > static_cast<uint64_t>(n)) return -1;  // a queued one ran
+      Request& r = running[it.request_id - 1];
       r.state = BRICKS_REQ_RUNNING;
-      r.computed += plan.items[k].num_cached + plan.items[k].num_tokens;
-      if (r.computed == static_cast<int32_t>(r.tokens.size())) r.tokens.push_back(7);
+      r.computed += it.num_cached + it.num_tokens;
+      if (r.computed == r.num_tokens) ++r.num_tokens;  // tokens[num_tokens] is kDecodeToken
     }
     return plan.num_items;
   };
@@ -153,9 +168,7 @@ void decode_step(benchmark::State& state, const std::string& scheduler, const st
     for (int32_t i = 0; i < n; ++i) {
       kvt->release(kv, static_cast<uint64_t>(i) + 1);
       Request& r = reqs[static_cast<size_t>(i)];
-      r.tokens.clear();
-      for (int32_t t = 0; t < kPrompt; ++t) r.tokens.push_back(i * 100003 + t);
-      r.tokens.reserve(kPrompt + kSteps + 2);
+      r.num_tokens = kPrompt;
       r.computed = 0;
       r.state = BRICKS_REQ_WAITING;
     }

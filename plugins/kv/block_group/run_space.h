@@ -7,12 +7,18 @@
 // continues in a wholly free group, and only when none is left does it take pieces of
 // other runs. Nothing is reserved ahead: a block is either held or free, so free counts are
 // exact. Freed blocks coalesce with their free neighbours.
+//
+// The free runs are not stored: a bitmap of free blocks holds them (a run is a maximal
+// stretch of set bits), beside a free count per group and a bitmap of the wholly free
+// groups. Growing in place and taking the first wholly free group, what a decode step
+// does, then cost a few word operations and allocate nothing; the searches over every run
+// (a new request's placement, the fallbacks when no group is free) walk the bitmap a word
+// at a time.
 // Not thread-safe: one host thread at a time.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
-#include <map>
-#include <set>
 #include <vector>
 
 namespace bricks::kv_block_group {
@@ -27,7 +33,7 @@ class RunSpace {
   int32_t num_free() const { return num_free_; }
   int32_t group_blocks() const { return group_blocks_; }
   // Maximal free runs, for tests and reports.
-  int32_t num_free_runs() const { return static_cast<int32_t>(free_.size()); }
+  int32_t num_free_runs() const;
   bool is_free(int32_t block) const;
 
   // Appends up to `max` blocks starting exactly at `start` (while they are free) to `out`.
@@ -58,25 +64,46 @@ class RunSpace {
   void release_run(int32_t start, int32_t count);
 
  private:
-  // The free run that contains `block`, or free_.end().
-  std::map<int32_t, int32_t>::iterator run_containing(int32_t block);
-  // Takes [start, start + count) out of the free run `it`, which contains it.
-  void carve(std::map<int32_t, int32_t>::iterator it, int32_t start, int32_t count,
-             std::vector<int32_t>& out);
-  // Every change to free_ goes through these three, which keep group_runs_ in step.
-  void add_run(int32_t start, int32_t length);
-  void erase_run(std::map<int32_t, int32_t>::iterator it);
-  void shorten_run(std::map<int32_t, int32_t>::iterator it, int32_t length);
-  // Whether the free run [start, start + length) holds a whole group.
-  bool holds_group(int32_t start, int32_t length) const;
+  // A maximal free run [start, end).
+  struct Run {
+    int32_t start;
+    int32_t end;
+  };
+  // Calls f(run) for every maximal free run in address order while f returns true.
+  template <class F>
+  void for_each_run(F f) const;
+  // The first free block at or after `from`, or num_blocks_.
+  int32_t next_free(int32_t from) const;
+  // The first held block at or after `from`, or `limit` (<= num_blocks_) when there is
+  // none before it.
+  int32_t next_held(int32_t from, int32_t limit) const;
+  // min(start + max, num_blocks_) without overflow; max >= 1.
+  int32_t limit_after(int32_t start, int32_t max) const {
+    return max >= num_blocks_ - start ? num_blocks_ : start + max;
+  }
+  // Takes [start, start + count), which is free, appending its ids to `out`.
+  void carve(int32_t start, int32_t count, std::vector<int32_t>& out);
+  // Marks [start, end) free (`free`) or held, keeping the group counts in step.
+  void mark(int32_t start, int32_t end, bool free);
+  // Blocks in group k (group_blocks_, or fewer for the last one).
+  int32_t group_size(int32_t k) const;
+  // The group that holds `block` (a shift for the usual power-of-two group size).
+  int32_t group_of(int32_t block) const {
+    return group_shift_ >= 0 ? block >> group_shift_ : block / group_blocks_;
+  }
+  // The first group boundary at or after `block`.
+  int32_t group_ceil(int32_t block) const {
+    return group_of(block + group_blocks_ - 1) * group_blocks_;
+  }
 
   int32_t num_blocks_ = 0;
   int32_t group_blocks_ = 1;
+  int32_t group_shift_ = 0;  // log2(group_blocks_), or -1 when it is no power of two
   int32_t num_free_ = 0;
-  std::map<int32_t, int32_t> free_;  // run start -> run length, disjoint and never adjacent
-  // Starts of the free runs that hold a whole group, so take_group finds the first without
-  // walking every run (a growing pool leaves many short runs between requests).
-  std::set<int32_t> group_runs_;
+  std::vector<uint64_t> free_;       // bit b: block b is free
+  std::vector<int32_t> group_free_;  // [group] free blocks in it
+  std::vector<uint64_t> whole_;      // bit k: group k is wholly free
+  size_t first_whole_word_ = 0;      // no word of whole_ before this one has a bit set
 };
 
 }  // namespace bricks::kv_block_group

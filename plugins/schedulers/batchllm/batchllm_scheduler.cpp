@@ -1,7 +1,6 @@
 #include "batchllm_scheduler.h"
 
 #include <algorithm>
-#include <cmath>
 
 #include "bricks/capabilities.h"
 
@@ -79,11 +78,10 @@ void BatchLlmScheduler::schedule(const bricks_sched_input& input, bricks_step_pl
   budget_ = budget_cap_;
   preempted_any_ = false;
   reserved_ = 0;
+  running_reserved_ = false;
   classify(input);
 
-  schedule_running(true);
-  schedule_running(false);
-  reserve_for_running();
+  if (schedule_running(true)) schedule_running(false);
   if (!preempted_any_ && schedule_swapped()) admit_waiting();
   update_pin();
   buf_.publish(plan);
@@ -189,6 +187,12 @@ void BatchLlmScheduler::classify(const bricks_sched_input& input) {
   num_running_ = static_cast<int32_t>(running_.size());
   computing_.assign(grouper_.groups().size(), 0);
   computed_.assign(grouper_.groups().size(), 0);
+  if (shared_generation_ != grouper_.generation()) {
+    shared_generation_ = grouper_.generation();
+    shared_prefixes_ = std::any_of(grouper_.groups().begin(), grouper_.groups().end(),
+                                   [](const PrefixGroup& g) { return g.prefix_tokens > 0; });
+  }
+  if (!shared_prefixes_) return;  // no group shares a prefix: nothing is computing one
   for (int32_t index : running_) {
     const bricks_request_view& r = views_[index];
     const int32_t g = group_of(index);
@@ -199,8 +203,11 @@ void BatchLlmScheduler::classify(const bricks_sched_input& input) {
 
 int64_t BatchLlmScheduler::projected_tokens(const bricks_request_view& r) const {
   const int64_t to_come = std::max(0, r.max_new_tokens - r.num_generated - 1);
-  return static_cast<int64_t>(r.num_tokens) +
-         static_cast<int64_t>(std::ceil(config_.reserve_ratio * static_cast<double>(to_come)));
+  // std::ceil of a product in [0, 2^31), without the call to libm that it compiles to here.
+  const double reserve = config_.reserve_ratio * static_cast<double>(to_come);
+  int64_t up = static_cast<int64_t>(reserve);
+  if (static_cast<double>(up) < reserve) ++up;
+  return static_cast<int64_t>(r.num_tokens) + up;
 }
 
 void BatchLlmScheduler::preempt(size_t k) {
@@ -221,9 +228,9 @@ std::string BatchLlmScheduler::too_big(const bricks_request_view& r, int64_t tok
   return sched::too_big_reason(r, tokens, count_, pool_blocks_);
 }
 
-bool BatchLlmScheduler::allocate_running(size_t k, int32_t tokens) {
+bool BatchLlmScheduler::make_room(size_t k, int32_t tokens) {
   const bricks_request_view& r = views_[running_[k]];
-  while (!kv_.extend(r, tokens)) {
+  do {
     if (pin_id_ != 0) {  // a pin is only worth keeping while nothing runs short
       drop_pin();
       continue;
@@ -233,42 +240,56 @@ bool BatchLlmScheduler::allocate_running(size_t k, int32_t tokens) {
     // running_[k] is unscheduled, so a victim always exists: the latest in admission order.
     preempt(victim - 1);
     if (victim - 1 == k) return false;
-  }
+  } while (!kv_.extend(r, tokens));
   return true;
 }
 
-void BatchLlmScheduler::schedule_running(bool decodes) {
-  for (size_t k = 0; k < running_.size(); ++k) {
-    if (marks_[k] != kUnscheduled) continue;
-    const int32_t index = running_[k];
-    const bricks_request_view& r = views_[index];
+bool BatchLlmScheduler::schedule_running(bool decodes) {
+  // In locals, which the loop keeps in registers (the calls in it could change members as
+  // far as the compiler knows); none of these arrays is resized during the phase.
+  const bricks_request_view* const views = views_;
+  const int32_t* const running = running_.data();
+  Mark* const marks = marks_.data();
+  const size_t n = running_.size();
+  bool prefills = false;
+  for (size_t k = 0; k < n; ++k) {
+    if (marks[k] != kUnscheduled) continue;
+    const int32_t index = running[k];
+    const bricks_request_view& r = views[index];
     const int32_t left = r.num_tokens - r.num_computed;
+    prefills = prefills || left > 1;
     if (left <= 0 || (left == 1) != decodes) continue;
-    if (budget_ <= 0) return;
+    if (budget_ <= 0) return false;
     const int32_t tokens = std::min(left, budget_);
     if (tokens < left && tokens < min_chunk()) continue;  // a later step has more room
     const int64_t after = static_cast<int64_t>(r.num_computed) + tokens;
     if (blocks_for(after) > pool_blocks_) {
       fail(index, too_big(r, after));
-      marks_[k] = kPreempted;
+      marks[k] = kPreempted;
       --num_running_;
       continue;
     }
-    if (!allocate_running(k, tokens)) continue;
-    marks_[k] = kScheduled;
+    if (!kv_.extend(r, tokens) && !make_room(k, tokens)) continue;
+    marks[k] = kScheduled;
     planned_[k] = tokens;
     buf_.items.push_back({r.id, tokens, 0});
     budget_ -= tokens;
   }
+  return prefills && budget_ > 0;
 }
 
-void BatchLlmScheduler::reserve_for_running() {
+int64_t BatchLlmScheduler::reserved() {
+  if (running_reserved_) return reserved_;
+  running_reserved_ = true;
+  // marks_ and planned_ are final once the running phase is over, so this is the sum
+  // taken right after it.
   for (size_t k = 0; k < running_.size(); ++k) {
     if (marks_[k] == kPreempted) continue;
     const bricks_request_view& r = views_[running_[k]];
     const int64_t held = blocks_for(static_cast<int64_t>(r.num_computed) + planned_[k]);
     reserved_ += std::max<int64_t>(0, blocks_for(projected_tokens(r)) - held);
   }
+  return reserved_;
 }
 
 bool BatchLlmScheduler::schedule_swapped() {
@@ -326,7 +347,7 @@ void BatchLlmScheduler::admit_waiting() {
     // nothing running the request goes in as far as the pool allows.
     const int64_t peak = blocks_for(projected_tokens(r));
     if (num_running_ > 0 &&
-        peak - cached / block_size_ + reserved_ > kv_.stats().free_device_blocks) {
+        peak - cached / block_size_ + reserved() > kv_.stats().free_device_blocks) {
       return;
     }
     bool ok = kv_.allocate(r, cached, tokens);

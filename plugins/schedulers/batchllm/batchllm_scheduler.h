@@ -69,11 +69,19 @@ class BatchLlmScheduler final : public Scheduler {
   int32_t group_of(int32_t index) const { return group_[static_cast<size_t>(index)]; }
   int32_t prefix_of(int32_t group) const;
 
-  void schedule_running(bool decodes);
-  bool allocate_running(size_t k, int32_t tokens);
+  // One pass over the running requests, decodes or prefills. The decode pass returns
+  // whether a prefill pass could schedule anything: some running request it passed has
+  // more than one token left and budget is left.
+  bool schedule_running(bool decodes);
+  // After kv_.extend failed for running_[k]: drops the prefix pin or preempts, latest in
+  // admission order first, until the extend succeeds. Returns false when running_[k]
+  // itself was preempted.
+  bool make_room(size_t k, int32_t tokens);
   void preempt(size_t k);
   bool schedule_swapped();
-  void reserve_for_running();
+  // reserved_, with the growth reserved for the requests that ran in the running phase
+  // added on first use: only admission reads it, and most steps admit nothing.
+  int64_t reserved();
   void admit_waiting();
   void update_pin();
   void drop_pin();
@@ -112,7 +120,10 @@ class BatchLlmScheduler final : public Scheduler {
   int32_t budget_cap_ = 0;
   int32_t budget_ = 0;
   int32_t num_running_ = 0;
-  int64_t reserved_ = 0;  // blocks running requests are expected to grow by
+  // Blocks running requests are expected to grow by: swapped in and admitted ones, and
+  // once running_reserved_, those of the running phase.
+  int64_t reserved_ = 0;
+  bool running_reserved_ = false;
   bool preempted_any_ = false;
   // View indices in admission order; kept between steps so that sorting is mostly a check.
   std::vector<int32_t> running_, waiting_, swapped_;
@@ -125,6 +136,9 @@ class BatchLlmScheduler final : public Scheduler {
   // a running member has. Followers wait only while the first holds and the second does
   // not, so a kv brick that caches nothing never serialises a group.
   std::vector<uint8_t> computing_, computed_;
+  // Whether some group of the grouping generation shared_generation_ has a shared prefix.
+  uint64_t shared_generation_ = UINT64_MAX;
+  bool shared_prefixes_ = false;
   sched::PlanBuffers buf_;
 };
 

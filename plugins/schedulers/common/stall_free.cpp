@@ -22,8 +22,9 @@ void StallFreeBatcher::schedule(const bricks_sched_input& input, int32_t budget,
                                 bricks_step_plan& plan) {
   budget_cap_ = std::max(budget, 1);
   step_.begin(input, budget_cap_);
-  step_.schedule_running(StepBatch::Phase::kDecodes, min_chunk());
-  step_.schedule_running(StepBatch::Phase::kPrefills, min_chunk());
+  if (step_.schedule_running(StepBatch::Phase::kDecodes, min_chunk())) {
+    step_.schedule_running(StepBatch::Phase::kPrefills, min_chunk());
+  }
   if (!step_.preempted_any && step_.swap_in_swapped(config_.max_num_seqs, true)) {
     admit_waiting();
   }

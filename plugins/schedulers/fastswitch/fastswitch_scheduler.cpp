@@ -66,6 +66,40 @@ void FastSwitchScheduler::prepare() {
   if (count_.block_size() != block_size_) count_ = sched::BlockCount(block_size_);
 }
 
+// admit and serve_running are defined before the walk and kept small so that they are
+// inlined there: its common case is a running request whose next tokens fit the blocks it
+// holds. make_room is the rare rest.
+inline void FastSwitchScheduler::admit(int32_t index, int32_t tokens, int32_t cached) {
+  const bricks_request_view& r = views_[index];
+  buf_.items.push_back({r.id, tokens, cached});
+  budget_ -= tokens;
+  ledger_.charge(r.tenant, tokens);
+  marks_[static_cast<size_t>(index)] = kScheduled;
+}
+
+inline void FastSwitchScheduler::serve_running(int32_t pos, int32_t index,
+                                               const bricks_request_view& r) {
+  const int32_t left = r.num_tokens - r.num_computed;
+  if (left <= 0 || budget_ <= 0) return;
+  const int32_t tokens = std::min(left, budget_);
+  const int64_t after = static_cast<int64_t>(r.num_computed) + tokens;
+  if (blocks_for(after) > pool_blocks_) {
+    fail(index, too_big(r, after));
+    return;
+  }
+  if (!kv_.extend(r, tokens) && !make_room(pos, r, tokens)) return;
+  admit(index, tokens, 0);
+}
+
+bool FastSwitchScheduler::make_room(int32_t pos, const bricks_request_view& r, int32_t tokens) {
+  do {
+    const int32_t victim = victim_below(pos, false);
+    if (victim < 0) return false;  // waits with its KV until a block frees up
+    preempt(victim);
+  } while (!kv_.extend(r, tokens));
+  return true;
+}
+
 void FastSwitchScheduler::schedule(const bricks_sched_input& input, bricks_step_plan& plan) {
   prepare();
   if (input.num_requests < 0 || (input.num_requests > 0 && input.requests == nullptr)) {
@@ -79,20 +113,28 @@ void FastSwitchScheduler::schedule(const bricks_sched_input& input, bricks_step_
   admit_blocked_ = false;
   rank(input);
 
-  for (int32_t pos = 0; pos < static_cast<int32_t>(order_.size()); ++pos) {
+  // In locals, which the walk keeps in registers (the calls in it could change members as
+  // far as the compiler knows); none of these arrays is resized during the walk.
+  const int32_t* const order = order_.data();
+  const int32_t ranked = static_cast<int32_t>(order_.size());
+  const bricks_request_view* const views = views_;
+  const Mark* const marks = marks_.data();
+  const uint64_t fit = fit_tokens();
+  int32_t served_left = served_left_, refused_left = refused_left_;
+  for (int32_t pos = 0; pos < ranked; ++pos) {
     // What is left are waiting requests that can neither be admitted nor fail: done.
-    if (served_left_ == 0 && refused_left_ == 0 && (admit_blocked_ || budget_ <= 0)) break;
-    const int32_t index = order_[static_cast<size_t>(pos)];
-    const bricks_request_view& r = views_[index];
+    if (served_left == 0 && refused_left == 0 && (admit_blocked_ || budget_ <= 0)) break;
+    const int32_t index = order[pos];
+    const bricks_request_view& r = views[index];
     if (r.state == BRICKS_REQ_RUNNING || r.state == BRICKS_REQ_SWAPPED) {
-      --served_left_;
-    } else if (refused(r, fit_tokens())) {
-      --refused_left_;
+      --served_left;
+    } else if (refused(r, fit)) {
+      --refused_left;
     }
-    if (marks_[static_cast<size_t>(index)] != kPending) continue;
+    if (marks[index] != kPending) continue;
     switch (r.state) {
       case BRICKS_REQ_RUNNING:
-        serve_running(pos);
+        serve_running(pos, index, r);
         break;
       case BRICKS_REQ_SWAPPED:
         serve_swapped(pos);
@@ -133,7 +175,6 @@ void FastSwitchScheduler::rank(const bricks_sched_input& input) {
   bool keys_changed = !carry_.unchanged() || order_.size() != n || arrival_.size() != n;
   arrival_.resize(n);
   marks_.assign(n, kPending);
-  protected_.assign(n, 0);
   // The same requests as in the last step (every one has its effective priority): the
   // tenant set most likely stands, so the ledger starts the step as such and a refresh is
   // done in the pass below. Should a tenant turn out changed, the ledger starts again and
@@ -148,8 +189,6 @@ void FastSwitchScheduler::rank(const bricks_sched_input& input) {
   Tracked* const tracked = tracked_.data();
   int32_t* const tenants = tenants_.data();
   double* const arrival = arrival_.data();
-  uint8_t* const shielded = protected_.data();
-  const int64_t step = step_, min_run = config_.min_run_steps;
   const uint64_t fit = fit_tokens();
   int32_t running = 0, served = 0, refusals = 0;
   // Requests of one tenant and priority come in runs: the last pair's priority is reused.
@@ -183,10 +222,7 @@ void FastSwitchScheduler::rank(const bricks_sched_input& input) {
         }
       }
       const bricks_request_state state = r.state;
-      if (state == BRICKS_REQ_RUNNING) {
-        ++run;
-        shielded[i] = step - tracked[i].entered_step < min_run ? 1 : 0;
-      }
+      run += state == BRICKS_REQ_RUNNING ? 1 : 0;
       serve += state == BRICKS_REQ_RUNNING || state == BRICKS_REQ_SWAPPED ? 1 : 0;
       refuse +=
           state != BRICKS_REQ_RUNNING && state != BRICKS_REQ_SWAPPED && refused(r, fit) ? 1 : 0;
@@ -246,7 +282,11 @@ void FastSwitchScheduler::rank(const bricks_sched_input& input) {
 
 bool FastSwitchScheduler::preemptible(int32_t index) const {
   const size_t i = static_cast<size_t>(index);
-  return views_[index].state == BRICKS_REQ_RUNNING && marks_[i] == kPending && !protected_[i];
+  // Protected while it entered the device less than min_run_steps ago. Only a request
+  // running when the step began qualifies, and its entered_step does not change during
+  // the step (only admissions and swap-ins set it), so this is read when needed.
+  return views_[index].state == BRICKS_REQ_RUNNING && marks_[i] == kPending &&
+         step_ - tracked_[i].entered_step >= config_.min_run_steps;
 }
 
 int32_t FastSwitchScheduler::victim_below(int32_t pos, bool displacing) const {
@@ -295,14 +335,6 @@ void FastSwitchScheduler::preempt(int32_t index) {
   --num_running_;
 }
 
-void FastSwitchScheduler::admit(int32_t index, int32_t tokens, int32_t cached) {
-  const bricks_request_view& r = views_[index];
-  buf_.items.push_back({r.id, tokens, cached});
-  budget_ -= tokens;
-  ledger_.charge(r.tenant, tokens);
-  marks_[static_cast<size_t>(index)] = kScheduled;
-}
-
 void FastSwitchScheduler::fail(int32_t index, std::string reason) {
   const bricks_request_view& r = views_[index];
   if (r.state == BRICKS_REQ_RUNNING) --num_running_;
@@ -313,25 +345,6 @@ void FastSwitchScheduler::fail(int32_t index, std::string reason) {
 
 std::string FastSwitchScheduler::too_big(const bricks_request_view& r, int64_t tokens) const {
   return sched::too_big_reason(r, tokens, count_, pool_blocks_);
-}
-
-void FastSwitchScheduler::serve_running(int32_t pos) {
-  const int32_t index = order_[static_cast<size_t>(pos)];
-  const bricks_request_view& r = views_[index];
-  const int32_t left = r.num_tokens - r.num_computed;
-  if (left <= 0 || budget_ <= 0) return;
-  const int32_t tokens = std::min(left, budget_);
-  const int64_t after = static_cast<int64_t>(r.num_computed) + tokens;
-  if (blocks_for(after) > pool_blocks_) {
-    fail(index, too_big(r, after));
-    return;
-  }
-  while (!kv_.extend(r, tokens)) {
-    const int32_t victim = victim_below(pos, false);
-    if (victim < 0) return;  // waits with its KV until a block frees up
-    preempt(victim);
-  }
-  admit(index, tokens, 0);
 }
 
 void FastSwitchScheduler::serve_swapped(int32_t pos) {

@@ -85,7 +85,11 @@ class FastSwitchScheduler final : public Scheduler {
 
   void prepare();
   void rank(const bricks_sched_input& input);
-  void serve_running(int32_t pos);
+  // The request at rank `pos` (view `index`, `r`) computes its next tokens.
+  void serve_running(int32_t pos, int32_t index, const bricks_request_view& r);
+  // After kv_.extend failed for `r` at rank `pos`: preempts running requests below it,
+  // lowest first, until the extend succeeds. False when none is left to preempt.
+  bool make_room(int32_t pos, const bricks_request_view& r, int32_t tokens);
   void serve_swapped(int32_t pos);
   void serve_waiting(int32_t pos);
   // Makes a seat (when `need_seat`) and `need_blocks` free device blocks for the request at
@@ -135,12 +139,11 @@ class FastSwitchScheduler final : public Scheduler {
   bool admit_blocked_ = false;
   std::vector<int32_t> order_;   // view indices, best rank first (kept between steps)
   std::vector<double> arrival_;  // [view index] the view's arrival_s, dense for sorting
-  // Running and swapped requests not yet reached in this step's walk of the ranking, and
-  // waiting ones not yet reached that will fail (refused()).
+  // Running and swapped requests in this step's ranking, and waiting ones that will fail
+  // (refused()): the walk counts down those it has not reached yet.
   int32_t served_left_ = 0;
   int32_t refused_left_ = 0;
-  std::vector<Mark> marks_;         // [view index]
-  std::vector<uint8_t> protected_;  // [view index] entered the device < min_run_steps ago
+  std::vector<Mark> marks_;  // [view index]
   std::vector<int32_t> active_tenants_;
   sched::PlanBuffers buf_;
 };

@@ -45,12 +45,6 @@ void TenantLedger::update_least_active() {
   }
 }
 
-void TenantLedger::charge(int32_t tenant, int64_t tokens) {
-  if (pending_tokens_ != 0 && pending_tenant_ != tenant) flush_pending();
-  pending_tenant_ = tenant;
-  pending_tokens_ += tokens;
-}
-
 void TenantLedger::flush_pending() {
   if (pending_tokens_ == 0) return;
   service_[pending_tenant_] += static_cast<double>(pending_tokens_);

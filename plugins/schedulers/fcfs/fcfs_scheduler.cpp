@@ -51,10 +51,11 @@ void FcfsScheduler::schedule(const bricks_sched_input& input, bricks_step_plan& 
 bool FcfsScheduler::schedule_prefills() {
   StepBatch& s = step_;
   bool any = false;
-  if (!chunked_) {
+  if (!chunked_ && s.num_partial > 0) {
     // Recomputes longer than the budget run in chunks; finish those first.
+    const bricks_request_view* const views = s.views;  // kept in a register by the loop
     for (int32_t index : s.running) {
-      const bricks_request_view& r = s.views[index];
+      const bricks_request_view& r = views[index];
       const int32_t left = r.num_tokens - r.num_computed;
       if (left <= 1) continue;
       if (s.budget <= 0) return any;

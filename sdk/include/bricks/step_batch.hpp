@@ -62,7 +62,10 @@ class StepBatch {
   void begin(const bricks_sched_input& input, int32_t budget);
   // The running phase (see above) for the requests `phase` picks that are not yet marked. A
   // chunk smaller than min_chunk that does not finish the prefill waits for a later step.
-  void schedule_running(Phase phase, int32_t min_chunk);
+  // Returns whether a pass of the other phase could schedule anything: budget is left and
+  // the pass went by an unmarked request that the other phase picks (never with kAll). A
+  // rule that runs kDecodes then kPrefills skips the second pass when it returns false.
+  bool schedule_running(Phase phase, int32_t min_chunk);
   // Brings swapped requests back, oldest first, each with its next tokens in the budget,
   // while max_num_seqs and the free blocks allow; fails those that can never come back (no
   // swap_in on the kv brick, or larger than the pool). With `need_budget`, a request with
@@ -91,15 +94,16 @@ class StepBatch {
   int64_t pool_blocks = 0;
   int32_t budget = 0;
   int32_t num_running = 0;  // running requests, less those preempted or failed this step
+  int32_t num_partial = 0;  // running requests with more than one token left, at begin()
   bool preempted_any = false;
   std::vector<int32_t> running, waiting, swapped;  // view indices, arrival order
   std::vector<Mark> marks;                         // per running entry
   PlanBuffers buf;
 
  private:
-  // Allocates `tokens` for running[k], preempting as the running phase says. Returns false
-  // when running[k] itself was preempted.
-  bool allocate_running(size_t k, int32_t tokens);
+  // After kv.extend failed for running[k]: preempts as the running phase says until the
+  // extend succeeds. Returns false when running[k] itself was preempted.
+  bool make_room(size_t k, int32_t tokens);
 
   const char* brick_;
   bool swap_;
@@ -142,10 +146,12 @@ inline void StepBatch::begin(const bricks_sched_input& input, int32_t step_budge
   running.clear();
   waiting.clear();
   swapped.clear();
+  int32_t partial = 0;
   for (int32_t i = 0; i < input.num_requests; ++i) {
     switch (views[i].state) {
       case BRICKS_REQ_RUNNING:
         running.push_back(i);
+        partial += views[i].num_tokens - views[i].num_computed > 1 ? 1 : 0;
         break;
       case BRICKS_REQ_SWAPPED:
         swapped.push_back(i);
@@ -157,6 +163,7 @@ inline void StepBatch::begin(const bricks_sched_input& input, int32_t step_budge
   }
   marks.assign(running.size(), kUnscheduled);
   num_running = static_cast<int32_t>(running.size());
+  num_partial = partial;
 }
 
 inline void StepBatch::preempt(size_t k) {
@@ -204,41 +211,52 @@ inline std::string StepBatch::too_big(const bricks_request_view& r, int64_t toke
   return too_big_reason(r, tokens, count_, pool_blocks);
 }
 
-inline bool StepBatch::allocate_running(size_t k, int32_t tokens) {
+inline bool StepBatch::make_room(size_t k, int32_t tokens) {
   const bricks_request_view& r = views[running[k]];
-  while (!kv.extend(r, tokens)) {
+  do {
     size_t victim = running.size();
     while (victim > 0 && marks[victim - 1] != kUnscheduled) --victim;
     // running[k] is unscheduled, so a victim always exists: the latest-arrived one.
     preempt(victim - 1);
     if (victim - 1 == k) return false;
-  }
+  } while (!kv.extend(r, tokens));
   return true;
 }
 
-inline void StepBatch::schedule_running(Phase phase, int32_t min_chunk) {
-  for (size_t k = 0; k < running.size(); ++k) {
-    if (marks[k] != kUnscheduled) continue;
-    const int32_t index = running[k];
-    const bricks_request_view& r = views[index];
+inline bool StepBatch::schedule_running(Phase phase, int32_t min_chunk) {
+  // In locals, which the loop keeps in registers (the calls in it could change members as
+  // far as the compiler knows); neither array is resized during the phase.
+  const bricks_request_view* const view = views;
+  const int32_t* const run = running.data();
+  Mark* const mark = marks.data();
+  const size_t n = running.size();
+  bool other = false;
+  for (size_t k = 0; k < n; ++k) {
+    if (mark[k] != kUnscheduled) continue;
+    const int32_t index = run[k];
+    const bricks_request_view& r = view[index];
     const int32_t left = r.num_tokens - r.num_computed;
     if (left <= 0) continue;
-    if (phase != Phase::kAll && (left == 1) != (phase == Phase::kDecodes)) continue;
-    if (budget <= 0) return;
+    if (phase != Phase::kAll && (left == 1) != (phase == Phase::kDecodes)) {
+      other = true;
+      continue;
+    }
+    if (budget <= 0) return false;
     const int32_t tokens = std::min(left, budget);
     if (tokens < left && tokens < min_chunk) continue;  // a later step has more room
     const int64_t after = static_cast<int64_t>(r.num_computed) + tokens;
     if (blocks_for(after) > pool_blocks) {
       fail(index, too_big(r, after));
-      marks[k] = kPreempted;
+      mark[k] = kPreempted;
       --num_running;
       continue;
     }
-    if (!allocate_running(k, tokens)) continue;
-    marks[k] = kScheduled;
+    if (!kv.extend(r, tokens) && !make_room(k, tokens)) continue;
+    mark[k] = kScheduled;
     buf.items.push_back({r.id, tokens, 0});
     budget -= tokens;
   }
+  return other && budget > 0;
 }
 
 }  // namespace bricks::sched
