@@ -74,7 +74,7 @@ int serve(const ServeArgs& a) {
   if (rt->tokenizer() == nullptr || rt->model() == nullptr) {
     std::fprintf(stderr,
                  "error: %s: bricks serve needs a device that runs the model "
-                 "(device.kind \"cpu\"); the %s device makes no text\n",
+                 "(device.kind \"cpu\" or \"cuda\"); the %s device makes no text\n",
                  a.manifest.c_str(), m->proto.device().kind().c_str());
     return kExitFailure;
   }

@@ -82,6 +82,20 @@ if [[ $skip_7b == 0 ]]; then
   stage decode-b64 600 "$bin/bricks" run "$out/decode-b64.textproto" --no-progress \
     --report-json "$out/decode-b64.json"
   grep -E "throughput|TPOT" "$out/decode-b64.log" | head -4 >> "$summary"
+  # The sim device against the GPU: measured step times of the 7B shape as a calibration
+  # table, and the sim's roofline for Llama-2-7B on its nearest preset (h100-80gb) beside it.
+  stage calibrate 600 "$bin/bricks" calibrate manifests/cuda.textproto \
+    --model "$models/7b-bf16.gguf" --out "$out/h200-llama-2-7b.csv" \
+    --prefill 0,128,512,2048 --decodes 0,1,16,64 --context-sums 64,4096
+  for sim in calibrated roofline; do
+    cal=""
+    [[ $sim == calibrated ]] && cal="calibration_file: \"$out/h200-llama-2-7b.csv\""
+    sed -e "s|kind: \"cuda\"|kind: \"sim\" gpu: \"h100-80gb\" sim_model: \"llama-2-7b\" $cal|" \
+      -e '/cuda_device:/d' -e '/compute:/d' -e 's|name: "cuda_paged"|name: "reference"|' \
+      -e '/^model {/,/^}/d' manifests/cuda.textproto > "$out/sim-$sim.textproto"
+    stage "step-cost-$sim" 120 "$bin/bricks" step-cost "$out/sim-$sim.textproto" \
+      --decodes 1,16,64 --context 1024 --prompts 128,512,2048
+  done
   rm -f "$models/7b-bf16.gguf"
 fi
 rm -f "$models/1b-bf16.gguf"
