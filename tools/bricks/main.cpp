@@ -12,6 +12,7 @@
 #include "command.h"
 #include "interrupt.h"
 #include "manifest/did_you_mean.h"
+#include "openmp_policy.h"
 
 namespace bricks::cli {
 
@@ -63,6 +64,7 @@ std::string command_fix(const std::string& word, const CLI::App& app) {
 
 int main(int argc, char** argv) {
   using namespace bricks::cli;
+  make_openmp_threads_sleep_when_idle(argv);
   auto logger = spdlog::stderr_color_mt("bricks");
   spdlog::set_default_logger(logger);
   spdlog::set_pattern("%^%l%$: %v");

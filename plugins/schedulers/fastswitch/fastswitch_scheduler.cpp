@@ -151,12 +151,14 @@ void FastSwitchScheduler::schedule(const bricks_sched_input& input, bricks_step_
 void FastSwitchScheduler::rank(const bricks_sched_input& input) {
   const int32_t count = input.num_requests;
   const size_t n = static_cast<size_t>(count);
-  carry_.match(views_, count);
-  bool same_tenants = carry_.unchanged();
+  // As many requests as in the last step are most likely the same ones in the same order:
+  // the pass below then compares the ids on its way, in place of a read of every view by
+  // carry_.match, and falls back to the match at the first id that differs.
+  const bool speculate = carry_.num_last_ids() == count && tracked_.size() == n;
+  bool moved = false;    // tracked_ and tenants_ moved to this step's view positions
   bool missing = false;  // a request without an effective priority yet
-  const bool moved = !same_tenants || tracked_.size() != n;
-  if (moved) {
-    // Moved to this step's view positions; when nothing changed they already are.
+  const auto move_tracked = [&] {
+    moved = true;
     old_tracked_.swap(tracked_);
     old_tenants_.swap(tenants_);
     tracked_.resize(n);
@@ -168,39 +170,53 @@ void FastSwitchScheduler::rank(const bricks_sched_input& input) {
       tenants_[static_cast<size_t>(i)] = known ? old_tenants_[static_cast<size_t>(p)] : 0;
       missing = missing || !tracked_[static_cast<size_t>(i)].has_effective;
     }
+  };
+  if (!speculate) {
+    carry_.match(views_, count);
+    move_tracked();
   }
+  bool same_tenants = speculate || carry_.unchanged();
   const bool refresh = step_ - last_refresh_step_ >= config_.priority_update_steps;
   if (refresh) last_refresh_step_ = step_;
   // Whether a sort key may differ from the one order_ was sorted by in the last step.
-  bool keys_changed = !carry_.unchanged() || order_.size() != n || arrival_.size() != n;
+  bool keys_changed =
+      (!speculate && !carry_.unchanged()) || order_.size() != n || arrival_.size() != n;
   arrival_.resize(n);
   marks_.assign(n, kPending);
   // The same requests as in the last step (every one has its effective priority): the
   // tenant set most likely stands, so the ledger starts the step as such and a refresh is
-  // done in the pass below. Should a tenant turn out changed, the ledger starts again and
-  // the priorities are computed again after the pass.
+  // done in the pass below. Should a tenant or a request turn out changed, the ledger starts
+  // again and the priorities are computed again after the pass.
   const bool optimistic = !moved;
   if (optimistic) ledger_.begin_step_same_tenants();
   const bool refresh_in_pass = optimistic && refresh;
-  // One pass over the views; what it reads and counts is held in locals so that the loop
-  // keeps them in registers, and it is compiled twice (with and without the refresh) to
-  // keep the common case small.
+  // One pass over views [from, n); what it reads and counts is held in locals so that the
+  // loop keeps them in registers, and it is compiled for each use (with or without the
+  // refresh, with or without the id check) to keep the common case small. With the check it
+  // stops at the first view whose id is not the last step's at its position, and returns
+  // where it stopped.
   const bricks_request_view* const views = views_;
-  Tracked* const tracked = tracked_.data();
-  int32_t* const tenants = tenants_.data();
-  double* const arrival = arrival_.data();
   const uint64_t fit = fit_tokens();
   int32_t running = 0, served = 0, refusals = 0;
   // Requests of one tenant and priority come in runs: the last pair's priority is reused.
   int32_t last_priority = 0, last_tenant = 0;
   double last_effective = 0;
   bool have_last = false;
-  const auto pass = [&](auto with_refresh) {
+  const auto pass = [&](size_t from, auto with_refresh, auto check_ids) {
     constexpr bool kRefresh = decltype(with_refresh)::value;
+    constexpr bool kCheckIds = decltype(check_ids)::value;
+    Tracked* const tracked = tracked_.data();
+    int32_t* const tenants = tenants_.data();
+    double* const arrival = arrival_.data();
+    const uint64_t* const last_ids = carry_.last_ids();
     bool tenants_same = true, keys_same = true;
     int32_t run = 0, serve = 0, refuse = 0;
-    for (size_t i = 0; i < n; ++i) {
+    size_t i = from;
+    for (; i < n; ++i) {
       const bricks_request_view& r = views[i];
+      if constexpr (kCheckIds) {
+        if (r.id != last_ids[i]) break;
+      }
       if (tenants[i] != r.tenant) {
         tenants_same = false;
         tenants[i] = r.tenant;
@@ -229,14 +245,28 @@ void FastSwitchScheduler::rank(const bricks_sched_input& input) {
     }
     same_tenants = same_tenants && tenants_same;
     keys_changed = keys_changed || !keys_same;
-    running = run;
-    served = serve;
-    refusals = refuse;
+    running += run;
+    served += serve;
+    refusals += refuse;
+    return i;
   };
-  if (refresh_in_pass) {
-    pass(std::true_type{});
+  if (!speculate) {
+    pass(size_t{0}, std::false_type{}, std::false_type{});
   } else {
-    pass(std::false_type{});
+    const size_t stop = refresh_in_pass ? pass(size_t{0}, std::true_type{}, std::true_type{})
+                                        : pass(size_t{0}, std::false_type{}, std::true_type{});
+    if (stop == n) {
+      carry_.keep();
+    } else {
+      // A request arrived or left. The views before `stop` kept their positions, so what the
+      // pass wrote for them is carried to where it belongs; the rest is passed over as a
+      // step whose requests moved (the priorities it computed are computed again below).
+      carry_.match(views_, count);
+      move_tracked();
+      same_tenants = false;
+      keys_changed = true;
+      pass(stop, std::false_type{}, std::false_type{});
+    }
   }
   num_running_ = running;
   served_left_ = served;

@@ -31,13 +31,14 @@
 // service. The ranking is carried over too and re-sorted only where requests arrived or a
 // sort key (effective priority, arrival) changed.
 //
-// Cost of a step. The views are read twice: by ViewCarry's match and by one pass that
-// tallies states, tenants and arrivals and, on refresh steps, recomputes priorities (a
-// third pass does that when requests arrived or left, or a tenant changed). The walk of the
-// ranking stops once admission is blocked (or the budget spent) and no running, swapped or
-// refused waiting request is left below: the waiting requests left could neither be
-// admitted nor fail, so a deep queue that cannot be admitted costs nothing per queued
-// request beyond those passes. Not thread-safe.
+// Cost of a step. The views are read once, by a pass that tallies states, tenants and
+// arrivals, on refresh steps recomputes priorities, and compares the ids with the last
+// step's so that ViewCarry need not read them itself. When requests arrived or left, the
+// ViewCarry match reads the ids again, and a further pass recomputes priorities (as it does
+// when a tenant changed). The walk of the ranking stops once admission is blocked (or the
+// budget spent) and no running, swapped or refused waiting request is left below: the
+// waiting requests left could neither be admitted nor fail, so a deep queue that cannot be
+// admitted costs nothing per queued request beyond that pass. Not thread-safe.
 #pragma once
 
 #include <algorithm>

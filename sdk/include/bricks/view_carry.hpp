@@ -38,6 +38,17 @@ class ViewCarry {
   // Whether the ids are those of the previous call, in the same order.
   bool unchanged() const { return unchanged_; }
 
+  // The ids the last match() or keep() remembered, in their order. A caller that reads every
+  // view anyway may compare the ids itself on the way, and call keep() in place of match()
+  // when this call has as many and each equals the one at its position.
+  const uint64_t* last_ids() const { return ids_.data(); }
+  int32_t num_last_ids() const { return static_cast<int32_t>(ids_.size()); }
+  // What match() does when the ids are those of the last call, in the same order.
+  void keep() {
+    unchanged_ = true;
+    identity_ = true;
+  }
+
   // Rewrites `order` (view indices of the previous call, sorted by `less`) as the view
   // indices of this call for which `member(i)` holds, sorted by `less`.
   template <class Member, class Less>
@@ -131,8 +142,7 @@ inline void ViewCarry::match(const bricks_request_view* views, int32_t n) {
     while (same < common && views[same].id == ids[same]) ++same;
   }
   if (same == n && n == old_n) {
-    unchanged_ = true;
-    identity_ = true;
+    keep();
     return;
   }
   identity_ = false;
