@@ -32,6 +32,8 @@ stage() {  # stage NAME LIMIT_S COMMAND...: runs it with output in OUT/NAME.log
 say "machine: $(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>&1 | head -1)"
 say "cpu: $(lscpu | sed -n 's/^Model name: *//p')"
 
+# The build's packages (tools/install-deps.sh installs them where the network allows).
+stage deps 300 bash tools/install-deps.sh || say "some packages are missing: see $out/deps.log"
 stage configure 300 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBRICKS_CUDA=ON \
   -DBRICKS_BUILD_BENCH=OFF -DCMAKE_CUDA_ARCHITECTURES=90 || { say "cannot configure"; exit 1; }
 stage build 900 cmake --build "$build" -j "$jobs" --target bricks bricks_plugins test_cuda_device \
@@ -78,6 +80,7 @@ if [[ $skip_7b == 0 ]]; then
     -e 's|prompt_len_min: 64|prompt_len_min: 128|' -e 's|prompt_len_max: 1024|prompt_len_max: 128|' \
     -e 's|output_len_min: 32|output_len_min: 256|' -e 's|output_len_max: 256|output_len_max: 256|' \
     -e 's|sampling {.*|sampling { temperature: 0 ignore_eos: true }|' \
+    -e 's|kv_cache_bytes: [0-9]*|kv_cache_bytes: 0|' \
     manifests/cuda.textproto > "$out/decode-b64.textproto"
   stage decode-b64 600 "$bin/bricks" run "$out/decode-b64.textproto" --no-progress \
     --report-json "$out/decode-b64.json"
