@@ -93,8 +93,9 @@ TEST_F(ShippedManifests, AllRunTheirFirstRequest) {
     if (needs_gpu(m) && r.exit_code != 0) {
       // No GPU here (or no cuda_paged): one error naming the device, before any model is made.
       EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
-      const bool named = r.err.find("device.kind \"cuda\": ") != std::string::npos ||
-                         r.out.find("unknown attention brick 'cuda_paged'") != std::string::npos;
+      const std::string said = r.out + r.err;
+      const bool named = said.find("device.kind \"cuda\": ") != std::string::npos ||
+                         said.find("unknown attention brick 'cuda_paged'") != std::string::npos;
       EXPECT_TRUE(named) << r.out << r.err;
       EXPECT_FALSE(fs::exists(work() / "models" / "1b-bf16.gguf"));
       continue;
