@@ -26,7 +26,15 @@ constexpr int64_t kRowBlock = 16;
 constexpr int64_t kSerialMacs = 1 << 16;
 
 // Activation rows a GEMV pass keeps in L2.
-constexpr int64_t kPassBytes = 256 << 10;
+constexpr int64_t kPassBytes = 512 << 10;
+
+// Rows per pass for m rows of which at most `fit` fit a pass: passes of equal size, so that
+// no pass is left with a few rows (which would stream every weight again for little work,
+// on the few-row kernels).
+int64_t pass_rows(int64_t m, int64_t fit) {
+  const int64_t passes = (m + fit - 1) / fit;
+  return (m + passes - 1) / passes;
+}
 
 // Weight panels converted for oneDNN hold about this many bytes.
 constexpr int64_t kPanelBytes = 4 << 20;
@@ -168,7 +176,7 @@ void Linear::over_row_blocks(int64_t m, const Body& body) const {
 
 void Linear::gemv(const float* x, int64_t m, float* y) const {
   // Activation rows per pass: they stay in L2 while the weights stream past them once.
-  const int64_t chunk = std::max<int64_t>(4, kPassBytes / (4 * w_.cols) / 4 * 4);
+  const int64_t chunk = pass_rows(m, std::max<int64_t>(4, kPassBytes / (4 * w_.cols) / 4 * 4));
   const auto kernel = kernel_;
   for (int64_t i0 = 0; i0 < m; i0 += chunk) {
     detail::GemvArgs a;
@@ -189,7 +197,7 @@ void Linear::quant_gemv(const float* x, int64_t m, float* y) const {
   detail::quantize_activations(x, m, w_.cols, qx);
   // Activation rows per pass, about 3 bytes a value quantized: they stay in L2 while every
   // weight row is unpacked once per pass.
-  const int64_t chunk = std::max<int64_t>(4, kPassBytes / (3 * qx.padded) / 4 * 4);
+  const int64_t chunk = pass_rows(m, std::max<int64_t>(4, kPassBytes / (3 * qx.padded) / 4 * 4));
   const auto kernel = quant_kernel_;
   for (int64_t i0 = 0; i0 < m; i0 += chunk) {
     detail::QuantGemvArgs a;

@@ -20,7 +20,9 @@
 // kernels of q8_0, q4_0 and the k-quants skip the unpacked rows and decode u, a and b in
 // registers right before the dot products (quant_dot_avx512.cpp); the k-quant ones take the
 // activation's block scales and sums per 256-value super-block (QuantizedActivations::k), so
-// that a and b are applied once per group rather than once per lane.
+// that a and b are applied once per group rather than once per lane. For more rows the
+// AVX512_VNNI k-quant kernels unpack u with integer group scales instead and scale the
+// integer sums of 128 values at a time (quant_dot_avx512_rows.cpp).
 //
 // Rows are padded to a multiple of kQuantPad values with zero bytes and scales, so a vector
 // kernel may run past the last block; padding contributes 0 * finite = 0.
@@ -140,6 +142,9 @@ QuantGemvFn quant_gemv_scalar(WeightType t);
 QuantGemvFn quant_gemv_avx2(WeightType t);
 QuantGemvFn quant_gemv_avx_vnni(WeightType t);
 QuantGemvFn quant_gemv_avx512_vnni(WeightType t);
+// The AVX512_VNNI k-quant kernels for more than a few activation rows
+// (quant_dot_avx512_rows.cpp); nullptr for other types.
+QuantGemvFn quant_rows_avx512_vnni(WeightType t);
 
 // Unpackers: portable, and AVX2 (shared by every SIMD family). `q8_signed` picks the int8
 // form of q8_0 (u = q, b = 0) over the offset one (u = q + 128, b = -128 d).

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <string>
 #include <vector>
@@ -30,7 +31,8 @@ const WeightType kQuantTypes[] = {WeightType::Q8_0, WeightType::Q4_0, WeightType
                                   WeightType::Q5_0, WeightType::Q5_1, WeightType::Q4_K,
                                   WeightType::Q5_K, WeightType::Q6_K};
 // Up to 4 rows the AVX512_VNNI kernels of q8_0, q4_0 and the k-quants decode weights in
-// registers; from 5 they unpack them into a buffer.
+// registers; from 5 they unpack them into a buffer (the k-quants into their own, with
+// integer scales: quant_dot_avx512_rows.cpp).
 const int64_t kMs[] = {1, 2, 3, 4, 5, 8, 16, 17};
 
 struct Shape {
@@ -140,6 +142,51 @@ INSTANTIATE_TEST_SUITE_P(Families, QuantDot,
                            for (char& c : name) c = c == '-' ? '_' : c;
                            return name;
                          });
+
+// The k-quants at their largest products: every value at its maximum (q4_K 15, q5_K 31,
+// q6_K 63), the largest scales (q6_K's int8 at -128 and 127) and activations all at +-127.
+// Sums of 4 products then reach 32004, the most the packed int16 lanes of the many-row
+// kernels hold; any saturation or overflow would show against the reference.
+TEST(QuantDotLinear, KQuantsAtTheirLargestProductsMatchTheReference) {
+  for (WeightType type : {WeightType::Q4_K, WeightType::Q5_K, WeightType::Q6_K}) {
+    const int64_t rows = 9, cols = 512;
+    RandomWeights w(type, rows, cols, 5);
+    const size_t block = row_bytes(type, model::kQKK);
+    const uint16_t one = f32_to_f16_bits(1.0f);
+    for (size_t b = 0; b < w.bytes.size() / block; ++b) {
+      unsigned char* blk = w.bytes.data() + b * block;
+      if (type == WeightType::Q6_K) {
+        auto* q6 = reinterpret_cast<model::BlockQ6_K*>(blk);
+        std::memset(q6->ql, 0xFF, sizeof(q6->ql));
+        std::memset(q6->qh, 0xFF, sizeof(q6->qh));
+        for (int g = 0; g < 16; ++g) q6->scales[g] = static_cast<int8_t>(g % 2 == 0 ? -128 : 127);
+        q6->d = one;
+      } else {
+        auto* k4 = reinterpret_cast<model::BlockQ4_K*>(blk);  // d, dmin, scales lead both
+        k4->d = one;
+        k4->dmin = one;
+        std::memset(k4->scales, 0xFF, sizeof(k4->scales));                  // every sc and mn 63
+        std::memset(blk + block - model::kQKK / 2, 0xFF, model::kQKK / 2);  // qs
+        if (type == WeightType::Q5_K) {
+          std::memset(reinterpret_cast<model::BlockQ5_K*>(blk)->qh, 0xFF, model::kQKK / 8);
+        }
+      }
+    }
+    for (int64_t m : {1, 5, 16}) {
+      std::vector<float> x(static_cast<size_t>(m * cols));
+      for (size_t k = 0; k < x.size(); ++k) x[k] = (k / cols) % 2 == 0 ? 1.0f : -1.0f;
+      detail::QuantizedActivations qx;
+      detail::quantize_activations(x.data(), m, cols, qx);
+      const auto ref = testing::reference_product(w.view, dequantized(qx).data(), m);
+      const Linear lin(w.view, Compute::F32, LinearOptions{-1});
+      std::vector<float> y(static_cast<size_t>(m * rows));
+      lin.forward(x.data(), m, y.data());
+      for (size_t j = 0; j < y.size(); ++j) {
+        ASSERT_NEAR(y[j], ref.y[j], 1e-5 * ref.abs[j]) << to_string(type) << " m=" << m << " " << j;
+      }
+    }
+  }
+}
 
 TEST(QuantDotActivations, BlocksAreScaledByTheirMaximumAndPadded) {
   std::vector<float> x(64);

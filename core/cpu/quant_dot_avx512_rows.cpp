@@ -1,0 +1,296 @@
+// The k-quant kernels of AVX512_VNNI for many activation rows (batched decode, short
+// prompts): the products are summed in int32 per group and scaled in f32 once per 128 values.
+//
+// With u the weights' unsigned values, sc_g the integer scale of group g, b_g its min (q4_K,
+// q5_K: -dmin * mn_g) or offset (q6_K: -32 * d * sc_g), d_x the activation scale of the
+// group's block of 32 and S_g = d_x * (sum of the group's q), a super-block of one weight row
+// against one activation row is
+//   d_w * sum_g d_x * sc_g * dot(u_g, q_g)  +  sum_g b_g * S_g.
+// Per two chunks of 64 values: vpdpbusd gives each chunk's int32 sums of 4 products (at most
+// 4 * 63 * 127, within int16), vpackssdw packs the two chunks into one vector of int16
+// without saturating, vpdpwssd multiplies those by their group's int16 scale and adds
+// neighbours (lanes of one group and one activation block), and one multiply-add applies
+// d_x per lane. The activations keep their blocks of 32, so every kernel family rounds them
+// alike and the tokens do not depend on how many rows a step has. Per 128 values and pair
+// of weight row and activation row that is four multiplying instructions, against ten for
+// the unpacked rows of quant_dot_tile.inc.
+//
+// R weight rows are first unpacked into KRows (u, the scales in packed-lane order, d_w and
+// b per super-block) that every tile of MB activation rows then reuses from L1, while the
+// first tile prefetches the next R rows.
+#include <immintrin.h>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "cpu/quant_decode_avx512.h"
+#include "cpu/quant_dot.h"
+
+namespace bricks::cpu::detail {
+namespace {
+
+using namespace avx512;  // NOLINT(google-build-using-namespace): the shared decoders
+
+constexpr int64_t kChunks = kQKK / 64;  // 64-value chunks per super-block
+
+// R weight rows unpacked side by side, in the order the tiles read them. Per super-block:
+// for each pair of chunks and each row a panel of kPanel bytes, the chunks' 2 x 64 values u
+// (0 .. 63) then the int16 group scale of each lane of their packed sums (pair_lane); then
+// per row d_w and 16 floats b_g (q4_K, q5_K use 8).
+constexpr int64_t kPanel = 192;
+constexpr int kChunkPairs = kChunks / 2;
+
+template <int R>
+struct KRows {
+  static constexpr int64_t kPairBytes = R * kPanel;
+  static constexpr int64_t kSuperBytes = kChunkPairs * kPairBytes;
+  const char* panels;  // [supers][kChunkPairs][R] panels
+  const float* d;      // [supers][R]
+  const float* b;      // [supers][R][16]
+};
+
+// The sums of chunks 2h and 2h + 1 (16 int32 lanes each, every lane 4 values of one group)
+// packed to int16 by vpackssdw, which interleaves them per 128 bits: lane p of the packed
+// vector is lane 4 (p / 8) + p % 4 of chunk 2h + (p % 8) / 4. This is the chunk and lane.
+constexpr int pair_chunk(int h, int p) { return 2 * h + (p % 8) / 4; }
+constexpr int pair_lane(int p) { return 4 * (p / 8) + p % 4; }
+
+// vpdpwssd sums int16 lanes 2t and 2t + 1 of the packed vector into int32 lane t: both from
+// lane pair_lane(2t) (or the next, of the same group and activation block) of chunk
+// 2h + (t % 4) / 2. This is, per t, that lane's index in the two chunks' 32 activation scales.
+constexpr std::array<int, 16> kPairScaleIndex = [] {
+  std::array<int, 16> index{};
+  for (int t = 0; t < 16; ++t) index[t] = 16 * pair_chunk(0, 2 * t) + pair_lane(2 * t);
+  return index;
+}();
+
+class KBuffer {
+ public:
+  template <int R>
+  KRows<R> rows(int64_t cols, char*& panels, float*& d, float*& b) {
+    const auto supers = static_cast<size_t>(cols / kQKK);
+    panels_.resize(supers * KRows<R>::kSuperBytes);
+    d_.resize(supers * R);
+    b_.resize(supers * R * 16);
+    panels = panels_.data();
+    d = d_.data();
+    b = b_.data();
+    return {panels, d, b};
+  }
+
+ private:
+  std::vector<char> panels_;
+  std::vector<float> d_, b_;
+};
+
+// For chunk pair h of type K (K::group(c, l) the group of lane l of chunk c): the group of
+// each int16 lane of the packed sums, to permute the super-block's 16 scales with.
+template <class K, int H>
+constexpr std::array<int16_t, 32> kPairGroups = [] {
+  std::array<int16_t, 32> index{};
+  for (int p = 0; p < 32; ++p)
+    index[p] = static_cast<int16_t>(K::group(pair_chunk(H, p), pair_lane(p)));
+  return index;
+}();
+
+// Per k-quant type: the group scales of a super-block as 16 int16 (groups in order, 8 used
+// by q4_K / q5_K), the group of int32 lane l of chunk c, and d_w and b.
+template <WeightType T>
+struct KScales;
+
+template <class Block>
+struct KScalesK4 {
+  using B = Block;
+  using S = SuperK4<B>;
+  BRICKS_AVX512_VNNI static __m256i groups(const char* blk) {
+    return _mm256_cvtepu8_epi16(S::six_bits(blk));  // sc[0..8) then mn[0..8)
+  }
+  // The group of int32 lane l (values 4l .. 4l + 4) of chunk c.
+  static constexpr int group(int c, int l) { return 2 * c + l / 8; }
+  BRICKS_AVX512_VNNI static float d(const char* blk) { return half(blk + offsetof(B, d)); }
+  // b = -dmin * mn in lanes 0-7, zero in lanes 8-15.
+  BRICKS_AVX512_VNNI static void mins(const char* blk, __m256i groups, float* b) {
+    const __m256 mn =
+        _mm256_cvtepi32_ps(_mm256_cvtepu16_epi32(_mm256_extracti128_si256(groups, 1)));
+    const __m256 dmin = _mm256_set1_ps(-half(blk + offsetof(B, dmin)));
+    _mm512_storeu_ps(b, _mm512_castps256_ps512(_mm256_mul_ps(mn, dmin)));
+  }
+  // The activation's S_g of the super-block whose 48 floats start at k.
+  BRICKS_AVX512_VNNI static __m512 sums(const float* k) {
+    return _mm512_maskz_loadu_ps(0xFF, k + kSuperS32);
+  }
+};
+
+template <>
+struct KScales<WeightType::Q4_K> : KScalesK4<model::BlockQ4_K> {};
+template <>
+struct KScales<WeightType::Q5_K> : KScalesK4<model::BlockQ5_K> {};
+
+template <>
+struct KScales<WeightType::Q6_K> {
+  using B = model::BlockQ6_K;
+  using S = SuperQ6;
+  BRICKS_AVX512_VNNI static __m256i groups(const char* blk) {
+    return _mm256_cvtepi8_epi16(
+        _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + offsetof(B, scales))));
+  }
+  static constexpr int group(int c, int l) { return 4 * c + l / 4; }
+  BRICKS_AVX512_VNNI static float d(const char* blk) { return half(blk + offsetof(B, d)); }
+  BRICKS_AVX512_VNNI static void mins(const char* blk, __m256i groups, float* b) {
+    const __m512 sc = _mm512_cvtepi32_ps(_mm512_cvtepi16_epi32(groups));
+    _mm512_storeu_ps(b, _mm512_mul_ps(sc, _mm512_set1_ps(-32.0f * d(blk))));
+  }
+  BRICKS_AVX512_VNNI static __m512 sums(const float* k) { return _mm512_loadu_ps(k + kSuperS16); }
+};
+
+// Unpacks row r of R (at `row`) into the buffers of KRows<R>.
+template <WeightType T, int R>
+BRICKS_AVX512_VNNI void unpack_row(const char* row, int64_t cols, int r, char* panels, float* d,
+                                   float* b) {
+  using K = KScales<T>;
+  using S = typename K::S;
+  constexpr auto kBlockBytes = static_cast<int64_t>(sizeof(typename K::B));
+  for (int64_t st = 0; st < cols / kQKK; ++st) {
+    const char* blk = row + st * kBlockBytes;
+    const __m256i g = K::groups(blk);
+    const __m512i g512 = _mm512_castsi256_si512(g);
+    const __m512i index[kChunkPairs] = {_mm512_loadu_si512(kPairGroups<K, 0>.data()),
+                                        _mm512_loadu_si512(kPairGroups<K, 1>.data())};
+    for (int h = 0; h < kChunkPairs; ++h) {
+      char* p = panels + st * KRows<R>::kSuperBytes + h * KRows<R>::kPairBytes + r * kPanel;
+      _mm512_storeu_si512(p, S::bits(blk, 2 * h));
+      _mm512_storeu_si512(p + 64, S::bits(blk, 2 * h + 1));
+      _mm512_storeu_si512(p + 128, _mm512_permutexvar_epi16(index[h], g512));
+    }
+    d[st * R + r] = K::d(blk);
+    K::mins(blk, g, b + (st * R + r) * 16);
+  }
+}
+
+// R unpacked rows (weight rows n .. n + R) against the MB activation rows i .. i + MB. With
+// `ahead`, also asks for the next R weight rows, a super-block of each per super-block here,
+// so that their unpacking finds them in cache.
+template <WeightType T, int R, int MB>
+BRICKS_AVX512_VNNI void k_tile(const QuantGemvArgs& a, const KRows<R>& w, int64_t n, int64_t i,
+                               const char* ahead) {
+  using K = KScales<T>;
+  constexpr auto kBlockBytes = static_cast<int64_t>(sizeof(typename K::B));
+  const QuantizedActivations& x = *a.x;
+  const int8_t* q[MB];
+  const float* k[MB];
+  for (int j = 0; j < MB; ++j) {
+    q[j] = x.q.data() + (a.i0 + i + j) * x.padded;
+    k[j] = x.k.data() + (a.i0 + i + j) * x.super_stride;
+  }
+  const int64_t lane_stride = x.padded / kQuantLane;
+  const float* dx[MB];
+  for (int j = 0; j < MB; ++j) dx[j] = x.d.data() + (a.i0 + i + j) * lane_stride;
+  const __m512i scale_index = _mm512_loadu_si512(kPairScaleIndex.data());
+  __m512 acc[R][MB];
+  for (int r = 0; r < R; ++r)
+    for (int j = 0; j < MB; ++j) acc[r][j] = _mm512_setzero_ps();
+  const char* panel = w.panels;
+  for (int64_t st = 0; st < a.cols / kQKK; ++st) {
+    if (ahead != nullptr) {
+      for (int r = 0; r < R; ++r) {
+        prefetch_lines(ahead + r * a.row_bytes + st * kBlockBytes, kBlockBytes);
+      }
+    }
+    // Per pair: the super-block's sums times the activation scale of each lane, in f32.
+    __m512 part[R][MB];
+    for (int h = 0; h < kChunkPairs; ++h, panel += KRows<R>::kPairBytes) {
+      const int64_t kk = st * kQKK + h * 128;
+      for (int j = 0; j < MB; ++j) {
+        const __m512i x0 = _mm512_loadu_si512(q[j] + kk);
+        const __m512i x1 = _mm512_loadu_si512(q[j] + kk + 64);
+        const float* d = dx[j] + kk / kQuantLane;
+        const __m512 dj =
+            _mm512_permutex2var_ps(_mm512_loadu_ps(d), scale_index, _mm512_loadu_ps(d + 16));
+        for (int r = 0; r < R; ++r) {
+          const char* pr = panel + r * kPanel;
+          const __m512i zero = _mm512_setzero_si512();
+          const __m512i t0 = _mm512_dpbusd_epi32(zero, _mm512_loadu_si512(pr), x0);
+          const __m512i t1 = _mm512_dpbusd_epi32(zero, _mm512_loadu_si512(pr + 64), x1);
+          const __m512 sums = _mm512_cvtepi32_ps(
+              _mm512_dpwssd_epi32(zero, _mm512_packs_epi32(t0, t1), _mm512_loadu_si512(pr + 128)));
+          part[r][j] = h == 0 ? _mm512_mul_ps(sums, dj) : _mm512_fmadd_ps(sums, dj, part[r][j]);
+        }
+      }
+    }
+    // Times d_w, and the min or offset term.
+    for (int j = 0; j < MB; ++j) {
+      const __m512 s = K::sums(k[j] + st * kSuperFloats);
+      for (int r = 0; r < R; ++r) {
+        acc[r][j] = _mm512_fmadd_ps(part[r][j], _mm512_set1_ps(w.d[st * R + r]), acc[r][j]);
+        acc[r][j] = _mm512_fmadd_ps(_mm512_loadu_ps(w.b + (st * R + r) * 16), s, acc[r][j]);
+      }
+    }
+  }
+  for (int r = 0; r < R; ++r)
+    for (int j = 0; j < MB; ++j) a.y[(i + j) * a.ldy + n + r] = _mm512_reduce_add_ps(acc[r][j]);
+}
+
+// Every activation row against R unpacked rows: tiles of MB rows, then the rest in smaller
+// ones. The first tile asks for the rows at `ahead` (nullptr: none).
+template <WeightType T, int R, int MB>
+BRICKS_AVX512_VNNI void k_rows(const QuantGemvArgs& a, const KRows<R>& w, int64_t n,
+                               const char* ahead) {
+  int64_t i = 0;
+  for (; i + MB <= a.m; i += MB) {
+    k_tile<T, R, MB>(a, w, n, i, ahead);
+    ahead = nullptr;
+  }
+  if constexpr (MB > 1) {
+    if (i < a.m) {
+      QuantGemvArgs rest = a;
+      rest.i0 = a.i0 + i;
+      rest.m = a.m - i;
+      rest.y = a.y + i * a.ldy;
+      k_rows<T, R, MB - 1>(rest, w, n, ahead);
+    }
+  }
+}
+
+// Weight rows [n, n + R) unpacked, then against every activation row.
+template <WeightType T, int R, int MB>
+BRICKS_AVX512_VNNI void k_block(const QuantGemvArgs& a, int64_t n, const char* ahead) {
+  thread_local KBuffer buf;
+  char* panels;
+  float *d, *b;
+  const KRows<R> w = buf.rows<R>(a.cols, panels, d, b);
+  for (int r = 0; r < R; ++r)
+    unpack_row<T, R>(a.w + (n + r) * a.row_bytes, a.cols, r, panels, d, b);
+  k_rows<T, R, MB>(a, w, n, ahead);
+}
+
+template <WeightType T>
+BRICKS_AVX512_VNNI void k_gemv(const QuantGemvArgs& a, int64_t n0, int64_t n1) {
+  // 4 x 2 tiles: 8 int32 sums and 8 f32 accumulators, with the activations and temporaries
+  // 26 of the 32 registers. 6 x 2 and 8 x 1 measured within the noise of 4 x 2.
+  constexpr int R = 4;
+  constexpr int MB = 2;
+  int64_t n = n0;
+  for (; n + R <= n1; n += R) {
+    const bool more = n + 2 * R <= n1;
+    k_block<T, R, MB>(a, n, more ? a.w + (n + R) * a.row_bytes : nullptr);
+  }
+  for (; n < n1; ++n) k_block<T, 1, MB>(a, n, nullptr);
+}
+}  // namespace
+
+QuantGemvFn quant_rows_avx512_vnni(WeightType t) {
+  switch (t) {
+    case WeightType::Q4_K:
+      return k_gemv<WeightType::Q4_K>;
+    case WeightType::Q5_K:
+      return k_gemv<WeightType::Q5_K>;
+    case WeightType::Q6_K:
+      return k_gemv<WeightType::Q6_K>;
+    default:
+      return nullptr;
+  }
+}
+
+}  // namespace bricks::cpu::detail
