@@ -145,6 +145,8 @@ QuantGemvFn quant_gemv_avx512_vnni(WeightType t);
 // The AVX512_VNNI k-quant kernels for more than a few activation rows
 // (quant_dot_avx512_rows.cpp); nullptr for other types.
 QuantGemvFn quant_rows_avx512_vnni(WeightType t);
+// The same for q8_0 and q4_0 (quant_dot_avx512_rows_q8.cpp); nullptr for other types.
+QuantGemvFn quant_rows_q8_avx512_vnni(WeightType t);
 
 // Unpackers: portable, and AVX2 (shared by every SIMD family). `q8_signed` picks the int8
 // form of q8_0 (u = q, b = 0) over the offset one (u = q + 128, b = -128 d).

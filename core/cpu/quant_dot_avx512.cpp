@@ -187,7 +187,7 @@ BRICKS_AVX512_VNNI void direct_gemv(const QuantGemvArgs& a, int64_t n0, int64_t 
       if constexpr (T == WeightType::Q4_K || T == WeightType::Q5_K || T == WeightType::Q6_K) {
         return quant_rows_avx512_vnni(T)(a, n0, n1);
       } else {
-        return quant_gemv<T>(a, n0, n1);
+        return quant_rows_q8_avx512_vnni(T)(a, n0, n1);
       }
   }
 }
