@@ -21,8 +21,10 @@
 // registers right before the dot products (quant_dot_avx512.cpp); the k-quant ones take the
 // activation's block scales and sums per 256-value super-block (QuantizedActivations::k), so
 // that a and b are applied once per group rather than once per lane. For more rows the
-// AVX512_VNNI k-quant kernels unpack u with integer group scales instead and scale the
-// integer sums of 128 values at a time (quant_dot_avx512_rows.cpp).
+// AVX512_VNNI kernels of the same types unpack R weight rows into panels that stay in cache
+// (quant_rows_avx512.h): the k-quants with integer group scales, scaling the integer sums
+// of 128 values at a time (quant_dot_avx512_rows.cpp); q8_0 and q4_0 with one lane scale per
+// 4 values, each vpdpbusd started from the offset term (quant_dot_avx512_rows_q8.cpp).
 //
 // Rows are padded to a multiple of kQuantPad values with zero bytes and scales, so a vector
 // kernel may run past the last block; padding contributes 0 * finite = 0.

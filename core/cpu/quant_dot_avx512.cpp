@@ -1,13 +1,14 @@
 // The zmm integer GEMV kernels: vpdpbusd on AVX512_VNNI, 64 int8 products per instruction.
-// Weights are unpacked by the AVX2 unpackers (quant_dot_avx2.cpp) into a buffer that every
-// activation row reuses. For a few activation rows (decode) q8_0, q4_0 and the k-quants
-// instead decode each 64 weights in registers right before their dot products, so a weight
-// byte is read once and never stored; those kernels also prefetch the rows they read next
-// (their R rows side by side are R streams, which the hardware prefetcher follows too late:
-// prefetching made batch-1 decode 1.4-1.8x faster). The k-quants take their many-row kernels
-// from quant_dot_avx512_rows.cpp, and the register decoders are shared with those
-// (quant_decode_avx512.h). Everything in this file carries a target attribute and internal
-// linkage, except the table at the end.
+// For a few activation rows (decode) q8_0, q4_0 and the k-quants decode each 64 weights in
+// registers right before their dot products, so a weight byte is read once and never
+// stored; those kernels also prefetch the rows they read next (their R rows side by side are
+// R streams, which the hardware prefetcher follows too late: prefetching made batch-1 decode
+// 1.4-1.8x faster). For more rows the same types go to the many-row kernels
+// (quant_dot_avx512_rows.cpp, quant_dot_avx512_rows_q8.cpp). q4_1, q5_0 and q5_1 take the
+// unpacked-row tiling of quant_dot_tile.inc for every row count, their weights unpacked by
+// the AVX2 unpackers (quant_dot_avx2.cpp). The register decoders are shared with the
+// many-row kernels (quant_decode_avx512.h). Everything in this file carries a target
+// attribute and internal linkage, except the table at the end.
 #include <immintrin.h>
 
 #include <cstddef>
@@ -206,9 +207,18 @@ QuantGemvFn quant_gemv_avx512_vnni(WeightType t) {
       return direct_gemv<WeightType::Q5_K>;
     case WeightType::Q6_K:
       return direct_gemv<WeightType::Q6_K>;
-    default:
-      return quant_gemv_table(t);
+    case WeightType::Q4_1:
+      return quant_gemv<WeightType::Q4_1>;
+    case WeightType::Q5_0:
+      return quant_gemv<WeightType::Q5_0>;
+    case WeightType::Q5_1:
+      return quant_gemv<WeightType::Q5_1>;
+    case WeightType::F32:
+    case WeightType::F16:
+    case WeightType::BF16:
+      break;
   }
+  return nullptr;
 }
 
 }  // namespace bricks::cpu::detail

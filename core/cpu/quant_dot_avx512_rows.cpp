@@ -15,18 +15,18 @@
 // of weight row and activation row that is four multiplying instructions, against ten for
 // the unpacked rows of quant_dot_tile.inc.
 //
-// R weight rows are first unpacked into KRows (u, the scales in packed-lane order, d_w and
-// b per super-block) that every tile of MB activation rows then reuses from L1, while the
-// first tile prefetches the next R rows.
+// The rows are unpacked into panels (u, the scales in packed-lane order, d_w and b per
+// super-block, KLayout) that every tile of activation rows reuses (rows_gemv,
+// quant_rows_avx512.h).
 #include <immintrin.h>
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <vector>
 
 #include "cpu/quant_decode_avx512.h"
 #include "cpu/quant_dot.h"
+#include "cpu/quant_rows_avx512.h"
 
 namespace bricks::cpu::detail {
 namespace {
@@ -43,12 +43,16 @@ constexpr int64_t kPanel = 192;
 constexpr int kChunkPairs = kChunks / 2;
 
 template <int R>
-struct KRows {
+struct KLayout {
   static constexpr int64_t kPairBytes = R * kPanel;
   static constexpr int64_t kSuperBytes = kChunkPairs * kPairBytes;
-  const char* panels;  // [supers][kChunkPairs][R] panels
-  const float* d;      // [supers][R]
-  const float* b;      // [supers][R][16]
+  // The buffer holds the panels [supers][kChunkPairs][R], then d [supers][R], then b
+  // [supers][R][16]; these are the byte offsets of d and b, and the size.
+  static int64_t d_at(int64_t cols) { return cols / kQKK * kSuperBytes; }
+  static int64_t b_at(int64_t cols) { return d_at(cols) + cols / kQKK * R * 4; }
+  static size_t bytes(int64_t cols) {
+    return static_cast<size_t>(b_at(cols) + cols / kQKK * R * 64);
+  }
 };
 
 // The sums of chunks 2h and 2h + 1 (16 int32 lanes each, every lane 4 values of one group)
@@ -65,25 +69,6 @@ constexpr std::array<int, 16> kPairScaleIndex = [] {
   for (int t = 0; t < 16; ++t) index[t] = 16 * pair_chunk(0, 2 * t) + pair_lane(2 * t);
   return index;
 }();
-
-class KBuffer {
- public:
-  template <int R>
-  KRows<R> rows(int64_t cols, char*& panels, float*& d, float*& b) {
-    const auto supers = static_cast<size_t>(cols / kQKK);
-    panels_.resize(supers * KRows<R>::kSuperBytes);
-    d_.resize(supers * R);
-    b_.resize(supers * R * 16);
-    panels = panels_.data();
-    d = d_.data();
-    b = b_.data();
-    return {panels, d, b};
-  }
-
- private:
-  std::vector<char> panels_;
-  std::vector<float> d_, b_;
-};
 
 // For chunk pair h of type K (K::group(c, l) the group of lane l of chunk c): the group of
 // each int16 lane of the packed sums, to permute the super-block's 16 scales with.
@@ -145,21 +130,21 @@ struct KScales<WeightType::Q6_K> {
   BRICKS_AVX512_VNNI static __m512 sums(const float* k) { return _mm512_loadu_ps(k + kSuperS16); }
 };
 
-// Unpacks row r of R (at `row`) into the buffers of KRows<R>.
+// Unpacks row r of R (at `row`) into the panels, d and b of KLayout<R>.
 template <WeightType T, int R>
 BRICKS_AVX512_VNNI void unpack_row(const char* row, int64_t cols, int r, char* panels, float* d,
                                    float* b) {
   using K = KScales<T>;
   using S = typename K::S;
   constexpr auto kBlockBytes = static_cast<int64_t>(sizeof(typename K::B));
+  const __m512i index[kChunkPairs] = {_mm512_loadu_si512(kPairGroups<K, 0>.data()),
+                                      _mm512_loadu_si512(kPairGroups<K, 1>.data())};
   for (int64_t st = 0; st < cols / kQKK; ++st) {
     const char* blk = row + st * kBlockBytes;
     const __m256i g = K::groups(blk);
     const __m512i g512 = _mm512_castsi256_si512(g);
-    const __m512i index[kChunkPairs] = {_mm512_loadu_si512(kPairGroups<K, 0>.data()),
-                                        _mm512_loadu_si512(kPairGroups<K, 1>.data())};
     for (int h = 0; h < kChunkPairs; ++h) {
-      char* p = panels + st * KRows<R>::kSuperBytes + h * KRows<R>::kPairBytes + r * kPanel;
+      char* p = panels + st * KLayout<R>::kSuperBytes + h * KLayout<R>::kPairBytes + r * kPanel;
       _mm512_storeu_si512(p, S::bits(blk, 2 * h));
       _mm512_storeu_si512(p + 64, S::bits(blk, 2 * h + 1));
       _mm512_storeu_si512(p + 128, _mm512_permutexvar_epi16(index[h], g512));
@@ -169,125 +154,104 @@ BRICKS_AVX512_VNNI void unpack_row(const char* row, int64_t cols, int r, char* p
   }
 }
 
-// R unpacked rows (weight rows n .. n + R) against the MB activation rows i .. i + MB. With
-// `ahead`, also asks for the next R weight rows, a super-block of each per super-block here,
-// so that their unpacking finds them in cache.
-template <WeightType T, int R, int MB>
-BRICKS_AVX512_VNNI void k_tile(const QuantGemvArgs& a, const KRows<R>& w, int64_t n, int64_t i,
-                               const char* ahead) {
+// The kernel of k-quant type T for rows_gemv (quant_rows_avx512.h).
+template <WeightType T>
+struct KRows {
   using K = KScales<T>;
-  constexpr auto kBlockBytes = static_cast<int64_t>(sizeof(typename K::B));
-  const QuantizedActivations& x = *a.x;
-  const int8_t* q[MB];
-  const float* k[MB];
-  for (int j = 0; j < MB; ++j) {
-    q[j] = x.q.data() + (a.i0 + i + j) * x.padded;
-    k[j] = x.k.data() + (a.i0 + i + j) * x.super_stride;
+  // 4 x 2 tiles: 8 f32 partials and 8 f32 accumulators, with the activations and temporaries
+  // 26 of the 32 registers. 6 x 2 and 8 x 1 measured within the noise of 4 x 2.
+  static constexpr int kTileRows = 4;
+  static constexpr int kTileCols = 2;
+
+  template <int R>
+  static size_t panel_bytes(int64_t cols) {
+    return KLayout<R>::bytes(cols);
   }
-  const int64_t lane_stride = x.padded / kQuantLane;
-  const float* dx[MB];
-  for (int j = 0; j < MB; ++j) dx[j] = x.d.data() + (a.i0 + i + j) * lane_stride;
-  const __m512i scale_index = _mm512_loadu_si512(kPairScaleIndex.data());
-  __m512 acc[R][MB];
-  for (int r = 0; r < R; ++r)
-    for (int j = 0; j < MB; ++j) acc[r][j] = _mm512_setzero_ps();
-  const char* panel = w.panels;
-  for (int64_t st = 0; st < a.cols / kQKK; ++st) {
-    if (ahead != nullptr) {
-      for (int r = 0; r < R; ++r) {
-        prefetch_lines(ahead + r * a.row_bytes + st * kBlockBytes, kBlockBytes);
-      }
+
+  template <int R>
+  BRICKS_AVX512_VNNI static void unpack(const QuantGemvArgs& a, int64_t n, char* panels) {
+    auto* d = reinterpret_cast<float*>(panels + KLayout<R>::d_at(a.cols));
+    auto* b = reinterpret_cast<float*>(panels + KLayout<R>::b_at(a.cols));
+    for (int r = 0; r < R; ++r) {
+      unpack_row<T, R>(a.w + (n + r) * a.row_bytes, a.cols, r, panels, d, b);
     }
-    // Per pair: the super-block's sums times the activation scale of each lane, in f32.
-    __m512 part[R][MB];
-    for (int h = 0; h < kChunkPairs; ++h, panel += KRows<R>::kPairBytes) {
-      const int64_t kk = st * kQKK + h * 128;
-      for (int j = 0; j < MB; ++j) {
-        const __m512i x0 = _mm512_loadu_si512(q[j] + kk);
-        const __m512i x1 = _mm512_loadu_si512(q[j] + kk + 64);
-        const float* d = dx[j] + kk / kQuantLane;
-        const __m512 dj =
-            _mm512_permutex2var_ps(_mm512_loadu_ps(d), scale_index, _mm512_loadu_ps(d + 16));
+  }
+
+  // R unpacked rows (weight rows n .. n + R) against the MB activation rows i .. i + MB.
+  // With `ahead`, also asks for the next R weight rows, a super-block of each per
+  // super-block here, so that their unpacking finds them in cache.
+  template <int R, int MB>
+  BRICKS_AVX512_VNNI static void tile(const QuantGemvArgs& a, const char* panels, int64_t n,
+                                      int64_t i, const char* ahead) {
+    constexpr auto kBlockBytes = static_cast<int64_t>(sizeof(typename K::B));
+    const QuantizedActivations& x = *a.x;
+    const int8_t* q[MB];
+    const float* k[MB];
+    for (int j = 0; j < MB; ++j) {
+      q[j] = x.q.data() + (a.i0 + i + j) * x.padded;
+      k[j] = x.k.data() + (a.i0 + i + j) * x.super_stride;
+    }
+    const int64_t lane_stride = x.padded / kQuantLane;
+    const float* dx[MB];
+    for (int j = 0; j < MB; ++j) dx[j] = x.d.data() + (a.i0 + i + j) * lane_stride;
+    const __m512i scale_index = _mm512_loadu_si512(kPairScaleIndex.data());
+    __m512 acc[R][MB];
+    for (int r = 0; r < R; ++r)
+      for (int j = 0; j < MB; ++j) acc[r][j] = _mm512_setzero_ps();
+    const char* panel = panels;
+    const auto* wd = reinterpret_cast<const float*>(panels + KLayout<R>::d_at(a.cols));
+    const auto* wb = reinterpret_cast<const float*>(panels + KLayout<R>::b_at(a.cols));
+    for (int64_t st = 0; st < a.cols / kQKK; ++st) {
+      if (ahead != nullptr) {
         for (int r = 0; r < R; ++r) {
-          const char* pr = panel + r * kPanel;
-          const __m512i zero = _mm512_setzero_si512();
-          const __m512i t0 = _mm512_dpbusd_epi32(zero, _mm512_loadu_si512(pr), x0);
-          const __m512i t1 = _mm512_dpbusd_epi32(zero, _mm512_loadu_si512(pr + 64), x1);
-          const __m512 sums = _mm512_cvtepi32_ps(
-              _mm512_dpwssd_epi32(zero, _mm512_packs_epi32(t0, t1), _mm512_loadu_si512(pr + 128)));
-          part[r][j] = h == 0 ? _mm512_mul_ps(sums, dj) : _mm512_fmadd_ps(sums, dj, part[r][j]);
+          prefetch_lines(ahead + r * a.row_bytes + st * kBlockBytes, kBlockBytes);
+        }
+      }
+      // Per pair: the super-block's sums times the activation scale of each lane, in f32.
+      __m512 part[R][MB];
+      for (int h = 0; h < kChunkPairs; ++h, panel += KLayout<R>::kPairBytes) {
+        const int64_t kk = st * kQKK + h * 128;
+        for (int j = 0; j < MB; ++j) {
+          const __m512i x0 = _mm512_loadu_si512(q[j] + kk);
+          const __m512i x1 = _mm512_loadu_si512(q[j] + kk + 64);
+          const float* d = dx[j] + kk / kQuantLane;
+          const __m512 dj =
+              _mm512_permutex2var_ps(_mm512_loadu_ps(d), scale_index, _mm512_loadu_ps(d + 16));
+          for (int r = 0; r < R; ++r) {
+            const char* pr = panel + r * kPanel;
+            const __m512i zero = _mm512_setzero_si512();
+            const __m512i t0 = _mm512_dpbusd_epi32(zero, _mm512_loadu_si512(pr), x0);
+            const __m512i t1 = _mm512_dpbusd_epi32(zero, _mm512_loadu_si512(pr + 64), x1);
+            const __m512 sums = _mm512_cvtepi32_ps(_mm512_dpwssd_epi32(
+                zero, _mm512_packs_epi32(t0, t1), _mm512_loadu_si512(pr + 128)));
+            part[r][j] = h == 0 ? _mm512_mul_ps(sums, dj) : _mm512_fmadd_ps(sums, dj, part[r][j]);
+          }
+        }
+      }
+      // Times d_w, and the min or offset term.
+      for (int j = 0; j < MB; ++j) {
+        const __m512 s = K::sums(k[j] + st * kSuperFloats);
+        for (int r = 0; r < R; ++r) {
+          acc[r][j] = _mm512_fmadd_ps(part[r][j], _mm512_set1_ps(wd[st * R + r]), acc[r][j]);
+          acc[r][j] = _mm512_fmadd_ps(_mm512_loadu_ps(wb + (st * R + r) * 16), s, acc[r][j]);
         }
       }
     }
-    // Times d_w, and the min or offset term.
-    for (int j = 0; j < MB; ++j) {
-      const __m512 s = K::sums(k[j] + st * kSuperFloats);
-      for (int r = 0; r < R; ++r) {
-        acc[r][j] = _mm512_fmadd_ps(part[r][j], _mm512_set1_ps(w.d[st * R + r]), acc[r][j]);
-        acc[r][j] = _mm512_fmadd_ps(_mm512_loadu_ps(w.b + (st * R + r) * 16), s, acc[r][j]);
-      }
-    }
+    for (int r = 0; r < R; ++r)
+      for (int j = 0; j < MB; ++j) a.y[(i + j) * a.ldy + n + r] = _mm512_reduce_add_ps(acc[r][j]);
   }
-  for (int r = 0; r < R; ++r)
-    for (int j = 0; j < MB; ++j) a.y[(i + j) * a.ldy + n + r] = _mm512_reduce_add_ps(acc[r][j]);
-}
+};
 
-// Every activation row against R unpacked rows: tiles of MB rows, then the rest in smaller
-// ones. The first tile asks for the rows at `ahead` (nullptr: none).
-template <WeightType T, int R, int MB>
-BRICKS_AVX512_VNNI void k_rows(const QuantGemvArgs& a, const KRows<R>& w, int64_t n,
-                               const char* ahead) {
-  int64_t i = 0;
-  for (; i + MB <= a.m; i += MB) {
-    k_tile<T, R, MB>(a, w, n, i, ahead);
-    ahead = nullptr;
-  }
-  if constexpr (MB > 1) {
-    if (i < a.m) {
-      QuantGemvArgs rest = a;
-      rest.i0 = a.i0 + i;
-      rest.m = a.m - i;
-      rest.y = a.y + i * a.ldy;
-      k_rows<T, R, MB - 1>(rest, w, n, ahead);
-    }
-  }
-}
-
-// Weight rows [n, n + R) unpacked, then against every activation row.
-template <WeightType T, int R, int MB>
-BRICKS_AVX512_VNNI void k_block(const QuantGemvArgs& a, int64_t n, const char* ahead) {
-  thread_local KBuffer buf;
-  char* panels;
-  float *d, *b;
-  const KRows<R> w = buf.rows<R>(a.cols, panels, d, b);
-  for (int r = 0; r < R; ++r)
-    unpack_row<T, R>(a.w + (n + r) * a.row_bytes, a.cols, r, panels, d, b);
-  k_rows<T, R, MB>(a, w, n, ahead);
-}
-
-template <WeightType T>
-BRICKS_AVX512_VNNI void k_gemv(const QuantGemvArgs& a, int64_t n0, int64_t n1) {
-  // 4 x 2 tiles: 8 int32 sums and 8 f32 accumulators, with the activations and temporaries
-  // 26 of the 32 registers. 6 x 2 and 8 x 1 measured within the noise of 4 x 2.
-  constexpr int R = 4;
-  constexpr int MB = 2;
-  int64_t n = n0;
-  for (; n + R <= n1; n += R) {
-    const bool more = n + 2 * R <= n1;
-    k_block<T, R, MB>(a, n, more ? a.w + (n + R) * a.row_bytes : nullptr);
-  }
-  for (; n < n1; ++n) k_block<T, 1, MB>(a, n, nullptr);
-}
 }  // namespace
 
 QuantGemvFn quant_rows_avx512_vnni(WeightType t) {
   switch (t) {
     case WeightType::Q4_K:
-      return k_gemv<WeightType::Q4_K>;
+      return rows_gemv<KRows<WeightType::Q4_K>>;
     case WeightType::Q5_K:
-      return k_gemv<WeightType::Q5_K>;
+      return rows_gemv<KRows<WeightType::Q5_K>>;
     case WeightType::Q6_K:
-      return k_gemv<WeightType::Q6_K>;
+      return rows_gemv<KRows<WeightType::Q6_K>>;
     default:
       return nullptr;
   }
