@@ -13,6 +13,9 @@ class Clock {
   virtual double now() const = 0;
   // Returns once now() >= t (a real clock sleeps, a simulated one jumps).
   virtual void wait_until(double t) = 0;
+  // Makes now() 0 again: the engine calls it once it is built, so that the time taken to
+  // set up the device and the KV pool is not counted as requests waiting.
+  virtual void restart() = 0;
 };
 
 class WallClock final : public Clock {
@@ -25,6 +28,7 @@ class WallClock final : public Clock {
     const double dt = t - now();
     if (dt > 0) std::this_thread::sleep_for(std::chrono::duration<double>(dt));
   }
+  void restart() override { start_ = std::chrono::steady_clock::now(); }
 
  private:
   std::chrono::steady_clock::time_point start_;
@@ -38,6 +42,7 @@ class SimClock final : public Clock {
   void wait_until(double t) override {
     if (t > t_) t_ = t;
   }
+  void restart() override { t_ = 0.0; }
   void advance(double seconds) {
     if (seconds > 0) t_ += seconds;
   }

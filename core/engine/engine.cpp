@@ -122,6 +122,7 @@ Engine::Engine(EngineModel model, EngineBricks bricks, const EngineOptions& opti
   groups_ = std::make_unique<KvGroups>(std::move(layout), *bricks.kv);
   device_->bind(*pool_);
   batch_.clear();
+  clock_.restart();  // time zero: the engine can take requests now
 }
 
 // The device may still be copying KV blocks into the pool, which goes first.

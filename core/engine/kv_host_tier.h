@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "bricks/abi.h"
+#include "engine/zero_pages.h"
 #include "tier/disk_block_file.h"
 
 namespace bricks::engine {
@@ -102,7 +103,7 @@ class KvHostTier {
   size_t layer_half_bytes_;
   int32_t memory_blocks_;
   int32_t disk_blocks_ = 0;
-  std::vector<std::byte> memory_;
+  ZeroPages memory_;
   std::unique_ptr<tier::DiskBlockFile> file_;
   std::vector<Where> where_;         // by host block (disk tier only)
   std::list<int32_t> lru_;           // resident host blocks, most recent first

@@ -27,9 +27,11 @@ KvPool::KvPool(const KvShape& shape, int32_t num_device_blocks, int32_t num_host
   }
   const size_t per_block = shape.token_bytes_per_layer() / 2 * shape.block_size;
   if (!stores_bytes) return;
-  auto make = [&](std::vector<std::vector<std::byte>>& pools, int32_t blocks) {
-    pools.resize(shape.num_layers);
-    for (auto& p : pools) p.resize(per_block * static_cast<size_t>(blocks));
+  auto make = [&](std::vector<ZeroPages>& pools, int32_t blocks) {
+    pools.reserve(shape.num_layers);
+    for (int32_t l = 0; l < shape.num_layers; ++l) {
+      pools.emplace_back(per_block * static_cast<size_t>(blocks));
+    }
   };
   make(device_k_, num_device_blocks);
   make(device_v_, num_device_blocks);

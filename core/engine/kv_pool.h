@@ -25,6 +25,7 @@
 
 #include "bricks/abi.h"
 #include "engine/kv_host_tier.h"
+#include "engine/zero_pages.h"
 
 namespace bricks::engine {
 
@@ -114,7 +115,7 @@ class KvPool {
   int32_t num_device_blocks_;
   int32_t num_host_blocks_;
   bool stores_bytes_;
-  std::vector<std::vector<std::byte>> device_k_, device_v_;
+  std::vector<ZeroPages> device_k_, device_v_;  // one per layer
   std::unique_ptr<KvHostTier> host_;
   mutable std::mutex mu_;  // the marks and the counters' copy
   std::unordered_map<int32_t, std::string> device_lost_, host_lost_;
