@@ -97,6 +97,17 @@ Linear::Linear(const WeightView& w, Compute compute, const LinearOptions& option
     kernel_ = detail::gemv_kernel(isa_, w.type);
   }
   if (options.gemm_min_m < 0 || !detail::dnnl_built()) return;
+  // In f32 compute, the AVX512_VNNI int8 kernels for many rows (q8_0, q4_0 and the k-quants)
+  // outrun oneDNN's f32 matmul on converted panels at every m (bench_kernels Crossover): on
+  // an AVX-512 EPYC, 250-340 GFLOP/s against 190-210 at m = 256 and 512; on an AVX-512 Xeon,
+  // q4_K ran 130-180 at m = 16 against oneDNN's 92-106 at m = 256-512. Those types stay on
+  // their own kernels unless gemm_min_m is given.
+  if (options.gemm_min_m == 0 && compute == Compute::F32 &&
+      quant_isa_ == detail::QuantIsa::Avx512Vnni &&
+      (detail::quant_rows_avx512_vnni(w.type) != nullptr ||
+       detail::quant_rows_q8_avx512_vnni(w.type) != nullptr)) {
+    return;
+  }
   const int64_t panel = std::min<int64_t>(w.rows, 512);
   if (compute == Compute::BF16) {
     gemm_impl_ = detail::dnnl_impl(true, 64, w.cols, panel);

@@ -14,6 +14,7 @@
 #include "bricks/error.hpp"
 #include "cpu/cpu_features.h"
 #include "cpu/linear.h"
+#include "cpu/quant_dot.h"
 #include "cpu/threads.h"
 #include "weight_fixtures.h"
 
@@ -116,6 +117,32 @@ TEST(CpuLinear, GemvIsPickedForSmallMAndDescribed) {
   EXPECT_NE(lin.describe().find("gemv"), std::string::npos) << lin.describe();
   const Linear no_gemm(w.view, Compute::F32, LinearOptions{-1});
   EXPECT_EQ(no_gemm.path_for(1 << 20), Linear::Path::Gemv);
+}
+
+// In f32 compute the int8 many-row kernels of AVX512_VNNI serve every m of their types;
+// types without them, and bf16 compute, keep their oneDNN crossover.
+TEST(CpuLinear, Int8ManyRowTypesStayOffOneDnnInF32Compute) {
+  if (!detail::quant_isa_supported(detail::QuantIsa::Avx512Vnni)) {
+    GTEST_SKIP() << "this CPU has no AVX512_VNNI";
+  }
+  for (WeightType type :
+       {WeightType::Q8_0, WeightType::Q4_0, WeightType::Q4_K, WeightType::Q5_K, WeightType::Q6_K}) {
+    const RandomWeights w(type, 64, 256, 3);
+    const Linear lin(w.view, Compute::F32);
+    EXPECT_EQ(lin.path_for(4096), Linear::Path::Gemv) << to_string(type) << ": " << lin.describe();
+    const Linear forced(w.view, Compute::F32, LinearOptions{512});
+    if (forced.path_for(512) == Linear::Path::Gemv) continue;  // built without oneDNN
+    EXPECT_EQ(forced.path_for(511), Linear::Path::Gemv);
+    IsaGuard avx2(Isa::Avx2);  // the AVX2 families take oneDNN from the default crossover
+    const Linear narrow(w.view, Compute::F32);
+    EXPECT_EQ(narrow.path_for(4096), Linear::Path::GemmF32) << narrow.describe();
+  }
+  const RandomWeights q51(WeightType::Q5_1, 64, 256, 3);
+  const Linear other(q51.view, Compute::F32);
+  const Linear forced(q51.view, Compute::F32, LinearOptions{512});
+  if (forced.path_for(512) != Linear::Path::Gemv) {
+    EXPECT_EQ(other.path_for(4096), Linear::Path::GemmF32) << other.describe();
+  }
 }
 
 TEST(CpuLinear, ThreadCountDoesNotChangeGemvResults) {
