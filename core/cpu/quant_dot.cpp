@@ -1,7 +1,12 @@
 #include "cpu/quant_dot.h"
 
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+
 #include <algorithm>
 #include <cmath>
+
+#include "cpu/threads.h"
 
 namespace bricks::cpu::detail {
 namespace {
@@ -28,29 +33,30 @@ void quantize_block(const float* x, int8_t* q, float* d, float* s) {
   }
 }
 
-// Fills out.k from out.d and out.s (quant_dot.h, kSuperFloats).
-void super_sums(QuantizedActivations& out) {
+// Fills row i of out.k from out.d and out.s (quant_dot.h, kSuperFloats).
+void super_sums(QuantizedActivations& out, int64_t i) {
   constexpr int64_t kSuper = model::kQKK;
   const int64_t supers = out.cols / kSuper;
   const int64_t lanes = out.padded / kQuantLane;
-  out.super_stride = supers * kSuperFloats;
-  out.k.resize(static_cast<size_t>(out.m * out.super_stride));
-  for (int64_t i = 0; i < out.m; ++i) {
-    for (int64_t b = 0; b < supers; ++b) {
-      const float* d = out.d.data() + i * lanes + b * (kSuper / kQuantLane);
-      const float* s = out.s.data() + i * lanes + b * (kSuper / kQuantLane);
-      float* k = out.k.data() + i * out.super_stride + b * kSuperFloats;
-      for (int g = 0; g < 16; ++g) {  // groups of 16 values, 4 lanes each
-        k[kSuperD16 + g] = d[4 * g];
-        k[kSuperS16 + g] = s[4 * g] + s[4 * g + 1] + s[4 * g + 2] + s[4 * g + 3];
-      }
-      for (int j = 0; j < 8; ++j) {
-        k[kSuperD32 + j] = k[kSuperD16 + 2 * j];
-        k[kSuperS32 + j] = k[kSuperS16 + 2 * j] + k[kSuperS16 + 2 * j + 1];
-      }
+  for (int64_t b = 0; b < supers; ++b) {
+    const float* d = out.d.data() + i * lanes + b * (kSuper / kQuantLane);
+    const float* s = out.s.data() + i * lanes + b * (kSuper / kQuantLane);
+    float* k = out.k.data() + i * out.super_stride + b * kSuperFloats;
+    for (int g = 0; g < 16; ++g) {  // groups of 16 values, 4 lanes each
+      k[kSuperD16 + g] = d[4 * g];
+      k[kSuperS16 + g] = s[4 * g] + s[4 * g + 1] + s[4 * g + 2] + s[4 * g + 3];
+    }
+    for (int j = 0; j < 8; ++j) {
+      k[kSuperD32 + j] = k[kSuperD16 + 2 * j];
+      k[kSuperS32 + j] = k[kSuperS16 + 2 * j] + k[kSuperS16 + 2 * j + 1];
     }
   }
 }
+
+// Activation values from which the rows are quantized on all threads. On the calling thread
+// alone, with the other threads idle meanwhile, a 128-token prefill ran at 84-96 tok/s
+// against 100-105 (q4_k_m and q8_0, 2 threads, AVX-512 EPYC).
+constexpr int64_t kParallelValues = 1 << 16;
 
 }  // namespace
 
@@ -62,18 +68,28 @@ void quantize_activations(const float* x, int64_t m, int64_t cols, QuantizedActi
   out.q.resize(static_cast<size_t>(m * out.padded));
   out.d.resize(static_cast<size_t>(m * lanes));
   out.s.resize(static_cast<size_t>(m * lanes));
-  for (int64_t i = 0; i < m; ++i) {
-    int8_t* q = out.q.data() + i * out.padded;
-    float* d = out.d.data() + i * lanes;
-    float* s = out.s.data() + i * lanes;
-    for (int64_t k = 0; k < cols; k += kQuantBlock) {
-      quantize_block(x + i * cols + k, q + k, d + k / kQuantLane, s + k / kQuantLane);
+  out.super_stride = cols / model::kQKK * kSuperFloats;
+  out.k.resize(static_cast<size_t>(m * out.super_stride));
+  auto rows = [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) {
+      int8_t* q = out.q.data() + i * out.padded;
+      float* d = out.d.data() + i * lanes;
+      float* s = out.s.data() + i * lanes;
+      for (int64_t k = 0; k < cols; k += kQuantBlock) {
+        quantize_block(x + i * cols + k, q + k, d + k / kQuantLane, s + k / kQuantLane);
+      }
+      std::fill(q + cols, q + out.padded, int8_t{0});
+      std::fill(d + cols / kQuantLane, d + lanes, 0.0f);
+      std::fill(s + cols / kQuantLane, s + lanes, 0.0f);
+      super_sums(out, i);
     }
-    std::fill(q + cols, q + out.padded, int8_t{0});
-    std::fill(d + cols / kQuantLane, d + lanes, 0.0f);
-    std::fill(s + cols / kQuantLane, s + lanes, 0.0f);
+  };
+  if (m < 2 || m * cols < kParallelValues || num_threads() == 1) {
+    rows(0, m);
+    return;
   }
-  super_sums(out);
+  tbb::parallel_for(tbb::blocked_range<int64_t>(0, m),
+                    [&](const tbb::blocked_range<int64_t>& r) { rows(r.begin(), r.end()); });
 }
 
 const char* to_string(QuantIsa isa) {

@@ -19,6 +19,7 @@
 #include "cpu/cpu_features.h"
 #include "cpu/linear.h"
 #include "cpu/quant_dot.h"
+#include "cpu/threads.h"
 #include "weight_fixtures.h"
 
 namespace bricks::cpu {
@@ -206,6 +207,30 @@ TEST(QuantDotActivations, BlocksAreScaledByTheirMaximumAndPadded) {
   EXPECT_EQ(qx.padded, 64);
   for (int k = 32; k < 64; ++k) EXPECT_EQ(qx.q[k], 0);
   for (int l = 8; l < 16; ++l) EXPECT_EQ(qx.d[l], 0.0f);
+}
+
+// Many rows are quantized on all threads; each row's bytes, scales and super-block sums are
+// the same as one thread makes them, row by row.
+TEST(QuantDotActivations, ManyRowsOnAllThreadsMatchOneRowAtATime) {
+  constexpr int64_t kRows = 48, kCols = 2304;  // 110592 values: the threaded path
+  const std::vector<float> x = testing::random_floats(kRows * kCols, 4);
+  set_num_threads(2);
+  detail::QuantizedActivations all;
+  detail::quantize_activations(x.data(), kRows, kCols, all);
+  set_num_threads(0);
+  ASSERT_EQ(all.m, kRows);
+  detail::QuantizedActivations one;
+  const int64_t lanes = all.padded / detail::kQuantLane;
+  for (int64_t i = 0; i < kRows; ++i) {
+    detail::quantize_activations(x.data() + i * kCols, 1, kCols, one);
+    ASSERT_EQ(one.padded, all.padded);
+    ASSERT_EQ(one.super_stride, all.super_stride);
+    EXPECT_EQ(std::memcmp(one.q.data(), all.q.data() + i * all.padded, one.q.size()), 0) << i;
+    EXPECT_EQ(std::memcmp(one.d.data(), all.d.data() + i * lanes, one.d.size() * 4), 0) << i;
+    EXPECT_EQ(std::memcmp(one.s.data(), all.s.data() + i * lanes, one.s.size() * 4), 0) << i;
+    EXPECT_EQ(std::memcmp(one.k.data(), all.k.data() + i * all.super_stride, one.k.size() * 4), 0)
+        << i;
+  }
 }
 
 TEST(QuantDotActivations, NanOrInfinityInABlockGivesNanOutputs) {
