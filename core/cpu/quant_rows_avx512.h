@@ -23,12 +23,19 @@
 
 namespace bricks::cpu::detail::avx512 {
 
-// Activation rows i .. m against R unpacked weight rows: tiles of MB rows, then the rest in
-// smaller tiles. The first tile prefetches from `ahead` (nullptr: nothing).
+// Activation rows i .. m against R unpacked weight rows, in as few tiles as tiles of MB rows
+// take, no tile more than one row smaller than another (16 rows: 3 3 3 3 2 2, not
+// 3 3 3 3 3 1; a one-row tile does a pair's fixed work for a single row). The first tile
+// prefetches from `ahead` (nullptr: nothing).
 template <class K, int R, int MB>
 BRICKS_AVX512_VNNI void rows_tiles(const QuantGemvArgs& a, const char* panels, int64_t n, int64_t i,
                                    const char* ahead) {
-  for (; i + MB <= a.m; i += MB, ahead = nullptr) K::template tile<R, MB>(a, panels, n, i, ahead);
+  const int64_t rest = a.m - i;
+  const int64_t tiles = (rest + MB - 1) / MB;
+  const int64_t full = MB > 1 ? rest - tiles * (MB - 1) : tiles;  // tiles of MB rows
+  for (int64_t t = 0; t < full; ++t, i += MB, ahead = nullptr) {
+    K::template tile<R, MB>(a, panels, n, i, ahead);
+  }
   if constexpr (MB > 1) {
     if (i < a.m) rows_tiles<K, R, MB - 1>(a, panels, n, i, ahead);
   }
