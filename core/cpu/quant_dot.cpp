@@ -33,6 +33,19 @@ void quantize_block(const float* x, int8_t* q, float* d, float* s) {
   }
 }
 
+// The row quantizer of the dispatch level; each gives the same bytes (quantize_simd.cpp).
+QuantizeRowFn quantize_row_for(Isa isa) {
+  switch (isa) {
+    case Isa::Avx512:
+      return quantize_row_avx512;
+    case Isa::Avx2:
+      return quantize_row_avx2;
+    case Isa::Scalar:
+      break;
+  }
+  return quantize_row_portable;
+}
+
 // Fills row i of out.k from out.d and out.s (quant_dot.h, kSuperFloats).
 void super_sums(QuantizedActivations& out, int64_t i) {
   constexpr int64_t kSuper = model::kQKK;
@@ -60,6 +73,12 @@ constexpr int64_t kParallelValues = 1 << 16;
 
 }  // namespace
 
+void quantize_row_portable(const float* x, int64_t cols, int8_t* q, float* d, float* s) {
+  for (int64_t k = 0; k < cols; k += kQuantBlock) {
+    quantize_block(x + k, q + k, d + k / kQuantLane, s + k / kQuantLane);
+  }
+}
+
 void quantize_activations(const float* x, int64_t m, int64_t cols, QuantizedActivations& out) {
   out.m = m;
   out.cols = cols;
@@ -70,14 +89,13 @@ void quantize_activations(const float* x, int64_t m, int64_t cols, QuantizedActi
   out.s.resize(static_cast<size_t>(m * lanes));
   out.super_stride = cols / model::kQKK * kSuperFloats;
   out.k.resize(static_cast<size_t>(m * out.super_stride));
+  const QuantizeRowFn quantize_row = quantize_row_for(active_isa());
   auto rows = [&](int64_t i0, int64_t i1) {
     for (int64_t i = i0; i < i1; ++i) {
       int8_t* q = out.q.data() + i * out.padded;
       float* d = out.d.data() + i * lanes;
       float* s = out.s.data() + i * lanes;
-      for (int64_t k = 0; k < cols; k += kQuantBlock) {
-        quantize_block(x + i * cols + k, q + k, d + k / kQuantLane, s + k / kQuantLane);
-      }
+      quantize_row(x + i * cols, cols, q, d, s);
       std::fill(q + cols, q + out.padded, int8_t{0});
       std::fill(d + cols / kQuantLane, d + lanes, 0.0f);
       std::fill(s + cols / kQuantLane, s + lanes, 0.0f);

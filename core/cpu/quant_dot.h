@@ -75,6 +75,14 @@ struct QuantizedActivations {
 // gets d = NaN, so the results it feeds are NaN as in the float kernels.
 void quantize_activations(const float* x, int64_t m, int64_t cols, QuantizedActivations& out);
 
+// One row of cols values (a multiple of kQuantBlock): its bytes q [cols], and d and s
+// [cols / kQuantLane]. The SIMD versions (quantize_simd.cpp) give the portable one's bytes
+// and floats; quantize_activations takes the one of the dispatch level.
+using QuantizeRowFn = void (*)(const float* x, int64_t cols, int8_t* q, float* d, float* s);
+void quantize_row_portable(const float* x, int64_t cols, int8_t* q, float* d, float* s);
+void quantize_row_avx2(const float* x, int64_t cols, int8_t* q, float* d, float* s);
+void quantize_row_avx512(const float* x, int64_t cols, int8_t* q, float* d, float* s);
+
 // One unpacked weight row (see above): u [padded], a and b [padded / group]. The arrays of
 // a and b may be read up to kGroupSlack floats past their end.
 inline constexpr int64_t kGroupSlack = 16;

@@ -233,6 +233,70 @@ TEST(QuantDotActivations, ManyRowsOnAllThreadsMatchOneRowAtATime) {
   }
 }
 
+// Equal bits, or both NaN (the SIMD quantizers' NaN scale may differ from the portable one's
+// in sign or payload).
+bool same_float(float a, float b) {
+  return (std::isnan(a) && std::isnan(b)) || std::memcmp(&a, &b, sizeof a) == 0;
+}
+
+// The AVX2 and AVX-512 row quantizers against the portable one, byte for byte, on blocks
+// that probe every rounding case: ties at +-k.5 after scaling, -0, values that scale to
+// denormal steps, zero blocks, and blocks with NaN or an infinity.
+TEST(QuantDotActivations, SimdQuantizersGiveThePortableBytes) {
+  constexpr int64_t kBlocks = 64, kCols = kBlocks * detail::kQuantBlock;
+  std::vector<float> x = testing::random_floats(kCols, 11);
+  for (int64_t b = 0; b < kBlocks; ++b) {
+    float* blk = x.data() + b * detail::kQuantBlock;
+    switch (b % 8) {
+      case 0:  // max 127: the scale is 1 and every value lands on a tie
+        for (int j = 0; j < 32; ++j) blk[j] = static_cast<float>(j % 2 ? j : -j) - 0.5f;
+        blk[5] = 127.0f;
+        break;
+      case 1:
+        std::fill(blk, blk + 32, 0.0f);
+        blk[3] = -0.0f;
+        break;
+      case 2:
+        for (int j = 0; j < 32; ++j) blk[j] *= 1e-38f;
+        break;  // denormal scale
+      case 3:
+        blk[b % 32] = std::numeric_limits<float>::quiet_NaN();
+        break;
+      case 4:
+        blk[31] = -std::numeric_limits<float>::infinity();
+        break;
+      case 5:
+        for (int j = 0; j < 32; ++j) blk[j] *= 3e4f;
+        break;
+      default:
+        break;
+    }
+  }
+  const int64_t lanes = kCols / detail::kQuantLane;
+  std::vector<int8_t> want_q(kCols), got_q(kCols);
+  std::vector<float> want_d(lanes), want_s(lanes), got_d(lanes), got_s(lanes);
+  detail::quantize_row_portable(x.data(), kCols, want_q.data(), want_d.data(), want_s.data());
+  struct Simd {
+    const char* name;
+    bool runs;
+    detail::QuantizeRowFn fn;
+  };
+  const Simd simds[] = {{"avx2", best_isa() >= Isa::Avx2, detail::quantize_row_avx2},
+                        {"avx512", best_isa() >= Isa::Avx512, detail::quantize_row_avx512}};
+  int ran = 0;
+  for (const Simd& v : simds) {
+    if (!v.runs) continue;
+    ++ran;
+    v.fn(x.data(), kCols, got_q.data(), got_d.data(), got_s.data());
+    for (int64_t k = 0; k < kCols; ++k) ASSERT_EQ(got_q[k], want_q[k]) << v.name << " value " << k;
+    for (int64_t l = 0; l < lanes; ++l) {
+      ASSERT_TRUE(same_float(got_d[l], want_d[l])) << v.name << " d of lane " << l;
+      ASSERT_TRUE(same_float(got_s[l], want_s[l])) << v.name << " s of lane " << l;
+    }
+  }
+  if (ran == 0) GTEST_SKIP() << "this CPU has neither AVX2 nor AVX-512";
+}
+
 TEST(QuantDotActivations, NanOrInfinityInABlockGivesNanOutputs) {
   const RandomWeights w(WeightType::Q4_0, 4, 64, 1);
   const Linear lin(w.view, Compute::F32, LinearOptions{-1});

@@ -1,0 +1,113 @@
+// The activation quantizer of quant_dot.h in AVX2 and AVX-512, one block of 32 values at a
+// time. Each gives the bytes and floats of the portable quantize_row_portable exactly: the
+// same float operations in the same order per value (a multiply, then an add of +-0.5, then
+// a clamp and truncation), the block maximum taken over finite values only, and any NaN or
+// infinity in a block making its scale NaN. The file is compiled without floating-point
+// contraction, so the multiply and the add are never fused into a differently rounded FMA.
+#include <immintrin.h>
+
+#include <cstdint>
+#include <limits>
+
+#include "cpu/quant_dot.h"
+
+// GCC 12 reports the deliberately undefined pass-through operands inside avx512fintrin.h
+// (_mm512_undefined_*) as uninitialized once the intrinsics are inlined.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+
+#define BRICKS_QUANTIZE_AVX2 __attribute__((target("avx2,fma,f16c")))
+#define BRICKS_QUANTIZE_AVX512 \
+  __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma,f16c")))
+
+namespace bricks::cpu::detail {
+namespace {
+
+static_assert(kQuantBlock == 32 && kQuantLane == 4, "the kernels hold a block in 32 floats");
+
+// The block's scale from its largest magnitude and whether it holds NaN or infinity, as the
+// portable quantizer computes it.
+inline float block_scale(float amax, bool nonfinite) {
+  return amax / 127.0f + (nonfinite ? std::numeric_limits<float>::quiet_NaN() : 0.0f);
+}
+inline float inverse(float scale) { return scale > 0.0f ? 1.0f / scale : 0.0f; }
+
+// d and s of the block's 8 lanes from its 32 bytes q.
+BRICKS_QUANTIZE_AVX2 inline void lane_sums(__m256i q8, float scale, float* d, float* s) {
+  const __m256i pairs = _mm256_maddubs_epi16(_mm256_set1_epi8(1), q8);
+  const __m256i fours = _mm256_madd_epi16(pairs, _mm256_set1_epi16(1));
+  const __m256 vs = _mm256_set1_ps(scale);
+  _mm256_storeu_ps(d, vs);
+  _mm256_storeu_ps(s, _mm256_mul_ps(vs, _mm256_cvtepi32_ps(fours)));
+}
+
+BRICKS_QUANTIZE_AVX512 __m512i round_clamp512(__m512 x, __m512 inv) {
+  const __m512 v = _mm512_mul_ps(x, inv);
+  const __mmask16 up = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_GE_OQ);
+  const __m512 half = _mm512_mask_blend_ps(up, _mm512_set1_ps(-0.5f), _mm512_set1_ps(0.5f));
+  // vmaxps returns its second operand when either is NaN: NaN goes to -127, as in the
+  // portable std::max(-127, v).
+  const __m512 r = _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(v, half), _mm512_set1_ps(-127.0f)),
+                                 _mm512_set1_ps(127.0f));
+  return _mm512_cvttps_epi32(r);
+}
+
+BRICKS_QUANTIZE_AVX2 __m256i round_clamp256(__m256 x, __m256 inv) {
+  const __m256 v = _mm256_mul_ps(x, inv);
+  const __m256 up = _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_GE_OQ);
+  const __m256 half = _mm256_blendv_ps(_mm256_set1_ps(-0.5f), _mm256_set1_ps(0.5f), up);
+  const __m256 r = _mm256_min_ps(_mm256_max_ps(_mm256_add_ps(v, half), _mm256_set1_ps(-127.0f)),
+                                 _mm256_set1_ps(127.0f));
+  return _mm256_cvttps_epi32(r);
+}
+
+}  // namespace
+
+BRICKS_QUANTIZE_AVX512 void quantize_row_avx512(const float* x, int64_t cols, int8_t* q, float* d,
+                                                float* s) {
+  const __m512 sign = _mm512_set1_ps(-0.0f);
+  for (int64_t k = 0; k < cols; k += kQuantBlock) {
+    const __m512 x0 = _mm512_loadu_ps(x + k), x1 = _mm512_loadu_ps(x + k + 16);
+    // QNaN, +-infinity, SNaN
+    const bool nonfinite =
+        (_mm512_fpclass_ps_mask(x0, 0x99) | _mm512_fpclass_ps_mask(x1, 0x99)) != 0;
+    const float amax =
+        _mm512_reduce_max_ps(_mm512_max_ps(_mm512_andnot_ps(sign, x0), _mm512_andnot_ps(sign, x1)));
+    const float scale = block_scale(nonfinite ? 0.0f : amax, nonfinite);
+    const __m512 inv = _mm512_set1_ps(inverse(scale));
+    const __m128i q0 = _mm512_cvtepi32_epi8(round_clamp512(x0, inv));
+    const __m128i q1 = _mm512_cvtepi32_epi8(round_clamp512(x1, inv));
+    const __m256i q8 = _mm256_set_m128i(q1, q0);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + k), q8);
+    lane_sums(q8, scale, d + k / kQuantLane, s + k / kQuantLane);
+  }
+}
+
+BRICKS_QUANTIZE_AVX2 void quantize_row_avx2(const float* x, int64_t cols, int8_t* q, float* d,
+                                            float* s) {
+  const __m256 sign = _mm256_set1_ps(-0.0f);
+  for (int64_t k = 0; k < cols; k += kQuantBlock) {
+    __m256 v[4];
+    __m256 amax = _mm256_setzero_ps(), probe = _mm256_setzero_ps();
+    for (int t = 0; t < 4; ++t) {
+      v[t] = _mm256_loadu_ps(x + k + 8 * t);
+      amax = _mm256_max_ps(amax, _mm256_andnot_ps(sign, v[t]));
+      probe = _mm256_add_ps(probe, _mm256_mul_ps(v[t], _mm256_setzero_ps()));
+    }
+    const bool nonfinite = _mm256_movemask_ps(_mm256_cmp_ps(probe, probe, _CMP_UNORD_Q)) != 0;
+    __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(amax), _mm256_extractf128_ps(amax, 1));
+    m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+    m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+    const float scale = block_scale(nonfinite ? 0.0f : _mm_cvtss_f32(m4), nonfinite);
+    const __m256 inv = _mm256_set1_ps(inverse(scale));
+    const __m256i i01 = _mm256_packs_epi32(round_clamp256(v[0], inv), round_clamp256(v[1], inv));
+    const __m256i i23 = _mm256_packs_epi32(round_clamp256(v[2], inv), round_clamp256(v[3], inv));
+    // packs works per 128-bit half; put the 32 bytes back in order.
+    const __m256i q8 = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(i01, i23),
+                                                   _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + k), q8);
+    lane_sums(q8, scale, d + k / kQuantLane, s + k / kQuantLane);
+  }
+}
+
+}  // namespace bricks::cpu::detail
