@@ -50,6 +50,11 @@ void f32_to_bf16(const float* in, uint16_t* out, int64_t n) {
   convert_array(in, out, n, detail::f32_to_bf16_avx512, detail::f32_to_bf16_avx2, f32_to_bf16_bits);
 }
 
+void f16_to_bf16(const uint16_t* in, uint16_t* out, int64_t n) {
+  convert_array(in, out, n, detail::f16_to_bf16_avx512, detail::f16_to_bf16_avx2,
+                [](uint16_t h) { return f32_to_bf16_bits(f16_bits_to_f32(h)); });
+}
+
 void round_to_bf16(const float* in, float* out, int64_t n) {
   for (int64_t i = 0; i < n; ++i) out[i] = round_to_bf16(in[i]);
 }
@@ -90,9 +95,13 @@ void dequantize_row(const WeightView& w, int64_t row, float* out) {
 }
 
 void dequantize_rows_bf16(const WeightView& w, int64_t row0, int64_t count, uint16_t* out) {
+  const char* rows = static_cast<const char*>(w.data) + row_bytes(w.type, w.cols) * row0;
   if (w.type == WeightType::BF16) {
-    std::memcpy(out, static_cast<const char*>(w.data) + row_bytes(w.type, w.cols) * row0,
-                sizeof(uint16_t) * w.cols * count);
+    std::memcpy(out, rows, sizeof(uint16_t) * w.cols * count);
+    return;
+  }
+  if (w.type == WeightType::F16) {
+    f16_to_bf16(reinterpret_cast<const uint16_t*>(rows), out, w.cols * count);
     return;
   }
   thread_local std::vector<float> row;

@@ -38,6 +38,8 @@ void f16_to_f32(const uint16_t* in, float* out, int64_t n);
 void f32_to_f16(const float* in, uint16_t* out, int64_t n);
 void bf16_to_f32(const uint16_t* in, float* out, int64_t n);
 void f32_to_bf16(const float* in, uint16_t* out, int64_t n);
+// f16 to bf16 in one pass: the bf16 nearest to each value (as f16_to_f32, then f32_to_bf16).
+void f16_to_bf16(const uint16_t* in, uint16_t* out, int64_t n);
 
 // Rounds n values to bf16 precision, keeping them as f32 (in == out allowed).
 void round_to_bf16(const float* in, float* out, int64_t n);

@@ -11,10 +11,12 @@ void f16_to_f32_avx2(const uint16_t* in, float* out, int64_t n);
 void f32_to_f16_avx2(const float* in, uint16_t* out, int64_t n);
 void bf16_to_f32_avx2(const uint16_t* in, float* out, int64_t n);
 void f32_to_bf16_avx2(const float* in, uint16_t* out, int64_t n);
+void f16_to_bf16_avx2(const uint16_t* in, uint16_t* out, int64_t n);
 
 void f16_to_f32_avx512(const uint16_t* in, float* out, int64_t n);
 void f32_to_f16_avx512(const float* in, uint16_t* out, int64_t n);
 void bf16_to_f32_avx512(const uint16_t* in, float* out, int64_t n);
 void f32_to_bf16_avx512(const float* in, uint16_t* out, int64_t n);
+void f16_to_bf16_avx512(const uint16_t* in, uint16_t* out, int64_t n);
 
 }  // namespace bricks::cpu::detail

@@ -79,10 +79,11 @@ TEST(CpuConvert, ArrayConversionsMatchScalarAtEveryIsa) {
   const std::vector<float> f = tricky_floats(n);
   for (Isa isa : supported_isas()) {
     set_isa_limit(isa);
-    std::vector<uint16_t> h(n), b(n);
+    std::vector<uint16_t> h(n), b(n), hb(n);
     std::vector<float> hf(n), bf(n);
     f32_to_f16(f.data(), h.data(), n);
     f32_to_bf16(f.data(), b.data(), n);
+    f16_to_bf16(h.data(), hb.data(), n);
     f16_to_f32(h.data(), hf.data(), n);
     bf16_to_f32(b.data(), bf.data(), n);
     for (int64_t i = 0; i < n; ++i) {
@@ -90,6 +91,23 @@ TEST(CpuConvert, ArrayConversionsMatchScalarAtEveryIsa) {
       ASSERT_EQ(b[i], f32_to_bf16_bits(f[i])) << to_string(isa) << " bf16 of " << f[i];
       ASSERT_TRUE(same_bits(hf[i], f16_bits_to_f32(h[i]))) << to_string(isa) << " at " << i;
       ASSERT_TRUE(same_bits(bf[i], bf16_bits_to_f32(b[i]))) << to_string(isa) << " at " << i;
+      ASSERT_EQ(hb[i], f32_to_bf16_bits(f16_bits_to_f32(h[i]))) << to_string(isa) << " at " << i;
+    }
+  }
+  set_isa_limit(Isa::Avx512);
+}
+
+// Every f16 bit pattern (NaNs, infinities, subnormals included) goes to the bf16 that the
+// two steps through f32 give, at every instruction set.
+TEST(CpuConvert, F16ToBf16MatchesTwoStepsForEveryHalf) {
+  std::vector<uint16_t> h(65536), b(65536);
+  for (size_t i = 0; i < h.size(); ++i) h[i] = static_cast<uint16_t>(i);
+  for (Isa isa : supported_isas()) {
+    set_isa_limit(isa);
+    f16_to_bf16(h.data(), b.data(), static_cast<int64_t>(h.size()));
+    for (size_t i = 0; i < h.size(); ++i) {
+      const uint16_t want = f32_to_bf16_bits(f16_bits_to_f32(h[i]));
+      ASSERT_EQ(b[i], want) << to_string(isa) << " half 0x" << std::hex << h[i];
     }
   }
   set_isa_limit(Isa::Avx512);
