@@ -160,13 +160,13 @@ BRICKS_AVX512_VNNI void unpack_row(const char* row, int64_t cols, int r, char* p
 template <WeightType T>
 struct KRows {
   using K = KScales<T>;
-  // 4 x 3 tiles. Per chunk pair a tile loads the activations of its 3 rows (values and
-  // scales) once, then each weight row's panel once, and runs it against all 3; 12 f32
-  // partials. On the AVX-512 EPYC (Zen 5) this ran q4_K at 16 rows 10-20 % faster than 4 x 2
-  // tiles that loaded each panel once per activation row; 2 x 4 was within noise of 4 x 3,
-  // 8 x 1 and 6 x 2 slower (bench_kernels Crossover).
+  // 4 x 4 tiles. Per chunk pair a tile loads the activations of its 4 rows (values and
+  // scales) once, then each weight row's panel once, and runs it against all 4; 16 f32
+  // partials. On the AVX-512 EPYC (Zen 5), bench_kernels Crossover, q4_K at 16 rows: 4 x 2
+  // tiles that loaded each panel once per activation row 200-240 GFLOP/s, 4 x 3 285-300,
+  // 4 x 4 330-360, 4 x 5 350-355, 4 x 6 310-320 (2 threads).
   static constexpr int kTileRows = 4;
-  static constexpr int kTileCols = 3;
+  static constexpr int kTileCols = 4;
 
   template <int R>
   static size_t panel_bytes(int64_t cols) {

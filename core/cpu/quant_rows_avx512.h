@@ -24,8 +24,8 @@
 namespace bricks::cpu::detail::avx512 {
 
 // Activation rows i .. m against R unpacked weight rows, in as few tiles as tiles of MB rows
-// take, no tile more than one row smaller than another (16 rows: 3 3 3 3 2 2, not
-// 3 3 3 3 3 1; a one-row tile does a pair's fixed work for a single row). The first tile
+// take, no tile more than one row smaller than another (tiles of 4: 13 rows go 4 3 3 3, not
+// 4 4 4 1; a one-row tile does a weight panel's loads for a single row). The first tile
 // prefetches from `ahead` (nullptr: nothing).
 template <class K, int R, int MB>
 BRICKS_AVX512_VNNI void rows_tiles(const QuantGemvArgs& a, const char* panels, int64_t n, int64_t i,
