@@ -50,15 +50,19 @@ BRICKS_AVX2 inline __m256i bf16_round8(__m256 x) {
   return _mm256_and_si256(_mm256_blendv_epi8(r, q, nan), _mm256_set1_epi32(0xffff));
 }
 
+// Stores 16 floats (a, then b) at out as bf16.
+BRICKS_AVX2 inline void store_bf16x16(uint16_t* out, __m256 a, __m256 b) {
+  const __m256i packed =
+      _mm256_permute4x64_epi64(_mm256_packus_epi32(bf16_round8(a), bf16_round8(b)), 0xD8);
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), packed);
+}
+
 }  // namespace
 
 BRICKS_AVX2 void f32_to_bf16_avx2(const float* in, uint16_t* out, int64_t n) {
   int64_t i = 0;
   for (; i + 16 <= n; i += 16) {
-    const __m256i a = bf16_round8(_mm256_loadu_ps(in + i));
-    const __m256i b = bf16_round8(_mm256_loadu_ps(in + i + 8));
-    const __m256i packed = _mm256_permute4x64_epi64(_mm256_packus_epi32(a, b), 0xD8);
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), packed);
+    store_bf16x16(out + i, _mm256_loadu_ps(in + i), _mm256_loadu_ps(in + i + 8));
   }
   for (; i < n; ++i) out[i] = f32_to_bf16_bits(in[i]);
 }
@@ -68,10 +72,7 @@ BRICKS_AVX2 void f16_to_bf16_avx2(const uint16_t* in, uint16_t* out, int64_t n) 
   for (; i + 16 <= n; i += 16) {
     const __m128i h0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i));
     const __m128i h1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i + 8));
-    const __m256i a = bf16_round8(_mm256_cvtph_ps(h0));
-    const __m256i b = bf16_round8(_mm256_cvtph_ps(h1));
-    const __m256i packed = _mm256_permute4x64_epi64(_mm256_packus_epi32(a, b), 0xD8);
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), packed);
+    store_bf16x16(out + i, _mm256_cvtph_ps(h0), _mm256_cvtph_ps(h1));
   }
   for (; i < n; ++i) out[i] = f32_to_bf16_bits(f16_bits_to_f32(in[i]));
 }

@@ -8,6 +8,7 @@
 
 #include "cpu/convert.h"
 #include "cpu/gemv_kernels.h"
+#include "cpu/prefetch.h"
 
 #define BRICKS_AVX2 __attribute__((target("avx2,fma,f16c")))
 

@@ -12,6 +12,7 @@
 
 #include "cpu/convert.h"
 #include "cpu/gemv_kernels.h"
+#include "cpu/prefetch.h"
 
 #define BRICKS_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma,f16c")))
 

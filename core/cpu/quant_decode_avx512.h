@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "bricks/model/quant_blocks.h"
+#include "cpu/prefetch.h"
 #include "cpu/quant_dot.h"
 
 // GCC 12 reports the deliberately undefined pass-through operands inside avx512fintrin.h
@@ -29,15 +30,6 @@ BRICKS_AVX512_VNNI inline float half(const char* p) {
   uint16_t h;
   std::memcpy(&h, p, 2);
   return _cvtsh_ss(h);
-}
-
-// Asks for every cache line of [p, p + n) ahead of its use; never faults.
-BRICKS_AVX512_VNNI inline void prefetch_lines(const char* p, int64_t n) {
-  const auto first = reinterpret_cast<uintptr_t>(p) & ~uintptr_t{63};
-  const auto last = reinterpret_cast<uintptr_t>(p + n - 1);
-  for (uintptr_t line = first; line <= last; line += 64) {
-    _mm_prefetch(reinterpret_cast<const char*>(line), _MM_HINT_T0);
-  }
 }
 
 BRICKS_AVX512_VNNI inline __m512i bytes(int v) { return _mm512_set1_epi8(static_cast<char>(v)); }

@@ -26,7 +26,7 @@ namespace {
 static_assert(kQuantBlock == 32 && kQuantLane == 4, "the kernels hold a block in 32 floats");
 
 // The block's scale from its largest magnitude and whether it holds NaN or infinity, as the
-// portable quantizer computes it.
+// portable quantizer computes it (NaN in the second case, whatever the maximum read).
 inline float block_scale(float amax, bool nonfinite) {
   return amax / 127.0f + (nonfinite ? std::numeric_limits<float>::quiet_NaN() : 0.0f);
 }
@@ -73,7 +73,7 @@ BRICKS_QUANTIZE_AVX512 void quantize_row_avx512(const float* x, int64_t cols, in
         (_mm512_fpclass_ps_mask(x0, 0x99) | _mm512_fpclass_ps_mask(x1, 0x99)) != 0;
     const float amax =
         _mm512_reduce_max_ps(_mm512_max_ps(_mm512_andnot_ps(sign, x0), _mm512_andnot_ps(sign, x1)));
-    const float scale = block_scale(nonfinite ? 0.0f : amax, nonfinite);
+    const float scale = block_scale(amax, nonfinite);
     const __m512 inv = _mm512_set1_ps(inverse(scale));
     const __m128i q0 = _mm512_cvtepi32_epi8(round_clamp512(x0, inv));
     const __m128i q1 = _mm512_cvtepi32_epi8(round_clamp512(x1, inv));
@@ -98,7 +98,7 @@ BRICKS_QUANTIZE_AVX2 void quantize_row_avx2(const float* x, int64_t cols, int8_t
     __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(amax), _mm256_extractf128_ps(amax, 1));
     m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
     m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
-    const float scale = block_scale(nonfinite ? 0.0f : _mm_cvtss_f32(m4), nonfinite);
+    const float scale = block_scale(_mm_cvtss_f32(m4), nonfinite);
     const __m256 inv = _mm256_set1_ps(inverse(scale));
     const __m256i i01 = _mm256_packs_epi32(round_clamp256(v[0], inv), round_clamp256(v[1], inv));
     const __m256i i23 = _mm256_packs_epi32(round_clamp256(v[2], inv), round_clamp256(v[3], inv));

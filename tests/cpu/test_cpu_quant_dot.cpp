@@ -256,9 +256,9 @@ TEST(QuantDotActivations, SimdQuantizersGiveThePortableBytes) {
         std::fill(blk, blk + 32, 0.0f);
         blk[3] = -0.0f;
         break;
-      case 2:
+      case 2:  // a denormal scale
         for (int j = 0; j < 32; ++j) blk[j] *= 1e-38f;
-        break;  // denormal scale
+        break;
       case 3:
         blk[b % 32] = std::numeric_limits<float>::quiet_NaN();
         break;
