@@ -21,10 +21,10 @@
 // registers right before the dot products (quant_dot_avx512.cpp); the k-quant ones take the
 // activation's block scales and sums per 256-value super-block (QuantizedActivations::k), so
 // that a and b are applied once per group rather than once per lane. For more rows the
-// AVX512_VNNI kernels of the same types unpack R weight rows into panels that stay in cache
-// (quant_rows_avx512.h): the k-quants with integer group scales, scaling the integer sums
-// of 128 values at a time (quant_dot_avx512_rows.cpp); q8_0 and q4_0 with one lane scale per
-// 4 values, each vpdpbusd started from the offset term (quant_dot_avx512_rows_q8.cpp).
+// AVX512_VNNI kernels of the same types transpose R weight rows and the activation rows so
+// that each int32 lane sums one whole block or group, and apply the scales once per group of
+// 32 or 16 values (quant_rows_avx512.h; quant_dot_avx512_rows.cpp for the k-quants,
+// quant_dot_avx512_rows_q8.cpp for q8_0 and q4_0).
 //
 // Rows are padded to a multiple of kQuantPad values with zero bytes and scales, so a vector
 // kernel may run past the last block; padding contributes 0 * finite = 0.

@@ -32,8 +32,8 @@ const WeightType kQuantTypes[] = {WeightType::Q8_0, WeightType::Q4_0, WeightType
                                   WeightType::Q5_0, WeightType::Q5_1, WeightType::Q4_K,
                                   WeightType::Q5_K, WeightType::Q6_K};
 // Up to 4 rows the AVX512_VNNI kernels of q8_0, q4_0 and the k-quants decode weights in
-// registers; from 5 they unpack them into a buffer (the k-quants into their own, with
-// integer scales: quant_dot_avx512_rows.cpp).
+// registers; from 5 they transpose weights and activations into panels whose int32 lanes
+// each sum one block or group (quant_rows_avx512.h).
 const int64_t kMs[] = {1, 2, 3, 4, 5, 8, 16, 17};
 
 struct Shape {
@@ -146,8 +146,9 @@ INSTANTIATE_TEST_SUITE_P(Families, QuantDot,
 
 // The k-quants at their largest products: every value at its maximum (q4_K 15, q5_K 31,
 // q6_K 63), the largest scales (q6_K's int8 at -128 and 127) and activations all at +-127.
-// Sums of 4 products then reach 32004, the most the packed int16 lanes of the many-row
-// kernels hold; any saturation or overflow would show against the reference.
+// The int16 pair sums of the AVX2 kernels (vpmaddubsw) then reach 16002, and the many-row
+// kernels' int32 sums of a whole group, offset included, their largest values; any
+// saturation or overflow would show against the reference.
 TEST(QuantDotLinear, KQuantsAtTheirLargestProductsMatchTheReference) {
   for (WeightType type : {WeightType::Q4_K, WeightType::Q5_K, WeightType::Q6_K}) {
     const int64_t rows = 9, cols = 512;
