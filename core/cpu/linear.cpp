@@ -46,8 +46,12 @@ constexpr int64_t kPanelBytes = 4 << 20;
 // (not measured here: the value for that case follows the oneDNN figures in DESIGN.md).
 // On a 2-core AVX-512 Xeon, oneDNN's f32 matmul on converted f16 panels already runs 1.6-2x
 // faster than the f16 GEMV at m = 128, and about as fast at m = 64 (Crossover, type 1).
+// bf16 compute on the AVX-512 EPYC (AVX512_BF16; Crossover compute 1, 2 threads): on bf16
+// weights oneDNN matches the GEMV at m = 16 (300 against 283 GFLOP/s) and wins from 32; on
+// f16 weights, whose panels it converts first, it reaches 157-160 against the GEMV's 269-285
+// at m = 16 and wins from 32 (268 against 207-235).
 int64_t default_gemm_min_m(Linear::Path path, WeightType type, Isa isa) {
-  if (path == Linear::Path::GemmBF16) return 16;
+  if (path == Linear::Path::GemmBF16) return type == WeightType::F16 ? 32 : 16;
   if (type == WeightType::F32) return 64;
   const bool half = type == WeightType::F16 || type == WeightType::BF16;
   return half && isa == Isa::Avx512 ? 96 : 256;

@@ -119,6 +119,19 @@ TEST(CpuLinear, GemvIsPickedForSmallMAndDescribed) {
   EXPECT_EQ(no_gemm.path_for(1 << 20), Linear::Path::Gemv);
 }
 
+// In bf16 compute oneDNN takes bf16 weights from 16 rows, but f16 weights, whose panels it
+// converts on every call, only from 32: below, the GEMV on rounded activations is faster.
+TEST(CpuLinear, Bf16ComputeTakesOneDnnLaterOnConvertedF16Panels) {
+  const RandomWeights f16(WeightType::F16, 64, 256, 3);
+  const RandomWeights bf16(WeightType::BF16, 64, 256, 3);
+  const Linear on_f16(f16.view, Compute::BF16);
+  const Linear on_bf16(bf16.view, Compute::BF16);
+  if (on_bf16.path_for(1 << 20) == Linear::Path::Gemv) GTEST_SKIP() << "built without oneDNN";
+  EXPECT_EQ(on_bf16.path_for(16), Linear::Path::GemmBF16) << on_bf16.describe();
+  EXPECT_EQ(on_f16.path_for(31), Linear::Path::Gemv) << on_f16.describe();
+  EXPECT_EQ(on_f16.path_for(32), Linear::Path::GemmBF16) << on_f16.describe();
+}
+
 // In f32 compute the int8 many-row kernels of AVX512_VNNI serve every m of their types;
 // types without them, and bf16 compute, keep their oneDNN crossover.
 TEST(CpuLinear, Int8ManyRowTypesStayOffOneDnnInF32Compute) {

@@ -331,14 +331,15 @@ void BM_Gemm(benchmark::State& state) {
 }
 
 // GEMV kernels against oneDNN at the same m, to place gemm_min_m. Args: m, use oneDNN,
-// weight type (5632 x 2048, the FFN up projection).
+// weight type (5632 x 2048, the FFN up projection), compute.
 void BM_Crossover(benchmark::State& state) {
   const int64_t rows = 5632, cols = 2048, m = state.range(0);
   const bool gemm = state.range(1) != 0;
   const auto type = static_cast<WeightType>(state.range(2));
+  const auto compute = static_cast<Compute>(state.range(3));
   set_threads(2);
   WeightSet& ws = weight_set(type, rows, cols, false);
-  const Linear lin(WeightView{type, rows, cols, ws.copies[0].get()}, Compute::F32,
+  const Linear lin(WeightView{type, rows, cols, ws.copies[0].get()}, compute,
                    LinearOptions{gemm ? 1 : -1});
   std::vector<float> x(m * cols, 0.25f), y(m * rows);
   lin.forward(x.data(), m, y.data());
@@ -348,7 +349,8 @@ void BM_Crossover(benchmark::State& state) {
     benchmark::DoNotOptimize(y.data());
   }
   report(state, span, 2, "GFLOP/s", 2.0 * m * rows * cols * state.iterations() / 1e9);
-  state.SetLabel(std::string(to_string(type)) + " " + to_string(lin.path_for(m)));
+  state.SetLabel(std::string(to_string(type)) + " compute " + to_string(compute) + ", " +
+                 to_string(lin.path_for(m)));
 }
 
 // ---- small ops --------------------------------------------------------------------------
@@ -444,10 +446,15 @@ void register_all() {
   gemm->Args({5632, 2048, 128, 1, kF32, kComputeF32});
 
   auto* cross = benchmark::RegisterBenchmark("Crossover", BM_Crossover);
-  cross->ArgNames({"m", "onednn", "type"})->MinTime(kMin)->UseRealTime();
+  cross->ArgNames({"m", "onednn", "type", "compute"})->MinTime(kMin)->UseRealTime();
   for (int64_t type : {kF32, kF16, kQ8, kQ4K})
     for (int64_t m : {8, 16, 32, 64, 128, 256, 512})
-      for (int64_t g : {0, 1}) cross->Args({m, g, type});
+      for (int64_t g : {0, 1}) cross->Args({m, g, type, kComputeF32});
+  // bf16 compute: oneDNN's bf16 matmul (on converted panels for f16), or the GEMV on
+  // bf16-rounded activations.
+  for (int64_t type : {kF16, kBF16})
+    for (int64_t m : {8, 16, 32, 64, 128, 256})
+      for (int64_t g : {0, 1}) cross->Args({m, g, type, kComputeBF16});
 
   benchmark::RegisterBenchmark("Rmsnorm", BM_Rmsnorm)->Arg(1)->Arg(128)->MinTime(kMin);
   benchmark::RegisterBenchmark("Rope", BM_Rope)->Arg(1)->Arg(128)->MinTime(kMin);
