@@ -5,6 +5,9 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
+#include <fstream>
+#include <string>
 
 #include "bricks/error.hpp"
 
@@ -49,6 +52,69 @@ void prefault(const void* p, size_t n) {
     sum ^= *reinterpret_cast<const volatile unsigned char*>(a);
   }
   static_cast<void>(sum);
+}
+
+namespace {
+
+constexpr uintptr_t kHugePage = uintptr_t{2} << 20;
+constexpr uintptr_t kCopyStep = uintptr_t{64} << 20;
+
+// Whether madvise(MADV_HUGEPAGE) can give this process huge pages ("always" or "madvise").
+bool huge_pages_on_request() {
+  static const bool on = [] {
+    std::ifstream f("/sys/kernel/mm/transparent_hugepage/enabled");
+    std::string mode;
+    std::getline(f, mode);
+    return mode.find("[always]") != std::string::npos ||
+           mode.find("[madvise]") != std::string::npos;
+  }();
+  return on;
+}
+
+// Replaces [at, at + n) (2 MiB aligned) by anonymous huge pages with the same bytes.
+bool move_to_huge_pages(uintptr_t at, size_t n) {
+  // A 2 MiB-aligned scratch region: huge pages need aligned virtual addresses on both sides
+  // of the move.
+  const size_t span = n + kHugePage;
+  void* raw = ::mmap(nullptr, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (raw == MAP_FAILED) return false;
+  const auto base = reinterpret_cast<uintptr_t>(raw);
+  const uintptr_t aligned = (base + kHugePage - 1) / kHugePage * kHugePage;
+  if (aligned > base) ::munmap(raw, aligned - base);
+  if (aligned + n < base + span) {
+    ::munmap(reinterpret_cast<void*>(aligned + n), base + span - (aligned + n));
+  }
+  auto* scratch = reinterpret_cast<void*>(aligned);
+  (void)::madvise(scratch, n, MADV_HUGEPAGE);
+  std::memcpy(scratch, reinterpret_cast<const void*>(at), n);
+  (void)::mprotect(scratch, n, PROT_READ);
+  // The move unmaps the file pages that were at `at` and puts the scratch pages there.
+  void* moved = ::mremap(scratch, n, n, MREMAP_MAYMOVE | MREMAP_FIXED, reinterpret_cast<void*>(at));
+  if (moved == MAP_FAILED) {
+    ::munmap(scratch, n);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+size_t prefault_huge(const void* p, size_t n) {
+  if (p == nullptr || n == 0) return 0;
+  const auto begin = reinterpret_cast<uintptr_t>(p);
+  const uintptr_t first = (begin + kHugePage - 1) / kHugePage * kHugePage;
+  const uintptr_t last = (begin + n) / kHugePage * kHugePage;
+  size_t moved = 0;
+  if (huge_pages_on_request() && first < last) {
+    for (uintptr_t at = first; at < last; at += kCopyStep) {
+      const size_t step = std::min<uintptr_t>(kCopyStep, last - at);
+      if (!move_to_huge_pages(at, step)) break;
+      moved += step;
+    }
+  }
+  // The edges, and whatever could not move, as file pages.
+  prefault(p, n);
+  return moved;
 }
 
 }  // namespace bricks::cpu

@@ -49,4 +49,15 @@ void check_view(const WeightView& w, const std::string& where);
 // Reads the pages from the file when they are not cached. Best effort: never throws.
 void prefault(const void* p, size_t n);
 
+// As prefault(), and where the kernel grants transparent huge pages on request, the whole
+// 2 MiB pages of [p, p + n) (weights in a private read-only mapping of a model file) are
+// replaced in place by anonymous huge pages holding the same bytes: same addresses, same
+// contents, still read-only. A decode pass reads every weight once, and with 4 KiB file pages
+// each page costs a TLB miss; on the AVX-512 EPYC (a VM) this made batch-1 decode of a
+// 2.2 GB f16 model 14-25 % faster and of q4_k_m 5-8 %, and loading 1.5 s per GB slower (the
+// hypervisor backs each new huge page). The copy goes 64 MiB at a time, so the process holds
+// at most that much twice. Best effort: where a step fails the pages stay as they were.
+// Returns the bytes moved.
+size_t prefault_huge(const void* p, size_t n);
+
 }  // namespace bricks::cpu

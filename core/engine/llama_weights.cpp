@@ -68,7 +68,7 @@ std::string type_shares(const model::Model& m) {
 }  // namespace
 
 LlamaWeights LlamaWeights::load(const model::Model& m, cpu::Compute compute,
-                                const std::vector<bool>& streamed) {
+                                const std::vector<bool>& streamed, bool file_pages) {
   LlamaWeights w;
   w.config = m.config();
   w.token_embd = weight_view(m.tensor("token_embd.weight"));
@@ -115,8 +115,38 @@ LlamaWeights LlamaWeights::load(const model::Model& m, cpu::Compute compute,
     const auto layer = static_cast<size_t>(std::atoi(t.name.c_str() + 4));
     return layer < streamed.size() && streamed[layer];
   };
+  // Resident tensors that lie unchanged in a file mapping go to huge pages where the kernel
+  // allows (cpu::prefault_huge), as runs of neighbours in the same file so that small tensors
+  // share whole 2 MiB pages too; the others are only faulted in.
+  struct Run {
+    const char* begin;
+    const char* end;
+    const std::filesystem::path* file;
+    uint64_t end_offset;
+  };
+  std::vector<Run> runs;
   for (const model::TensorView& t : m.tensors()) {
-    if (!on_disk(t)) cpu::prefault(t.data, t.nbytes);
+    if (on_disk(t) || t.nbytes == 0) continue;
+    if (t.file == nullptr || file_pages) {
+      cpu::prefault(t.data, t.nbytes);
+      continue;
+    }
+    const auto* begin = static_cast<const char*>(t.data);
+    runs.push_back({begin, begin + t.nbytes, t.file.get(), t.file_offset + t.nbytes});
+  }
+  std::sort(runs.begin(), runs.end(), [](const Run& a, const Run& b) { return a.begin < b.begin; });
+  for (size_t i = 0; i < runs.size();) {
+    Run run = runs[i++];
+    // A neighbour joins when the bytes between (alignment padding) are the same file's, at
+    // the same distance in the file as in memory: then they are in the same mapping.
+    while (i < runs.size() && *runs[i].file == *run.file && runs[i].begin >= run.end &&
+           runs[i].begin - run.end <= 4096 &&
+           static_cast<uint64_t>(runs[i].end - run.end) == runs[i].end_offset - run.end_offset) {
+      run.end = runs[i].end;
+      run.end_offset = runs[i].end_offset;
+      ++i;
+    }
+    cpu::prefault_huge(run.begin, static_cast<size_t>(run.end - run.begin));
   }
   w.compute_path = w.layers.empty() ? w.output->describe() : w.layers[0].wq->describe();
   w.weight_types = type_shares(m);

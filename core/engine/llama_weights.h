@@ -39,9 +39,10 @@ struct LlamaWeights {
   // Prepares every tensor of `m` for `compute`. Throws model::ModelError naming a tensor
   // whose type the cpu device cannot run. The matrices of the layers `streamed` marks
   // (weight_stream.h) are not faulted in: their views name the mapping, which the forward
-  // pass then never reads (it takes them from the stream's buffers).
+  // pass then never reads (it takes them from the stream's buffers). The resident ones go to
+  // huge pages (cpu::prefault_huge) unless `file_pages`.
   static LlamaWeights load(const model::Model& m, cpu::Compute compute,
-                           const std::vector<bool>& streamed = {});
+                           const std::vector<bool>& streamed = {}, bool file_pages = false);
   // Bytes of weights read per decoded token (every linear once, one embedding row; in MoE
   // layers the router gate and n_experts_used experts).
   size_t bytes_per_token() const;

@@ -2,7 +2,7 @@
 // budget holds and spreads the streamed layers; layers read from disk compute exactly what
 // the mapped ones do; a run under a budget gives the same greedy tokens as one without and
 // reports the tier's traffic; a layer whose read fails throws with the reason and the ring
-// goes on.
+// goes on; resident weights on huge pages compute what the file's pages do.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -189,6 +189,16 @@ std::vector<std::vector<int32_t>> greedy(engine::Runtime& rt) {
     out[static_cast<size_t>(at)].assign(r->tokens.begin() + r->prompt_len(), r->tokens.end());
   }
   return out;
+}
+
+// The resident weights moved to huge pages at load (the default) hold the file's bytes: the
+// same greedy tokens as with the file's own pages (device.keep_file_pages).
+TEST(WeightStream, HugePagesGiveTheFilePagesTokens) {
+  auto moved = engine::Runtime::create(make_manifest(default_bricks()), {});
+  manifest::LoadedManifest m = make_manifest(default_bricks());
+  m.proto.mutable_device()->set_keep_file_pages(true);
+  auto file_pages = engine::Runtime::create(m, {});
+  EXPECT_EQ(greedy(*moved), greedy(*file_pages));
 }
 
 TEST(WeightStream, ARunUnderABudgetGivesTheSameTokensAndReportsTheTier) {
