@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <fstream>
@@ -71,21 +72,28 @@ bool huge_pages_on_request() {
   return on;
 }
 
-// Replaces [at, at + n) (2 MiB aligned) by anonymous huge pages with the same bytes.
-bool move_to_huge_pages(uintptr_t at, size_t n) {
-  // A 2 MiB-aligned scratch region: huge pages need aligned virtual addresses on both sides
-  // of the move.
+// n bytes (a multiple of the page size) of anonymous read-write memory at a 2 MiB-aligned
+// address, advised to huge pages where they come on request; nullptr when mmap fails.
+void* map_huge_aligned(size_t n) {
   const size_t span = n + kHugePage;
   void* raw = ::mmap(nullptr, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (raw == MAP_FAILED) return false;
+  if (raw == MAP_FAILED) return nullptr;
   const auto base = reinterpret_cast<uintptr_t>(raw);
   const uintptr_t aligned = (base + kHugePage - 1) / kHugePage * kHugePage;
   if (aligned > base) ::munmap(raw, aligned - base);
   if (aligned + n < base + span) {
     ::munmap(reinterpret_cast<void*>(aligned + n), base + span - (aligned + n));
   }
-  auto* scratch = reinterpret_cast<void*>(aligned);
-  (void)::madvise(scratch, n, MADV_HUGEPAGE);
+  auto* p = reinterpret_cast<void*>(aligned);
+  if (huge_pages_on_request()) (void)::madvise(p, n, MADV_HUGEPAGE);
+  return p;
+}
+
+// Replaces [at, at + n) (2 MiB aligned) by anonymous huge pages with the same bytes.
+bool move_to_huge_pages(uintptr_t at, size_t n) {
+  // Huge pages need aligned virtual addresses on both sides of the move.
+  void* scratch = map_huge_aligned(n);
+  if (scratch == nullptr) return false;
   std::memcpy(scratch, reinterpret_cast<const void*>(at), n);
   (void)::mprotect(scratch, n, PROT_READ);
   // The move unmaps the file pages that were at `at` and puts the scratch pages there.
@@ -115,6 +123,36 @@ size_t prefault_huge(const void* p, size_t n) {
   // The edges, and whatever could not move, as file pages.
   prefault(p, n);
   return moved;
+}
+
+void release_pages(const void* p, size_t n) {
+  if (p == nullptr || n == 0) return;
+  const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t first = (reinterpret_cast<uintptr_t>(p) + page - 1) / page * page;
+  const uintptr_t last = (reinterpret_cast<uintptr_t>(p) + n) / page * page;
+#ifdef MADV_PAGEOUT
+  if (first < last) (void)::madvise(reinterpret_cast<void*>(first), last - first, MADV_PAGEOUT);
+#endif
+}
+
+WeightArena::WeightArena(size_t bytes) {
+  if (bytes == 0) return;
+  const auto page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  mapped_ = (bytes + page - 1) / page * page;
+  data_ = static_cast<char*>(map_huge_aligned(mapped_));
+  if (data_ == nullptr) {
+    throw Error::exhausted("cannot map " + std::to_string(bytes) +
+                           " bytes for weights rewritten at load: " + std::strerror(errno));
+  }
+  size_ = bytes;
+}
+
+WeightArena::~WeightArena() {
+  if (data_ != nullptr) ::munmap(data_, mapped_);
+}
+
+void WeightArena::seal() {
+  if (data_ != nullptr) (void)::mprotect(data_, mapped_, PROT_READ);
 }
 
 }  // namespace bricks::cpu

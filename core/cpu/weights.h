@@ -60,4 +60,30 @@ void prefault(const void* p, size_t n);
 // Returns the bytes moved.
 size_t prefault_huge(const void* p, size_t n);
 
+// Gives back this process's pages of the whole 4 KiB pages inside [p, p + n), weights whose
+// bytes were copied elsewhere (MADV_PAGEOUT: file pages are dropped and read again if
+// touched; anonymous ones go to swap, never lost). Best effort: never throws.
+void release_pages(const void* p, size_t n);
+
+// Anonymous memory for weights rewritten at load (bf16 copies of f16 matrices): 2 MiB
+// aligned and on huge pages where the kernel grants them on request, read-only once sealed.
+class WeightArena {
+ public:
+  // Throws bricks::Error when `bytes` cannot be mapped, with the size and the reason.
+  explicit WeightArena(size_t bytes);
+  WeightArena(const WeightArena&) = delete;
+  WeightArena& operator=(const WeightArena&) = delete;
+  ~WeightArena();
+
+  char* data() const { return data_; }
+  size_t size() const { return size_; }
+  // Makes the memory read-only; writes after this fault.
+  void seal();
+
+ private:
+  char* data_ = nullptr;
+  size_t size_ = 0;
+  size_t mapped_ = 0;
+};
+
 }  // namespace bricks::cpu

@@ -2,10 +2,15 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <iterator>
 #include <map>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <tbb/parallel_for.h>
+
+#include "cpu/convert.h"
 
 namespace bricks::engine {
 
@@ -39,9 +44,17 @@ std::vector<float> norm_vector(const model::TensorView& t) {
   return out;
 }
 
-std::unique_ptr<cpu::Linear> linear(const model::Model& m, const std::string& name,
-                                    cpu::Compute compute) {
-  return std::make_unique<cpu::Linear>(weight_view(m.tensor(name)), compute);
+// The matrices the loader builds a Linear over; token_embd is one when the output shares it.
+bool linear_matrix(const std::string& name, bool tied) {
+  static const char* const kSuffixes[] = {
+      "attn_q.weight",        "attn_k.weight",      "attn_v.weight",       "attn_output.weight",
+      "ffn_gate.weight",      "ffn_up.weight",      "ffn_down.weight",     "ffn_gate_inp.weight",
+      "ffn_gate_exps.weight", "ffn_up_exps.weight", "ffn_down_exps.weight"};
+  if (name == "output.weight") return true;
+  if (name == "token_embd.weight") return tied;
+  if (!name.starts_with("blk.")) return false;
+  return std::any_of(std::begin(kSuffixes), std::end(kSuffixes),
+                     [&](const char* suffix) { return name.ends_with(suffix); });
 }
 
 // The 2-D and larger tensors' types, largest share of bytes first: "q4_k 81%, q6_k 19%".
@@ -71,26 +84,70 @@ LlamaWeights LlamaWeights::load(const model::Model& m, cpu::Compute compute,
                                 const std::vector<bool>& streamed, bool file_pages) {
   LlamaWeights w;
   w.config = m.config();
-  w.token_embd = weight_view(m.tensor("token_embd.weight"));
+  auto on_disk = [&](const model::TensorView& t) {
+    if (!t.name.starts_with("blk.") || t.ne.size() < 2) return false;
+    const auto layer = static_cast<size_t>(std::atoi(t.name.c_str() + 4));
+    return layer < streamed.size() && streamed[layer];
+  };
+  const bool tied = m.config().tied_embeddings;
+  // bf16 compute holds the resident f16 matrices as bf16, converted here once: its matmuls
+  // and dot products would otherwise convert every panel on every call (a sixth of a 512-token
+  // prefill). The file's f16 pages are given back, so the process holds the same bytes.
+  std::map<std::string, model::TensorView> rewritten;
+  if (compute == cpu::Compute::BF16) {
+    std::vector<const model::TensorView*> f16;
+    size_t total = 0;
+    for (const model::TensorView& t : m.tensors()) {
+      if (t.dtype != model::DType::F16 || !linear_matrix(t.name, tied) || on_disk(t)) continue;
+      f16.push_back(&t);
+      total += (t.nbytes + 63) / 64 * 64;
+    }
+    if (!f16.empty()) {
+      w.arena = std::make_unique<cpu::WeightArena>(total);
+      char* at = w.arena->data();
+      for (const model::TensorView* t : f16) {
+        model::TensorView& copy = rewritten.emplace(t->name, *t).first->second;
+        copy.dtype = model::DType::BF16;
+        copy.data = at;
+        copy.file = nullptr;
+        const int64_t n = t->numel();
+        constexpr int64_t kChunk = int64_t{1} << 20;
+        tbb::parallel_for(int64_t{0}, (n + kChunk - 1) / kChunk, [&](int64_t c) {
+          const int64_t first = c * kChunk, count = std::min(kChunk, n - first);
+          cpu::f16_to_bf16(static_cast<const uint16_t*>(t->data) + first,
+                           reinterpret_cast<uint16_t*>(at) + first, count);
+        });
+        if (t->file != nullptr) cpu::release_pages(t->data, t->nbytes);
+        at += (t->nbytes + 63) / 64 * 64;
+      }
+      w.arena->seal();
+    }
+  }
+  auto tensor = [&](const std::string& name) -> const model::TensorView& {
+    const auto it = rewritten.find(name);
+    return it != rewritten.end() ? it->second : m.tensor(name);
+  };
+  auto linear = [&](const std::string& name) {
+    return std::make_unique<cpu::Linear>(weight_view(tensor(name)), compute);
+  };
+  w.token_embd = weight_view(tensor("token_embd.weight"));
   w.output_norm = norm_vector(m.tensor("output_norm.weight"));
-  const model::TensorView* out = m.find("output.weight");
-  w.output = out != nullptr ? linear(m, "output.weight", compute)
-                            : linear(m, "token_embd.weight", compute);
+  w.output = linear(tied ? "token_embd.weight" : "output.weight");
   w.layers.resize(static_cast<size_t>(w.config.n_layers));
   for (int32_t l = 0; l < w.config.n_layers; ++l) {
     const std::string p = "blk." + std::to_string(l) + ".";
     LayerWeights& L = w.layers[static_cast<size_t>(l)];
     L.attn_norm = norm_vector(m.tensor(p + "attn_norm.weight"));
     L.ffn_norm = norm_vector(m.tensor(p + "ffn_norm.weight"));
-    L.wq = linear(m, p + "attn_q.weight", compute);
-    L.wk = linear(m, p + "attn_k.weight", compute);
-    L.wv = linear(m, p + "attn_v.weight", compute);
-    L.wo = linear(m, p + "attn_output.weight", compute);
+    L.wq = linear(p + "attn_q.weight");
+    L.wk = linear(p + "attn_k.weight");
+    L.wv = linear(p + "attn_v.weight");
+    L.wo = linear(p + "attn_output.weight");
     if (w.config.n_experts > 0) {
-      L.gate_inp = linear(m, p + "ffn_gate_inp.weight", compute);
-      const model::TensorView& gate = m.tensor(p + "ffn_gate_exps.weight");
-      const model::TensorView& up = m.tensor(p + "ffn_up_exps.weight");
-      const model::TensorView& down = m.tensor(p + "ffn_down_exps.weight");
+      L.gate_inp = linear(p + "ffn_gate_inp.weight");
+      const model::TensorView& gate = tensor(p + "ffn_gate_exps.weight");
+      const model::TensorView& up = tensor(p + "ffn_up_exps.weight");
+      const model::TensorView& down = tensor(p + "ffn_down_exps.weight");
       L.experts.resize(static_cast<size_t>(w.config.n_experts));
       for (int32_t e = 0; e < w.config.n_experts; ++e) {
         ExpertWeights& E = L.experts[static_cast<size_t>(e)];
@@ -104,17 +161,13 @@ LlamaWeights LlamaWeights::load(const model::Model& m, cpu::Compute compute,
       throw model::ModelError(m.path().string() + ": tensor " + p +
                               "ffn_gate.weight is missing and the model declares no experts");
     }
-    L.w_gate = linear(m, p + "ffn_gate.weight", compute);
-    L.w_up = linear(m, p + "ffn_up.weight", compute);
-    L.w_down = linear(m, p + "ffn_down.weight", compute);
+    L.w_gate = linear(p + "ffn_gate.weight");
+    L.w_up = linear(p + "ffn_up.weight");
+    L.w_down = linear(p + "ffn_down.weight");
   }
   // Fault the mapped weights in at load, not during the first request's prefill; a streamed
-  // layer's matrices stay on disk (its norms are in the vectors above).
-  auto on_disk = [&](const model::TensorView& t) {
-    if (!t.name.starts_with("blk.") || t.ne.size() < 2) return false;
-    const auto layer = static_cast<size_t>(std::atoi(t.name.c_str() + 4));
-    return layer < streamed.size() && streamed[layer];
-  };
+  // layer's matrices stay on disk (its norms are in the vectors above), and the ones
+  // rewritten above are already in memory.
   // Resident tensors that lie unchanged in a file mapping go to huge pages where the kernel
   // allows (cpu::prefault_huge), as runs of neighbours in the same file so that small tensors
   // share whole 2 MiB pages too; the others are only faulted in.
@@ -126,7 +179,7 @@ LlamaWeights LlamaWeights::load(const model::Model& m, cpu::Compute compute,
   };
   std::vector<Run> runs;
   for (const model::TensorView& t : m.tensors()) {
-    if (on_disk(t) || t.nbytes == 0) continue;
+    if (on_disk(t) || t.nbytes == 0 || rewritten.contains(t.name)) continue;
     if (t.file == nullptr || file_pages) {
       cpu::prefault(t.data, t.nbytes);
       continue;
@@ -150,6 +203,7 @@ LlamaWeights LlamaWeights::load(const model::Model& m, cpu::Compute compute,
   }
   w.compute_path = w.layers.empty() ? w.output->describe() : w.layers[0].wq->describe();
   w.weight_types = type_shares(m);
+  if (!rewritten.empty()) w.weight_types += " (f16 held as bf16)";
   return w;
 }
 

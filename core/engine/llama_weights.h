@@ -29,6 +29,8 @@ struct LayerWeights {
 
 struct LlamaWeights {
   model::LlamaConfig config;
+  // The bf16 copies of f16 matrices made at load for bf16 compute (null when none).
+  std::unique_ptr<cpu::WeightArena> arena;
   cpu::WeightView token_embd{};
   std::vector<float> output_norm;
   std::unique_ptr<cpu::Linear> output;
@@ -40,7 +42,8 @@ struct LlamaWeights {
   // whose type the cpu device cannot run. The matrices of the layers `streamed` marks
   // (weight_stream.h) are not faulted in: their views name the mapping, which the forward
   // pass then never reads (it takes them from the stream's buffers). The resident ones go to
-  // huge pages (cpu::prefault_huge) unless `file_pages`.
+  // huge pages (cpu::prefault_huge) unless `file_pages`. With bf16 compute, the resident f16
+  // matrices are converted to bf16 into `arena` and their file pages given back.
   static LlamaWeights load(const model::Model& m, cpu::Compute compute,
                            const std::vector<bool>& streamed = {}, bool file_pages = false);
   // Bytes of weights read per decoded token (every linear once, one embedding row; in MoE

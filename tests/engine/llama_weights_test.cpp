@@ -1,0 +1,80 @@
+// LlamaWeights::load: with bf16 compute the resident f16 matrices are held as their bf16
+// rounding (what every bf16 matmul reads them as); f32 compute and streamed layers keep the
+// file's f16.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "cpu/convert.h"
+#include "engine/llama_weights.h"
+#include "test_models.h"
+
+namespace bricks::testing {
+namespace {
+
+using cpu::Compute;
+using cpu::WeightType;
+
+std::vector<const cpu::Linear*> matrices(const engine::LayerWeights& L) {
+  return {L.wq.get(), L.wk.get(), L.wv.get(), L.wo.get(), L.w_gate.get(), L.w_up.get(),
+          L.w_down.get()};
+}
+
+// Column j of the linear's matrix, as forward() of the unit vector e_j gives it.
+std::vector<float> column(const cpu::Linear& lin, int64_t j) {
+  std::vector<float> x(static_cast<size_t>(lin.cols()), 0.0f), y(static_cast<size_t>(lin.rows()));
+  x[static_cast<size_t>(j)] = 1.0f;
+  lin.forward(x.data(), 1, y.data());
+  return y;
+}
+
+class LlamaWeightsTest : public ::testing::Test {
+ protected:
+  void SetUp() override { model_ = model::Model::open(process_model("tiny", model::DType::F16)); }
+  std::unique_ptr<model::Model> model_;
+};
+
+TEST_F(LlamaWeightsTest, Bf16ComputeHoldsTheF16MatricesAsTheirBf16Rounding) {
+  const auto w = engine::LlamaWeights::load(*model_, Compute::BF16);
+  ASSERT_NE(w.arena, nullptr);
+  EXPECT_EQ(w.output->weight_type(), WeightType::BF16);
+  const bool tied = model_->config().tied_embeddings;
+  EXPECT_EQ(w.token_embd.type, tied ? WeightType::BF16 : WeightType::F16);
+  for (const engine::LayerWeights& L : w.layers) {
+    for (const cpu::Linear* lin : matrices(L)) EXPECT_EQ(lin->weight_type(), WeightType::BF16);
+  }
+  // Values: every column checked against the file's halves rounded to bf16.
+  const model::TensorView& wq = model_->tensor("blk.1.attn_q.weight");
+  const auto* halves = static_cast<const uint16_t*>(wq.data);
+  const cpu::Linear& lin = *w.layers[1].wq;
+  for (int64_t j = 0; j < lin.cols(); j += 7) {
+    const std::vector<float> got = column(lin, j);
+    for (int64_t r = 0; r < lin.rows(); ++r) {
+      const float want = cpu::round_to_bf16(cpu::f16_bits_to_f32(halves[r * lin.cols() + j]));
+      ASSERT_EQ(got[static_cast<size_t>(r)], want) << "row " << r << " column " << j;
+    }
+  }
+  EXPECT_NE(w.weight_types.find("held as bf16"), std::string::npos) << w.weight_types;
+}
+
+TEST_F(LlamaWeightsTest, F32ComputeAndStreamedLayersKeepTheFilesHalves) {
+  const auto f32 = engine::LlamaWeights::load(*model_, Compute::F32);
+  EXPECT_EQ(f32.arena, nullptr);
+  for (const cpu::Linear* lin : matrices(f32.layers[0])) {
+    EXPECT_EQ(lin->weight_type(), WeightType::F16);
+  }
+  std::vector<bool> streamed(f32.layers.size(), false);
+  streamed[0] = true;
+  const auto bf16 = engine::LlamaWeights::load(*model_, Compute::BF16, streamed);
+  for (const cpu::Linear* lin : matrices(bf16.layers[0])) {
+    EXPECT_EQ(lin->weight_type(), WeightType::F16);
+  }
+  for (const cpu::Linear* lin : matrices(bf16.layers[1])) {
+    EXPECT_EQ(lin->weight_type(), WeightType::BF16);
+  }
+}
+
+}  // namespace
+}  // namespace bricks::testing
