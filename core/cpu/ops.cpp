@@ -1,10 +1,15 @@
 #include "cpu/ops.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
 
+#include <tbb/parallel_for.h>
+
 #include "bricks/error.hpp"
+#include "cpu/cpu_features.h"
+#include "cpu/ops_kernels.h"
 
 namespace bricks::cpu {
 
@@ -56,10 +61,23 @@ void rope(float* x, const int32_t* positions, int64_t tokens, int32_t heads, int
 }
 
 void silu_mul(const float* gate, const float* up, int64_t n, float* out) {
-  for (int64_t i = 0; i < n; ++i) {
-    const float g = gate[i];
-    out[i] = g / (1.0f + std::exp(-g)) * up[i];
-  }
+  const Isa isa = active_isa();
+  auto part = [&](int64_t begin, int64_t end) {
+    switch (isa) {
+      case Isa::Avx512:
+        return detail::silu_mul_avx512(gate + begin, up + begin, end - begin, out + begin);
+      case Isa::Avx2:
+        return detail::silu_mul_avx2(gate + begin, up + begin, end - begin, out + begin);
+      case Isa::Scalar:
+        break;
+    }
+    for (int64_t i = begin; i < end; ++i) out[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
+  };
+  // A prompt's FFN activations (tokens x ffn values) are shared out; a decode step's are not.
+  constexpr int64_t kChunk = 16384;
+  if (n < 4 * kChunk) return part(0, n);
+  tbb::parallel_for(int64_t{0}, (n + kChunk - 1) / kChunk,
+                    [&](int64_t c) { part(c * kChunk, std::min(n, (c + 1) * kChunk)); });
 }
 
 void add_inplace(float* y, const float* x, int64_t n) {

@@ -14,13 +14,7 @@
 namespace bricks::cpu {
 namespace {
 
-std::vector<Isa> supported_isas() {
-  std::vector<Isa> out;
-  for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
-    if (static_cast<int>(isa) <= static_cast<int>(best_isa())) out.push_back(isa);
-  }
-  return out;
-}
+using testing::supported_isas;
 
 bool same_bits(float a, float b) {
   uint32_t x, y;

@@ -37,13 +37,7 @@ const WeightType kTypes[] = {WeightType::F32,  WeightType::F16,  WeightType::BF1
 
 bool fits(WeightType type, Shape s) { return s.cols % model::dtype_block(type).values == 0; }
 
-std::vector<Isa> supported_isas() {
-  std::vector<Isa> out;
-  for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
-    if (static_cast<int>(isa) <= static_cast<int>(best_isa())) out.push_back(isa);
-  }
-  return out;
-}
+using testing::supported_isas;
 
 // Restores the dispatch limit when a test ends.
 struct IsaGuard {

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "bricks/error.hpp"
+#include "cpu/cpu_features.h"
 #include "cpu/ops.h"
 #include "weight_fixtures.h"
 
@@ -54,6 +55,27 @@ TEST(CpuOps, RopeRotatesAdjacentPairsByPositionAngle) {
   }
   for (int i = 0; i < heads * hd; ++i) EXPECT_EQ(x[i], x0[i]);  // position 0 is identity
   EXPECT_THROW(rope(x.data(), pos, 1, 1, 7, theta), Error);
+}
+
+// Every instruction set's silu: tails of every length, both signs far into exp's clamp, and
+// enough values that the call is shared out over threads.
+TEST(CpuOps, SiluMulMatchesDoubleReferenceAtEveryIsa) {
+  for (const int64_t n : {int64_t{1}, int64_t{15}, int64_t{17}, int64_t{100003}}) {
+    auto g = random_floats(n, 7, -30, 30);
+    if (n > 4) g[n - 1] = -100.0f, g[n - 2] = 100.0f, g[n - 3] = 0.0f;
+    const auto u = random_floats(n, 8);
+    for (Isa isa : testing::supported_isas()) {
+      set_isa_limit(isa);
+      std::vector<float> out(static_cast<size_t>(n));
+      silu_mul(g.data(), u.data(), n, out.data());
+      for (int64_t i = 0; i < n; ++i) {
+        const double want = g[i] / (1.0 + std::exp(-double(g[i]))) * u[i];
+        ASSERT_NEAR(out[i], want, 1e-6 * std::abs(want) + 1e-30)
+            << to_string(isa) << " n " << n << " g " << g[i];
+      }
+    }
+  }
+  set_isa_limit(Isa::Avx512);
 }
 
 TEST(CpuOps, SiluMulAndAdd) {

@@ -13,9 +13,19 @@
 #include "bricks/model/model_error.h"
 #include "bricks/model/quant_blocks.h"
 #include "cpu/convert.h"
+#include "cpu/cpu_features.h"
 #include "cpu/weights.h"
 
 namespace bricks::cpu::testing {
+
+// The instruction sets this CPU runs, narrowest first (for set_isa_limit loops).
+inline std::vector<Isa> supported_isas() {
+  std::vector<Isa> out;
+  for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
+    if (static_cast<int>(isa) <= static_cast<int>(best_isa())) out.push_back(isa);
+  }
+  return out;
+}
 
 // One row of random blocks of a block type other than q8_0: model::from_f32 of random
 // values where the quantizer is built, else random bytes with every f16 scale (and min)
