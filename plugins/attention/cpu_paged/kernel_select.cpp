@@ -11,7 +11,12 @@ namespace bricks_cpu_paged {
 int64_t scratch_floats(const Geometry& g, int32_t tile_rows) {
   constexpr int64_t kKeyBlock = 16;
   const int64_t vectors = int64_t{tile_rows} * g.group;
-  return vectors * (g.head_dim + 2) + kKeyBlock + 2 * kKeyBlock * g.head_dim;
+  const int64_t tile = vectors * (g.head_dim + 2) + kKeyBlock;
+  // The AVX-512 kernel's lanes: queries and outputs transposed, three values per lane, in
+  // groups of sixteen.
+  const int64_t lanes = (vectors + 15) / 16 * 16;
+  const int64_t in_lanes = lanes * (2 * g.head_dim + 3);
+  return std::max(tile, in_lanes) + 2 * kKeyBlock * g.head_dim;
 }
 
 const KernelSet& select_kernels(const std::string& limit) {

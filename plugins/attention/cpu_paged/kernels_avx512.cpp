@@ -158,11 +158,142 @@ BRICKS_KERNEL_TARGET inline void f16_row(const uint16_t* src, float* dst, int32_
 
 #include "tile_kernel.inc"
 
+// attend() with sixteen query vectors in the lanes of a register, for tiles of at least
+// eight: Q K^T and P V become broadcast FMAs (four per query-key pair each) with no
+// horizontal sums, and the online softmax runs on sixteen queries at once. Lane c of group
+// b is query vector b * 16 + c of the tile (row (b * 16 + c) / group, head (b * 16 + c) %
+// group); lanes past the tile's vectors hold zeros and are not written out.
+BRICKS_KERNEL_TARGET void attend_lanes(const Geometry& g, const SeqView& seq, int32_t kv_head,
+                                       int32_t row_begin, int32_t row_end, int32_t key_begin,
+                                       int32_t key_end, const float* q, const ItemOutput& out,
+                                       Scratch scratch) {
+  const int32_t dim = g.head_dim;
+  const int32_t group = g.group;
+  const int32_t vectors = (row_end - row_begin) * group;
+  const int32_t lane_groups = (vectors + 15) / 16;
+  const int64_t plane = int64_t{dim} * 16;  // one lane group's [dim][16]
+  float* qt = scratch.data;                 // queries, transposed and scaled
+  float* acct = qt + lane_groups * plane;   // unnormalised outputs, transposed
+  float* m = acct + lane_groups * plane;    // running max per lane
+  float* l = m + lane_groups * 16;          // running sum per lane
+  float* last = l + lane_groups * 16;       // last visible key position per lane
+  float* kbuf = last + lane_groups * 16;
+  float* vbuf = kbuf + int64_t{kKeyBlock} * dim;
+  const int32_t first_position = seq.kv_len - seq.qo_len;
+  for (int32_t lane = 0; lane < lane_groups * 16; ++lane) {
+    float* qcol = qt + (lane / 16) * plane + lane % 16;
+    const int32_t r = row_begin + lane / group;
+    if (lane < vectors) {
+      const float* qv =
+          q + (int64_t{seq.row0 + r} * g.num_qo_heads + kv_head * group + lane % group) * dim;
+      for (int32_t d = 0; d < dim; ++d) qcol[d * 16] = qv[d] * g.sm_scale;
+    } else {
+      for (int32_t d = 0; d < dim; ++d) qcol[d * 16] = 0.0f;
+    }
+    // Positions are exact in floats up to 2^24 tokens.
+    last[lane] = g.causal && lane < vectors ? static_cast<float>(first_position + r) : 1e30f;
+    m[lane] = -std::numeric_limits<float>::infinity();
+    l[lane] = 0.0f;
+  }
+  std::fill_n(acct, lane_groups * plane, 0.0f);
+
+  const __m512 neg_inf = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
+  const int32_t end = g.causal ? std::min(key_end, first_position + row_end) : key_end;
+  const float* rows[kKeyBlock];
+  // The block's keys and values as [16][dim] floats, rows past the block's end zero: every
+  // loop below then runs sixteen keys and keeps its sixteen vectors in registers.
+  auto block = [&](const void* pool, int32_t j0, int32_t n, float* buf) {
+    gather_rows(g, seq, pool, kv_head, j0, n, buf, rows);
+    for (int32_t j = 0; j < n; ++j) {
+      if (rows[j] != buf + int64_t{j} * dim) std::copy_n(rows[j], dim, buf + int64_t{j} * dim);
+    }
+    std::fill(buf + int64_t{n} * dim, buf + int64_t{kKeyBlock} * dim, 0.0f);
+  };
+  for (int32_t j0 = key_begin; j0 < end; j0 += kKeyBlock) {
+    const int32_t n = std::min(kKeyBlock, end - j0);
+    block(g.k_pool, j0, n, kbuf);
+    block(g.v_pool, j0, n, vbuf);
+    const __mmask16 in_block = tail_mask(n);
+    for (int32_t b = 0; b < lane_groups; ++b) {
+      const float* qb = qt + b * plane;
+      float* ab = acct + b * plane;
+      const __m512 last_b = _mm512_loadu_ps(last + b * 16);
+      // s[j] = scaled q . k_j for the sixteen lanes; keys a lane may not see are -inf.
+      __m512 s[kKeyBlock];
+      for (int32_t j = 0; j < kKeyBlock; ++j) s[j] = _mm512_setzero_ps();
+      for (int32_t d = 0; d < dim; ++d) {
+        const __m512 qd = _mm512_loadu_ps(qb + d * 16);
+        for (int32_t j = 0; j < kKeyBlock; ++j) {
+          s[j] = _mm512_fmadd_ps(qd, _mm512_set1_ps(kbuf[int64_t{j} * dim + d]), s[j]);
+        }
+      }
+      __mmask16 seen[kKeyBlock];
+      __m512 block_max = neg_inf;
+      for (int32_t j = 0; j < kKeyBlock; ++j) {
+        const __mmask16 key = (in_block >> j) & 1 ? static_cast<__mmask16>(0xffff) : 0;
+        seen[j] = _mm512_mask_cmp_ps_mask(key, _mm512_set1_ps(static_cast<float>(j0 + j)), last_b,
+                                          _CMP_LE_OQ);
+        block_max = _mm512_mask_max_ps(block_max, seen[j], block_max, s[j]);
+      }
+      const __m512 m_old = _mm512_loadu_ps(m + b * 16);
+      const __m512 m_new = _mm512_max_ps(m_old, block_max);
+      // A lane that has seen no key yet keeps m = -inf; it subtracts 0 instead, and its
+      // sums stay zero because every p of it is masked to zero.
+      const __mmask16 any = _mm512_cmp_ps_mask(m_new, neg_inf, _CMP_NEQ_OQ);
+      const __m512 shift = _mm512_maskz_mov_ps(any, m_new);
+      const __m512 alpha = exp16(_mm512_sub_ps(m_old, shift));
+      __m512 sum = _mm512_setzero_ps();
+      for (int32_t j = 0; j < kKeyBlock; ++j) {
+        s[j] = _mm512_maskz_mov_ps(seen[j], exp16(_mm512_sub_ps(s[j], shift)));
+        sum = _mm512_add_ps(sum, s[j]);
+      }
+      _mm512_storeu_ps(m + b * 16, m_new);
+      _mm512_storeu_ps(l + b * 16, _mm512_fmadd_ps(_mm512_loadu_ps(l + b * 16), alpha, sum));
+      // acc = acc * alpha + sum_j p_j v_j, one dimension (sixteen lanes) at a time.
+      for (int32_t d = 0; d < dim; ++d) {
+        __m512 a = _mm512_mul_ps(_mm512_loadu_ps(ab + d * 16), alpha);
+        for (int32_t j = 0; j < kKeyBlock; ++j) {
+          a = _mm512_fmadd_ps(s[j], _mm512_set1_ps(vbuf[int64_t{j} * dim + d]), a);
+        }
+        _mm512_storeu_ps(ab + d * 16, a);
+      }
+    }
+  }
+
+  for (int32_t lane = 0; lane < vectors; ++lane) {
+    const int32_t r = lane / group, h = lane % group;
+    float* o = out.o + (int64_t{r} * out.row_stride + h) * dim;
+    float* lse = out.lse + int64_t{r} * out.row_stride + h;
+    const float* acol = acct + (lane / 16) * plane + lane % 16;
+    if (l[lane] > 0.0f) {
+      const float inv = 1.0f / l[lane];
+      for (int32_t d = 0; d < dim; ++d) o[d] = acol[d * 16] * inv;
+      *lse = m[lane] + std::log(l[lane]);
+    } else {
+      std::fill_n(o, dim, 0.0f);
+      *lse = -std::numeric_limits<float>::infinity();
+    }
+  }
+}
+
+// Eight query vectors fill half the lanes and already beat one-at-a-time dots; fewer (a
+// decode step of a model without grouped queries) take the tile kernel.
+BRICKS_KERNEL_TARGET void attend_best(const Geometry& g, const SeqView& seq, int32_t kv_head,
+                                      int32_t row_begin, int32_t row_end, int32_t key_begin,
+                                      int32_t key_end, const float* q, const ItemOutput& out,
+                                      Scratch scratch) {
+  if ((row_end - row_begin) * g.group >= 8) {
+    attend_lanes(g, seq, kv_head, row_begin, row_end, key_begin, key_end, q, out, scratch);
+  } else {
+    attend(g, seq, kv_head, row_begin, row_end, key_begin, key_end, q, out, scratch);
+  }
+}
+
 #undef BRICKS_KERNEL_TARGET
 #undef BRICKS_KERNEL_BLOCK_OPS
 
 }  // namespace avx512
 
-const KernelSet kAvx512Kernels = {"avx512", &avx512::attend, &avx512::score};
+const KernelSet kAvx512Kernels = {"avx512", &avx512::attend_best, &avx512::score};
 
 }  // namespace bricks_cpu_paged
