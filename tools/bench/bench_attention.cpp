@@ -36,7 +36,8 @@ struct Brick {
 };
 
 // Attention brick `name` from lib<library>.so in the build tree, with default params.
-Brick load_brick(const std::string& library) {
+// `simd` (when not empty) sets the brick's parameter of that name: cpu_paged's kernel limit.
+Brick load_brick(const std::string& library, const std::string& simd = "") {
   const std::string path = std::string(BRICKS_PLUGIN_BUILD_DIR) + "/lib" + library + ".so";
   void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (handle == nullptr) return {};
@@ -46,6 +47,8 @@ Brick load_brick(const std::string& library) {
   std::vector<bricks_param_value> values;
   for (int32_t i = 0; i < d.num_params; ++i) {
     values.push_back({d.params[i].name, d.params[i].type, d.params[i].default_value});
+    if (!simd.empty() && std::string(d.params[i].name) == "simd")
+      values.back().value.s = simd.c_str();
   }
   Brick b{static_cast<const bricks_attention_vtable*>(d.vtable), nullptr};
   bricks_error* err =
@@ -111,10 +114,11 @@ Workload make_workload(int32_t seqs, int32_t kv_len, int32_t qo_len, bool f16) {
 }
 
 // Arg 0: workload (0 decode16, 1 decode1, 2 prefill), arg 1: f16 pools, arg 2: threads.
-void BM_Attention(benchmark::State& state, const std::string& library) {
+void BM_Attention(benchmark::State& state, const std::string& library, const std::string& simd) {
   static std::map<std::string, Brick> bricks;
-  if (!bricks.count(library)) bricks[library] = load_brick(library);
-  const Brick& brick = bricks[library];
+  const std::string key = library + "/" + simd;
+  if (!bricks.count(key)) bricks[key] = load_brick(library, simd);
+  const Brick& brick = bricks[key];
   if (brick.vt == nullptr) {
     state.SkipWithError(("cannot load lib" + library + ".so from the build tree").c_str());
     return;
@@ -150,10 +154,14 @@ void workloads(benchmark::internal::Benchmark* b) {
       ->UseRealTime();
 }
 
-BENCHMARK_CAPTURE(BM_Attention, cpu_paged, std::string("bricks_attention_cpu_paged"))
+BENCHMARK_CAPTURE(BM_Attention, cpu_paged, std::string("bricks_attention_cpu_paged"), std::string())
+    ->Apply(workloads);
+// Its AVX2 kernels, which AVX-512 machines would not otherwise run.
+BENCHMARK_CAPTURE(BM_Attention, cpu_paged_avx2, std::string("bricks_attention_cpu_paged"),
+                  std::string("avx2"))
     ->Apply(workloads);
 // The reference is the yardstick, not a contender: one iteration per point is enough.
-BENCHMARK_CAPTURE(BM_Attention, reference, std::string("bricks_attention_reference"))
+BENCHMARK_CAPTURE(BM_Attention, reference, std::string("bricks_attention_reference"), std::string())
     ->Apply(workloads)
     ->Iterations(1);
 
