@@ -484,7 +484,7 @@ void register_all() {
   auto* cross = benchmark::RegisterBenchmark("Crossover", BM_Crossover);
   cross->ArgNames({"m", "onednn", "type", "compute"})->MinTime(kMin)->UseRealTime();
   for (int64_t type : {kF32, kF16, kQ8, kQ4K})
-    for (int64_t m : {8, 16, 32, 64, 128, 256, 512})
+    for (int64_t m : {8, 16, 32, 64, 128, 192, 256, 512})
       for (int64_t g : {0, 1}) cross->Args({m, g, type, kComputeF32});
   // bf16 compute: oneDNN's bf16 matmul (on converted panels for f16), or the GEMV on
   // bf16-rounded activations.
