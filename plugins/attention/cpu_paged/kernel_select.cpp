@@ -5,9 +5,10 @@
 
 namespace bricks_cpu_paged {
 
-// Mirrors the layout attend() and score() carve out of Scratch::data (see tile_kernel.inc):
-// accumulators, m and l per query vector, one block of probabilities, and one block of K
-// and of V converted from halves.
+// Mirrors the layouts attend(), score() and the lane kernels (LaneTile) carve out of
+// Scratch::data (see tile_kernel.inc): accumulators, m and l per query vector and one block of
+// probabilities, or queries and accumulators transposed with m, l and a position per lane;
+// then one block of K and of V as floats.
 int64_t scratch_floats(const Geometry& g, int32_t tile_rows) {
   constexpr int64_t kKeyBlock = 16;
   const int64_t vectors = int64_t{tile_rows} * g.group;

@@ -160,59 +160,30 @@ BRICKS_KERNEL_TARGET inline void f16_row(const uint16_t* src, float* dst, int32_
 
 // attend() with sixteen query vectors in the lanes of a register, for tiles of at least
 // eight: Q K^T and P V become broadcast FMAs (four per query-key pair each) with no
-// horizontal sums, and the online softmax runs on sixteen queries at once. Lane c of group
-// b is query vector b * 16 + c of the tile (row (b * 16 + c) / group, head (b * 16 + c) %
-// group); lanes past the tile's vectors hold zeros and are not written out.
+// horizontal sums, and the online softmax runs on sixteen queries at once (lanes as
+// LaneTile lays them out, tile_kernel.inc).
 BRICKS_KERNEL_TARGET void attend_lanes(const Geometry& g, const SeqView& seq, int32_t kv_head,
                                        int32_t row_begin, int32_t row_end, int32_t key_begin,
                                        int32_t key_end, const float* q, const ItemOutput& out,
                                        Scratch scratch) {
-  const int32_t dim = g.head_dim;
-  const int32_t group = g.group;
-  const int32_t vectors = (row_end - row_begin) * group;
-  const int32_t lane_groups = (vectors + 15) / 16;
-  const int64_t plane = int64_t{dim} * 16;  // one lane group's [dim][16]
-  float* qt = scratch.data;                 // queries, transposed and scaled
-  float* acct = qt + lane_groups * plane;   // unnormalised outputs, transposed
-  float* m = acct + lane_groups * plane;    // running max per lane
-  float* l = m + lane_groups * 16;          // running sum per lane
-  float* last = l + lane_groups * 16;       // last visible key position per lane
-  float* kbuf = last + lane_groups * 16;
-  float* vbuf = kbuf + int64_t{kKeyBlock} * dim;
-  const int32_t first_position = seq.kv_len - seq.qo_len;
-  for (int32_t lane = 0; lane < lane_groups * 16; ++lane) {
-    float* qcol = qt + (lane / 16) * plane + lane % 16;
-    const int32_t r = row_begin + lane / group;
-    if (lane < vectors) {
-      const float* qv =
-          q + (int64_t{seq.row0 + r} * g.num_qo_heads + kv_head * group + lane % group) * dim;
-      for (int32_t d = 0; d < dim; ++d) qcol[d * 16] = qv[d] * g.sm_scale;
-    } else {
-      for (int32_t d = 0; d < dim; ++d) qcol[d * 16] = 0.0f;
-    }
-    // Positions are exact in floats up to 2^24 tokens.
-    last[lane] = g.causal && lane < vectors ? static_cast<float>(first_position + r) : 1e30f;
-    m[lane] = -std::numeric_limits<float>::infinity();
-    l[lane] = 0.0f;
-  }
-  std::fill_n(acct, lane_groups * plane, 0.0f);
+  LaneTile<16> t(g, seq, kv_head, row_begin, row_end, q, scratch);
+  const int32_t dim = t.dim;
+  const int32_t lane_groups = t.lane_groups;
+  const int64_t plane = t.plane;
+  float* const kbuf = t.kbuf;
+  float* const vbuf = t.vbuf;
+  float* const qt = t.qt;
+  float* const acct = t.acct;
+  float* const m = t.m;
+  float* const l = t.l;
+  const float* const last = t.last;
 
   const __m512 neg_inf = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
-  const int32_t end = g.causal ? std::min(key_end, first_position + row_end) : key_end;
-  const float* rows[kKeyBlock];
-  // The block's keys and values as [16][dim] floats, rows past the block's end zero: every
-  // loop below then runs sixteen keys and keeps its sixteen vectors in registers.
-  auto block = [&](const void* pool, int32_t j0, int32_t n, float* buf) {
-    gather_rows(g, seq, pool, kv_head, j0, n, buf, rows);
-    for (int32_t j = 0; j < n; ++j) {
-      if (rows[j] != buf + int64_t{j} * dim) std::copy_n(rows[j], dim, buf + int64_t{j} * dim);
-    }
-    std::fill(buf + int64_t{n} * dim, buf + int64_t{kKeyBlock} * dim, 0.0f);
-  };
+  const int32_t end = g.causal ? std::min(key_end, t.first_position + row_end) : key_end;
   for (int32_t j0 = key_begin; j0 < end; j0 += kKeyBlock) {
     const int32_t n = std::min(kKeyBlock, end - j0);
-    block(g.k_pool, j0, n, kbuf);
-    block(g.v_pool, j0, n, vbuf);
+    t.load_block(g, seq, kv_head, g.k_pool, j0, n, kbuf);
+    t.load_block(g, seq, kv_head, g.v_pool, j0, n, vbuf);
     const __mmask16 in_block = tail_mask(n);
     for (int32_t b = 0; b < lane_groups; ++b) {
       const float* qb = qt + b * plane;
@@ -260,20 +231,7 @@ BRICKS_KERNEL_TARGET void attend_lanes(const Geometry& g, const SeqView& seq, in
     }
   }
 
-  for (int32_t lane = 0; lane < vectors; ++lane) {
-    const int32_t r = lane / group, h = lane % group;
-    float* o = out.o + (int64_t{r} * out.row_stride + h) * dim;
-    float* lse = out.lse + int64_t{r} * out.row_stride + h;
-    const float* acol = acct + (lane / 16) * plane + lane % 16;
-    if (l[lane] > 0.0f) {
-      const float inv = 1.0f / l[lane];
-      for (int32_t d = 0; d < dim; ++d) o[d] = acol[d * 16] * inv;
-      *lse = m[lane] + std::log(l[lane]);
-    } else {
-      std::fill_n(o, dim, 0.0f);
-      *lse = -std::numeric_limits<float>::infinity();
-    }
-  }
+  t.finish(out);
 }
 
 // Eight query vectors fill half the lanes and already beat one-at-a-time dots; fewer (a
@@ -282,7 +240,7 @@ BRICKS_KERNEL_TARGET void attend_best(const Geometry& g, const SeqView& seq, int
                                       int32_t row_begin, int32_t row_end, int32_t key_begin,
                                       int32_t key_end, const float* q, const ItemOutput& out,
                                       Scratch scratch) {
-  if ((row_end - row_begin) * g.group >= 8) {
+  if (lanes_pay(g, row_begin, row_end)) {
     attend_lanes(g, seq, kv_head, row_begin, row_end, key_begin, key_end, q, out, scratch);
   } else {
     attend(g, seq, kv_head, row_begin, row_end, key_begin, key_end, q, out, scratch);
