@@ -35,4 +35,9 @@ GemvFn gemv_avx512(WeightType t);
 // The kernel for `isa` (which the CPU must support).
 GemvFn gemv_kernel(Isa isa, WeightType t);
 
+// The register-tiled form of the same product for many activation rows (f32 arithmetic on
+// f32, f16 or bf16 weights; nullptr for other types): weight panels converted and transposed
+// once per call and row range, outer products into registers. AVX-512 only.
+GemvFn gemm_tiles_avx512(WeightType t);
+
 }  // namespace bricks::cpu::detail

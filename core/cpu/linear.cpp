@@ -27,6 +27,11 @@ constexpr int64_t kSerialMacs = 1 << 16;
 
 // Activation rows a GEMV pass keeps in L2.
 constexpr int64_t kPassBytes = 512 << 10;
+// From this many activation rows the GEMV path of f32/f16/bf16 weights on AVX-512 runs the
+// register-tiled kernel (gemm_tiles_avx512). AVX-512 EPYC, f16 5632x2048, 2 threads: the GEMV
+// ran 222-228 / 176-178 / 198 GFLOP/s at 16 / 32 / 64 rows, the tiles 174-179 / 196-213 /
+// 258-262.
+constexpr int64_t kTilesMinM = 32;
 
 // Rows per pass for m rows of which at most `fit` fit a pass: passes of equal size, so that
 // no pass is left with a few rows (which would stream every weight again for little work,
@@ -54,9 +59,10 @@ int64_t default_gemm_min_m(Linear::Path path, WeightType type, Isa isa) {
   if (path == Linear::Path::GemmBF16) return type == WeightType::F16 ? 32 : 16;
   if (type == WeightType::F32) return 64;
   const bool half = type == WeightType::F16 || type == WeightType::BF16;
-  // AVX-512, f16 weights, 2 threads (bench_kernels Crossover): the GEMV ran 152-174 GFLOP/s at
-  // 128 rows against oneDNN's 134-151, and 131-161 at 192 rows against 176-180.
-  return half && isa == Isa::Avx512 ? 160 : 256;
+  // On AVX-512 the register tiles (gemm_tiles_avx512) beat oneDNN's f32 matmul on converted
+  // panels at every m measured: 250-270 GFLOP/s against 158-222 from 64 to 512 rows (AVX-512
+  // EPYC, f16 5632x2048, 2 threads). 0: never oneDNN.
+  return half && isa == Isa::Avx512 ? 0 : 256;
 }
 
 // Runs body(j0, j1) over [0, count) in blocks of 16 rows on the OpenMP team that the
@@ -101,6 +107,7 @@ Linear::Linear(const WeightView& w, Compute compute, const LinearOptions& option
     quant_kernel_ = detail::quant_gemv_kernel(quant_isa_, w.type);
   } else {
     kernel_ = detail::gemv_kernel(isa_, w.type);
+    if (isa_ == Isa::Avx512) tiles_kernel_ = detail::gemm_tiles_avx512(w.type);
   }
   if (options.gemm_min_m < 0 || !detail::dnnl_built()) return;
   // In f32 compute, the AVX512_VNNI int8 kernels for many rows (q8_0, q4_0 and the k-quants)
@@ -139,6 +146,8 @@ std::string Linear::describe() const {
     s += std::string(to_string(w_.type)) + " x q8 int8 dot " + detail::to_string(quant_isa_);
   } else {
     s += to_string(isa_);
+    if (tiles_kernel_ != nullptr)
+      s += " (register tiles from m = " + std::to_string(kTilesMinM) + ")";
     if (compute_ == Compute::BF16 && gemm_path_ != Path::GemmBF16) {
       s += " (activations rounded to bf16)";
     }
@@ -193,8 +202,11 @@ void Linear::over_row_blocks(int64_t m, const Body& body) const {
 
 void Linear::gemv(const float* x, int64_t m, float* y) const {
   // Activation rows per pass: they stay in L2 while the weights stream past them once.
-  const int64_t chunk = pass_rows(m, std::max<int64_t>(4, kPassBytes / (4 * w_.cols) / 4 * 4));
-  const auto kernel = kernel_;
+  // The tiles take every row in one pass: each weight panel they convert then serves them all.
+  const bool tiles = tiles_kernel_ != nullptr && m >= kTilesMinM;
+  const int64_t chunk =
+      tiles ? m : pass_rows(m, std::max<int64_t>(4, kPassBytes / (4 * w_.cols) / 4 * 4));
+  const auto kernel = tiles ? tiles_kernel_ : kernel_;
   for (int64_t i0 = 0; i0 < m; i0 += chunk) {
     detail::GemvArgs a;
     a.w = static_cast<const char*>(w_.data);

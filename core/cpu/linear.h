@@ -72,6 +72,8 @@ class Linear {
   Compute compute_;
   Isa isa_;
   void (*kernel_)(const detail::GemvArgs&, int64_t, int64_t) = nullptr;
+  // f32/f16/bf16 on AVX-512: the register-tiled kernel for many rows (null otherwise).
+  void (*tiles_kernel_)(const detail::GemvArgs&, int64_t, int64_t) = nullptr;
   // Block types: the integer kernel (kernel_ is then unused).
   void (*quant_kernel_)(const detail::QuantGemvArgs&, int64_t, int64_t) = nullptr;
   detail::QuantIsa quant_isa_{};

@@ -113,6 +113,19 @@ TEST(CpuLinear, GemvIsPickedForSmallMAndDescribed) {
   EXPECT_EQ(no_gemm.path_for(1 << 20), Linear::Path::Gemv);
 }
 
+// On AVX-512, f16 and bf16 weights in f32 compute stay off oneDNN: the register-tiled kernel
+// serves many rows (its results are checked against the reference above at m = 64).
+TEST(CpuLinear, HalfWeightsInF32ComputeRunRegisterTilesOnAvx512) {
+  if (active_isa() != Isa::Avx512) GTEST_SKIP() << "this CPU has no AVX-512";
+  for (WeightType type : {WeightType::F16, WeightType::BF16}) {
+    const RandomWeights w(type, 64, 256, 3);
+    const Linear lin(w.view, Compute::F32);
+    EXPECT_EQ(lin.path_for(4096), Linear::Path::Gemv) << lin.describe();
+    EXPECT_NE(lin.describe().find("register tiles from m = 32"), std::string::npos)
+        << lin.describe();
+  }
+}
+
 // In bf16 compute oneDNN takes bf16 weights from 16 rows, but f16 weights, whose panels it
 // converts on every call, only from 32: below, the GEMV on rounded activations is faster.
 TEST(CpuLinear, Bf16ComputeTakesOneDnnLaterOnConvertedF16Panels) {
