@@ -7,6 +7,9 @@
 //     the bandwidth-bound decode path. Block types run integer dot products (quant_dot.h):
 //     the activations are quantized to 8 bits per block of 32 once per forward, in either
 //     compute mode, so the results differ from the float product by that rounding.
+//     f32, f16 and bf16 weights on AVX-512 run register tiles from 32 rows instead
+//     (gemm_tiles_avx512: converted weight panels, outer products), and in f32 compute
+//     f16/bf16 weights then never go to oneDNN.
 //   m >= gemm_min_m: a oneDNN matmul (AMX/AVX-512 bf16 tiles in Compute::BF16 where the CPU
 //     has them, f32 otherwise). Weights that oneDNN cannot read directly are converted
 //     panel by panel into a per-thread buffer; the weight view is never copied whole.
