@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "bricks/half.hpp"
+#include "bricks/vector_exp.hpp"
 #include "kernels.h"
 
 namespace bricks_cpu_paged {
@@ -135,24 +136,7 @@ BRICKS_KERNEL_TARGET inline void axpy_block(float* acc, const float* p, const fl
   }
 }
 
-// exp(x) = 2^k * e^r with k = round(x / ln 2), |r| <= ln(2)/2, e^r by its degree-6 Taylor
-// polynomial (relative error about 1.2e-7). Inputs below -87 give about 1e-38, not 0.
-BRICKS_KERNEL_TARGET inline __m256 exp8(__m256 x) {
-  x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.0f)), _mm256_set1_ps(88.0f));
-  const __m256 k = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
-                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m256 r = _mm256_fnmadd_ps(k, _mm256_set1_ps(0.693145751953125f), x);
-  r = _mm256_fnmadd_ps(k, _mm256_set1_ps(1.42860682030941723212e-6f), r);
-  __m256 poly = _mm256_set1_ps(1.0f / 720.0f);
-  poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(1.0f / 120.0f));
-  poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(1.0f / 24.0f));
-  poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(1.0f / 6.0f));
-  poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(0.5f));
-  poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(1.0f));
-  poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(1.0f));
-  const __m256i biased = _mm256_add_epi32(_mm256_cvtps_epi32(k), _mm256_set1_epi32(127));
-  return _mm256_mul_ps(poly, _mm256_castsi256_ps(_mm256_slli_epi32(biased, 23)));
-}
+BRICKS_KERNEL_TARGET inline __m256 exp8(__m256 x) { return bricks::exp_avx2(x); }
 
 BRICKS_KERNEL_TARGET inline void exp_block(float* x, int32_t n) {
   alignas(32) float tmp[16] = {};

@@ -14,6 +14,7 @@
 #include <limits>
 
 #include "bricks/half.hpp"
+#include "bricks/vector_exp.hpp"
 #include "kernels.h"
 
 namespace bricks_cpu_paged {
@@ -110,23 +111,7 @@ BRICKS_KERNEL_TARGET inline void axpy_block(float* acc, const float* p, const fl
   }
 }
 
-// exp(x) = 2^k * e^r with k = round(x / ln 2), |r| <= ln(2)/2, e^r by its degree-6 Taylor
-// polynomial (relative error about 1.2e-7); scalef applies 2^k.
-BRICKS_KERNEL_TARGET inline __m512 exp16(__m512 x) {
-  x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.0f)), _mm512_set1_ps(88.0f));
-  const __m512 k = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m512 r = _mm512_fnmadd_ps(k, _mm512_set1_ps(0.693145751953125f), x);
-  r = _mm512_fnmadd_ps(k, _mm512_set1_ps(1.42860682030941723212e-6f), r);
-  __m512 poly = _mm512_set1_ps(1.0f / 720.0f);
-  poly = _mm512_fmadd_ps(poly, r, _mm512_set1_ps(1.0f / 120.0f));
-  poly = _mm512_fmadd_ps(poly, r, _mm512_set1_ps(1.0f / 24.0f));
-  poly = _mm512_fmadd_ps(poly, r, _mm512_set1_ps(1.0f / 6.0f));
-  poly = _mm512_fmadd_ps(poly, r, _mm512_set1_ps(0.5f));
-  poly = _mm512_fmadd_ps(poly, r, _mm512_set1_ps(1.0f));
-  poly = _mm512_fmadd_ps(poly, r, _mm512_set1_ps(1.0f));
-  return _mm512_scalef_ps(poly, k);
-}
+BRICKS_KERNEL_TARGET inline __m512 exp16(__m512 x) { return bricks::exp_avx512(x); }
 
 BRICKS_KERNEL_TARGET inline void exp_block(float* x, int32_t n) {
   const __mmask16 mask = n >= 16 ? static_cast<__mmask16>(0xffff) : tail_mask(n);
