@@ -21,6 +21,7 @@ struct GemvArgs {
   size_t row_bytes = 0;
   int64_t cols = 0;          // k
   const float* x = nullptr;  // [m][cols]
+  const uint16_t* x_bf16 = nullptr;  // [m][cols] bf16 bits, for gemv_bf16dp_avx512 only
   int64_t m = 0;
   float* y = nullptr;  // [m][ldy]
   int64_t ldy = 0;
@@ -39,5 +40,9 @@ GemvFn gemv_kernel(Isa isa, WeightType t);
 // f32, f16 or bf16 weights; nullptr for other types): weight panels converted and transposed
 // once per call and row range, outer products into registers. AVX-512 only.
 GemvFn gemm_tiles_avx512(WeightType t);
+
+// bf16 weights times bf16 activations (x_bf16) with vdpbf16ps, f32 sums: the GEMV of bf16
+// compute on CPUs with AVX512_BF16 (the caller checks cpu_features().avx512bf16).
+GemvFn gemv_bf16dp_avx512();
 
 }  // namespace bricks::cpu::detail

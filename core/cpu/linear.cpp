@@ -33,6 +33,12 @@ constexpr int64_t kPassBytes = 512 << 10;
 // 258-262.
 constexpr int64_t kTilesMinM = 32;
 
+// From this many activation rows bf16 compute on bf16 weights runs the AVX512_BF16 dot-product
+// kernel. One row is bound by the weights' bandwidth, where the f32 kernel's loop (software
+// prefetch, no reduction to fold) is faster: f16 file in bf16 compute, batch-1 decode on
+// the AVX-512 EPYC, 24.5-28.7 tok/s against 23.1-26.4 for the dot products.
+constexpr int64_t kDpMinM = 2;
+
 // Rows per pass for m rows of which at most `fit` fit a pass: passes of equal size, so that
 // no pass is left with a few rows (which would stream every weight again for little work,
 // on the few-row kernels).
@@ -55,8 +61,14 @@ constexpr int64_t kPanelBytes = 4 << 20;
 // weights oneDNN matches the GEMV at m = 16 (300 against 283 GFLOP/s) and wins from 32; on
 // f16 weights, whose panels it converts first, it reaches 157-160 against the GEMV's 269-285
 // at m = 16 and wins from 32 (268 against 207-235).
-int64_t default_gemm_min_m(Linear::Path path, WeightType type, Isa isa) {
-  if (path == Linear::Path::GemmBF16) return type == WeightType::F16 ? 32 : 16;
+// With the AVX512_BF16 dot-product GEMV (gemv_bf16dp_avx512) on bf16 weights, oneDNN's bf16
+// matmul wins from m = 64 only: 289-434 against 178-355 GFLOP/s at m = 8-16, 426 against
+// 370 at 32, 435 against 500 at 64 (same EPYC, Crossover type 2 compute 1).
+int64_t default_gemm_min_m(Linear::Path path, WeightType type, Isa isa, bool dp_kernel) {
+  if (path == Linear::Path::GemmBF16) {
+    if (dp_kernel) return 64;
+    return type == WeightType::F16 ? 32 : 16;
+  }
   if (type == WeightType::F32) return 64;
   const bool half = type == WeightType::F16 || type == WeightType::BF16;
   // On AVX-512 the register tiles (gemm_tiles_avx512) beat oneDNN's f32 matmul on converted
@@ -108,6 +120,10 @@ Linear::Linear(const WeightView& w, Compute compute, const LinearOptions& option
   } else {
     kernel_ = detail::gemv_kernel(isa_, w.type);
     if (isa_ == Isa::Avx512) tiles_kernel_ = detail::gemm_tiles_avx512(w.type);
+    if (isa_ == Isa::Avx512 && compute == Compute::BF16 && w.type == WeightType::BF16 &&
+        cpu_features().avx512bf16) {
+      dp_kernel_ = detail::gemv_bf16dp_avx512();
+    }
   }
   if (options.gemm_min_m < 0 || !detail::dnnl_built()) return;
   // In f32 compute, the AVX512_VNNI int8 kernels for many rows (q8_0, q4_0 and the k-quants)
@@ -131,8 +147,9 @@ Linear::Linear(const WeightView& w, Compute compute, const LinearOptions& option
     if (!gemm_impl_.empty()) gemm_path_ = Path::GemmF32;
   }
   if (gemm_path_ == Path::Gemv) return;
-  gemm_min_m_ =
-      options.gemm_min_m > 0 ? options.gemm_min_m : default_gemm_min_m(gemm_path_, w.type, isa_);
+  gemm_min_m_ = options.gemm_min_m > 0
+                    ? options.gemm_min_m
+                    : default_gemm_min_m(gemm_path_, w.type, isa_, dp_kernel_ != nullptr);
 }
 
 Linear::Path Linear::path_for(int64_t m) const {
@@ -144,6 +161,9 @@ std::string Linear::describe() const {
                   to_string(w_.type) + ", compute " + to_string(compute_) + ": gemv ";
   if (quant_kernel_ != nullptr) {
     s += std::string(to_string(w_.type)) + " x q8 int8 dot " + detail::to_string(quant_isa_);
+  } else if (dp_kernel_ != nullptr) {
+    s += "avx512 (activations rounded to bf16) for m = 1, bf16 dot products (vdpbf16ps) from m = " +
+         std::to_string(kDpMinM);
   } else {
     s += to_string(isa_);
     if (tiles_kernel_ != nullptr)
@@ -171,6 +191,8 @@ void Linear::forward(const float* x, int64_t m, float* y) const {
   if (path_for(m) == Path::Gemv) {
     if (quant_kernel_ != nullptr) {
       quant_gemv(x, m, y);
+    } else if (dp_kernel_ != nullptr && m >= kDpMinM) {
+      dp_gemv(x, m, y);
     } else if (compute_ == Compute::BF16) {
       thread_local std::vector<float> rounded;
       float* xr = scratch(rounded, static_cast<size_t>(m * w_.cols));
@@ -239,6 +261,26 @@ void Linear::quant_gemv(const float* x, int64_t m, float* y) const {
     a.y = y + i0 * w_.rows;
     a.ldy = w_.rows;
     over_row_blocks(m, [&](int64_t n0, int64_t n1) { kernel(a, n0, n1); });
+  }
+}
+
+// As gemv(), on activations rounded to bf16 once for all row blocks and passes.
+void Linear::dp_gemv(const float* x, int64_t m, float* y) const {
+  thread_local std::vector<uint16_t> halves;
+  uint16_t* xb = scratch(halves, static_cast<size_t>(m * w_.cols));
+  f32_to_bf16(x, xb, m * w_.cols);
+  // Activation rows per pass, 2 bytes a value: they stay in L2 while the weights stream past.
+  const int64_t chunk = pass_rows(m, std::max<int64_t>(4, kPassBytes / (2 * w_.cols) / 4 * 4));
+  for (int64_t i0 = 0; i0 < m; i0 += chunk) {
+    detail::GemvArgs a;
+    a.w = static_cast<const char*>(w_.data);
+    a.row_bytes = row_bytes(w_.type, w_.cols);
+    a.cols = w_.cols;
+    a.x_bf16 = xb + i0 * w_.cols;
+    a.m = std::min(chunk, m - i0);
+    a.y = y + i0 * w_.rows;
+    a.ldy = w_.rows;
+    over_row_blocks(m, [&](int64_t n0, int64_t n1) { dp_kernel_(a, n0, n1); });
   }
 }
 

@@ -66,6 +66,7 @@ class Linear {
   void gemv(const float* x, int64_t m, float* y) const;
   void gemm(const float* x, int64_t m, float* y) const;
   void quant_gemv(const float* x, int64_t m, float* y) const;
+  void dp_gemv(const float* x, int64_t m, float* y) const;
   // Runs body(n0, n1) over the output rows in blocks of 16, on the TBB workers unless the
   // product of m rows is too small to share.
   template <class Body>
@@ -77,6 +78,9 @@ class Linear {
   void (*kernel_)(const detail::GemvArgs&, int64_t, int64_t) = nullptr;
   // f32/f16/bf16 on AVX-512: the register-tiled kernel for many rows (null otherwise).
   void (*tiles_kernel_)(const detail::GemvArgs&, int64_t, int64_t) = nullptr;
+  // bf16 weights in bf16 compute on AVX512_BF16: vdpbf16ps on bf16 activations (null
+  // otherwise); it takes the GEMV path's rows in place of kernel_ and tiles_kernel_.
+  void (*dp_kernel_)(const detail::GemvArgs&, int64_t, int64_t) = nullptr;
   // Block types: the integer kernel (kernel_ is then unused).
   void (*quant_kernel_)(const detail::QuantGemvArgs&, int64_t, int64_t) = nullptr;
   detail::QuantIsa quant_isa_{};

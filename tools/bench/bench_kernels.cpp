@@ -489,7 +489,7 @@ void register_all() {
   // bf16 compute: oneDNN's bf16 matmul (on converted panels for f16), or the GEMV on
   // bf16-rounded activations.
   for (int64_t type : {kF16, kBF16})
-    for (int64_t m : {8, 16, 32, 64, 128, 256})
+    for (int64_t m : {1, 4, 8, 16, 32, 64, 128, 256})
       for (int64_t g : {0, 1}) cross->Args({m, g, type, kComputeBF16});
 
   benchmark::RegisterBenchmark("Rmsnorm", BM_Rmsnorm)->Arg(1)->Arg(128)->MinTime(kMin);

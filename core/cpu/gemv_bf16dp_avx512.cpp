@@ -1,0 +1,154 @@
+// AVX512_BF16 GEMV for bf16 weights in bf16 compute: vdpbf16ps multiplies 32 bf16 pairs per
+// instruction into 16 f32 sums, twice the multiply-adds of an f32 FMA and no conversion of
+// the weights. The activations come in as bf16 bits (GemvArgs::x_bf16), rounded once per
+// forward. Everything in this file carries a target attribute and internal linkage.
+//
+// A tile is 4 weight rows times up to 4 activation rows: 16 accumulators of partial sums,
+// 8 loads per 16 dot products. The 16 partial-sum vectors are folded into one vector of
+// 16 sums by four rounds of shuffles and adds (reduce16) instead of 16 horizontal sums.
+#include <immintrin.h>
+
+// GCC 12 reports the deliberately undefined pass-through operands inside avx512fintrin.h
+// (_mm512_undefined_*) as uninitialized once the intrinsics are inlined here.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+
+#include <algorithm>
+#include <cstdint>
+
+#include "cpu/gemv_kernels.h"
+
+#define BRICKS_AVX512BF16 \
+  __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512bf16,avx2,fma")))
+
+namespace bricks::cpu::detail {
+namespace {
+
+constexpr int kRows = 4;  // weight rows per tile
+constexpr int kActs = 4;  // activation rows per tile
+
+BRICKS_AVX512BF16 inline __mmask32 first32(int64_t n) {
+  return n >= 32 ? ~__mmask32{0} : static_cast<__mmask32>((uint64_t{1} << std::max<int64_t>(n, 0)) - 1);
+}
+
+// 32 bf16 values starting at p (`count` of them, the rest zero).
+BRICKS_AVX512BF16 inline __m512bh load32(const uint16_t* p, int64_t count) {
+  return (__m512bh)_mm512_maskz_loadu_epi16(first32(count), p);
+}
+
+// Lane p of reduce16's result holds the sum of v[kLane[p]] (an involution, so the sum of v[j]
+// is in lane kLane[j]).
+constexpr int kLane[16] = {0, 2, 1, 3, 8, 10, 9, 11, 4, 6, 5, 7, 12, 14, 13, 15};
+
+// Sums of the 16 lanes of each v[j]: halves of 256, then of 128, then pairs, then singles,
+// each round adding two shuffles of two vectors into one.
+BRICKS_AVX512BF16 inline __m512 reduce16(const __m512* v) {
+  __m512 s[8], t[4], u[2];
+  for (int i = 0; i < 8; ++i) {
+    s[i] = _mm512_add_ps(_mm512_shuffle_f32x4(v[i], v[i + 8], 0x44),
+                         _mm512_shuffle_f32x4(v[i], v[i + 8], 0xee));
+  }
+  for (int i = 0; i < 4; ++i) {
+    t[i] = _mm512_add_ps(_mm512_shuffle_f32x4(s[i], s[i + 4], 0x88),
+                         _mm512_shuffle_f32x4(s[i], s[i + 4], 0xdd));
+  }
+  for (int i = 0; i < 2; ++i) {
+    u[i] = _mm512_add_ps(_mm512_shuffle_ps(t[i], t[i + 2], 0x44),
+                         _mm512_shuffle_ps(t[i], t[i + 2], 0xee));
+  }
+  return _mm512_add_ps(_mm512_shuffle_ps(u[0], u[1], 0x88), _mm512_shuffle_ps(u[0], u[1], 0xdd));
+}
+
+// Columns k .. k + count (count <= 32) of R weight rows times A activation rows into acc.
+// The loops are unrolled so that the accumulators stay in registers.
+template <int R, int A>
+BRICKS_AVX512BF16 inline void step(__m512 (&acc)[A][R], const uint16_t* const (&w)[R],
+                                   const uint16_t* const (&x)[A], int64_t k, int64_t count) {
+  __m512bh wv[R];
+#pragma GCC unroll 4
+  for (int r = 0; r < R; ++r) wv[r] = load32(w[r] + k, count);
+#pragma GCC unroll 4
+  for (int i = 0; i < A; ++i) {
+    const __m512bh xv = load32(x[i] + k, count);
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) acc[i][r] = _mm512_dpbf16_ps(acc[i][r], wv[r], xv);
+  }
+}
+
+// R weight rows from n times A activation rows from i0, over all columns. With `Ahead` (the
+// first tile of a row group) it also asks for the next R weight rows, one line of each per
+// 32 columns, so that they arrive while the group's other tiles run on this one's rows.
+template <int R, int A, bool Ahead>
+BRICKS_AVX512BF16 void tile(const GemvArgs& a, int64_t n, int64_t i0) {
+  const uint16_t* w[R];
+  for (int r = 0; r < R; ++r) w[r] = reinterpret_cast<const uint16_t*>(a.w + (n + r) * a.row_bytes);
+  const uint16_t* x[A];
+  for (int i = 0; i < A; ++i) x[i] = a.x_bf16 + (i0 + i) * a.cols;
+  __m512 acc[A][R];
+  for (int i = 0; i < A; ++i) {
+    for (int r = 0; r < R; ++r) acc[i][r] = _mm512_setzero_ps();
+  }
+  int64_t k = 0;
+  for (; k + 32 <= a.cols; k += 32) {
+    if constexpr (Ahead) {
+      for (int r = 0; r < R; ++r) {
+        _mm_prefetch(reinterpret_cast<const char*>(w[r] + k) + R * a.row_bytes, _MM_HINT_T0);
+      }
+    }
+    step<R, A>(acc, w, x, k, 32);
+  }
+  if (k < a.cols) step<R, A>(acc, w, x, k, a.cols - k);
+  __m512 v[16];
+#pragma GCC unroll 16
+  for (int j = 0; j < 16; ++j) v[j] = j < A * R ? acc[j / R][j % R] : _mm512_setzero_ps();
+  alignas(64) float sums[16];
+  _mm512_store_ps(sums, reduce16(v));
+  for (int i = 0; i < A; ++i) {
+    for (int r = 0; r < R; ++r) a.y[(i0 + i) * a.ldy + n + r] = sums[kLane[i * R + r]];
+  }
+}
+
+template <int R>
+BRICKS_AVX512BF16 void row_group(const GemvArgs& a, int64_t n) {
+  switch (std::min<int64_t>(a.m, kActs)) {
+    case 4:
+      tile<R, 4, true>(a, n, 0);
+      break;
+    case 3:
+      tile<R, 3, true>(a, n, 0);
+      break;
+    case 2:
+      tile<R, 2, true>(a, n, 0);
+      break;
+    default:
+      tile<R, 1, true>(a, n, 0);
+      break;
+  }
+  int64_t i0 = kActs;
+  for (; i0 + kActs <= a.m; i0 += kActs) tile<R, kActs, false>(a, n, i0);
+  switch (a.m - i0) {
+    case 3:
+      tile<R, 3, false>(a, n, i0);
+      break;
+    case 2:
+      tile<R, 2, false>(a, n, i0);
+      break;
+    case 1:
+      tile<R, 1, false>(a, n, i0);
+      break;
+    default:
+      break;
+  }
+}
+
+BRICKS_AVX512BF16 void gemv_bf16dp(const GemvArgs& a, int64_t n0, int64_t n1) {
+  int64_t n = n0;
+  for (; n + kRows <= n1; n += kRows) row_group<kRows>(a, n);
+  for (; n < n1; ++n) row_group<1>(a, n);
+}
+
+}  // namespace
+
+GemvFn gemv_bf16dp_avx512() { return gemv_bf16dp; }
+
+}  // namespace bricks::cpu::detail
