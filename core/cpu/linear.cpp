@@ -64,17 +64,18 @@ constexpr int64_t kPanelBytes = 4 << 20;
 // With the AVX512_BF16 dot-product GEMV (gemv_bf16dp_avx512) on bf16 weights, oneDNN's bf16
 // matmul wins from m = 64 only: 289-434 against 178-355 GFLOP/s at m = 8-16, 426 against
 // 370 at 32, 435 against 500 at 64 (same EPYC, Crossover type 2 compute 1).
-int64_t default_gemm_min_m(Linear::Path path, WeightType type, Isa isa, bool dp_kernel) {
+// `tiles` and `dp_kernel`: whether the Linear has the register-tiled or the bf16 dot-product
+// kernel.
+int64_t default_gemm_min_m(Linear::Path path, WeightType type, bool tiles, bool dp_kernel) {
   if (path == Linear::Path::GemmBF16) {
     if (dp_kernel) return 64;
     return type == WeightType::F16 ? 32 : 16;
   }
   if (type == WeightType::F32) return 64;
-  const bool half = type == WeightType::F16 || type == WeightType::BF16;
-  // On AVX-512 the register tiles (gemm_tiles_avx512) beat oneDNN's f32 matmul on converted
+  // The register tiles (gemm_tiles_avx512) beat oneDNN's f32 matmul on converted f16/bf16
   // panels at every m measured: 250-270 GFLOP/s against 158-222 from 64 to 512 rows (AVX-512
   // EPYC, f16 5632x2048, 2 threads). 0: never oneDNN.
-  return half && isa == Isa::Avx512 ? 0 : 256;
+  return tiles ? 0 : 256;
 }
 
 // Runs body(j0, j1) over [0, count) in blocks of 16 rows on the OpenMP team that the
@@ -147,9 +148,10 @@ Linear::Linear(const WeightView& w, Compute compute, const LinearOptions& option
     if (!gemm_impl_.empty()) gemm_path_ = Path::GemmF32;
   }
   if (gemm_path_ == Path::Gemv) return;
-  gemm_min_m_ = options.gemm_min_m > 0
-                    ? options.gemm_min_m
-                    : default_gemm_min_m(gemm_path_, w.type, isa_, dp_kernel_ != nullptr);
+  gemm_min_m_ =
+      options.gemm_min_m > 0
+          ? options.gemm_min_m
+          : default_gemm_min_m(gemm_path_, w.type, tiles_kernel_ != nullptr, dp_kernel_ != nullptr);
 }
 
 Linear::Path Linear::path_for(int64_t m) const {

@@ -96,11 +96,13 @@ LlamaWeights LlamaWeights::load(const model::Model& m, cpu::Compute compute,
   std::map<std::string, model::TensorView> rewritten;
   if (compute == cpu::Compute::BF16) {
     std::vector<const model::TensorView*> f16;
+    // Each converted matrix starts on a cache line.
+    const auto padded = [](size_t bytes) { return (bytes + 63) / 64 * 64; };
     size_t total = 0;
     for (const model::TensorView& t : m.tensors()) {
       if (t.dtype != model::DType::F16 || !linear_matrix(t.name, tied) || on_disk(t)) continue;
       f16.push_back(&t);
-      total += (t.nbytes + 63) / 64 * 64;
+      total += padded(t.nbytes);
     }
     if (!f16.empty()) {
       w.arena = std::make_unique<cpu::WeightArena>(total);
@@ -118,7 +120,7 @@ LlamaWeights LlamaWeights::load(const model::Model& m, cpu::Compute compute,
                            reinterpret_cast<uint16_t*>(at) + first, count);
         });
         if (t->file != nullptr) cpu::release_pages(t->data, t->nbytes);
-        at += (t->nbytes + 63) / 64 * 64;
+        at += padded(t->nbytes);
       }
       w.arena->seal();
     }
