@@ -4,8 +4,10 @@
 // forward. Everything in this file carries a target attribute and internal linkage.
 //
 // A tile is 4 weight rows times up to 4 activation rows: 16 accumulators of partial sums,
-// 8 loads per 16 dot products. The 16 partial-sum vectors are folded into one vector of
-// 16 sums by four rounds of shuffles and adds (reduce16) instead of 16 horizontal sums.
+// 8 loads per 16 dot products. (2 weight rows times 8 activation rows ran 200-240 GFLOP/s at
+// 8-32 rows against these tiles' 255-387, bench_kernels Crossover, AVX-512 EPYC.) The 16
+// partial-sum vectors are folded into one vector of 16 sums by four rounds of shuffles and adds
+// (reduce16) instead of 16 horizontal sums.
 #include <immintrin.h>
 
 // GCC 12 reports the deliberately undefined pass-through operands inside avx512fintrin.h
@@ -78,6 +80,9 @@ BRICKS_AVX512BF16 inline void step(__m512 (&acc)[A][R], const uint16_t* const (&
 // R weight rows from n times A activation rows from i0, over all columns. With `Ahead` (the
 // first tile of a row group) it also asks for the next R weight rows, one line of each per
 // 32 columns, so that they arrive while the group's other tiles run on this one's rows.
+// The first tile still takes longest (at 16 rows in a decode step, 45 % of the run against
+// 33 % for the three others together): it waits on the weights. Sharing the requests out
+// over all tiles of the group, into L1 or L2, or two groups ahead, measured no faster.
 template <int R, int A, bool Ahead>
 BRICKS_AVX512BF16 void tile(const GemvArgs& a, int64_t n, int64_t i0) {
   const uint16_t* w[R];
@@ -108,36 +113,20 @@ BRICKS_AVX512BF16 void tile(const GemvArgs& a, int64_t n, int64_t i0) {
   }
 }
 
+// tile<R, count, Ahead> for 1 <= count <= A.
+template <int R, bool Ahead, int A = kActs>
+BRICKS_AVX512BF16 void tile_upto(const GemvArgs& a, int64_t n, int64_t i0, int64_t count) {
+  if constexpr (A > 1) {
+    if (count < A) return tile_upto<R, Ahead, A - 1>(a, n, i0, count);
+  }
+  tile<R, A, Ahead>(a, n, i0);
+}
+
 template <int R>
 BRICKS_AVX512BF16 void row_group(const GemvArgs& a, int64_t n) {
-  switch (std::min<int64_t>(a.m, kActs)) {
-    case 4:
-      tile<R, 4, true>(a, n, 0);
-      break;
-    case 3:
-      tile<R, 3, true>(a, n, 0);
-      break;
-    case 2:
-      tile<R, 2, true>(a, n, 0);
-      break;
-    default:
-      tile<R, 1, true>(a, n, 0);
-      break;
-  }
-  int64_t i0 = kActs;
-  for (; i0 + kActs <= a.m; i0 += kActs) tile<R, kActs, false>(a, n, i0);
-  switch (a.m - i0) {
-    case 3:
-      tile<R, 3, false>(a, n, i0);
-      break;
-    case 2:
-      tile<R, 2, false>(a, n, i0);
-      break;
-    case 1:
-      tile<R, 1, false>(a, n, i0);
-      break;
-    default:
-      break;
+  tile_upto<R, true>(a, n, 0, std::min<int64_t>(a.m, kActs));
+  for (int64_t i0 = kActs; i0 < a.m; i0 += kActs) {
+    tile_upto<R, false>(a, n, i0, std::min<int64_t>(a.m - i0, kActs));
   }
 }
 
