@@ -193,9 +193,7 @@ void Linear::forward(const float* x, int64_t m, float* y) const {
   if (path_for(m) == Path::Gemv) {
     if (quant_kernel_ != nullptr) {
       quant_gemv(x, m, y);
-    } else if (dp_kernel_ != nullptr && m >= kDpMinM) {
-      dp_gemv(x, m, y);
-    } else if (compute_ == Compute::BF16) {
+    } else if (compute_ == Compute::BF16 && !(dp_kernel_ != nullptr && m >= kDpMinM)) {
       thread_local std::vector<float> rounded;
       float* xr = scratch(rounded, static_cast<size_t>(m * w_.cols));
       round_to_bf16(x, xr, m * w_.cols);
@@ -225,18 +223,29 @@ void Linear::over_row_blocks(int64_t m, const Body& body) const {
 }
 
 void Linear::gemv(const float* x, int64_t m, float* y) const {
+  // The bf16 dot products read the activations as bf16, rounded here once for all passes.
+  const bool dp = dp_kernel_ != nullptr && m >= kDpMinM;
+  const uint16_t* xb = nullptr;
+  if (dp) {
+    thread_local std::vector<uint16_t> halves;
+    uint16_t* h = scratch(halves, static_cast<size_t>(m * w_.cols));
+    f32_to_bf16(x, h, m * w_.cols);
+    xb = h;
+  }
   // Activation rows per pass: they stay in L2 while the weights stream past them once.
   // The tiles take every row in one pass: each weight panel they convert then serves them all.
-  const bool tiles = tiles_kernel_ != nullptr && m >= kTilesMinM;
+  const bool tiles = !dp && tiles_kernel_ != nullptr && m >= kTilesMinM;
+  const int64_t value_bytes = dp ? 2 : 4;
   const int64_t chunk =
-      tiles ? m : pass_rows(m, std::max<int64_t>(4, kPassBytes / (4 * w_.cols) / 4 * 4));
-  const auto kernel = tiles ? tiles_kernel_ : kernel_;
+      tiles ? m : pass_rows(m, std::max<int64_t>(4, kPassBytes / (value_bytes * w_.cols) / 4 * 4));
+  const auto kernel = dp ? dp_kernel_ : tiles ? tiles_kernel_ : kernel_;
   for (int64_t i0 = 0; i0 < m; i0 += chunk) {
     detail::GemvArgs a;
     a.w = static_cast<const char*>(w_.data);
     a.row_bytes = row_bytes(w_.type, w_.cols);
     a.cols = w_.cols;
     a.x = x + i0 * w_.cols;
+    if (dp) a.x_bf16 = xb + i0 * w_.cols;
     a.m = std::min(chunk, m - i0);
     a.y = y + i0 * w_.rows;
     a.ldy = w_.rows;
@@ -263,26 +272,6 @@ void Linear::quant_gemv(const float* x, int64_t m, float* y) const {
     a.y = y + i0 * w_.rows;
     a.ldy = w_.rows;
     over_row_blocks(m, [&](int64_t n0, int64_t n1) { kernel(a, n0, n1); });
-  }
-}
-
-// As gemv(), on activations rounded to bf16 once for all row blocks and passes.
-void Linear::dp_gemv(const float* x, int64_t m, float* y) const {
-  thread_local std::vector<uint16_t> halves;
-  uint16_t* xb = scratch(halves, static_cast<size_t>(m * w_.cols));
-  f32_to_bf16(x, xb, m * w_.cols);
-  // Activation rows per pass, 2 bytes a value: they stay in L2 while the weights stream past.
-  const int64_t chunk = pass_rows(m, std::max<int64_t>(4, kPassBytes / (2 * w_.cols) / 4 * 4));
-  for (int64_t i0 = 0; i0 < m; i0 += chunk) {
-    detail::GemvArgs a;
-    a.w = static_cast<const char*>(w_.data);
-    a.row_bytes = row_bytes(w_.type, w_.cols);
-    a.cols = w_.cols;
-    a.x_bf16 = xb + i0 * w_.cols;
-    a.m = std::min(chunk, m - i0);
-    a.y = y + i0 * w_.rows;
-    a.ldy = w_.rows;
-    over_row_blocks(m, [&](int64_t n0, int64_t n1) { dp_kernel_(a, n0, n1); });
   }
 }
 

@@ -9,7 +9,8 @@
 //     compute mode, so the results differ from the float product by that rounding.
 //     f32, f16 and bf16 weights on AVX-512 run register tiles from 32 rows instead
 //     (gemm_tiles_avx512: converted weight panels, outer products), and in f32 compute
-//     f16/bf16 weights then never go to oneDNN.
+//     f16/bf16 weights then never go to oneDNN. bf16 weights in bf16 compute on AVX512_BF16
+//     run vdpbf16ps on bf16 activations from 2 rows (gemv_bf16dp_avx512).
 //   m >= gemm_min_m: a oneDNN matmul (AMX/AVX-512 bf16 tiles in Compute::BF16 where the CPU
 //     has them, f32 otherwise). Weights that oneDNN cannot read directly are converted
 //     panel by panel into a per-thread buffer; the weight view is never copied whole.
@@ -66,7 +67,6 @@ class Linear {
   void gemv(const float* x, int64_t m, float* y) const;
   void gemm(const float* x, int64_t m, float* y) const;
   void quant_gemv(const float* x, int64_t m, float* y) const;
-  void dp_gemv(const float* x, int64_t m, float* y) const;
   // Runs body(n0, n1) over the output rows in blocks of 16, on the TBB workers unless the
   // product of m rows is too small to share.
   template <class Body>
@@ -79,7 +79,7 @@ class Linear {
   // f32/f16/bf16 on AVX-512: the register-tiled kernel for many rows (null otherwise).
   void (*tiles_kernel_)(const detail::GemvArgs&, int64_t, int64_t) = nullptr;
   // bf16 weights in bf16 compute on AVX512_BF16: vdpbf16ps on bf16 activations (null
-  // otherwise); it takes the GEMV path's rows in place of kernel_ and tiles_kernel_.
+  // otherwise); from kDpMinM rows it takes the GEMV path in place of kernel_ and tiles_kernel_.
   void (*dp_kernel_)(const detail::GemvArgs&, int64_t, int64_t) = nullptr;
   // Block types: the integer kernel (kernel_ is then unused).
   void (*quant_kernel_)(const detail::QuantGemvArgs&, int64_t, int64_t) = nullptr;
