@@ -30,7 +30,8 @@ constexpr int kRows = 4;  // weight rows per tile
 constexpr int kActs = 4;  // activation rows per tile
 
 BRICKS_AVX512BF16 inline __mmask32 first32(int64_t n) {
-  return n >= 32 ? ~__mmask32{0} : static_cast<__mmask32>((uint64_t{1} << std::max<int64_t>(n, 0)) - 1);
+  return n >= 32 ? ~__mmask32{0}
+                 : static_cast<__mmask32>((uint64_t{1} << std::max<int64_t>(n, 0)) - 1);
 }
 
 // 32 bf16 values starting at p (`count` of them, the rest zero).

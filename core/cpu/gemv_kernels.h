@@ -19,8 +19,8 @@ namespace bricks::cpu::detail {
 struct GemvArgs {
   const char* w = nullptr;  // row n starts at w + n * row_bytes
   size_t row_bytes = 0;
-  int64_t cols = 0;          // k
-  const float* x = nullptr;  // [m][cols]
+  int64_t cols = 0;                  // k
+  const float* x = nullptr;          // [m][cols]
   const uint16_t* x_bf16 = nullptr;  // [m][cols] bf16 bits, for gemv_bf16dp_avx512 only
   int64_t m = 0;
   float* y = nullptr;  // [m][ldy]
