@@ -100,20 +100,36 @@ struct SuperK4 {
   using Block = B;
   static constexpr bool kFive = requires(B blk) { blk.qh; };
   // Lanes 0-7: the 8 sub-block scales d * sc; lanes 8-15: the mins -dmin * mn.
-  // The 6-bit sc and mn of scale_min_k4, rearranged into bytes sc[0..8) then mn[0..8).
+  // The 6-bit sc and mn of scale_min_k4 as bytes sc[0..8) then mn[0..8), in vector registers.
+  // Of the 12 bytes v0 v1 v2 (4 each): sc[j] = v0[j] & 63 and mn[j] = v1[j] & 63 for j < 4;
+  // sc[j + 4] = (v2[j] & 15) | (v0[j] >> 6) << 4 and mn[j + 4] = (v2[j] >> 4) | (v1[j] >> 6) << 4.
   BRICKS_AVX512_VNNI static __m128i six_bits(const char* blk) {
-    uint32_t v[3];
-    std::memcpy(v, blk + offsetof(B, scales), 12);
-    constexpr uint32_t k6 = 0x3f3f3f3f, k4 = 0x0f0f0f0f, k2 = 0x03030303;
-    const uint32_t sc[4] = {v[0] & k6, (v[2] & k4) | (((v[0] >> 6) & k2) << 4), v[1] & k6,
-                            ((v[2] >> 4) & k4) | (((v[1] >> 6) & k2) << 4)};
-    return _mm_loadu_si128(reinterpret_cast<const __m128i*>(sc));
+    // 16 bytes from the scales: the 4 after them are the block's first quants, unused.
+    static_assert(offsetof(B, scales) + 16 <= sizeof(B));
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + offsetof(B, scales)));
+    const __m128i low =
+        _mm_shuffle_epi8(v, _mm_setr_epi8(0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 8, 9, 10, 11));
+    const __m128i top =
+        _mm_shuffle_epi8(v, _mm_setr_epi8(0, 1, 2, 3, 0, 1, 2, 3, 4, 5, 6, 7, 4, 5, 6, 7));
+    // Bytes 12-15 (words 6 and 7) take the high nibbles of v2.
+    const __m128i nibbles =
+        _mm_and_si128(_mm_mask_srli_epi16(low, 0xC0, low, 4),
+                      _mm_setr_epi32(0x3f3f3f3f, 0x0f0f0f0f, 0x3f3f3f3f, 0x0f0f0f0f));
+    // Bits 6-7 of v0 (v1) as bits 4-5 of bytes 4-7 (12-15).
+    const __m128i high =
+        _mm_and_si128(_mm_srli_epi16(top, 2), _mm_setr_epi32(0, 0x30303030, 0, 0x30303030));
+    return _mm_or_si128(nibbles, high);
   }
   BRICKS_AVX512_VNNI static __m512 scales(const char* blk) {
+    static_assert(offsetof(B, dmin) == offsetof(B, d) + 2);
     const __m512 six = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(six_bits(blk)));
-    const __m512 scale = _mm512_insertf32x8(_mm512_set1_ps(half(blk + offsetof(B, d))),
-                                            _mm256_set1_ps(-half(blk + offsetof(B, dmin))), 1);
-    return _mm512_mul_ps(six, scale);
+    uint32_t d_dmin;
+    std::memcpy(&d_dmin, blk + offsetof(B, d), 4);
+    // The 16 halves alternate d and dmin; d to lanes 0-7, dmin to 8-15, negated.
+    const __m512 both = _mm512_cvtph_ps(_mm256_set1_epi32(static_cast<int>(d_dmin)));
+    const __m512 scale = _mm512_permutexvar_ps(
+        _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0), both);
+    return _mm512_mul_ps(six, _mm512_mask_sub_ps(scale, 0xFF00, _mm512_setzero_ps(), scale));
   }
   BRICKS_AVX512_VNNI static __m512i bits(const char* blk, int c) {
     const __m512i v = _mm512_broadcast_i64x4(

@@ -81,10 +81,11 @@ BRICKS_AVX512_VNNI void super_tile(const QuantGemvArgs& a, int64_t n) {
   const int64_t steps = a.cols / kQKK;
   for (int64_t st = 0; st < steps; ++st) {
     VecF f[R][MB];
+#pragma GCC unroll 4
     for (int r = 0; r < R; ++r) {
       // The same super-block of the next tile's rows: the rows of a tile are read side by
       // side, R streams that the hardware prefetcher alone follows too late.
-      prefetch_lines(rows[r] + R * a.row_bytes + st * kBlockBytes, kBlockBytes);
+      prefetch_span<kBlockBytes>(rows[r] + R * a.row_bytes + st * kBlockBytes);
       const __m512 ab = S::scales(rows[r] + st * kBlockBytes);
       for (int j = 0; j < MB; ++j) f[r][j] = S::factors(ab, k[j] + st * kSuperFloats, acc[r][j]);
     }
@@ -133,8 +134,9 @@ BRICKS_AVX512_VNNI void direct_tile(const QuantGemvArgs& a, int64_t n) {
     const int64_t l = k / kQuantLane;
     __m512i u[R];
     VecF wa[R];
+#pragma GCC unroll 4
     for (int r = 0; r < R; ++r) {
-      prefetch_lines(rows[r] + R * a.row_bytes + st * kStepBytes, kStepBytes);  // as super_tile
+      prefetch_span<kStepBytes>(rows[r] + R * a.row_bytes + st * kStepBytes);  // as super_tile
       D::chunk(rows[r], st, one, u[r], wa[r]);
     }
     for (int j = 0; j < MB; ++j) {
