@@ -13,6 +13,7 @@
 #include "bricks/model/quant_blocks.h"
 #include "cpu/prefetch.h"
 #include "cpu/quant_dot.h"
+#include "cpu/quant_k4_scales.h"
 
 // GCC 12 reports the deliberately undefined pass-through operands inside avx512fintrin.h
 // (_mm512_undefined_*) as uninitialized once the intrinsics are inlined.
@@ -100,26 +101,8 @@ struct SuperK4 {
   using Block = B;
   static constexpr bool kFive = requires(B blk) { blk.qh; };
   // Lanes 0-7: the 8 sub-block scales d * sc; lanes 8-15: the mins -dmin * mn.
-  // The 6-bit sc and mn of scale_min_k4 as bytes sc[0..8) then mn[0..8), in vector registers.
-  // Of the 12 bytes v0 v1 v2 (4 each): sc[j] = v0[j] & 63 and mn[j] = v1[j] & 63 for j < 4;
-  // sc[j + 4] = (v2[j] & 15) | (v0[j] >> 6) << 4 and mn[j + 4] = (v2[j] >> 4) | (v1[j] >> 6) << 4.
-  BRICKS_AVX512_VNNI static __m128i six_bits(const char* blk) {
-    // 16 bytes from the scales: the 4 after them are the block's first quants, unused.
-    static_assert(offsetof(B, scales) + 16 <= sizeof(B));
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + offsetof(B, scales)));
-    const __m128i low =
-        _mm_shuffle_epi8(v, _mm_setr_epi8(0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 8, 9, 10, 11));
-    const __m128i top =
-        _mm_shuffle_epi8(v, _mm_setr_epi8(0, 1, 2, 3, 0, 1, 2, 3, 4, 5, 6, 7, 4, 5, 6, 7));
-    // Bytes 12-15 (words 6 and 7) take the high nibbles of v2.
-    const __m128i nibbles =
-        _mm_and_si128(_mm_mask_srli_epi16(low, 0xC0, low, 4),
-                      _mm_setr_epi32(0x3f3f3f3f, 0x0f0f0f0f, 0x3f3f3f3f, 0x0f0f0f0f));
-    // Bits 6-7 of v0 (v1) as bits 4-5 of bytes 4-7 (12-15).
-    const __m128i high =
-        _mm_and_si128(_mm_srli_epi16(top, 2), _mm_setr_epi32(0, 0x30303030, 0, 0x30303030));
-    return _mm_or_si128(nibbles, high);
-  }
+  // The 6-bit sc and mn of scale_min_k4 as bytes sc[0..8) then mn[0..8).
+  BRICKS_AVX512_VNNI static __m128i six_bits(const char* blk) { return k4_six_bits<B>(blk); }
   BRICKS_AVX512_VNNI static __m512 scales(const char* blk) {
     static_assert(offsetof(B, dmin) == offsetof(B, d) + 2);
     const __m512 six = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(six_bits(blk)));

@@ -20,7 +20,10 @@
 // kernels of q8_0, q4_0 and the k-quants skip the unpacked rows and decode u, a and b in
 // registers right before the dot products (quant_dot_avx512.cpp); the k-quant ones take the
 // activation's block scales and sums per 256-value super-block (QuantizedActivations::k), so
-// that a and b are applied once per group rather than once per lane. For more rows the
+// that a and b are applied once per group rather than once per lane. The ymm families (AVX2,
+// AVX-VNNI) do the same for those types at every row count, 4 activation rows at a time over
+// panels of 16 weight rows (quant_dot_ymm_direct.inc); the unpacked rows remain for q4_1,
+// q5_0 and q5_1. For more rows the
 // AVX512_VNNI kernels of the same types transpose R weight rows and the activation rows so
 // that each int32 lane sums one whole block or group, and apply the scales once per group of
 // 32 or 16 values (quant_rows_avx512.h; quant_dot_avx512_rows.cpp for the k-quants,

@@ -1,12 +1,16 @@
 // AVX2 unpackers (used by every SIMD family) and the ymm integer GEMV kernels: vpmaddubsw +
-// vpmaddwd on AVX2, vpdpbusd where the CPU has AVX-VNNI. Everything in this file carries a
-// target attribute and internal linkage, except the three tables at the end.
+// vpmaddwd on AVX2, vpdpbusd where the CPU has AVX-VNNI. Each family has the unpacked-row
+// tiling (quant_dot_tile.inc) and, for q8_0, q4_0 and the k-quants at up to 4 activation rows,
+// decoding in registers (quant_dot_ymm_direct.inc). Everything in this file carries a target
+// attribute and internal linkage, except the three tables at the end.
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstring>
 
 #include "cpu/quant_dot.h"
+#include "cpu/quant_k4_scales.h"
 
 #define BRICKS_AVX2 __attribute__((target("avx2,fma,f16c")))
 #define BRICKS_AVX_VNNI __attribute__((target("avx2,fma,f16c,avxvnni")))
@@ -180,20 +184,22 @@ namespace madd {
 
 constexpr bool kQ8Signed = true;  // pmaddubsw saturates int16 on (q + 128) * q
 
-// u * q summed by 4 through int16 pairs (no saturation: |u| <= 63 or the int8 q8_0 form).
+// u * q summed by 4 through int16 pairs (no saturation: u <= 63, or the int8 q8_0 form).
+BRICKS_AVX2 inline __m256i dot4(__m256i u, __m256i q) {
+  return _mm256_madd_epi16(_mm256_maddubs_epi16(u, q), _mm256_set1_epi16(1));
+}
+
 template <bool kSigned>
 BRICKS_AVX2 inline __m256 dot_lanes(const uint8_t* u, const int8_t* q) {
-  __m256i w = load32(u), x = load32(q);
-  if constexpr (kSigned) {
-    x = _mm256_sign_epi8(x, w);
-    w = _mm256_abs_epi8(w);
-  }
-  const __m256i pairs = _mm256_maddubs_epi16(w, x);
-  return _mm256_cvtepi32_ps(_mm256_madd_epi16(pairs, _mm256_set1_epi16(1)));
+  const __m256i w = load32(u), x = load32(q);
+  if constexpr (kSigned)
+    return _mm256_cvtepi32_ps(dot4(_mm256_abs_epi8(w), _mm256_sign_epi8(x, w)));
+  return _mm256_cvtepi32_ps(dot4(w, x));
 }
 
 #define BRICKS_QDOT_TARGET BRICKS_AVX2
 #include "quant_dot_tile.inc"
+#include "quant_dot_ymm_direct.inc"
 #undef BRICKS_QDOT_TARGET
 
 }  // namespace madd
@@ -202,14 +208,19 @@ namespace vnni {
 
 constexpr bool kQ8Signed = false;
 
+BRICKS_AVX_VNNI inline __m256i dot4(__m256i u, __m256i q) {
+  return _mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), u, q);
+}
+
 template <bool kSigned>
 BRICKS_AVX_VNNI inline __m256 dot_lanes(const uint8_t* u, const int8_t* q) {
   static_assert(!kSigned);
-  return _mm256_cvtepi32_ps(_mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), load32(u), load32(q)));
+  return _mm256_cvtepi32_ps(dot4(load32(u), load32(q)));
 }
 
 #define BRICKS_QDOT_TARGET BRICKS_AVX_VNNI
 #include "quant_dot_tile.inc"
+#include "quant_dot_ymm_direct.inc"
 #undef BRICKS_QDOT_TARGET
 
 }  // namespace vnni
@@ -242,7 +253,7 @@ UnpackFn unpack_avx2(WeightType t, bool q8_signed) {
   return nullptr;
 }
 
-QuantGemvFn quant_gemv_avx2(WeightType t) { return madd::quant_gemv_table(t); }
-QuantGemvFn quant_gemv_avx_vnni(WeightType t) { return vnni::quant_gemv_table(t); }
+QuantGemvFn quant_gemv_avx2(WeightType t) { return madd::direct_gemv_table(t); }
+QuantGemvFn quant_gemv_avx_vnni(WeightType t) { return vnni::direct_gemv_table(t); }
 
 }  // namespace bricks::cpu::detail
