@@ -193,7 +193,7 @@ void Linear::forward(const float* x, int64_t m, float* y) const {
   if (path_for(m) == Path::Gemv) {
     if (quant_kernel_ != nullptr) {
       quant_gemv(x, m, y);
-    } else if (compute_ == Compute::BF16 && !(dp_kernel_ != nullptr && m >= kDpMinM)) {
+    } else if (compute_ == Compute::BF16 && !dp_rows(m)) {
       thread_local std::vector<float> rounded;
       float* xr = scratch(rounded, static_cast<size_t>(m * w_.cols));
       round_to_bf16(x, xr, m * w_.cols);
@@ -222,9 +222,11 @@ void Linear::over_row_blocks(int64_t m, const Body& body) const {
       tbb::static_partitioner());
 }
 
+bool Linear::dp_rows(int64_t m) const { return dp_kernel_ != nullptr && m >= kDpMinM; }
+
 void Linear::gemv(const float* x, int64_t m, float* y) const {
   // The bf16 dot products read the activations as bf16, rounded here once for all passes.
-  const bool dp = dp_kernel_ != nullptr && m >= kDpMinM;
+  const bool dp = dp_rows(m);
   const uint16_t* xb = nullptr;
   if (dp) {
     thread_local std::vector<uint16_t> halves;
@@ -244,8 +246,12 @@ void Linear::gemv(const float* x, int64_t m, float* y) const {
     a.w = static_cast<const char*>(w_.data);
     a.row_bytes = row_bytes(w_.type, w_.cols);
     a.cols = w_.cols;
-    a.x = x + i0 * w_.cols;
-    if (dp) a.x_bf16 = xb + i0 * w_.cols;
+    // Each kernel reads one of the two: the dot products x_bf16, the others x.
+    if (dp) {
+      a.x_bf16 = xb + i0 * w_.cols;
+    } else {
+      a.x = x + i0 * w_.cols;
+    }
     a.m = std::min(chunk, m - i0);
     a.y = y + i0 * w_.rows;
     a.ldy = w_.rows;

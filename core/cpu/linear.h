@@ -71,6 +71,8 @@ class Linear {
   // product of m rows is too small to share.
   template <class Body>
   void over_row_blocks(int64_t m, const Body& body) const;
+  // Whether m rows on the GEMV path take the bf16 dot products (dp_kernel_).
+  bool dp_rows(int64_t m) const;
 
   WeightView w_;
   Compute compute_;

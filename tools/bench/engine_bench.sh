@@ -12,23 +12,32 @@
 #   --threads "1 2"         thread counts (default "1 2")
 #   --compute f32|bf16      the linear layers' precision (device.compute; default f32)
 #   --build DIR             the build tree (default build/: DIR/bin/bricks, DIR/bin/bench_kernels)
+#   --isa avx2              limit both sides to AVX2 (with AVX-VNNI where the CPU has it), to
+#                           measure an AVX2 machine's ratios on an AVX-512 one: Bricks through
+#                           BRICKS_CPU_ISA and oneDNN's DNNL_MAX_CPU_ISA, the peer by loading
+#                           only its CPU variants without AVX-512 (a llama.cpp built with them)
 # Rows are tokens per second (0: the run failed, its error is on stderr); the peer's decode rows come from llama-bench -n 64 and
 # llama-batched-bench -npp 16 -ntg 32, Bricks' from 16-token prompts and 33 new tokens. A batch
 # row is the decode phase alone on both sides: sequences / mean TPOT for Bricks, S_TG for the peer.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-peer="" threads="1 2" compute=f32 build=build
+peer="" threads="1 2" compute=f32 build=build isa=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --peer) peer=$2; shift 2 ;;
     --threads) threads=$2; shift 2 ;;
     --compute) compute=$2; shift 2 ;;
     --build) build=$2; shift 2 ;;
-    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --isa) isa=$2; shift 2 ;;
+    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "engine_bench.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     *) break ;;
   esac
 done
+if [ -n "$isa" ] && [ "$isa" != avx2 ]; then
+  echo "engine_bench.sh: --isa takes avx2 (got '$isa')" >&2
+  exit 2
+fi
 bricks=$build/bin/bricks
 [ -x "$bricks" ] || { echo "engine_bench.sh: $bricks is not built (cmake --build $build)" >&2; exit 2; }
 target=${1:-1b}
@@ -45,6 +54,32 @@ if [ -n "$peer" ] && [ ! -x "$peer/llama-bench" ]; then
 fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+if [ "$isa" = avx2 ]; then
+  export BRICKS_CPU_ISA=avx2 DNNL_MAX_CPU_ISA=AVX2 ONEDNN_MAX_CPU_ISA=AVX2
+  if [ -n "$peer" ]; then
+    # llama.cpp loads the best libggml-cpu-<variant>.so next to its programs: a copy of the
+    # build without the AVX-512 variants picks haswell (AVX2) or alderlake (AVX-VNNI).
+    mkdir "$work/peer"
+    kept=0
+    for f in "$peer"/*; do
+      [ -f "$f" ] || continue
+      name=$(basename "$f")
+      case "$name" in
+        libggml-cpu-x64.so | libggml-cpu-sse42.so | libggml-cpu-sandybridge.so | \
+          libggml-cpu-ivybridge.so | libggml-cpu-piledriver.so | libggml-cpu-haswell.so | \
+          libggml-cpu-alderlake.so) cp -p "$f" "$work/peer/"; kept=$((kept + 1)) ;;
+        libggml-cpu-*) ;;
+        *) cp -p "$f" "$work/peer/" ;;
+      esac
+    done
+    if [ "$kept" -eq 0 ]; then
+      echo "engine_bench.sh: --isa avx2: $peer has no libggml-cpu-<variant>.so to choose from" \
+        "(build llama.cpp with GGML_BACKEND_DL and GGML_CPU_ALL_VARIANTS)" >&2
+      exit 2
+    fi
+    peer=$work/peer
+  fi
+fi
 
 manifest() {  # threads, requests, prompt_len, output_len
   cat <<M
@@ -93,6 +128,7 @@ row() {  # threads, name, bricks value, peer value
 echo "cpu: $(lscpu | sed -n 's/^Model name: *//p')"
 echo "flags: $(grep -o -w -E 'avx2|avx512f|avx512bw|avx512_vnni|avx_vnni|avx512_bf16|avx512_fp16|amx_tile|amx_bf16|amx_int8' /proc/cpuinfo | sort -u | tr '\n' ' ')"
 bytes=$(stat -c %s "$model")
+[ -n "$isa" ] && echo "limited to: $isa (BRICKS_CPU_ISA, DNNL_MAX_CPU_ISA${peer:+, the peer's AVX2 CPU variants})"
 echo "model: $model ($(awk -v b="$bytes" 'BEGIN{printf "%.1f MiB", b/1048576}')), compute $compute"
 if [ -x "$build/bin/bench_kernels" ]; then
   read_json=$("$build/bin/bench_kernels" --benchmark_filter='^ReadSweep' --benchmark_format=json 2>/dev/null)
