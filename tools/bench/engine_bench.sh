@@ -128,7 +128,7 @@ row() {  # threads, name, bricks value, peer value
 echo "cpu: $(lscpu | sed -n 's/^Model name: *//p')"
 echo "flags: $(grep -o -w -E 'avx2|avx512f|avx512bw|avx512_vnni|avx_vnni|avx512_bf16|avx512_fp16|amx_tile|amx_bf16|amx_int8' /proc/cpuinfo | sort -u | tr '\n' ' ')"
 bytes=$(stat -c %s "$model")
-[ -n "$isa" ] && echo "limited to: $isa (BRICKS_CPU_ISA, DNNL_MAX_CPU_ISA${peer:+, the peer's AVX2 CPU variants})"
+[ -n "$isa" ] && echo "limited to: $isa (BRICKS_CPU_ISA, DNNL_MAX_CPU_ISA${peer:+, and the AVX2 CPU variants of the peer})"
 echo "model: $model ($(awk -v b="$bytes" 'BEGIN{printf "%.1f MiB", b/1048576}')), compute $compute"
 if [ -x "$build/bin/bench_kernels" ]; then
   read_json=$("$build/bin/bench_kernels" --benchmark_filter='^ReadSweep' --benchmark_format=json 2>/dev/null)
