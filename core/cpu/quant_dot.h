@@ -23,11 +23,10 @@
 // that a and b are applied once per group rather than once per lane. The ymm families (AVX2,
 // AVX-VNNI) do the same for those types at every row count, 4 activation rows at a time over
 // panels of 16 weight rows (quant_dot_ymm_direct.inc); the unpacked rows remain for q4_1,
-// q5_0 and q5_1. For more rows the
-// AVX512_VNNI kernels of the same types transpose R weight rows and the activation rows so
-// that each int32 lane sums one whole block or group, and apply the scales once per group of
-// 32 or 16 values (quant_rows_avx512.h; quant_dot_avx512_rows.cpp for the k-quants,
-// quant_dot_avx512_rows_q8.cpp for q8_0 and q4_0).
+// q5_0 and q5_1. For more rows the AVX512_VNNI kernels of q8_0, q4_0 and the k-quants
+// transpose R weight rows and the activation rows so that each int32 lane sums one whole block
+// or group, and apply the scales once per group of 32 or 16 values (quant_rows_avx512.h;
+// quant_dot_avx512_rows.cpp for the k-quants, quant_dot_avx512_rows_q8.cpp for q8_0 and q4_0).
 //
 // Rows are padded to a multiple of kQuantPad values with zero bytes and scales, so a vector
 // kernel may run past the last block; padding contributes 0 * finite = 0.

@@ -1,6 +1,6 @@
 // AVX2 unpackers (used by every SIMD family) and the ymm integer GEMV kernels: vpmaddubsw +
 // vpmaddwd on AVX2, vpdpbusd where the CPU has AVX-VNNI. Each family has the unpacked-row
-// tiling (quant_dot_tile.inc) and, for q8_0, q4_0 and the k-quants at up to 4 activation rows,
+// tiling (quant_dot_tile.inc) and, for q8_0, q4_0 and the k-quants at every row count,
 // decoding in registers (quant_dot_ymm_direct.inc). Everything in this file carries a target
 // attribute and internal linkage, except the three tables at the end.
 #include <immintrin.h>
