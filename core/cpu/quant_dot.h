@@ -9,7 +9,7 @@
 // Weights: a kernel unpacks R weight rows at a time into bytes u and two f32 per group of
 // 32 values (16 for q6_K) a, b, so that every weight is w = a * u + b over its group:
 //   q4_0 a = d, b = -8d;  q5_0 a = d, b = -16d;  q4_1, q5_1 a = d, b = m
-//   q8_0 u = q + 128, a = d, b = -128d (or u = q as int8 and b = 0, for pmaddubsw, below)
+//   q8_0 u = q + 128, a = d, b = -128d
 //   q4_K, q5_K a = d * sc, b = -dmin * mn of the sub-block;  q6_K a = d * sc, b = -32 d * sc
 // Four weights of a group ("a lane") against four activations are then
 //   sum (a u + b) d q = a * (d * dot4(u, q)) + b * s,   s = d * sum4(q)
@@ -160,10 +160,10 @@ QuantGemvFn quant_rows_avx512_vnni(WeightType t);
 // The same for q8_0 and q4_0 (quant_dot_avx512_rows_q8.cpp); nullptr for other types.
 QuantGemvFn quant_rows_q8_avx512_vnni(WeightType t);
 
-// Unpackers: portable, and AVX2 (shared by every SIMD family). `q8_signed` picks the int8
-// form of q8_0 (u = q, b = 0) over the offset one (u = q + 128, b = -128 d).
+// Unpackers: portable (every quantized type, for the scalar family), and AVX2 for q4_1, q5_0
+// and q5_1, the types the SIMD families keep unpacking (nullptr for the others).
 UnpackFn unpack_portable(WeightType t);
-UnpackFn unpack_avx2(WeightType t, bool q8_signed);
+UnpackFn unpack_avx2(WeightType t);
 
 // Scale and min of the 8 sub-blocks of a q4_K / q5_K super-block as group scales:
 // a[j] = d * sc_j, b[j] = -dmin * mn_j.

@@ -1,7 +1,8 @@
-// AVX2 unpackers (used by every SIMD family) and the ymm integer GEMV kernels: vpmaddubsw +
-// vpmaddwd on AVX2, vpdpbusd where the CPU has AVX-VNNI. Each family has the unpacked-row
-// tiling (quant_dot_tile.inc) and, for q8_0, q4_0 and the k-quants at every row count,
-// decoding in registers (quant_dot_ymm_direct.inc). Everything in this file carries a target
+// The AVX2 unpackers of q4_1, q5_0 and q5_1 (used by every SIMD family) and the ymm integer
+// GEMV kernels: vpmaddubsw + vpmaddwd on AVX2, vpdpbusd where the CPU has AVX-VNNI. Each
+// family has the unpacked-row tiling for those three types (quant_dot_tile.inc) and, for
+// q8_0, q4_0 and the k-quants at every row count, decoding in registers
+// (quant_dot_ymm_direct.inc). Everything in this file carries a target
 // attribute and internal linkage, except the three tables at the end.
 #include <immintrin.h>
 
@@ -33,11 +34,11 @@ BRICKS_AVX2 inline __m256i load32(const void* p) {
 
 BRICKS_AVX2 inline __m256i bytes(int v) { return _mm256_set1_epi8(static_cast<char>(v)); }
 
-BRICKS_AVX2 void zero_padding(int64_t cols, int64_t group, UnpackedRow out) {
+BRICKS_AVX2 void zero_padding(int64_t cols, UnpackedRow out) {
   for (int64_t v = cols; v < quant_padded(cols); v += 32) {
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(out.u + v), _mm256_setzero_si256());
   }
-  for (int64_t g = cols / group; g < quant_padded(cols) / group; ++g) out.a[g] = out.b[g] = 0.0f;
+  for (int64_t g = cols / kQK; g < quant_padded(cols) / kQK; ++g) out.a[g] = out.b[g] = 0.0f;
 }
 
 // 16 bytes of nibbles as 32 values: the low nibbles, then the high ones.
@@ -55,105 +56,32 @@ BRICKS_AVX2 inline __m256i bit_bytes(uint32_t bits) {
   return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(spread, select), select), bytes(16));
 }
 
+// q4_1, q5_0 and q5_1: the types without register kernels.
 template <class B>
 BRICKS_AVX2 void unpack_legacy(const char* row, int64_t cols, UnpackedRow out) {
   constexpr bool kFive = requires(B b) { b.qh; };
   constexpr bool kMin = requires(B b) { b.m; };
+  static_assert(kFive || kMin);
   for (int64_t b = 0; b < cols / kQK; ++b) {
     const char* blk = row + b * static_cast<int64_t>(sizeof(B));
     __m256i u = nibbles16(reinterpret_cast<const uint8_t*>(blk + offsetof(B, qs)));
     const float d = half(blk);
-    float min = -8.0f * d;
     if constexpr (kFive) {
       uint32_t qh;
       std::memcpy(&qh, blk + offsetof(B, qh), 4);
       u = _mm256_or_si256(u, bit_bytes(qh));
+    }
+    float min = 0.0f;
+    if constexpr (kMin) {
+      min = half(blk + offsetof(B, m));
+    } else {
       min = -16.0f * d;
     }
-    if constexpr (kMin) min = half(blk + offsetof(B, m));
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(out.u + b * kQK), u);
     out.a[b] = d;
     out.b[b] = min;
   }
-  zero_padding(cols, kQK, out);
-}
-
-template <bool kSigned>
-BRICKS_AVX2 void unpack_q8_0(const char* row, int64_t cols, UnpackedRow out) {
-  for (int64_t b = 0; b < cols / kQK; ++b) {
-    const char* blk = row + b * static_cast<int64_t>(sizeof(model::BlockQ8_0));
-    __m256i u = load32(blk + offsetof(model::BlockQ8_0, qs));
-    if constexpr (!kSigned) u = _mm256_xor_si256(u, bytes(0x80));  // q + 128
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out.u + b * kQK), u);
-    const float d = half(blk);
-    out.a[b] = d;
-    out.b[b] = kSigned ? 0.0f : -128.0f * d;
-  }
-  zero_padding(cols, kQK, out);
-}
-
-template <class B>
-BRICKS_AVX2 void unpack_k4(const char* row, int64_t cols, UnpackedRow out) {
-  constexpr bool kFive = requires(B b) { b.qh; };
-  for (int64_t b = 0; b < cols / kQKK; ++b) {
-    const char* blk = row + b * static_cast<int64_t>(sizeof(B));
-    uint8_t scales[12];
-    std::memcpy(scales, blk + offsetof(B, scales), 12);
-    k4_sub_scales(scales, half(blk + offsetof(B, d)), half(blk + offsetof(B, dmin)), out.a + 8 * b,
-                  out.b + 8 * b);
-    __m256i qh = _mm256_setzero_si256();
-    if constexpr (kFive) qh = load32(blk + offsetof(B, qh));
-    uint8_t* u = out.u + b * kQKK;
-    for (int g = 0; g < 4; ++g) {
-      const __m256i v = load32(blk + offsetof(B, qs) + 32 * g);
-      __m256i lo = _mm256_and_si256(v, bytes(15));
-      __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), bytes(15));
-      if constexpr (kFive) {
-        const __m256i bl = bytes(1 << (2 * g)), bh = bytes(1 << (2 * g + 1));
-        lo = _mm256_or_si256(
-            lo, _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(qh, bl), bl), bytes(16)));
-        hi = _mm256_or_si256(
-            hi, _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(qh, bh), bh), bytes(16)));
-      }
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(u + 64 * g), lo);
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(u + 64 * g + 32), hi);
-    }
-  }
-  zero_padding(cols, 32, out);
-}
-
-BRICKS_AVX2 void unpack_q6_k(const char* row, int64_t cols, UnpackedRow out) {
-  using model::BlockQ6_K;
-  for (int64_t b = 0; b < cols / kQKK; ++b) {
-    const char* blk = row + b * static_cast<int64_t>(sizeof(BlockQ6_K));
-    uint8_t* u = out.u + b * kQKK;
-    const __m256i m4 = bytes(15), m2 = bytes(0x30);
-    for (int h = 0; h < 2; ++h) {
-      const __m256i ql0 = load32(blk + offsetof(BlockQ6_K, ql) + 64 * h);
-      const __m256i ql1 = load32(blk + offsetof(BlockQ6_K, ql) + 64 * h + 32);
-      const __m256i qh = load32(blk + offsetof(BlockQ6_K, qh) + 32 * h);
-      const __m256i v[4] = {_mm256_or_si256(_mm256_and_si256(ql0, m4),
-                                            _mm256_and_si256(_mm256_slli_epi16(qh, 4), m2)),
-                            _mm256_or_si256(_mm256_and_si256(ql1, m4),
-                                            _mm256_and_si256(_mm256_slli_epi16(qh, 2), m2)),
-                            _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), m4),
-                                            _mm256_and_si256(qh, m2)),
-                            _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4),
-                                            _mm256_and_si256(_mm256_srli_epi16(qh, 2), m2))};
-      for (int j = 0; j < 4; ++j) {
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(u + 128 * h + 32 * j), v[j]);
-      }
-    }
-    int8_t sc[16];
-    std::memcpy(sc, blk + offsetof(BlockQ6_K, scales), 16);
-    const float d = half(blk + offsetof(BlockQ6_K, d));
-    for (int s = 0; s < 16; ++s) {
-      const float a = d * static_cast<float>(sc[s]);
-      out.a[16 * b + s] = a;
-      out.b[16 * b + s] = -32.0f * a;
-    }
-  }
-  zero_padding(cols, 16, out);
+  zero_padding(cols, out);
 }
 
 // ---- ymm kernels ------------------------------------------------------------------------
@@ -164,13 +92,8 @@ constexpr int kBytes = 32;
 constexpr int kTileRows = 2;
 
 BRICKS_AVX2 inline __m256 fzero() { return _mm256_setzero_ps(); }
-// The scales of one vector of values (32) from groups of `kGroup` values starting at p.
-template <int kGroup>
-BRICKS_AVX2 inline __m256 fgroups(const float* p) {
-  if constexpr (kGroup == 32) return _mm256_broadcast_ss(p);
-  const __m256 two = _mm256_castps128_ps256(_mm_loadu_ps(p));  // p[0], p[1] used
-  return _mm256_permutevar8x32_ps(two, _mm256_set_epi32(1, 1, 1, 1, 0, 0, 0, 0));
-}
+// The scales of one vector of values (32, one block) from its block's scale at p.
+BRICKS_AVX2 inline __m256 fblocks(const float* p) { return _mm256_broadcast_ss(p); }
 BRICKS_AVX2 inline __m256 fload(const float* p) { return _mm256_loadu_ps(p); }
 BRICKS_AVX2 inline __m256 fmul(__m256 a, __m256 b) { return _mm256_mul_ps(a, b); }
 BRICKS_AVX2 inline __m256 ffma(__m256 a, __m256 b, __m256 c) { return _mm256_fmadd_ps(a, b, c); }
@@ -189,12 +112,8 @@ BRICKS_AVX2 inline __m256i dot4(__m256i u, __m256i q) {
   return _mm256_madd_epi16(_mm256_maddubs_epi16(u, q), _mm256_set1_epi16(1));
 }
 
-template <bool kSigned>
 BRICKS_AVX2 inline __m256 dot_lanes(const uint8_t* u, const int8_t* q) {
-  const __m256i w = load32(u), x = load32(q);
-  if constexpr (kSigned)
-    return _mm256_cvtepi32_ps(dot4(_mm256_abs_epi8(w), _mm256_sign_epi8(x, w)));
-  return _mm256_cvtepi32_ps(dot4(w, x));
+  return _mm256_cvtepi32_ps(dot4(load32(u), load32(q)));
 }
 
 #define BRICKS_QDOT_TARGET BRICKS_AVX2
@@ -212,9 +131,7 @@ BRICKS_AVX_VNNI inline __m256i dot4(__m256i u, __m256i q) {
   return _mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), u, q);
 }
 
-template <bool kSigned>
 BRICKS_AVX_VNNI inline __m256 dot_lanes(const uint8_t* u, const int8_t* q) {
-  static_assert(!kSigned);
   return _mm256_cvtepi32_ps(dot4(load32(u), load32(q)));
 }
 
@@ -227,24 +144,19 @@ BRICKS_AVX_VNNI inline __m256 dot_lanes(const uint8_t* u, const int8_t* q) {
 
 }  // namespace
 
-UnpackFn unpack_avx2(WeightType t, bool q8_signed) {
+UnpackFn unpack_avx2(WeightType t) {
   switch (t) {
-    case WeightType::Q8_0:
-      return q8_signed ? unpack_q8_0<true> : unpack_q8_0<false>;
-    case WeightType::Q4_0:
-      return unpack_legacy<model::BlockQ4_0>;
     case WeightType::Q4_1:
       return unpack_legacy<model::BlockQ4_1>;
     case WeightType::Q5_0:
       return unpack_legacy<model::BlockQ5_0>;
     case WeightType::Q5_1:
       return unpack_legacy<model::BlockQ5_1>;
+    case WeightType::Q8_0:
+    case WeightType::Q4_0:
     case WeightType::Q4_K:
-      return unpack_k4<model::BlockQ4_K>;
     case WeightType::Q5_K:
-      return unpack_k4<model::BlockQ5_K>;
     case WeightType::Q6_K:
-      return unpack_q6_k;
     case WeightType::F32:
     case WeightType::F16:
     case WeightType::BF16:

@@ -26,18 +26,14 @@ using VecF = __m512;
 constexpr int kBytes = 64;
 // 32 zmm registers: 4 x 4 accumulators, the activation scale and sum, and temporaries.
 constexpr int kTileRows = 4;
-constexpr bool kQ8Signed = false;
 
 BRICKS_AVX512_VNNI inline __m512 fzero() { return _mm512_setzero_ps(); }
 BRICKS_AVX512_VNNI inline __m512 fload(const float* p) { return _mm512_loadu_ps(p); }
-// The scales of one vector of values (64) from groups of `kGroup` values starting at p.
-template <int kGroup>
-BRICKS_AVX512_VNNI inline __m512 fgroups(const float* p) {
-  const __m512 four = _mm512_castps128_ps512(_mm_loadu_ps(p));  // p[0 .. 64 / kGroup) used
-  const __m512i index = kGroup == 32
-                            ? _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0)
-                            : _mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0);
-  return _mm512_permutexvar_ps(index, four);
+// The scales of one vector of values (64) from the scales p[0], p[1] of its two blocks.
+BRICKS_AVX512_VNNI inline __m512 fblocks(const float* p) {
+  const __m512 two = _mm512_castps128_ps512(_mm_loadu_ps(p));  // p[0], p[1] used
+  return _mm512_permutexvar_ps(_mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0),
+                               two);
 }
 BRICKS_AVX512_VNNI inline __m512 fmul(__m512 a, __m512 b) { return _mm512_mul_ps(a, b); }
 BRICKS_AVX512_VNNI inline __m512 ffma(__m512 a, __m512 b, __m512 c) {
@@ -45,9 +41,7 @@ BRICKS_AVX512_VNNI inline __m512 ffma(__m512 a, __m512 b, __m512 c) {
 }
 BRICKS_AVX512_VNNI inline float fsum(__m512 v) { return _mm512_reduce_add_ps(v); }
 
-template <bool kSigned>
 BRICKS_AVX512_VNNI inline __m512 dot_lanes(const uint8_t* u, const int8_t* q) {
-  static_assert(!kSigned);
   const __m512i w = _mm512_loadu_si512(u), x = _mm512_loadu_si512(q);
   return _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(_mm512_setzero_si512(), w, x));
 }

@@ -53,15 +53,12 @@ void unpack_legacy(const char* row, int64_t cols, UnpackedRow out) {
   zero_padding(cols, kQK, out);
 }
 
-template <bool kSigned>
 void unpack_q8_0(const char* row, int64_t cols, UnpackedRow out) {
   for (int64_t b = 0; b < cols / kQK; ++b) {
     const auto blk = load_block<model::BlockQ8_0>(row, b);
-    for (int j = 0; j < kQK; ++j) {
-      out.u[b * kQK + j] = static_cast<uint8_t>(kSigned ? blk.qs[j] : blk.qs[j] + 128);
-    }
+    for (int j = 0; j < kQK; ++j) out.u[b * kQK + j] = static_cast<uint8_t>(blk.qs[j] + 128);
     const float d = f16_bits_to_f32(blk.d);
-    put_groups(out, b, 1, d, kSigned ? 0.0f : -128.0f * d);
+    put_groups(out, b, 1, d, -128.0f * d);
   }
   zero_padding(cols, kQK, out);
 }
@@ -148,7 +145,7 @@ void gemv_scalar(const QuantGemvArgs& a, int64_t n0, int64_t n1) {
 UnpackFn unpack_portable(WeightType t) {
   switch (t) {
     case WeightType::Q8_0:
-      return unpack_q8_0<false>;
+      return unpack_q8_0;
     case WeightType::Q4_0:
       return unpack_legacy<model::BlockQ4_0>;
     case WeightType::Q4_1:
