@@ -3,7 +3,7 @@
 // GEMV/oneDNN crossover, and the small ops. Prints numbers; asserts nothing.
 //
 //   bench_kernels                      # whole run, under two minutes on 2 cores
-//   bench_kernels --benchmark_filter=Gemv
+//   bench_kernels --benchmark_filter=Gemv    # Gemv and GemvCached
 //   BRICKS_BENCH_WEIGHT_MIB=2048 bench_kernels   # rotate through more weight copies
 //
 // Counters: GB/s (bytes the kernel must move / wall time), pct_triad / pct_read (GB/s as a
@@ -310,16 +310,20 @@ WeightSet& weight_set(WeightType type, int64_t rows, int64_t cols, bool rotate) 
 }
 
 // Decode and batched decode: m rows through the GEMV kernels, a different weight copy each
-// call so every byte comes from DRAM. Args: rows, cols, m, threads, weight type.
-void BM_Gemv(benchmark::State& state) {
+// call so every byte comes from DRAM (`rotate`), or one copy that stays in cache: the
+// kernel's compute ceiling, which says whether DRAM or the instructions bound the first.
+// Args: rows, cols, m, threads, weight type.
+void gemv_bench(benchmark::State& state, bool rotate) {
   const int64_t rows = state.range(0), cols = state.range(1), m = state.range(2);
   const int threads = static_cast<int>(state.range(3));
   const auto type = static_cast<WeightType>(state.range(4));
   set_threads(threads);
-  WeightSet& ws = weight_set(type, rows, cols, true);
+  WeightSet& ws = weight_set(type, rows, cols, rotate);
   std::vector<Linear> lins;
-  for (auto& c : ws.copies)
-    lins.emplace_back(WeightView{type, rows, cols, c.get()}, Compute::F32, LinearOptions{-1});
+  for (size_t c = 0; c < (rotate ? ws.copies.size() : 1); ++c) {
+    lins.emplace_back(WeightView{type, rows, cols, ws.copies[c].get()}, Compute::F32,
+                      LinearOptions{-1});
+  }
   std::vector<float> x(m * cols, 0.5f), y(m * rows);
   size_t next = 0;
   const Span span;
@@ -341,6 +345,8 @@ void BM_Gemv(benchmark::State& state) {
   state.SetLabel(std::string(to_string(type)) + " " + kernel + ", " + std::to_string(lins.size()) +
                  " copies");
 }
+void BM_Gemv(benchmark::State& state) { gemv_bench(state, true); }
+void BM_GemvCached(benchmark::State& state) { gemv_bench(state, false); }
 
 // Prefill: m rows through the default path (oneDNN above the crossover). Args: rows, cols,
 // m, threads, weight type, compute.
@@ -466,8 +472,14 @@ void register_all() {
   // Their small-batch decode, and one thread of it.
   for (int64_t type : {kQ8, kQ4, kQ4K, kQ5K, kQ6K}) {
     gemv->Args({5632, 2048, 4, 2, type});
+    gemv->Args({5632, 2048, 8, 2, type});
     gemv->Args({5632, 2048, 1, 1, type});
   }
+  // Batch-1 decode of one thread on weights that stay in L2 (256 x 2048: 288 KiB of q4_K,
+  // 1 MiB of f16): the GB/s a core's instructions allow, against Gemv's from DRAM.
+  auto* cached = benchmark::RegisterBenchmark("GemvCached", BM_GemvCached);
+  cached->ArgNames({"rows", "cols", "m", "thr", "type"})->MinTime(kMin)->UseRealTime();
+  for (int64_t type : {kF16, kQ8, kQ4, kQ4K, kQ5K, kQ6K}) cached->Args({256, 2048, 1, 1, type});
 
   auto* gemm = benchmark::RegisterBenchmark("Gemm", BM_Gemm);
   gemm->ArgNames({"rows", "cols", "m", "thr", "type", "compute"})->MinTime(kMin)->UseRealTime();
