@@ -22,16 +22,18 @@
 // activation's block scales and sums per 256-value super-block (QuantizedActivations::k), so
 // that a and b are applied once per group rather than once per lane. The ymm families (AVX2,
 // AVX-VNNI) do the same for those types at every row count, 4 activation rows at a time over
-// panels of 16 weight rows (quant_dot_ymm_direct.inc); the unpacked rows remain for q4_1,
-// q5_0 and q5_1. For more rows the AVX512_VNNI kernels of q8_0, q4_0 and the k-quants
-// transpose R weight rows and the activation rows so that each int32 lane sums one whole block
-// or group, and apply the scales once per group of 32 or 16 values (quant_rows_avx512.h;
-// quant_dot_avx512_rows.cpp for the k-quants, quant_dot_avx512_rows_q8.cpp for q8_0 and q4_0).
+// panels of 16 weight rows (quant_dot_ymm_direct.inc), as the AVX512_VNNI ones of q4_K and
+// q5_K do up to 8 rows; the unpacked rows remain for q4_1, q5_0 and q5_1. For more rows the
+// AVX512_VNNI kernels of q8_0, q4_0 and the k-quants transpose R weight rows and the
+// activation rows so that each int32 lane sums one whole block or group, and apply the
+// scales once per group of 32 or 16 values (quant_rows_avx512.h; quant_dot_avx512_rows.cpp
+// for the k-quants, quant_dot_avx512_rows_q8.cpp for q8_0 and q4_0).
 //
 // Rows are padded to a multiple of kQuantPad values with zero bytes and scales, so a vector
 // kernel may run past the last block; padding contributes 0 * finite = 0.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -133,6 +135,22 @@ struct QuantGemvArgs {
 
 // Computes y for the weight rows [n0, n1) and all m activation rows.
 using QuantGemvFn = void (*)(const QuantGemvArgs& a, int64_t n0, int64_t n1);
+
+// `kernel` over the activation rows of `a` in groups of at most `rows`, one panel of `panel`
+// weight rows of [n0, n1) at a time: a panel's rows come from memory for the first group and
+// from cache for the others.
+inline void over_row_groups(const QuantGemvArgs& a, int64_t n0, int64_t n1, int64_t panel,
+                            int64_t rows, QuantGemvFn kernel) {
+  for (int64_t n = n0; n < n1; n += panel) {
+    for (int64_t i = 0; i < a.m; i += rows) {
+      QuantGemvArgs group = a;
+      group.i0 = a.i0 + i;
+      group.m = std::min(rows, a.m - i);
+      group.y = a.y + i * a.ldy;
+      kernel(group, n, std::min(n + panel, n1));
+    }
+  }
+}
 
 // The kernel families, each a dot-product instruction.
 enum class QuantIsa {

@@ -6,7 +6,6 @@
 // attribute and internal linkage, except the three tables at the end.
 #include <immintrin.h>
 
-#include <algorithm>
 #include <cstddef>
 #include <cstring>
 
