@@ -1,6 +1,7 @@
-// AVX512_BF16 GEMV for bf16 weights in bf16 compute: vdpbf16ps multiplies 32 bf16 pairs per
-// instruction into 16 f32 sums, twice the multiply-adds of an f32 FMA and no conversion of
-// the weights. The activations come in as bf16 bits (GemvArgs::x_bf16), rounded once per
+// AVX512_BF16 GEMV for bf16 and f16 weights in bf16 compute: vdpbf16ps multiplies 32 bf16
+// pairs per instruction into 16 f32 sums, twice the multiply-adds of an f32 FMA. bf16 weights
+// are read as they are stored; f16 weights are converted to bf16 in registers as they are read
+// (see f16_group). The activations come in as bf16 bits (GemvArgs::x_bf16), rounded once per
 // forward. Everything in this file carries a target attribute and internal linkage.
 //
 // A tile is 4 weight rows times up to 4 activation rows: 16 accumulators of partial sums,
@@ -17,6 +18,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <vector>
 
 #include "cpu/gemv_kernels.h"
 
@@ -62,14 +64,49 @@ BRICKS_AVX512BF16 inline __m512 reduce16(const __m512* v) {
   return _mm512_add_ps(_mm512_shuffle_ps(u[0], u[1], 0x88), _mm512_shuffle_ps(u[0], u[1], 0xdd));
 }
 
+// Where a tile's weight rows come from.
+enum class Src {
+  Bf16,     // bf16 rows, read as stored
+  F16,      // f16 rows, converted to bf16 in registers: vcvtph2ps is exact, vcvtne2ps2bf16
+            // rounds to nearest even, as the converted panels of the oneDNN path do
+  F16Keep,  // as F16, also storing the converted rows for the group's other tiles
+};
+
+// R weight rows: row r at w0 + r * stride bytes, in the type `Src` says; for Src::F16Keep,
+// `keep` receives row r's bf16 values at keep + r * keep_stride (padded to 32 columns).
+template <int R>
+struct Rows {
+  const char* w0;
+  size_t stride;
+  uint16_t* keep = nullptr;
+  int64_t keep_stride = 0;
+};
+
+// 32 columns (count of them, the rest zero) of a weight row from k, as bf16; for
+// Src::F16Keep also stored at keep + k.
+template <Src S>
+BRICKS_AVX512BF16 inline __m512bh weights32(const uint16_t* row, uint16_t* keep, int64_t k,
+                                            int64_t count) {
+  if constexpr (S == Src::Bf16) {
+    return load32(row + k, count);
+  } else {
+    const __m512i h = _mm512_maskz_loadu_epi16(first32(count), row + k);
+    const __m512bh v = _mm512_cvtne2ps_pbh(_mm512_cvtph_ps(_mm512_extracti64x4_epi64(h, 1)),
+                                           _mm512_cvtph_ps(_mm512_castsi512_si256(h)));
+    if constexpr (S == Src::F16Keep) _mm512_storeu_si512(keep + k, (__m512i)v);
+    return v;
+  }
+}
+
 // Columns k .. k + count (count <= 32) of R weight rows times A activation rows into acc.
 // The loops are unrolled so that the accumulators stay in registers.
-template <int R, int A>
+template <Src S, int R, int A>
 BRICKS_AVX512BF16 inline void step(__m512 (&acc)[A][R], const uint16_t* const (&w)[R],
-                                   const uint16_t* const (&x)[A], int64_t k, int64_t count) {
+                                   uint16_t* const (&keep)[R], const uint16_t* const (&x)[A],
+                                   int64_t k, int64_t count) {
   __m512bh wv[R];
 #pragma GCC unroll 4
-  for (int r = 0; r < R; ++r) wv[r] = load32(w[r] + k, count);
+  for (int r = 0; r < R; ++r) wv[r] = weights32<S>(w[r], keep[r], k, count);
 #pragma GCC unroll 4
   for (int i = 0; i < A; ++i) {
     const __m512bh xv = load32(x[i] + k, count);
@@ -78,16 +115,21 @@ BRICKS_AVX512BF16 inline void step(__m512 (&acc)[A][R], const uint16_t* const (&
   }
 }
 
-// R weight rows from n times A activation rows from i0, over all columns. With `Ahead` (the
-// first tile of a row group) it also asks for the next R weight rows, one line of each per
-// 32 columns, so that they arrive while the group's other tiles run on this one's rows.
-// The first tile still takes longest (at 16 rows in a decode step, 45 % of the run against
-// 33 % for the three others together): it waits on the weights. Sharing the requests out
-// over all tiles of the group, into L1 or L2, or two groups ahead, measured no faster.
-template <int R, int A, bool Ahead>
-BRICKS_AVX512BF16 void tile(const GemvArgs& a, int64_t n, int64_t i0) {
+// R weight rows times A activation rows from i0, over all columns, into outputs n .. n + R.
+// With `Ahead` (the first tile of a row group) it also asks for the next R weight rows, one
+// line of each per 32 columns, so that they arrive while the group's other tiles run on
+// this one's rows. The first tile still takes longest (at 16 rows in a decode step, 45 % of
+// the run against 33 % for the three others together): it waits on the weights. Sharing the
+// requests out over all tiles of the group, into L1 or L2, or two groups ahead, measured no
+// faster.
+template <Src S, int R, int A, bool Ahead>
+BRICKS_AVX512BF16 void tile(const GemvArgs& a, const Rows<R>& rows, int64_t n, int64_t i0) {
   const uint16_t* w[R];
-  for (int r = 0; r < R; ++r) w[r] = reinterpret_cast<const uint16_t*>(a.w + (n + r) * a.row_bytes);
+  uint16_t* keep[R];
+  for (int r = 0; r < R; ++r) {
+    w[r] = reinterpret_cast<const uint16_t*>(rows.w0 + r * rows.stride);
+    keep[r] = rows.keep + r * rows.keep_stride;
+  }
   const uint16_t* x[A];
   for (int i = 0; i < A; ++i) x[i] = a.x_bf16 + (i0 + i) * a.cols;
   __m512 acc[A][R];
@@ -98,12 +140,12 @@ BRICKS_AVX512BF16 void tile(const GemvArgs& a, int64_t n, int64_t i0) {
   for (; k + 32 <= a.cols; k += 32) {
     if constexpr (Ahead) {
       for (int r = 0; r < R; ++r) {
-        _mm_prefetch(reinterpret_cast<const char*>(w[r] + k) + R * a.row_bytes, _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(w[r] + k) + R * rows.stride, _MM_HINT_T0);
       }
     }
-    step<R, A>(acc, w, x, k, 32);
+    step<S, R, A>(acc, w, keep, x, k, 32);
   }
-  if (k < a.cols) step<R, A>(acc, w, x, k, a.cols - k);
+  if (k < a.cols) step<S, R, A>(acc, w, keep, x, k, a.cols - k);
   __m512 v[16];
 #pragma GCC unroll 16
   for (int j = 0; j < 16; ++j) v[j] = j < A * R ? acc[j / R][j % R] : _mm512_setzero_ps();
@@ -114,31 +156,73 @@ BRICKS_AVX512BF16 void tile(const GemvArgs& a, int64_t n, int64_t i0) {
   }
 }
 
-// tile<R, count, Ahead> for 1 <= count <= A.
-template <int R, bool Ahead, int A = kActs>
-BRICKS_AVX512BF16 void tile_upto(const GemvArgs& a, int64_t n, int64_t i0, int64_t count) {
+// tile<S, R, count, Ahead> for 1 <= count <= A.
+template <Src S, int R, bool Ahead, int A = kActs>
+BRICKS_AVX512BF16 void tile_upto(const GemvArgs& a, const Rows<R>& w, int64_t n, int64_t i0,
+                                 int64_t count) {
   if constexpr (A > 1) {
-    if (count < A) return tile_upto<R, Ahead, A - 1>(a, n, i0, count);
+    if (count < A) return tile_upto<S, R, Ahead, A - 1>(a, w, n, i0, count);
   }
-  tile<R, A, Ahead>(a, n, i0);
+  tile<S, R, A, Ahead>(a, w, n, i0);
+}
+
+// Every activation row against the R weight rows from n. The first tile reads them from
+// memory (as `First`); the others read `rest`: the same rows, or their bf16 copy.
+template <Src First, int R>
+BRICKS_AVX512BF16 void row_group(const GemvArgs& a, const Rows<R>& first, const Rows<R>& rest,
+                                 int64_t n) {
+  tile_upto<First, R, true>(a, first, n, 0, std::min<int64_t>(a.m, kActs));
+  for (int64_t i0 = kActs; i0 < a.m; i0 += kActs) {
+    tile_upto<Src::Bf16, R, false>(a, rest, n, i0, std::min<int64_t>(a.m - i0, kActs));
+  }
 }
 
 template <int R>
-BRICKS_AVX512BF16 void row_group(const GemvArgs& a, int64_t n) {
-  tile_upto<R, true>(a, n, 0, std::min<int64_t>(a.m, kActs));
-  for (int64_t i0 = kActs; i0 < a.m; i0 += kActs) {
-    tile_upto<R, false>(a, n, i0, std::min<int64_t>(a.m - i0, kActs));
-  }
+BRICKS_AVX512BF16 void bf16_group(const GemvArgs& a, int64_t n) {
+  const Rows<R> w{a.w + n * a.row_bytes, a.row_bytes};
+  row_group<Src::Bf16>(a, w, w, n);
 }
 
 BRICKS_AVX512BF16 void gemv_bf16dp(const GemvArgs& a, int64_t n0, int64_t n1) {
   int64_t n = n0;
-  for (; n + kRows <= n1; n += kRows) row_group<kRows>(a, n);
-  for (; n < n1; ++n) row_group<1>(a, n);
+  for (; n + kRows <= n1; n += kRows) bf16_group<kRows>(a, n);
+  for (; n < n1; ++n) bf16_group<1>(a, n);
+}
+
+// f16 weights: the first tile of a group converts its rows in registers and, when more tiles
+// follow, stores them into a per-thread buffer (R x cols values: 44 KiB for 5632 columns) from
+// which the other tiles read them as bf16. Each weight is converted once per pass, 4
+// instructions per 32 weights against m dot products.
+template <int R>
+BRICKS_AVX512BF16 void f16_group(const GemvArgs& a, int64_t n, uint16_t* buf, int64_t stride) {
+  const Rows<R> copy{reinterpret_cast<const char*>(buf), static_cast<size_t>(stride) * 2};
+  Rows<R> w{a.w + n * a.row_bytes, a.row_bytes};
+  if (a.m <= kActs) return row_group<Src::F16>(a, w, copy, n);
+  w.keep = buf;
+  w.keep_stride = stride;
+  row_group<Src::F16Keep>(a, w, copy, n);
+}
+
+BRICKS_AVX512BF16 void gemv_f16dp(const GemvArgs& a, int64_t n0, int64_t n1) {
+  const int64_t stride = (a.cols + 31) / 32 * 32;
+  thread_local std::vector<uint16_t> rows;
+  if (rows.size() < static_cast<size_t>(kRows * stride)) rows.resize(kRows * stride);
+  int64_t n = n0;
+  for (; n + kRows <= n1; n += kRows) f16_group<kRows>(a, n, rows.data(), stride);
+  for (; n < n1; ++n) f16_group<1>(a, n, rows.data(), stride);
 }
 
 }  // namespace
 
-GemvFn gemv_bf16dp_avx512() { return gemv_bf16dp; }
+GemvFn gemv_bf16dp_avx512(WeightType t) {
+  switch (t) {
+    case WeightType::BF16:
+      return gemv_bf16dp;
+    case WeightType::F16:
+      return gemv_f16dp;
+    default:
+      return nullptr;
+  }
+}
 
 }  // namespace bricks::cpu::detail

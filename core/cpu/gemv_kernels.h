@@ -41,8 +41,10 @@ GemvFn gemv_kernel(Isa isa, WeightType t);
 // once per call and row range, outer products into registers. AVX-512 only.
 GemvFn gemm_tiles_avx512(WeightType t);
 
-// bf16 weights times bf16 activations (x_bf16) with vdpbf16ps, f32 sums: the GEMV of bf16
-// compute on CPUs with AVX512_BF16 (the caller checks cpu_features().avx512bf16).
-GemvFn gemv_bf16dp_avx512();
+// bf16 or f16 weights times bf16 activations (x_bf16) with vdpbf16ps, f32 sums: the GEMV of
+// bf16 compute on CPUs with AVX512_BF16 (the caller checks cpu_features().avx512bf16). f16
+// weights are rounded to bf16 on the way, as the bf16 matmul's converted panels are.
+// nullptr for other types.
+GemvFn gemv_bf16dp_avx512(WeightType t);
 
 }  // namespace bricks::cpu::detail

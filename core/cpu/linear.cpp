@@ -33,9 +33,9 @@ constexpr int64_t kPassBytes = 512 << 10;
 // 258-262.
 constexpr int64_t kTilesMinM = 32;
 
-// From this many activation rows bf16 compute on bf16 weights runs the AVX512_BF16 dot-product
-// kernel. One row is bound by the weights' bandwidth, where the f32 kernel's loop (software
-// prefetch, no reduction to fold) is faster: f16 file in bf16 compute, batch-1 decode on
+// From this many activation rows bf16 compute on bf16 or f16 weights runs the AVX512_BF16
+// dot-product kernel. One row is bound by the weights' bandwidth, where the f32 kernel's loop
+// (software prefetch, no reduction to fold) is faster: f16 file in bf16 compute, batch-1 decode on
 // the AVX-512 EPYC, 24.5-28.7 tok/s against 23.1-26.4 for the dot products.
 constexpr int64_t kDpMinM = 2;
 
@@ -63,12 +63,15 @@ constexpr int64_t kPanelBytes = 4 << 20;
 // at m = 16 and wins from 32 (268 against 207-235).
 // With the AVX512_BF16 dot-product GEMV (gemv_bf16dp_avx512) on bf16 weights, oneDNN's bf16
 // matmul wins from m = 64 only: 289-434 against 178-355 GFLOP/s at m = 8-16, 426 against
-// 370 at 32, 435 against 500 at 64 (same EPYC, Crossover type 2 compute 1).
+// 370 at 32, 435 against 500 at 64 (same EPYC, Crossover type 2 compute 1). On f16 weights,
+// which the dot products convert in registers and oneDNN panel by panel, the GEMV wins up to
+// m = 64: 398-419 against 261 at 32, 466-520 against 398 at 64, 491-512 against 543 at 128
+// (Crossover type 1 compute 1).
 // `tiles` and `dp_kernel`: whether the Linear has the register-tiled or the bf16 dot-product
 // kernel.
 int64_t default_gemm_min_m(Linear::Path path, WeightType type, bool tiles, bool dp_kernel) {
   if (path == Linear::Path::GemmBF16) {
-    if (dp_kernel) return 64;
+    if (dp_kernel) return type == WeightType::F16 ? 128 : 64;
     return type == WeightType::F16 ? 32 : 16;
   }
   if (type == WeightType::F32) return 64;
@@ -121,9 +124,8 @@ Linear::Linear(const WeightView& w, Compute compute, const LinearOptions& option
   } else {
     kernel_ = detail::gemv_kernel(isa_, w.type);
     if (isa_ == Isa::Avx512) tiles_kernel_ = detail::gemm_tiles_avx512(w.type);
-    if (isa_ == Isa::Avx512 && compute == Compute::BF16 && w.type == WeightType::BF16 &&
-        cpu_features().avx512bf16) {
-      dp_kernel_ = detail::gemv_bf16dp_avx512();
+    if (isa_ == Isa::Avx512 && compute == Compute::BF16 && cpu_features().avx512bf16) {
+      dp_kernel_ = detail::gemv_bf16dp_avx512(w.type);
     }
   }
   if (options.gemm_min_m < 0 || !detail::dnnl_built()) return;
@@ -164,8 +166,9 @@ std::string Linear::describe() const {
   if (quant_kernel_ != nullptr) {
     s += std::string(to_string(w_.type)) + " x q8 int8 dot " + detail::to_string(quant_isa_);
   } else if (dp_kernel_ != nullptr) {
-    s += "avx512 (activations rounded to bf16) for m = 1, bf16 dot products (vdpbf16ps) from m = " +
-         std::to_string(kDpMinM);
+    s += "avx512 (activations rounded to bf16) for m = 1, bf16 dot products (vdpbf16ps";
+    if (w_.type != WeightType::BF16) s += ", weights rounded to bf16";
+    s += ") from m = " + std::to_string(kDpMinM);
   } else {
     s += to_string(isa_);
     if (tiles_kernel_ != nullptr)

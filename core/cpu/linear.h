@@ -9,8 +9,9 @@
 //     compute mode, so the results differ from the float product by that rounding.
 //     f32, f16 and bf16 weights on AVX-512 run register tiles from 32 rows instead
 //     (gemm_tiles_avx512: converted weight panels, outer products), and in f32 compute
-//     f16/bf16 weights then never go to oneDNN. bf16 weights in bf16 compute on AVX512_BF16
-//     run vdpbf16ps on bf16 activations from 2 rows (gemv_bf16dp_avx512).
+//     f16/bf16 weights then never go to oneDNN. bf16 and f16 weights in bf16 compute on
+//     AVX512_BF16 run vdpbf16ps on bf16 activations from 2 rows (gemv_bf16dp_avx512; f16
+//     weights rounded to bf16 in registers, as the bf16 matmul's converted panels are).
 //   m >= gemm_min_m: a oneDNN matmul (AMX/AVX-512 bf16 tiles in Compute::BF16 where the CPU
 //     has them, f32 otherwise). Weights that oneDNN cannot read directly are converted
 //     panel by panel into a per-thread buffer; the weight view is never copied whole.
@@ -80,7 +81,7 @@ class Linear {
   void (*kernel_)(const detail::GemvArgs&, int64_t, int64_t) = nullptr;
   // f32/f16/bf16 on AVX-512: the register-tiled kernel for many rows (null otherwise).
   void (*tiles_kernel_)(const detail::GemvArgs&, int64_t, int64_t) = nullptr;
-  // bf16 weights in bf16 compute on AVX512_BF16: vdpbf16ps on bf16 activations (null
+  // bf16 or f16 weights in bf16 compute on AVX512_BF16: vdpbf16ps on bf16 activations (null
   // otherwise); from kDpMinM rows it takes the GEMV path in place of kernel_ and tiles_kernel_.
   void (*dp_kernel_)(const detail::GemvArgs&, int64_t, int64_t) = nullptr;
   // Block types: the integer kernel (kernel_ is then unused).

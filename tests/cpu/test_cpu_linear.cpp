@@ -126,9 +126,9 @@ TEST(CpuLinear, HalfWeightsInF32ComputeRunRegisterTilesOnAvx512) {
   }
 }
 
-// In bf16 compute oneDNN takes bf16 weights from 16 rows (64 where the CPU has AVX512_BF16
-// dot products, which serve the rows below), but f16 weights, whose panels it converts on
-// every call, only from 32: below, the GEMV on rounded activations is faster.
+// In bf16 compute oneDNN takes bf16 weights from 16 rows and f16 weights, whose panels it
+// converts on every call, from 32: below, the GEMV on rounded activations is faster. Where the
+// CPU has AVX512_BF16 dot products, which serve the rows below, it takes them from 64 and 128.
 TEST(CpuLinear, Bf16ComputeTakesOneDnnLaterOnConvertedF16Panels) {
   const RandomWeights f16(WeightType::F16, 64, 256, 3);
   const RandomWeights bf16(WeightType::BF16, 64, 256, 3);
@@ -137,28 +137,36 @@ TEST(CpuLinear, Bf16ComputeTakesOneDnnLaterOnConvertedF16Panels) {
   if (on_bf16.path_for(1 << 20) == Linear::Path::Gemv) GTEST_SKIP() << "built without oneDNN";
   const bool dp = active_isa() == Isa::Avx512 && cpu_features().avx512bf16;
   const int64_t bf16_from = dp ? 64 : 16;
+  const int64_t f16_from = dp ? 128 : 32;
   EXPECT_EQ(on_bf16.path_for(bf16_from - 1), Linear::Path::Gemv) << on_bf16.describe();
   EXPECT_EQ(on_bf16.path_for(bf16_from), Linear::Path::GemmBF16) << on_bf16.describe();
-  EXPECT_EQ(on_f16.path_for(31), Linear::Path::Gemv) << on_f16.describe();
-  EXPECT_EQ(on_f16.path_for(32), Linear::Path::GemmBF16) << on_f16.describe();
+  EXPECT_EQ(on_f16.path_for(f16_from - 1), Linear::Path::Gemv) << on_f16.describe();
+  EXPECT_EQ(on_f16.path_for(f16_from), Linear::Path::GemmBF16) << on_f16.describe();
 }
 
-// bf16 weights in bf16 compute run vdpbf16ps from two rows where the CPU has AVX512_BF16, and
-// only there: f16 weights, f32 compute and a lowered dispatch level keep the f32 kernels.
+// bf16 and f16 weights in bf16 compute run vdpbf16ps from two rows where the CPU has
+// AVX512_BF16, and only there: f32 weights, f32 compute and a lowered dispatch level keep the
+// f32 kernels. f16 weights say that they are rounded to bf16 on the way.
 // (The dot products' values are checked against the reference above at m = 3, 8, 17 and 64.)
-TEST(CpuLinear, Bf16WeightsInBf16ComputeRunDotProductsOnAvx512Bf16) {
+TEST(CpuLinear, HalfWeightsInBf16ComputeRunDotProductsOnAvx512Bf16) {
   if (active_isa() != Isa::Avx512 || !cpu_features().avx512bf16) {
     GTEST_SKIP() << "this CPU has no AVX512_BF16";
   }
   const RandomWeights bf16(WeightType::BF16, 64, 256, 3);
   const RandomWeights f16(WeightType::F16, 64, 256, 3);
-  const std::string dp = "bf16 dot products (vdpbf16ps) from m = 2";
-  EXPECT_NE(Linear(bf16.view, Compute::BF16).describe().find(dp), std::string::npos)
-      << Linear(bf16.view, Compute::BF16).describe();
+  const RandomWeights f32(WeightType::F32, 64, 256, 3);
+  const std::string dp = "bf16 dot products (vdpbf16ps";
+  const std::string rounded = "bf16 dot products (vdpbf16ps, weights rounded to bf16) from m = 2";
+  const std::string on_bf16 = Linear(bf16.view, Compute::BF16).describe();
+  const std::string on_f16 = Linear(f16.view, Compute::BF16).describe();
+  EXPECT_NE(on_bf16.find("bf16 dot products (vdpbf16ps) from m = 2"), std::string::npos) << on_bf16;
+  EXPECT_NE(on_f16.find(rounded), std::string::npos) << on_f16;
   EXPECT_EQ(Linear(bf16.view, Compute::F32).describe().find(dp), std::string::npos);
-  EXPECT_EQ(Linear(f16.view, Compute::BF16).describe().find(dp), std::string::npos);
+  EXPECT_EQ(Linear(f16.view, Compute::F32).describe().find(dp), std::string::npos);
+  EXPECT_EQ(Linear(f32.view, Compute::BF16).describe().find(dp), std::string::npos);
   const IsaGuard guard(Isa::Avx2);
   EXPECT_EQ(Linear(bf16.view, Compute::BF16).describe().find(dp), std::string::npos);
+  EXPECT_EQ(Linear(f16.view, Compute::BF16).describe().find(dp), std::string::npos);
 }
 
 // In f32 compute the int8 many-row kernels of AVX512_VNNI serve every m of their types;

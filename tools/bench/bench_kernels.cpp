@@ -312,17 +312,17 @@ WeightSet& weight_set(WeightType type, int64_t rows, int64_t cols, bool rotate) 
 // Decode and batched decode: m rows through the GEMV kernels, a different weight copy each
 // call so every byte comes from DRAM (`rotate`), or one copy that stays in cache: the
 // kernel's compute ceiling, which says whether DRAM or the instructions bound the first.
-// Args: rows, cols, m, threads, weight type.
+// Args: rows, cols, m, threads, weight type, compute.
 void gemv_bench(benchmark::State& state, bool rotate) {
   const int64_t rows = state.range(0), cols = state.range(1), m = state.range(2);
   const int threads = static_cast<int>(state.range(3));
   const auto type = static_cast<WeightType>(state.range(4));
+  const auto compute = static_cast<Compute>(state.range(5));
   set_threads(threads);
   WeightSet& ws = weight_set(type, rows, cols, rotate);
   std::vector<Linear> lins;
   for (size_t c = 0; c < (rotate ? ws.copies.size() : 1); ++c) {
-    lins.emplace_back(WeightView{type, rows, cols, ws.copies[c].get()}, Compute::F32,
-                      LinearOptions{-1});
+    lins.emplace_back(WeightView{type, rows, cols, ws.copies[c].get()}, compute, LinearOptions{-1});
   }
   std::vector<float> x(m * cols, 0.5f), y(m * rows);
   size_t next = 0;
@@ -342,8 +342,8 @@ void gemv_bench(benchmark::State& state, bool rotate) {
       model::dtype_is_quantized(type)
           ? std::string("int8 ") + detail::to_string(detail::quant_isa_for(lins[0].isa()))
           : std::string(to_string(lins[0].isa()));
-  state.SetLabel(std::string(to_string(type)) + " " + kernel + ", " + std::to_string(lins.size()) +
-                 " copies");
+  state.SetLabel(std::string(to_string(type)) + " " + kernel + " compute " + to_string(compute) +
+                 ", " + std::to_string(lins.size()) + " copies");
 }
 void BM_Gemv(benchmark::State& state) { gemv_bench(state, true); }
 void BM_GemvCached(benchmark::State& state) { gemv_bench(state, false); }
@@ -459,27 +459,33 @@ void register_all() {
   const int64_t shapes[][2] = {
       {2048, 2048}, {256, 2048}, {5632, 2048}, {2048, 5632}, {32000, 2048}};
   auto* gemv = benchmark::RegisterBenchmark("Gemv", BM_Gemv);
-  gemv->ArgNames({"rows", "cols", "m", "thr", "type"})->MinTime(kMin)->UseRealTime();
+  gemv->ArgNames({"rows", "cols", "m", "thr", "type", "compute"})->MinTime(kMin)->UseRealTime();
   for (const auto& s : shapes)
-    for (int t : {1, 2}) gemv->Args({s[0], s[1], 1, t, kF16});
-  for (int64_t type : {kF32, kBF16}) gemv->Args({5632, 2048, 1, 2, type});
-  for (int64_t m : {4, 8, 16}) gemv->Args({5632, 2048, m, 2, kF16});
+    for (int t : {1, 2}) gemv->Args({s[0], s[1], 1, t, kF16, kComputeF32});
+  for (int64_t type : {kF32, kBF16}) gemv->Args({5632, 2048, 1, 2, type, kComputeF32});
+  for (int64_t m : {4, 8, 16}) gemv->Args({5632, 2048, m, 2, kF16, kComputeF32});
+  // bf16 compute: bf16 dot products (vdpbf16ps) from 2 rows on f16 and bf16 weights where the
+  // CPU has AVX512_BF16, else the f32 kernels on rounded activations.
+  for (int64_t type : {kF16, kBF16})
+    for (int64_t m : {1, 4, 8, 16}) gemv->Args({5632, 2048, m, 2, type, kComputeBF16});
   // The block types' integer kernels next to f16, for decode and 16 sequences of it.
-  gemv->Args({2048, 2048, 16, 2, kF16});
+  gemv->Args({2048, 2048, 16, 2, kF16, kComputeF32});
   for (const auto& s : {shapes[0], shapes[2]})
     for (int64_t m : {1, 16})
-      for (int64_t type : {kQ8, kQ4, kQ4K, kQ5K, kQ6K}) gemv->Args({s[0], s[1], m, 2, type});
+      for (int64_t type : {kQ8, kQ4, kQ4K, kQ5K, kQ6K})
+        gemv->Args({s[0], s[1], m, 2, type, kComputeF32});
   // Their small-batch decode, and one thread of it.
   for (int64_t type : {kQ8, kQ4, kQ4K, kQ5K, kQ6K}) {
-    gemv->Args({5632, 2048, 4, 2, type});
-    gemv->Args({5632, 2048, 8, 2, type});
-    gemv->Args({5632, 2048, 1, 1, type});
+    gemv->Args({5632, 2048, 4, 2, type, kComputeF32});
+    gemv->Args({5632, 2048, 8, 2, type, kComputeF32});
+    gemv->Args({5632, 2048, 1, 1, type, kComputeF32});
   }
   // Batch-1 decode of one thread on weights that stay in L2 (256 x 2048: 288 KiB of q4_K,
   // 1 MiB of f16): the GB/s a core's instructions allow, against Gemv's from DRAM.
   auto* cached = benchmark::RegisterBenchmark("GemvCached", BM_GemvCached);
-  cached->ArgNames({"rows", "cols", "m", "thr", "type"})->MinTime(kMin)->UseRealTime();
-  for (int64_t type : {kF16, kQ8, kQ4, kQ4K, kQ5K, kQ6K}) cached->Args({256, 2048, 1, 1, type});
+  cached->ArgNames({"rows", "cols", "m", "thr", "type", "compute"})->MinTime(kMin)->UseRealTime();
+  for (int64_t type : {kF16, kQ8, kQ4, kQ4K, kQ5K, kQ6K})
+    cached->Args({256, 2048, 1, 1, type, kComputeF32});
 
   auto* gemm = benchmark::RegisterBenchmark("Gemm", BM_Gemm);
   gemm->ArgNames({"rows", "cols", "m", "thr", "type", "compute"})->MinTime(kMin)->UseRealTime();
