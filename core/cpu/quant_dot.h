@@ -104,6 +104,7 @@ class UnpackBuffer {
  public:
   static constexpr int kRows = 4;
   std::array<UnpackedRow, kRows> rows(int64_t padded) {
+    // a and b per group of the smallest size, 16 (q6_K on the portable kernels).
     const size_t lanes = static_cast<size_t>(padded / 16 + kGroupSlack);
     if (u_.size() < kRows * static_cast<size_t>(padded)) {
       u_.resize(kRows * static_cast<size_t>(padded));

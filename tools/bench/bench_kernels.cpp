@@ -481,7 +481,8 @@ void register_all() {
     gemv->Args({5632, 2048, 1, 1, type, kComputeF32});
   }
   // Batch-1 decode of one thread on weights that stay in L2 (256 x 2048: 288 KiB of q4_K,
-  // 1 MiB of f16): the GB/s a core's instructions allow, against Gemv's from DRAM.
+  // 544 KiB of q8_0): the GB/s a core's instructions allow, against Gemv's from DRAM. f16's
+  // 1 MiB fills a whole 1 MiB L2, so part of it comes from L3: its row is a lower bound.
   auto* cached = benchmark::RegisterBenchmark("GemvCached", BM_GemvCached);
   cached->ArgNames({"rows", "cols", "m", "thr", "type", "compute"})->MinTime(kMin)->UseRealTime();
   for (int64_t type : {kF16, kQ8, kQ4, kQ4K, kQ5K, kQ6K})
