@@ -36,9 +36,14 @@ BRICKS_AVX512BF16 inline __mmask32 first32(int64_t n) {
                  : static_cast<__mmask32>((uint64_t{1} << std::max<int64_t>(n, 0)) - 1);
 }
 
-// 32 bf16 values starting at p (`count` of them, the rest zero).
+// 32 16-bit values starting at p (`count` of them, the rest zero).
+BRICKS_AVX512BF16 inline __m512i bits32(const uint16_t* p, int64_t count) {
+  return _mm512_maskz_loadu_epi16(first32(count), p);
+}
+
+// The same, as bf16.
 BRICKS_AVX512BF16 inline __m512bh load32(const uint16_t* p, int64_t count) {
-  return (__m512bh)_mm512_maskz_loadu_epi16(first32(count), p);
+  return (__m512bh)bits32(p, count);
 }
 
 // Lane p of reduce16's result holds the sum of v[kLane[p]] (an involution, so the sum of v[j]
@@ -72,9 +77,8 @@ enum class Src {
   F16Keep,  // as F16, also storing the converted rows for the group's other tiles
 };
 
-// R weight rows: row r at w0 + r * stride bytes, in the type `Src` says; for Src::F16Keep,
+// A tile's weight rows: row r at w0 + r * stride bytes, in the type `Src` says; for Src::F16Keep,
 // `keep` receives row r's bf16 values at keep + r * keep_stride (padded to 32 columns).
-template <int R>
 struct Rows {
   const char* w0;
   size_t stride;
@@ -90,7 +94,7 @@ BRICKS_AVX512BF16 inline __m512bh weights32(const uint16_t* row, uint16_t* keep,
   if constexpr (S == Src::Bf16) {
     return load32(row + k, count);
   } else {
-    const __m512i h = _mm512_maskz_loadu_epi16(first32(count), row + k);
+    const __m512i h = bits32(row + k, count);
     const __m512bh v = _mm512_cvtne2ps_pbh(_mm512_cvtph_ps(_mm512_extracti64x4_epi64(h, 1)),
                                            _mm512_cvtph_ps(_mm512_castsi512_si256(h)));
     if constexpr (S == Src::F16Keep) _mm512_storeu_si512(keep + k, (__m512i)v);
@@ -123,7 +127,7 @@ BRICKS_AVX512BF16 inline void step(__m512 (&acc)[A][R], const uint16_t* const (&
 // requests out over all tiles of the group, into L1 or L2, or two groups ahead, measured no
 // faster.
 template <Src S, int R, int A, bool Ahead>
-BRICKS_AVX512BF16 void tile(const GemvArgs& a, const Rows<R>& rows, int64_t n, int64_t i0) {
+BRICKS_AVX512BF16 void tile(const GemvArgs& a, const Rows& rows, int64_t n, int64_t i0) {
   const uint16_t* w[R];
   uint16_t* keep[R];
   for (int r = 0; r < R; ++r) {
@@ -158,7 +162,7 @@ BRICKS_AVX512BF16 void tile(const GemvArgs& a, const Rows<R>& rows, int64_t n, i
 
 // tile<S, R, count, Ahead> for 1 <= count <= A.
 template <Src S, int R, bool Ahead, int A = kActs>
-BRICKS_AVX512BF16 void tile_upto(const GemvArgs& a, const Rows<R>& w, int64_t n, int64_t i0,
+BRICKS_AVX512BF16 void tile_upto(const GemvArgs& a, const Rows& w, int64_t n, int64_t i0,
                                  int64_t count) {
   if constexpr (A > 1) {
     if (count < A) return tile_upto<S, R, Ahead, A - 1>(a, w, n, i0, count);
@@ -169,7 +173,7 @@ BRICKS_AVX512BF16 void tile_upto(const GemvArgs& a, const Rows<R>& w, int64_t n,
 // Every activation row against the R weight rows from n. The first tile reads them from
 // memory (as `First`); the others read `rest`: the same rows, or their bf16 copy.
 template <Src First, int R>
-BRICKS_AVX512BF16 void row_group(const GemvArgs& a, const Rows<R>& first, const Rows<R>& rest,
+BRICKS_AVX512BF16 void row_group(const GemvArgs& a, const Rows& first, const Rows& rest,
                                  int64_t n) {
   tile_upto<First, R, true>(a, first, n, 0, std::min<int64_t>(a.m, kActs));
   for (int64_t i0 = kActs; i0 < a.m; i0 += kActs) {
@@ -179,8 +183,8 @@ BRICKS_AVX512BF16 void row_group(const GemvArgs& a, const Rows<R>& first, const 
 
 template <int R>
 BRICKS_AVX512BF16 void bf16_group(const GemvArgs& a, int64_t n) {
-  const Rows<R> w{a.w + n * a.row_bytes, a.row_bytes};
-  row_group<Src::Bf16>(a, w, w, n);
+  const Rows w{a.w + n * a.row_bytes, a.row_bytes};
+  row_group<Src::Bf16, R>(a, w, w, n);
 }
 
 BRICKS_AVX512BF16 void gemv_bf16dp(const GemvArgs& a, int64_t n0, int64_t n1) {
@@ -195,12 +199,12 @@ BRICKS_AVX512BF16 void gemv_bf16dp(const GemvArgs& a, int64_t n0, int64_t n1) {
 // instructions per 32 weights against m dot products.
 template <int R>
 BRICKS_AVX512BF16 void f16_group(const GemvArgs& a, int64_t n, uint16_t* buf, int64_t stride) {
-  const Rows<R> copy{reinterpret_cast<const char*>(buf), static_cast<size_t>(stride) * 2};
-  Rows<R> w{a.w + n * a.row_bytes, a.row_bytes};
-  if (a.m <= kActs) return row_group<Src::F16>(a, w, copy, n);
+  const Rows copy{reinterpret_cast<const char*>(buf), static_cast<size_t>(stride) * 2};
+  Rows w{a.w + n * a.row_bytes, a.row_bytes};
+  if (a.m <= kActs) return row_group<Src::F16, R>(a, w, copy, n);
   w.keep = buf;
   w.keep_stride = stride;
-  row_group<Src::F16Keep>(a, w, copy, n);
+  row_group<Src::F16Keep, R>(a, w, copy, n);
 }
 
 BRICKS_AVX512BF16 void gemv_f16dp(const GemvArgs& a, int64_t n0, int64_t n1) {
