@@ -8,6 +8,8 @@
 //   against sum_k w_k * x_k (the float activations): the activation rounding bound
 //     (weight_fixtures.h) on top.
 #include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstring>
@@ -131,6 +133,44 @@ TEST_P(QuantDot, EveryTypeMatchesReferenceOnQuantizedAndFloatActivations) {
           }
         }
       }
+    }
+  }
+}
+
+// The matrix ends right before a page that may not be read: a kernel that loads a weight
+// byte past the last row (a whole 64-value step where the row ends on half of one) faults
+// here, in every build, where only the sanitizer build would otherwise see it.
+TEST_P(QuantDot, NoKernelReadsPastTheLastRow) {
+  const QuantIsa isa = GetParam();
+  if (!detail::quant_isa_supported(isa)) {
+    GTEST_SKIP() << "this CPU lacks the instruction set of the " << detail::to_string(isa)
+                 << " kernels";
+  }
+  const auto page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  for (WeightType type : kQuantTypes) {
+    for (Shape s : shapes_for(type)) {
+      const RandomWeights w(type, s.rows, s.cols, 21);
+      const size_t bytes = w.bytes.size();
+      const size_t span = (bytes + page - 1) / page * page;
+      void* map =
+          ::mmap(nullptr, span + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      ASSERT_NE(map, MAP_FAILED);
+      auto* base = static_cast<char*>(map);
+      ASSERT_EQ(::mprotect(base + span, page, PROT_NONE), 0);
+      char* at = base + span - bytes;
+      std::memcpy(at, w.bytes.data(), bytes);
+      const WeightView view{type, s.rows, s.cols, at};
+      for (int64_t m : kMs) {
+        const std::vector<float> x = activations(m, s.cols, 5u + static_cast<uint32_t>(m));
+        detail::QuantizedActivations qx;
+        detail::quantize_activations(x.data(), m, s.cols, qx);
+        const std::vector<float> y = run_kernel(detail::quant_gemv_kernel(isa, type), view, qx);
+        const std::vector<float> want =
+            run_kernel(detail::quant_gemv_kernel(isa, type), w.view, qx);
+        EXPECT_EQ(y, want) << detail::to_string(isa) << " " << to_string(type) << " " << s.rows
+                           << "x" << s.cols << " m=" << m;
+      }
+      ::munmap(map, span + page);
     }
   }
 }
