@@ -18,14 +18,14 @@ inline void prefetch_lines(const char* p, int64_t n) {
   }
 }
 
-// Asks for the lines of one of a run of consecutive spans of N bytes (the steps of a row): one
-// request per 64 bytes from p. A span's last bytes that spill into a further line share it with
-// the next span's first bytes, whose request covers them. A fixed run of requests with constant
-// offsets from one address, it unrolls with its caller's loop and needs no register of its own.
+// prefetch_lines for a length known at compile time: a fixed run of requests, one per 64 bytes
+// and one for the last byte, that unrolls with its caller's loop (no loop of its own left to
+// keep that caller's accumulators out of registers).
 template <int64_t N>
 inline void prefetch_span(const char* p) {
   static_assert(N > 0);
   for (int64_t offset = 0; offset < N; offset += 64) _mm_prefetch(p + offset, _MM_HINT_T0);
+  if constexpr (N % 64 != 1) _mm_prefetch(p + N - 1, _MM_HINT_T0);
 }
 
 }  // namespace bricks::cpu::detail

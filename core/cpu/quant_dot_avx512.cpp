@@ -67,28 +67,27 @@ BRICKS_AVX512_VNNI void super_tile(const QuantGemvArgs& a, int64_t n) {
     q[j] = x.q.data() + (a.i0 + j) * x.padded;
     k[j] = x.k.data() + (a.i0 + j) * x.super_stride;
   }
-  // One pointer and the row stride, as direct_tile below.
-  const int64_t stride = static_cast<int64_t>(a.row_bytes);
-  const char* at = a.w + n * stride;
+  const char* rows[R];
+  for (int r = 0; r < R; ++r) rows[r] = a.w + (n + r) * a.row_bytes;
   VecF acc[R][MB];
   for (int r = 0; r < R; ++r)
     for (int j = 0; j < MB; ++j) acc[r][j] = fzero();
   const int64_t steps = a.cols / kQKK;
-  for (int64_t st = 0; st < steps; ++st, at += kBlockBytes) {
+  for (int64_t st = 0; st < steps; ++st) {
     VecF f[R][MB];
 #pragma GCC unroll 4
     for (int r = 0; r < R; ++r) {
       // The same super-block of the next tile's rows: the rows of a tile are read side by
       // side, R streams that the hardware prefetcher alone follows too late.
-      prefetch_span<kBlockBytes>(at + (R + r) * stride);
-      const __m512 ab = S::scales(at + r * stride);
+      prefetch_span<kBlockBytes>(rows[r] + R * a.row_bytes + st * kBlockBytes);
+      const __m512 ab = S::scales(rows[r] + st * kBlockBytes);
       for (int j = 0; j < MB; ++j) f[r][j] = S::factors(ab, k[j] + st * kSuperFloats, acc[r][j]);
     }
     for (int c = 0; c < kQKK / kBytes; ++c) {
       const int64_t kk = st * kQKK + c * kBytes;
       const __m512i idx = S::lanes(c);
       __m512i u[R];
-      for (int r = 0; r < R; ++r) u[r] = S::bits(at + r * stride, c);
+      for (int r = 0; r < R; ++r) u[r] = S::bits(rows[r] + st * kBlockBytes, c);
       for (int j = 0; j < MB; ++j) {
         const __m512i xq = _mm512_loadu_si512(q[j] + kk);
         for (int r = 0; r < R; ++r) {
@@ -135,7 +134,11 @@ BRICKS_AVX512_VNNI void direct_tile(const QuantGemvArgs& a, int64_t n) {
     VecF wa[R];
 #pragma GCC unroll 4
     for (int r = 0; r < R; ++r) {
-      prefetch_span<kStepBytes>(at + (R + r) * stride);  // as super_tile
+      // The same step of the next tile's rows, as super_tile, one request per 64 bytes: where
+      // the step's last bytes spill into one more line, that line is the next step's first.
+      for (int64_t line = 0; line < kStepBytes; line += 64) {
+        _mm_prefetch(at + (R + r) * stride + line, _MM_HINT_T0);
+      }
       D::chunk(at + r * stride, 0, kOne, u[r], wa[r]);
     }
     for (int j = 0; j < MB; ++j) {
