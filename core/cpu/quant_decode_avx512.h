@@ -59,9 +59,9 @@ BRICKS_AVX512_VNNI inline __m512i nibble_pair(const char* q0, const char* q1) {
   return _mm512_and_si512(_mm512_mask_srli_epi16(v, 0xFF00FF00u, v, 4), bytes(15));
 }
 
-// q4_0 and q8_0: one row's decoder. Each step is 64 values, the blocks 2 * step and
-// 2 * step + 1 (`one` when only the first exists: a row may end on half a step); chunk() gives
-// the weights u and the lane scales a, with w = a * (u + kOffset).
+// q4_0 and q8_0: one row's decoder. Each step is 64 values, two blocks from b0 (`one` when only
+// the first exists: a row may end on half a step); chunk() gives the weights u and the lane
+// scales a, with w = a * (u + kOffset).
 template <WeightType T>
 struct Direct;
 
@@ -69,9 +69,7 @@ template <>
 struct Direct<WeightType::Q4_0> {
   static constexpr float kOffset = -8.0f;
   using B = model::BlockQ4_0;
-  BRICKS_AVX512_VNNI static void chunk(const char* row, int64_t step, bool one, __m512i& u,
-                                       __m512& a) {
-    const char* b0 = row + 2 * step * static_cast<int64_t>(sizeof(B));
+  BRICKS_AVX512_VNNI static void chunk(const char* b0, bool one, __m512i& u, __m512& a) {
     const char* b1 = one ? b0 : b0 + sizeof(B);
     u = nibble_pair(b0 + offsetof(B, qs), b1 + offsetof(B, qs));
     a = pair_scales(b0, b1, one);
@@ -82,9 +80,7 @@ template <>
 struct Direct<WeightType::Q8_0> {
   static constexpr float kOffset = -128.0f;
   using B = model::BlockQ8_0;
-  BRICKS_AVX512_VNNI static void chunk(const char* row, int64_t step, bool one, __m512i& u,
-                                       __m512& a) {
-    const char* b0 = row + 2 * step * static_cast<int64_t>(sizeof(B));
+  BRICKS_AVX512_VNNI static void chunk(const char* b0, bool one, __m512i& u, __m512& a) {
     const char* b1 = one ? b0 : b0 + sizeof(B);
     const __m256i q0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b0 + offsetof(B, qs)));
     const __m256i q1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b1 + offsetof(B, qs)));

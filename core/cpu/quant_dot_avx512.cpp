@@ -139,7 +139,7 @@ BRICKS_AVX512_VNNI void direct_tile(const QuantGemvArgs& a, int64_t n) {
       for (int64_t line = 0; line < kStepBytes; line += 64) {
         _mm_prefetch(at + (R + r) * stride + line, _MM_HINT_T0);
       }
-      D::chunk(at + r * stride, 0, kOne, u[r], wa[r]);
+      D::chunk(at + r * stride, kOne, u[r], wa[r]);
     }
     for (int j = 0; j < MB; ++j) {
       const __m512i xq = _mm512_loadu_si512(q[j] + k);

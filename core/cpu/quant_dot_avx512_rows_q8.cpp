@@ -40,7 +40,8 @@ struct QRows {
         continue;
       }
       __m512 lanes;
-      Direct<T>::chunk(row, st, (st + 1) * 64 > cols, v[k], lanes);
+      Direct<T>::chunk(row + 2 * st * static_cast<int64_t>(sizeof(B)), (st + 1) * 64 > cols, v[k],
+                       lanes);
     }
     // The 16 blocks' f16 scales (each block's first 2 bytes), 0 past the row's end.
     const int64_t blocks = cols / kQuantBlock - kUnits * g;
