@@ -68,9 +68,19 @@ function(bricks_conformance_suite target)
   set_property(GLOBAL APPEND PROPERTY BRICKS_CONFORMANCE_SUITES ${target})
 endfunction()
 
-# A GoogleTest suite: one executable per concern, registered with CTest test by test.
+# A GoogleTest suite: one executable per concern. CTest runs it as one test, or as SHARDS tests
+# that split its cases with GoogleTest's own sharding (GTEST_TOTAL_SHARDS), so a long suite
+# does not hold up `ctest -j`. One test per case (gtest_discover_tests) started a process per
+# case: under ASan the start and each case's plugin loading cost more than most cases, and the
+# sanitizer stage ran 1282 processes for 67 programs. BRICKS_TEST_PER_CASE=ON registers every
+# case as its own test again, for `ctest -R Suite.Case` or a stage that stripes cases over
+# CPUs. Either way the tests carry the label of their executable (`ctest -L test_engine`).
+# TIMEOUT is for the whole program (or shard), sanitizers included. COST orders a fresh tree's
+# run (CTest starts the costliest first, then learns the times): give it to the long programs so
+# they do not start last and leave the other CPUs idle.
+option(BRICKS_TEST_PER_CASE "Register every GoogleTest case as its own CTest test" OFF)
 function(bricks_add_test target)
-  cmake_parse_arguments(T "" "TIMEOUT" "SOURCES;LIBS" ${ARGN})
+  cmake_parse_arguments(T "" "TIMEOUT;SHARDS;COST" "SOURCES;LIBS" ${ARGN})
   add_executable(${target} ${T_SOURCES})
   bricks_target_defaults(${target})
   target_link_libraries(${target} PRIVATE GTest::gtest GTest::gtest_main GTest::gmock ${T_LIBS})
@@ -80,8 +90,29 @@ function(bricks_add_test target)
     BRICKS_BINARY_DIR="${PROJECT_BINARY_DIR}"
     BRICKS_PLUGIN_BUILD_DIR="${BRICKS_PLUGIN_BUILD_DIR}")
   if(NOT T_TIMEOUT)
-    set(T_TIMEOUT 300)
+    set(T_TIMEOUT 600)
   endif()
-  # Labelled with the binary, so a build tree of a few suites runs them with `ctest -L`.
-  gtest_discover_tests(${target} DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT ${T_TIMEOUT} LABELS ${target})
+  if(BRICKS_TEST_PER_CASE)
+    gtest_discover_tests(${target} DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT ${T_TIMEOUT}
+                         LABELS ${target})
+    return()
+  endif()
+  if(NOT T_SHARDS)
+    set(T_SHARDS 1)
+  endif()
+  math(EXPR last "${T_SHARDS} - 1")
+  foreach(i RANGE ${last})
+    set(name ${target})
+    if(T_SHARDS GREATER 1)
+      set(name ${target}.${i})
+    endif()
+    # --gtest_brief=1: a failing run prints its failures and the summary, not every case.
+    add_test(NAME ${name} COMMAND ${target} --gtest_brief=1
+             WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+    set_tests_properties(${name} PROPERTIES TIMEOUT ${T_TIMEOUT} LABELS ${target}
+      ENVIRONMENT "GTEST_TOTAL_SHARDS=${T_SHARDS};GTEST_SHARD_INDEX=${i}")
+    if(T_COST)
+      set_tests_properties(${name} PROPERTIES COST ${T_COST})
+    endif()
+  endforeach()
 endfunction()

@@ -42,9 +42,11 @@ echo "== release tests =="
 # machine busy.
 echo "== thread sanitizer build (engine and server suites) =="
 tsan_suites=(test_engine test_kv_disk test_serve_units test_serve_api test_serve_failure)
+# One CTest test per GoogleTest case here (BRICKS_TEST_PER_CASE), so the stripes below share
+# the cases of the five programs evenly.
 cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DBRICKS_TSAN=ON \
       -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" -DCMAKE_C_FLAGS_DEBUG="-O1 -g1" "${unity[@]}" \
-      -DBRICKS_BUILD_BENCH=OFF -DBRICKS_CUDA=OFF >/dev/null
+      -DBRICKS_BUILD_BENCH=OFF -DBRICKS_CUDA=OFF -DBRICKS_TEST_PER_CASE=ON >/dev/null
 cmake --build build-tsan -j "$jobs" --target "${tsan_suites[@]}" bricks_plugins
 echo "== thread sanitizer tests =="
 label="^($(IFS='|'; echo "${tsan_suites[*]}"))\$"

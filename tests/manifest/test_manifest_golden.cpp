@@ -6,7 +6,7 @@
 //
 // To regenerate the .expected files after an intended change of messages, run the suite
 // with BRICKS_UPDATE_GOLDEN=1 and review the diff:
-//   BRICKS_UPDATE_GOLDEN=1 ./build/bin/test_manifest_golden
+//   BRICKS_UPDATE_GOLDEN=1 ./build/bin/test_manifest --gtest_filter='Manifests/Golden.*'
 #include <gtest/gtest.h>
 
 #include <algorithm>

@@ -162,13 +162,7 @@ TEST(HostileDuplicates, EveryRepeatedKeyIsReportedAndTheLoadFails) {
   EXPECT_THAT(diags[2].message, HasSubstr("duplicate key 'k'"));
 }
 
-// Device, model and workload as the tests above write them; line 6 is what a case adds.
-const std::string kCore =
-    "device { kind: \"cpu\" }\n"
-    "model { builtin: \"tiny\" }\n"
-    "bricks { kind: \"scheduler\" name: \"fcfs\" }\n"
-    "bricks { kind: \"kv\" name: \"paged\" }\n"
-    "bricks { kind: \"attention\" name: \"reference\" }\n";
+using test_support::kCore;
 
 std::string with_generator(const std::string& fields) {
   return kCore + "workload { generator { num_requests: 2 " + fields + " } }\n";

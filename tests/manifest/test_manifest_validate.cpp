@@ -15,13 +15,7 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-// Line 1 is the device, 2 the model, 3-5 scheduler, kv, attention.
-const std::string kCore =
-    "device { kind: \"cpu\" }\n"
-    "model { builtin: \"tiny\" }\n"
-    "bricks { kind: \"scheduler\" name: \"fcfs\" }\n"
-    "bricks { kind: \"kv\" name: \"paged\" }\n"
-    "bricks { kind: \"attention\" name: \"reference\" }\n";
+using test_support::kCore;  // line 1 the device, 2 the model, 3-5 the bricks
 
 std::string with_params(const std::string& params) {
   return "bricks { kind: \"scheduler\" name: \"fcfs\" " + params +

@@ -19,4 +19,13 @@ std::filesystem::path write_temp_file(const std::string& name, const std::string
 std::vector<std::string> check_text(const std::string& text,
                                     const std::string& name = "m.textproto");
 
+// A valid manifest of device, model and the three required bricks, one per line (line 1 the
+// device, 2 the model, 3-5 scheduler, kv, attention): the cases append what they test.
+inline const std::string kCore =
+    "device { kind: \"cpu\" }\n"
+    "model { builtin: \"tiny\" }\n"
+    "bricks { kind: \"scheduler\" name: \"fcfs\" }\n"
+    "bricks { kind: \"kv\" name: \"paged\" }\n"
+    "bricks { kind: \"attention\" name: \"reference\" }\n";
+
 }  // namespace bricks::manifest::test_support
