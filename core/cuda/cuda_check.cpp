@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "cuda/cublas_api.h"
+
 namespace bricks::cuda {
 
 void check(cudaError_t e, const std::string& what) {
@@ -11,7 +13,7 @@ void check(cudaError_t e, const std::string& what) {
 
 void check(cublasStatus_t s, const std::string& what) {
   if (s == CUBLAS_STATUS_SUCCESS) return;
-  throw std::runtime_error("cuda device: " + what + ": " + cublasGetStatusString(s));
+  throw std::runtime_error("cuda device: " + what + ": " + cublas().status_string(s));
 }
 
 }  // namespace bricks::cuda

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <string>
 
+#include "cuda/cublas_api.h"
 #include "cuda/cuda_check.h"
 #include "cuda/ops.h"
 
@@ -12,12 +13,12 @@ namespace bricks::cuda {
 CudaForward::CudaForward(const CudaWeights& weights, const engine::AttentionCalls& attention,
                          cudaStream_t stream)
     : w_(weights), attention_(attention), stream_(stream) {
-  check(cublasCreate(&blas_), "creating the cuBLAS handle");
-  check(cublasSetStream(blas_, stream_), "setting the cuBLAS stream");
+  check(cublas().create(&blas_), "creating the cuBLAS handle");
+  check(cublas().set_stream(blas_, stream_), "setting the cuBLAS stream");
 }
 
 CudaForward::~CudaForward() {
-  if (blas_ != nullptr) cublasDestroy(blas_);
+  if (blas_ != nullptr) cublas().destroy(blas_);
 }
 
 void CudaForward::set_pools(std::vector<void*> k, std::vector<void*> v, bool f16) {
@@ -31,10 +32,10 @@ void CudaForward::gemm(const uint16_t* w, int64_t n, int64_t k, const void* x16,
   const float alpha = 1.0f;
   const cudaDataType t = w_.bf16 ? CUDA_R_16BF : CUDA_R_16F;
   // Row-major y[m][n] is column-major n x m: y = op(W) x with W's rows as columns.
-  check(cublasGemmEx(blas_, CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(n), static_cast<int>(m),
-                     static_cast<int>(k), &alpha, w, t, static_cast<int>(k), x16, t,
-                     static_cast<int>(k), &beta, y, CUDA_R_32F, static_cast<int>(n),
-                     CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+  check(cublas().gemm_ex(blas_, CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(n), static_cast<int>(m),
+                         static_cast<int>(k), &alpha, w, t, static_cast<int>(k), x16, t,
+                         static_cast<int>(k), &beta, y, CUDA_R_32F, static_cast<int>(n),
+                         CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
         "a matrix product of " + std::to_string(m) + " x " + std::to_string(k) + " by " +
             std::to_string(k) + " x " + std::to_string(n));
 }
