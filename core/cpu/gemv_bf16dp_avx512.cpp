@@ -4,10 +4,11 @@
 // (see f16_group). The activations come in as bf16 bits (GemvArgs::x_bf16), rounded once per
 // forward. Everything in this file carries a target attribute and internal linkage.
 //
-// A tile is 4 weight rows times up to 4 activation rows: 16 accumulators of partial sums,
-// 8 loads per 16 dot products. (2 weight rows times 8 activation rows ran 200-240 GFLOP/s at
-// 8-32 rows against these tiles' 255-387, bench_kernels Crossover, AVX-512 EPYC.) The 16
-// partial-sum vectors are folded into one vector of 16 sums by four rounds of shuffles and adds
+// A tile is 4 weight rows times up to 4 activation rows (16 accumulators of partial sums, 8
+// loads per 16 dot products), or 3 weight rows times up to 8 for 5 to 8 activation rows
+// (kWideActs). (2 weight rows times 8 activation rows ran 200-240 GFLOP/s at 8-32 rows against
+// the 4 x 4 tiles' 255-387, bench_kernels Crossover, AVX-512 EPYC.) Partial-sum vectors are
+// folded 16 at a time into one vector of 16 sums by four rounds of shuffles and adds
 // (reduce16) instead of 16 horizontal sums.
 #include <immintrin.h>
 
@@ -28,8 +29,13 @@
 namespace bricks::cpu::detail {
 namespace {
 
-constexpr int kRows = 4;  // weight rows per tile
-constexpr int kActs = 4;  // activation rows per tile
+// Tile shapes: 4 weight rows times 4 activation rows, except from 5 to 8 activation rows: 3
+// weight rows times 8 (24 accumulators, 11 loads per 24 dot products), one tile per row group,
+// which reads the weights from memory while it computes all their products. At 8 rows that ran
+// 252-305 GFLOP/s against 160-230 for two 4 x 4 tiles (Gemv 5632 x 2048, f16 and bf16 weights,
+// 2 threads); at 16 rows, two 3 x 8 tiles ran 220-261 against 263-335 for four 4 x 4.
+constexpr int kSmallActs = 4;
+constexpr int kWideActs = 8;
 
 BRICKS_AVX512BF16 inline __mmask32 first32(int64_t n) {
   return n >= 32 ? ~__mmask32{0}
@@ -111,7 +117,7 @@ BRICKS_AVX512BF16 inline void step(__m512 (&acc)[A][R], const uint16_t* const (&
   __m512bh wv[R];
 #pragma GCC unroll 4
   for (int r = 0; r < R; ++r) wv[r] = weights32<S>(w[r], keep[r], k, count);
-#pragma GCC unroll 4
+#pragma GCC unroll 8
   for (int i = 0; i < A; ++i) {
     const __m512bh xv = load32(x[i] + k, count);
 #pragma GCC unroll 4
@@ -150,18 +156,27 @@ BRICKS_AVX512BF16 void tile(const GemvArgs& a, const Rows& rows, int64_t n, int6
     step<S, R, A>(acc, w, keep, x, k, 32);
   }
   if (k < a.cols) step<S, R, A>(acc, w, keep, x, k, a.cols - k);
-  __m512 v[16];
+  // The sums, 16 accumulators at a time.
+  constexpr int kAcc = A * R;
+#pragma GCC unroll 2
+  for (int base = 0; base < kAcc; base += 16) {
+    __m512 v[16];
 #pragma GCC unroll 16
-  for (int j = 0; j < 16; ++j) v[j] = j < A * R ? acc[j / R][j % R] : _mm512_setzero_ps();
-  alignas(64) float sums[16];
-  _mm512_store_ps(sums, reduce16(v));
-  for (int i = 0; i < A; ++i) {
-    for (int r = 0; r < R; ++r) a.y[(i0 + i) * a.ldy + n + r] = sums[kLane[i * R + r]];
+    for (int j = 0; j < 16; ++j) {
+      const int c = base + j;
+      v[j] = c < kAcc ? acc[c / R][c % R] : _mm512_setzero_ps();
+    }
+    alignas(64) float sums[16];
+    _mm512_store_ps(sums, reduce16(v));
+    for (int j = 0; j < 16 && base + j < kAcc; ++j) {
+      const int c = base + j;
+      a.y[(i0 + c / R) * a.ldy + n + c % R] = sums[kLane[j]];
+    }
   }
 }
 
 // tile<S, R, count, Ahead> for 1 <= count <= A.
-template <Src S, int R, bool Ahead, int A = kActs>
+template <Src S, int R, bool Ahead, int A>
 BRICKS_AVX512BF16 void tile_upto(const GemvArgs& a, const Rows& w, int64_t n, int64_t i0,
                                  int64_t count) {
   if constexpr (A > 1) {
@@ -172,48 +187,60 @@ BRICKS_AVX512BF16 void tile_upto(const GemvArgs& a, const Rows& w, int64_t n, in
 
 // Every activation row against the R weight rows from n. The first tile reads them from
 // memory (as `First`); the others read `rest`: the same rows, or their bf16 copy.
-template <Src First, int R>
+template <Src First, int R, int A>
 BRICKS_AVX512BF16 void row_group(const GemvArgs& a, const Rows& first, const Rows& rest,
                                  int64_t n) {
-  tile_upto<First, R, true>(a, first, n, 0, std::min<int64_t>(a.m, kActs));
-  for (int64_t i0 = kActs; i0 < a.m; i0 += kActs) {
-    tile_upto<Src::Bf16, R, false>(a, rest, n, i0, std::min<int64_t>(a.m - i0, kActs));
+  tile_upto<First, R, true, A>(a, first, n, 0, std::min<int64_t>(a.m, A));
+  for (int64_t i0 = A; i0 < a.m; i0 += A) {
+    tile_upto<Src::Bf16, R, false, A>(a, rest, n, i0, std::min<int64_t>(a.m - i0, A));
   }
 }
 
-template <int R>
+template <int R, int A>
 BRICKS_AVX512BF16 void bf16_group(const GemvArgs& a, int64_t n) {
   const Rows w{a.w + n * a.row_bytes, a.row_bytes};
-  row_group<Src::Bf16, R>(a, w, w, n);
+  row_group<Src::Bf16, R, A>(a, w, w, n);
+}
+
+template <int R, int A>
+BRICKS_AVX512BF16 void bf16_rows(const GemvArgs& a, int64_t n0, int64_t n1) {
+  int64_t n = n0;
+  for (; n + R <= n1; n += R) bf16_group<R, A>(a, n);
+  for (; n < n1; ++n) bf16_group<1, A>(a, n);
 }
 
 BRICKS_AVX512BF16 void gemv_bf16dp(const GemvArgs& a, int64_t n0, int64_t n1) {
-  int64_t n = n0;
-  for (; n + kRows <= n1; n += kRows) bf16_group<kRows>(a, n);
-  for (; n < n1; ++n) bf16_group<1>(a, n);
+  if (a.m > kSmallActs && a.m <= kWideActs) return bf16_rows<3, kWideActs>(a, n0, n1);
+  bf16_rows<4, kSmallActs>(a, n0, n1);
 }
 
 // f16 weights: the first tile of a group converts its rows in registers and, when more tiles
-// follow, stores them into a per-thread buffer (R x cols values: 44 KiB for 5632 columns) from
-// which the other tiles read them as bf16. Each weight is converted once per pass, 4
-// instructions per 32 weights against m dot products.
-template <int R>
+// follow, stores them into a per-thread buffer (R x cols values: 44 KiB for 5632 columns at
+// R = 4) from which the other tiles read them as bf16. Each weight is converted once per pass,
+// 4 instructions per 32 weights against m dot products.
+template <int R, int A>
 BRICKS_AVX512BF16 void f16_group(const GemvArgs& a, int64_t n, uint16_t* buf, int64_t stride) {
   const Rows copy{reinterpret_cast<const char*>(buf), static_cast<size_t>(stride) * 2};
   Rows w{a.w + n * a.row_bytes, a.row_bytes};
-  if (a.m <= kActs) return row_group<Src::F16, R>(a, w, copy, n);
+  if (a.m <= A) return row_group<Src::F16, R, A>(a, w, copy, n);
   w.keep = buf;
   w.keep_stride = stride;
-  row_group<Src::F16Keep, R>(a, w, copy, n);
+  row_group<Src::F16Keep, R, A>(a, w, copy, n);
+}
+
+template <int R, int A>
+BRICKS_AVX512BF16 void f16_rows(const GemvArgs& a, int64_t n0, int64_t n1) {
+  const int64_t stride = (a.cols + 31) / 32 * 32;
+  thread_local std::vector<uint16_t> rows;
+  if (rows.size() < static_cast<size_t>(R * stride)) rows.resize(R * stride);
+  int64_t n = n0;
+  for (; n + R <= n1; n += R) f16_group<R, A>(a, n, rows.data(), stride);
+  for (; n < n1; ++n) f16_group<1, A>(a, n, rows.data(), stride);
 }
 
 BRICKS_AVX512BF16 void gemv_f16dp(const GemvArgs& a, int64_t n0, int64_t n1) {
-  const int64_t stride = (a.cols + 31) / 32 * 32;
-  thread_local std::vector<uint16_t> rows;
-  if (rows.size() < static_cast<size_t>(kRows * stride)) rows.resize(kRows * stride);
-  int64_t n = n0;
-  for (; n + kRows <= n1; n += kRows) f16_group<kRows>(a, n, rows.data(), stride);
-  for (; n < n1; ++n) f16_group<1>(a, n, rows.data(), stride);
+  if (a.m > kSmallActs && a.m <= kWideActs) return f16_rows<3, kWideActs>(a, n0, n1);
+  f16_rows<4, kSmallActs>(a, n0, n1);
 }
 
 }  // namespace
