@@ -37,6 +37,9 @@ namespace {
 constexpr int kSmallActs = 4;
 constexpr int kWideActs = 8;
 
+// Whether m activation rows take the 3 x kWideActs tiles.
+constexpr bool wide_tiles(int64_t m) { return m > kSmallActs && m <= kWideActs; }
+
 BRICKS_AVX512BF16 inline __mmask32 first32(int64_t n) {
   return n >= 32 ? ~__mmask32{0}
                  : static_cast<__mmask32>((uint64_t{1} << std::max<int64_t>(n, 0)) - 1);
@@ -210,7 +213,7 @@ BRICKS_AVX512BF16 void bf16_rows(const GemvArgs& a, int64_t n0, int64_t n1) {
 }
 
 BRICKS_AVX512BF16 void gemv_bf16dp(const GemvArgs& a, int64_t n0, int64_t n1) {
-  if (a.m > kSmallActs && a.m <= kWideActs) return bf16_rows<3, kWideActs>(a, n0, n1);
+  if (wide_tiles(a.m)) return bf16_rows<3, kWideActs>(a, n0, n1);
   bf16_rows<4, kSmallActs>(a, n0, n1);
 }
 
@@ -239,7 +242,7 @@ BRICKS_AVX512BF16 void f16_rows(const GemvArgs& a, int64_t n0, int64_t n1) {
 }
 
 BRICKS_AVX512BF16 void gemv_f16dp(const GemvArgs& a, int64_t n0, int64_t n1) {
-  if (a.m > kSmallActs && a.m <= kWideActs) return f16_rows<3, kWideActs>(a, n0, n1);
+  if (wide_tiles(a.m)) return f16_rows<3, kWideActs>(a, n0, n1);
   f16_rows<4, kSmallActs>(a, n0, n1);
 }
 

@@ -36,6 +36,18 @@ const std::vector<std::pair<std::string, std::string>> kPrepared = {
      "--targets attn_q,attn_k,attn_v,attn_output,ffn_gate,ffn_up,ffn_down --seed 2 --out "},
 };
 
+// The shipped manifests' file names, read from the source tree (the scratch copy holds the same):
+// the first-request cases are listed from them, one each, so that the runs spread over the
+// program's shards.
+std::vector<std::string> shipped_manifest_names() {
+  std::vector<std::string> out;
+  for (const auto& e : fs::directory_iterator(fs::path(BRICKS_SOURCE_DIR) / "manifests")) {
+    if (e.path().extension() == ".textproto") out.push_back(e.path().filename().string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 class ShippedManifests : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -52,15 +64,6 @@ class ShippedManifests : public ::testing::Test {
       ASSERT_EQ(r.exit_code, 0) << args << "\n" << r.out << r.err;
     }
   }
-
-  static std::vector<fs::path> manifests() {
-    std::vector<fs::path> out;
-    for (const auto& e : fs::directory_iterator(work() / "manifests")) {
-      if (e.path().extension() == ".textproto") out.push_back(e.path());
-    }
-    std::sort(out.begin(), out.end());
-    return out;
-  }
 };
 
 // The cuda device's manifest, which needs the cuda_paged brick (built with the CUDA
@@ -72,10 +75,11 @@ bool cuda_paged_built() {
 }
 
 TEST_F(ShippedManifests, AllValidate) {
-  const std::vector<fs::path> files = manifests();
+  const std::vector<std::string> files = shipped_manifest_names();
   ASSERT_GE(files.size(), 10u);
-  for (const fs::path& m : files) {
-    CliResult r = run_bricks("validate 'manifests/" + m.filename().string() + "'", work());
+  for (const std::string& name : files) {
+    const fs::path m = work() / "manifests" / name;
+    CliResult r = run_bricks("validate 'manifests/" + name + "'", work());
     if (needs_gpu(m) && !cuda_paged_built()) {
       EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
       EXPECT_NE(r.out.find("unknown attention brick 'cuda_paged'"), std::string::npos) << r.out;
@@ -86,17 +90,6 @@ TEST_F(ShippedManifests, AllValidate) {
   }
 }
 
-// The shipped manifests' file names, read from the source tree as the cases are listed: one
-// case each, so that the runs spread over the program's shards.
-std::vector<std::string> shipped_manifest_names() {
-  std::vector<std::string> out;
-  for (const auto& e : fs::directory_iterator(fs::path(BRICKS_SOURCE_DIR) / "manifests")) {
-    if (e.path().extension() == ".textproto") out.push_back(e.path().filename().string());
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
 class ShippedManifestFirstRequest : public ShippedManifests,
                                     public ::testing::WithParamInterface<std::string> {};
 
@@ -105,7 +98,7 @@ TEST_P(ShippedManifestFirstRequest, Runs) {
   const std::string stem = m.stem().string();
   const fs::path json = work() / "out" / (stem + ".json");
   CliResult r =
-      run_bricks("run 'manifests/" + m.filename().string() +
+      run_bricks("run 'manifests/" + GetParam() +
                      "' --requests 1 --no-progress --quiet --report-json '" + json.string() + "'",
                  work());
   if (needs_gpu(m) && r.exit_code != 0) {
