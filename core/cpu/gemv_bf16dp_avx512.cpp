@@ -5,11 +5,11 @@
 // forward. Everything in this file carries a target attribute and internal linkage.
 //
 // A tile is 4 weight rows times up to 4 activation rows (16 accumulators of partial sums, 8
-// loads per 16 dot products), or 3 weight rows times up to 8 for 5 to 8 activation rows
-// (kWideActs). (2 weight rows times 8 activation rows ran 200-240 GFLOP/s at 8-32 rows against
-// the 4 x 4 tiles' 255-387, bench_kernels Crossover, AVX-512 EPYC.) Partial-sum vectors are
-// folded 16 at a time into one vector of 16 sums by four rounds of shuffles and adds
-// (reduce16) instead of 16 horizontal sums.
+// loads per 16 dot products), 3 weight rows times up to 8 for 5 to 8 activation rows
+// (kWideActs), or 6 weight rows times 4 from 9 rows on (kTallRows). (2 weight rows times 8
+// activation rows ran 200-240 GFLOP/s at 8-32 rows against the 4 x 4 tiles' 255-387, bench_kernels
+// Crossover, AVX-512 EPYC.) Partial-sum vectors are folded 16 at a time into one vector of 16 sums
+// by four rounds of shuffles and adds (reduce16) instead of 16 horizontal sums.
 #include <immintrin.h>
 
 // GCC 12 reports the deliberately undefined pass-through operands inside avx512fintrin.h
@@ -34,8 +34,17 @@ namespace {
 // which reads the weights from memory while it computes all their products. At 8 rows that ran
 // 252-305 GFLOP/s against 160-230 for two 4 x 4 tiles (Gemv 5632 x 2048, f16 and bf16 weights,
 // 2 threads); at 16 rows, two 3 x 8 tiles ran 220-261 against 263-335 for four 4 x 4.
+//
+// From 9 rows on the activation rows no longer fit L1 beside the weights (16 rows of 2048
+// columns are 64 KiB), so every tile but the first streams its activation lines from L2. Tiles
+// of 6 weight rows times 4 activation rows (24 accumulators, 10 loads per 24 dot products) load
+// each of those lines for 6 weight rows instead of 4. Gemv 5632 x 2048 at 16 rows, 2 threads,
+// AVX-512 EPYC, old and new binaries alternated, medians of 6 runs: bf16 weights 429 GFLOP/s
+// against 389, f16 312 against 283; 32 rows (Crossover) f16 462 against 409, bf16 577 against 493.
+// Tiles of 8 weight rows times 2 did not help (326-353 and 192-194 GFLOP/s at 16 rows).
 constexpr int kSmallActs = 4;
 constexpr int kWideActs = 8;
+constexpr int kTallRows = 6;
 
 // Whether m activation rows take the 3 x kWideActs tiles.
 constexpr bool wide_tiles(int64_t m) { return m > kSmallActs && m <= kWideActs; }
@@ -118,12 +127,12 @@ BRICKS_AVX512BF16 inline void step(__m512 (&acc)[A][R], const uint16_t* const (&
                                    uint16_t* const (&keep)[R], const uint16_t* const (&x)[A],
                                    int64_t k, int64_t count) {
   __m512bh wv[R];
-#pragma GCC unroll 4
+#pragma GCC unroll 8
   for (int r = 0; r < R; ++r) wv[r] = weights32<S>(w[r], keep[r], k, count);
 #pragma GCC unroll 8
   for (int i = 0; i < A; ++i) {
     const __m512bh xv = load32(x[i] + k, count);
-#pragma GCC unroll 4
+#pragma GCC unroll 8
     for (int r = 0; r < R; ++r) acc[i][r] = _mm512_dpbf16_ps(acc[i][r], wv[r], xv);
   }
 }
@@ -131,10 +140,11 @@ BRICKS_AVX512BF16 inline void step(__m512 (&acc)[A][R], const uint16_t* const (&
 // R weight rows times A activation rows from i0, over all columns, into outputs n .. n + R.
 // With `Ahead` (the first tile of a row group) it also asks for the next R weight rows, one
 // line of each per 32 columns, so that they arrive while the group's other tiles run on
-// this one's rows. The first tile still takes longest (at 16 rows in a decode step, 45 % of
-// the run against 33 % for the three others together): it waits on the weights. Sharing the
-// requests out over all tiles of the group, into L1 or L2, or two groups ahead, measured no
-// faster.
+// this one's rows. The first tile still takes longest (at 16 rows in a decode step of 6 x 4
+// tiles, 34 % of the run against 22 % for the three others together): it waits on the weights.
+// Sharing the requests out over all tiles of the group, into L1 or L2, or two groups ahead,
+// measured no faster (with the 6 x 4 tiles, a share of the next group's bytes per tile, 2 lines
+// a step: 213-238 GFLOP/s against 238-308 for f16 at 16 rows).
 template <Src S, int R, int A, bool Ahead>
 BRICKS_AVX512BF16 void tile(const GemvArgs& a, const Rows& rows, int64_t n, int64_t i0) {
   const uint16_t* w[R];
@@ -205,22 +215,26 @@ BRICKS_AVX512BF16 void bf16_group(const GemvArgs& a, int64_t n) {
   row_group<Src::Bf16, R, A>(a, w, w, n);
 }
 
+// Groups of R rows over [n0, n1), the rest in groups of R / 2, R / 4, ... 1.
 template <int R, int A>
 BRICKS_AVX512BF16 void bf16_rows(const GemvArgs& a, int64_t n0, int64_t n1) {
   int64_t n = n0;
   for (; n + R <= n1; n += R) bf16_group<R, A>(a, n);
-  for (; n < n1; ++n) bf16_group<1, A>(a, n);
+  if constexpr (R > 1) {
+    if (n < n1) bf16_rows<R / 2, A>(a, n, n1);
+  }
 }
 
 BRICKS_AVX512BF16 void gemv_bf16dp(const GemvArgs& a, int64_t n0, int64_t n1) {
+  if (a.m > kWideActs) return bf16_rows<kTallRows, kSmallActs>(a, n0, n1);
   if (wide_tiles(a.m)) return bf16_rows<3, kWideActs>(a, n0, n1);
   bf16_rows<4, kSmallActs>(a, n0, n1);
 }
 
 // f16 weights: the first tile of a group converts its rows in registers and, when more tiles
 // follow, stores them into a per-thread buffer (R x cols values: 44 KiB for 5632 columns at
-// R = 4) from which the other tiles read them as bf16. Each weight is converted once per pass,
-// 4 instructions per 32 weights against m dot products.
+// R = 4, 66 KiB at R = 6) from which the other tiles read them as bf16. Each weight is converted
+// once per pass, 4 instructions per 32 weights against m dot products.
 template <int R, int A>
 BRICKS_AVX512BF16 void f16_group(const GemvArgs& a, int64_t n, uint16_t* buf, int64_t stride) {
   const Rows copy{reinterpret_cast<const char*>(buf), static_cast<size_t>(stride) * 2};
@@ -231,17 +245,27 @@ BRICKS_AVX512BF16 void f16_group(const GemvArgs& a, int64_t n, uint16_t* buf, in
   row_group<Src::F16Keep, R, A>(a, w, copy, n);
 }
 
+// As bf16_rows, on one buffer for all the groups.
+template <int R, int A>
+BRICKS_AVX512BF16 void f16_groups(const GemvArgs& a, int64_t n0, int64_t n1, uint16_t* buf,
+                                  int64_t stride) {
+  int64_t n = n0;
+  for (; n + R <= n1; n += R) f16_group<R, A>(a, n, buf, stride);
+  if constexpr (R > 1) {
+    if (n < n1) f16_groups<R / 2, A>(a, n, n1, buf, stride);
+  }
+}
+
 template <int R, int A>
 BRICKS_AVX512BF16 void f16_rows(const GemvArgs& a, int64_t n0, int64_t n1) {
   const int64_t stride = (a.cols + 31) / 32 * 32;
   thread_local std::vector<uint16_t> rows;
   if (rows.size() < static_cast<size_t>(R * stride)) rows.resize(R * stride);
-  int64_t n = n0;
-  for (; n + R <= n1; n += R) f16_group<R, A>(a, n, rows.data(), stride);
-  for (; n < n1; ++n) f16_group<1, A>(a, n, rows.data(), stride);
+  f16_groups<R, A>(a, n0, n1, rows.data(), stride);
 }
 
 BRICKS_AVX512BF16 void gemv_f16dp(const GemvArgs& a, int64_t n0, int64_t n1) {
+  if (a.m > kWideActs) return f16_rows<kTallRows, kSmallActs>(a, n0, n1);
   if (wide_tiles(a.m)) return f16_rows<3, kWideActs>(a, n0, n1);
   f16_rows<4, kSmallActs>(a, n0, n1);
 }

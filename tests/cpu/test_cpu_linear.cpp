@@ -30,7 +30,8 @@ struct Shape {
 // cols 96 = 3 q8_0 blocks with 77 (odd) rows; 40, 200 and 1100 leave SIMD column tails;
 // 1100 and 1088 (34 q8_0 blocks) span several column passes of the batched kernels.
 const Shape kShapes[] = {{77, 96}, {64, 256}, {33, 40}, {9, 200}, {13, 1100}, {12, 1088}};
-// 6 and 8 take the bf16 dot products' 3 x 8 tiles, partly and wholly filled.
+// 6 and 8 take the bf16 dot products' 3 x 8 tiles, partly and wholly filled; 17 and 64 their
+// 6 x 4 tiles, 17 with a last tile of one activation row.
 const int64_t kMs[] = {1, 3, 6, 8, 17, 64};
 const WeightType kTypes[] = {WeightType::F32,  WeightType::F16,  WeightType::BF16, WeightType::Q8_0,
                              WeightType::Q4_0, WeightType::Q4_1, WeightType::Q5_0, WeightType::Q5_1,
