@@ -1,6 +1,7 @@
 // End to end through the CLI: make-model, run, generate, and the errors users meet.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -44,6 +45,32 @@ TEST_F(CliEngine, RunPrintsReportAndWritesJson) {
   EXPECT_EQ(j["requests"]["failed"], 0);
   EXPECT_GT(j["throughput"]["output_tokens_per_s"].get<double>(), 0.0);
   EXPECT_GT(j["ttft_s"]["p99"].get<double>(), 0.0);
+}
+
+// Commands that run forward passes restart once with OMP_WAIT_POLICY=PASSIVE, so that oneDNN's
+// OpenMP threads sleep between products; the others start once and leave it unset; a policy
+// the environment sets is kept.
+TEST_F(CliEngine, OnlyForwardPassCommandsSetTheOpenMpWaitPolicy) {
+  const char* outer = std::getenv("OMP_WAIT_POLICY");
+  const std::string saved = outer != nullptr ? outer : "";
+  ::unsetenv("OMP_WAIT_POLICY");
+  const fs::path m = write("policy.textproto", manifest());
+  const std::string quiet_run = "--log-level debug run --no-progress --quiet '" + m.string() + "'";
+  const CliResult run = run_bricks(quiet_run, dir_);
+  const CliResult validate = run_bricks("--log-level debug validate '" + m.string() + "'", dir_);
+  ::setenv("OMP_WAIT_POLICY", "ACTIVE", 1);
+  const CliResult chosen = run_bricks(quiet_run, dir_);
+  if (outer != nullptr) {
+    ::setenv("OMP_WAIT_POLICY", saved.c_str(), 1);
+  } else {
+    ::unsetenv("OMP_WAIT_POLICY");
+  }
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.err.find("OpenMP wait policy: PASSIVE"), std::string::npos) << run.err;
+  ASSERT_EQ(validate.exit_code, 0) << validate.err;
+  EXPECT_NE(validate.err.find("OpenMP wait policy: unset"), std::string::npos) << validate.err;
+  ASSERT_EQ(chosen.exit_code, 0) << chosen.err;
+  EXPECT_NE(chosen.err.find("OpenMP wait policy: ACTIVE"), std::string::npos) << chosen.err;
 }
 
 TEST_F(CliEngine, RunTraceFileWithTextPrompts) {

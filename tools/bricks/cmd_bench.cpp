@@ -313,7 +313,8 @@ int bench(const BenchArgs& a) {
 }
 
 const Command kBench{
-    "bench", 45, [](CLI::App& app, int& exit_code) {
+    "bench", 45,
+    [](CLI::App& app, int& exit_code) {
       auto args = std::make_shared<BenchArgs>();
       auto* cmd = app.add_subcommand(
           "bench",
@@ -397,7 +398,8 @@ const Command kBench{
         args->endpoint.model_file = args->model;
         exit_code = bench(*args);
       });
-    }};
+    },
+    Work::kForwardPasses};
 
 }  // namespace
 }  // namespace bricks::cli

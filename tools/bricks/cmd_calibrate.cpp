@@ -227,10 +227,13 @@ void add_calibrate_flags(CLI::App* cmd, CalibrateArgs* a) {
       "be read or written.");
 }
 
-const Command kCalibrate{"calibrate", 58,
+const Command kCalibrate{"calibrate",
+                         58,
                          "Measure the device's step times over a grid of batch shapes and write "
                          "them as a calibration table for the sim device",
-                         add_calibrate_flags, run_calibrate};
+                         add_calibrate_flags,
+                         run_calibrate,
+                         Work::kForwardPasses};
 
 }  // namespace
 }  // namespace bricks::cli

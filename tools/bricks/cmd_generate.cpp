@@ -197,8 +197,9 @@ void add_generate_flags(CLI::App* cmd, GenerateArgs* a) {
       ->capture_default_str();
 }
 
-const Command kGenerate{"generate", 50, "Stream the model's continuation of one prompt",
-                        add_generate_flags, generate};
+const Command kGenerate{
+    "generate",         50,       "Stream the model's continuation of one prompt",
+    add_generate_flags, generate, Work::kForwardPasses};
 
 }  // namespace
 }  // namespace bricks::cli

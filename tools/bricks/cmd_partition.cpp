@@ -127,10 +127,13 @@ void add_partition_flags(CLI::App* cmd, PartitionArgs* args) {
 }
 
 const Command kPartition{
-    "partition", 55,
+    "partition",
+    55,
     "Calibrate the neuron partition of a dense model for the neuron_partition "
     "router: run prompts, cluster co-active FFN neurons, write <model>.partition",
-    add_partition_flags, run_partition};
+    add_partition_flags,
+    run_partition,
+    Work::kForwardPasses};
 
 }  // namespace
 }  // namespace bricks::cli

@@ -123,11 +123,14 @@ void add_run_flags(CLI::App* cmd, RunArgs* args) {
       "current step, with a partial report; a second signal stops at once).");
 }
 
-const Command kRun{"run", 40,
+const Command kRun{"run",
+                   40,
                    "Run a manifest's workload on its model and bricks, then print the report "
                    "(TTFT, TPOT, ITL, E2E latency, throughput, SLO attainment, goodput, tenants, "
                    "preemptions, KV use, prefix hits)",
-                   add_run_flags, run_manifest_command};
+                   add_run_flags,
+                   run_manifest_command,
+                   Work::kForwardPasses};
 
 }  // namespace
 }  // namespace bricks::cli

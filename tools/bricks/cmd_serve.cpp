@@ -157,7 +157,8 @@ int serve(const ServeArgs& a) {
 }
 
 const Command kServe{
-    "serve", 45, [](CLI::App& app, int& exit_code) {
+    "serve", 45,
+    [](CLI::App& app, int& exit_code) {
       auto a = std::make_shared<ServeArgs>();
       auto* cmd = app.add_subcommand(
           "serve",
@@ -208,7 +209,8 @@ const Command kServe{
         }
         exit_code = serve(*a);
       });
-    }};
+    },
+    Work::kForwardPasses};
 
 }  // namespace
 }  // namespace bricks::cli

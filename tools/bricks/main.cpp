@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "command.h"
@@ -16,8 +17,8 @@
 
 namespace bricks::cli {
 
-Command::Command(std::string n, int o, std::function<void(CLI::App&, int&)> f)
-    : name(std::move(n)), order(o), add(std::move(f)) {
+Command::Command(std::string n, int o, std::function<void(CLI::App&, int&)> f, Work w)
+    : name(std::move(n)), order(o), add(std::move(f)), work(w) {
   commands().push_back(this);
 }
 
@@ -28,10 +29,9 @@ std::vector<const Command*>& commands() {
 
 namespace {
 
-// The first word of the command line that is not a top-level option, when it names no
-// subcommand; empty otherwise. CLI11 would act on a `--help` after it and exit 0, so an
-// unknown command is caught before parsing: it is a usage error whatever follows.
-std::string unknown_command(int argc, char** argv, const CLI::App& app) {
+// The first word of the command line that is not a top-level option (the command's name, if
+// the line is well formed); empty if there is none.
+std::string first_word(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--") return "";
@@ -40,12 +40,31 @@ std::string unknown_command(int argc, char** argv, const CLI::App& app) {
       continue;
     }
     if (!arg.empty() && arg[0] == '-') continue;
-    for (const CLI::App* sub : app.get_subcommands({})) {
-      if (sub->check_name(arg)) return "";
-    }
     return arg;
   }
   return "";
+}
+
+// first_word when it names no subcommand; empty otherwise. CLI11 would act on a `--help` after
+// it and exit 0, so an unknown command is caught before parsing: it is a usage error whatever
+// follows.
+std::string unknown_command(int argc, char** argv, const CLI::App& app) {
+  const std::string word = first_word(argc, argv);
+  if (word.empty()) return "";
+  for (const CLI::App* sub : app.get_subcommands({})) {
+    if (sub->check_name(word)) return "";
+  }
+  return word;
+}
+
+// Whether the command line names a command that runs forward passes. Only those restart
+// themselves for the OpenMP wait policy: the others (list, validate, inspect, --help ...)
+// would pay a second process start for nothing.
+bool runs_forward_passes(int argc, char** argv) {
+  const std::string word = first_word(argc, argv);
+  return std::any_of(commands().begin(), commands().end(), [&](const Command* c) {
+    return c->name == word && c->work == Work::kForwardPasses;
+  });
 }
 
 // "did you mean 'run'?" or the way to the list of commands.
@@ -64,7 +83,7 @@ std::string command_fix(const std::string& word, const CLI::App& app) {
 
 int main(int argc, char** argv) {
   using namespace bricks::cli;
-  make_openmp_threads_sleep_when_idle(argv);
+  if (runs_forward_passes(argc, argv)) make_openmp_threads_sleep_when_idle(argv);
   auto logger = spdlog::stderr_color_mt("bricks");
   spdlog::set_default_logger(logger);
   spdlog::set_pattern("%^%l%$: %v");
@@ -78,7 +97,12 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", level, "Log level on stderr: trace, debug, info, warn, error, off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
       ->capture_default_str();
-  app.parse_complete_callback([&] { spdlog::set_level(spdlog::level::from_str(level)); });
+  app.parse_complete_callback([&] {
+    spdlog::set_level(spdlog::level::from_str(level));
+    const char* policy = std::getenv("OMP_WAIT_POLICY");
+    spdlog::debug("OpenMP wait policy: {}",
+                  policy != nullptr ? policy : "unset (libgomp's default)");
+  });
 
   int exit_code = kExitOk;
   std::vector<const Command*> sorted = commands();
