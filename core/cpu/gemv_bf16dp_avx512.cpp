@@ -40,7 +40,7 @@ namespace {
 // of 6 weight rows times 4 activation rows (24 accumulators, 10 loads per 24 dot products) load
 // each of those lines for 6 weight rows instead of 4. Gemv 5632 x 2048 at 16 rows, 2 threads,
 // AVX-512 EPYC, old and new binaries alternated, medians of 6 runs: bf16 weights 429 GFLOP/s
-// against 389, f16 312 against 283; 32 rows (Crossover) f16 462 against 409, bf16 577 against 493.
+// against 389, f16 312 against 283; 32 rows (Crossover) f16 462 against 405, bf16 577 against 493.
 // Tiles of 8 weight rows times 2 did not help (326-353 and 192-194 GFLOP/s at 16 rows).
 constexpr int kSmallActs = 4;
 constexpr int kWideActs = 8;
