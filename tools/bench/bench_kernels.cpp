@@ -236,13 +236,13 @@ int64_t rotation_bytes() {
 
 // Distinct copies of one random matrix, totalling at least rotation_bytes(), on huge pages
 // where the kernel grants them (WeightArena), as the engine's resident weights and the read
-// sweep are. Keep the total well above the last-level cache: with 140 MiB of copies batch-1
-// q8_0 read 67-79 GB/s against 43-46 with the default GiB, part of it from cache.
+// sweep are. Keep the total well above the last-level cache. (With 140 MiB of copies batch-1
+// q8_0 once read 67-79 GB/s against 43-46 with the default GiB; a later session measured 43.7
+// against 41.7, and a plain read sweep as fast over 192 MiB as over 1 GiB.)
 struct WeightSet {
   WeightType type;
   int64_t rows, cols;
   std::vector<std::unique_ptr<WeightArena>> copies;
-  std::vector<Linear> linears;
 };
 
 std::unique_ptr<WeightSet> g_weights;
