@@ -102,6 +102,9 @@ BRICKS_AVX512_VNNI void super_tile(const QuantGemvArgs& a, int64_t n) {
     for (int j = 0; j < MB; ++j) a.y[j * a.ldy + n + r] = fsum(acc[r][j]);
 }
 
+// Weight rows ahead of a direct_tile's rows that its prefetches ask for: the next tile's at R = 4.
+constexpr int64_t kDirectAheadRows = 4;
+
 // R weight rows (n .. n + R) of q4_0 or q8_0 against the MB activation rows i0 .. i0 + MB.
 template <WeightType T, int R, int MB>
 BRICKS_AVX512_VNNI void direct_tile(const QuantGemvArgs& a, int64_t n) {
@@ -134,10 +137,10 @@ BRICKS_AVX512_VNNI void direct_tile(const QuantGemvArgs& a, int64_t n) {
     VecF wa[R];
 #pragma GCC unroll 4
     for (int r = 0; r < R; ++r) {
-      // The same step of the next tile's rows, as super_tile, one request per 64 bytes: where
-      // the step's last bytes spill into one more line, that line is the next step's first.
+      // The same step kDirectAheadRows rows further, as super_tile, one request per 64 bytes:
+      // where the step's last bytes spill into one more line, that line is the next step's first.
       for (int64_t line = 0; line < kStepBytes; line += 64) {
-        _mm_prefetch(at + (R + r) * stride + line, _MM_HINT_T0);
+        _mm_prefetch(at + (kDirectAheadRows + r) * stride + line, _MM_HINT_T0);
       }
       D::chunk(at + r * stride, kOne, u[r], wa[r]);
     }
@@ -163,10 +166,21 @@ BRICKS_AVX512_VNNI void direct_tile(const QuantGemvArgs& a, int64_t n) {
 // MB activation rows against the weight rows [n0, n1): R rows at a time, then one. The
 // k-quants keep a factor vector per weight row and activation row besides the accumulators,
 // so with 3 or 4 activation rows only 2 weight rows fit the 32 registers.
+//
+// q8_0 at one activation row (batch-1 decode) reads one row at a time: the weights then come in
+// address order, one stream that the hardware prefetcher follows beside the requests 4 rows
+// ahead, where 4 rows side by side are 4 streams it follows too late. A core's rate on weights
+// in cache drops (GemvCached 39-41 against 55-59 GB/s: every row loads the activation again)
+// but stays above what memory gives it. AVX-512 EPYC, alternated: Gemv 5632 x 2048 from DRAM
+// 57-58 GB/s against 40-51 at 2 threads, 28-30 against 23-27 at one (in a slower phase of the
+// machine's memory, 39-50 either way); batch-1 decode of the q8_0 file (bricks run, 2 threads),
+// two sets of 8 runs, medians 45.4 and 42.4 tok/s against 41.2 and 37.9. q4_0 and the k-quants,
+// whose in-cache rates are nearer their memory rates, ran slower so (q4_K in cache 24-27
+// against 32-33 GB/s).
 template <WeightType T, int MB>
 BRICKS_AVX512_VNNI void register_rows(const QuantGemvArgs& a, int64_t n0, int64_t n1) {
   constexpr bool kSuper = T == WeightType::Q4_K || T == WeightType::Q5_K || T == WeightType::Q6_K;
-  constexpr int R = kSuper && MB > 2 ? 2 : 4;
+  constexpr int R = T == WeightType::Q8_0 && MB == 1 ? 1 : kSuper && MB > 2 ? 2 : 4;
   auto tile = [&]<int Rows>(int64_t n) BRICKS_AVX512_VNNI {
     if constexpr (kSuper) {
       super_tile<T, Rows, MB>(a, n);
