@@ -16,12 +16,17 @@
 #                           measure an AVX2 machine's ratios on an AVX-512 one: Bricks through
 #                           BRICKS_CPU_ISA and oneDNN's DNNL_MAX_CPU_ISA, the peer by loading
 #                           only its CPU variants without AVX-512 (a llama.cpp built with them)
+#   --repeat N              N rounds (default 1), each the read sweep, the peer and Bricks in
+#                           turn: rows print medians, the ratio is the median of the rounds'
+#                           ratios with their range, and batch-1 decode is also put against the
+#                           roofline of its own round (a shared machine's memory can change
+#                           speed between minutes)
 # Rows are tokens per second (0: the run failed, its error is on stderr); the peer's decode rows come from llama-bench -n 64 and
 # llama-batched-bench -npp 16 -ntg 32, Bricks' from 16-token prompts and 33 new tokens. A batch
 # row is the decode phase alone on both sides: sequences / mean TPOT for Bricks, S_TG for the peer.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-peer="" threads="1 2" compute=f32 build=build isa=""
+peer="" threads="1 2" compute=f32 build=build isa="" repeat=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --peer) peer=$2; shift 2 ;;
@@ -29,11 +34,15 @@ while [ $# -gt 0 ]; do
     --compute) compute=$2; shift 2 ;;
     --build) build=$2; shift 2 ;;
     --isa) isa=$2; shift 2 ;;
-    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --repeat) repeat=$2; shift 2 ;;
+    -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "engine_bench.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     *) break ;;
   esac
 done
+case "$repeat" in
+  '' | *[!0-9]* | 0) echo "engine_bench.sh: --repeat takes a count of rounds, 1 or more (got '$repeat')" >&2; exit 2 ;;
+esac
 if [ -n "$isa" ] && [ "$isa" != avx2 ]; then
   echo "engine_bench.sh: --isa takes avx2 (got '$isa')" >&2
   exit 2
@@ -116,50 +125,98 @@ peer_rows() {  # threads -> "pp128 pp512 tg1 tg4 tg8 tg16" (llama.cpp's tok/s)
   echo "$(col 128 0) $(col 512 0) $(col 0 64) $(tg 4) $(tg 8) $(tg 16)"
 }
 
-row() {  # threads, name, bricks value, peer value
-  if [ -n "$peer" ]; then
-    awk -v t="$1" -v n="$2" -v a="$3" -v b="$4" \
-      'BEGIN{printf "%-7d %-22s %9.2f %9.2f %7.2f\n", t, n, a, b, (b > 0 ? a / b : 0)}'
-  else
-    awk -v t="$1" -v n="$2" -v a="$3" 'BEGIN{printf "%-7d %-22s %9.2f\n", t, n, a}'
-  fi
+bricks_rows() {  # threads -> "pp128 pp512 tg1 tg4 tg8 tg16" (Bricks' tok/s)
+  local t=$1 out="" n b ttft tpot
+  for n in 128 512; do
+    ttft=$(run "$t" 1 "$n" 1 | num mean)
+    out="$out $(awk -v n="$n" -v s="$ttft" 'BEGIN{print (s > 0 ? n/s : 0)}')"
+  done
+  tpot=$(run "$t" 1 16 33 | tr -d '\n' | grep -o '"tpot_s": {[^}]*}' | num mean)
+  out="$out $(awk -v s="$tpot" 'BEGIN{print (s > 0 ? 1/s : 0)}')"
+  for b in 4 8 16; do
+    # Every sequence decodes in every step once the prompts are in, so b / TPOT is the
+    # decode phase's total rate: llama-batched-bench's S_TG, which leaves out the prompts.
+    tpot=$(run "$t" "$b" 16 33 | tr -d '\n' | grep -o '"tpot_s": {[^}]*}' | num mean)
+    out="$out $(awk -v b="$b" -v s="$tpot" 'BEGIN{print (s > 0 ? b/s : 0)}')"
+  done
+  echo "$out"
 }
 
+sweep_gbs() {  # threads -> bench_kernels' read sweep in GB/s (empty without bench_kernels)
+  [ -x "$build/bin/bench_kernels" ] || return 0
+  "$build/bin/bench_kernels" --benchmark_filter="^ReadSweep/$1/" --benchmark_format=json 2>/dev/null |
+    tr -d '\n ' | grep -o '"GB/s":[0-9.e+]*' | head -n1 | cut -d: -f2
+}
+
+# The median of the numbers on stdin: as it is, or with `fixed` to 2 decimals, or with `range`
+# also their "[min-max]".
+median() {
+  sort -g | awk -v how="${1:-}" '{v[NR] = $1}
+    END {
+      if (NR == 0) { print 0; exit }
+      m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+      if (how == "range") printf "%.2f [%.2f-%.2f]\n", m, v[1], v[NR]
+      else if (how == "fixed") printf "%.2f\n", m
+      else print m
+    }'
+}
+
+names=("prefill 128" "prefill 512" "decode batch 1" "decode batch 4 total" "decode batch 8 total" "decode batch 16 total")
 echo "cpu: $(lscpu | sed -n 's/^Model name: *//p')"
 echo "flags: $(grep -o -w -E 'avx2|avx512f|avx512bw|avx512_vnni|avx_vnni|avx512_bf16|avx512_fp16|amx_tile|amx_bf16|amx_int8' /proc/cpuinfo | sort -u | tr '\n' ' ')"
 bytes=$(stat -c %s "$model")
 [ -n "$isa" ] && echo "limited to: $isa (BRICKS_CPU_ISA, DNNL_MAX_CPU_ISA${peer:+, and the AVX2 CPU variants of the peer})"
 echo "model: $model ($(awk -v b="$bytes" 'BEGIN{printf "%.1f MiB", b/1048576}')), compute $compute"
-if [ -x "$build/bin/bench_kernels" ]; then
-  read_json=$("$build/bin/bench_kernels" --benchmark_filter='^ReadSweep' --benchmark_format=json 2>/dev/null)
+# Per round r and thread count t: the sweep S, the peer's rows P and Bricks' rows B.
+declare -A S P B
+for ((r = 1; r <= repeat; r++)); do
+  [ "$repeat" -gt 1 ] && echo "engine_bench.sh: round $r of $repeat" >&2
   for t in $threads; do
-    gbs=$(echo "$read_json" | tr -d '\n ' | grep -o "\"name\":\"ReadSweep/$t[^}]*" | grep -o '"GB/s":[0-9.e+]*' | head -n1 | cut -d: -f2)
-    awk -v t="$t" -v g="$gbs" -v b="$bytes" \
-      'BEGIN{if (g > 0) printf "threads %d: read sweep %.1f GB/s (bench_kernels ReadSweep), file bytes per token at that rate: %.2f tok/s\n", t, g, g*1e9/b}'
+    S[$t,$r]=$(sweep_gbs "$t")
+    p=(0 0 0 0 0 0)
+    [ -n "$peer" ] && read -r -a p <<< "$(peer_rows "$t")"
+    read -r -a b <<< "$(bricks_rows "$t")"
+    for i in 0 1 2 3 4 5; do
+      P[$t,$i,$r]=${p[$i]:-0}
+      B[$t,$i,$r]=${b[$i]:-0}
+    done
   done
+done
+rounds="" spread=fixed
+if [ "$repeat" -gt 1 ]; then
+  rounds=", median of $repeat rounds"
+  spread=range
 fi
+for t in $threads; do
+  gbs=$(for ((r = 1; r <= repeat; r++)); do echo "${S[$t,$r]:-}"; done | grep . | median || true)
+  awk -v t="$t" -v g="$gbs" -v b="$bytes" -v w="$rounds" \
+    'BEGIN{if (g > 0) printf "threads %d: read sweep %.1f GB/s (bench_kernels ReadSweep%s), file bytes per token at that rate: %.2f tok/s\n", t, g, w, g*1e9/b}'
+done
 if [ -n "$peer" ]; then
   printf "%-7s %-22s %9s %9s %7s\n" threads row bricks peer ratio
 else
   printf "%-7s %-22s %9s\n" threads row bricks
 fi
 for t in $threads; do
-  p=(0 0 0 0 0 0)
-  [ -n "$peer" ] && read -r -a p <<< "$(peer_rows "$t")"
-  i=0
-  for n in 128 512; do
-    ttft=$(run "$t" 1 "$n" 1 | num mean)
-    row "$t" "prefill $n" "$(awk -v n="$n" -v s="$ttft" 'BEGIN{print (s > 0 ? n/s : 0)}')" "${p[$i]:-0}"
-    i=$((i + 1))
+  for i in 0 1 2 3 4 5; do
+    bv=$(for ((r = 1; r <= repeat; r++)); do echo "${B[$t,$i,$r]}"; done | median)
+    if [ -n "$peer" ]; then
+      pv=$(for ((r = 1; r <= repeat; r++)); do echo "${P[$t,$i,$r]}"; done | median)
+      ratio=$(for ((r = 1; r <= repeat; r++)); do
+        awk -v a="${B[$t,$i,$r]}" -v b="${P[$t,$i,$r]}" 'BEGIN{print (b > 0 ? a / b : 0)}'
+      done | median "$spread")
+      awk -v t="$t" -v n="${names[$i]}" -v a="$bv" -v b="$pv" -v q="$ratio" \
+        'BEGIN{printf "%-7d %-22s %9.2f %9.2f %7s\n", t, n, a, b, q}'
+    else
+      awk -v t="$t" -v n="${names[$i]}" -v a="$bv" 'BEGIN{printf "%-7d %-22s %9.2f\n", t, n, a}'
+    fi
   done
-  tpot=$(run "$t" 1 16 33 | tr -d '\n' | grep -o '"tpot_s": {[^}]*}' | num mean)
-  row "$t" "decode batch 1" "$(awk -v s="$tpot" 'BEGIN{print (s > 0 ? 1/s : 0)}')" "${p[2]:-0}"
-  i=3
-  for b in 4 8 16; do
-    # Every sequence decodes in every step once the prompts are in, so b / TPOT is the
-    # decode phase's total rate: llama-batched-bench's S_TG, which leaves out the prompts.
-    tpot=$(run "$t" "$b" 16 33 | tr -d '\n' | grep -o '"tpot_s": {[^}]*}' | num mean)
-    row "$t" "decode batch $b total" "$(awk -v b="$b" -v s="$tpot" 'BEGIN{print (s > 0 ? b/s : 0)}')" "${p[$i]:-0}"
-    i=$((i + 1))
-  done
+  # Batch-1 decode against the roofline of the round it ran in.
+  roof=$(for ((r = 1; r <= repeat; r++)); do
+    awk -v d="${B[$t,2,$r]}" -v g="${S[$t,$r]:-0}" -v b="$bytes" \
+      'BEGIN{if (g > 0) printf "%.1f\n", 100 * d / (g * 1e9 / b)}'
+  done | median "$spread")
+  if [ -n "${S[$t,1]:-}" ]; then
+    echo "threads $t: decode batch 1 at ${roof} % of its round's roofline"
+  fi
 done
