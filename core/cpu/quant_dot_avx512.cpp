@@ -102,12 +102,14 @@ BRICKS_AVX512_VNNI void super_tile(const QuantGemvArgs& a, int64_t n) {
     for (int j = 0; j < MB; ++j) a.y[j * a.ldy + n + r] = fsum(acc[r][j]);
 }
 
-// Weight rows ahead of a direct_tile's rows that its prefetches ask for: the next tile's at R = 4.
+// Weight rows ahead of each of a direct_tile's rows that its prefetches ask for: the next tile's
+// at R = 4 adjacent rows.
 constexpr int64_t kDirectAheadRows = 4;
 
-// R weight rows (n .. n + R) of q4_0 or q8_0 against the MB activation rows i0 .. i0 + MB.
+// R weight rows n, n + spacing, ... n + (R - 1) spacing of q4_0 or q8_0 against the MB
+// activation rows i0 .. i0 + MB.
 template <WeightType T, int R, int MB>
-BRICKS_AVX512_VNNI void direct_tile(const QuantGemvArgs& a, int64_t n) {
+BRICKS_AVX512_VNNI void direct_tile(const QuantGemvArgs& a, int64_t n, int64_t spacing = 1) {
   using D = Direct<T>;
   constexpr int64_t kStepBytes = 2 * static_cast<int64_t>(sizeof(typename D::B));
   const QuantizedActivations& x = *a.x;
@@ -119,13 +121,14 @@ BRICKS_AVX512_VNNI void direct_tile(const QuantGemvArgs& a, int64_t n) {
     d[j] = x.d.data() + (a.i0 + j) * lane_stride;
     s[j] = x.s.data() + (a.i0 + j) * lane_stride;
   }
-  // Every address below is `at` plus a multiple of the row stride: the rows of the tile and,
-  // R rows further, those the prefetches ask for. Kept as one pointer and one stride, they fit
-  // the addressing modes. A pointer per row and prefetch (12 at R = 4) spilled to xmm registers:
-  // 115 instructions a step at R = 4, MB = 1, against 75, and on weights in cache batch 1 ran
-  // 49 against 60 GB/s (q8_0) and 29 against 34 (q4_0).
-  const int64_t stride = static_cast<int64_t>(a.row_bytes);
-  const char* at = a.w + n * stride;
+  // Every address below is `at` plus multiples of the tile's and the row's strides: the rows
+  // of the tile and, kDirectAheadRows rows further, those the prefetches ask for. Kept as one
+  // pointer and two strides, they fit the addressing modes. A pointer per row and prefetch (12
+  // at R = 4) spilled to xmm registers: 115 instructions a step at R = 4, MB = 1, against 75,
+  // and on weights in cache batch 1 ran 49 against 60 GB/s (q8_0) and 29 against 34 (q4_0).
+  const int64_t row = static_cast<int64_t>(a.row_bytes);
+  const int64_t stride = row * spacing;
+  const char* at = a.w + n * row;
   VecF acc[R][MB];
   for (int r = 0; r < R; ++r)
     for (int j = 0; j < MB; ++j) acc[r][j] = fzero();
@@ -140,7 +143,7 @@ BRICKS_AVX512_VNNI void direct_tile(const QuantGemvArgs& a, int64_t n) {
       // The same step kDirectAheadRows rows further, as super_tile, one request per 64 bytes:
       // where the step's last bytes spill into one more line, that line is the next step's first.
       for (int64_t line = 0; line < kStepBytes; line += 64) {
-        _mm_prefetch(at + (kDirectAheadRows + r) * stride + line, _MM_HINT_T0);
+        _mm_prefetch(at + r * stride + kDirectAheadRows * row + line, _MM_HINT_T0);
       }
       D::chunk(at + r * stride, kOne, u[r], wa[r]);
     }
@@ -160,27 +163,26 @@ BRICKS_AVX512_VNNI void direct_tile(const QuantGemvArgs& a, int64_t n) {
   for (int64_t st = 0; st < full; ++st) step.template operator()<false>(st);
   if (full * kBytes < a.cols) step.template operator()<true>(full);
   for (int r = 0; r < R; ++r)
-    for (int j = 0; j < MB; ++j) a.y[j * a.ldy + n + r] = fsum(acc[r][j]);
+    for (int j = 0; j < MB; ++j) a.y[j * a.ldy + n + r * spacing] = fsum(acc[r][j]);
 }
 
 // MB activation rows against the weight rows [n0, n1): R rows at a time, then one. The
 // k-quants keep a factor vector per weight row and activation row besides the accumulators,
 // so with 3 or 4 activation rows only 2 weight rows fit the 32 registers.
 //
-// q8_0 at one activation row (batch-1 decode) reads one row at a time: the weights then come in
-// address order, one stream that the hardware prefetcher follows beside the requests 4 rows
-// ahead, where 4 rows side by side are 4 streams it follows too late. A core's rate on weights
-// in cache drops (GemvCached 39-41 against 55-59 GB/s: every row loads the activation again)
-// but stays above what memory gives it. AVX-512 EPYC, alternated: Gemv 5632 x 2048 from DRAM
-// 57-58 GB/s against 40-51 at 2 threads, 28-30 against 23-27 at one (in a slower phase of the
-// machine's memory, 39-50 either way); batch-1 decode of the q8_0 file (bricks run, 2 threads),
-// two sets of 8 runs, medians 45.4 and 42.4 tok/s against 41.2 and 37.9. q4_0 and the k-quants,
-// whose in-cache rates are nearer their memory rates, ran slower so (q4_K in cache 24-27
-// against 32-33 GB/s).
+// q8_0 at one activation row (batch-1 decode) takes tiles of 2 rows, one from each half of
+// [n0, n1): each half is then read in address order, one stream that the hardware prefetcher
+// follows beside the requests 4 rows ahead, where 4 adjacent rows side by side are 4 streams
+// that skip ahead a tile at a time, which it follows too late. AVX-512 EPYC, Gemv 5632 x 2048
+// from DRAM at 2 threads, alternated: 60-64 GB/s, against 52-54 for one row at a time and 40-51
+// for 4 adjacent rows; batch-1 decode of the q8_0 file (bricks run, 2 threads), two sets of 6
+// runs: medians 46.5 and 48.4 tok/s, against 41.0 and 42.2 one row at a time (whose medians had
+// been 42.4-47.5 against 36.9-41.2 for 4 adjacent rows). 4 rows from 4 quarters read as fast in
+// Gemv and no faster end to end (medians 41.9 and 48.1).
 template <WeightType T, int MB>
 BRICKS_AVX512_VNNI void register_rows(const QuantGemvArgs& a, int64_t n0, int64_t n1) {
   constexpr bool kSuper = T == WeightType::Q4_K || T == WeightType::Q5_K || T == WeightType::Q6_K;
-  constexpr int R = T == WeightType::Q8_0 && MB == 1 ? 1 : kSuper && MB > 2 ? 2 : 4;
+  constexpr int R = kSuper && MB > 2 ? 2 : 4;
   auto tile = [&]<int Rows>(int64_t n) BRICKS_AVX512_VNNI {
     if constexpr (kSuper) {
       super_tile<T, Rows, MB>(a, n);
@@ -189,6 +191,11 @@ BRICKS_AVX512_VNNI void register_rows(const QuantGemvArgs& a, int64_t n0, int64_
     }
   };
   int64_t n = n0;
+  if constexpr (T == WeightType::Q8_0 && MB == 1) {
+    const int64_t half = (n1 - n0) / 2;
+    for (int64_t i = 0; i < half; ++i) direct_tile<T, 2, 1>(a, n0 + i, half);
+    n = n0 + 2 * half;
+  }
   for (; n + R <= n1; n += R) tile.template operator()<R>(n);
   for (; n < n1; ++n) tile.template operator()<1>(n);
 }
