@@ -55,9 +55,15 @@ BRICKS_AVX512_VNNI inline __m512 dot_lanes(const uint8_t* u, const int8_t* q) {
 // weight row once into the buffer and reusing it is cheaper.
 constexpr int64_t kDirectMaxRows = 4;
 
-// R weight rows (n .. n + R) of a k-quant type against the MB activation rows i0 .. i0 + MB.
+// Weight rows ahead of each of a tile's rows that its prefetches ask for: R, the next tile's,
+// when the tile's rows are adjacent, else kAheadRows (spaced rows, see register_rows).
+constexpr int64_t kAheadRows = 4;
+constexpr int64_t ahead_rows(int r, int64_t spacing) { return spacing == 1 ? r : kAheadRows; }
+
+// R weight rows n, n + spacing, ... n + (R - 1) spacing of a k-quant type against the MB
+// activation rows i0 .. i0 + MB.
 template <WeightType T, int R, int MB>
-BRICKS_AVX512_VNNI void super_tile(const QuantGemvArgs& a, int64_t n) {
+BRICKS_AVX512_VNNI void super_tile(const QuantGemvArgs& a, int64_t n, int64_t spacing = 1) {
   using S = Super<T>;
   constexpr int64_t kBlockBytes = sizeof(typename S::Block);
   const QuantizedActivations& x = *a.x;
@@ -68,7 +74,8 @@ BRICKS_AVX512_VNNI void super_tile(const QuantGemvArgs& a, int64_t n) {
     k[j] = x.k.data() + (a.i0 + j) * x.super_stride;
   }
   const char* rows[R];
-  for (int r = 0; r < R; ++r) rows[r] = a.w + (n + r) * a.row_bytes;
+  for (int r = 0; r < R; ++r) rows[r] = a.w + (n + r * spacing) * a.row_bytes;
+  const int64_t ahead = ahead_rows(R, spacing);
   VecF acc[R][MB];
   for (int r = 0; r < R; ++r)
     for (int j = 0; j < MB; ++j) acc[r][j] = fzero();
@@ -77,9 +84,9 @@ BRICKS_AVX512_VNNI void super_tile(const QuantGemvArgs& a, int64_t n) {
     VecF f[R][MB];
 #pragma GCC unroll 4
     for (int r = 0; r < R; ++r) {
-      // The same super-block of the next tile's rows: the rows of a tile are read side by
-      // side, R streams that the hardware prefetcher alone follows too late.
-      prefetch_span<kBlockBytes>(rows[r] + R * a.row_bytes + st * kBlockBytes);
+      // The same super-block ahead_rows() further: the rows of a tile are read side by side, R
+      // streams that the hardware prefetcher alone follows too late.
+      prefetch_span<kBlockBytes>(rows[r] + ahead * a.row_bytes + st * kBlockBytes);
       const __m512 ab = S::scales(rows[r] + st * kBlockBytes);
       for (int j = 0; j < MB; ++j) f[r][j] = S::factors(ab, k[j] + st * kSuperFloats, acc[r][j]);
     }
@@ -99,12 +106,8 @@ BRICKS_AVX512_VNNI void super_tile(const QuantGemvArgs& a, int64_t n) {
     }
   }
   for (int r = 0; r < R; ++r)
-    for (int j = 0; j < MB; ++j) a.y[j * a.ldy + n + r] = fsum(acc[r][j]);
+    for (int j = 0; j < MB; ++j) a.y[j * a.ldy + n + r * spacing] = fsum(acc[r][j]);
 }
-
-// Weight rows ahead of each of a direct_tile's rows that its prefetches ask for: the next tile's
-// at R = 4 adjacent rows.
-constexpr int64_t kDirectAheadRows = 4;
 
 // R weight rows n, n + spacing, ... n + (R - 1) spacing of q4_0 or q8_0 against the MB
 // activation rows i0 .. i0 + MB.
@@ -122,12 +125,13 @@ BRICKS_AVX512_VNNI void direct_tile(const QuantGemvArgs& a, int64_t n, int64_t s
     s[j] = x.s.data() + (a.i0 + j) * lane_stride;
   }
   // Every address below is `at` plus multiples of the tile's and the row's strides: the rows
-  // of the tile and, kDirectAheadRows rows further, those the prefetches ask for. Kept as one
+  // of the tile and, ahead_rows() further, those the prefetches ask for. Kept as one
   // pointer and two strides, they fit the addressing modes. A pointer per row and prefetch (12
   // at R = 4) spilled to xmm registers: 115 instructions a step at R = 4, MB = 1, against 75,
   // and on weights in cache batch 1 ran 49 against 60 GB/s (q8_0) and 29 against 34 (q4_0).
   const int64_t row = static_cast<int64_t>(a.row_bytes);
   const int64_t stride = row * spacing;
+  const int64_t ahead = ahead_rows(R, spacing) * row;
   const char* at = a.w + n * row;
   VecF acc[R][MB];
   for (int r = 0; r < R; ++r)
@@ -140,10 +144,10 @@ BRICKS_AVX512_VNNI void direct_tile(const QuantGemvArgs& a, int64_t n, int64_t s
     VecF wa[R];
 #pragma GCC unroll 4
     for (int r = 0; r < R; ++r) {
-      // The same step kDirectAheadRows rows further, as super_tile, one request per 64 bytes:
+      // The same step ahead_rows() further, as super_tile, one request per 64 bytes:
       // where the step's last bytes spill into one more line, that line is the next step's first.
       for (int64_t line = 0; line < kStepBytes; line += 64) {
-        _mm_prefetch(at + r * stride + kDirectAheadRows * row + line, _MM_HINT_T0);
+        _mm_prefetch(at + r * stride + ahead + line, _MM_HINT_T0);
       }
       D::chunk(at + r * stride, kOne, u[r], wa[r]);
     }
@@ -170,32 +174,33 @@ BRICKS_AVX512_VNNI void direct_tile(const QuantGemvArgs& a, int64_t n, int64_t s
 // k-quants keep a factor vector per weight row and activation row besides the accumulators,
 // so with 3 or 4 activation rows only 2 weight rows fit the 32 registers.
 //
-// q8_0 and q4_0 at one activation row (batch-1 decode) take tiles of 2 rows, one from each half of
-// [n0, n1): each half is then read in address order, one stream that the hardware prefetcher
-// follows beside the requests 4 rows ahead, where 4 adjacent rows side by side are 4 streams
-// that skip ahead a tile at a time, which it follows too late. AVX-512 EPYC, Gemv 5632 x 2048
-// from DRAM at 2 threads, alternated: 60-64 GB/s, against 52-54 for one row at a time and 40-51
-// for 4 adjacent rows; batch-1 decode of the q8_0 file (bricks run, 2 threads), two sets of 6
-// runs: medians 46.5 and 48.4 tok/s, against 41.0 and 42.2 one row at a time (whose medians had
-// been 42.4-47.5 against 36.9-41.2 for 4 adjacent rows). 4 rows from 4 quarters read as fast in
-// Gemv and no faster end to end (medians 41.9 and 48.1). q4_0 the same way: Gemv 35-41 GB/s
-// against 26-31, batch-1 decode of the q4_0 file median 63.8 tok/s against 50.1 (4 quarters
-// 56.8).
+// At one activation row (batch-1 decode) the tiles take 2 rows, one from each half of [n0, n1):
+// each half is then read in address order, one stream that the hardware prefetcher follows
+// beside the requests 4 rows ahead, where 4 adjacent rows side by side are 4 streams that skip
+// ahead a tile at a time, which it follows too late. AVX-512 EPYC, 2 threads, alternated runs:
+// - q8_0: Gemv 5632 x 2048 from DRAM 60-64 GB/s against 40-51 for 4 adjacent rows (and 52-54
+//   for one row at a time); batch-1 decode of the q8_0 file (bricks run), medians of 6 runs,
+//   45.9 tok/s against 38.7 (one row at a time 40.9).
+// - q4_0: Gemv 35-41 GB/s against 26-31; batch-1 decode median 63.8 tok/s against 50.1.
+// - q4_K: Gemv 51-52 GB/s against 38-40, q6_K 51-57 against 49-50; batch-1 decode of the
+//   q4_k_m file 50-56 tok/s against 45-47 (and 72 against 63-66 in a faster phase of memory).
+// 4 rows from 4 quarters read about as fast in Gemv and slower end to end (q4_0 56.8, q4_k_m
+// 47-50 and 71-73).
 template <WeightType T, int MB>
 BRICKS_AVX512_VNNI void register_rows(const QuantGemvArgs& a, int64_t n0, int64_t n1) {
   constexpr bool kSuper = T == WeightType::Q4_K || T == WeightType::Q5_K || T == WeightType::Q6_K;
   constexpr int R = kSuper && MB > 2 ? 2 : 4;
-  auto tile = [&]<int Rows>(int64_t n) BRICKS_AVX512_VNNI {
+  auto tile = [&]<int Rows>(int64_t n, int64_t spacing = 1) BRICKS_AVX512_VNNI {
     if constexpr (kSuper) {
-      super_tile<T, Rows, MB>(a, n);
+      super_tile<T, Rows, MB>(a, n, spacing);
     } else {
-      direct_tile<T, Rows, MB>(a, n);
+      direct_tile<T, Rows, MB>(a, n, spacing);
     }
   };
   int64_t n = n0;
-  if constexpr (!kSuper && MB == 1) {
+  if constexpr (MB == 1) {
     const int64_t half = (n1 - n0) / 2;
-    for (int64_t i = 0; i < half; ++i) direct_tile<T, 2, 1>(a, n0 + i, half);
+    for (int64_t i = 0; i < half; ++i) tile.template operator()<2>(n0 + i, half);
     n = n0 + 2 * half;
   }
   for (; n + R <= n1; n += R) tile.template operator()<R>(n);
