@@ -215,14 +215,20 @@ BRICKS_AVX512BF16 void bf16_group(const GemvArgs& a, int64_t n) {
   row_group<Src::Bf16, R, A>(a, w, w, n);
 }
 
-// Groups of R rows over [n0, n1), the rest in groups of R / 2, R / 4, ... 1.
+// group.template operator()<R>(n) over [n0, n1) in groups of R rows, the rest in groups of
+// R / 2, R / 4, ... 1.
+template <int R, class Group>
+BRICKS_AVX512BF16 void row_groups(int64_t n0, int64_t n1, const Group& group) {
+  int64_t n = n0;
+  for (; n + R <= n1; n += R) group.template operator()<R>(n);
+  if constexpr (R > 1) {
+    if (n < n1) row_groups<R / 2>(n, n1, group);
+  }
+}
+
 template <int R, int A>
 BRICKS_AVX512BF16 void bf16_rows(const GemvArgs& a, int64_t n0, int64_t n1) {
-  int64_t n = n0;
-  for (; n + R <= n1; n += R) bf16_group<R, A>(a, n);
-  if constexpr (R > 1) {
-    if (n < n1) bf16_rows<R / 2, A>(a, n, n1);
-  }
+  row_groups<R>(n0, n1, [&]<int Rows>(int64_t n) BRICKS_AVX512BF16 { bf16_group<Rows, A>(a, n); });
 }
 
 BRICKS_AVX512BF16 void gemv_bf16dp(const GemvArgs& a, int64_t n0, int64_t n1) {
@@ -245,23 +251,15 @@ BRICKS_AVX512BF16 void f16_group(const GemvArgs& a, int64_t n, uint16_t* buf, in
   row_group<Src::F16Keep, R, A>(a, w, copy, n);
 }
 
-// As bf16_rows, on one buffer for all the groups.
-template <int R, int A>
-BRICKS_AVX512BF16 void f16_groups(const GemvArgs& a, int64_t n0, int64_t n1, uint16_t* buf,
-                                  int64_t stride) {
-  int64_t n = n0;
-  for (; n + R <= n1; n += R) f16_group<R, A>(a, n, buf, stride);
-  if constexpr (R > 1) {
-    if (n < n1) f16_groups<R / 2, A>(a, n, n1, buf, stride);
-  }
-}
-
 template <int R, int A>
 BRICKS_AVX512BF16 void f16_rows(const GemvArgs& a, int64_t n0, int64_t n1) {
   const int64_t stride = (a.cols + 31) / 32 * 32;
   thread_local std::vector<uint16_t> rows;
   if (rows.size() < static_cast<size_t>(R * stride)) rows.resize(R * stride);
-  f16_groups<R, A>(a, n0, n1, rows.data(), stride);
+  uint16_t* buf = rows.data();
+  row_groups<R>(n0, n1, [&]<int Rows>(int64_t n) BRICKS_AVX512BF16 {
+    f16_group<Rows, A>(a, n, buf, stride);
+  });
 }
 
 BRICKS_AVX512BF16 void gemv_f16dp(const GemvArgs& a, int64_t n0, int64_t n1) {
