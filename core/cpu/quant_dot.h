@@ -51,6 +51,14 @@ inline constexpr int64_t kQuantLane = 4;    // values per int32 dot lane and per
 
 inline int64_t quant_padded(int64_t cols) { return (cols + kQuantPad - 1) / kQuantPad * kQuantPad; }
 
+// Weight rows ahead of each of a register tile's rows that its prefetches ask for: R, the
+// next tile's, when the tile's R rows are adjacent, else kAheadRows. At one activation row the
+// register kernels take rows spaced half a thread's range apart, so that each half is read in
+// address order (register_rows in quant_dot_avx512.cpp, yregister_rows in
+// quant_dot_ymm_direct.inc).
+inline constexpr int64_t kAheadRows = 4;
+constexpr int64_t ahead_rows(int r, int64_t spacing) { return spacing == 1 ? r : kAheadRows; }
+
 // Values per weight scale pair (a, b) of an unpacked row of type t.
 constexpr int64_t quant_group(WeightType t) { return t == WeightType::Q6_K ? 16 : 32; }
 

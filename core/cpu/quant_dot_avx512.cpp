@@ -55,11 +55,6 @@ BRICKS_AVX512_VNNI inline __m512 dot_lanes(const uint8_t* u, const int8_t* q) {
 // weight row once into the buffer and reusing it is cheaper.
 constexpr int64_t kDirectMaxRows = 4;
 
-// Weight rows ahead of each of a tile's rows that its prefetches ask for: R, the next tile's,
-// when the tile's rows are adjacent, else kAheadRows (spaced rows, see register_rows).
-constexpr int64_t kAheadRows = 4;
-constexpr int64_t ahead_rows(int r, int64_t spacing) { return spacing == 1 ? r : kAheadRows; }
-
 // R weight rows n, n + spacing, ... n + (R - 1) spacing of a k-quant type against the MB
 // activation rows i0 .. i0 + MB.
 template <WeightType T, int R, int MB>
