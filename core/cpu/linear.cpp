@@ -262,13 +262,17 @@ void Linear::gemv(const float* x, int64_t m, float* y) const {
   }
 }
 
+// Activation rows per pass, about 3 bytes a value quantized: they stay in L2 while every
+// weight row is unpacked once per pass.
+int64_t Linear::quant_pass_rows(int64_t m, int64_t padded) {
+  return pass_rows(m, std::max<int64_t>(4, kPassBytes / (3 * padded) / 4 * 4));
+}
+
 // As gemv(), with the activations quantized once for all row blocks and passes.
 void Linear::quant_gemv(const float* x, int64_t m, float* y) const {
   thread_local detail::QuantizedActivations qx;
   detail::quantize_activations(x, m, w_.cols, qx);
-  // Activation rows per pass, about 3 bytes a value quantized: they stay in L2 while every
-  // weight row is unpacked once per pass.
-  const int64_t chunk = pass_rows(m, std::max<int64_t>(4, kPassBytes / (3 * qx.padded) / 4 * 4));
+  const int64_t chunk = quant_pass_rows(m, qx.padded);
   const auto kernel = quant_kernel_;
   for (int64_t i0 = 0; i0 < m; i0 += chunk) {
     detail::QuantGemvArgs a;
@@ -282,6 +286,76 @@ void Linear::quant_gemv(const float* x, int64_t m, float* y) const {
     a.ldy = w_.rows;
     over_row_blocks(m, [&](int64_t n0, int64_t n1) { kernel(a, n0, n1); });
   }
+}
+
+void Linear::forward_same_input(std::span<const Linear* const> lins, const float* x, int64_t m,
+                                std::span<float* const> ys) {
+  if (lins.size() != ys.size()) {
+    throw Error::invalid("Linear::forward_same_input: " + std::to_string(lins.size()) +
+                         " layers and " + std::to_string(ys.size()) + " outputs");
+  }
+  if (lins.empty() || m == 0) return;
+  const int64_t cols = lins[0]->cols();
+  bool shared = m > 0;
+  for (const Linear* l : lins) {
+    if (l->cols() != cols) {
+      throw Error::invalid("Linear::forward_same_input: layers of " + std::to_string(cols) +
+                           " and " + std::to_string(l->cols()) + " columns");
+    }
+    shared = shared && l->quant_kernel_ != nullptr && l->path_for(m) == Path::Gemv;
+  }
+  if (shared) shared = quant_pass_rows(m, detail::quant_padded(cols)) >= m;
+  if (!shared) {
+    for (size_t i = 0; i < lins.size(); ++i) lins[i]->forward(x, m, ys[i]);
+    return;
+  }
+  // A lambda names a thread_local rather than capturing it: the workers take this thread's
+  // activations through a pointer.
+  thread_local detail::QuantizedActivations quantized;
+  detail::quantize_activations(x, m, cols, quantized);
+  const detail::QuantizedActivations* qx = &quantized;
+  // Each layer's rows [0, rows) sit at bytes [start, start + rows * row_bytes) of one range
+  // that the threads split evenly; a thread's share of a layer is rounded to kRowBlock rows at
+  // the byte offset where it starts, by the same rule on both sides of every boundary.
+  std::vector<int64_t> start(lins.size() + 1, 0);
+  int64_t macs = 0;
+  for (size_t i = 0; i < lins.size(); ++i) {
+    start[i + 1] = start[i] + static_cast<int64_t>(lins[i]->weight_bytes());
+    macs += m * lins[i]->rows() * cols;
+  }
+  auto row_at = [&](size_t i, int64_t byte) {
+    const Linear& l = *lins[i];
+    if (byte <= start[i]) return int64_t{0};
+    if (byte >= start[i + 1]) return l.rows();
+    const int64_t row = (byte - start[i]) / static_cast<int64_t>(row_bytes(l.w_.type, cols));
+    return std::min(l.rows(), row / kRowBlock * kRowBlock);
+  };
+  auto run = [&](int64_t lo, int64_t hi) {
+    for (size_t i = 0; i < lins.size(); ++i) {
+      const int64_t n0 = row_at(i, lo), n1 = row_at(i, hi);
+      if (n1 <= n0) continue;
+      const Linear& l = *lins[i];
+      detail::QuantGemvArgs a;
+      a.w = static_cast<const char*>(l.w_.data);
+      a.row_bytes = row_bytes(l.w_.type, cols);
+      a.cols = cols;
+      a.x = qx;
+      a.i0 = 0;
+      a.m = m;
+      a.y = ys[i];
+      a.ldy = l.rows();
+      l.quant_kernel_(a, n0, n1);
+    }
+  };
+  const int64_t total = start.back();
+  const int parts = num_threads();
+  if (macs < kSerialMacs || parts == 1) return run(0, total);
+  tbb::parallel_for(
+      tbb::blocked_range<int>(0, parts, 1),
+      [&](const tbb::blocked_range<int>& r) {
+        for (int p = r.begin(); p < r.end(); ++p) run(total * p / parts, total * (p + 1) / parts);
+      },
+      tbb::static_partitioner());
 }
 
 void Linear::gemm(const float* x, int64_t m, float* y) const {

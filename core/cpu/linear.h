@@ -23,6 +23,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 
 #include "cpu/cpu_features.h"
@@ -53,6 +54,14 @@ class Linear {
   // m < 0 throws bricks::Error.
   void forward(const float* x, int64_t m, float* y) const;
 
+  // lins[i]->forward(x, m, ys[i]) for every i, the layers reading the same input (a layer's
+  // q, k and v, or its gate and up). Where all of them take the integer GEMV path in one
+  // pass, the activations are quantized once and all their rows share one parallel region,
+  // split by weight bytes; otherwise each forward runs in turn. Throws bricks::Error when the
+  // spans differ in length or the layers in cols().
+  static void forward_same_input(std::span<const Linear* const> lins, const float* x, int64_t m,
+                                 std::span<float* const> ys);
+
   int64_t rows() const { return w_.rows; }
   int64_t cols() const { return w_.cols; }
   size_t weight_bytes() const { return row_bytes(w_.type, w_.cols) * w_.rows; }
@@ -68,6 +77,8 @@ class Linear {
   void gemv(const float* x, int64_t m, float* y) const;
   void gemm(const float* x, int64_t m, float* y) const;
   void quant_gemv(const float* x, int64_t m, float* y) const;
+  // Activation rows per pass of quant_gemv for m rows of `padded` quantized values.
+  static int64_t quant_pass_rows(int64_t m, int64_t padded);
   // Runs body(n0, n1) over the output rows in blocks of 16, on the TBB workers unless the
   // product of m rows is too small to share.
   template <class Body>

@@ -38,20 +38,40 @@ LlamaForward::LlamaForward(const LlamaWeights& weights, KvPool& pool,
                            const AttentionCalls& attention)
     : w_(weights), pool_(pool), attention_(attention) {}
 
-void LlamaForward::project(int32_t layer, Proj p, const float* x, int64_t rows, float* y) {
+const cpu::Linear& LlamaForward::linear(Proj p) const {
   const LayerWeights& L = *layer_;
-  const cpu::Linear* lin = nullptr;
   switch (p) {
-    case Proj::kQ: lin = L.wq.get(); break;
-    case Proj::kK: lin = L.wk.get(); break;
-    case Proj::kV: lin = L.wv.get(); break;
-    case Proj::kO: lin = L.wo.get(); break;
-    case Proj::kGate: lin = L.w_gate.get(); break;
-    case Proj::kUp: lin = L.w_up.get(); break;
-    case Proj::kDown: lin = L.w_down.get(); break;
+    case Proj::kQ:
+      return *L.wq;
+    case Proj::kK:
+      return *L.wk;
+    case Proj::kV:
+      return *L.wv;
+    case Proj::kO:
+      return *L.wo;
+    case Proj::kGate:
+      return *L.w_gate;
+    case Proj::kUp:
+      return *L.w_up;
+    case Proj::kDown:
+      return *L.w_down;
   }
-  lin->forward(x, rows, y);
+  throw std::logic_error("unknown projection");
+}
+
+void LlamaForward::project(int32_t layer, Proj p, const float* x, int64_t rows, float* y) {
+  linear(p).forward(x, rows, y);
   if (hook_) hook_(*batch_, layer, p, x, rows, y);
+}
+
+template <size_t N>
+void LlamaForward::project_same(int32_t layer, const Proj (&ps)[N], const float* x, int64_t rows,
+                                float* const (&ys)[N]) {
+  const cpu::Linear* lins[N];
+  for (size_t i = 0; i < N; ++i) lins[i] = &linear(ps[i]);
+  cpu::Linear::forward_same_input(lins, x, rows, ys);
+  if (!hook_) return;
+  for (size_t i = 0; i < N; ++i) hook_(*batch_, layer, ps[i], x, rows, ys[i]);
 }
 
 void LlamaForward::run(const ForwardBatch& batch, std::vector<float>& logits) {
@@ -169,9 +189,8 @@ void LlamaForward::attention_block(int32_t layer, const ForwardBatch& batch, int
 
   const std::vector<float>& norm = w_.layers[static_cast<size_t>(layer)].attn_norm;
   cpu::rmsnorm(x_.data(), norm.data(), T, d, c.rms_eps, h_.data());
-  project(layer, Proj::kQ, h_.data(), T, q_.data());
-  project(layer, Proj::kK, h_.data(), T, k_.data());
-  project(layer, Proj::kV, h_.data(), T, v_.data());
+  project_same(layer, {Proj::kQ, Proj::kK, Proj::kV}, h_.data(), T,
+               {q_.data(), k_.data(), v_.data()});
   cpu::rope(q_.data(), batch.positions.data(), T, c.n_heads, c.head_dim, c.rope_theta);
   cpu::rope(k_.data(), batch.positions.data(), T, c.n_kv_heads, c.head_dim, c.rope_theta);
   const int32_t slab =
@@ -221,8 +240,7 @@ void LlamaForward::ffn_block(int32_t layer, const LayerWeights& L, int64_t T) {
   }
   gate_.resize(static_cast<size_t>(T * f));
   up_.resize(gate_.size());
-  project(layer, Proj::kGate, h_.data(), T, gate_.data());
-  project(layer, Proj::kUp, h_.data(), T, up_.data());
+  project_same(layer, {Proj::kGate, Proj::kUp}, h_.data(), T, {gate_.data(), up_.data()});
   cpu::silu_mul(gate_.data(), up_.data(), T * f, gate_.data());
   project(layer, Proj::kDown, gate_.data(), T, o_.data());
   cpu::add_inplace(x_.data(), o_.data(), T * d);

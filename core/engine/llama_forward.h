@@ -62,6 +62,12 @@ class LlamaForward {
  private:
   // y = W_p x for `rows` rows of layer `layer`, then the projection hook.
   void project(int32_t layer, Proj p, const float* x, int64_t rows, float* y);
+  // project() for N projections of the same input (q, k, v; gate, up): one call of
+  // cpu::Linear::forward_same_input, then the hook for each in order.
+  template <size_t N>
+  void project_same(int32_t layer, const Proj (&ps)[N], const float* x, int64_t rows,
+                    float* const (&ys)[N]);
+  const cpu::Linear& linear(Proj p) const;
 
   // x_ = the input embeddings: token rows, or image rows at image positions.
   void embed_inputs(const ForwardBatch& batch, int64_t tokens);

@@ -213,6 +213,66 @@ TEST(CpuLinear, ThreadCountDoesNotChangeGemvResults) {
   EXPECT_EQ(one, two);
 }
 
+// The layers of one input in one call give, bit for bit, what each gives alone: mixed block
+// types and sizes (as a q4_k_m layer's q4_K q and k beside its q6_K v), float layers that
+// run alone, one and two threads, and the row counts of decode, the grouped k-quant kernels
+// and the many-row kernels.
+TEST(CpuLinear, LayersOfOneInputMatchTheirOwnForwards) {
+  struct Case {
+    std::vector<WeightType> types;
+    std::vector<int64_t> rows;
+  };
+  const Case cases[] = {
+      {{WeightType::Q4_K, WeightType::Q4_K, WeightType::Q6_K}, {256, 64, 64}},
+      {{WeightType::Q8_0, WeightType::Q8_0}, {1000, 1000}},
+      {{WeightType::Q4_0, WeightType::Q5_K, WeightType::Q4_1}, {77, 33, 16}},
+      {{WeightType::Q8_0, WeightType::F16}, {64, 48}},
+  };
+  constexpr int64_t kCols = 512;
+  for (int threads : {1, 2}) {
+    set_num_threads(threads);
+    for (const Case& c : cases) {
+      std::vector<RandomWeights> weights;
+      std::vector<Linear> lins;
+      weights.reserve(c.types.size());
+      lins.reserve(c.types.size());
+      for (size_t i = 0; i < c.types.size(); ++i) {
+        weights.emplace_back(c.types[i], c.rows[i], kCols, 31u + static_cast<uint32_t>(i));
+        lins.emplace_back(weights.back().view, Compute::F32, LinearOptions{-1});
+      }
+      for (int64_t m : {1, 2, 4, 6, 9, 17}) {
+        const std::vector<float> x =
+            testing::random_floats(m * kCols, 3u + static_cast<uint32_t>(m));
+        std::vector<std::vector<float>> alone, shared;
+        std::vector<const Linear*> ptrs;
+        std::vector<float*> ys;
+        for (size_t i = 0; i < lins.size(); ++i) {
+          alone.emplace_back(static_cast<size_t>(m * c.rows[i]));
+          shared.emplace_back(static_cast<size_t>(m * c.rows[i]), -12345.0f);
+          lins[i].forward(x.data(), m, alone.back().data());
+          ptrs.push_back(&lins[i]);
+          ys.push_back(shared.back().data());
+        }
+        Linear::forward_same_input(ptrs, x.data(), m, ys);
+        for (size_t i = 0; i < lins.size(); ++i) {
+          EXPECT_EQ(alone[i], shared[i])
+              << to_string(c.types[i]) << " layer " << i << " of " << lins.size() << ", m=" << m
+              << ", " << threads << " threads";
+        }
+      }
+    }
+  }
+  set_num_threads(0);
+  const RandomWeights a(WeightType::Q8_0, 8, 64, 1), b(WeightType::Q8_0, 8, 96, 2);
+  const Linear la(a.view, Compute::F32), lb(b.view, Compute::F32);
+  std::vector<float> x(96), ya(8), yb(8);
+  const Linear* two[] = {&la, &lb};
+  float* outs[] = {ya.data(), yb.data()};
+  EXPECT_THROW(Linear::forward_same_input(two, x.data(), 1, outs), Error);  // 64 and 96 columns
+  EXPECT_THROW(Linear::forward_same_input(two, x.data(), 1, std::span<float* const>(outs, 1)),
+               Error);
+}
+
 TEST(CpuLinear, BadInputIsRejectedWithAClearError) {
   const RandomWeights w(WeightType::F32, 4, 40, 1);
   WeightView q8 = w.view;
