@@ -268,6 +268,20 @@ int64_t Linear::quant_pass_rows(int64_t m, int64_t padded) {
   return pass_rows(m, std::max<int64_t>(4, kPassBytes / (3 * padded) / 4 * 4));
 }
 
+detail::QuantGemvArgs Linear::quant_args(const detail::QuantizedActivations& qx, int64_t i0,
+                                         int64_t m, float* y) const {
+  detail::QuantGemvArgs a;
+  a.w = static_cast<const char*>(w_.data);
+  a.row_bytes = row_bytes(w_.type, w_.cols);
+  a.cols = w_.cols;
+  a.x = &qx;
+  a.i0 = i0;
+  a.m = m;
+  a.y = y;
+  a.ldy = w_.rows;
+  return a;
+}
+
 // As gemv(), with the activations quantized once for all row blocks and passes.
 void Linear::quant_gemv(const float* x, int64_t m, float* y) const {
   thread_local detail::QuantizedActivations qx;
@@ -275,15 +289,7 @@ void Linear::quant_gemv(const float* x, int64_t m, float* y) const {
   const int64_t chunk = quant_pass_rows(m, qx.padded);
   const auto kernel = quant_kernel_;
   for (int64_t i0 = 0; i0 < m; i0 += chunk) {
-    detail::QuantGemvArgs a;
-    a.w = static_cast<const char*>(w_.data);
-    a.row_bytes = row_bytes(w_.type, w_.cols);
-    a.cols = w_.cols;
-    a.x = &qx;
-    a.i0 = i0;
-    a.m = std::min(chunk, m - i0);
-    a.y = y + i0 * w_.rows;
-    a.ldy = w_.rows;
+    const detail::QuantGemvArgs a = quant_args(qx, i0, std::min(chunk, m - i0), y + i0 * w_.rows);
     over_row_blocks(m, [&](int64_t n0, int64_t n1) { kernel(a, n0, n1); });
   }
 }
@@ -335,16 +341,7 @@ void Linear::forward_same_input(std::span<const Linear* const> lins, const float
       const int64_t n0 = row_at(i, lo), n1 = row_at(i, hi);
       if (n1 <= n0) continue;
       const Linear& l = *lins[i];
-      detail::QuantGemvArgs a;
-      a.w = static_cast<const char*>(l.w_.data);
-      a.row_bytes = row_bytes(l.w_.type, cols);
-      a.cols = cols;
-      a.x = qx;
-      a.i0 = 0;
-      a.m = m;
-      a.y = ys[i];
-      a.ldy = l.rows();
-      l.quant_kernel_(a, n0, n1);
+      l.quant_kernel_(l.quant_args(*qx, 0, m, ys[i]), n0, n1);
     }
   };
   const int64_t total = start.back();

@@ -34,6 +34,7 @@ namespace bricks::cpu {
 namespace detail {
 struct GemvArgs;
 struct QuantGemvArgs;
+struct QuantizedActivations;
 enum class QuantIsa;
 }  // namespace detail
 
@@ -79,6 +80,9 @@ class Linear {
   void quant_gemv(const float* x, int64_t m, float* y) const;
   // Activation rows per pass of quant_gemv for m rows of `padded` quantized values.
   static int64_t quant_pass_rows(int64_t m, int64_t padded);
+  // quant_kernel_'s arguments for the activation rows i0 .. i0 + m of qx, y at row i0's output.
+  detail::QuantGemvArgs quant_args(const detail::QuantizedActivations& qx, int64_t i0, int64_t m,
+                                   float* y) const;
   // Runs body(n0, n1) over the output rows in blocks of 16, on the TBB workers unless the
   // product of m rows is too small to share.
   template <class Body>

@@ -59,6 +59,21 @@ inline int64_t quant_padded(int64_t cols) { return (cols + kQuantPad - 1) / kQua
 inline constexpr int64_t kAheadRows = 4;
 constexpr int64_t ahead_rows(int r, int64_t spacing) { return spacing == 1 ? r : kAheadRows; }
 
+// The weight rows [n0, n1) of a register kernel as tiles, tile.template operator()<Rows>(n,
+// spacing) each: with kHalves (one activation row), first tiles of 2 rows spaced half the range
+// apart, so that each half is read in address order; then R adjacent rows at a time, then one.
+template <int R, bool kHalves, class Tile>
+inline void register_tiles(int64_t n0, int64_t n1, const Tile& tile) {
+  int64_t n = n0;
+  if constexpr (kHalves) {
+    const int64_t half = (n1 - n0) / 2;
+    for (int64_t i = 0; i < half; ++i) tile.template operator()<2>(n0 + i, half);
+    n = n0 + 2 * half;
+  }
+  for (; n + R <= n1; n += R) tile.template operator()<R>(n, 1);
+  for (; n < n1; ++n) tile.template operator()<1>(n, 1);
+}
+
 // Values per weight scale pair (a, b) of an unpacked row of type t.
 constexpr int64_t quant_group(WeightType t) { return t == WeightType::Q6_K ? 16 : 32; }
 

@@ -185,21 +185,13 @@ template <WeightType T, int MB>
 BRICKS_AVX512_VNNI void register_rows(const QuantGemvArgs& a, int64_t n0, int64_t n1) {
   constexpr bool kSuper = T == WeightType::Q4_K || T == WeightType::Q5_K || T == WeightType::Q6_K;
   constexpr int R = kSuper && MB > 2 ? 2 : 4;
-  auto tile = [&]<int Rows>(int64_t n, int64_t spacing = 1) BRICKS_AVX512_VNNI {
+  register_tiles<R, MB == 1>(n0, n1, [&]<int Rows>(int64_t n, int64_t spacing) BRICKS_AVX512_VNNI {
     if constexpr (kSuper) {
       super_tile<T, Rows, MB>(a, n, spacing);
     } else {
       direct_tile<T, Rows, MB>(a, n, spacing);
     }
-  };
-  int64_t n = n0;
-  if constexpr (MB == 1) {
-    const int64_t half = (n1 - n0) / 2;
-    for (int64_t i = 0; i < half; ++i) tile.template operator()<2>(n0 + i, half);
-    n = n0 + 2 * half;
-  }
-  for (; n + R <= n1; n += R) tile.template operator()<R>(n);
-  for (; n < n1; ++n) tile.template operator()<1>(n);
+  });
 }
 
 // From 5 to kGroupedMaxRows activation rows, q4_K and q5_K take the register kernels
