@@ -210,7 +210,7 @@ LlamaWeights LlamaWeights::load(const model::Model& m, cpu::Compute compute,
 }
 
 size_t LlamaWeights::bytes_per_token() const {
-  size_t total = output->weight_bytes();
+  size_t total = output->weight_bytes() + cpu::row_bytes(token_embd.type, token_embd.cols);
   for (const LayerWeights& L : layers) {
     for (const auto* lin : {L.wq.get(), L.wk.get(), L.wv.get(), L.wo.get(), L.w_gate.get(),
                             L.w_up.get(), L.w_down.get(), L.gate_inp.get()}) {

@@ -65,6 +65,13 @@ bricks_dtype kv_dtype_for(const std::string& name, const model::Model& m) {
   return q != nullptr && q->dtype == model::DType::F32 ? BRICKS_DTYPE_F32 : BRICKS_DTYPE_F16;
 }
 
+// Bytes as MiB with one decimal, for the device line.
+std::string mib(size_t bytes) {
+  char s[32];
+  std::snprintf(s, sizeof s, "%.1f", static_cast<double>(bytes) / (1 << 20));
+  return s;
+}
+
 }  // namespace
 
 const model::Tokenizer* Runtime::tokenizer() const {
@@ -134,7 +141,8 @@ void Runtime::build_cpu_engine(const manifest::LoadedManifest& m, const CpuEngin
   eo.kv_dtype = kv_dtype_for(mp.device().kv_dtype(), *model_);
   device_summary_ = "cpu, " + std::to_string(parts.threads) + " threads, " + parts.compute +
                     " compute (" + weights_.compute_path + "), weights " + weights_.weight_types +
-                    ", kv " + (eo.kv_dtype == BRICKS_DTYPE_F16 ? "f16" : "f32") + ", model " +
+                    ", " + mib(weights_.bytes_per_token()) + " MiB read per token, kv " +
+                    (eo.kv_dtype == BRICKS_DTYPE_F16 ? "f16" : "f32") + ", model " +
                     parts.model_path.filename().string();
   if (!routed.summary.empty()) device_summary_ += ", " + routed.summary;
   if (mp.device().overlap_swaps()) device_summary_ += ", KV copies beside compute";

@@ -1,6 +1,6 @@
 // LlamaWeights::load: with bf16 compute the resident f16 matrices are held as their bf16
 // rounding (what every bf16 matmul reads them as); f32 compute and streamed layers keep the
-// file's f16.
+// file's f16. LlamaWeights::bytes_per_token: the weight bytes a decoded token reads.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -74,6 +74,22 @@ TEST_F(LlamaWeightsTest, F32ComputeAndStreamedLayersKeepTheFilesHalves) {
   for (const cpu::Linear* lin : matrices(bf16.layers[1])) {
     EXPECT_EQ(lin->weight_type(), WeightType::BF16);
   }
+}
+
+// A decoded token reads every matrix once and one row of the embedding table: the file's
+// 2-D tensors less the rest of an untied table (a tied one is the output matrix too).
+TEST_F(LlamaWeightsTest, BytesPerTokenCountEveryMatrixOnceAndOneEmbeddingRow) {
+  size_t matrices_bytes = 0;
+  for (const model::TensorView& t : model_->tensors()) {
+    if (t.ne.size() >= 2 && t.name != "token_embd.weight") matrices_bytes += t.nbytes;
+  }
+  const model::TensorView& embd = model_->tensor("token_embd.weight");
+  const size_t row = embd.nbytes / static_cast<size_t>(embd.ne[1]);
+  const size_t want =
+      matrices_bytes + row + (model_->config().tied_embeddings ? embd.nbytes : size_t{0});
+  EXPECT_EQ(engine::LlamaWeights::load(*model_, Compute::F32).bytes_per_token(), want);
+  // bf16 compute holds the f16 matrices as bf16: the same 2 bytes a value.
+  EXPECT_EQ(engine::LlamaWeights::load(*model_, Compute::BF16).bytes_per_token(), want);
 }
 
 }  // namespace

@@ -2,7 +2,8 @@
 # End-to-end CPU engine speed on one GGUF file, optionally beside a peer engine measured in
 # the same run on the same file: prompt processing at 128 and 512 tokens, batch-1 decode,
 # total decode throughput of 4/8/16 concurrent sequences, at each thread count; and the
-# machine's read bandwidth with the decode roofline it sets (read GB/s / weight bytes).
+# machine's read bandwidth with the decode roofline it sets (read GB/s / the weight bytes a
+# decoded token reads, which Bricks reports).
 #
 # Usage: tools/bench/engine_bench.sh [options] MODEL.gguf | PRESET [DTYPE]
 #   MODEL.gguf              any model file the cpu device reads (f32/f16/bf16 or quantized)
@@ -16,11 +17,11 @@
 #                           measure an AVX2 machine's ratios on an AVX-512 one: Bricks through
 #                           BRICKS_CPU_ISA and oneDNN's DNNL_MAX_CPU_ISA, the peer by loading
 #                           only its CPU variants without AVX-512 (a llama.cpp built with them)
-#   --repeat N              N rounds (default 1), each the read sweep, the peer and Bricks in
-#                           turn: rows print medians, the ratio is the median of the rounds'
-#                           ratios with their range, and batch-1 decode is also put against the
-#                           roofline of its own round (a shared machine's memory can change
-#                           speed between minutes)
+#   --repeat N              N rounds (default 1), each the peer and then Bricks: rows print
+#                           medians, the ratio is the median of the rounds' ratios with their
+#                           range, and batch-1 decode is also put against the roofline of the
+#                           read sweeps run right before and after it (a shared machine's
+#                           memory can change speed between minutes)
 # Rows are tokens per second (0: the run failed, its error is on stderr); the peer's decode rows come from llama-bench -n 64 and
 # llama-batched-bench -npp 16 -ntg 32, Bricks' from 16-token prompts and 33 new tokens. A batch
 # row is the decode phase alone on both sides: sequences / mean TPOT for Bricks, S_TG for the peer.
@@ -35,7 +36,7 @@ while [ $# -gt 0 ]; do
     --build) build=$2; shift 2 ;;
     --isa) isa=$2; shift 2 ;;
     --repeat) repeat=$2; shift 2 ;;
-    -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "engine_bench.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     *) break ;;
   esac
@@ -126,12 +127,22 @@ peer_rows() {  # threads -> "pp128 pp512 tg1 tg4 tg8 tg16" (llama.cpp's tok/s)
 }
 
 bricks_rows() {  # threads -> "pp128 pp512 tg1 tg4 tg8 tg16" (Bricks' tok/s)
-  local t=$1 out="" n b ttft tpot
+  local t=$1 out="" n b ttft tpot report
   for n in 128 512; do
     ttft=$(run "$t" 1 "$n" 1 | num mean)
     out="$out $(awk -v n="$n" -v s="$ttft" 'BEGIN{print (s > 0 ? n/s : 0)}')"
   done
-  tpot=$(run "$t" 1 16 33 | tr -d '\n' | grep -o '"tpot_s": {[^}]*}' | num mean)
+  # The read sweep right before and right after batch-1 decode, whose roofline their mean
+  # sets (memory on a shared machine can change speed between minutes), and the weight bytes
+  # a token reads.
+  local before after
+  : > "$work/sweep"
+  before=$(sweep_gbs "$t")
+  report=$(run "$t" 1 16 33 | tr -d '\n')
+  after=$(sweep_gbs "$t")
+  [ -n "$before" ] && awk -v a="$before" -v b="$after" 'BEGIN{print (a + b) / 2}' > "$work/sweep"
+  grep -o '[0-9.]* MiB read per token' <<< "$report" | awk '{printf "%.0f\n", $1 * 1048576}' > "$work/bytes" || true
+  tpot=$(grep -o '"tpot_s": {[^}]*}' <<< "$report" | num mean)
   out="$out $(awk -v s="$tpot" 'BEGIN{print (s > 0 ? 1/s : 0)}')"
   for b in 4 8 16; do
     # Every sequence decodes in every step once the prompts are in, so b / TPOT is the
@@ -172,16 +183,25 @@ declare -A S P B
 for ((r = 1; r <= repeat; r++)); do
   [ "$repeat" -gt 1 ] && echo "engine_bench.sh: round $r of $repeat" >&2
   for t in $threads; do
-    S[$t,$r]=$(sweep_gbs "$t")
     p=(0 0 0 0 0 0)
     [ -n "$peer" ] && read -r -a p <<< "$(peer_rows "$t")"
     read -r -a b <<< "$(bricks_rows "$t")"
+    S[$t,$r]=$(cat "$work/sweep")
+    read_bytes=$(cat "$work/bytes")
+    echo "engine_bench.sh: round $r, $t threads: read sweep ${S[$t,$r]:-?} GB/s;" \
+      "batch-1 decode ${b[2]:-0} tok/s, peer ${p[2]:-0}" >&2
     for i in 0 1 2 3 4 5; do
       P[$t,$i,$r]=${p[$i]:-0}
       B[$t,$i,$r]=${b[$i]:-0}
     done
   done
 done
+# The roofline's bytes: the weights a decoded token reads, as Bricks reports them (every
+# matrix once and one embedding row, so without the rest of an untied embedding table), else
+# the whole file.
+roof_bytes=${read_bytes:-$bytes}
+roof_what=$(awk -v b="$roof_bytes" -v f="$bytes" 'BEGIN{printf "%.1f MiB read per token (file %.1f MiB)", b/1048576, f/1048576}')
+[ -n "${read_bytes:-}" ] || roof_what="file bytes per token"
 rounds="" spread=fixed
 if [ "$repeat" -gt 1 ]; then
   rounds=", median of $repeat rounds"
@@ -189,8 +209,8 @@ if [ "$repeat" -gt 1 ]; then
 fi
 for t in $threads; do
   gbs=$(for ((r = 1; r <= repeat; r++)); do echo "${S[$t,$r]:-}"; done | grep . | median || true)
-  awk -v t="$t" -v g="$gbs" -v b="$bytes" -v w="$rounds" \
-    'BEGIN{if (g > 0) printf "threads %d: read sweep %.1f GB/s (bench_kernels ReadSweep%s), file bytes per token at that rate: %.2f tok/s\n", t, g, w, g*1e9/b}'
+  awk -v t="$t" -v g="$gbs" -v b="$roof_bytes" -v w="$rounds" -v what="$roof_what" \
+    'BEGIN{if (g > 0) printf "threads %d: read sweep %.1f GB/s (bench_kernels ReadSweep, mean of the runs right before and after batch-1 decode%s), %s at that rate: %.2f tok/s\n", t, g, w, what, g*1e9/b}'
 done
 if [ -n "$peer" ]; then
   printf "%-7s %-22s %9s %9s %7s\n" threads row bricks peer ratio
@@ -213,7 +233,7 @@ for t in $threads; do
   done
   # Batch-1 decode against the roofline of the round it ran in.
   roof=$(for ((r = 1; r <= repeat; r++)); do
-    awk -v d="${B[$t,2,$r]}" -v g="${S[$t,$r]:-0}" -v b="$bytes" \
+    awk -v d="${B[$t,2,$r]}" -v g="${S[$t,$r]:-0}" -v b="$roof_bytes" \
       'BEGIN{if (g > 0) printf "%.1f\n", 100 * d / (g * 1e9 / b)}'
   done | median "$spread")
   if [ -n "${S[$t,1]:-}" ]; then
