@@ -19,9 +19,9 @@
 #                           only its CPU variants without AVX-512 (a llama.cpp built with them)
 #   --repeat N              N rounds (default 1), each the peer and then Bricks: rows print
 #                           medians, the ratio is the median of the rounds' ratios with their
-#                           range, and batch-1 decode is also put against the roofline of the
-#                           read sweeps run right before and after it (a shared machine's
-#                           memory can change speed between minutes)
+#                           range. Batch-1 decode runs on both sides back to back, between two
+#                           read sweeps, and Bricks' is also put against the roofline of their
+#                           mean (a shared machine's memory can change speed between minutes)
 # Rows are tokens per second (0: the run failed, its error is on stderr); the peer's decode rows come from llama-bench -n 64 and
 # llama-batched-bench -npp 16 -ntg 32, Bricks' from 16-token prompts and 33 new tokens. A batch
 # row is the decode phase alone on both sides: sequences / mean TPOT for Bricks, S_TG for the peer.
@@ -116,14 +116,20 @@ run() {  # threads, requests, prompt, output -> report json (nothing when the ru
 
 num() { grep -o "\"$1\": [0-9.e+-]*" | head -n1 | awk '{print $2}'; }
 
-peer_rows() {  # threads -> "pp128 pp512 tg1 tg4 tg8 tg16" (llama.cpp's tok/s)
+# llama-bench's tok/s for a prompt of $2 and $3 new tokens, from its CSV on stdin.
+bench_col() { grep -E ",\"$1\",\"$2\"," | awk -F'"' '{print $(NF-3)}' | tail -n1; }
+
+peer_rows() {  # threads -> "pp128 pp512 - tg4 tg8 tg16" (llama.cpp's tok/s; batch 1: peer_tg1)
   local csv b
-  csv=$("$peer/llama-bench" -m "$model" -t "$1" -p 128,512 -n 64 -r 3 -o csv 2>/dev/null)
-  col() { echo "$csv" | grep -E ",\"$1\",\"$2\"," | awk -F'"' '{print $(NF-3)}' | tail -n1; }
+  csv=$("$peer/llama-bench" -m "$model" -t "$1" -p 128,512 -n 0 -r 3 -o csv 2>/dev/null)
   b=$("$peer/llama-batched-bench" -m "$model" -t "$1" -c 4096 -b 2048 -ub 512 -npp 16 -ntg 32 \
         -npl 4,8,16 2>/dev/null)
   tg() { echo "$b" | awk -F'|' -v n="$1" '$4+0 == n && $2+0 == 16 {gsub(/ /, "", $9); print $9}'; }
-  echo "$(col 128 0) $(col 512 0) $(col 0 64) $(tg 4) $(tg 8) $(tg 16)"
+  echo "$(bench_col 128 0 <<< "$csv") $(bench_col 512 0 <<< "$csv") - $(tg 4) $(tg 8) $(tg 16)"
+}
+
+peer_tg1() {  # threads -> llama.cpp's batch-1 decode tok/s (llama-bench -n 64)
+  "$peer/llama-bench" -m "$model" -t "$1" -p 0 -n 64 -r 3 -o csv 2>/dev/null | bench_col 0 64
 }
 
 bricks_rows() {  # threads -> "pp128 pp512 tg1 tg4 tg8 tg16" (Bricks' tok/s)
@@ -132,12 +138,14 @@ bricks_rows() {  # threads -> "pp128 pp512 tg1 tg4 tg8 tg16" (Bricks' tok/s)
     ttft=$(run "$t" 1 "$n" 1 | num mean)
     out="$out $(awk -v n="$n" -v s="$ttft" 'BEGIN{print (s > 0 ? n/s : 0)}')"
   done
-  # The read sweep right before and right after batch-1 decode, whose roofline their mean
-  # sets (memory on a shared machine can change speed between minutes), and the weight bytes
-  # a token reads.
+  # Batch-1 decode of both sides back to back, between two read sweeps whose mean sets the
+  # roofline (memory on a shared machine can change speed between minutes); and the weight
+  # bytes a token reads.
   local before after
   : > "$work/sweep"
+  : > "$work/peer_tg1"
   before=$(sweep_gbs "$t")
+  [ -n "$peer" ] && peer_tg1 "$t" > "$work/peer_tg1"
   report=$(run "$t" 1 16 33 | tr -d '\n')
   after=$(sweep_gbs "$t")
   [ -n "$before" ] && awk -v a="$before" -v b="$after" 'BEGIN{print (a + b) / 2}' > "$work/sweep"
@@ -186,6 +194,7 @@ for ((r = 1; r <= repeat; r++)); do
     p=(0 0 0 0 0 0)
     [ -n "$peer" ] && read -r -a p <<< "$(peer_rows "$t")"
     read -r -a b <<< "$(bricks_rows "$t")"
+    [ -n "$peer" ] && p[2]=$(cat "$work/peer_tg1")
     S[$t,$r]=$(cat "$work/sweep")
     read_bytes=$(cat "$work/bytes")
     echo "engine_bench.sh: round $r, $t threads: read sweep ${S[$t,$r]:-?} GB/s;" \
