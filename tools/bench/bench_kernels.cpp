@@ -361,6 +361,8 @@ void BM_GemvCached(benchmark::State& state) { gemv_bench(state, false); }
 // measures one shape at a time; this measures the sequence, with its small matrices and the
 // start and end of each parallel region. Counters: the token's weight bytes per second, the
 // same per kind of call, and the token's share of ReadSweep. Args: threads, weight type.
+constexpr int kLayerMatrices = 7;
+
 struct DecodeMatrices {
   std::vector<std::unique_ptr<WeightArena>> arenas;
   std::vector<Linear> lins;  // per layer q, k, v, o, gate, up, down; then the output
@@ -368,10 +370,10 @@ struct DecodeMatrices {
 
 DecodeMatrices decode_matrices(WeightType type) {
   constexpr int kLayers = 22;
-  const int64_t shapes[][2] = {{2048, 2048}, {256, 2048},  {256, 2048}, {2048, 2048},
-                               {5632, 2048}, {5632, 2048}, {2048, 5632}};
+  const int64_t shapes[kLayerMatrices][2] = {{2048, 2048}, {256, 2048},  {256, 2048}, {2048, 2048},
+                                             {5632, 2048}, {5632, 2048}, {2048, 5632}};
   DecodeMatrices d;
-  d.lins.reserve(kLayers * 7 + 1);
+  d.lins.reserve(kLayers * kLayerMatrices + 1);
   std::mt19937 gen(3);
   std::uniform_real_distribution<float> val(-1, 1);
   auto add = [&](int64_t rows, int64_t cols) {
@@ -402,16 +404,13 @@ void BM_DecodeLayers(benchmark::State& state) {
                              std::vector<float>(5632)};
   enum Kind { kQkv, kO, kGateUp, kDown, kOutput, kKinds };
   const char* names[kKinds] = {"qkv_GB/s", "o_GB/s", "gate_up_GB/s", "down_GB/s", "output_GB/s"};
+  // The kind of call that reads each of a layer's matrices (q, k, v, o, gate, up, down).
+  const Kind layer_kinds[kLayerMatrices] = {kQkv, kQkv, kQkv, kO, kGateUp, kGateUp, kDown};
   double seconds[kKinds] = {}, bytes[kKinds] = {};
-  for (size_t i = 0; i < d.lins.size(); ++i) {
-    const size_t j = i % 7;
-    const Kind k = i + 1 == d.lins.size() ? kOutput
-                   : j < 3                ? kQkv
-                   : j == 3               ? kO
-                   : j < 6                ? kGateUp
-                                          : kDown;
-    bytes[k] += static_cast<double>(d.lins[i].weight_bytes());
+  for (size_t i = 0; i + 1 < d.lins.size(); ++i) {
+    bytes[layer_kinds[i % kLayerMatrices]] += static_cast<double>(d.lins[i].weight_bytes());
   }
+  bytes[kOutput] = static_cast<double>(d.lins.back().weight_bytes());
   auto timed = [&](Kind k, const auto& call) {
     const Clock::time_point t0 = Clock::now();
     call();
@@ -419,7 +418,7 @@ void BM_DecodeLayers(benchmark::State& state) {
   };
   const Span span;
   for (auto _ : state) {
-    for (size_t l = 0; l + 1 < d.lins.size(); l += 7) {
+    for (size_t l = 0; l + 1 < d.lins.size(); l += kLayerMatrices) {
       const Linear* L = &d.lins[l];
       const Linear* qkv[] = {&L[0], &L[1], &L[2]};
       float* qkv_out[] = {y[0].data(), y[1].data(), y[2].data()};
