@@ -87,6 +87,11 @@ void dequantize_unchecked(const WeightView& w, int64_t row, float* out) {
 
 void dequantize_row(const WeightView& w, int64_t row, float* out) {
   check_view(w, "dequantize_row");
+  if (w.layout != WeightLayout::Gguf) {
+    throw Error::invalid(
+        "dequantize_row: the weights are in the lane layout, which only a Linear reads; "
+        "dequantize the file's view of the matrix");
+  }
   if (row < 0 || row >= w.rows) {
     throw Error::invalid("dequantize_row: row " + std::to_string(row) + " is outside [0, " +
                          std::to_string(w.rows) + ")");

@@ -44,8 +44,8 @@ void f16_to_bf16(const uint16_t* in, uint16_t* out, int64_t n);
 // Rounds n values to bf16 precision, keeping them as f32 (in == out allowed).
 void round_to_bf16(const float* in, float* out, int64_t n);
 
-// Writes row `row` of `w` as w.cols floats. Throws bricks::Error on a bad view or a row
-// outside [0, w.rows).
+// Writes row `row` of `w` as w.cols floats. Throws bricks::Error on a bad view, a row
+// outside [0, w.rows) or the lane layout (weight_lanes.h).
 void dequantize_row(const WeightView& w, int64_t row, float* out);
 
 // Dequantises rows [row0, row0 + count) of `w` as bf16 bits (for bf16 GEMM operands).

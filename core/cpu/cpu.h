@@ -7,4 +7,5 @@
 #include "cpu/ops.h"
 #include "cpu/sampler.h"
 #include "cpu/threads.h"
+#include "cpu/weight_lanes.h"
 #include "cpu/weights.h"

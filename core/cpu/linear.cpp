@@ -5,6 +5,7 @@
 #include <tbb/partitioner.h>
 
 #include <algorithm>
+#include <string>
 #include <vector>
 
 #include "bricks/error.hpp"
@@ -14,6 +15,7 @@
 #include "cpu/quant_dot.h"
 #include "cpu/threads.h"
 #include "cpu/threads_internal.h"
+#include "cpu/weight_lanes.h"
 
 namespace bricks::cpu {
 namespace {
@@ -118,6 +120,19 @@ const char* to_string(Linear::Path p) {
 Linear::Linear(const WeightView& w, Compute compute, const LinearOptions& options)
     : w_(w), compute_(compute), isa_(active_isa()) {
   check_view(w, "Linear");
+  if (w.layout == WeightLayout::Lanes) {
+    if (!lanes_layout_fits(w.type, w.cols, compute)) {
+      throw Error::invalid(std::string("Linear: ") + to_string(w.type) + " weights of " +
+                           std::to_string(w.cols) + " columns in the lane layout, compute " +
+                           to_string(compute) +
+                           ": the lane layout takes q8_0 rows of a multiple of 512 values in f32 "
+                           "compute on an AVX512_VNNI CPU; pass the file's layout instead");
+    }
+    // The lane kernel serves every m; oneDNN would need the file's layout.
+    quant_isa_ = detail::QuantIsa::Avx512Vnni;
+    quant_kernel_ = detail::quant_lanes_avx512_vnni(w.type);
+    return;
+  }
   if (model::dtype_is_quantized(w.type)) {
     quant_isa_ = detail::quant_isa_for(isa_);
     quant_kernel_ = detail::quant_gemv_kernel(quant_isa_, w.type);
@@ -165,6 +180,7 @@ std::string Linear::describe() const {
                   to_string(w_.type) + ", compute " + to_string(compute_) + ": gemv ";
   if (quant_kernel_ != nullptr) {
     s += std::string(to_string(w_.type)) + " x q8 int8 dot " + detail::to_string(quant_isa_);
+    if (w_.layout == WeightLayout::Lanes) s += " on weights repacked to 16 blocks per lane group";
   } else if (dp_kernel_ != nullptr) {
     s += "avx512 (activations rounded to bf16) for m = 1, bf16 dot products (vdpbf16ps";
     if (w_.type != WeightType::BF16) s += ", weights rounded to bf16";
@@ -279,6 +295,8 @@ detail::QuantGemvArgs Linear::quant_args(const detail::QuantizedActivations& qx,
   a.m = m;
   a.y = y;
   a.ldy = w_.rows;
+  // One weight byte per value, then the scales (weight_lanes.h).
+  if (w_.layout == WeightLayout::Lanes) a.scales = a.w + w_.rows * w_.cols;
   return a;
 }
 

@@ -155,6 +155,9 @@ struct QuantGemvArgs {
   int64_t m = 0;       // activation rows i0 .. i0 + m
   float* y = nullptr;  // y[i * ldy + n] for activation row i0 + i
   int64_t ldy = 0;
+  // Weights in the lane layout (weight_lanes.h): where the scales start; w is then where the
+  // weight bytes start, and row_bytes still counts both per row.
+  const char* scales = nullptr;
 };
 
 // Computes y for the weight rows [n0, n1) and all m activation rows.
@@ -201,6 +204,10 @@ QuantGemvFn quant_gemv_avx512_vnni(WeightType t);
 QuantGemvFn quant_rows_avx512_vnni(WeightType t);
 // The same for q8_0 and q4_0 (quant_dot_avx512_rows_q8.cpp); nullptr for other types.
 QuantGemvFn quant_rows_q8_avx512_vnni(WeightType t);
+
+// The q8_0 kernel on weights in the lane layout (quant_dot_avx512_lanes.cpp); nullptr for
+// other types.
+QuantGemvFn quant_lanes_avx512_vnni(WeightType t);
 
 // Unpackers: portable (every quantized type, for the scalar family), and AVX2 for q4_1, q5_0
 // and q5_1, the types the SIMD families keep unpacking (nullptr for the others).

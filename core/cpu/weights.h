@@ -21,6 +21,11 @@ using WeightType = model::DType;
 // uses bf16 tiles (AMX / vdpbf16ps) where the CPU has them.
 enum class Compute { F32, BF16 };
 
+// The order of a matrix's bytes. Gguf: as a model file stores them, row after row of blocks.
+// Lanes: q8_0 rewritten at load for the AVX512_VNNI kernels (weight_lanes.h), the same number
+// of bytes in another order; only a Linear reads it.
+enum class WeightLayout { Gguf, Lanes };
+
 // A non-owning view of a weight matrix. `data` must stay valid while anything built from
 // the view (a Linear) is alive.
 struct WeightView {
@@ -28,6 +33,7 @@ struct WeightView {
   int64_t rows = 0;
   int64_t cols = 0;
   const void* data = nullptr;
+  WeightLayout layout = WeightLayout::Gguf;
 };
 
 inline constexpr int64_t kQ8Block = 32;       // values per Q8_0 block

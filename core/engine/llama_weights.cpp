@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <iterator>
 #include <map>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -81,7 +82,9 @@ std::string type_shares(const model::Model& m) {
 }  // namespace
 
 LlamaWeights LlamaWeights::load(const model::Model& m, cpu::Compute compute,
-                                const std::vector<bool>& streamed, bool file_pages) {
+                                const LoadOptions& options) {
+  const std::vector<bool>& streamed = options.streamed;
+  const bool file_pages = options.file_pages;
   LlamaWeights w;
   w.config = m.config();
   auto on_disk = [&](const model::TensorView& t) {
@@ -90,47 +93,70 @@ LlamaWeights LlamaWeights::load(const model::Model& m, cpu::Compute compute,
     return layer < streamed.size() && streamed[layer];
   };
   const bool tied = m.config().tied_embeddings;
-  // bf16 compute holds the resident f16 matrices as bf16, converted here once: its matmuls
-  // and dot products would otherwise convert every panel on every call (a sixth of a 512-token
-  // prefill). The file's f16 pages are given back, so the process holds the same bytes.
+  // Two rewrites at load, into one arena, after which the file's pages of the matrix are
+  // given back, so the process holds the same bytes:
+  // - bf16 compute holds the resident f16 matrices as bf16, converted once: its matmuls and
+  //   dot products would otherwise convert every panel on every call (a sixth of a 512-token
+  //   prefill);
+  // - with q8_lanes, q8_0 matrices that the AVX512_VNNI kernels read in the lane layout
+  //   (cpu/weight_lanes.h) are repacked to it. Not the token embeddings, whose rows are
+  //   looked up in the file's layout, nor the 3-d expert tensors, sliced by byte offsets.
   std::map<std::string, model::TensorView> rewritten;
-  if (compute == cpu::Compute::BF16) {
-    std::vector<const model::TensorView*> f16;
-    // Each converted matrix starts on a cache line.
-    const auto padded = [](size_t bytes) { return (bytes + 63) / 64 * 64; };
-    size_t total = 0;
-    for (const model::TensorView& t : m.tensors()) {
-      if (t.dtype != model::DType::F16 || !linear_matrix(t.name, tied) || on_disk(t)) continue;
-      f16.push_back(&t);
-      total += padded(t.nbytes);
+  std::set<std::string> lanes;
+  std::vector<const model::TensorView*> rewrites;
+  // Each rewritten matrix starts on a cache line.
+  const auto padded = [](size_t bytes) { return (bytes + 63) / 64 * 64; };
+  size_t total = 0;
+  for (const model::TensorView& t : m.tensors()) {
+    if (!linear_matrix(t.name, tied) || on_disk(t)) continue;
+    const bool to_bf16 = compute == cpu::Compute::BF16 && t.dtype == model::DType::F16;
+    const bool to_lanes = options.q8_lanes && t.name != "token_embd.weight" && t.ne.size() == 2 &&
+                          cpu::lanes_layout_fits(t.dtype, t.ne[0], compute);
+    if (!to_bf16 && !to_lanes) continue;
+    if (to_lanes) lanes.insert(t.name);
+    rewrites.push_back(&t);
+    total += padded(t.nbytes);
+  }
+  if (!rewrites.empty()) {
+    w.arena = std::make_unique<cpu::WeightArena>(total);
+    std::vector<char*> dst;
+    char* at = w.arena->data();
+    for (const model::TensorView* t : rewrites) {
+      dst.push_back(at);
+      at += padded(t->nbytes);
     }
-    if (!f16.empty()) {
-      w.arena = std::make_unique<cpu::WeightArena>(total);
-      char* at = w.arena->data();
-      for (const model::TensorView* t : f16) {
-        model::TensorView& copy = rewritten.emplace(t->name, *t).first->second;
-        copy.dtype = model::DType::BF16;
-        copy.data = at;
-        copy.file = nullptr;
-        const int64_t n = t->numel();
-        constexpr int64_t kChunk = int64_t{1} << 20;
-        tbb::parallel_for(int64_t{0}, (n + kChunk - 1) / kChunk, [&](int64_t c) {
-          const int64_t first = c * kChunk, count = std::min(kChunk, n - first);
-          cpu::f16_to_bf16(static_cast<const uint16_t*>(t->data) + first,
-                           reinterpret_cast<uint16_t*>(at) + first, count);
-        });
-        if (t->file != nullptr) cpu::release_pages(t->data, t->nbytes);
-        at += padded(t->nbytes);
-      }
-      w.arena->seal();
+    for (size_t i = 0; i < rewrites.size(); ++i) {
+      const model::TensorView& t = *rewrites[i];
+      model::TensorView& copy = rewritten.emplace(t.name, t).first->second;
+      copy.data = dst[i];
+      copy.file = nullptr;
+      if (lanes.contains(t.name)) continue;  // below, whole matrices side by side
+      copy.dtype = model::DType::BF16;
+      const int64_t n = t.numel();
+      constexpr int64_t kChunk = int64_t{1} << 20;
+      tbb::parallel_for(int64_t{0}, (n + kChunk - 1) / kChunk, [&](int64_t c) {
+        const int64_t first = c * kChunk, count = std::min(kChunk, n - first);
+        cpu::f16_to_bf16(static_cast<const uint16_t*>(t.data) + first,
+                         reinterpret_cast<uint16_t*>(dst[i]) + first, count);
+      });
     }
+    tbb::parallel_for(size_t{0}, rewrites.size(), [&](size_t i) {
+      const model::TensorView& t = *rewrites[i];
+      if (lanes.contains(t.name)) cpu::pack_lanes(weight_view(t), dst[i]);
+    });
+    for (const model::TensorView* t : rewrites) {
+      if (t->file != nullptr) cpu::release_pages(t->data, t->nbytes);
+    }
+    w.arena->seal();
   }
   auto tensor = [&](const std::string& name) -> const model::TensorView& {
     const auto it = rewritten.find(name);
     return it != rewritten.end() ? it->second : m.tensor(name);
   };
   auto linear = [&](const std::string& name) {
-    return std::make_unique<cpu::Linear>(weight_view(tensor(name)), compute);
+    cpu::WeightView view = weight_view(tensor(name));
+    if (lanes.contains(name)) view.layout = cpu::WeightLayout::Lanes;
+    return std::make_unique<cpu::Linear>(view, compute);
   };
   w.token_embd = weight_view(tensor("token_embd.weight"));
   w.output_norm = norm_vector(m.tensor("output_norm.weight"));
@@ -205,7 +231,18 @@ LlamaWeights LlamaWeights::load(const model::Model& m, cpu::Compute compute,
   }
   w.compute_path = w.layers.empty() ? w.output->describe() : w.layers[0].wq->describe();
   w.weight_types = type_shares(m);
-  if (!rewritten.empty()) w.weight_types += " (f16 held as bf16)";
+  if (rewritten.size() > lanes.size()) w.weight_types += " (f16 held as bf16)";
+  if (!lanes.empty()) {
+    w.weight_types += " (q8_0 repacked to the lane layout)";
+  } else if (options.q8_lanes) {
+    const bool cpu_fits =
+        cpu::lanes_layout_fits(model::DType::Q8_0, cpu::kLaneGroupValues, cpu::Compute::F32);
+    w.weight_types += std::string(" (q8_lane_layout not applied: ") +
+                      (compute != cpu::Compute::F32 ? "it needs f32 compute"
+                       : !cpu_fits                  ? "this CPU lacks AVX512_VNNI"
+                                   : "no q8_0 matrix of a multiple of 512 columns") +
+                      ")";
+  }
   return w;
 }
 

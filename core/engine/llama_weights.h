@@ -38,14 +38,27 @@ struct LlamaWeights {
   std::string compute_path;  // which kernels run, for reports
   std::string weight_types;  // the matrices' types by share of bytes ("q4_k 80%, q6_k 20%")
 
+  // How load() prepares the weights besides the compute mode.
+  struct LoadOptions {
+    // The layers whose matrices are read from the file during the forward pass
+    // (weight_stream.h): their views name the mapping, which is then never read.
+    std::vector<bool> streamed;
+    // Leave the resident weights in the file's pages rather than moving them to huge pages.
+    bool file_pages = false;
+    // Hold the q8_0 matrices that fit it in the lane layout (cpu/weight_lanes.h), where the
+    // CPU and compute mode run it (cpu::lanes_layout_fits): faster batched decode.
+    bool q8_lanes = false;
+  };
+
   // Prepares every tensor of `m` for `compute`. Throws model::ModelError naming a tensor
-  // whose type the cpu device cannot run. The matrices of the layers `streamed` marks
-  // (weight_stream.h) are not faulted in: their views name the mapping, which the forward
-  // pass then never reads (it takes them from the stream's buffers). The resident ones go to
-  // huge pages (cpu::prefault_huge) unless `file_pages`. With bf16 compute, the resident f16
-  // matrices are converted to bf16 into `arena` and their file pages given back.
-  static LlamaWeights load(const model::Model& m, cpu::Compute compute,
-                           const std::vector<bool>& streamed = {}, bool file_pages = false);
+  // whose type the cpu device cannot run. The resident matrices go to huge pages
+  // (cpu::prefault_huge) unless `file_pages`. With bf16 compute, the resident f16 matrices are
+  // converted to bf16 into `arena`, and with `q8_lanes` the q8_0 ones that fit are repacked
+  // there; their file pages are given back.
+  static LlamaWeights load(const model::Model& m, cpu::Compute compute, const LoadOptions& options);
+  static LlamaWeights load(const model::Model& m, cpu::Compute compute) {
+    return load(m, compute, LoadOptions{});
+  }
   // Bytes of weights read per decoded token (every linear once, one embedding row; in MoE
   // layers the router gate and n_experts_used experts).
   size_t bytes_per_token() const;

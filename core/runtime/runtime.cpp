@@ -257,8 +257,11 @@ std::unique_ptr<Runtime> Runtime::create(const manifest::LoadedManifest& m,
     }
     const cpu::Compute compute = compute_name == "bf16" ? cpu::Compute::BF16 : cpu::Compute::F32;
     WeightPlan plan = plan_weight_stream(m, *rt->model_);
-    rt->weights_ =
-        LlamaWeights::load(*rt->model_, compute, plan.streamed, mp.device().keep_file_pages());
+    LlamaWeights::LoadOptions load;
+    load.streamed = plan.streamed;
+    load.file_pages = mp.device().keep_file_pages();
+    load.q8_lanes = mp.device().q8_lane_layout();
+    rt->weights_ = LlamaWeights::load(*rt->model_, compute, load);
     rt->stream_ = start_weight_stream(m, *rt->model_, std::move(plan), rt->weights_, compute);
     if (rt->stream_ != nullptr) {
       for (const auto& b : mp.bricks()) {

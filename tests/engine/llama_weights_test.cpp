@@ -3,11 +3,13 @@
 // file's f16. LlamaWeights::bytes_per_token: the weight bytes a decoded token reads.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <vector>
 
 #include "cpu/convert.h"
+#include "cpu/weight_lanes.h"
 #include "engine/llama_weights.h"
 #include "test_models.h"
 
@@ -67,7 +69,7 @@ TEST_F(LlamaWeightsTest, F32ComputeAndStreamedLayersKeepTheFilesHalves) {
   }
   std::vector<bool> streamed(f32.layers.size(), false);
   streamed[0] = true;
-  const auto bf16 = engine::LlamaWeights::load(*model_, Compute::BF16, streamed);
+  const auto bf16 = engine::LlamaWeights::load(*model_, Compute::BF16, {.streamed = streamed});
   for (const cpu::Linear* lin : matrices(bf16.layers[0])) {
     EXPECT_EQ(lin->weight_type(), WeightType::F16);
   }
@@ -90,6 +92,40 @@ TEST_F(LlamaWeightsTest, BytesPerTokenCountEveryMatrixOnceAndOneEmbeddingRow) {
   EXPECT_EQ(engine::LlamaWeights::load(*model_, Compute::F32).bytes_per_token(), want);
   // bf16 compute holds the f16 matrices as bf16: the same 2 bytes a value.
   EXPECT_EQ(engine::LlamaWeights::load(*model_, Compute::BF16).bytes_per_token(), want);
+}
+
+// With q8_lanes, f32 compute on an AVX512_VNNI CPU holds the q8_0 matrices of a multiple of 512
+// columns in the lane layout (cpu/weight_lanes.h): the micro model's ffn_down (512 columns) and
+// none of its 256-column matrices; elsewhere the weight types say why not. Either way each
+// matrix computes what the file's bytes say. Without the option nothing is repacked.
+TEST(LlamaWeightsLanes, Q8MatricesOfWholeLaneGroupsAreRepackedWhereTheKernelRuns) {
+  const auto m = model::Model::open(process_model("micro", model::DType::Q8_0));
+  const auto plain = engine::LlamaWeights::load(*m, Compute::F32);
+  EXPECT_EQ(plain.arena, nullptr);
+  EXPECT_EQ(plain.weight_types.find("lane"), std::string::npos) << plain.weight_types;
+  const auto bf16 = engine::LlamaWeights::load(*m, Compute::BF16, {.q8_lanes = true});
+  EXPECT_NE(bf16.weight_types.find("not applied: it needs f32 compute"), std::string::npos)
+      << bf16.weight_types;
+  const auto w = engine::LlamaWeights::load(*m, Compute::F32, {.q8_lanes = true});
+  const bool lanes = cpu::lanes_layout_fits(WeightType::Q8_0, 512, Compute::F32);
+  if (!lanes) {
+    EXPECT_NE(w.weight_types.find("not applied: this CPU lacks AVX512_VNNI"), std::string::npos)
+        << w.weight_types;
+  }
+  const cpu::Linear& down = *w.layers[1].w_down;
+  ASSERT_EQ(down.cols(), 512);
+  EXPECT_EQ(down.describe().find("repacked") != std::string::npos, lanes) << down.describe();
+  EXPECT_EQ(w.weight_types.find("repacked") != std::string::npos, lanes) << w.weight_types;
+  EXPECT_EQ(w.arena != nullptr, lanes);
+  EXPECT_EQ(w.layers[1].wq->describe().find("repacked"), std::string::npos);
+  const cpu::Linear file(engine::weight_view(m->tensor("blk.1.ffn_down.weight")), Compute::F32);
+  for (int64_t j : {0, 37, 511}) {
+    const std::vector<float> got = column(down, j), want = column(file, j);
+    for (size_t r = 0; r < got.size(); ++r) {
+      ASSERT_NEAR(got[r], want[r], 1e-6f * (1.0f + std::abs(want[r])))
+          << "row " << r << " col " << j;
+    }
+  }
 }
 
 }  // namespace

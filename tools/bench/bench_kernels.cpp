@@ -242,8 +242,17 @@ int64_t rotation_bytes() {
 struct WeightSet {
   WeightType type;
   int64_t rows, cols;
+  WeightLayout layout;
   std::vector<std::unique_ptr<WeightArena>> copies;
 };
+
+// A copy of the q8_0 matrix at `p` in the lane layout (cpu/weight_lanes.h), as the engine
+// repacks it at load.
+std::unique_ptr<WeightArena> lanes_copy(const void* p, int64_t rows, int64_t cols) {
+  auto packed = std::make_unique<WeightArena>(row_bytes(WeightType::Q8_0, cols) * rows);
+  pack_lanes(WeightView{WeightType::Q8_0, rows, cols, p}, packed->data());
+  return packed;
+}
 
 std::unique_ptr<WeightSet> g_weights;
 
@@ -280,9 +289,10 @@ void random_row(WeightType type, std::span<const float> values, unsigned char* d
   }
 }
 
-WeightSet& weight_set(WeightType type, int64_t rows, int64_t cols, bool rotate) {
+WeightSet& weight_set(WeightType type, int64_t rows, int64_t cols, WeightLayout layout,
+                      bool rotate) {
   if (g_weights && g_weights->type == type && g_weights->rows == rows && g_weights->cols == cols &&
-      (!rotate || g_weights->copies.size() > 1)) {
+      g_weights->layout == layout && (!rotate || g_weights->copies.size() > 1)) {
     return *g_weights;
   }
   g_weights.reset();
@@ -290,6 +300,7 @@ WeightSet& weight_set(WeightType type, int64_t rows, int64_t cols, bool rotate) 
   set->type = type;
   set->rows = rows;
   set->cols = cols;
+  set->layout = layout;
   const size_t bytes = row_bytes(type, cols) * rows;
   const size_t count = rotate ? std::max<size_t>(2, (rotation_bytes() + bytes - 1) / bytes) : 1;
   std::mt19937 gen(1);
@@ -307,6 +318,7 @@ WeightSet& weight_set(WeightType type, int64_t rows, int64_t cols, bool rotate) 
       for (float& f : row) f = val(gen);
       random_row(type, row, dst, gen);
     }
+    if (layout == WeightLayout::Lanes) set->copies[0] = lanes_copy(p, rows, cols);
   }
   g_weights = std::move(set);
   return *g_weights;
@@ -315,17 +327,22 @@ WeightSet& weight_set(WeightType type, int64_t rows, int64_t cols, bool rotate) 
 // Decode and batched decode: m rows through the GEMV kernels, a different weight copy each
 // call so every byte comes from DRAM (`rotate`), or one copy that stays in cache: the
 // kernel's compute ceiling, which says whether DRAM or the instructions bound the first.
-// Args: rows, cols, m, threads, weight type, compute.
+// Args: rows, cols, m, threads, weight type, compute, layout (1: q8_0 in the lane layout).
 void gemv_bench(benchmark::State& state, bool rotate) {
   const int64_t rows = state.range(0), cols = state.range(1), m = state.range(2);
   const int threads = static_cast<int>(state.range(3));
   const auto type = static_cast<WeightType>(state.range(4));
   const auto compute = static_cast<Compute>(state.range(5));
+  const WeightLayout layout = state.range(6) == 1 ? WeightLayout::Lanes : WeightLayout::Gguf;
+  if (layout == WeightLayout::Lanes && !lanes_layout_fits(type, cols, compute)) {
+    state.SkipWithError("the lane layout does not run here (q8_0, f32 compute, AVX512_VNNI)");
+    return;
+  }
   set_threads(threads);
-  WeightSet& ws = weight_set(type, rows, cols, rotate);
+  WeightSet& ws = weight_set(type, rows, cols, layout, rotate);
   std::vector<Linear> lins;
   for (size_t c = 0; c < (rotate ? ws.copies.size() : 1); ++c) {
-    lins.emplace_back(WeightView{type, rows, cols, ws.copies[c]->data()}, compute,
+    lins.emplace_back(WeightView{type, rows, cols, ws.copies[c]->data(), layout}, compute,
                       LinearOptions{-1});
   }
   std::vector<float> x(m * cols, 0.5f), y(m * rows);
@@ -346,8 +363,9 @@ void gemv_bench(benchmark::State& state, bool rotate) {
       model::dtype_is_quantized(type)
           ? std::string("int8 ") + detail::to_string(detail::quant_isa_for(lins[0].isa()))
           : std::string(to_string(lins[0].isa()));
-  state.SetLabel(std::string(to_string(type)) + " " + kernel + " compute " + to_string(compute) +
-                 ", " + std::to_string(lins.size()) + " copies");
+  state.SetLabel(std::string(to_string(type)) + (layout == WeightLayout::Lanes ? " lanes " : " ") +
+                 kernel + " compute " + to_string(compute) + ", " + std::to_string(lins.size()) +
+                 " copies");
 }
 void BM_Gemv(benchmark::State& state) { gemv_bench(state, true); }
 void BM_GemvCached(benchmark::State& state) { gemv_bench(state, false); }
@@ -360,7 +378,8 @@ void BM_GemvCached(benchmark::State& state) { gemv_bench(state, false); }
 // (1.05 GiB at q8_0) on huge pages, so every byte comes from DRAM, as in batch-1 decode. Gemv
 // measures one shape at a time; this measures the sequence, with its small matrices and the
 // start and end of each parallel region. Counters: the token's weight bytes per second, the
-// same per kind of call, and the token's share of ReadSweep. Args: threads, weight type.
+// same per kind of call, and the token's share of ReadSweep. Args: threads, weight type,
+// layout (1: q8_0 in the lane layout, as the engine holds it on AVX512_VNNI).
 constexpr int kLayerMatrices = 7;
 
 struct DecodeMatrices {
@@ -368,7 +387,7 @@ struct DecodeMatrices {
   std::vector<Linear> lins;  // per layer q, k, v, o, gate, up, down; then the output
 };
 
-DecodeMatrices decode_matrices(WeightType type) {
+DecodeMatrices decode_matrices(WeightType type, bool lanes) {
   constexpr int kLayers = 22;
   const int64_t shapes[kLayerMatrices][2] = {{2048, 2048}, {256, 2048},  {256, 2048}, {2048, 2048},
                                              {5632, 2048}, {5632, 2048}, {2048, 5632}};
@@ -385,7 +404,13 @@ DecodeMatrices decode_matrices(WeightType type) {
     for (float& f : row) f = val(gen);
     random_row(type, row, p, gen);
     for (int64_t r = 1; r < rows; ++r) std::memcpy(p + r * rb, p, rb);
-    d.lins.emplace_back(WeightView{type, rows, cols, p}, Compute::F32, LinearOptions{-1});
+    WeightView view{type, rows, cols, p};
+    if (lanes && lanes_layout_fits(type, cols, Compute::F32)) {
+      d.arenas.back() = lanes_copy(p, rows, cols);
+      view.data = d.arenas.back()->data();
+      view.layout = WeightLayout::Lanes;
+    }
+    d.lins.emplace_back(view, Compute::F32, LinearOptions{-1});
   };
   for (int l = 0; l < kLayers; ++l) {
     for (const auto& s : shapes) add(s[0], s[1]);
@@ -397,8 +422,13 @@ DecodeMatrices decode_matrices(WeightType type) {
 void BM_DecodeLayers(benchmark::State& state) {
   const int threads = static_cast<int>(state.range(0));
   const auto type = static_cast<WeightType>(state.range(1));
+  const bool lanes = state.range(2) == 1;
+  if (lanes && !lanes_layout_fits(type, 2048, Compute::F32)) {
+    state.SkipWithError("the lane layout does not run here (q8_0, f32 compute, AVX512_VNNI)");
+    return;
+  }
   set_threads(threads);
-  const DecodeMatrices d = decode_matrices(type);
+  const DecodeMatrices d = decode_matrices(type, lanes);
   const std::vector<float> x(5632, 0.5f);
   std::vector<float> y[3] = {std::vector<float>(32000), std::vector<float>(2048),
                              std::vector<float>(5632)};
@@ -440,7 +470,7 @@ void BM_DecodeLayers(benchmark::State& state) {
   }
   const Rates gbs = report(state, span, threads, "GB/s", total * iters / 1e9);
   report_share(state, "pct_read", gbs, g_read_gbs, threads);
-  state.SetLabel(std::string(to_string(type)) + " int8 " +
+  state.SetLabel(std::string(to_string(type)) + (lanes ? " lanes" : "") + " int8 " +
                  detail::to_string(detail::quant_isa_for(d.lins[0].isa())) + ", " +
                  std::to_string(d.lins.size()) + " matrices");
 }
@@ -453,7 +483,7 @@ void BM_Gemm(benchmark::State& state) {
   const auto type = static_cast<WeightType>(state.range(4));
   const auto compute = static_cast<Compute>(state.range(5));
   set_threads(threads);
-  WeightSet& ws = weight_set(type, rows, cols, false);
+  WeightSet& ws = weight_set(type, rows, cols, WeightLayout::Gguf, false);
   const Linear lin(WeightView{type, rows, cols, ws.copies[0]->data()}, compute);
   std::vector<float> x(m * cols, 0.25f), y(m * rows);
   lin.forward(x.data(), m, y.data());  // first call creates the oneDNN primitive
@@ -477,7 +507,7 @@ void BM_Crossover(benchmark::State& state) {
   const auto type = static_cast<WeightType>(state.range(2));
   const auto compute = static_cast<Compute>(state.range(3));
   set_threads(2);
-  WeightSet& ws = weight_set(type, rows, cols, false);
+  WeightSet& ws = weight_set(type, rows, cols, WeightLayout::Gguf, false);
   const Linear lin(WeightView{type, rows, cols, ws.copies[0]->data()}, compute,
                    LinearOptions{gemm ? 1 : -1});
   std::vector<float> x(m * cols, 0.25f), y(m * rows);
@@ -556,34 +586,45 @@ void register_all() {
   const int64_t shapes[][2] = {
       {2048, 2048}, {256, 2048}, {5632, 2048}, {2048, 5632}, {32000, 2048}};
   auto* gemv = benchmark::RegisterBenchmark("Gemv", BM_Gemv);
-  gemv->ArgNames({"rows", "cols", "m", "thr", "type", "compute"})->MinTime(kMin)->UseRealTime();
+  gemv->ArgNames({"rows", "cols", "m", "thr", "type", "compute", "lanes"})
+      ->MinTime(kMin)
+      ->UseRealTime();
   for (const auto& s : shapes)
-    for (int t : {1, 2}) gemv->Args({s[0], s[1], 1, t, kF16, kComputeF32});
-  for (int64_t type : {kF32, kBF16}) gemv->Args({5632, 2048, 1, 2, type, kComputeF32});
-  for (int64_t m : {4, 8, 16}) gemv->Args({5632, 2048, m, 2, kF16, kComputeF32});
+    for (int t : {1, 2}) gemv->Args({s[0], s[1], 1, t, kF16, kComputeF32, 0});
+  for (int64_t type : {kF32, kBF16}) gemv->Args({5632, 2048, 1, 2, type, kComputeF32, 0});
+  for (int64_t m : {4, 8, 16}) gemv->Args({5632, 2048, m, 2, kF16, kComputeF32, 0});
   // bf16 compute: bf16 dot products (vdpbf16ps) from 2 rows on f16 and bf16 weights where the
   // CPU has AVX512_BF16, else the f32 kernels on rounded activations.
   for (int64_t type : {kF16, kBF16})
-    for (int64_t m : {1, 4, 8, 16}) gemv->Args({5632, 2048, m, 2, type, kComputeBF16});
+    for (int64_t m : {1, 4, 8, 16}) gemv->Args({5632, 2048, m, 2, type, kComputeBF16, 0});
   // The block types' integer kernels next to f16, for decode and 16 sequences of it.
-  gemv->Args({2048, 2048, 16, 2, kF16, kComputeF32});
+  gemv->Args({2048, 2048, 16, 2, kF16, kComputeF32, 0});
   for (const auto& s : {shapes[0], shapes[2]})
     for (int64_t m : {1, 16})
       for (int64_t type : {kQ8, kQ4, kQ4K, kQ5K, kQ6K})
-        gemv->Args({s[0], s[1], m, 2, type, kComputeF32});
+        gemv->Args({s[0], s[1], m, 2, type, kComputeF32, 0});
+  // q8_0 in the lane layout (cpu/weight_lanes.h), as device.q8_lane_layout holds it.
+  for (const auto& s : {shapes[0], shapes[2], shapes[3]})
+    for (int64_t m : {1, 4, 16}) gemv->Args({s[0], s[1], m, 2, kQ8, kComputeF32, 1});
   // Their small-batch decode, and one thread of it.
   for (int64_t type : {kQ8, kQ4, kQ4K, kQ5K, kQ6K}) {
-    gemv->Args({5632, 2048, 4, 2, type, kComputeF32});
-    gemv->Args({5632, 2048, 8, 2, type, kComputeF32});
-    gemv->Args({5632, 2048, 1, 1, type, kComputeF32});
+    gemv->Args({5632, 2048, 4, 2, type, kComputeF32, 0});
+    gemv->Args({5632, 2048, 8, 2, type, kComputeF32, 0});
+    gemv->Args({5632, 2048, 1, 1, type, kComputeF32, 0});
   }
   // Batch-1 decode of one thread on weights that stay in L2 (256 x 2048: 288 KiB of q4_K,
   // 544 KiB of q8_0): the GB/s a core's instructions allow, against Gemv's from DRAM. f16's
   // 1 MiB fills a whole 1 MiB L2, so part of it comes from L3: its row is a lower bound.
   auto* cached = benchmark::RegisterBenchmark("GemvCached", BM_GemvCached);
-  cached->ArgNames({"rows", "cols", "m", "thr", "type", "compute"})->MinTime(kMin)->UseRealTime();
+  cached->ArgNames({"rows", "cols", "m", "thr", "type", "compute", "lanes"})
+      ->MinTime(kMin)
+      ->UseRealTime();
   for (int64_t type : {kF16, kQ8, kQ4, kQ4K, kQ5K, kQ6K})
-    cached->Args({256, 2048, 1, 1, type, kComputeF32});
+    cached->Args({256, 2048, 1, 1, type, kComputeF32, 0});
+  // q8_0 in the lane layout, and both layouts' few-row and many-row kernels.
+  cached->Args({256, 2048, 1, 1, kQ8, kComputeF32, 1});
+  for (int64_t m : {4, 16})
+    for (int64_t lanes : {0, 1}) cached->Args({256, 2048, m, 1, kQ8, kComputeF32, lanes});
 
   auto* gemm = benchmark::RegisterBenchmark("Gemm", BM_Gemm);
   gemm->ArgNames({"rows", "cols", "m", "thr", "type", "compute"})->MinTime(kMin)->UseRealTime();
@@ -611,8 +652,9 @@ void register_all() {
 
   benchmark::RegisterBenchmark("Rmsnorm", BM_Rmsnorm)->Arg(1)->Arg(128)->MinTime(kMin);
   auto* layers = benchmark::RegisterBenchmark("DecodeLayers", BM_DecodeLayers);
-  layers->ArgNames({"thr", "type"})->MinTime(1.0)->UseRealTime();
-  for (int64_t type : {kQ8, kQ4K}) layers->Args({2, type});
+  layers->ArgNames({"thr", "type", "lanes"})->MinTime(1.0)->UseRealTime();
+  for (int64_t type : {kQ8, kQ4K}) layers->Args({2, type, 0});
+  layers->Args({2, kQ8, 1});
   benchmark::RegisterBenchmark("Rope", BM_Rope)->Arg(1)->Arg(128)->MinTime(kMin);
   benchmark::RegisterBenchmark("Sample", BM_Sample)->Arg(0)->Arg(1)->MinTime(kMin);
 }
