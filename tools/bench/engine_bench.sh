@@ -12,6 +12,8 @@
 #                           same file: every row prints bricks, peer and bricks/peer
 #   --threads "1 2"         thread counts (default "1 2")
 #   --compute f32|bf16      the linear layers' precision (device.compute; default f32)
+#   --q8-lanes              q8_0 matrices in the lane layout (device.q8_lane_layout): faster
+#                           batched decode, slower batch 1, on AVX512_VNNI in f32 compute
 #   --build DIR             the build tree (default build/: DIR/bin/bricks, DIR/bin/bench_kernels)
 #   --isa avx2              limit both sides to AVX2 (with AVX-VNNI where the CPU has it), to
 #                           measure an AVX2 machine's ratios on an AVX-512 one: Bricks through
@@ -27,7 +29,7 @@
 # row is the decode phase alone on both sides: sequences / mean TPOT for Bricks, S_TG for the peer.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-peer="" threads="1 2" compute=f32 build=build isa="" repeat=1
+peer="" threads="1 2" compute=f32 build=build isa="" repeat=1 lanes=false
 while [ $# -gt 0 ]; do
   case "$1" in
     --peer) peer=$2; shift 2 ;;
@@ -36,7 +38,8 @@ while [ $# -gt 0 ]; do
     --build) build=$2; shift 2 ;;
     --isa) isa=$2; shift 2 ;;
     --repeat) repeat=$2; shift 2 ;;
-    -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --q8-lanes) lanes=true; shift ;;
+    -h|--help) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "engine_bench.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     *) break ;;
   esac
@@ -95,7 +98,7 @@ manifest() {  # threads, requests, prompt_len, output_len
   cat <<M
 name: "bench"
 model { path: "$model" }
-device { kind: "cpu" threads: $1 kv_cache_bytes: 1073741824 kv_dtype: "f16" compute: "$compute" }
+device { kind: "cpu" threads: $1 kv_cache_bytes: 1073741824 kv_dtype: "f16" compute: "$compute" q8_lane_layout: $lanes }
 bricks { kind: "scheduler" name: "fcfs" params { key: "max_num_batched_tokens" value { int: 4096 } } }
 bricks { kind: "kv" name: "paged" }
 bricks { kind: "attention" name: "cpu_paged" }
