@@ -8,8 +8,6 @@
 //   against sum_k w_k * x_k (the float activations): the activation rounding bound
 //     (weight_fixtures.h) on top.
 #include <gtest/gtest.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <cstring>
@@ -22,6 +20,7 @@
 #include "cpu/linear.h"
 #include "cpu/quant_dot.h"
 #include "cpu/threads.h"
+#include "quant_fixtures.h"
 #include "weight_fixtures.h"
 
 namespace bricks::cpu {
@@ -47,29 +46,6 @@ struct Shape {
 std::vector<Shape> shapes_for(WeightType t) {
   if (model::dtype_block(t).values == 256) return {{11, 256}, {6, 768}};
   return {{13, 96}, {7, 320}, {5, 32}};
-}
-
-// Activation rows of different magnitudes, one of them with a zero block.
-std::vector<float> activations(int64_t m, int64_t cols, uint32_t seed) {
-  std::vector<float> x = testing::random_floats(m * cols, seed);
-  for (int64_t i = 0; i < m; ++i) {
-    const float scale = i % 3 == 0 ? 1.0f : (i % 3 == 1 ? 0.01f : 30.0f);
-    for (int64_t k = 0; k < cols; ++k) x[i * cols + k] *= scale;
-  }
-  if (m > 1) std::fill(x.begin() + cols, x.begin() + cols + 32, 0.0f);
-  return x;
-}
-
-// x as the kernels see it: d * q per value.
-std::vector<float> dequantized(const detail::QuantizedActivations& qx) {
-  std::vector<float> out(static_cast<size_t>(qx.m * qx.cols));
-  for (int64_t i = 0; i < qx.m; ++i) {
-    for (int64_t k = 0; k < qx.cols; ++k) {
-      const float d = qx.d[i * qx.padded / detail::kQuantLane + k / detail::kQuantLane];
-      out[i * qx.cols + k] = d * qx.q[i * qx.padded + k];
-    }
-  }
-  return out;
 }
 
 // Runs `kernel` as Linear does, but over two row ranges and two activation passes, so that
@@ -109,10 +85,11 @@ TEST_P(QuantDot, EveryTypeMatchesReferenceOnQuantizedAndFloatActivations) {
     for (Shape s : shapes_for(type)) {
       const RandomWeights w(type, s.rows, s.cols, 3u + static_cast<uint32_t>(s.cols));
       for (int64_t m : kMs) {
-        const std::vector<float> x = activations(m, s.cols, 17u + static_cast<uint32_t>(m));
+        const std::vector<float> x =
+            testing::varied_activations(m, s.cols, 17u + static_cast<uint32_t>(m));
         detail::QuantizedActivations qx;
         detail::quantize_activations(x.data(), m, s.cols, qx);
-        const std::vector<float> xq = dequantized(qx);
+        const std::vector<float> xq = testing::dequantized(qx);
         const std::vector<float> y = run_kernel(kernel, w.view, qx);
         const auto ref_q = testing::reference_product(w.view, xq.data(), m);
         const auto ref_x = testing::reference_product(w.view, x.data(), m);
@@ -146,22 +123,15 @@ TEST_P(QuantDot, NoKernelReadsPastTheLastRow) {
     GTEST_SKIP() << "this CPU lacks the instruction set of the " << detail::to_string(isa)
                  << " kernels";
   }
-  const auto page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
   for (WeightType type : kQuantTypes) {
     for (Shape s : shapes_for(type)) {
       const RandomWeights w(type, s.rows, s.cols, 21);
-      const size_t bytes = w.bytes.size();
-      const size_t span = (bytes + page - 1) / page * page;
-      void* map =
-          ::mmap(nullptr, span + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-      ASSERT_NE(map, MAP_FAILED);
-      auto* base = static_cast<char*>(map);
-      ASSERT_EQ(::mprotect(base + span, page, PROT_NONE), 0);
-      char* at = base + span - bytes;
-      std::memcpy(at, w.bytes.data(), bytes);
-      const WeightView view{type, s.rows, s.cols, at};
+      const testing::GuardedBytes edge(w.bytes.data(), w.bytes.size());
+      ASSERT_NE(edge.data(), nullptr);
+      const WeightView view{type, s.rows, s.cols, edge.data()};
       for (int64_t m : kMs) {
-        const std::vector<float> x = activations(m, s.cols, 5u + static_cast<uint32_t>(m));
+        const std::vector<float> x =
+            testing::varied_activations(m, s.cols, 5u + static_cast<uint32_t>(m));
         detail::QuantizedActivations qx;
         detail::quantize_activations(x.data(), m, s.cols, qx);
         const std::vector<float> y = run_kernel(detail::quant_gemv_kernel(isa, type), view, qx);
@@ -170,7 +140,6 @@ TEST_P(QuantDot, NoKernelReadsPastTheLastRow) {
         EXPECT_EQ(y, want) << detail::to_string(isa) << " " << to_string(type) << " " << s.rows
                            << "x" << s.cols << " m=" << m;
       }
-      ::munmap(map, span + page);
     }
   }
 }
@@ -219,7 +188,7 @@ TEST(QuantDotLinear, KQuantsAtTheirLargestProductsMatchTheReference) {
       for (size_t k = 0; k < x.size(); ++k) x[k] = (k / cols) % 2 == 0 ? 1.0f : -1.0f;
       detail::QuantizedActivations qx;
       detail::quantize_activations(x.data(), m, cols, qx);
-      const auto ref = testing::reference_product(w.view, dequantized(qx).data(), m);
+      const auto ref = testing::reference_product(w.view, testing::dequantized(qx).data(), m);
       const Linear lin(w.view, Compute::F32, LinearOptions{-1});
       std::vector<float> y(static_cast<size_t>(m * rows));
       lin.forward(x.data(), m, y.data());
@@ -355,7 +324,7 @@ TEST(QuantDotLinear, BlockTypesTakeTheIntegerPathInEveryComputeMode) {
   for (WeightType type : kQuantTypes) {
     const Shape s = shapes_for(type)[0];
     const RandomWeights w(type, s.rows, s.cols, 9);
-    const std::vector<float> x = activations(3, s.cols, 4);
+    const std::vector<float> x = testing::varied_activations(3, s.cols, 4);
     detail::QuantizedActivations qx;
     detail::quantize_activations(x.data(), 3, s.cols, qx);
     const detail::QuantIsa isa = detail::quant_isa_for(active_isa());

@@ -2,8 +2,6 @@
 // layout says, on any CPU; a Linear over a packed matrix matches the reference product where
 // the CPU runs the lane kernel (AVX512_VNNI); what does not fit the layout is refused.
 #include <gtest/gtest.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <cstring>
@@ -15,6 +13,7 @@
 #include "cpu/linear.h"
 #include "cpu/quant_dot.h"
 #include "cpu/weight_lanes.h"
+#include "quant_fixtures.h"
 #include "weight_fixtures.h"
 
 namespace bricks::cpu {
@@ -94,29 +93,11 @@ TEST(WeightLanes, WhatTheLayoutCannotHoldIsRefused) {
   }
 }
 
-// Activation rows of different magnitudes; the second row's first block is zero.
-std::vector<float> activations(int64_t m, int64_t cols, uint32_t seed) {
-  std::vector<float> x = testing::random_floats(m * cols, seed);
-  for (int64_t i = 0; i < m; ++i) {
-    const float scale = i % 3 == 0 ? 1.0f : (i % 3 == 1 ? 0.01f : 30.0f);
-    for (int64_t k = 0; k < cols; ++k) x[i * cols + k] *= scale;
-  }
-  if (m > 1) std::fill(x.begin() + cols, x.begin() + cols + 32, 0.0f);
-  return x;
-}
-
-// x as the kernels see it after quantize_activations: d * q per value.
+// x as the kernels see it after quantize_activations.
 std::vector<float> quantized(const std::vector<float>& x, int64_t m, int64_t cols) {
   detail::QuantizedActivations qx;
   detail::quantize_activations(x.data(), m, cols, qx);
-  std::vector<float> out(x.size());
-  for (int64_t i = 0; i < m; ++i) {
-    for (int64_t k = 0; k < cols; ++k) {
-      out[i * cols + k] = qx.d[i * qx.padded / detail::kQuantLane + k / detail::kQuantLane] *
-                          qx.q[i * qx.padded + k];
-    }
-  }
-  return out;
+  return testing::dequantized(qx);
 }
 
 TEST(WeightLanes, LinearOnPackedRowsMatchesTheReferenceForEveryRowCount) {
@@ -134,7 +115,8 @@ TEST(WeightLanes, LinearOnPackedRowsMatchesTheReferenceForEveryRowCount) {
     EXPECT_NE(lin.describe().find("repacked"), std::string::npos) << lin.describe();
     EXPECT_EQ(lin.path_for(512), Linear::Path::Gemv);
     for (int64_t m : {1, 2, 3, 4, 5, 8, 16, 17}) {
-      const std::vector<float> x = activations(m, s.cols, 3u + static_cast<uint32_t>(m));
+      const std::vector<float> x =
+          testing::varied_activations(m, s.cols, 3u + static_cast<uint32_t>(m));
       const auto ref = testing::reference_product(w.view, quantized(x, m, s.cols).data(), m);
       std::vector<float> y(static_cast<size_t>(m * s.rows), -12345.0f);
       lin.forward(x.data(), m, y.data());
@@ -158,25 +140,17 @@ TEST(WeightLanes, TheKernelReadsNothingPastThePackedMatrix) {
   }
   const RandomWeights w(WeightType::Q8_0, 9, 512, 4);
   const Packed p(w.view);
-  const auto page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
-  const size_t bytes = p.bytes.size(), span = (bytes + page - 1) / page * page;
-  void* map =
-      ::mmap(nullptr, span + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  ASSERT_NE(map, MAP_FAILED);
-  auto* base = static_cast<char*>(map);
-  ASSERT_EQ(::mprotect(base + span, page, PROT_NONE), 0);
-  char* at = base + span - bytes;
-  std::memcpy(at, p.bytes.data(), bytes);
+  const testing::GuardedBytes at(p.bytes.data(), p.bytes.size());
+  ASSERT_NE(at.data(), nullptr);
   WeightView edge = p.view;
-  edge.data = at;
+  edge.data = at.data();
   for (int64_t m : {1, 5}) {
-    const std::vector<float> x = activations(m, 512, 8);
+    const std::vector<float> x = testing::varied_activations(m, 512, 8);
     std::vector<float> want(static_cast<size_t>(m * 9)), got(want.size());
     Linear(p.view, Compute::F32).forward(x.data(), m, want.data());
     Linear(edge, Compute::F32).forward(x.data(), m, got.data());
     EXPECT_EQ(got, want) << "m=" << m;
   }
-  ::munmap(map, span + page);
 }
 
 }  // namespace
