@@ -125,8 +125,8 @@ Linear::Linear(const WeightView& w, Compute compute, const LinearOptions& option
       throw Error::invalid(std::string("Linear: ") + to_string(w.type) + " weights of " +
                            std::to_string(w.cols) + " columns in the lane layout, compute " +
                            to_string(compute) +
-                           ": the lane layout takes q8_0 rows of a multiple of 512 values in f32 "
-                           "compute on an AVX512_VNNI CPU; pass the file's layout instead");
+                           ": the lane layout takes q8_0 or q4_K rows of a multiple of 512 values "
+                           "in f32 compute on an AVX512_VNNI CPU; pass the file's layout instead");
     }
     // The lane kernel serves every m; oneDNN would need the file's layout.
     quant_isa_ = detail::QuantIsa::Avx512Vnni;
@@ -180,7 +180,7 @@ std::string Linear::describe() const {
                   to_string(w_.type) + ", compute " + to_string(compute_) + ": gemv ";
   if (quant_kernel_ != nullptr) {
     s += std::string(to_string(w_.type)) + " x q8 int8 dot " + detail::to_string(quant_isa_);
-    if (w_.layout == WeightLayout::Lanes) s += " on weights repacked to 16 blocks per lane group";
+    if (w_.layout == WeightLayout::Lanes) s += " on weights repacked to the lane layout";
   } else if (dp_kernel_ != nullptr) {
     s += "avx512 (activations rounded to bf16) for m = 1, bf16 dot products (vdpbf16ps";
     if (w_.type != WeightType::BF16) s += ", weights rounded to bf16";
@@ -295,8 +295,10 @@ detail::QuantGemvArgs Linear::quant_args(const detail::QuantizedActivations& qx,
   a.m = m;
   a.y = y;
   a.ldy = w_.rows;
-  // One weight byte per value, then the scales (weight_lanes.h).
-  if (w_.layout == WeightLayout::Lanes) a.scales = a.w + w_.rows * w_.cols;
+  // All rows' weights, then the scales (weight_lanes.h).
+  if (w_.layout == WeightLayout::Lanes) {
+    a.scales = a.w + w_.rows * lanes_row_weights(w_.type, w_.cols);
+  }
   return a;
 }
 

@@ -11,36 +11,82 @@
 namespace bricks::cpu {
 
 bool lanes_layout_fits(WeightType t, int64_t cols, Compute compute) {
-  return t == WeightType::Q8_0 && cols > 0 && cols % kLaneGroupValues == 0 &&
-         compute == Compute::F32 &&
+  return (t == WeightType::Q8_0 || t == WeightType::Q4_K) && cols > 0 &&
+         cols % kLaneGroupValues == 0 && compute == Compute::F32 &&
          detail::quant_isa_for(active_isa()) == detail::QuantIsa::Avx512Vnni;
 }
 
-void pack_lanes(const WeightView& w, char* out) {
-  if (w.type != WeightType::Q8_0 || w.layout != WeightLayout::Gguf || w.cols <= 0 ||
-      w.cols % kLaneGroupValues != 0) {
-    throw Error::invalid(
-        std::string("pack_lanes: the lane layout takes q8_0 matrices in the file's "
-                    "layout with a multiple of 512 columns, not ") +
-        to_string(w.type) + " with " + std::to_string(w.cols));
-  }
+namespace {
+
+// Group g of a q8_0 row in the file's layout, to its weights q and scales s.
+void pack_q8_group(const char* row, int64_t g, uint8_t* q, char* s) {
   using B = model::BlockQ8_0;
   static_assert(sizeof(B) == kQ8BlockBytes);
+  for (int l = 0; l < kLaneGroupUnits; ++l) {
+    const char* blk = row + (g * kLaneGroupUnits + lane_unit(l)) * kQ8BlockBytes;
+    std::memcpy(s + 2 * l, blk + offsetof(B, d), 2);
+    const auto* qs = reinterpret_cast<const uint8_t*>(blk + offsetof(B, qs));
+    for (int c = 0; c < kLaneChunks; ++c) {
+      for (int k = 0; k < 4; ++k) q[c * 64 + 4 * l + k] = qs[4 * c + k] ^ 0x80u;
+    }
+  }
+}
+
+// Group g (super-blocks 2g and 2g + 1) of a q4_K row in the file's layout, to its weights q
+// and scales s.
+void pack_q4k_group(const char* row, int64_t g, uint8_t* q, char* s) {
+  using B = model::BlockQ4_K;
+  const auto* super = reinterpret_cast<const B*>(row) + 2 * g;
+  uint32_t sc_high = 0, mn_high = 0;
+  for (int l = 0; l < kLaneGroupUnits; ++l) {
+    const int u = lane_unit(l);
+    const B& blk = super[u / 8];
+    const int j = u % 8;  // sub-block
+    uint8_t sc = 0, mn = 0;
+    model::scale_min_k4(j, blk.scales, &sc, &mn);
+    s[l] = static_cast<char>((sc & 15) | (mn & 15) << 4);
+    sc_high |= static_cast<uint32_t>(sc >> 4) << (2 * l);
+    mn_high |= static_cast<uint32_t>(mn >> 4) << (2 * l);
+    // Value v of sub-block j: the low nibbles of qs[32 (j / 2) ..] for even j, else the high.
+    auto value = [&](int v) {
+      const uint8_t byte = blk.qs[32 * (j / 2) + v];
+      return j % 2 == 0 ? byte & 15 : byte >> 4;
+    };
+    for (int p = 0; p < 4; ++p) {
+      for (int k = 0; k < 4; ++k) {
+        const int lo = value(4 * (2 * p) + k), hi = value(4 * (2 * p + 1) + k);
+        q[p * 64 + 4 * l + k] = static_cast<uint8_t>(lo | hi << 4);
+      }
+    }
+  }
+  std::memcpy(s + kLaneScHigh, &sc_high, 4);
+  std::memcpy(s + kLaneMnHigh, &mn_high, 4);
+  const uint16_t halves[4] = {super[0].d, super[1].d, super[0].dmin, super[1].dmin};
+  std::memcpy(s + kLaneScaleHalves, halves, 8);
+}
+
+}  // namespace
+
+void pack_lanes(const WeightView& w, char* out) {
+  if ((w.type != WeightType::Q8_0 && w.type != WeightType::Q4_K) ||
+      w.layout != WeightLayout::Gguf || w.cols <= 0 || w.cols % kLaneGroupValues != 0) {
+    throw Error::invalid(std::string("pack_lanes: the lane layout takes q8_0 or q4_K matrices in "
+                                     "the file's layout with a multiple of 512 columns, not ") +
+                         to_string(w.type) + " with " + std::to_string(w.cols));
+  }
   const int64_t groups = w.cols / kLaneGroupValues;
+  const int64_t group_weights = lanes_row_weights(w.type, w.cols) / groups;
   const size_t rb = row_bytes(w.type, w.cols);
-  char* scales = out + w.rows * groups * kLaneGroupValues;
+  char* scales = out + w.rows * groups * group_weights;
   for (int64_t n = 0; n < w.rows; ++n) {
     const char* row = static_cast<const char*>(w.data) + n * rb;
     for (int64_t g = 0; g < groups; ++g) {
-      auto* q = reinterpret_cast<uint8_t*>(out + (n * groups + g) * kLaneGroupValues);
-      char* s = scales + (n * groups + g) * kLaneGroupBlocks * 2;
-      for (int l = 0; l < kLaneGroupBlocks; ++l) {
-        const char* blk = row + (g * kLaneGroupBlocks + lane_block(l)) * kQ8BlockBytes;
-        std::memcpy(s + 2 * l, blk + offsetof(B, d), 2);
-        const auto* qs = reinterpret_cast<const uint8_t*>(blk + offsetof(B, qs));
-        for (int c = 0; c < kLaneChunks; ++c) {
-          for (int k = 0; k < 4; ++k) q[c * 64 + 4 * l + k] = qs[4 * c + k] ^ 0x80u;
-        }
+      auto* q = reinterpret_cast<uint8_t*>(out + (n * groups + g) * group_weights);
+      char* s = scales + (n * groups + g) * kLaneGroupScales;
+      if (w.type == WeightType::Q8_0) {
+        pack_q8_group(row, g, q, s);
+      } else {
+        pack_q4k_group(row, g, q, s);
       }
     }
   }

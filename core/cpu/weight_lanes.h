@@ -1,19 +1,30 @@
-// The lane layout of q8_0 matrices (WeightLayout::Lanes): the bytes of a file's q8_0 matrix
-// rewritten once at load so that the AVX512_VNNI kernels read whole cache lines of weights
-// and apply each scale once per block rather than once per 4 values.
+// The lane layout (WeightLayout::Lanes): a q8_0 or q4_K matrix from a model file, rewritten once
+// at load into the same number of bytes so that the AVX512_VNNI kernels read whole cache lines
+// of weights and apply each scale once per unit of 32 values rather than once per 4 values.
 //
-// A row of cols values (a multiple of kLaneGroupValues) is cols / 512 "groups" of 16 blocks.
-// Group g of row n has 512 weight bytes at w + (n * groups + g) * 512: 8 chunks of 64 bytes,
-// where dword l of chunk c holds values 4c .. 4c + 4 of block lane_block(l) of the group, each
-// stored as q + 128 (an unsigned byte, as vpdpbusd takes it). The blocks' f16 scales follow
-// all rows' weight bytes, in the same lane order: group g of row n has its 16 at
-// w + rows * groups * 512 + (n * groups + g) * 32. A matrix so takes exactly its file's bytes,
-// and every row's weights start on a cache line when the matrix does.
+// A row of cols values (a multiple of kLaneGroupValues) is cols / 512 "groups" of 16 units of
+// 32 values: q8_0 blocks, or q4_K sub-blocks (units 0-7 the sub-blocks of the group's first
+// super-block, 8-15 of its second). Each group holds 8 chunks of 64 values, where dword lane l
+// of chunk c holds values 4c .. 4c + 4 of unit lane_unit(l):
+//   q8_0: 512 weight bytes, chunk c at byte 64c, each value stored as q + 128 (an unsigned
+//         byte, as vpdpbusd takes it);
+//   q4_K: 256 weight bytes; byte b of the 64 at 64p holds chunk 2p's value in its low nibble
+//         and chunk 2p + 1's in its high one.
+// Group g of row n has its weight bytes at w + (n * groups + g) * G, G = 512 (q8_0) or 256
+// (q4_K), and its kLaneGroupScales bytes of scales after all rows' weights, at
+// w + rows * groups * G + (n * groups + g) * 32:
+//   q8_0: the 16 blocks' f16 scales, in lane order;
+//   q4_K: per lane l, one byte with the low 4 bits of its unit's sc and, above them, of its mn
+//         (bytes 0-15); the high 2 bits of the 16 sc as a little-endian word, lane l at bits
+//         2l (bytes 16-19), the same for mn (bytes 20-23); then the f16 d of the two
+//         super-blocks, then their dmin (bytes 24-31).
+// A matrix so takes exactly its file's bytes, and every row's weights start on a cache line
+// when the matrix does.
 //
-// One vpdpbusd per chunk then adds into each int32 lane a dot product of 4 values of one
-// block; after the 8 chunks every lane holds its whole block's, and the block's two scales
-// apply once (quant_dot_avx512_lanes.cpp). The file's 34-byte blocks straddle cache lines and
-// take a scale conversion and multiply-add per 4 values.
+// One vpdpbusd per chunk then adds into each int32 lane a dot product of 4 values of one unit;
+// after the 8 chunks every lane holds its whole unit's, and the unit's scales apply once
+// (quant_dot_avx512_lanes.cpp). The file's blocks mix units within a vector and, for q8_0,
+// straddle cache lines.
 #pragma once
 
 #include <cstddef>
@@ -23,23 +34,34 @@
 
 namespace bricks::cpu {
 
-inline constexpr int64_t kLaneGroupValues = 512;  // values per group: 16 blocks of 32
-inline constexpr int64_t kLaneGroupBlocks = 16;
-inline constexpr int64_t kLaneChunks = 8;  // 64-byte chunks of weights per group
+inline constexpr int64_t kLaneGroupValues = 512;  // values per group: 16 units of 32
+inline constexpr int64_t kLaneGroupUnits = 16;
+inline constexpr int64_t kLaneChunks = 8;        // chunks of 64 values per group
+inline constexpr int64_t kLaneGroupScales = 32;  // bytes of scales per group
+// Where the parts of a q4_K group's scales start.
+inline constexpr int64_t kLaneScHigh = 16;
+inline constexpr int64_t kLaneMnHigh = 20;
+inline constexpr int64_t kLaneScaleHalves = 24;
 
-// The block of a group whose values dword lane l of every chunk holds. This is the order in
+// The unit of a group whose values dword lane l of every chunk holds. This is the order in
 // which the AVX512_VNNI many-row kernels transpose activations (quant_rows_avx512.h,
 // unit_of_lane<8>), so both sides meet lane for lane.
-constexpr int lane_block(int l) { return 2 * (l % 8) + l / 8; }
+constexpr int lane_unit(int l) { return 2 * (l % 8) + l / 8; }
+
+// Bytes of weights (without the scales) per row of `cols` values of `t` in the lane layout.
+constexpr int64_t lanes_row_weights(WeightType t, int64_t cols) {
+  return t == WeightType::Q4_K ? cols / 2 : cols;
+}
 
 // Whether a Linear over `t` weights of `cols` columns in `compute` runs on the lane layout on
-// this CPU: q8_0, cols a multiple of kLaneGroupValues, f32 compute (bf16 compute sends many
-// rows to oneDNN, which reads the file's layout), and the AVX512_VNNI integer kernels.
+// this CPU: q8_0 or q4_K, cols a multiple of kLaneGroupValues, f32 compute (bf16 compute
+// sends many rows to oneDNN, which reads the file's layout), and the AVX512_VNNI integer
+// kernels.
 bool lanes_layout_fits(WeightType t, int64_t cols, Compute compute);
 
-// Writes the matrix `w` (q8_0 in the file's layout, cols a multiple of kLaneGroupValues) in
-// the lane layout to out[0 .. w.rows * row_bytes(Q8_0, w.cols)). Throws bricks::Error
-// (invalid argument) for any other type or width.
+// Writes the matrix `w` (q8_0 or q4_K in the file's layout, cols a multiple of
+// kLaneGroupValues) in the lane layout to out[0 .. w.rows * row_bytes(w.type, w.cols)). Throws
+// bricks::Error (invalid argument) for any other type or width.
 void pack_lanes(const WeightView& w, char* out);
 
 }  // namespace bricks::cpu

@@ -98,9 +98,11 @@ LlamaWeights LlamaWeights::load(const model::Model& m, cpu::Compute compute,
   // - bf16 compute holds the resident f16 matrices as bf16, converted once: its matmuls and
   //   dot products would otherwise convert every panel on every call (a sixth of a 512-token
   //   prefill);
-  // - with q8_lanes, q8_0 matrices that the AVX512_VNNI kernels read in the lane layout
-  //   (cpu/weight_lanes.h) are repacked to it. Not the token embeddings, whose rows are
-  //   looked up in the file's layout, nor the 3-d expert tensors, sliced by byte offsets.
+  // - q4_K matrices that the AVX512_VNNI kernels read in the lane layout (cpu/weight_lanes.h)
+  //   are repacked to it, and with q8_lanes the q8_0 ones: q4_K runs as fast there at one
+  //   activation row and faster at more, q8_0 faster at more and slower at one
+  //   (docs/benchmarks.md). Not the token embeddings, whose rows are looked up in the file's
+  //   layout, nor the 3-d expert tensors, sliced by byte offsets.
   std::map<std::string, model::TensorView> rewritten;
   std::set<std::string> lanes;
   std::vector<const model::TensorView*> rewrites;
@@ -110,7 +112,8 @@ LlamaWeights LlamaWeights::load(const model::Model& m, cpu::Compute compute,
   for (const model::TensorView& t : m.tensors()) {
     if (!linear_matrix(t.name, tied) || on_disk(t)) continue;
     const bool to_bf16 = compute == cpu::Compute::BF16 && t.dtype == model::DType::F16;
-    const bool to_lanes = options.q8_lanes && t.name != "token_embd.weight" && t.ne.size() == 2 &&
+    const bool to_lanes = (t.dtype == model::DType::Q4_K || options.q8_lanes) &&
+                          t.name != "token_embd.weight" && t.ne.size() == 2 &&
                           cpu::lanes_layout_fits(t.dtype, t.ne[0], compute);
     if (!to_bf16 && !to_lanes) continue;
     if (to_lanes) lanes.insert(t.name);
@@ -232,9 +235,14 @@ LlamaWeights LlamaWeights::load(const model::Model& m, cpu::Compute compute,
   w.compute_path = w.layers.empty() ? w.output->describe() : w.layers[0].wq->describe();
   w.weight_types = type_shares(m);
   if (rewritten.size() > lanes.size()) w.weight_types += " (f16 held as bf16)";
-  if (!lanes.empty()) {
-    w.weight_types += " (q8_0 repacked to the lane layout)";
-  } else if (options.q8_lanes) {
+  std::set<std::string> lane_types;
+  for (const std::string& name : lanes) lane_types.insert(model::dtype_name(m.tensor(name).dtype));
+  if (!lane_types.empty()) {
+    std::string names;
+    for (const std::string& t : lane_types) names += (names.empty() ? "" : ", ") + t;
+    w.weight_types += " (" + names + " repacked to the lane layout)";
+  }
+  if (options.q8_lanes && !lane_types.contains(model::dtype_name(model::DType::Q8_0))) {
     const bool cpu_fits =
         cpu::lanes_layout_fits(model::DType::Q8_0, cpu::kLaneGroupValues, cpu::Compute::F32);
     w.weight_types += std::string(" (q8_lane_layout not applied: ") +

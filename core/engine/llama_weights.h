@@ -46,15 +46,16 @@ struct LlamaWeights {
     // Leave the resident weights in the file's pages rather than moving them to huge pages.
     bool file_pages = false;
     // Hold the q8_0 matrices that fit it in the lane layout (cpu/weight_lanes.h), where the
-    // CPU and compute mode run it (cpu::lanes_layout_fits): faster batched decode.
+    // CPU and compute mode run it (cpu::lanes_layout_fits): faster batched decode, slower
+    // batch 1. The q4_K ones that fit go there always.
     bool q8_lanes = false;
   };
 
   // Prepares every tensor of `m` for `compute`. Throws model::ModelError naming a tensor
   // whose type the cpu device cannot run. The resident matrices go to huge pages
   // (cpu::prefault_huge) unless `file_pages`. With bf16 compute, the resident f16 matrices are
-  // converted to bf16 into `arena`, and with `q8_lanes` the q8_0 ones that fit are repacked
-  // there; their file pages are given back.
+  // converted to bf16 into `arena`; the q4_K matrices that the lane layout fits, and with
+  // `q8_lanes` the q8_0 ones, are repacked there. Their file pages are given back.
   static LlamaWeights load(const model::Model& m, cpu::Compute compute, const LoadOptions& options);
   static LlamaWeights load(const model::Model& m, cpu::Compute compute) {
     return load(m, compute, LoadOptions{});

@@ -1,6 +1,6 @@
-// The lane layout of q8_0 matrices (cpu/weight_lanes.h): pack_lanes puts every byte where the
-// layout says, on any CPU; a Linear over a packed matrix matches the reference product where
-// the CPU runs the lane kernel (AVX512_VNNI); what does not fit the layout is refused.
+// The lane layout of q8_0 and q4_K matrices (cpu/weight_lanes.h): pack_lanes puts every byte
+// where the layout says, on any CPU; a Linear over a packed matrix matches the reference product
+// where the CPU runs the lane kernel (AVX512_VNNI); what does not fit the layout is refused.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -35,32 +35,62 @@ struct Packed {
 
 bool lane_kernel_runs() { return lanes_layout_fits(WeightType::Q8_0, 512, Compute::F32); }
 
+const WeightType kLaneTypes[] = {WeightType::Q8_0, WeightType::Q4_K};
+
+// Value k of row n of a packed matrix, read as weight_lanes.h describes the layout.
+float lanes_value(const Packed& p, int64_t n, int64_t k) {
+  const WeightView& w = p.view;
+  const int64_t groups = w.cols / kLaneGroupValues;
+  const int64_t g = k / kLaneGroupValues, in_group = k % kLaneGroupValues;
+  const int unit = static_cast<int>(in_group / 32), v = static_cast<int>(in_group % 32);
+  int lane = 0;
+  while (lane_unit(lane) != unit) ++lane;
+  const int chunk = v / 4;
+  const int64_t group_weights = lanes_row_weights(w.type, w.cols) / groups;
+  const auto* q =
+      reinterpret_cast<const unsigned char*>(p.bytes.data()) + (n * groups + g) * group_weights;
+  const char* s = p.bytes.data() + w.rows * lanes_row_weights(w.type, w.cols) +
+                  (n * groups + g) * kLaneGroupScales;
+  auto half = [&](int64_t at) {
+    uint16_t h;
+    std::memcpy(&h, s + at, 2);
+    return f16_bits_to_f32(h);
+  };
+  if (w.type == WeightType::Q8_0) {
+    const int value = q[chunk * 64 + 4 * lane + v % 4] - 128;
+    return half(2 * lane) * static_cast<float>(value);
+  }
+  const unsigned char byte = q[(chunk / 2) * 64 + 4 * lane + v % 4];
+  const int value = chunk % 2 == 0 ? byte & 15 : byte >> 4;
+  uint32_t sc_high, mn_high;
+  std::memcpy(&sc_high, s + kLaneScHigh, 4);
+  std::memcpy(&mn_high, s + kLaneMnHigh, 4);
+  const auto low = static_cast<unsigned char>(s[lane]);
+  const int sc = (low & 15) | ((sc_high >> (2 * lane)) & 3) << 4;
+  const int mn = (low >> 4) | ((mn_high >> (2 * lane)) & 3) << 4;
+  const int super = unit / 8;
+  return half(kLaneScaleHalves + 2 * super) * static_cast<float>(sc) * static_cast<float>(value) -
+         half(kLaneScaleHalves + 4 + 2 * super) * static_cast<float>(mn);
+}
+
 TEST(WeightLanes, PackingPutsEveryWeightAndScaleWhereTheLayoutSays) {
-  const int64_t rows = 3, cols = 1024, groups = cols / kLaneGroupValues;
-  const RandomWeights w(WeightType::Q8_0, rows, cols, 7);
-  const Packed p(w.view);
-  ASSERT_EQ(p.bytes.size(), w.bytes.size());
-  const char* scales = p.bytes.data() + rows * cols;
-  for (int64_t n = 0; n < rows; ++n) {
-    for (int64_t g = 0; g < groups; ++g) {
-      for (int l = 0; l < 16; ++l) {
-        const int64_t block = g * 16 + lane_block(l);
-        const unsigned char* file =
-            w.bytes.data() + n * row_bytes(WeightType::Q8_0, cols) + block * kQ8BlockBytes;
-        ASSERT_EQ(std::memcmp(scales + (n * groups + g) * 32 + 2 * l, file, 2), 0)
-            << "row " << n << " block " << block;
-        for (int v = 0; v < 32; ++v) {
-          const auto got = static_cast<unsigned char>(
-              p.bytes[static_cast<size_t>((n * groups + g) * 512 + (v / 4) * 64 + 4 * l + v % 4)]);
-          ASSERT_EQ(got, static_cast<unsigned char>(file[2 + v] ^ 0x80u))
-              << "row " << n << " block " << block << " value " << v;
-        }
+  for (WeightType type : {WeightType::Q8_0, WeightType::Q4_K}) {
+    const int64_t rows = 3, cols = 1024;
+    const RandomWeights w(type, rows, cols, 7);
+    const Packed p(w.view);
+    ASSERT_EQ(p.bytes.size(), w.bytes.size());
+    std::vector<float> want(static_cast<size_t>(cols));
+    for (int64_t n = 0; n < rows; ++n) {
+      dequantize_row(w.view, n, want.data());
+      for (int64_t k = 0; k < cols; ++k) {
+        ASSERT_FLOAT_EQ(lanes_value(p, n, k), want[static_cast<size_t>(k)])
+            << to_string(type) << " row " << n << " value " << k;
       }
     }
   }
-  // Every lane of a group names a different block.
+  // Every lane of a group names a different unit.
   std::vector<bool> seen(16, false);
-  for (int l = 0; l < 16; ++l) seen[static_cast<size_t>(lane_block(l))] = true;
+  for (int l = 0; l < 16; ++l) seen[static_cast<size_t>(lane_unit(l))] = true;
   EXPECT_EQ(std::count(seen.begin(), seen.end(), true), 16);
 }
 
@@ -72,7 +102,7 @@ TEST(WeightLanes, WhatTheLayoutCannotHoldIsRefused) {
   EXPECT_THROW(pack_lanes(narrow.view, out.data()), Error);
   EXPECT_FALSE(lanes_layout_fits(WeightType::Q8_0, 96, Compute::F32));
   EXPECT_FALSE(lanes_layout_fits(WeightType::Q8_0, 512, Compute::BF16));
-  EXPECT_FALSE(lanes_layout_fits(WeightType::Q4_K, 512, Compute::F32));
+  EXPECT_FALSE(lanes_layout_fits(WeightType::Q6_K, 512, Compute::F32));
 
   const RandomWeights w(WeightType::Q8_0, 4, 512, 2);
   const Packed p(w.view);
@@ -108,28 +138,30 @@ TEST(WeightLanes, LinearOnPackedRowsMatchesTheReferenceForEveryRowCount) {
     int64_t rows, cols;
   };
   // Rows that are no multiple of the tiles' 4 or the panels' 16.
-  for (Shape s : {Shape{13, 512}, Shape{6, 1536}, Shape{37, 1024}}) {
-    const RandomWeights w(WeightType::Q8_0, s.rows, s.cols, 11u + static_cast<uint32_t>(s.rows));
-    const Packed p(w.view);
-    const Linear lin(p.view, Compute::F32);
-    EXPECT_NE(lin.describe().find("repacked"), std::string::npos) << lin.describe();
-    EXPECT_EQ(lin.path_for(512), Linear::Path::Gemv);
-    for (int64_t m : {1, 2, 3, 4, 5, 8, 16, 17}) {
-      const std::vector<float> x =
-          testing::varied_activations(m, s.cols, 3u + static_cast<uint32_t>(m));
-      const auto ref = testing::reference_product(w.view, quantized(x, m, s.cols).data(), m);
-      std::vector<float> y(static_cast<size_t>(m * s.rows), -12345.0f);
-      lin.forward(x.data(), m, y.data());
-      int failures = 0;
-      for (size_t j = 0; j < y.size() && failures < 3; ++j) {
-        if (std::abs(y[j] - ref.y[j]) > 1e-5 * ref.abs[j] + 1e-30) {
-          ADD_FAILURE() << s.rows << "x" << s.cols << " m=" << m << " output " << j << ": got "
-                        << y[j] << ", want " << ref.y[j] << " (scale " << ref.abs[j] << ")";
-          ++failures;
+  for (WeightType type : kLaneTypes)
+    for (Shape s : {Shape{13, 512}, Shape{6, 1536}, Shape{37, 1024}}) {
+      const RandomWeights w(type, s.rows, s.cols, 11u + static_cast<uint32_t>(s.rows));
+      const Packed p(w.view);
+      const Linear lin(p.view, Compute::F32);
+      EXPECT_NE(lin.describe().find("repacked"), std::string::npos) << lin.describe();
+      EXPECT_EQ(lin.path_for(512), Linear::Path::Gemv);
+      for (int64_t m : {1, 2, 3, 4, 5, 8, 16, 17}) {
+        const std::vector<float> x =
+            testing::varied_activations(m, s.cols, 3u + static_cast<uint32_t>(m));
+        const auto ref = testing::reference_product(w.view, quantized(x, m, s.cols).data(), m);
+        std::vector<float> y(static_cast<size_t>(m * s.rows), -12345.0f);
+        lin.forward(x.data(), m, y.data());
+        int failures = 0;
+        for (size_t j = 0; j < y.size() && failures < 3; ++j) {
+          if (std::abs(y[j] - ref.y[j]) > 1e-5 * ref.abs[j] + 1e-30) {
+            ADD_FAILURE() << to_string(type) << " " << s.rows << "x" << s.cols << " m=" << m
+                          << " output " << j << ": got " << y[j] << ", want " << ref.y[j]
+                          << " (scale " << ref.abs[j] << ")";
+            ++failures;
+          }
         }
       }
     }
-  }
 }
 
 // The packed matrix ends right before a page that may not be read: a load past its last
@@ -138,18 +170,20 @@ TEST(WeightLanes, TheKernelReadsNothingPastThePackedMatrix) {
   if (!lane_kernel_runs()) {
     GTEST_SKIP() << "this CPU lacks AVX512_VNNI, which the lane layout's kernel needs";
   }
-  const RandomWeights w(WeightType::Q8_0, 9, 512, 4);
-  const Packed p(w.view);
-  const testing::GuardedBytes at(p.bytes.data(), p.bytes.size());
-  ASSERT_NE(at.data(), nullptr);
-  WeightView edge = p.view;
-  edge.data = at.data();
-  for (int64_t m : {1, 5}) {
-    const std::vector<float> x = testing::varied_activations(m, 512, 8);
-    std::vector<float> want(static_cast<size_t>(m * 9)), got(want.size());
-    Linear(p.view, Compute::F32).forward(x.data(), m, want.data());
-    Linear(edge, Compute::F32).forward(x.data(), m, got.data());
-    EXPECT_EQ(got, want) << "m=" << m;
+  for (WeightType type : kLaneTypes) {
+    const RandomWeights w(type, 9, 512, 4);
+    const Packed p(w.view);
+    const testing::GuardedBytes at(p.bytes.data(), p.bytes.size());
+    ASSERT_NE(at.data(), nullptr);
+    WeightView edge = p.view;
+    edge.data = at.data();
+    for (int64_t m : {1, 5}) {
+      const std::vector<float> x = testing::varied_activations(m, 512, 8);
+      std::vector<float> want(static_cast<size_t>(m * 9)), got(want.size());
+      Linear(p.view, Compute::F32).forward(x.data(), m, want.data());
+      Linear(edge, Compute::F32).forward(x.data(), m, got.data());
+      EXPECT_EQ(got, want) << to_string(type) << " m=" << m;
+    }
   }
 }
 

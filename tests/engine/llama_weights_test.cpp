@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "cpu/convert.h"
@@ -20,8 +21,8 @@ using cpu::Compute;
 using cpu::WeightType;
 
 std::vector<const cpu::Linear*> matrices(const engine::LayerWeights& L) {
-  return {L.wq.get(), L.wk.get(), L.wv.get(), L.wo.get(), L.w_gate.get(), L.w_up.get(),
-          L.w_down.get()};
+  return {L.wq.get(),     L.wk.get(),   L.wv.get(),    L.wo.get(),
+          L.w_gate.get(), L.w_up.get(), L.w_down.get()};
 }
 
 // Column j of the linear's matrix, as forward() of the unit vector e_j gives it.
@@ -126,6 +127,39 @@ TEST(LlamaWeightsLanes, Q8MatricesOfWholeLaneGroupsAreRepackedWhereTheKernelRuns
           << "row " << r << " col " << j;
     }
   }
+}
+
+// Without any option, f32 compute on an AVX512_VNNI CPU holds the q4_K matrices of a multiple
+// of 512 columns in the lane layout, which is faster for them at every batch size; each
+// computes what the file's bytes say, and the 256-column ones stay as the file has them.
+TEST(LlamaWeightsLanes, Q4KMatricesOfWholeLaneGroupsAreRepackedByDefault) {
+  const auto m = model::Model::open(process_model("micro", model::DType::Q4_K));
+  const auto w = engine::LlamaWeights::load(*m, Compute::F32);
+  const bool lanes = cpu::lanes_layout_fits(WeightType::Q4_K, 512, Compute::F32);
+  int repacked = 0;
+  for (size_t l = 0; l < w.layers.size(); ++l) {
+    const std::string name = "blk." + std::to_string(l) + ".ffn_down.weight";
+    const cpu::Linear& down = *w.layers[l].w_down;
+    ASSERT_EQ(down.cols(), 512);
+    if (down.weight_type() != WeightType::Q4_K) continue;
+    const bool got = down.describe().find("repacked") != std::string::npos;
+    EXPECT_EQ(got, lanes) << name << ": " << down.describe();
+    repacked += got ? 1 : 0;
+    const cpu::Linear file(engine::weight_view(m->tensor(name)), Compute::F32);
+    for (int64_t j : {0, 200, 511}) {
+      const std::vector<float> have = column(down, j), want = column(file, j);
+      for (size_t r = 0; r < have.size(); ++r) {
+        ASSERT_NEAR(have[r], want[r], 1e-6f * (1.0f + std::abs(want[r])))
+            << name << " row " << r << " col " << j;
+      }
+    }
+  }
+  if (lanes) {
+    EXPECT_GT(repacked, 0) << "the micro q4_k model has no q4_K ffn_down";
+    EXPECT_NE(w.weight_types.find("q4_k repacked to the lane layout"), std::string::npos)
+        << w.weight_types;
+  }
+  EXPECT_EQ(w.layers[0].wq->describe().find("repacked"), std::string::npos);
 }
 
 }  // namespace

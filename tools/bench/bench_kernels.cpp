@@ -246,11 +246,12 @@ struct WeightSet {
   std::vector<std::unique_ptr<WeightArena>> copies;
 };
 
-// A copy of the q8_0 matrix at `p` in the lane layout (cpu/weight_lanes.h), as the engine
-// repacks it at load.
-std::unique_ptr<WeightArena> lanes_copy(const void* p, int64_t rows, int64_t cols) {
-  auto packed = std::make_unique<WeightArena>(row_bytes(WeightType::Q8_0, cols) * rows);
-  pack_lanes(WeightView{WeightType::Q8_0, rows, cols, p}, packed->data());
+// A copy of the matrix at `p` in the lane layout (cpu/weight_lanes.h), as the engine repacks
+// it at load.
+std::unique_ptr<WeightArena> lanes_copy(WeightType type, const void* p, int64_t rows,
+                                        int64_t cols) {
+  auto packed = std::make_unique<WeightArena>(row_bytes(type, cols) * rows);
+  pack_lanes(WeightView{type, rows, cols, p}, packed->data());
   return packed;
 }
 
@@ -318,7 +319,7 @@ WeightSet& weight_set(WeightType type, int64_t rows, int64_t cols, WeightLayout 
       for (float& f : row) f = val(gen);
       random_row(type, row, dst, gen);
     }
-    if (layout == WeightLayout::Lanes) set->copies[0] = lanes_copy(p, rows, cols);
+    if (layout == WeightLayout::Lanes) set->copies[0] = lanes_copy(type, p, rows, cols);
   }
   g_weights = std::move(set);
   return *g_weights;
@@ -327,7 +328,7 @@ WeightSet& weight_set(WeightType type, int64_t rows, int64_t cols, WeightLayout 
 // Decode and batched decode: m rows through the GEMV kernels, a different weight copy each
 // call so every byte comes from DRAM (`rotate`), or one copy that stays in cache: the
 // kernel's compute ceiling, which says whether DRAM or the instructions bound the first.
-// Args: rows, cols, m, threads, weight type, compute, layout (1: q8_0 in the lane layout).
+// Args: rows, cols, m, threads, weight type, compute, layout (1: the lane layout).
 void gemv_bench(benchmark::State& state, bool rotate) {
   const int64_t rows = state.range(0), cols = state.range(1), m = state.range(2);
   const int threads = static_cast<int>(state.range(3));
@@ -335,7 +336,7 @@ void gemv_bench(benchmark::State& state, bool rotate) {
   const auto compute = static_cast<Compute>(state.range(5));
   const WeightLayout layout = state.range(6) == 1 ? WeightLayout::Lanes : WeightLayout::Gguf;
   if (layout == WeightLayout::Lanes && !lanes_layout_fits(type, cols, compute)) {
-    state.SkipWithError("the lane layout does not run here (q8_0, f32 compute, AVX512_VNNI)");
+    state.SkipWithError("the lane layout does not run here (q8_0, q4_K, f32 compute, AVX512_VNNI)");
     return;
   }
   set_threads(threads);
@@ -379,7 +380,7 @@ void BM_GemvCached(benchmark::State& state) { gemv_bench(state, false); }
 // measures one shape at a time; this measures the sequence, with its small matrices and the
 // start and end of each parallel region. Counters: the token's weight bytes per second, the
 // same per kind of call, and the token's share of ReadSweep. Args: threads, weight type,
-// layout (1: q8_0 in the lane layout, as the engine holds it on AVX512_VNNI).
+// layout (1: the lane layout, for the matrices it holds).
 constexpr int kLayerMatrices = 7;
 
 struct DecodeMatrices {
@@ -406,7 +407,7 @@ DecodeMatrices decode_matrices(WeightType type, bool lanes) {
     for (int64_t r = 1; r < rows; ++r) std::memcpy(p + r * rb, p, rb);
     WeightView view{type, rows, cols, p};
     if (lanes && lanes_layout_fits(type, cols, Compute::F32)) {
-      d.arenas.back() = lanes_copy(p, rows, cols);
+      d.arenas.back() = lanes_copy(type, p, rows, cols);
       view.data = d.arenas.back()->data();
       view.layout = WeightLayout::Lanes;
     }
@@ -424,7 +425,7 @@ void BM_DecodeLayers(benchmark::State& state) {
   const auto type = static_cast<WeightType>(state.range(1));
   const bool lanes = state.range(2) == 1;
   if (lanes && !lanes_layout_fits(type, 2048, Compute::F32)) {
-    state.SkipWithError("the lane layout does not run here (q8_0, f32 compute, AVX512_VNNI)");
+    state.SkipWithError("the lane layout does not run here (q8_0, q4_K, f32 compute, AVX512_VNNI)");
     return;
   }
   set_threads(threads);
@@ -603,9 +604,10 @@ void register_all() {
     for (int64_t m : {1, 16})
       for (int64_t type : {kQ8, kQ4, kQ4K, kQ5K, kQ6K})
         gemv->Args({s[0], s[1], m, 2, type, kComputeF32, 0});
-  // q8_0 in the lane layout (cpu/weight_lanes.h), as device.q8_lane_layout holds it.
+  // q8_0 and q4_K in the lane layout (cpu/weight_lanes.h).
   for (const auto& s : {shapes[0], shapes[2], shapes[3]})
-    for (int64_t m : {1, 4, 16}) gemv->Args({s[0], s[1], m, 2, kQ8, kComputeF32, 1});
+    for (int64_t m : {1, 4, 16})
+      for (int64_t type : {kQ8, kQ4K}) gemv->Args({s[0], s[1], m, 2, type, kComputeF32, 1});
   // Their small-batch decode, and one thread of it.
   for (int64_t type : {kQ8, kQ4, kQ4K, kQ5K, kQ6K}) {
     gemv->Args({5632, 2048, 4, 2, type, kComputeF32, 0});
@@ -621,10 +623,12 @@ void register_all() {
       ->UseRealTime();
   for (int64_t type : {kF16, kQ8, kQ4, kQ4K, kQ5K, kQ6K})
     cached->Args({256, 2048, 1, 1, type, kComputeF32, 0});
-  // q8_0 in the lane layout, and both layouts' few-row and many-row kernels.
-  cached->Args({256, 2048, 1, 1, kQ8, kComputeF32, 1});
-  for (int64_t m : {4, 16})
-    for (int64_t lanes : {0, 1}) cached->Args({256, 2048, m, 1, kQ8, kComputeF32, lanes});
+  // The lane layout, and both layouts' few-row and many-row kernels.
+  for (int64_t type : {kQ8, kQ4K}) {
+    cached->Args({256, 2048, 1, 1, type, kComputeF32, 1});
+    for (int64_t m : {4, 16})
+      for (int64_t lanes : {0, 1}) cached->Args({256, 2048, m, 1, type, kComputeF32, lanes});
+  }
 
   auto* gemm = benchmark::RegisterBenchmark("Gemm", BM_Gemm);
   gemm->ArgNames({"rows", "cols", "m", "thr", "type", "compute"})->MinTime(kMin)->UseRealTime();
@@ -654,7 +658,7 @@ void register_all() {
   auto* layers = benchmark::RegisterBenchmark("DecodeLayers", BM_DecodeLayers);
   layers->ArgNames({"thr", "type", "lanes"})->MinTime(1.0)->UseRealTime();
   for (int64_t type : {kQ8, kQ4K}) layers->Args({2, type, 0});
-  layers->Args({2, kQ8, 1});
+  for (int64_t type : {kQ8, kQ4K}) layers->Args({2, type, 1});
   benchmark::RegisterBenchmark("Rope", BM_Rope)->Arg(1)->Arg(128)->MinTime(kMin);
   benchmark::RegisterBenchmark("Sample", BM_Sample)->Arg(0)->Arg(1)->MinTime(kMin);
 }
