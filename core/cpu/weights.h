@@ -22,8 +22,8 @@ using WeightType = model::DType;
 enum class Compute { F32, BF16 };
 
 // The order of a matrix's bytes. Gguf: as a model file stores them, row after row of blocks.
-// Lanes: q8_0 rewritten at load for the AVX512_VNNI kernels (weight_lanes.h), the same number
-// of bytes in another order; only a Linear reads it.
+// Lanes: q8_0 or q4_K rewritten at load for the AVX512_VNNI kernels (weight_lanes.h), the same
+// number of bytes in another order; only a Linear reads it.
 enum class WeightLayout { Gguf, Lanes };
 
 // A non-owning view of a weight matrix. `data` must stay valid while anything built from

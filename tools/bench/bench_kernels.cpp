@@ -290,6 +290,14 @@ void random_row(WeightType type, std::span<const float> values, unsigned char* d
   }
 }
 
+// Whether the lane layout runs here for `type`, `cols` and `compute`; else skips `state`
+// with the reason.
+bool lanes_run_here(benchmark::State& state, WeightType type, int64_t cols, Compute compute) {
+  if (lanes_layout_fits(type, cols, compute)) return true;
+  state.SkipWithError("the lane layout does not run here (q8_0, q4_K, f32 compute, AVX512_VNNI)");
+  return false;
+}
+
 WeightSet& weight_set(WeightType type, int64_t rows, int64_t cols, WeightLayout layout,
                       bool rotate) {
   if (g_weights && g_weights->type == type && g_weights->rows == rows && g_weights->cols == cols &&
@@ -335,10 +343,7 @@ void gemv_bench(benchmark::State& state, bool rotate) {
   const auto type = static_cast<WeightType>(state.range(4));
   const auto compute = static_cast<Compute>(state.range(5));
   const WeightLayout layout = state.range(6) == 1 ? WeightLayout::Lanes : WeightLayout::Gguf;
-  if (layout == WeightLayout::Lanes && !lanes_layout_fits(type, cols, compute)) {
-    state.SkipWithError("the lane layout does not run here (q8_0, q4_K, f32 compute, AVX512_VNNI)");
-    return;
-  }
+  if (layout == WeightLayout::Lanes && !lanes_run_here(state, type, cols, compute)) return;
   set_threads(threads);
   WeightSet& ws = weight_set(type, rows, cols, layout, rotate);
   std::vector<Linear> lins;
@@ -424,10 +429,7 @@ void BM_DecodeLayers(benchmark::State& state) {
   const int threads = static_cast<int>(state.range(0));
   const auto type = static_cast<WeightType>(state.range(1));
   const bool lanes = state.range(2) == 1;
-  if (lanes && !lanes_layout_fits(type, 2048, Compute::F32)) {
-    state.SkipWithError("the lane layout does not run here (q8_0, q4_K, f32 compute, AVX512_VNNI)");
-    return;
-  }
+  if (lanes && !lanes_run_here(state, type, 2048, Compute::F32)) return;
   set_threads(threads);
   const DecodeMatrices d = decode_matrices(type, lanes);
   const std::vector<float> x(5632, 0.5f);
