@@ -28,4 +28,13 @@ inline void prefetch_span(const char* p) {
   if constexpr (N % 64 != 1) _mm_prefetch(p + N - 1, _MM_HINT_T0);
 }
 
+// prefetch_span for a span that starts on a cache line and is whole lines (the lane layout's
+// groups): one request per line, without prefetch_span's request for the last byte, which is
+// then the last line's again.
+template <int64_t N>
+inline void prefetch_whole_lines(const char* p) {
+  static_assert(N > 0 && N % 64 == 0);
+  for (int64_t offset = 0; offset < N; offset += 64) _mm_prefetch(p + offset, _MM_HINT_T0);
+}
+
 }  // namespace bricks::cpu::detail

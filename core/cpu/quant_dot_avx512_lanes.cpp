@@ -122,20 +122,16 @@ BRICKS_AVX512_VNNI void lanes_tile(const QuantGemvArgs& a, const PreparedRows<kC
   // other's latency: 4 chains (chunk c in chain c % 4) up to 4 pairs of weight row and
   // activation row, 2 below 8 pairs, else one. Odd chunks are never in an even chunk's chain,
   // so q4_K's odd chunks can keep their nibbles high (kOddShift). One thread on q8_0 weights in
-  // L2 read 80-89 GB/s with 2 chains against 75-78 with one; q4_K at one activation row read
-  // 1.10x [1.07-1.13] as fast with 4 chains, each 64 bytes loaded once and kOddShift (6
-  // alternated rounds of GemvCached) as before, q8_0 as fast.
+  // L2 read 80-89 GB/s with 2 chains against 75-78 with one. 4 chains, each 64 bytes loaded
+  // once and kOddShift together made q4_K at one activation row 1.10x [1.07-1.13] as fast as 2
+  // chains (6 alternated rounds of GemvCached), and left q8_0 as fast.
   constexpr int kChains = R * MB <= 4 ? 4 : R * MB < 8 ? 2 : 1;
   __m512 acc[R][MB];
   for (int r = 0; r < R; ++r)
     for (int j = 0; j < MB; ++j) acc[r][j] = _mm512_setzero_ps();
   for (int64_t g = 0; g < groups; ++g, w += kGroupWeights, s += kLaneGroupScales) {
-    // The weight matrices start on a cache line and a group of a row is whole lines: one
-    // request per line.
-    for (int r = 0; r < R; ++r) {
-      const char* next = w + r * w_stride + ahead;
-      for (int64_t at = 0; at < kGroupWeights; at += 64) _mm_prefetch(next + at, _MM_HINT_T0);
-    }
+    // The weight matrices start on a cache line and a group of a row is whole lines.
+    for (int r = 0; r < R; ++r) prefetch_whole_lines<kGroupWeights>(w + r * w_stride + ahead);
     const char* xg[MB];
     for (int j = 0; j < MB; ++j) xg[j] = x.group(i + j, g);
     __m512i dot[kChains][R][MB];
