@@ -610,6 +610,9 @@ void register_all() {
   for (const auto& s : {shapes[0], shapes[2], shapes[3]})
     for (int64_t m : {1, 4, 16})
       for (int64_t type : {kQ8, kQ4K}) gemv->Args({s[0], s[1], m, 2, type, kComputeF32, 1});
+  // q4_K at one row on one thread, against ReadSweep/1: whether two threads lose to each other.
+  for (const auto& s : {shapes[0], shapes[2], shapes[3]})
+    gemv->Args({s[0], s[1], 1, 1, kQ4K, kComputeF32, 1});
   // Their small-batch decode, and one thread of it.
   for (int64_t type : {kQ8, kQ4, kQ4K, kQ5K, kQ6K}) {
     gemv->Args({5632, 2048, 4, 2, type, kComputeF32, 0});
@@ -661,6 +664,7 @@ void register_all() {
   layers->ArgNames({"thr", "type", "lanes"})->MinTime(1.0)->UseRealTime();
   for (int64_t type : {kQ8, kQ4K}) layers->Args({2, type, 0});
   for (int64_t type : {kQ8, kQ4K}) layers->Args({2, type, 1});
+  layers->Args({1, kQ4K, 1});  // one thread: its share of ReadSweep/1
   benchmark::RegisterBenchmark("Rope", BM_Rope)->Arg(1)->Arg(128)->MinTime(kMin);
   benchmark::RegisterBenchmark("Sample", BM_Sample)->Arg(0)->Arg(1)->MinTime(kMin);
 }
