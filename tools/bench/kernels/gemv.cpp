@@ -84,6 +84,9 @@ void register_gemv() {
   for (const auto& s : {shapes[0], shapes[2], shapes[3]})
     for (int64_t m : {1, 4, 16})
       for (int64_t type : {kQ8, kQ4K}) gemv->Args({s[0], s[1], m, 2, type, kComputeF32, 1});
+  // q4_K lanes at one row on the output matrix's shape: 36 MB a call, against the per-call
+  // costs (thread start, finishing apart) of the 5632-row matrices.
+  gemv->Args({32000, 2048, 1, 2, kQ4K, kComputeF32, 1});
   // q4_K at one row on one thread, against ReadSweep/1: whether two threads lose to each other.
   for (const auto& s : {shapes[0], shapes[2], shapes[3]})
     gemv->Args({s[0], s[1], 1, 1, kQ4K, kComputeF32, 1});
