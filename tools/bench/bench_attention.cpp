@@ -3,7 +3,11 @@
 //   decode1   1 sequence x 4096 keys (split-KV territory)
 //   prefill   one 512-token prompt, causal
 // with 32 query heads, 8 kv heads (GQA 4), head_dim 128, page size 16, f32 and f16 pools,
-// at 1 and 2 threads. Time per plan + run (one layer). Prints numbers; asserts nothing.
+// at 1 and 2 threads; and
+//   decode1g8 1 sequence x 2048 keys with 4 kv heads (GQA 8) and head_dim 64, a decode step
+//             of the 1.1B model (`bricks make-model --preset 1b`): its 8 query vectors per kv
+//             head take the AVX-512 kernel that puts query vectors in lanes.
+// Time per plan + run (one layer). Prints numbers; asserts nothing.
 //
 //   bench_attention --benchmark_filter=cpu_paged
 //
@@ -60,7 +64,11 @@ Brick load_brick(const std::string& library, const std::string& simd = "") {
   return b;
 }
 
-constexpr int32_t kQoHeads = 32, kKvHeads = 8, kHeadDim = 128, kPageSize = 16;
+constexpr int32_t kQoHeads = 32, kPageSize = 16;
+
+struct Heads {
+  int32_t kv_heads = 8, head_dim = 128;
+};
 
 struct Workload {
   std::vector<int32_t> qo_indptr, indptr, indices, last_page_len;
@@ -70,7 +78,7 @@ struct Workload {
   int64_t kv_bytes = 0;
 };
 
-Workload make_workload(int32_t seqs, int32_t kv_len, int32_t qo_len, bool f16) {
+Workload make_workload(int32_t seqs, int32_t kv_len, int32_t qo_len, bool f16, Heads h = {}) {
   Workload w;
   w.qo_indptr.push_back(0);
   w.indptr.push_back(0);
@@ -84,7 +92,7 @@ Workload make_workload(int32_t seqs, int32_t kv_len, int32_t qo_len, bool f16) {
     w.indices.push_back(static_cast<int32_t>((int64_t{i} * 7919) % blocks));
   std::mt19937 rng(1);
   std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-  const size_t pool = static_cast<size_t>(blocks) * kPageSize * kKvHeads * kHeadDim;
+  const size_t pool = static_cast<size_t>(blocks) * kPageSize * h.kv_heads * h.head_dim;
   if (f16) {
     w.k16.resize(pool);
     w.v16.resize(pool);
@@ -97,7 +105,7 @@ Workload make_workload(int32_t seqs, int32_t kv_len, int32_t qo_len, bool f16) {
     for (auto& x : w.v32) x = u(rng);
   }
   w.kv_bytes = static_cast<int64_t>(2 * pool * (f16 ? 2 : 4));
-  w.q.resize(static_cast<size_t>(w.qo_indptr.back()) * kQoHeads * kHeadDim);
+  w.q.resize(static_cast<size_t>(w.qo_indptr.back()) * kQoHeads * h.head_dim);
   for (auto& x : w.q) x = u(rng);
   w.out.resize(w.q.size());
   w.batch = bricks_attention_batch{
@@ -105,15 +113,16 @@ Workload make_workload(int32_t seqs, int32_t kv_len, int32_t qo_len, bool f16) {
       w.qo_indptr.data(),
       {w.indptr.data(), w.indices.data(), w.last_page_len.data(), seqs, kPageSize},
       kQoHeads,
-      kKvHeads,
-      kHeadDim,
+      h.kv_heads,
+      h.head_dim,
       f16 ? BRICKS_DTYPE_F16 : BRICKS_DTYPE_F32,
-      1.0f / std::sqrt(static_cast<float>(kHeadDim)),
+      1.0f / std::sqrt(static_cast<float>(h.head_dim)),
       1};
   return w;
 }
 
-// Arg 0: workload (0 decode16, 1 decode1, 2 prefill), arg 1: f16 pools, arg 2: threads.
+// Arg 0: workload (0 decode16, 1 decode1, 2 prefill, 3 decode1g8), arg 1: f16 pools, arg 2:
+// threads.
 void BM_Attention(benchmark::State& state, const std::string& library, const std::string& simd) {
   static std::map<std::string, Brick> bricks;
   const std::string key = library + "/" + simd;
@@ -129,7 +138,8 @@ void BM_Attention(benchmark::State& state, const std::string& library, const std
                               static_cast<size_t>(state.range(2)));
   Workload w = which == 0   ? make_workload(16, 1024, 1, f16)
                : which == 1 ? make_workload(1, 4096, 1, f16)
-                            : make_workload(1, 512, 512, f16);
+               : which == 2 ? make_workload(1, 512, 512, f16)
+                            : make_workload(1, 2048, 1, f16, Heads{4, 64});
   bricks_attention_io io{sizeof(bricks_attention_io),
                          w.q.data(),
                          f16 ? static_cast<const void*>(w.k16.data()) : w.k32.data(),
@@ -142,14 +152,15 @@ void BM_Attention(benchmark::State& state, const std::string& library, const std
     if (failed(state, brick.vt->run(brick.instance, &io))) return;
     benchmark::DoNotOptimize(w.out.data());
   }
-  state.SetLabel(which == 0 ? "decode16x1024" : which == 1 ? "decode1x4096" : "prefill512");
+  const char* labels[] = {"decode16x1024", "decode1x4096", "prefill512", "decode1x2048g8d64"};
+  state.SetLabel(labels[which]);
   state.counters["kv_GB/s"] = benchmark::Counter(static_cast<double>(w.kv_bytes) * 1e-9,
                                                  benchmark::Counter::kIsIterationInvariantRate);
 }
 
 void workloads(benchmark::internal::Benchmark* b) {
   b->ArgNames({"work", "f16", "threads"})
-      ->ArgsProduct({{0, 1, 2}, {0, 1}, {1, 2}})
+      ->ArgsProduct({{0, 1, 2, 3}, {0, 1}, {1, 2}})
       ->Unit(benchmark::kMillisecond)
       ->UseRealTime();
 }

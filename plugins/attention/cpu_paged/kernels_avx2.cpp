@@ -181,6 +181,7 @@ BRICKS_KERNEL_TARGET void attend_lanes(const Geometry& g, const SeqView& seq, in
   const int32_t end = g.causal ? std::min(key_end, t.first_position + row_end) : key_end;
   for (int32_t j0 = key_begin; j0 < end; j0 += kKeyBlock) {
     const int32_t n = std::min(kKeyBlock, end - j0);
+    prefetch_next_block(g, seq, kv_head, j0, end);
     t.load_block(g, seq, kv_head, g.k_pool, j0, n, kbuf);
     t.load_block(g, seq, kv_head, g.v_pool, j0, n, vbuf);
     for (int32_t half = 0; half < n; half += kLanes) {
