@@ -6,7 +6,10 @@
 // at 1 and 2 threads; and
 //   decode1g8 1 sequence x 2048 keys with 4 kv heads (GQA 8) and head_dim 64, a decode step
 //             of the 1.1B model (`bricks make-model --preset 1b`): its 8 query vectors per kv
-//             head take the AVX-512 kernel that puts query vectors in lanes.
+//             head take the AVX-512 kernel that puts query vectors in lanes;
+//   decode1g8 over 256 keys, whose 128 KiB of K and V stay in L2: the kernel's compute alone;
+//   decode1g8 cold: 2048 keys, each iteration over another of 48 copies of the sequence's K
+//             and V (96 MiB of f16), so that its keys come from memory, as in a decode step.
 // Time per plan + run (one layer). Prints numbers; asserts nothing.
 //
 //   bench_attention --benchmark_filter=cpu_paged
@@ -14,12 +17,14 @@
 // Counters: kv_GB/s (K and V bytes read once / wall time; decode is bound by it).
 #include <benchmark/benchmark.h>
 #include <dlfcn.h>
+#include <sys/mman.h>
 #include <tbb/global_control.h>
 
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <new>
 #include <random>
 #include <string>
 #include <vector>
@@ -66,20 +71,46 @@ Brick load_brick(const std::string& library, const std::string& simd = "") {
 
 constexpr int32_t kQoHeads = 32, kPageSize = 16;
 
+// Memory for the K and V pools as the engine maps its pool (ZeroPages): anonymous pages with
+// huge pages requested, so that the cold workload's misses are the cache's, not the TLB's.
+template <typename T>
+struct PoolAllocator {
+  using value_type = T;
+  PoolAllocator() = default;
+  template <typename U>
+  explicit PoolAllocator(const PoolAllocator<U>&) {}
+  T* allocate(size_t n) {
+    void* p =
+        ::mmap(nullptr, n * sizeof(T), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+    (void)::madvise(p, n * sizeof(T), MADV_HUGEPAGE);
+    return static_cast<T*>(p);
+  }
+  void deallocate(T* p, size_t n) { ::munmap(p, n * sizeof(T)); }
+  bool operator==(const PoolAllocator&) const { return true; }
+  bool operator!=(const PoolAllocator&) const { return false; }
+};
+template <typename T>
+using PoolVector = std::vector<T, PoolAllocator<T>>;
+
 struct Heads {
   int32_t kv_heads = 8, head_dim = 128;
 };
 
 struct Workload {
   std::vector<int32_t> qo_indptr, indptr, indices, last_page_len;
-  std::vector<float> q, out, k32, v32;
-  std::vector<uint16_t> k16, v16;
+  int32_t copies = 1;  // page tables, each over its own pages: indices holds them one after another
+  std::vector<float> q, out;
+  PoolVector<float> k32, v32;
+  PoolVector<uint16_t> k16, v16;
   bricks_attention_batch batch{};
   int64_t kv_bytes = 0;
 };
 
-Workload make_workload(int32_t seqs, int32_t kv_len, int32_t qo_len, bool f16, Heads h = {}) {
+Workload make_workload(int32_t seqs, int32_t kv_len, int32_t qo_len, bool f16, Heads h = {},
+                       int32_t copies = 1) {
   Workload w;
+  w.copies = copies;
   w.qo_indptr.push_back(0);
   w.indptr.push_back(0);
   for (int32_t s = 0; s < seqs; ++s) {
@@ -87,7 +118,7 @@ Workload make_workload(int32_t seqs, int32_t kv_len, int32_t qo_len, bool f16, H
     w.indptr.push_back(w.indptr.back() + kv_len / kPageSize);
     w.last_page_len.push_back(kPageSize);
   }
-  const int32_t blocks = w.indptr.back();
+  const int32_t blocks = w.indptr.back() * copies;
   for (int32_t i = 0; i < blocks; ++i)
     w.indices.push_back(static_cast<int32_t>((int64_t{i} * 7919) % blocks));
   std::mt19937 rng(1);
@@ -104,7 +135,7 @@ Workload make_workload(int32_t seqs, int32_t kv_len, int32_t qo_len, bool f16, H
     for (auto& x : w.k32) x = u(rng);
     for (auto& x : w.v32) x = u(rng);
   }
-  w.kv_bytes = static_cast<int64_t>(2 * pool * (f16 ? 2 : 4));
+  w.kv_bytes = static_cast<int64_t>(2 * pool / static_cast<size_t>(copies) * (f16 ? 2 : 4));
   w.q.resize(static_cast<size_t>(w.qo_indptr.back()) * kQoHeads * h.head_dim);
   for (auto& x : w.q) x = u(rng);
   w.out.resize(w.q.size());
@@ -121,8 +152,8 @@ Workload make_workload(int32_t seqs, int32_t kv_len, int32_t qo_len, bool f16, H
   return w;
 }
 
-// Arg 0: workload (0 decode16, 1 decode1, 2 prefill, 3 decode1g8), arg 1: f16 pools, arg 2:
-// threads.
+// Arg 0: workload (0 decode16, 1 decode1, 2 prefill, 3 decode1g8, 4 decode1g8 in L2, 5 decode1g8
+// cold), arg 1: f16 pools, arg 2: threads.
 void BM_Attention(benchmark::State& state, const std::string& library, const std::string& simd) {
   static std::map<std::string, Brick> bricks;
   const std::string key = library + "/" + simd;
@@ -139,7 +170,9 @@ void BM_Attention(benchmark::State& state, const std::string& library, const std
   Workload w = which == 0   ? make_workload(16, 1024, 1, f16)
                : which == 1 ? make_workload(1, 4096, 1, f16)
                : which == 2 ? make_workload(1, 512, 512, f16)
-                            : make_workload(1, 2048, 1, f16, Heads{4, 64});
+               : which == 3 ? make_workload(1, 2048, 1, f16, Heads{4, 64})
+               : which == 4 ? make_workload(1, 256, 1, f16, Heads{4, 64})
+                            : make_workload(1, 2048, 1, f16, Heads{4, 64}, 48);
   bricks_attention_io io{sizeof(bricks_attention_io),
                          w.q.data(),
                          f16 ? static_cast<const void*>(w.k16.data()) : w.k32.data(),
@@ -147,12 +180,17 @@ void BM_Attention(benchmark::State& state, const std::string& library, const std
                          w.out.data(),
                          nullptr,
                          nullptr};
+  const int32_t tables = w.indptr.back();
+  int32_t copy = 0;
   for (auto _ : state) {
+    w.batch.kv.indices = w.indices.data() + int64_t{copy} * tables;
+    copy = (copy + 1) % w.copies;
     if (failed(state, brick.vt->plan(brick.instance, &w.batch))) return;
     if (failed(state, brick.vt->run(brick.instance, &io))) return;
     benchmark::DoNotOptimize(w.out.data());
   }
-  const char* labels[] = {"decode16x1024", "decode1x4096", "prefill512", "decode1x2048g8d64"};
+  const char* labels[] = {"decode16x1024",     "decode1x4096",     "prefill512",
+                          "decode1x2048g8d64", "decode1x256g8d64", "decode1x2048g8d64cold"};
   state.SetLabel(labels[which]);
   state.counters["kv_GB/s"] = benchmark::Counter(static_cast<double>(w.kv_bytes) * 1e-9,
                                                  benchmark::Counter::kIsIterationInvariantRate);
@@ -160,7 +198,7 @@ void BM_Attention(benchmark::State& state, const std::string& library, const std
 
 void workloads(benchmark::internal::Benchmark* b) {
   b->ArgNames({"work", "f16", "threads"})
-      ->ArgsProduct({{0, 1, 2, 3}, {0, 1}, {1, 2}})
+      ->ArgsProduct({{0, 1, 2, 3, 4, 5}, {0, 1}, {1, 2}})
       ->Unit(benchmark::kMillisecond)
       ->UseRealTime();
 }

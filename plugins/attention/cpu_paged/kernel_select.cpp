@@ -8,7 +8,9 @@ namespace bricks_cpu_paged {
 // Mirrors the layouts attend(), score() and the lane kernels (LaneTile) carve out of
 // Scratch::data (see tile_kernel.inc): accumulators, m and l per query vector and one block of
 // probabilities, or queries and accumulators transposed with m, l and a position per lane;
-// then one block of K and of V as floats.
+// then one block of K and of V as floats. The grouped kernel (grouped_kernel_avx512.inc, up
+// to eight query vectors) needs queries in lanes and an interleaved key block (16 x head_dim
+// each), eight accumulators, eight registers of probabilities and one more register.
 int64_t scratch_floats(const Geometry& g, int32_t tile_rows) {
   constexpr int64_t kKeyBlock = 16;
   const int64_t vectors = int64_t{tile_rows} * g.group;
@@ -17,7 +19,8 @@ int64_t scratch_floats(const Geometry& g, int32_t tile_rows) {
   // groups of sixteen.
   const int64_t lanes = (vectors + 15) / 16 * 16;
   const int64_t in_lanes = lanes * (2 * g.head_dim + 3);
-  return std::max(tile, in_lanes) + 2 * kKeyBlock * g.head_dim;
+  const int64_t grouped = 40 * int64_t{g.head_dim} + 9 * 16;
+  return std::max(std::max(tile, in_lanes) + 2 * kKeyBlock * g.head_dim, grouped);
 }
 
 const KernelSet& select_kernels(const std::string& limit) {

@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "bricks/half.hpp"
+#include "bricks/prefetch.hpp"
 #include "bricks/vector_exp.hpp"
 #include "kernels.h"
 
@@ -179,11 +180,15 @@ BRICKS_KERNEL_TARGET void attend_lanes(const Geometry& g, const SeqView& seq, in
 
   const __m256 neg_inf = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
   const int32_t end = g.causal ? std::min(key_end, t.first_position + row_end) : key_end;
+  // The next block's keys and values are asked for a slice per sixteen dimensions of the
+  // first lane group's Q K^T and P V.
+  BlockWalk walk(g, seq, kv_head, key_begin, end);
+  const int32_t slices = (dim + 15) / 16;
   for (int32_t j0 = key_begin; j0 < end; j0 += kKeyBlock) {
     const int32_t n = std::min(kKeyBlock, end - j0);
-    prefetch_next_block(g, seq, kv_head, j0, end);
-    t.load_block(g, seq, kv_head, g.k_pool, j0, n, kbuf);
-    t.load_block(g, seq, kv_head, g.v_pool, j0, n, vbuf);
+    const int64_t* at = walk.enter(j0);
+    t.load_block(g, g.k_pool, at, n, kbuf);
+    t.load_block(g, g.v_pool, at, n, vbuf);
     for (int32_t half = 0; half < n; half += kLanes) {
       const float* kh = kbuf + int64_t{half} * dim;
       const float* vh = vbuf + int64_t{half} * dim;
@@ -193,10 +198,13 @@ BRICKS_KERNEL_TARGET void attend_lanes(const Geometry& g, const SeqView& seq, in
         const __m256 last_b = _mm256_loadu_ps(last + b * kLanes);
         __m256 s[kLanes];
         for (int32_t j = 0; j < kLanes; ++j) s[j] = _mm256_setzero_ps();
-        for (int32_t d = 0; d < dim; ++d) {
-          const __m256 qd = _mm256_loadu_ps(qb + d * kLanes);
-          for (int32_t j = 0; j < kLanes; ++j) {
-            s[j] = _mm256_fmadd_ps(qd, _mm256_broadcast_ss(kh + int64_t{j} * dim + d), s[j]);
+        for (int32_t d0 = 0; d0 < dim; d0 += 16) {
+          if (half == 0 && b == 0) walk.request(g.k_pool, d0 / 16, slices);
+          for (int32_t d = d0; d < std::min(dim, d0 + 16); ++d) {
+            const __m256 qd = _mm256_loadu_ps(qb + d * kLanes);
+            for (int32_t j = 0; j < kLanes; ++j) {
+              s[j] = _mm256_fmadd_ps(qd, _mm256_broadcast_ss(kh + int64_t{j} * dim + d), s[j]);
+            }
           }
         }
         // seen[j]: all ones in the lanes that see key j0 + half + j (none past the block).
@@ -220,12 +228,15 @@ BRICKS_KERNEL_TARGET void attend_lanes(const Geometry& g, const SeqView& seq, in
         _mm256_storeu_ps(m + b * kLanes, m_new);
         _mm256_storeu_ps(l + b * kLanes,
                          _mm256_fmadd_ps(_mm256_loadu_ps(l + b * kLanes), alpha, sum));
-        for (int32_t d = 0; d < dim; ++d) {
-          __m256 a = _mm256_mul_ps(_mm256_loadu_ps(ab + d * kLanes), alpha);
-          for (int32_t j = 0; j < kLanes; ++j) {
-            a = _mm256_fmadd_ps(s[j], _mm256_broadcast_ss(vh + int64_t{j} * dim + d), a);
+        for (int32_t d0 = 0; d0 < dim; d0 += 16) {
+          if (half == 0 && b == 0) walk.request(g.v_pool, d0 / 16, slices);
+          for (int32_t d = d0; d < std::min(dim, d0 + 16); ++d) {
+            __m256 a = _mm256_mul_ps(_mm256_loadu_ps(ab + d * kLanes), alpha);
+            for (int32_t j = 0; j < kLanes; ++j) {
+              a = _mm256_fmadd_ps(s[j], _mm256_broadcast_ss(vh + int64_t{j} * dim + d), a);
+            }
+            _mm256_storeu_ps(ab + d * kLanes, a);
           }
-          _mm256_storeu_ps(ab + d * kLanes, a);
         }
       }
     }

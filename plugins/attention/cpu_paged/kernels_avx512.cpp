@@ -11,9 +11,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 
 #include "bricks/half.hpp"
+#include "bricks/prefetch.hpp"
 #include "bricks/vector_exp.hpp"
 #include "kernels.h"
 
@@ -165,11 +167,15 @@ BRICKS_KERNEL_TARGET void attend_lanes(const Geometry& g, const SeqView& seq, in
 
   const __m512 neg_inf = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
   const int32_t end = g.causal ? std::min(key_end, t.first_position + row_end) : key_end;
+  // The next block's keys and values are asked for a slice per sixteen dimensions of the
+  // first lane group's Q K^T and P V.
+  BlockWalk walk(g, seq, kv_head, key_begin, end);
+  const int32_t slices = (dim + 15) / 16;
   for (int32_t j0 = key_begin; j0 < end; j0 += kKeyBlock) {
     const int32_t n = std::min(kKeyBlock, end - j0);
-    prefetch_next_block(g, seq, kv_head, j0, end);
-    t.load_block(g, seq, kv_head, g.k_pool, j0, n, kbuf);
-    t.load_block(g, seq, kv_head, g.v_pool, j0, n, vbuf);
+    const int64_t* at = walk.enter(j0);
+    t.load_block(g, g.k_pool, at, n, kbuf);
+    t.load_block(g, g.v_pool, at, n, vbuf);
     const __mmask16 in_block = tail_mask(n);
     for (int32_t b = 0; b < lane_groups; ++b) {
       const float* qb = qt + b * plane;
@@ -178,10 +184,13 @@ BRICKS_KERNEL_TARGET void attend_lanes(const Geometry& g, const SeqView& seq, in
       // s[j] = scaled q . k_j for the sixteen lanes; keys a lane may not see are -inf.
       __m512 s[kKeyBlock];
       for (int32_t j = 0; j < kKeyBlock; ++j) s[j] = _mm512_setzero_ps();
-      for (int32_t d = 0; d < dim; ++d) {
-        const __m512 qd = _mm512_loadu_ps(qb + d * 16);
-        for (int32_t j = 0; j < kKeyBlock; ++j) {
-          s[j] = _mm512_fmadd_ps(qd, _mm512_set1_ps(kbuf[int64_t{j} * dim + d]), s[j]);
+      for (int32_t d0 = 0; d0 < dim; d0 += 16) {
+        if (b == 0) walk.request(g.k_pool, d0 / 16, slices);
+        for (int32_t d = d0; d < std::min(dim, d0 + 16); ++d) {
+          const __m512 qd = _mm512_loadu_ps(qb + d * 16);
+          for (int32_t j = 0; j < kKeyBlock; ++j) {
+            s[j] = _mm512_fmadd_ps(qd, _mm512_set1_ps(kbuf[int64_t{j} * dim + d]), s[j]);
+          }
         }
       }
       __mmask16 seen[kKeyBlock];
@@ -207,12 +216,15 @@ BRICKS_KERNEL_TARGET void attend_lanes(const Geometry& g, const SeqView& seq, in
       _mm512_storeu_ps(m + b * 16, m_new);
       _mm512_storeu_ps(l + b * 16, _mm512_fmadd_ps(_mm512_loadu_ps(l + b * 16), alpha, sum));
       // acc = acc * alpha + sum_j p_j v_j, one dimension (sixteen lanes) at a time.
-      for (int32_t d = 0; d < dim; ++d) {
-        __m512 a = _mm512_mul_ps(_mm512_loadu_ps(ab + d * 16), alpha);
-        for (int32_t j = 0; j < kKeyBlock; ++j) {
-          a = _mm512_fmadd_ps(s[j], _mm512_set1_ps(vbuf[int64_t{j} * dim + d]), a);
+      for (int32_t d0 = 0; d0 < dim; d0 += 16) {
+        if (b == 0) walk.request(g.v_pool, d0 / 16, slices);
+        for (int32_t d = d0; d < std::min(dim, d0 + 16); ++d) {
+          __m512 a = _mm512_mul_ps(_mm512_loadu_ps(ab + d * 16), alpha);
+          for (int32_t j = 0; j < kKeyBlock; ++j) {
+            a = _mm512_fmadd_ps(s[j], _mm512_set1_ps(vbuf[int64_t{j} * dim + d]), a);
+          }
+          _mm512_storeu_ps(ab + d * 16, a);
         }
-        _mm512_storeu_ps(ab + d * 16, a);
       }
     }
   }
@@ -220,13 +232,18 @@ BRICKS_KERNEL_TARGET void attend_lanes(const Geometry& g, const SeqView& seq, in
   t.finish(out);
 }
 
-// Eight query vectors fill half the lanes and already beat one-at-a-time dots; fewer (a
-// decode step of a model without grouped queries) take the tile kernel.
+#include "grouped_kernel_avx512.inc"
+
+// Two to eight query vectors (a decode step of a grouped-query model) take the grouped kernel
+// where the head size is 64 or 128; more take the lane kernel; one (a decode step of a model
+// without grouped queries) takes the tile kernel.
 BRICKS_KERNEL_TARGET void attend_best(const Geometry& g, const SeqView& seq, int32_t kv_head,
                                       int32_t row_begin, int32_t row_end, int32_t key_begin,
                                       int32_t key_end, const float* q, const ItemOutput& out,
                                       Scratch scratch) {
-  if (lanes_pay(g, row_begin, row_end)) {
+  if (const AttendFn grouped = grouped_kernel(g, row_begin, row_end)) {
+    grouped(g, seq, kv_head, row_begin, row_end, key_begin, key_end, q, out, scratch);
+  } else if (lanes_pay(g, row_begin, row_end)) {
     attend_lanes(g, seq, kv_head, row_begin, row_end, key_begin, key_end, q, out, scratch);
   } else {
     attend(g, seq, kv_head, row_begin, row_end, key_begin, key_end, q, out, scratch);

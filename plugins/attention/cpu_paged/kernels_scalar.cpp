@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "bricks/half.hpp"
+#include "bricks/prefetch.hpp"
 #include "kernels.h"
 
 namespace bricks_cpu_paged {
