@@ -1,12 +1,11 @@
 // Internal to bricks_cpu: software prefetch of weight bytes ahead of their use, shared by the
-// kernel families. Each request is bricks::prefetch_line (an asm statement GCC keeps where it
-// deletes loops of __builtin_prefetch); prefetcht0 is in every x86-64 baseline, so this
-// carries no target attribute and inlines into the AVX2 and AVX-512 kernels alike.
+// kernel families. _mm_prefetch is SSE, in every x86-64 baseline, so this carries no target
+// attribute and inlines into the AVX2 and AVX-512 kernels alike.
 #pragma once
 
-#include <cstdint>
+#include <immintrin.h>
 
-#include "bricks/prefetch.hpp"
+#include <cstdint>
 
 namespace bricks::cpu::detail {
 
@@ -15,7 +14,7 @@ inline void prefetch_lines(const char* p, int64_t n) {
   const auto first = reinterpret_cast<uintptr_t>(p) & ~uintptr_t{63};
   const auto last = reinterpret_cast<uintptr_t>(p + n - 1);
   for (uintptr_t line = first; line <= last; line += 64) {
-    bricks::prefetch_line(reinterpret_cast<const char*>(line));
+    _mm_prefetch(reinterpret_cast<const char*>(line), _MM_HINT_T0);
   }
 }
 
@@ -25,8 +24,8 @@ inline void prefetch_lines(const char* p, int64_t n) {
 template <int64_t N>
 inline void prefetch_span(const char* p) {
   static_assert(N > 0);
-  for (int64_t offset = 0; offset < N; offset += 64) bricks::prefetch_line(p + offset);
-  if constexpr (N % 64 != 1) bricks::prefetch_line(p + N - 1);
+  for (int64_t offset = 0; offset < N; offset += 64) _mm_prefetch(p + offset, _MM_HINT_T0);
+  if constexpr (N % 64 != 1) _mm_prefetch(p + N - 1, _MM_HINT_T0);
 }
 
 // prefetch_span for a span that starts on a cache line and is whole lines (the lane layout's
@@ -35,7 +34,7 @@ inline void prefetch_span(const char* p) {
 template <int64_t N>
 inline void prefetch_whole_lines(const char* p) {
   static_assert(N > 0 && N % 64 == 0);
-  for (int64_t offset = 0; offset < N; offset += 64) bricks::prefetch_line(p + offset);
+  for (int64_t offset = 0; offset < N; offset += 64) _mm_prefetch(p + offset, _MM_HINT_T0);
 }
 
 }  // namespace bricks::cpu::detail
