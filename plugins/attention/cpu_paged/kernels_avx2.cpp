@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 
 #include "bricks/half.hpp"
@@ -245,11 +246,91 @@ BRICKS_KERNEL_TARGET void attend_lanes(const Geometry& g, const SeqView& seq, in
   t.finish(out);
 }
 
+// The registers and operations grouped_kernel.inc is written in; masks are vectors of all-ones
+// or zero lanes.
+struct GroupOps {
+  using Vec = __m256;
+  using Mask = __m256;
+  static constexpr int32_t kLanes = 8;
+  BRICKS_KERNEL_TARGET static Vec zero() { return _mm256_setzero_ps(); }
+  BRICKS_KERNEL_TARGET static Vec set1(float x) { return _mm256_set1_ps(x); }
+  BRICKS_KERNEL_TARGET static Vec load(const float* p) { return _mm256_loadu_ps(p); }
+  BRICKS_KERNEL_TARGET static void store(float* p, Vec x) { _mm256_storeu_ps(p, x); }
+  BRICKS_KERNEL_TARGET static Vec add(Vec a, Vec b) { return _mm256_add_ps(a, b); }
+  BRICKS_KERNEL_TARGET static Vec sub(Vec a, Vec b) { return _mm256_sub_ps(a, b); }
+  BRICKS_KERNEL_TARGET static Vec mul(Vec a, Vec b) { return _mm256_mul_ps(a, b); }
+  BRICKS_KERNEL_TARGET static Vec max(Vec a, Vec b) { return _mm256_max_ps(a, b); }
+  BRICKS_KERNEL_TARGET static Vec min(Vec a, Vec b) { return _mm256_min_ps(a, b); }
+  BRICKS_KERNEL_TARGET static Vec fma(Vec a, Vec b, Vec c) { return _mm256_fmadd_ps(a, b, c); }
+  BRICKS_KERNEL_TARGET static Vec exp(Vec x) { return exp8(x); }
+  BRICKS_KERNEL_TARGET static Mask le(Vec a, Vec b) { return _mm256_cmp_ps(a, b, _CMP_LE_OQ); }
+  // max(acc, x) in the lanes of `m`, acc elsewhere.
+  BRICKS_KERNEL_TARGET static Vec max_where(Vec acc, Mask m, Vec x) {
+    return _mm256_blendv_ps(acc, _mm256_max_ps(acc, x), m);
+  }
+  BRICKS_KERNEL_TARGET static Vec zero_where_not(Mask m, Vec x) { return _mm256_and_ps(m, x); }
+  // x, with 0 in the lanes that hold -inf.
+  BRICKS_KERNEL_TARGET static Vec finite_or_zero(Vec x) {
+    return _mm256_and_ps(
+        _mm256_cmp_ps(x, _mm256_set1_ps(-std::numeric_limits<float>::infinity()), _CMP_NEQ_OQ), x);
+  }
+  BRICKS_KERNEL_TARGET static Vec swap_pairs(Vec x) {
+    return _mm256_permute_ps(x, _MM_SHUFFLE(2, 3, 0, 1));
+  }
+  BRICKS_KERNEL_TARGET static Vec swap_halves(Vec x) {
+    return _mm256_permute_ps(x, _MM_SHUFFLE(1, 0, 3, 2));
+  }
+  // kLanes values of a pool row from element `at`, as floats.
+  template <bool kF16>
+  BRICKS_KERNEL_TARGET static Vec load_row(const void* pool, int64_t at) {
+    if constexpr (kF16) {
+      return _mm256_cvtph_ps(_mm_loadu_si128(
+          reinterpret_cast<const __m128i*>(static_cast<const uint16_t*>(pool) + at)));
+    } else {
+      return _mm256_loadu_ps(static_cast<const float*>(pool) + at);
+    }
+  }
+  // kKeys floats from p repeated over the lanes.
+  template <int32_t kKeys>
+  BRICKS_KERNEL_TARGET static Vec broadcast_keys(const float* p) {
+    if constexpr (kKeys == 2) {
+      double pair;
+      std::memcpy(&pair, p, sizeof pair);
+      return _mm256_castpd_ps(_mm256_set1_pd(pair));
+    } else {
+      return _mm256_broadcast_ps(reinterpret_cast<const __m128*>(p));
+    }
+  }
+  // kKeys rows side by side per dimension, as interleaved_at (grouped_kernel.inc) lays them.
+  template <int32_t kKeys>
+  BRICKS_KERNEL_TARGET static void interleave(const Vec* r, float* dst) {
+    if constexpr (kKeys == 2) {
+      _mm256_storeu_ps(dst, _mm256_unpacklo_ps(r[0], r[1]));
+      _mm256_storeu_ps(dst + 8, _mm256_unpackhi_ps(r[0], r[1]));
+    } else {
+      const __m256d t0 = _mm256_castps_pd(_mm256_unpacklo_ps(r[0], r[1]));
+      const __m256d t1 = _mm256_castps_pd(_mm256_unpackhi_ps(r[0], r[1]));
+      const __m256d t2 = _mm256_castps_pd(_mm256_unpacklo_ps(r[2], r[3]));
+      const __m256d t3 = _mm256_castps_pd(_mm256_unpackhi_ps(r[2], r[3]));
+      _mm256_storeu_ps(dst, _mm256_castpd_ps(_mm256_unpacklo_pd(t0, t2)));
+      _mm256_storeu_ps(dst + 8, _mm256_castpd_ps(_mm256_unpackhi_pd(t0, t2)));
+      _mm256_storeu_ps(dst + 16, _mm256_castpd_ps(_mm256_unpacklo_pd(t1, t3)));
+      _mm256_storeu_ps(dst + 24, _mm256_castpd_ps(_mm256_unpackhi_pd(t1, t3)));
+    }
+  }
+};
+
+#include "grouped_kernel.inc"
+
+// Two to four query vectors take the grouped kernel where the head size is 64 or 128; eight or
+// more fill the lane kernel's eight lanes; the rest take the tile kernel.
 BRICKS_KERNEL_TARGET void attend_best(const Geometry& g, const SeqView& seq, int32_t kv_head,
                                       int32_t row_begin, int32_t row_end, int32_t key_begin,
                                       int32_t key_end, const float* q, const ItemOutput& out,
                                       Scratch scratch) {
-  if (lanes_pay(g, row_begin, row_end)) {
+  if (const AttendFn grouped = grouped_kernel(g, row_begin, row_end)) {
+    grouped(g, seq, kv_head, row_begin, row_end, key_begin, key_end, q, out, scratch);
+  } else if (lanes_pay(g, row_begin, row_end)) {
     attend_lanes(g, seq, kv_head, row_begin, row_end, key_begin, key_end, q, out, scratch);
   } else {
     attend(g, seq, kv_head, row_begin, row_end, key_begin, key_end, q, out, scratch);

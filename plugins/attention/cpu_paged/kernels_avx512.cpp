@@ -232,7 +232,83 @@ BRICKS_KERNEL_TARGET void attend_lanes(const Geometry& g, const SeqView& seq, in
   t.finish(out);
 }
 
-#include "grouped_kernel_avx512.inc"
+// The registers and operations grouped_kernel.inc is written in.
+struct GroupOps {
+  using Vec = __m512;
+  using Mask = __mmask16;
+  static constexpr int32_t kLanes = 16;
+  BRICKS_KERNEL_TARGET static Vec zero() { return _mm512_setzero_ps(); }
+  BRICKS_KERNEL_TARGET static Vec set1(float x) { return _mm512_set1_ps(x); }
+  BRICKS_KERNEL_TARGET static Vec load(const float* p) { return _mm512_loadu_ps(p); }
+  BRICKS_KERNEL_TARGET static void store(float* p, Vec x) { _mm512_storeu_ps(p, x); }
+  BRICKS_KERNEL_TARGET static Vec add(Vec a, Vec b) { return _mm512_add_ps(a, b); }
+  BRICKS_KERNEL_TARGET static Vec sub(Vec a, Vec b) { return _mm512_sub_ps(a, b); }
+  BRICKS_KERNEL_TARGET static Vec mul(Vec a, Vec b) { return _mm512_mul_ps(a, b); }
+  BRICKS_KERNEL_TARGET static Vec max(Vec a, Vec b) { return _mm512_max_ps(a, b); }
+  BRICKS_KERNEL_TARGET static Vec min(Vec a, Vec b) { return _mm512_min_ps(a, b); }
+  BRICKS_KERNEL_TARGET static Vec fma(Vec a, Vec b, Vec c) { return _mm512_fmadd_ps(a, b, c); }
+  BRICKS_KERNEL_TARGET static Vec exp(Vec x) { return exp16(x); }
+  BRICKS_KERNEL_TARGET static Mask le(Vec a, Vec b) { return _mm512_cmp_ps_mask(a, b, _CMP_LE_OQ); }
+  // max(acc, x) in the lanes of `m`, acc elsewhere.
+  BRICKS_KERNEL_TARGET static Vec max_where(Vec acc, Mask m, Vec x) {
+    return _mm512_mask_max_ps(acc, m, acc, x);
+  }
+  BRICKS_KERNEL_TARGET static Vec zero_where_not(Mask m, Vec x) {
+    return _mm512_maskz_mov_ps(m, x);
+  }
+  // x, with 0 in the lanes that hold -inf.
+  BRICKS_KERNEL_TARGET static Vec finite_or_zero(Vec x) {
+    return _mm512_maskz_mov_ps(
+        _mm512_cmp_ps_mask(x, _mm512_set1_ps(-std::numeric_limits<float>::infinity()), _CMP_NEQ_OQ),
+        x);
+  }
+  BRICKS_KERNEL_TARGET static Vec swap_pairs(Vec x) {
+    return _mm512_permute_ps(x, _MM_SHUFFLE(2, 3, 0, 1));
+  }
+  BRICKS_KERNEL_TARGET static Vec swap_halves(Vec x) {
+    return _mm512_permute_ps(x, _MM_SHUFFLE(1, 0, 3, 2));
+  }
+  // kLanes values of a pool row from element `at`, as floats.
+  template <bool kF16>
+  BRICKS_KERNEL_TARGET static Vec load_row(const void* pool, int64_t at) {
+    if constexpr (kF16) {
+      return _mm512_cvtph_ps(_mm256_loadu_si256(
+          reinterpret_cast<const __m256i*>(static_cast<const uint16_t*>(pool) + at)));
+    } else {
+      return _mm512_loadu_ps(static_cast<const float*>(pool) + at);
+    }
+  }
+  // kKeys floats from p repeated over the lanes.
+  template <int32_t kKeys>
+  BRICKS_KERNEL_TARGET static Vec broadcast_keys(const float* p) {
+    if constexpr (kKeys == 2) {
+      double pair;
+      std::memcpy(&pair, p, sizeof pair);
+      return _mm512_castpd_ps(_mm512_set1_pd(pair));
+    } else {
+      return _mm512_broadcast_f32x4(_mm_loadu_ps(p));
+    }
+  }
+  // kKeys rows side by side per dimension, as interleaved_at (grouped_kernel.inc) lays them.
+  template <int32_t kKeys>
+  BRICKS_KERNEL_TARGET static void interleave(const Vec* r, float* dst) {
+    if constexpr (kKeys == 2) {
+      _mm512_storeu_ps(dst, _mm512_unpacklo_ps(r[0], r[1]));
+      _mm512_storeu_ps(dst + 16, _mm512_unpackhi_ps(r[0], r[1]));
+    } else {
+      const __m512d t0 = _mm512_castps_pd(_mm512_unpacklo_ps(r[0], r[1]));
+      const __m512d t1 = _mm512_castps_pd(_mm512_unpackhi_ps(r[0], r[1]));
+      const __m512d t2 = _mm512_castps_pd(_mm512_unpacklo_ps(r[2], r[3]));
+      const __m512d t3 = _mm512_castps_pd(_mm512_unpackhi_ps(r[2], r[3]));
+      _mm512_storeu_ps(dst, _mm512_castpd_ps(_mm512_unpacklo_pd(t0, t2)));
+      _mm512_storeu_ps(dst + 16, _mm512_castpd_ps(_mm512_unpackhi_pd(t0, t2)));
+      _mm512_storeu_ps(dst + 32, _mm512_castpd_ps(_mm512_unpacklo_pd(t1, t3)));
+      _mm512_storeu_ps(dst + 48, _mm512_castpd_ps(_mm512_unpackhi_pd(t1, t3)));
+    }
+  }
+};
+
+#include "grouped_kernel.inc"
 
 // Two to eight query vectors (a decode step of a grouped-query model) take the grouped kernel
 // where the head size is 64 or 128; more take the lane kernel; one (a decode step of a model
