@@ -301,22 +301,14 @@ struct GroupOps {
       return _mm256_broadcast_ps(reinterpret_cast<const __m128*>(p));
     }
   }
-  // kKeys rows side by side per dimension, as interleaved_at (grouped_kernel.inc) lays them.
-  template <int32_t kKeys>
-  BRICKS_KERNEL_TARGET static void interleave(const Vec* r, float* dst) {
-    if constexpr (kKeys == 2) {
-      _mm256_storeu_ps(dst, _mm256_unpacklo_ps(r[0], r[1]));
-      _mm256_storeu_ps(dst + 8, _mm256_unpackhi_ps(r[0], r[1]));
-    } else {
-      const __m256d t0 = _mm256_castps_pd(_mm256_unpacklo_ps(r[0], r[1]));
-      const __m256d t1 = _mm256_castps_pd(_mm256_unpackhi_ps(r[0], r[1]));
-      const __m256d t2 = _mm256_castps_pd(_mm256_unpacklo_ps(r[2], r[3]));
-      const __m256d t3 = _mm256_castps_pd(_mm256_unpackhi_ps(r[2], r[3]));
-      _mm256_storeu_ps(dst, _mm256_castpd_ps(_mm256_unpacklo_pd(t0, t2)));
-      _mm256_storeu_ps(dst + 8, _mm256_castpd_ps(_mm256_unpackhi_pd(t0, t2)));
-      _mm256_storeu_ps(dst + 16, _mm256_castpd_ps(_mm256_unpacklo_pd(t1, t3)));
-      _mm256_storeu_ps(dst + 24, _mm256_castpd_ps(_mm256_unpackhi_pd(t1, t3)));
-    }
+  // Per 128-bit lane: [a0 b0 a1 b1] and [a2 b2 a3 b3] of floats; then the same of pairs.
+  BRICKS_KERNEL_TARGET static Vec unpacklo(Vec a, Vec b) { return _mm256_unpacklo_ps(a, b); }
+  BRICKS_KERNEL_TARGET static Vec unpackhi(Vec a, Vec b) { return _mm256_unpackhi_ps(a, b); }
+  BRICKS_KERNEL_TARGET static Vec unpacklo_pairs(Vec a, Vec b) {
+    return _mm256_castpd_ps(_mm256_unpacklo_pd(_mm256_castps_pd(a), _mm256_castps_pd(b)));
+  }
+  BRICKS_KERNEL_TARGET static Vec unpackhi_pairs(Vec a, Vec b) {
+    return _mm256_castpd_ps(_mm256_unpackhi_pd(_mm256_castps_pd(a), _mm256_castps_pd(b)));
   }
 };
 
