@@ -302,21 +302,8 @@ struct GroupOps {
 
 #include "grouped_kernel.inc"
 
-// Two to eight query vectors (a decode step of a grouped-query model) take the grouped kernel
-// where the head size is 64 or 128; more take the lane kernel; one (a decode step of a model
-// without grouped queries) takes the tile kernel.
-BRICKS_KERNEL_TARGET void attend_best(const Geometry& g, const SeqView& seq, int32_t kv_head,
-                                      int32_t row_begin, int32_t row_end, int32_t key_begin,
-                                      int32_t key_end, const float* q, const ItemOutput& out,
-                                      Scratch scratch) {
-  if (const AttendFn grouped = grouped_kernel(g, row_begin, row_end)) {
-    grouped(g, seq, kv_head, row_begin, row_end, key_begin, key_end, q, out, scratch);
-  } else if (lanes_pay(g, row_begin, row_end)) {
-    attend_lanes(g, seq, kv_head, row_begin, row_end, key_begin, key_end, q, out, scratch);
-  } else {
-    attend(g, seq, kv_head, row_begin, row_end, key_begin, key_end, q, out, scratch);
-  }
-}
+// After every kernel it chooses among.
+#include "attend_best.inc"
 
 #undef BRICKS_KERNEL_TARGET
 #undef BRICKS_KERNEL_BLOCK_OPS
