@@ -301,6 +301,20 @@ struct GroupOps {
       return _mm256_broadcast_ps(reinterpret_cast<const __m128*>(p));
     }
   }
+  // kLanes vectors to one: lane t = the sum of a[t]'s lanes. Two rounds of pairwise adds leave
+  // sums of a[0..3] and a[4..7] in each 128-bit half; the halves are then added.
+  BRICKS_KERNEL_TARGET static Vec sum_each(const Vec* a) {
+    const Vec q0 = _mm256_hadd_ps(_mm256_hadd_ps(a[0], a[1]), _mm256_hadd_ps(a[2], a[3]));
+    const Vec q1 = _mm256_hadd_ps(_mm256_hadd_ps(a[4], a[5]), _mm256_hadd_ps(a[6], a[7]));
+    return _mm256_add_ps(_mm256_permute2f128_ps(q0, q1, 0x20),
+                         _mm256_permute2f128_ps(q0, q1, 0x31));
+  }
+  BRICKS_KERNEL_TARGET static float reduce_max(Vec x) {
+    __m128 h = _mm_max_ps(_mm256_castps256_ps128(x), _mm256_extractf128_ps(x, 1));
+    h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+    return _mm_cvtss_f32(_mm_max_ss(h, _mm_movehdup_ps(h)));
+  }
+  BRICKS_KERNEL_TARGET static float reduce_add(Vec x) { return hsum(x); }
   // Per 128-bit lane: [a0 b0 a1 b1] and [a2 b2 a3 b3] of floats; then the same of pairs.
   BRICKS_KERNEL_TARGET static Vec unpacklo(Vec a, Vec b) { return _mm256_unpacklo_ps(a, b); }
   BRICKS_KERNEL_TARGET static Vec unpackhi(Vec a, Vec b) { return _mm256_unpackhi_ps(a, b); }
@@ -313,6 +327,7 @@ struct GroupOps {
 };
 
 #include "grouped_kernel.inc"
+#include "one_vector_kernel.inc"
 
 // After every kernel it chooses among.
 #include "attend_best.inc"

@@ -289,6 +289,10 @@ struct GroupOps {
       return _mm512_broadcast_f32x4(_mm_loadu_ps(p));
     }
   }
+  // kLanes vectors to one: lane t = the sum of a[t]'s lanes.
+  BRICKS_KERNEL_TARGET static Vec sum_each(const Vec* a) { return sum16(a); }
+  BRICKS_KERNEL_TARGET static float reduce_max(Vec x) { return _mm512_reduce_max_ps(x); }
+  BRICKS_KERNEL_TARGET static float reduce_add(Vec x) { return _mm512_reduce_add_ps(x); }
   // Per 128-bit lane: [a0 b0 a1 b1] and [a2 b2 a3 b3] of floats; then the same of pairs.
   BRICKS_KERNEL_TARGET static Vec unpacklo(Vec a, Vec b) { return _mm512_unpacklo_ps(a, b); }
   BRICKS_KERNEL_TARGET static Vec unpackhi(Vec a, Vec b) { return _mm512_unpackhi_ps(a, b); }
@@ -301,6 +305,7 @@ struct GroupOps {
 };
 
 #include "grouped_kernel.inc"
+#include "one_vector_kernel.inc"
 
 // After every kernel it chooses among.
 #include "attend_best.inc"
