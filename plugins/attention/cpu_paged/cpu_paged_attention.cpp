@@ -56,7 +56,7 @@ class CpuPagedAttention final : public bricks::Attention {
       throw Error::invalid("attention cpu_paged: set both scores and score_rows, or neither");
     }
     const Geometry g = geometry(io);
-    const int64_t scratch_size = scratch_floats(g, plan_.tile_rows);
+    const int64_t scratch_size = scratch_floats(g, plan_.tile_rows, plan_.step_heads);
     lse_.resize(static_cast<size_t>(plan_.total_rows * g.num_qo_heads));
     partial_o_.resize(static_cast<size_t>(plan_.partial_vectors * g.head_dim));
     partial_lse_.resize(static_cast<size_t>(plan_.partial_vectors));
@@ -106,8 +106,20 @@ class CpuPagedAttention final : public bricks::Attention {
       out = ItemOutput{partial_o_.data() + item.partial * g.head_dim,
                        partial_lse_.data() + item.partial, g.group};
     }
-    kernels_.attend(g, seq, item.kv_head, item.row_begin, item.row_end, item.key_begin,
-                    item.key_end, io.q, out, Scratch{scratch});
+    if (item.kv_heads == 1) {
+      kernels_.attend(g, seq, item.kv_head, item.row_begin, item.row_end, item.key_begin,
+                      item.key_end, io.q, out, Scratch{scratch});
+    } else if (kernels_.attend_heads != nullptr) {
+      kernels_.attend_heads(g, seq, item.kv_head, item.kv_heads, item.row_begin, item.key_begin,
+                            item.key_end, io.q, out, Scratch{scratch});
+    } else {
+      for (int32_t h = 0; h < item.kv_heads; ++h) {
+        const ItemOutput head{out.o + int64_t{h} * g.group * g.head_dim, out.lse + h * g.group,
+                              out.row_stride};
+        kernels_.attend(g, seq, item.kv_head + h, item.row_begin, item.row_end, item.key_begin,
+                        item.key_end, io.q, head, Scratch{scratch});
+      }
+    }
   }
 
   // out = sum_c exp(lse_c - lse) o_c with lse = log sum_c exp(lse_c): the softmax over all
@@ -115,9 +127,10 @@ class CpuPagedAttention final : public bricks::Attention {
   void merge_split(const Geometry& g, const SplitTask& task, float* out) {
     const SeqView& seq = plan_.seqs[static_cast<size_t>(task.seq)];
     const int32_t rows = task.row_end - task.row_begin;
-    for (int32_t v = 0; v < rows * g.group; ++v) {
-      const int32_t r = v / g.group;
-      const int32_t h = task.kv_head * g.group + v % g.group;
+    const int32_t per_row = g.group * task.kv_heads;  // query heads of a row
+    for (int32_t v = 0; v < rows * per_row; ++v) {
+      const int32_t r = v / per_row;
+      const int32_t h = task.kv_head * g.group + v % per_row;
       float top = -std::numeric_limits<float>::infinity();
       for (int32_t c = 0; c < task.num_items; ++c) {
         top = std::max(top, partial_lse_[static_cast<size_t>(item_partial(task, c) + v)]);

@@ -52,6 +52,12 @@ struct KernelSet {
   void (*attend)(const Geometry& g, const SeqView& seq, int32_t kv_head, int32_t row_begin,
                  int32_t row_end, int32_t key_begin, int32_t key_end, const float* q,
                  const ItemOutput& out, Scratch scratch);
+  // Row `row` of `seq` for kv heads kv_head .. kv_head + kv_heads - 1, as attend for each of
+  // them, with head h's vectors from out.o + h * group * head_dim and out.lse + h * group. A
+  // set may walk the heads' keys together (see one_vector_kernel.inc); nullptr: attend per head.
+  void (*attend_heads)(const Geometry& g, const SeqView& seq, int32_t kv_head, int32_t kv_heads,
+                       int32_t row, int32_t key_begin, int32_t key_end, const float* q,
+                       const ItemOutput& out, Scratch scratch);
   // scores[j - key_begin] for keys [key_begin, key_end) of `seq`: the sum over the rows
   // listed in `rows` (relative to the sequence) of exp(logit - lse) averaged over heads,
   // where lse is [rows of the batch][num_qo_heads] from attend.
@@ -60,8 +66,9 @@ struct KernelSet {
                 float* scores, Scratch scratch);
 };
 
-// Floats of scratch one call needs for tiles of up to `tile_rows` rows.
-int64_t scratch_floats(const Geometry& g, int32_t tile_rows);
+// Floats of scratch one call needs for tiles of up to `tile_rows` rows, or for attend_heads
+// over up to `step_heads` heads.
+int64_t scratch_floats(const Geometry& g, int32_t tile_rows, int32_t step_heads);
 
 extern const KernelSet kScalarKernels;
 extern const KernelSet kAvx2Kernels;

@@ -336,6 +336,6 @@ struct GroupOps {
 
 }  // namespace avx2
 
-const KernelSet kAvx2Kernels = {"avx2", &avx2::attend_best, &avx2::score};
+const KernelSet kAvx2Kernels = {"avx2", &avx2::attend_best, &avx2::attend_heads_best, &avx2::score};
 
 }  // namespace bricks_cpu_paged

@@ -315,6 +315,7 @@ struct GroupOps {
 
 }  // namespace avx512
 
-const KernelSet kAvx512Kernels = {"avx512", &avx512::attend_best, &avx512::score};
+const KernelSet kAvx512Kernels = {"avx512", &avx512::attend_best, &avx512::attend_heads_best,
+                                  &avx512::score};
 
 }  // namespace bricks_cpu_paged

@@ -36,9 +36,14 @@ WorkPlan build_work_plan(const bricks_attention_batch& b, int32_t kv_chunk_size,
   }
   plan.total_rows = t.batch > 0 ? b.qo_indptr[t.batch] : 0;
 
+  // A one-row tile of a model without grouped queries (a decode step) is one item over all
+  // kv heads, which the kernels walk in step (KernelSet::attend_heads).
+  auto heads_of = [&](int32_t rows) { return group == 1 && rows == 1 ? b.num_kv_heads : 1; };
   int64_t num_tiles = 0;
   for (const SeqView& s : plan.seqs) {
-    num_tiles += int64_t{(s.qo_len + plan.tile_rows - 1) / plan.tile_rows} * b.num_kv_heads;
+    const int32_t full = s.qo_len / plan.tile_rows, rest = s.qo_len % plan.tile_rows;
+    num_tiles += int64_t{full} * (b.num_kv_heads / heads_of(plan.tile_rows));
+    if (rest > 0) num_tiles += b.num_kv_heads / heads_of(rest);
   }
   const int64_t wanted = 4 * int64_t{std::max(1, threads)};
   const int64_t pieces_per_tile = kv_chunk_size > 0 || num_tiles == 0 || num_tiles >= wanted
@@ -58,17 +63,26 @@ WorkPlan build_work_plan(const bricks_attention_batch& b, int32_t kv_chunk_size,
             std::max<int64_t>(kMinAutoChunk, (keys + pieces_per_tile - 1) / pieces_per_tile));
       }
       const int32_t num_chunks = (keys + chunk - 1) / chunk;
-      for (int32_t h = 0; h < b.num_kv_heads; ++h) {
+      // Heads in step split into groups where the keys give fewer chunks than wanted.
+      int32_t heads = heads_of(r1 - r0);
+      if (heads > 1 && pieces_per_tile > num_chunks) {
+        const int64_t groups =
+            std::min<int64_t>(heads, (pieces_per_tile + num_chunks - 1) / num_chunks);
+        heads = static_cast<int32_t>((heads + groups - 1) / groups);
+      }
+      plan.step_heads = std::max(plan.step_heads, heads);
+      for (int32_t h = 0; h < b.num_kv_heads; h += heads) {
+        const int32_t n = std::min(heads, b.num_kv_heads - h);
         if (num_chunks == 1) {
-          plan.items.push_back(WorkItem{s, h, r0, r1, 0, keys, -1});
+          plan.items.push_back(WorkItem{s, h, n, r0, r1, 0, keys, -1});
           continue;
         }
         plan.split.push_back(
-            SplitTask{s, h, r0, r1, static_cast<int32_t>(plan.items.size()), num_chunks});
+            SplitTask{s, h, n, r0, r1, static_cast<int32_t>(plan.items.size()), num_chunks});
         for (int32_t c = 0; c < num_chunks; ++c) {
-          plan.items.push_back(WorkItem{s, h, r0, r1, c * chunk, std::min(keys, (c + 1) * chunk),
+          plan.items.push_back(WorkItem{s, h, n, r0, r1, c * chunk, std::min(keys, (c + 1) * chunk),
                                         plan.partial_vectors});
-          plan.partial_vectors += int64_t{r1 - r0} * group;
+          plan.partial_vectors += int64_t{r1 - r0} * group * n;
         }
       }
     }

@@ -11,12 +11,15 @@
 namespace bricks_cpu_paged {
 
 // Rows [row_begin, row_end) of sequence `seq` (relative to its first row), every query
-// head of `kv_head`, over keys [key_begin, key_end). An item of a split task writes a
-// partial result at `partial` (in query vectors: o at partial * head_dim, lse at partial);
-// otherwise partial = -1 and it writes the output directly.
+// head of kv heads kv_head .. kv_head + kv_heads - 1, over keys [key_begin, key_end). An item
+// of a split task writes a partial result at `partial` (in query vectors: o at partial *
+// head_dim, lse at partial); otherwise partial = -1 and it writes the output directly. Items
+// of several kv heads (KernelSet::attend_heads) hold one row of a model without grouped
+// queries: a decode step.
 struct WorkItem {
   int32_t seq;
   int32_t kv_head;
+  int32_t kv_heads;
   int32_t row_begin;
   int32_t row_end;
   int32_t key_begin;
@@ -24,11 +27,12 @@ struct WorkItem {
   int64_t partial;
 };
 
-// A (sequence, kv head, row tile) whose keys were split over items first_item ..
+// A (sequence, kv heads, row tile) whose keys were split over items first_item ..
 // first_item + num_items - 1; their partial results are merged by log-sum-exp.
 struct SplitTask {
   int32_t seq;
   int32_t kv_head;
+  int32_t kv_heads;
   int32_t row_begin;
   int32_t row_end;
   int32_t first_item;
@@ -43,6 +47,7 @@ struct WorkPlan {
   int64_t total_rows = 0;       // qo_indptr[batch]
   int64_t total_kv = 0;         // sum of kv_len
   int32_t tile_rows = 1;
+  int32_t step_heads = 1;  // the most kv heads of an item
 };
 
 // Checks the batch (throws bricks::Error naming the sequence and the field) and builds the
