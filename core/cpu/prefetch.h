@@ -7,6 +7,8 @@
 
 #include <cstdint>
 
+#include "bricks/prefetch.hpp"
+
 namespace bricks::cpu::detail {
 
 // Asks for every cache line of [p, p + n) into L1; never faults, even past the weights' end.
@@ -16,6 +18,15 @@ inline void prefetch_lines(const char* p, int64_t n) {
   for (uintptr_t line = first; line <= last; line += 64) {
     _mm_prefetch(reinterpret_cast<const char*>(line), _MM_HINT_T0);
   }
+}
+
+// prefetch_lines made of asm requests (bricks::prefetch_lines), for a loop that does nothing
+// else: GCC 12 deletes such a loop of _mm_prefetch as dead code, and so dropped gemm_tiles'
+// requests for its next panel. Not for the tiles' inner loops: there the asm statements
+// changed the code around them and cost the quantized tiles 25-40 % (docs/benchmarks.md,
+// "Decode attention from memory").
+inline void prefetch_lines_kept(const char* p, int64_t n) {
+  bricks::prefetch_lines(p, static_cast<size_t>(n));
 }
 
 // prefetch_lines for a length known at compile time: a fixed run of requests, one per 64 bytes

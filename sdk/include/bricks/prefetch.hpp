@@ -8,6 +8,9 @@
 // address.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
+
 namespace bricks {
 
 // Asks for the cache line holding `p` into every cache level.
@@ -17,6 +20,15 @@ inline void prefetch_line(const void* p) {
 #else
   __builtin_prefetch(p);
 #endif
+}
+
+// Asks for every cache line of the `bytes` bytes from `p` (bytes > 0), one prefetch_line each.
+inline void prefetch_lines(const void* p, size_t bytes) {
+  const auto first = reinterpret_cast<uintptr_t>(p) & ~uintptr_t{63};
+  const auto last = reinterpret_cast<uintptr_t>(p) + bytes - 1;
+  for (uintptr_t line = first; line <= last; line += 64) {
+    prefetch_line(reinterpret_cast<const void*>(line));
+  }
 }
 
 }  // namespace bricks
