@@ -130,7 +130,7 @@ std::vector<Case> cases() {
   std::vector<Case> out;
   int i = 0;
   for (int32_t group : {1, 2, 4, 8}) {
-    for (int32_t dim : {64, 128, 80}) {
+    for (int32_t dim : {64, 128, 80, 96}) {
       for (int32_t page : {1, 4, 16, 64}) {
         BatchShape s;
         s.group = group;

@@ -2,9 +2,11 @@
 // Only the functions carry the target attribute; select_kernels checks the CPU first.
 // GCC 12's avx512fintrin.h passes _mm512_undefined_ps() as the unused source of unmasked
 // operations (cvtph, max, min, roundscale, scalef, extract), which trips -Wmaybe-uninitialized
-// once inlined (GCC bug 105593). The values are never read.
+// once inlined, as -Wuninitialized where the inlined value is certain (GCC bug 105593). The
+// values are never read.
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 #include <immintrin.h>
 
