@@ -46,13 +46,7 @@ void expect_covered(const Batch& batch, const WorkPlan& plan,
       for (int32_t h = 0; h < batch.b.num_qo_heads; ++h) {
         auto it = c.find({s, r, h});
         ASSERT_NE(it, c.end()) << s << " " << r << " " << h;
-        int next = 0;
-        for (auto [k0, k1] : it->second) {
-          EXPECT_EQ(k0, next);
-          next = k1;
-        }
-        EXPECT_GE(next, kv - qo + r + 1);
-        EXPECT_LE(next, kv);
+        bricks::testing::expect_keys_back_to_back(it->second, kv - qo + r + 1, kv);
       }
     }
   }

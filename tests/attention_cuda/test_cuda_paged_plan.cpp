@@ -49,15 +49,8 @@ TEST(CudaPagedPlan, EveryVectorOnceAndEveryVisibleKey) {
       for (int32_t v = 0; v < qo[s] * 4; ++v) {
         auto it = c.find({s, h, v});
         ASSERT_NE(it, c.end()) << s << " " << h << " " << v;
-        // Pieces in order, back to back from key 0, to at least the row's last key.
-        int next = 0;
-        for (auto [k0, k1] : it->second) {
-          EXPECT_EQ(k0, next);
-          next = k1;
-        }
         const int32_t row = v / 4;
-        EXPECT_GE(next, kv[s] - qo[s] + row + 1);
-        EXPECT_LE(next, kv[s]);
+        bricks::testing::expect_keys_back_to_back(it->second, kv[s] - qo[s] + row + 1, kv[s]);
       }
     }
   }

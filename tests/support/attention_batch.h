@@ -1,6 +1,9 @@
-// An attention batch over a page table whose pages are 0, 1, 2, ... in order, for the tests of
-// the attention bricks' host-side plans.
+// An attention batch over a page table whose pages are 0, 1, 2, ... in order, and a check of
+// the key ranges that compute one query vector, for the tests of the attention bricks'
+// host-side plans.
 #pragma once
+
+#include <gtest/gtest.h>
 
 #include <cstdint>
 #include <utility>
@@ -35,5 +38,18 @@ struct AttentionBatch {
     b.causal = causal;
   }
 };
+
+// Expects `pieces` in order, back to back from key 0, to at least the row's last visible key
+// (`seen` keys) and no further than the sequence's `kv_len`.
+inline void expect_keys_back_to_back(const std::vector<std::pair<int, int>>& pieces, int seen,
+                                     int kv_len) {
+  int next = 0;
+  for (auto [k0, k1] : pieces) {
+    EXPECT_EQ(k0, next);
+    next = k1;
+  }
+  EXPECT_GE(next, seen);
+  EXPECT_LE(next, kv_len);
+}
 
 }  // namespace bricks::testing
