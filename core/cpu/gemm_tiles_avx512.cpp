@@ -17,8 +17,8 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "bricks/prefetch.hpp"
 #include "cpu/gemv_kernels.h"
-#include "cpu/prefetch.h"
 
 #define BRICKS_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma,f16c")))
 
@@ -140,11 +140,11 @@ BRICKS_AVX512 inline void prefetch_next(const GemvArgs& a, int64_t n, int64_t k0
   const auto row_bytes = static_cast<int64_t>(a.row_bytes);
   const int64_t begin = row_bytes * k0 / a.cols;
   const int64_t bytes = row_bytes * std::min(kPanelCols, a.cols - k0) / a.cols;
-  // Requests that GCC 12 deleted as dead code when they were _mm_prefetch calls
-  // (prefetch_lines_kept). With them, `Gemm` 5632 x 2048 on f16 and bf16 weights ran
-  // 1.05-1.08x (m = 128 and 512, 2 threads, 5 alternated rounds).
+  // Asm requests: GCC 12 deleted this loop as dead code when it was made of _mm_prefetch
+  // calls. With them, `Gemm` 5632 x 2048 on f16 and bf16 weights ran 1.05-1.08x (m = 128 and
+  // 512, 2 threads, 5 alternated rounds).
   for (int64_t j = n; j < std::min(n1, n + kPanelRows); ++j) {
-    prefetch_lines_kept(a.w + j * row_bytes + begin, bytes);
+    bricks::prefetch_lines(a.w + j * row_bytes + begin, static_cast<size_t>(bytes));
   }
 }
 

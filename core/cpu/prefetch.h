@@ -7,26 +7,19 @@
 
 #include <cstdint>
 
-#include "bricks/prefetch.hpp"
-
 namespace bricks::cpu::detail {
 
 // Asks for every cache line of [p, p + n) into L1; never faults, even past the weights' end.
+// GCC 12 deletes a loop of nothing but these requests as dead code: such a loop takes
+// bricks::prefetch_lines (asm requests) instead, as gemm_tiles' next-panel requests do. Not the
+// tiles' inner loops: there the asm statements changed the code around them and cost the
+// quantized tiles 25-40 % (docs/benchmarks.md, "Decode attention from memory").
 inline void prefetch_lines(const char* p, int64_t n) {
   const auto first = reinterpret_cast<uintptr_t>(p) & ~uintptr_t{63};
   const auto last = reinterpret_cast<uintptr_t>(p + n - 1);
   for (uintptr_t line = first; line <= last; line += 64) {
     _mm_prefetch(reinterpret_cast<const char*>(line), _MM_HINT_T0);
   }
-}
-
-// prefetch_lines made of asm requests (bricks::prefetch_lines), for a loop that does nothing
-// else: GCC 12 deletes such a loop of _mm_prefetch as dead code, and so dropped gemm_tiles'
-// requests for its next panel. Not for the tiles' inner loops: there the asm statements
-// changed the code around them and cost the quantized tiles 25-40 % (docs/benchmarks.md,
-// "Decode attention from memory").
-inline void prefetch_lines_kept(const char* p, int64_t n) {
-  bricks::prefetch_lines(p, static_cast<size_t>(n));
 }
 
 // prefetch_lines for a length known at compile time: a fixed run of requests, one per 64 bytes

@@ -109,16 +109,9 @@ class CpuPagedAttention final : public bricks::Attention {
     if (item.kv_heads == 1) {
       kernels_.attend(g, seq, item.kv_head, item.row_begin, item.row_end, item.key_begin,
                       item.key_end, io.q, out, Scratch{scratch});
-    } else if (kernels_.attend_heads != nullptr) {
+    } else {
       kernels_.attend_heads(g, seq, item.kv_head, item.kv_heads, item.row_begin, item.key_begin,
                             item.key_end, io.q, out, Scratch{scratch});
-    } else {
-      for (int32_t h = 0; h < item.kv_heads; ++h) {
-        const ItemOutput head{out.o + int64_t{h} * g.group * g.head_dim, out.lse + h * g.group,
-                              out.row_stride};
-        kernels_.attend(g, seq, item.kv_head + h, item.row_begin, item.row_end, item.key_begin,
-                        item.key_end, io.q, head, Scratch{scratch});
-      }
     }
   }
 

@@ -8,7 +8,7 @@ namespace bricks_cpu_paged {
 // Mirrors the layouts attend(), score() and the lane kernels (LaneTile) carve out of
 // Scratch::data (see tile_kernel.inc): accumulators, m and l per query vector and one block of
 // probabilities, or queries and accumulators transposed with m, l and a position per lane;
-// then one block of K and of V as floats. The grouped kernel (grouped_kernel_avx512.inc, up
+// then one block of K and of V as floats. The grouped kernel (grouped_kernel.inc, up
 // to eight query vectors) needs queries in lanes and an interleaved key block (16 x head_dim
 // each), eight accumulators, eight registers of probabilities and one more register.
 int64_t scratch_floats(const Geometry& g, int32_t tile_rows, int32_t step_heads) {

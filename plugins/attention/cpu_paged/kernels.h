@@ -54,7 +54,8 @@ struct KernelSet {
                  const ItemOutput& out, Scratch scratch);
   // Row `row` of `seq` for kv heads kv_head .. kv_head + kv_heads - 1, as attend for each of
   // them, with head h's vectors from out.o + h * group * head_dim and out.lse + h * group. A
-  // set may walk the heads' keys together (see one_vector_kernel.inc); nullptr: attend per head.
+  // set may walk the heads' keys together (see one_vector_kernel.inc), or call attend per head
+  // (attend_per_head).
   void (*attend_heads)(const Geometry& g, const SeqView& seq, int32_t kv_head, int32_t kv_heads,
                        int32_t row, int32_t key_begin, int32_t key_end, const float* q,
                        const ItemOutput& out, Scratch scratch);
@@ -65,6 +66,18 @@ struct KernelSet {
                 const int32_t* rows, int32_t num_rows, const float* q, const float* lse,
                 float* scores, Scratch scratch);
 };
+
+// KernelSet::attend_heads as one Attend call per head, for kernel sets with nothing better.
+template <auto Attend>
+void attend_per_head(const Geometry& g, const SeqView& seq, int32_t kv_head, int32_t kv_heads,
+                     int32_t row, int32_t key_begin, int32_t key_end, const float* q,
+                     const ItemOutput& out, Scratch scratch) {
+  for (int32_t h = 0; h < kv_heads; ++h) {
+    const ItemOutput head{out.o + int64_t{h} * g.group * g.head_dim, out.lse + h * g.group,
+                          out.row_stride};
+    Attend(g, seq, kv_head + h, row, row + 1, key_begin, key_end, q, head, scratch);
+  }
+}
 
 // Floats of scratch one call needs for tiles of up to `tile_rows` rows, or for attend_heads
 // over up to `step_heads` heads.

@@ -47,6 +47,7 @@ inline void f16_row(const uint16_t* src, float* dst, int32_t n) {
 
 }  // namespace scalar
 
-const KernelSet kScalarKernels = {"scalar", &scalar::attend, nullptr, &scalar::score};
+const KernelSet kScalarKernels = {"scalar", &scalar::attend, &attend_per_head<&scalar::attend>,
+                                  &scalar::score};
 
 }  // namespace bricks_cpu_paged
