@@ -7,6 +7,7 @@
 // Not thread-safe, const members included: queries sort the runs added since the last one.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
