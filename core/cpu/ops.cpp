@@ -30,25 +30,33 @@ void rmsnorm(const float* x, const float* weight, int64_t rows, int64_t dim, flo
   }
 }
 
-void rope(float* x, const int32_t* positions, int64_t tokens, int32_t heads, int32_t head_dim,
-          float theta) {
+void rope_angles(const int32_t* positions, int64_t tokens, int32_t head_dim, float theta,
+                 std::vector<float>& table) {
   if (head_dim <= 0 || head_dim % 2 != 0) {
     throw Error::invalid("rope: head_dim " + std::to_string(head_dim) +
                          " must be positive and even");
   }
   const int32_t half = head_dim / 2;
-  std::vector<double> inv_freq(half);
+  std::vector<double> inv_freq(static_cast<size_t>(half));
   for (int32_t i = 0; i < half; ++i) {
-    inv_freq[i] = std::pow(static_cast<double>(theta), -2.0 * i / head_dim);
+    inv_freq[static_cast<size_t>(i)] = std::pow(static_cast<double>(theta), -2.0 * i / head_dim);
   }
-  std::vector<float> cs(half), sn(half);
+  table.resize(static_cast<size_t>(tokens * head_dim));
   for (int64_t t = 0; t < tokens; ++t) {
-    // Angles in double: positions reach 10^5 and f32 would lose the fraction of a turn.
+    float* cs = table.data() + t * head_dim;
     for (int32_t i = 0; i < half; ++i) {
-      const double a = static_cast<double>(positions[t]) * inv_freq[i];
+      const double a = static_cast<double>(positions[t]) * inv_freq[static_cast<size_t>(i)];
       cs[i] = static_cast<float>(std::cos(a));
-      sn[i] = static_cast<float>(std::sin(a));
+      cs[half + i] = static_cast<float>(std::sin(a));
     }
+  }
+}
+
+void rope_apply(float* x, const float* table, int64_t tokens, int32_t heads, int32_t head_dim) {
+  const int32_t half = head_dim / 2;
+  for (int64_t t = 0; t < tokens; ++t) {
+    const float* cs = table + t * head_dim;
+    const float* sn = cs + half;
     for (int32_t h = 0; h < heads; ++h) {
       float* v = x + (t * heads + h) * head_dim;
       for (int32_t i = 0; i < half; ++i) {
@@ -58,6 +66,13 @@ void rope(float* x, const int32_t* positions, int64_t tokens, int32_t heads, int
       }
     }
   }
+}
+
+void rope(float* x, const int32_t* positions, int64_t tokens, int32_t heads, int32_t head_dim,
+          float theta) {
+  std::vector<float> table;
+  rope_angles(positions, tokens, head_dim, theta, table);
+  rope_apply(x, table.data(), tokens, heads, head_dim);
 }
 
 void silu_mul(const float* gate, const float* up, int64_t n, float* out) {

@@ -77,6 +77,7 @@ void LlamaForward::project_same(int32_t layer, const Proj (&ps)[N], const float*
 void LlamaForward::run(const ForwardBatch& batch, std::vector<float>& logits) {
   const model::LlamaConfig& c = w_.config;
   batch_ = &batch;
+  rope_batch_ = nullptr;
   int64_t T = static_cast<int64_t>(batch.token_ids.size());
   const int64_t d = c.hidden;
   embed_inputs(batch, T);
@@ -86,6 +87,7 @@ void LlamaForward::run(const ForwardBatch& batch, std::vector<float>& logits) {
   for (int32_t l = 0; l < c.n_layers && T > 0; ++l) {
     if (stage_ != nullptr && layout_->opens_group(l)) {
       batch_ = &stage_->open_group(l, x_);
+      rope_batch_ = nullptr;
       T = batch_->num_tokens();
       h_.resize(x_.size());
       if (T == 0) break;
@@ -103,6 +105,7 @@ void LlamaForward::run(const ForwardBatch& batch, std::vector<float>& logits) {
     }
     if (stage_ != nullptr && layout_->prunes_after(l)) {
       batch_ = &stage_->prune(l, x_);
+      rope_batch_ = nullptr;
       T = batch_->num_tokens();
       h_.resize(x_.size());
     }
@@ -191,8 +194,13 @@ void LlamaForward::attention_block(int32_t layer, const ForwardBatch& batch, int
   cpu::rmsnorm(x_.data(), norm.data(), T, d, c.rms_eps, h_.data());
   project_same(layer, {Proj::kQ, Proj::kK, Proj::kV}, h_.data(), T,
                {q_.data(), k_.data(), v_.data()});
-  cpu::rope(q_.data(), batch.positions.data(), T, c.n_heads, c.head_dim, c.rope_theta);
-  cpu::rope(k_.data(), batch.positions.data(), T, c.n_kv_heads, c.head_dim, c.rope_theta);
+  // One table of angles serves every layer of the batch.
+  if (rope_batch_ != &batch) {
+    cpu::rope_angles(batch.positions.data(), T, c.head_dim, c.rope_theta, rope_table_);
+    rope_batch_ = &batch;
+  }
+  cpu::rope_apply(q_.data(), rope_table_.data(), T, c.n_heads, c.head_dim);
+  cpu::rope_apply(k_.data(), rope_table_.data(), T, c.n_kv_heads, c.head_dim);
   const int32_t slab =
       layout_ != nullptr ? layout_->slab_of_layer[static_cast<size_t>(layer)] : layer;
   if (copier_ != nullptr) copier_->wait_layer(slab);

@@ -89,6 +89,9 @@ class LlamaForward {
   const LayerWeights* layer_ = nullptr;  // the matrices of the layer running
   std::vector<int32_t> ids_;
   std::vector<float> pruned_logits_;
+  // cpu::rope_angles of the positions of rope_batch_, computed at its first layer.
+  std::vector<float> rope_table_;
+  const ForwardBatch* rope_batch_ = nullptr;
   // Scratch reused across steps.
   std::vector<float> x_, h_, q_, k_, v_, attn_, o_, gate_, up_, rows_;
 };

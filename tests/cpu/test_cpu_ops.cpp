@@ -57,6 +57,28 @@ TEST(CpuOps, RopeRotatesAdjacentPairsByPositionAngle) {
   EXPECT_THROW(rope(x.data(), pos, 1, 1, 7, theta), Error);
 }
 
+// The engine computes the angles once per batch and turns every layer's q and k by them: the
+// same floats as rope(), whatever the head count.
+TEST(CpuOps, RopeApplyOfAnglesIsRope) {
+  const int64_t tokens = 4;
+  const int32_t hd = 64;
+  const float theta = 500000.0f;
+  const int32_t pos[] = {3, 0, 4095, 131071};
+  std::vector<float> table;
+  rope_angles(pos, tokens, hd, theta, table);
+  ASSERT_EQ(table.size(), size_t{tokens * hd});
+  EXPECT_EQ(table[size_t{1 * hd}], 1.0f);           // position 0: cos 1
+  EXPECT_EQ(table[size_t{1 * hd + hd / 2}], 0.0f);  // and sin 0
+  for (const int32_t heads : {1, 4, 32}) {
+    const auto x0 = random_floats(tokens * heads * hd, 11);
+    std::vector<float> want = x0, got = x0;
+    rope(want.data(), pos, tokens, heads, hd, theta);
+    rope_apply(got.data(), table.data(), tokens, heads, hd);
+    EXPECT_EQ(got, want) << heads << " heads";
+  }
+  EXPECT_THROW(rope_angles(pos, 1, 6 + 1, theta, table), Error);
+}
+
 // Every instruction set's silu: tails of every length, both signs far into exp's clamp, and
 // enough values that the call is shared out over threads.
 TEST(CpuOps, SiluMulMatchesDoubleReferenceAtEveryIsa) {

@@ -154,8 +154,8 @@ Workload make_workload(int32_t seqs, int32_t kv_len, int32_t qo_len, bool f16, H
 
 // Arg 0: workload (0 decode16, 1 decode1, 2 prefill, 3 decode1g8, 4 decode1g8 in L2, 5 decode1g8
 // cold, 6 decode1 of a model without grouped queries: 32 kv heads, its 64 MiB of f16 keys and
-// values read from memory, 7 the same over 64 keys, 1 MiB, in cache), arg 1: f16 pools, arg 2:
-// threads.
+// values read from memory, 7 the same over 64 keys, 1 MiB, in cache, 8 decode1g8 over 32 keys:
+// a short context, where a step's fixed costs show), arg 1: f16 pools, arg 2: threads.
 void BM_Attention(benchmark::State& state, const std::string& library, const std::string& simd) {
   static std::map<std::string, Brick> bricks;
   const std::string key = library + "/" + simd;
@@ -176,7 +176,8 @@ void BM_Attention(benchmark::State& state, const std::string& library, const std
                : which == 4 ? make_workload(1, 256, 1, f16, Heads{4, 64})
                : which == 5 ? make_workload(1, 2048, 1, f16, Heads{4, 64}, 48)
                : which == 6 ? make_workload(1, 4096, 1, f16, Heads{32, 128})
-                            : make_workload(1, 64, 1, f16, Heads{32, 128});
+               : which == 7 ? make_workload(1, 64, 1, f16, Heads{32, 128})
+                            : make_workload(1, 32, 1, f16, Heads{4, 64});
   bricks_attention_io io{sizeof(bricks_attention_io),
                          w.q.data(),
                          f16 ? static_cast<const void*>(w.k16.data()) : w.k32.data(),
@@ -195,7 +196,7 @@ void BM_Attention(benchmark::State& state, const std::string& library, const std
   }
   const char* labels[] = {"decode16x1024",     "decode1x4096",     "prefill512",
                           "decode1x2048g8d64", "decode1x256g8d64", "decode1x2048g8d64cold",
-                          "decode1x4096mha",   "decode1x64mha"};
+                          "decode1x4096mha",   "decode1x64mha",    "decode1x32g8d64"};
   state.SetLabel(labels[which]);
   state.counters["kv_GB/s"] = benchmark::Counter(static_cast<double>(w.kv_bytes) * 1e-9,
                                                  benchmark::Counter::kIsIterationInvariantRate);
@@ -203,7 +204,7 @@ void BM_Attention(benchmark::State& state, const std::string& library, const std
 
 void workloads(benchmark::internal::Benchmark* b) {
   b->ArgNames({"work", "f16", "threads"})
-      ->ArgsProduct({{0, 1, 2, 3, 4, 5, 6, 7}, {0, 1}, {1, 2}})
+      ->ArgsProduct({{0, 1, 2, 3, 4, 5, 6, 7, 8}, {0, 1}, {1, 2}})
       ->Unit(benchmark::kMillisecond)
       ->UseRealTime();
 }

@@ -31,6 +31,22 @@ void BM_Rope(benchmark::State& state) {
   }
 }
 
+// A layer's rope as the engine runs it: 32 q heads and 4 kv heads turned by angles computed
+// once per batch (rope_angles), against BM_Rope's angles per call.
+void BM_RopeApply(benchmark::State& state) {
+  const int64_t tokens = state.range(0);
+  std::vector<float> q(tokens * 32 * 64, 0.3f), k(tokens * 4 * 64, 0.3f), table;
+  std::vector<int32_t> pos(tokens);
+  for (int64_t t = 0; t < tokens; ++t) pos[t] = static_cast<int32_t>(t + 100);
+  rope_angles(pos.data(), tokens, 64, 10000.0f, table);
+  for (auto _ : state) {
+    rope_apply(q.data(), table.data(), tokens, 32, 64);
+    rope_apply(k.data(), table.data(), tokens, 4, 64);
+    benchmark::DoNotOptimize(q.data());
+    benchmark::DoNotOptimize(k.data());
+  }
+}
+
 void BM_Sample(benchmark::State& state) {
   std::mt19937 gen(3);
   std::normal_distribution<float> nd(0, 3);
@@ -56,6 +72,7 @@ void BM_Sample(benchmark::State& state) {
 void register_ops() {
   benchmark::RegisterBenchmark("Rmsnorm", BM_Rmsnorm)->Arg(1)->Arg(128)->MinTime(kMinTime);
   benchmark::RegisterBenchmark("Rope", BM_Rope)->Arg(1)->Arg(128)->MinTime(kMinTime);
+  benchmark::RegisterBenchmark("RopeApply", BM_RopeApply)->Arg(1)->Arg(128)->MinTime(kMinTime);
   benchmark::RegisterBenchmark("Sample", BM_Sample)->Arg(0)->Arg(1)->MinTime(kMinTime);
 }
 
