@@ -9,7 +9,8 @@
 //             head take the AVX-512 kernel that puts query vectors in lanes;
 //   decode1g8 over 256 keys, whose 128 KiB of K and V stay in L2: the kernel's compute alone;
 //   decode1g8 cold: 2048 keys, each iteration over another of 48 copies of the sequence's K
-//             and V (96 MiB of f16), so that its keys come from memory, as in a decode step.
+//             and V (96 MiB of f16), so that its keys come from memory, as in a decode step;
+//   decode1g8 over 32 keys, a decode step just after a short prompt: the step's fixed costs.
 // Time per plan + run (one layer). Prints numbers; asserts nothing.
 //
 //   bench_attention --benchmark_filter=cpu_paged
