@@ -74,11 +74,17 @@ void LlamaForward::project_same(int32_t layer, const Proj (&ps)[N], const float*
   for (size_t i = 0; i < N; ++i) hook_(*batch_, layer, ps[i], x, rows, ys[i]);
 }
 
+int64_t LlamaForward::use_batch(const ForwardBatch& batch) {
+  batch_ = &batch;
+  const int64_t T = batch.num_tokens();
+  cpu::rope_angles(batch.positions.data(), T, w_.config.head_dim, w_.config.rope_theta,
+                   rope_table_);
+  return T;
+}
+
 void LlamaForward::run(const ForwardBatch& batch, std::vector<float>& logits) {
   const model::LlamaConfig& c = w_.config;
-  batch_ = &batch;
-  rope_batch_ = nullptr;
-  int64_t T = static_cast<int64_t>(batch.token_ids.size());
+  int64_t T = use_batch(batch);
   const int64_t d = c.hidden;
   embed_inputs(batch, T);
 
@@ -86,9 +92,7 @@ void LlamaForward::run(const ForwardBatch& batch, std::vector<float>& logits) {
   // each KV group's first layer; a batch left with no rows skips the remaining layers.
   for (int32_t l = 0; l < c.n_layers && T > 0; ++l) {
     if (stage_ != nullptr && layout_->opens_group(l)) {
-      batch_ = &stage_->open_group(l, x_);
-      rope_batch_ = nullptr;
-      T = batch_->num_tokens();
+      T = use_batch(stage_->open_group(l, x_));
       h_.resize(x_.size());
       if (T == 0) break;
     }
@@ -104,9 +108,7 @@ void LlamaForward::run(const ForwardBatch& batch, std::vector<float>& logits) {
       run_layer(l, w_.layers[static_cast<size_t>(l)], T);
     }
     if (stage_ != nullptr && layout_->prunes_after(l)) {
-      batch_ = &stage_->prune(l, x_);
-      rope_batch_ = nullptr;
-      T = batch_->num_tokens();
+      T = use_batch(stage_->prune(l, x_));
       h_.resize(x_.size());
     }
   }
@@ -194,11 +196,6 @@ void LlamaForward::attention_block(int32_t layer, const ForwardBatch& batch, int
   cpu::rmsnorm(x_.data(), norm.data(), T, d, c.rms_eps, h_.data());
   project_same(layer, {Proj::kQ, Proj::kK, Proj::kV}, h_.data(), T,
                {q_.data(), k_.data(), v_.data()});
-  // One table of angles serves every layer of the batch.
-  if (rope_batch_ != &batch) {
-    cpu::rope_angles(batch.positions.data(), T, c.head_dim, c.rope_theta, rope_table_);
-    rope_batch_ = &batch;
-  }
   cpu::rope_apply(q_.data(), rope_table_.data(), T, c.n_heads, c.head_dim);
   cpu::rope_apply(k_.data(), rope_table_.data(), T, c.n_kv_heads, c.head_dim);
   const int32_t slab =

@@ -69,6 +69,8 @@ class LlamaForward {
                     float* const (&ys)[N]);
   const cpu::Linear& linear(Proj p) const;
 
+  // Makes `batch` the one the layers compute (batch_, rope_table_); returns its tokens.
+  int64_t use_batch(const ForwardBatch& batch);
   // x_ = the input embeddings: token rows, or image rows at image positions.
   void embed_inputs(const ForwardBatch& batch, int64_t tokens);
   // Layer `layer` with its matrices from L (resident, or a stream buffer).
@@ -89,9 +91,8 @@ class LlamaForward {
   const LayerWeights* layer_ = nullptr;  // the matrices of the layer running
   std::vector<int32_t> ids_;
   std::vector<float> pruned_logits_;
-  // cpu::rope_angles of the positions of rope_batch_, computed at its first layer.
+  // cpu::rope_angles of batch_'s positions: one table for every layer's q and k.
   std::vector<float> rope_table_;
-  const ForwardBatch* rope_batch_ = nullptr;
   // Scratch reused across steps.
   std::vector<float> x_, h_, q_, k_, v_, attn_, o_, gate_, up_, rows_;
 };
