@@ -1,12 +1,14 @@
 // Pruning in the engine: keep ratios, identity at 100 %, KV groups allocated and freed,
 // pruned and unpruned requests in one batch, chunked prefills, a group that does not fit,
-// ATP over several points, images and the prefix cache.
+// ATP over several points, rope positions after pruning, images and the prefix cache.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <map>
 
+#include "cpu/ops.h"
+#include "engine/cpu_device.h"
 #include "pruning_fixture.h"
 
 namespace bricks::testing {
@@ -171,6 +173,50 @@ TEST(PruningEngine, AtpPrunesAtEveryPointAndNeverGrows) {
     EXPECT_GT(o.group_tokens[2], 16 + 5) << "spatial coverage keeps some patches";
     EXPECT_EQ(o.generated.size(), 6u);
   }
+  expect_all_free(*rt);
+}
+
+// The tokens a pruning point keeps keep their positions: every K a later layer stores is
+// rotated by its own token's position, not by the one of the row it sat in before pruning.
+TEST(PruningEngine, KeptTokensAreRotatedByTheirOwnPositions) {
+  auto rt = make_runtime({fastv(0.5)});
+  engine::Engine& eng = rt->engine();
+  auto* cpu = dynamic_cast<engine::CpuDevice*>(&eng.device());
+  ASSERT_NE(cpu, nullptr);
+  const model::LlamaConfig& c = eng.model().config;
+  const int64_t kv_dim = static_cast<int64_t>(c.n_kv_heads) * c.head_dim;
+  const int32_t layer = 2;  // the first layer after the pruning point (fastv after layer 1)
+  const int32_t slab = eng.kv_groups().layout().slab_of_layer[layer];
+  std::vector<float> k_rows;  // this layer's K before rope, of the step being run
+  int64_t checked = 0, moved = 0;
+  cpu->forward_pass().set_projection_hook([&](const engine::ForwardBatch& b, int32_t l,
+                                              engine::Proj p, const float*, int64_t rows,
+                                              float* y) {
+    if (l != layer) return;
+    if (p == engine::Proj::kK) k_rows.assign(y, y + rows * kv_dim);
+    if (p != engine::Proj::kO) return;
+    // Attention has run: the pool holds this layer's K of every row of the batch.
+    ASSERT_EQ(static_cast<int64_t>(k_rows.size()), rows * kv_dim);
+    std::vector<float> expected = k_rows;
+    cpu::rope(expected.data(), b.positions.data(), rows, c.n_kv_heads, c.head_dim, c.rope_theta);
+    const auto* pool = static_cast<const float*>(eng.pool().k(slab));
+    for (int64_t r = 0; r < rows; ++r) {
+      const float* stored = pool + static_cast<int64_t>(b.slots[static_cast<size_t>(r)]) * kv_dim;
+      for (int64_t i = 0; i < kv_dim; ++i) {
+        ASSERT_NEAR(stored[i], expected[r * kv_dim + i], 1e-5f) << "row " << r << ", value " << i;
+      }
+      // A row whose position is not its index sat elsewhere before pruning.
+      moved += b.positions[static_cast<size_t>(r)] != r;
+      ++checked;
+    }
+  });
+  const int32_t d = hidden_of(*rt);
+  const auto out = run_all(*rt, {image_request(d, 8, 8, 15)});
+  ASSERT_EQ(out[0].failure, "");
+  EXPECT_EQ(out[0].group_tokens[1], 16 + 32 + 5);
+  // The prompt's 48 kept rows, then one row for each of the 5 decoded tokens.
+  EXPECT_EQ(checked, 48 + 5);
+  EXPECT_GT(moved, 0) << "pruning dropped no row before a kept one: the test shows nothing";
   expect_all_free(*rt);
 }
 
