@@ -136,6 +136,7 @@ Linear::Linear(const WeightView& w, Compute compute, const LinearOptions& option
   if (model::dtype_is_quantized(w.type)) {
     quant_isa_ = detail::quant_isa_for(isa_);
     quant_kernel_ = detail::quant_gemv_kernel(quant_isa_, w.type);
+    quant_q8k_ = detail::quant_uses_q8k(quant_isa_, w.type);
   } else {
     kernel_ = detail::gemv_kernel(isa_, w.type);
     if (isa_ == Isa::Avx512) tiles_kernel_ = detail::gemm_tiles_avx512(w.type);
@@ -180,6 +181,7 @@ std::string Linear::describe() const {
                   to_string(w_.type) + ", compute " + to_string(compute_) + ": gemv ";
   if (quant_kernel_ != nullptr) {
     s += std::string(to_string(w_.type)) + " x q8 int8 dot " + detail::to_string(quant_isa_);
+    if (quant_q8k_) s += " (activations in 256-value blocks)";
     if (w_.layout == WeightLayout::Lanes) s += " on weights repacked to the lane layout";
   } else if (dp_kernel_ != nullptr) {
     s += "avx512 (activations rounded to bf16) for m = 1, bf16 dot products (vdpbf16ps";
@@ -305,7 +307,7 @@ detail::QuantGemvArgs Linear::quant_args(const detail::QuantizedActivations& qx,
 // As gemv(), with the activations quantized once for all row blocks and passes.
 void Linear::quant_gemv(const float* x, int64_t m, float* y) const {
   thread_local detail::QuantizedActivations qx;
-  detail::quantize_activations(x, m, w_.cols, qx);
+  detail::quantize_activations(x, m, w_.cols, qx, quant_q8k_);
   const int64_t chunk = quant_pass_rows(m, qx.padded);
   const auto kernel = quant_kernel_;
   for (int64_t i0 = 0; i0 < m; i0 += chunk) {
@@ -322,8 +324,9 @@ void Linear::forward_same_input(std::span<const Linear* const> lins, const float
   }
   if (lins.empty() || m == 0) return;
   const int64_t cols = lins[0]->cols();
-  bool shared = m > 0;
+  bool shared = m > 0, q8k = false;
   for (const Linear* l : lins) {
+    q8k = q8k || l->quant_q8k_;
     if (l->cols() != cols) {
       throw Error::invalid("Linear::forward_same_input: layers of " + std::to_string(cols) +
                            " and " + std::to_string(l->cols()) + " columns");
@@ -338,7 +341,7 @@ void Linear::forward_same_input(std::span<const Linear* const> lins, const float
   // A lambda names a thread_local rather than capturing it: the workers take this thread's
   // activations through a pointer.
   thread_local detail::QuantizedActivations quantized;
-  detail::quantize_activations(x, m, cols, quantized);
+  detail::quantize_activations(x, m, cols, quantized, q8k);
   const detail::QuantizedActivations* qx = &quantized;
   // Each layer's rows [0, rows) sit at bytes [start, start + rows * row_bytes) of one range
   // that the threads split evenly; a thread's share of a layer is rounded to kRowBlock rows at

@@ -102,6 +102,7 @@ class Linear {
   // Block types: the integer kernel (kernel_ is then unused).
   void (*quant_kernel_)(const detail::QuantGemvArgs&, int64_t, int64_t) = nullptr;
   detail::QuantIsa quant_isa_{};
+  bool quant_q8k_ = false;   // the kernel reads the activations' super-block form too
   int64_t gemm_min_m_ = -1;  // < 0: no oneDNN path
   Path gemm_path_ = Path::Gemv;
   std::string gemm_impl_;

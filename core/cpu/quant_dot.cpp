@@ -5,27 +5,34 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "cpu/threads.h"
 
 namespace bricks::cpu::detail {
 namespace {
 
-// One block of 32 values; q, d and s point at the block's first value and lane.
-void quantize_block(const float* x, int8_t* q, float* d, float* s) {
+// n values with one scale d = max|x| / 127 (NaN where a value is NaN or infinite): returns d
+// and writes q = x / d rounded half away from zero; the clamp also maps NaN to a defined value.
+float quantize_values(const float* x, int64_t n, int8_t* q) {
   float amax = 0.0f, probe = 0.0f;
-  for (int j = 0; j < kQuantBlock; ++j) {
+  for (int64_t j = 0; j < n; ++j) {
     amax = std::max(amax, std::abs(x[j]));
     probe += x[j] * 0.0f;  // NaN if any value is NaN or infinite
   }
   const float scale = amax / 127.0f + probe;
   const float inv = scale > 0.0f ? 1.0f / scale : 0.0f;
-  for (int j = 0; j < kQuantBlock; ++j) {
-    // Round half away from zero; the clamp also maps NaN to a defined value.
+  for (int64_t j = 0; j < n; ++j) {
     const float v = x[j] * inv;
     const float r = std::min(127.0f, std::max(-127.0f, v + (v >= 0.0f ? 0.5f : -0.5f)));
     q[j] = static_cast<int8_t>(static_cast<int>(r));
   }
+  return scale;
+}
+
+// One block of 32 values; q, d and s point at the block's first value and lane.
+void quantize_block(const float* x, int8_t* q, float* d, float* s) {
+  const float scale = quantize_values(x, kQuantBlock, q);
   for (int l = 0; l < kQuantBlock / kQuantLane; ++l) {
     const int8_t* ql = q + l * kQuantLane;
     d[l] = scale;
@@ -79,7 +86,39 @@ void quantize_row_portable(const float* x, int64_t cols, int8_t* q, float* d, fl
   }
 }
 
-void quantize_activations(const float* x, int64_t m, int64_t cols, QuantizedActivations& out) {
+void quantize_super_row_portable(const float* x, int64_t cols, int8_t* q, float* d, int16_t* s) {
+  for (int64_t k = 0; k < cols; k += model::kQKK) {
+    float amax = 0.0f, max = 0.0f, probe = 0.0f;
+    for (int64_t j = k; j < k + model::kQKK; ++j) {
+      if (std::abs(x[j]) > amax) {
+        amax = std::abs(x[j]);
+        max = x[j];
+      }
+      probe += x[j] * 0.0f;  // NaN if any value is NaN or infinite
+    }
+    if (probe != probe) {
+      d[k / model::kQKK] = std::numeric_limits<float>::quiet_NaN();
+      std::fill(q + k, q + k + model::kQKK, int8_t{0});
+    } else if (!std::isfinite(-128.0f / max)) {  // zero, or so small that the scale overflows
+      d[k / model::kQKK] = 0.0f;
+      std::fill(q + k, q + k + model::kQKK, int8_t{0});
+    } else {
+      const float iscale = -128.0f / max;
+      d[k / model::kQKK] = 1.0f / iscale;
+      for (int64_t j = k; j < k + model::kQKK; ++j) {
+        q[j] = static_cast<int8_t>(std::min(127L, std::lrint(iscale * x[j])));
+      }
+    }
+    for (int64_t g = k; g < k + model::kQKK; g += 16) {
+      int sum = 0;
+      for (int64_t j = g; j < g + 16; ++j) sum += q[j];
+      s[g / 16] = static_cast<int16_t>(sum);
+    }
+  }
+}
+
+void quantize_activations(const float* x, int64_t m, int64_t cols, QuantizedActivations& out,
+                          bool q8k) {
   out.m = m;
   out.cols = cols;
   out.padded = quant_padded(cols);
@@ -90,6 +129,14 @@ void quantize_activations(const float* x, int64_t m, int64_t cols, QuantizedActi
   out.super_stride = cols / model::kQKK * kSuperFloats;
   out.k.resize(static_cast<size_t>(m * out.super_stride));
   const QuantizeRowFn quantize_row = quantize_row_for(active_isa());
+  out.has_q8k = q8k && cols % model::kQKK == 0;
+  if (out.has_q8k) {
+    out.q8k.resize(static_cast<size_t>(m * cols));
+    out.d8k.resize(static_cast<size_t>(m * cols / model::kQKK));
+    out.s8k.resize(static_cast<size_t>(m * cols / 16));
+  }
+  const QuantizeSuperRowFn quantize_super =
+      active_isa() >= Isa::Avx2 ? quantize_super_row_avx2 : quantize_super_row_portable;
   auto rows = [&](int64_t i0, int64_t i1) {
     for (int64_t i = i0; i < i1; ++i) {
       int8_t* q = out.q.data() + i * out.padded;
@@ -100,6 +147,10 @@ void quantize_activations(const float* x, int64_t m, int64_t cols, QuantizedActi
       std::fill(d + cols / kQuantLane, d + lanes, 0.0f);
       std::fill(s + cols / kQuantLane, s + lanes, 0.0f);
       super_sums(out, i);
+      if (out.has_q8k) {
+        quantize_super(x + i * cols, cols, out.q8k.data() + i * cols,
+                       out.d8k.data() + i * cols / model::kQKK, out.s8k.data() + i * cols / 16);
+      }
     }
   };
   if (m < 2 || m * cols < kParallelValues || num_threads() == 1) {
@@ -144,6 +195,11 @@ QuantIsa quant_isa_for(Isa isa) {
   if (isa >= Isa::Avx2 && quant_isa_supported(QuantIsa::AvxVnni)) return QuantIsa::AvxVnni;
   if (isa >= Isa::Avx2 && quant_isa_supported(QuantIsa::Avx2)) return QuantIsa::Avx2;
   return QuantIsa::Scalar;
+}
+
+bool quant_uses_q8k(QuantIsa isa, WeightType t) {
+  return isa == QuantIsa::Avx2 &&
+         (t == WeightType::Q4_K || t == WeightType::Q5_K || t == WeightType::Q6_K);
 }
 
 QuantGemvFn quant_gemv_kernel(QuantIsa isa, WeightType t) {

@@ -3,8 +3,12 @@
 //
 // Activations: each forward quantizes its m activation rows once (quantize_activations) to
 // blocks of 32 int8 values q with an f32 scale d = max|x| / 127, so x ~ d * q. Blocks of 32
-// serve every weight type, the k-quants included: the kernels apply the activation scale per
-// 4 values anyway (below), so the 256-value q8_K blocks of llama.cpp would only round coarser.
+// serve every weight type and family but one: the plain AVX2 family's k-quant kernels take
+// the rows quantized a second time with one scale per 256-value super-block (llama.cpp's
+// q8_K; QuantizedActivations::q8k), so that a super-block's integer dot products, each
+// already times its group's integer scale, add up in int32 before one float step
+// (quant_dot_ymm_q8k.inc). That family has no vpdpbusd and ran those types below the read
+// rate of a core; the others keep the finer blocks of 32.
 //
 // Weights: a kernel unpacks R weight rows at a time into bytes u and two f32 per group of
 // 32 values (16 for q6_K) a, b, so that every weight is w = a * u + b over its group:
@@ -97,12 +101,21 @@ struct QuantizedActivations {
   // k-quant kernels apply once per super-block: kSuperFloats floats laid out as above.
   std::vector<float> k;
   int64_t super_stride = 0;
+  // Filled only when quantize_activations is asked for them (quant_uses_q8k): the rows
+  // quantized again with one scale per super-block of 256 values, row i at i * cols (q8k),
+  // i * cols / 256 (d8k) and i * cols / 16 (s8k).
+  bool has_q8k = false;
+  std::vector<int8_t> q8k;
+  std::vector<float> d8k;    // the super-block's scale (quantize_super_row_portable)
+  std::vector<int16_t> s8k;  // the sum of each 16 consecutive q8k values
 };
 
 // Quantizes x [m][cols] (cols a multiple of kQuantBlock) into `out`, reusing its storage.
 // q = round(x / d) with d = max|x| / 127 per block of 32; a block holding NaN or infinity
-// gets d = NaN, so the results it feeds are NaN as in the float kernels.
-void quantize_activations(const float* x, int64_t m, int64_t cols, QuantizedActivations& out);
+// gets d = NaN, so the results it feeds are NaN as in the float kernels. With q8k (cols then
+// a multiple of 256) the super-block form too (quantize_super_row_portable).
+void quantize_activations(const float* x, int64_t m, int64_t cols, QuantizedActivations& out,
+                          bool q8k = false);
 
 // One row of cols values (a multiple of kQuantBlock): its bytes q [cols], and d and s
 // [cols / kQuantLane]. The SIMD versions (quantize_simd.cpp) give the portable one's bytes
@@ -111,6 +124,16 @@ using QuantizeRowFn = void (*)(const float* x, int64_t cols, int8_t* q, float* d
 void quantize_row_portable(const float* x, int64_t cols, int8_t* q, float* d, float* s);
 void quantize_row_avx2(const float* x, int64_t cols, int8_t* q, float* d, float* s);
 void quantize_row_avx512(const float* x, int64_t cols, int8_t* q, float* d, float* s);
+
+// One row of cols values (a multiple of 256) in the super-block form, by llama.cpp's rule for
+// q8_K: the value of largest magnitude, max (the first of equals), maps to -128, every value
+// to q = round(x * (-128 / max)) to nearest even, at most 127, and d = 1 / (-128 / max); a
+// super-block whose -128 / max is not finite (zero, or too small) has q = 0 and d = 0, one
+// holding NaN or infinity d = NaN. q [cols], d [cols / 256], s [cols / 16]. The AVX2
+// version gives the portable one's bytes and floats.
+using QuantizeSuperRowFn = void (*)(const float* x, int64_t cols, int8_t* q, float* d, int16_t* s);
+void quantize_super_row_portable(const float* x, int64_t cols, int8_t* q, float* d, int16_t* s);
+void quantize_super_row_avx2(const float* x, int64_t cols, int8_t* q, float* d, int16_t* s);
 
 // One unpacked weight row (see above): u [padded], a and b [padded / group]. The arrays of
 // a and b may be read up to kGroupSlack floats past their end.
@@ -195,6 +218,9 @@ bool quant_isa_supported(QuantIsa isa);
 QuantIsa quant_isa_for(Isa isa);
 // The kernel of family `isa` (which the CPU must support) for the quantized type `t`.
 QuantGemvFn quant_gemv_kernel(QuantIsa isa, WeightType t);
+// Whether that kernel reads the super-block form (QuantizedActivations::q8k) besides the
+// blocks of 32: the k-quants in the plain AVX2 family.
+bool quant_uses_q8k(QuantIsa isa, WeightType t);
 
 // Per-family tables (quant_dot_<family>.cpp); nullptr for a type that is not quantized.
 QuantGemvFn quant_gemv_scalar(WeightType t);

@@ -2,7 +2,8 @@
 // GEMV kernels: vpmaddubsw + vpmaddwd on AVX2, vpdpbusd where the CPU has AVX-VNNI. Each
 // family has the unpacked-row tiling for those three types (quant_dot_tile.inc) and, for
 // q8_0, q4_0 and the k-quants at every row count, decoding in registers
-// (quant_dot_ymm_direct.inc). Everything in this file carries a target
+// (quant_dot_ymm_direct.inc); the plain AVX2 family takes the k-quants' activations in the
+// super-block form (quant_dot_ymm_q8k.inc). Everything in this file carries a target
 // attribute and internal linkage, except the three tables at the end.
 #include <immintrin.h>
 
@@ -105,6 +106,7 @@ BRICKS_AVX2 inline float fsum(__m256 v) {
 namespace madd {
 
 constexpr bool kQ8Signed = true;  // pmaddubsw saturates int16 on (q + 128) * q
+constexpr bool kQ8k = true;
 
 // u * q summed by 4 through int16 pairs (no saturation: u <= 63, or the int8 q8_0 form).
 BRICKS_AVX2 inline __m256i dot4(__m256i u, __m256i q) {
@@ -118,6 +120,7 @@ BRICKS_AVX2 inline __m256 dot_lanes(const uint8_t* u, const int8_t* q) {
 #define BRICKS_QDOT_TARGET BRICKS_AVX2
 #include "quant_dot_tile.inc"
 #include "quant_dot_ymm_direct.inc"
+#include "quant_dot_ymm_q8k.inc"
 #undef BRICKS_QDOT_TARGET
 
 }  // namespace madd
@@ -125,6 +128,7 @@ BRICKS_AVX2 inline __m256 dot_lanes(const uint8_t* u, const int8_t* q) {
 namespace vnni {
 
 constexpr bool kQ8Signed = false;
+constexpr bool kQ8k = false;
 
 BRICKS_AVX_VNNI inline __m256i dot4(__m256i u, __m256i q) {
   return _mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), u, q);

@@ -6,7 +6,9 @@
 // contraction, so the multiply and the add are never fused into a differently rounded FMA.
 #include <immintrin.h>
 
+#include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 
 #include "cpu/quant_dot.h"
@@ -61,6 +63,22 @@ BRICKS_QUANTIZE_AVX2 __m256i round_clamp256(__m256 x, __m256 inv) {
   return _mm256_cvttps_epi32(r);
 }
 
+// 32 values as bytes, in order, from 4 vectors of 8 and the inverse scale.
+BRICKS_QUANTIZE_AVX2 inline __m256i pack32(const __m256 (&v)[4], __m256 inv) {
+  const __m256i i01 = _mm256_packs_epi32(round_clamp256(v[0], inv), round_clamp256(v[1], inv));
+  const __m256i i23 = _mm256_packs_epi32(round_clamp256(v[2], inv), round_clamp256(v[3], inv));
+  // packs works per 128-bit half; put the 32 bytes back in order.
+  return _mm256_permutevar8x32_epi32(_mm256_packs_epi16(i01, i23),
+                                     _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+
+// The largest of 8 floats.
+BRICKS_QUANTIZE_AVX2 inline float max8(__m256 v) {
+  __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+  return _mm_cvtss_f32(_mm_max_ss(m4, _mm_movehdup_ps(m4)));
+}
+
 }  // namespace
 
 BRICKS_QUANTIZE_AVX512 void quantize_row_avx512(const float* x, int64_t cols, int8_t* q, float* d,
@@ -83,6 +101,63 @@ BRICKS_QUANTIZE_AVX512 void quantize_row_avx512(const float* x, int64_t cols, in
   }
 }
 
+BRICKS_QUANTIZE_AVX2 void quantize_super_row_avx2(const float* x, int64_t cols, int8_t* q, float* d,
+                                                  int16_t* s) {
+  constexpr int64_t kSuper = 256;
+  const __m256 sign = _mm256_set1_ps(-0.0f);
+  for (int64_t k = 0; k < cols; k += kSuper) {
+    __m256 amax = _mm256_setzero_ps(), probe = _mm256_setzero_ps();
+    for (int64_t t = 0; t < kSuper; t += 8) {
+      const __m256 v = _mm256_loadu_ps(x + k + t);
+      amax = _mm256_max_ps(amax, _mm256_andnot_ps(sign, v));
+      probe = _mm256_add_ps(probe, _mm256_mul_ps(v, _mm256_setzero_ps()));
+    }
+    const bool nonfinite = _mm256_movemask_ps(_mm256_cmp_ps(probe, probe, _CMP_UNORD_Q)) != 0;
+    const float top = max8(amax);
+    // Zero, or so small that the scale overflows: every q is 0.
+    if (nonfinite || !std::isfinite(-128.0f / top)) {
+      d[k / kSuper] = nonfinite ? std::numeric_limits<float>::quiet_NaN() : 0.0f;
+      std::memset(q + k, 0, kSuper);
+      std::memset(s + k / 16, 0, kSuper / 16 * sizeof(int16_t));
+      continue;
+    }
+    // The first value whose magnitude is the maximum, with its sign.
+    float max = 0.0f;
+    const __m256 vtop = _mm256_set1_ps(top);
+    for (int64_t t = 0; t < kSuper; t += 8) {
+      const __m256 v = _mm256_loadu_ps(x + k + t);
+      const int hit =
+          _mm256_movemask_ps(_mm256_cmp_ps(_mm256_andnot_ps(sign, v), vtop, _CMP_EQ_OQ));
+      if (hit != 0) {
+        max = x[k + t + __builtin_ctz(static_cast<unsigned>(hit))];
+        break;
+      }
+    }
+    const float iscale = -128.0f / max;
+    d[k / kSuper] = 1.0f / iscale;
+    const __m256 vs = _mm256_set1_ps(iscale);
+    for (int64_t b = k; b < k + kSuper; b += kQuantBlock) {
+      __m256i i[4];
+      for (int t = 0; t < 4; ++t) {
+        // vcvtps2dq rounds to nearest even (the default MXCSR mode); 128 saturates to 127 in
+        // the packs below.
+        i[t] = _mm256_cvtps_epi32(_mm256_mul_ps(vs, _mm256_loadu_ps(x + b + 8 * t)));
+      }
+      const __m256i q8 = _mm256_permutevar8x32_epi32(
+          _mm256_packs_epi16(_mm256_packs_epi32(i[0], i[1]), _mm256_packs_epi32(i[2], i[3])),
+          _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + b), q8);
+      // Sums of 4, then of each 16: lanes 0-3 hold the first 16 values, 4-7 the others.
+      const __m256i fours =
+          _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), q8), _mm256_set1_epi16(1));
+      __m128i h = _mm_hadd_epi32(_mm256_castsi256_si128(fours), _mm256_extracti128_si256(fours, 1));
+      h = _mm_hadd_epi32(h, h);
+      s[b / 16] = static_cast<int16_t>(_mm_cvtsi128_si32(h));
+      s[b / 16 + 1] = static_cast<int16_t>(_mm_extract_epi32(h, 1));
+    }
+  }
+}
+
 BRICKS_QUANTIZE_AVX2 void quantize_row_avx2(const float* x, int64_t cols, int8_t* q, float* d,
                                             float* s) {
   const __m256 sign = _mm256_set1_ps(-0.0f);
@@ -95,16 +170,9 @@ BRICKS_QUANTIZE_AVX2 void quantize_row_avx2(const float* x, int64_t cols, int8_t
       probe = _mm256_add_ps(probe, _mm256_mul_ps(v[t], _mm256_setzero_ps()));
     }
     const bool nonfinite = _mm256_movemask_ps(_mm256_cmp_ps(probe, probe, _CMP_UNORD_Q)) != 0;
-    __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(amax), _mm256_extractf128_ps(amax, 1));
-    m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
-    m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
-    const float scale = block_scale(_mm_cvtss_f32(m4), nonfinite);
+    const float scale = block_scale(max8(amax), nonfinite);
     const __m256 inv = _mm256_set1_ps(inverse(scale));
-    const __m256i i01 = _mm256_packs_epi32(round_clamp256(v[0], inv), round_clamp256(v[1], inv));
-    const __m256i i23 = _mm256_packs_epi32(round_clamp256(v[2], inv), round_clamp256(v[3], inv));
-    // packs works per 128-bit half; put the 32 bytes back in order.
-    const __m256i q8 = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(i01, i23),
-                                                   _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+    const __m256i q8 = pack32(v, inv);
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + k), q8);
     lane_sums(q8, scale, d + k / kQuantLane, s + k / kQuantLane);
   }

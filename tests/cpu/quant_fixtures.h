@@ -30,13 +30,16 @@ inline std::vector<float> varied_activations(int64_t m, int64_t cols, uint32_t s
   return x;
 }
 
-// x as the kernels see it after quantize_activations: d * q per value.
-inline std::vector<float> dequantized(const detail::QuantizedActivations& qx) {
+// x as the kernels see it after quantize_activations: d * q per value, from the blocks of 32
+// or, with q8k, from the super-block form.
+inline std::vector<float> dequantized(const detail::QuantizedActivations& qx, bool q8k = false) {
   std::vector<float> out(static_cast<size_t>(qx.m * qx.cols));
   for (int64_t i = 0; i < qx.m; ++i) {
     for (int64_t k = 0; k < qx.cols; ++k) {
-      const float d = qx.d[i * qx.padded / detail::kQuantLane + k / detail::kQuantLane];
-      out[i * qx.cols + k] = d * qx.q[i * qx.padded + k];
+      out[i * qx.cols + k] =
+          q8k ? qx.d8k[(i * qx.cols + k) / 256] * qx.q8k[i * qx.cols + k]
+              : qx.d[i * qx.padded / detail::kQuantLane + k / detail::kQuantLane] *
+                    qx.q[i * qx.padded + k];
     }
   }
   return out;

@@ -82,18 +82,20 @@ TEST_P(QuantDot, EveryTypeMatchesReferenceOnQuantizedAndFloatActivations) {
   for (WeightType type : kQuantTypes) {
     const detail::QuantGemvFn kernel = detail::quant_gemv_kernel(isa, type);
     ASSERT_NE(kernel, nullptr) << to_string(type);
+    const bool q8k = detail::quant_uses_q8k(isa, type);
     for (Shape s : shapes_for(type)) {
       const RandomWeights w(type, s.rows, s.cols, 3u + static_cast<uint32_t>(s.cols));
       for (int64_t m : kMs) {
         const std::vector<float> x =
             testing::varied_activations(m, s.cols, 17u + static_cast<uint32_t>(m));
         detail::QuantizedActivations qx;
-        detail::quantize_activations(x.data(), m, s.cols, qx);
-        const std::vector<float> xq = testing::dequantized(qx);
+        detail::quantize_activations(x.data(), m, s.cols, qx, q8k);
+        const std::vector<float> xq = testing::dequantized(qx, q8k);
         const std::vector<float> y = run_kernel(kernel, w.view, qx);
         const auto ref_q = testing::reference_product(w.view, xq.data(), m);
         const auto ref_x = testing::reference_product(w.view, x.data(), m);
-        const auto bound = testing::activation_rounding_bound(w.view, x.data(), m);
+        const auto bound =
+            testing::activation_rounding_bound(w.view, x.data(), m, q8k ? model::kQKK : 32);
         int failures = 0;
         for (size_t j = 0; j < y.size() && failures < 3; ++j) {
           const double err_q = std::abs(y[j] - ref_q.y[j]);
@@ -133,7 +135,7 @@ TEST_P(QuantDot, NoKernelReadsPastTheLastRow) {
         const std::vector<float> x =
             testing::varied_activations(m, s.cols, 5u + static_cast<uint32_t>(m));
         detail::QuantizedActivations qx;
-        detail::quantize_activations(x.data(), m, s.cols, qx);
+        detail::quantize_activations(x.data(), m, s.cols, qx, detail::quant_uses_q8k(isa, type));
         const std::vector<float> y = run_kernel(detail::quant_gemv_kernel(isa, type), view, qx);
         const std::vector<float> want =
             run_kernel(detail::quant_gemv_kernel(isa, type), w.view, qx);
@@ -219,6 +221,57 @@ TEST(QuantDotActivations, BlocksAreScaledByTheirMaximumAndPadded) {
   for (int l = 8; l < 16; ++l) EXPECT_EQ(qx.d[l], 0.0f);
 }
 
+// The super-block form (the plain AVX2 family's k-quant kernels): one scale per 256 values,
+// and the sum of each 16 bytes.
+TEST(QuantDotActivations, SuperBlocksAreScaledByTheirMaximum) {
+  std::vector<float> x(768, 0.0f);
+  for (int k = 0; k < 256; ++k) x[k] = 0.25f * static_cast<float>(k - 128);  // -32 .. 31.75
+  x[512 + 7] = std::numeric_limits<float>::quiet_NaN();                      // the third
+  detail::QuantizedActivations qx;
+  detail::quantize_activations(x.data(), 1, 768, qx, true);
+  ASSERT_TRUE(qx.has_q8k);
+  ASSERT_EQ(qx.q8k.size(), 768u);
+  ASSERT_EQ(qx.s8k.size(), 48u);
+  // The largest magnitude, -32, maps to -128: every value x to 4x, d = 1/4.
+  EXPECT_EQ(qx.d8k[0], 0.25f);
+  for (int k = 0; k < 256; ++k) ASSERT_EQ(qx.q8k[k], k - 128) << k;
+  EXPECT_EQ(qx.q[0], -127);  // the blocks of 32 keep their own scales
+  EXPECT_EQ(qx.q[32], -127);
+  for (int g = 0; g < 16; ++g) {
+    int sum = 0;
+    for (int k = 16 * g; k < 16 * g + 16; ++k) sum += qx.q8k[k];
+    EXPECT_EQ(qx.s8k[g], sum) << "group " << g;
+  }
+  EXPECT_EQ(qx.d8k[1], 0.0f);  // a zero super-block
+  for (int g = 16; g < 32; ++g) EXPECT_EQ(qx.s8k[g], 0) << g;
+  EXPECT_TRUE(std::isnan(qx.d8k[2]));
+
+  // A positive maximum maps to -128 too, the others by the same scale: 3 * -128 / 8 = -48,
+  // and -8 to 128, held at 127; 5 * -16 = -80 and 0.1 * -16 = -1.6 round to -80 and -2;
+  // -1.5 * -16 = 24.
+  std::vector<float> y(256, 0.0f);
+  y[9] = 8.0f;
+  y[10] = -8.0f;  // as large, but later: 8.0 stays the maximum
+  y[11] = 3.0f;
+  y[12] = 5.0f;
+  y[13] = 0.1f;
+  y[14] = -1.5f;
+  detail::quantize_activations(y.data(), 1, 256, qx, true);
+  EXPECT_EQ(qx.d8k[0], -0.0625f);
+  EXPECT_EQ(qx.q8k[9], -128);
+  EXPECT_EQ(qx.q8k[10], 127);
+  EXPECT_EQ(qx.q8k[11], -48);
+  EXPECT_EQ(qx.q8k[12], -80);
+  EXPECT_EQ(qx.q8k[13], -2);
+  EXPECT_EQ(qx.q8k[14], 24);
+  EXPECT_EQ(qx.s8k[0], -128 + 127 - 48 - 80 - 2 + 24);
+
+  detail::quantize_activations(x.data(), 1, 96, qx, true);  // not whole super-blocks
+  EXPECT_FALSE(qx.has_q8k);
+  detail::quantize_activations(x.data(), 1, 768, qx);  // not asked for
+  EXPECT_FALSE(qx.has_q8k);
+}
+
 // Many rows are quantized on all threads; each row's bytes, scales and super-block sums are
 // the same as one thread makes them, row by row.
 TEST(QuantDotActivations, ManyRowsOnAllThreadsMatchOneRowAtATime) {
@@ -226,13 +279,13 @@ TEST(QuantDotActivations, ManyRowsOnAllThreadsMatchOneRowAtATime) {
   const std::vector<float> x = testing::random_floats(kRows * kCols, 4);
   set_num_threads(2);
   detail::QuantizedActivations all;
-  detail::quantize_activations(x.data(), kRows, kCols, all);
+  detail::quantize_activations(x.data(), kRows, kCols, all, true);
   set_num_threads(0);
   ASSERT_EQ(all.m, kRows);
   detail::QuantizedActivations one;
   const int64_t lanes = all.padded / detail::kQuantLane;
   for (int64_t i = 0; i < kRows; ++i) {
-    detail::quantize_activations(x.data() + i * kCols, 1, kCols, one);
+    detail::quantize_activations(x.data() + i * kCols, 1, kCols, one, true);
     ASSERT_EQ(one.padded, all.padded);
     ASSERT_EQ(one.super_stride, all.super_stride);
     EXPECT_EQ(std::memcmp(one.q.data(), all.q.data() + i * all.padded, one.q.size()), 0) << i;
@@ -240,6 +293,10 @@ TEST(QuantDotActivations, ManyRowsOnAllThreadsMatchOneRowAtATime) {
     EXPECT_EQ(std::memcmp(one.s.data(), all.s.data() + i * lanes, one.s.size() * 4), 0) << i;
     EXPECT_EQ(std::memcmp(one.k.data(), all.k.data() + i * all.super_stride, one.k.size() * 4), 0)
         << i;
+    EXPECT_EQ(std::memcmp(one.q8k.data(), all.q8k.data() + i * kCols, kCols), 0) << i;
+    EXPECT_EQ(std::memcmp(one.d8k.data(), all.d8k.data() + i * kCols / 256, kCols / 256 * 4), 0)
+        << i;
+    EXPECT_EQ(std::memcmp(one.s8k.data(), all.s8k.data() + i * kCols / 16, kCols / 16 * 2), 0) << i;
   }
 }
 
@@ -307,6 +364,57 @@ TEST(QuantDotActivations, SimdQuantizersGiveThePortableBytes) {
   if (ran == 0) GTEST_SKIP() << "this CPU has neither AVX2 nor AVX-512";
 }
 
+// The AVX2 super-block quantizer against the portable one, on super-blocks that probe the
+// same cases as above, one case per super-block.
+TEST(QuantDotActivations, SimdSuperBlockQuantizerGivesThePortableBytes) {
+  if (best_isa() < Isa::Avx2) GTEST_SKIP() << "this CPU lacks AVX2";
+  constexpr int64_t kSupers = 16, kCols = kSupers * 256;
+  std::vector<float> x = testing::random_floats(kCols, 12);
+  for (int64_t b = 0; b < kSupers; ++b) {
+    float* blk = x.data() + b * 256;
+    switch (b % 8) {
+      case 0:  // max 127: the scale is 1 and every value lands on a tie
+        for (int j = 0; j < 256; ++j)
+          blk[j] = static_cast<float>(j % 2 ? j % 127 : -(j % 127)) - 0.5f;
+        blk[200] = -127.0f;
+        break;
+      case 1:
+        std::fill(blk, blk + 256, 0.0f);
+        blk[3] = -0.0f;
+        break;
+      case 2:
+        for (int j = 0; j < 256; ++j) blk[j] *= 1e-38f;
+        break;
+      case 3:
+        blk[b * 7 % 256] = std::numeric_limits<float>::quiet_NaN();
+        break;
+      case 4:
+        blk[255] = -std::numeric_limits<float>::infinity();
+        break;
+      case 5:
+        for (int j = 0; j < 256; ++j) blk[j] *= 3e4f;
+        break;
+      default:
+        break;
+    }
+  }
+  std::vector<int8_t> want_q(kCols), got_q(kCols);
+  std::vector<float> want_d(kSupers), got_d(kSupers);
+  std::vector<int16_t> want_s(kCols / 16), got_s(kCols / 16);
+  detail::quantize_super_row_portable(x.data(), kCols, want_q.data(), want_d.data(), want_s.data());
+  detail::quantize_super_row_avx2(x.data(), kCols, got_q.data(), got_d.data(), got_s.data());
+  for (int64_t k = 0; k < kCols; ++k) {
+    ASSERT_EQ(got_q[k], want_q[k]) << "value " << k << " = " << x[k] << " of super-block "
+                                   << k / 256 << ", d " << want_d[k / 256];
+  }
+  for (int64_t g = 0; g < kCols / 16; ++g) ASSERT_EQ(got_s[g], want_s[g]) << "sum " << g;
+  for (int64_t b = 0; b < kSupers; ++b) {
+    EXPECT_TRUE(same_float(got_d[b], want_d[b])) << "super-block " << b;
+  }
+  EXPECT_TRUE(std::isnan(want_d[3]) && std::isnan(want_d[4]));
+  EXPECT_EQ(want_d[1], 0.0f);
+}
+
 TEST(QuantDotActivations, NanOrInfinityInABlockGivesNanOutputs) {
   const RandomWeights w(WeightType::Q4_0, 4, 64, 1);
   const Linear lin(w.view, Compute::F32, LinearOptions{-1});
@@ -326,8 +434,8 @@ TEST(QuantDotLinear, BlockTypesTakeTheIntegerPathInEveryComputeMode) {
     const RandomWeights w(type, s.rows, s.cols, 9);
     const std::vector<float> x = testing::varied_activations(3, s.cols, 4);
     detail::QuantizedActivations qx;
-    detail::quantize_activations(x.data(), 3, s.cols, qx);
     const detail::QuantIsa isa = detail::quant_isa_for(active_isa());
+    detail::quantize_activations(x.data(), 3, s.cols, qx, detail::quant_uses_q8k(isa, type));
     const std::vector<float> want = run_kernel(detail::quant_gemv_kernel(isa, type), w.view, qx);
     for (Compute c : {Compute::F32, Compute::BF16}) {
       const Linear lin(w.view, c, LinearOptions{-1});

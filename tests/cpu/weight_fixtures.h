@@ -142,21 +142,22 @@ inline Reference reference_product(const WeightView& w, const float* x, int64_t 
   return ref;
 }
 
-// Bound on |y - y_float| that quantizing the activations to 8 bits per block of 32 adds:
+// Bound on |y - y_float| that quantizing the activations to 8 bits per block adds (blocks
+// of 32, or the 256-value super-blocks of the form some k-quant kernels read):
 // each value moves by at most half its block's scale max|x| / 127 (slightly more for the
 // rounding of x / d), so output [i][n] moves by at most sum_k |W[n][k]| * d(i, k) / 2.
-inline std::vector<double> activation_rounding_bound(const WeightView& w, const float* x,
-                                                     int64_t m) {
+inline std::vector<double> activation_rounding_bound(const WeightView& w, const float* x, int64_t m,
+                                                     int64_t block = 32) {
   std::vector<double> bound(static_cast<size_t>(m * w.rows));
   std::vector<double> half_scale(static_cast<size_t>(w.cols));
   std::vector<float> row(static_cast<size_t>(w.cols));
   for (int64_t i = 0; i < m; ++i) {
-    for (int64_t k0 = 0; k0 < w.cols; k0 += 32) {
+    for (int64_t k0 = 0; k0 < w.cols; k0 += block) {
       float amax = 0.0f;
-      for (int64_t k = k0; k < std::min(w.cols, k0 + 32); ++k) {
+      for (int64_t k = k0; k < std::min(w.cols, k0 + block); ++k) {
         amax = std::max(amax, std::abs(x[i * w.cols + k]));
       }
-      for (int64_t k = k0; k < std::min(w.cols, k0 + 32); ++k) {
+      for (int64_t k = k0; k < std::min(w.cols, k0 + block); ++k) {
         half_scale[k] = 0.5001 * amax / 127.0;
       }
     }
