@@ -176,30 +176,39 @@ TEST(CpuLinear, HalfWeightsInBf16ComputeRunDotProductsOnAvx512Bf16) {
   EXPECT_EQ(Linear(f16.view, Compute::BF16).describe().find(dp), std::string::npos);
 }
 
-// In f32 compute the int8 many-row kernels of AVX512_VNNI serve every m of their types;
-// types without them, and bf16 compute, keep their oneDNN crossover.
+// In f32 compute the int8 many-row kernels of AVX512_VNNI, and the plain AVX2 family's
+// k-quant kernels on super-block activations, serve every m of their types; other types and
+// families, and bf16 compute, keep their oneDNN crossover.
 TEST(CpuLinear, Int8ManyRowTypesStayOffOneDnnInF32Compute) {
-  if (!detail::quant_isa_supported(detail::QuantIsa::Avx512Vnni)) {
-    GTEST_SKIP() << "this CPU has no AVX512_VNNI";
+  const RandomWeights q51(WeightType::Q5_1, 64, 256, 3);
+  if (Linear(q51.view, Compute::F32, LinearOptions{512}).path_for(512) == Linear::Path::Gemv) {
+    GTEST_SKIP() << "built without oneDNN";
   }
+  // Whether the family the CPU runs at `isa` keeps `type` on its own kernels.
+  auto own = [](Isa isa, WeightType type) {
+    const detail::QuantIsa family = detail::quant_isa_for(isa);
+    return family == detail::QuantIsa::Avx512Vnni || detail::quant_uses_q8k(family, type);
+  };
   for (WeightType type :
        {WeightType::Q8_0, WeightType::Q4_0, WeightType::Q4_K, WeightType::Q5_K, WeightType::Q6_K}) {
     const RandomWeights w(type, 64, 256, 3);
     const Linear lin(w.view, Compute::F32);
-    EXPECT_EQ(lin.path_for(4096), Linear::Path::Gemv) << to_string(type) << ": " << lin.describe();
+    EXPECT_EQ(lin.path_for(4096),
+              own(active_isa(), type) ? Linear::Path::Gemv : Linear::Path::GemmF32)
+        << to_string(type) << ": " << lin.describe();
     const Linear forced(w.view, Compute::F32, LinearOptions{512});
-    if (forced.path_for(512) == Linear::Path::Gemv) continue;  // built without oneDNN
     EXPECT_EQ(forced.path_for(511), Linear::Path::Gemv);
-    IsaGuard avx2(Isa::Avx2);  // the AVX2 families take oneDNN from the default crossover
-    const Linear narrow(w.view, Compute::F32);
-    EXPECT_EQ(narrow.path_for(4096), Linear::Path::GemmF32) << narrow.describe();
+    EXPECT_EQ(forced.path_for(512), Linear::Path::GemmF32);
+    EXPECT_NE(Linear(w.view, Compute::BF16).path_for(4096), Linear::Path::Gemv);
+    if (active_isa() == Isa::Avx512) {
+      IsaGuard avx2(Isa::Avx2);  // AVX-VNNI where the CPU has it, else the plain AVX2 family
+      const Linear narrow(w.view, Compute::F32);
+      EXPECT_EQ(narrow.path_for(4096),
+                own(Isa::Avx2, type) ? Linear::Path::Gemv : Linear::Path::GemmF32)
+          << narrow.describe();
+    }
   }
-  const RandomWeights q51(WeightType::Q5_1, 64, 256, 3);
-  const Linear other(q51.view, Compute::F32);
-  const Linear forced(q51.view, Compute::F32, LinearOptions{512});
-  if (forced.path_for(512) != Linear::Path::Gemv) {
-    EXPECT_EQ(other.path_for(4096), Linear::Path::GemmF32) << other.describe();
-  }
+  EXPECT_EQ(Linear(q51.view, Compute::F32).path_for(4096), Linear::Path::GemmF32);
 }
 
 TEST(CpuLinear, ThreadCountDoesNotChangeGemvResults) {
