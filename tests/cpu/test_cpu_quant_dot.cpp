@@ -306,39 +306,44 @@ bool same_float(float a, float b) {
   return (std::isnan(a) && std::isnan(b)) || std::memcmp(&a, &b, sizeof a) == 0;
 }
 
+// Block b of n random values (n = 32 or 256) made into case b % 8 of the quantizers'
+// probes: ties at +-k.5 after scaling, -0, values that scale to denormal steps, zero blocks,
+// NaN or an infinity, large values; the others stay random.
+void probe_block(float* blk, int64_t n, int64_t b) {
+  switch (b % 8) {
+    case 0:  // max 127: the blocks of 32 scale by 1 and every value lands on a tie
+      for (int64_t j = 0; j < n; ++j)
+        blk[j] = static_cast<float>(j % 2 ? j % 127 : -(j % 127)) - 0.5f;
+      blk[5] = 127.0f;
+      break;
+    case 1:
+      std::fill(blk, blk + n, 0.0f);
+      blk[3] = -0.0f;
+      break;
+    case 2:  // a denormal scale
+      for (int64_t j = 0; j < n; ++j) blk[j] *= 1e-38f;
+      break;
+    case 3:
+      blk[b * 7 % n] = std::numeric_limits<float>::quiet_NaN();
+      break;
+    case 4:
+      blk[n - 1] = -std::numeric_limits<float>::infinity();
+      break;
+    case 5:
+      for (int64_t j = 0; j < n; ++j) blk[j] *= 3e4f;
+      break;
+    default:
+      break;
+  }
+}
+
 // The AVX2 and AVX-512 row quantizers against the portable one, byte for byte, on blocks
 // that probe every rounding case: ties at +-k.5 after scaling, -0, values that scale to
 // denormal steps, zero blocks, and blocks with NaN or an infinity.
 TEST(QuantDotActivations, SimdQuantizersGiveThePortableBytes) {
   constexpr int64_t kBlocks = 64, kCols = kBlocks * detail::kQuantBlock;
   std::vector<float> x = testing::random_floats(kCols, 11);
-  for (int64_t b = 0; b < kBlocks; ++b) {
-    float* blk = x.data() + b * detail::kQuantBlock;
-    switch (b % 8) {
-      case 0:  // max 127: the scale is 1 and every value lands on a tie
-        for (int j = 0; j < 32; ++j) blk[j] = static_cast<float>(j % 2 ? j : -j) - 0.5f;
-        blk[5] = 127.0f;
-        break;
-      case 1:
-        std::fill(blk, blk + 32, 0.0f);
-        blk[3] = -0.0f;
-        break;
-      case 2:  // a denormal scale
-        for (int j = 0; j < 32; ++j) blk[j] *= 1e-38f;
-        break;
-      case 3:
-        blk[b % 32] = std::numeric_limits<float>::quiet_NaN();
-        break;
-      case 4:
-        blk[31] = -std::numeric_limits<float>::infinity();
-        break;
-      case 5:
-        for (int j = 0; j < 32; ++j) blk[j] *= 3e4f;
-        break;
-      default:
-        break;
-    }
-  }
+  for (int64_t b = 0; b < kBlocks; ++b) probe_block(x.data() + b * 32, 32, b);
   const int64_t lanes = kCols / detail::kQuantLane;
   std::vector<int8_t> want_q(kCols), got_q(kCols);
   std::vector<float> want_d(lanes), want_s(lanes), got_d(lanes), got_s(lanes);
@@ -365,39 +370,12 @@ TEST(QuantDotActivations, SimdQuantizersGiveThePortableBytes) {
 }
 
 // The AVX2 super-block quantizer against the portable one, on super-blocks that probe the
-// same cases as above, one case per super-block.
+// same cases (probe_block), one case per super-block.
 TEST(QuantDotActivations, SimdSuperBlockQuantizerGivesThePortableBytes) {
   if (best_isa() < Isa::Avx2) GTEST_SKIP() << "this CPU lacks AVX2";
   constexpr int64_t kSupers = 16, kCols = kSupers * 256;
   std::vector<float> x = testing::random_floats(kCols, 12);
-  for (int64_t b = 0; b < kSupers; ++b) {
-    float* blk = x.data() + b * 256;
-    switch (b % 8) {
-      case 0:  // max 127: the scale is 1 and every value lands on a tie
-        for (int j = 0; j < 256; ++j)
-          blk[j] = static_cast<float>(j % 2 ? j % 127 : -(j % 127)) - 0.5f;
-        blk[200] = -127.0f;
-        break;
-      case 1:
-        std::fill(blk, blk + 256, 0.0f);
-        blk[3] = -0.0f;
-        break;
-      case 2:
-        for (int j = 0; j < 256; ++j) blk[j] *= 1e-38f;
-        break;
-      case 3:
-        blk[b * 7 % 256] = std::numeric_limits<float>::quiet_NaN();
-        break;
-      case 4:
-        blk[255] = -std::numeric_limits<float>::infinity();
-        break;
-      case 5:
-        for (int j = 0; j < 256; ++j) blk[j] *= 3e4f;
-        break;
-      default:
-        break;
-    }
-  }
+  for (int64_t b = 0; b < kSupers; ++b) probe_block(x.data() + b * 256, 256, b);
   std::vector<int8_t> want_q(kCols), got_q(kCols);
   std::vector<float> want_d(kSupers), got_d(kSupers);
   std::vector<int16_t> want_s(kCols / 16), got_s(kCols / 16);
