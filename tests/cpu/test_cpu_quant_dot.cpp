@@ -156,10 +156,12 @@ INSTANTIATE_TEST_SUITE_P(Families, QuantDot,
                          });
 
 // The k-quants at their largest products: every value at its maximum (q4_K 15, q5_K 31,
-// q6_K 63), the largest scales (q6_K's int8 at -128 and 127) and activations all at +-127.
-// The int16 pair sums of the AVX2 kernels (vpmaddubsw) then reach 16002, and the many-row
-// kernels' int32 sums of a whole group, offset included, their largest values; any
-// saturation or overflow would show against the reference.
+// q6_K 63), the largest scales (q6_K's int8 at -128 and 127) and activations all at +-127
+// in blocks of 32, at -128 in the super-block form (each row is all 1 or all -1, so both
+// forms hold it exactly). The int16 pair sums of the AVX2 kernels (vpmaddubsw) then reach
+// 16002 (16128 on super-blocks), their int32 sums of a whole super-block and the many-row
+// kernels' sums of a whole group, offset included, their largest values; any saturation or
+// overflow would show against the reference.
 TEST(QuantDotLinear, KQuantsAtTheirLargestProductsMatchTheReference) {
   for (WeightType type : {WeightType::Q4_K, WeightType::Q5_K, WeightType::Q6_K}) {
     const int64_t rows = 9, cols = 512;
