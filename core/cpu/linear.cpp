@@ -308,7 +308,9 @@ detail::QuantGemvArgs Linear::quant_args(const detail::QuantizedActivations& qx,
 // As gemv(), with the activations quantized once for all row blocks and passes.
 void Linear::quant_gemv(const float* x, int64_t m, float* y) const {
   thread_local detail::QuantizedActivations qx;
-  detail::quantize_activations(x, m, w_.cols, qx, quant_q8k_);
+  detail::quantize_activations(
+      x, m, w_.cols, qx,
+      quant_q8k_ ? detail::ActivationForms::SuperBlocks : detail::ActivationForms::Blocks);
   const int64_t chunk = quant_pass_rows(m, qx.padded);
   const auto kernel = quant_kernel_;
   for (int64_t i0 = 0; i0 < m; i0 += chunk) {
@@ -325,9 +327,9 @@ void Linear::forward_same_input(std::span<const Linear* const> lins, const float
   }
   if (lins.empty() || m == 0) return;
   const int64_t cols = lins[0]->cols();
-  bool shared = m > 0, q8k = false;
+  bool shared = m > 0, super_blocks = false, blocks = false;
   for (const Linear* l : lins) {
-    q8k = q8k || l->quant_q8k_;
+    (l->quant_q8k_ ? super_blocks : blocks) = true;
     if (l->cols() != cols) {
       throw Error::invalid("Linear::forward_same_input: layers of " + std::to_string(cols) +
                            " and " + std::to_string(l->cols()) + " columns");
@@ -342,7 +344,10 @@ void Linear::forward_same_input(std::span<const Linear* const> lins, const float
   // A lambda names a thread_local rather than capturing it: the workers take this thread's
   // activations through a pointer.
   thread_local detail::QuantizedActivations quantized;
-  detail::quantize_activations(x, m, cols, quantized, q8k);
+  const auto forms = !super_blocks ? detail::ActivationForms::Blocks
+                     : blocks      ? detail::ActivationForms::Both
+                                   : detail::ActivationForms::SuperBlocks;
+  detail::quantize_activations(x, m, cols, quantized, forms);
   const detail::QuantizedActivations* qx = &quantized;
   // Each layer's rows [0, rows) sit at bytes [start, start + rows * row_bytes) of one range
   // that the threads split evenly; a thread's share of a layer is rounded to kRowBlock rows at

@@ -118,35 +118,40 @@ void quantize_super_row_portable(const float* x, int64_t cols, int8_t* q, float*
 }
 
 void quantize_activations(const float* x, int64_t m, int64_t cols, QuantizedActivations& out,
-                          bool q8k) {
+                          ActivationForms forms) {
   out.m = m;
   out.cols = cols;
   out.padded = quant_padded(cols);
-  const int64_t lanes = out.padded / kQuantLane;
-  out.q.resize(static_cast<size_t>(m * out.padded));
-  out.d.resize(static_cast<size_t>(m * lanes));
-  out.s.resize(static_cast<size_t>(m * lanes));
   out.super_stride = cols / model::kQKK * kSuperFloats;
-  out.k.resize(static_cast<size_t>(m * out.super_stride));
-  const QuantizeRowFn quantize_row = quantize_row_for(active_isa());
-  out.has_q8k = q8k && cols % model::kQKK == 0;
+  const int64_t lanes = out.padded / kQuantLane;
+  const bool blocks = forms != ActivationForms::SuperBlocks;
+  if (blocks) {
+    out.q.resize(static_cast<size_t>(m * out.padded));
+    out.d.resize(static_cast<size_t>(m * lanes));
+    out.s.resize(static_cast<size_t>(m * lanes));
+    out.k.resize(static_cast<size_t>(m * out.super_stride));
+  }
+  out.has_q8k = forms != ActivationForms::Blocks && cols % model::kQKK == 0;
   if (out.has_q8k) {
     out.q8k.resize(static_cast<size_t>(m * cols));
     out.d8k.resize(static_cast<size_t>(m * cols / model::kQKK));
     out.s8k.resize(static_cast<size_t>(m * cols / 16));
   }
+  const QuantizeRowFn quantize_row = quantize_row_for(active_isa());
   const QuantizeSuperRowFn quantize_super =
       active_isa() >= Isa::Avx2 ? quantize_super_row_avx2 : quantize_super_row_portable;
   auto rows = [&](int64_t i0, int64_t i1) {
     for (int64_t i = i0; i < i1; ++i) {
-      int8_t* q = out.q.data() + i * out.padded;
-      float* d = out.d.data() + i * lanes;
-      float* s = out.s.data() + i * lanes;
-      quantize_row(x + i * cols, cols, q, d, s);
-      std::fill(q + cols, q + out.padded, int8_t{0});
-      std::fill(d + cols / kQuantLane, d + lanes, 0.0f);
-      std::fill(s + cols / kQuantLane, s + lanes, 0.0f);
-      super_sums(out, i);
+      if (blocks) {
+        int8_t* q = out.q.data() + i * out.padded;
+        float* d = out.d.data() + i * lanes;
+        float* s = out.s.data() + i * lanes;
+        quantize_row(x + i * cols, cols, q, d, s);
+        std::fill(q + cols, q + out.padded, int8_t{0});
+        std::fill(d + cols / kQuantLane, d + lanes, 0.0f);
+        std::fill(s + cols / kQuantLane, s + lanes, 0.0f);
+        super_sums(out, i);
+      }
       if (out.has_q8k) {
         quantize_super(x + i * cols, cols, out.q8k.data() + i * cols,
                        out.d8k.data() + i * cols / model::kQKK, out.s8k.data() + i * cols / 16);

@@ -102,7 +102,7 @@ struct QuantizedActivations {
   std::vector<float> k;
   int64_t super_stride = 0;
   // Filled only when quantize_activations is asked for them (quant_uses_q8k): the rows
-  // quantized again with one scale per super-block of 256 values, row i at i * cols (q8k),
+  // quantized with one scale per super-block of 256 values, row i at i * cols (q8k),
   // i * cols / 256 (d8k) and i * cols / 16 (s8k).
   bool has_q8k = false;
   std::vector<int8_t> q8k;
@@ -110,12 +110,17 @@ struct QuantizedActivations {
   std::vector<int16_t> s8k;  // the sum of each 16 consecutive q8k values
 };
 
-// Quantizes x [m][cols] (cols a multiple of kQuantBlock) into `out`, reusing its storage.
-// q = round(x / d) with d = max|x| / 127 per block of 32; a block holding NaN or infinity
-// gets d = NaN, so the results it feeds are NaN as in the float kernels. With q8k (cols then
-// a multiple of 256) the super-block form too (quantize_super_row_portable).
+// Which forms quantize_activations writes: the blocks of 32 (q, d, s, k), the super-block
+// form (q8k, d8k, s8k; cols then a multiple of 256), or both. A kernel that reads only the
+// super-block form is not given the blocks of 32, which would be quantized for nothing.
+enum class ActivationForms { Blocks, SuperBlocks, Both };
+
+// Quantizes x [m][cols] (cols a multiple of kQuantBlock) into `out`, reusing its storage; m,
+// cols and padded are set whatever the forms. Blocks of 32: q = round(x / d) with
+// d = max|x| / 127 per block; a block holding NaN or infinity gets d = NaN, so the results
+// it feeds are NaN as in the float kernels. Super-blocks: quantize_super_row_portable.
 void quantize_activations(const float* x, int64_t m, int64_t cols, QuantizedActivations& out,
-                          bool q8k = false);
+                          ActivationForms forms = ActivationForms::Blocks);
 
 // One row of cols values (a multiple of kQuantBlock): its bytes q [cols], and d and s
 // [cols / kQuantLane]. The SIMD versions (quantize_simd.cpp) give the portable one's bytes

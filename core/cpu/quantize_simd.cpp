@@ -63,13 +63,18 @@ BRICKS_QUANTIZE_AVX2 __m256i round_clamp256(__m256 x, __m256 inv) {
   return _mm256_cvttps_epi32(r);
 }
 
+// 4 vectors of 8 int32 as 32 bytes, in order, saturated to [-128, 127].
+BRICKS_QUANTIZE_AVX2 inline __m256i bytes32(__m256i i0, __m256i i1, __m256i i2, __m256i i3) {
+  // packs works per 128-bit half; put the 32 bytes back in order.
+  return _mm256_permutevar8x32_epi32(
+      _mm256_packs_epi16(_mm256_packs_epi32(i0, i1), _mm256_packs_epi32(i2, i3)),
+      _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+
 // 32 values as bytes, in order, from 4 vectors of 8 and the inverse scale.
 BRICKS_QUANTIZE_AVX2 inline __m256i pack32(const __m256 (&v)[4], __m256 inv) {
-  const __m256i i01 = _mm256_packs_epi32(round_clamp256(v[0], inv), round_clamp256(v[1], inv));
-  const __m256i i23 = _mm256_packs_epi32(round_clamp256(v[2], inv), round_clamp256(v[3], inv));
-  // packs works per 128-bit half; put the 32 bytes back in order.
-  return _mm256_permutevar8x32_epi32(_mm256_packs_epi16(i01, i23),
-                                     _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+  return bytes32(round_clamp256(v[0], inv), round_clamp256(v[1], inv), round_clamp256(v[2], inv),
+                 round_clamp256(v[3], inv));
 }
 
 // The largest of 8 floats.
@@ -143,9 +148,7 @@ BRICKS_QUANTIZE_AVX2 void quantize_super_row_avx2(const float* x, int64_t cols, 
         // the packs below.
         i[t] = _mm256_cvtps_epi32(_mm256_mul_ps(vs, _mm256_loadu_ps(x + b + 8 * t)));
       }
-      const __m256i q8 = _mm256_permutevar8x32_epi32(
-          _mm256_packs_epi16(_mm256_packs_epi32(i[0], i[1]), _mm256_packs_epi32(i[2], i[3])),
-          _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+      const __m256i q8 = bytes32(i[0], i[1], i[2], i[3]);
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + b), q8);
       // Sums of 4, then of each 16: lanes 0-3 hold the first 16 values, 4-7 the others.
       const __m256i fours =

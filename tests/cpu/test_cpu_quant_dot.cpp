@@ -71,6 +71,13 @@ std::vector<float> run_kernel(detail::QuantGemvFn kernel, const WeightView& w,
   return y;
 }
 
+// The forms of the activations that family `isa`'s kernel of `type` reads, and only those:
+// a kernel reading a form it was not given fails.
+detail::ActivationForms forms_for(QuantIsa isa, WeightType type) {
+  return detail::quant_uses_q8k(isa, type) ? detail::ActivationForms::SuperBlocks
+                                           : detail::ActivationForms::Blocks;
+}
+
 class QuantDot : public ::testing::TestWithParam<QuantIsa> {};
 
 TEST_P(QuantDot, EveryTypeMatchesReferenceOnQuantizedAndFloatActivations) {
@@ -89,7 +96,7 @@ TEST_P(QuantDot, EveryTypeMatchesReferenceOnQuantizedAndFloatActivations) {
         const std::vector<float> x =
             testing::varied_activations(m, s.cols, 17u + static_cast<uint32_t>(m));
         detail::QuantizedActivations qx;
-        detail::quantize_activations(x.data(), m, s.cols, qx, q8k);
+        detail::quantize_activations(x.data(), m, s.cols, qx, forms_for(isa, type));
         const std::vector<float> xq = testing::dequantized(qx, q8k);
         const std::vector<float> y = run_kernel(kernel, w.view, qx);
         const auto ref_q = testing::reference_product(w.view, xq.data(), m);
@@ -135,7 +142,7 @@ TEST_P(QuantDot, NoKernelReadsPastTheLastRow) {
         const std::vector<float> x =
             testing::varied_activations(m, s.cols, 5u + static_cast<uint32_t>(m));
         detail::QuantizedActivations qx;
-        detail::quantize_activations(x.data(), m, s.cols, qx, detail::quant_uses_q8k(isa, type));
+        detail::quantize_activations(x.data(), m, s.cols, qx, forms_for(isa, type));
         const std::vector<float> y = run_kernel(detail::quant_gemv_kernel(isa, type), view, qx);
         const std::vector<float> want =
             run_kernel(detail::quant_gemv_kernel(isa, type), w.view, qx);
@@ -230,7 +237,7 @@ TEST(QuantDotActivations, SuperBlocksAreScaledByTheirMaximum) {
   for (int k = 0; k < 256; ++k) x[k] = 0.25f * static_cast<float>(k - 128);  // -32 .. 31.75
   x[512 + 7] = std::numeric_limits<float>::quiet_NaN();                      // the third
   detail::QuantizedActivations qx;
-  detail::quantize_activations(x.data(), 1, 768, qx, true);
+  detail::quantize_activations(x.data(), 1, 768, qx, detail::ActivationForms::Both);
   ASSERT_TRUE(qx.has_q8k);
   ASSERT_EQ(qx.q8k.size(), 768u);
   ASSERT_EQ(qx.s8k.size(), 48u);
@@ -258,7 +265,7 @@ TEST(QuantDotActivations, SuperBlocksAreScaledByTheirMaximum) {
   y[12] = 5.0f;
   y[13] = 0.1f;
   y[14] = -1.5f;
-  detail::quantize_activations(y.data(), 1, 256, qx, true);
+  detail::quantize_activations(y.data(), 1, 256, qx, detail::ActivationForms::SuperBlocks);
   EXPECT_EQ(qx.d8k[0], -0.0625f);
   EXPECT_EQ(qx.q8k[9], -128);
   EXPECT_EQ(qx.q8k[10], 127);
@@ -268,7 +275,8 @@ TEST(QuantDotActivations, SuperBlocksAreScaledByTheirMaximum) {
   EXPECT_EQ(qx.q8k[14], 24);
   EXPECT_EQ(qx.s8k[0], -128 + 127 - 48 - 80 - 2 + 24);
 
-  detail::quantize_activations(x.data(), 1, 96, qx, true);  // not whole super-blocks
+  detail::quantize_activations(x.data(), 1, 96, qx,
+                               detail::ActivationForms::Both);  // not whole super-blocks
   EXPECT_FALSE(qx.has_q8k);
   detail::quantize_activations(x.data(), 1, 768, qx);  // not asked for
   EXPECT_FALSE(qx.has_q8k);
@@ -281,13 +289,14 @@ TEST(QuantDotActivations, ManyRowsOnAllThreadsMatchOneRowAtATime) {
   const std::vector<float> x = testing::random_floats(kRows * kCols, 4);
   set_num_threads(2);
   detail::QuantizedActivations all;
-  detail::quantize_activations(x.data(), kRows, kCols, all, true);
+  detail::quantize_activations(x.data(), kRows, kCols, all, detail::ActivationForms::Both);
   set_num_threads(0);
   ASSERT_EQ(all.m, kRows);
   detail::QuantizedActivations one;
   const int64_t lanes = all.padded / detail::kQuantLane;
   for (int64_t i = 0; i < kRows; ++i) {
-    detail::quantize_activations(x.data() + i * kCols, 1, kCols, one, true);
+    detail::quantize_activations(x.data() + i * kCols, 1, kCols, one,
+                                 detail::ActivationForms::Both);
     ASSERT_EQ(one.padded, all.padded);
     ASSERT_EQ(one.super_stride, all.super_stride);
     EXPECT_EQ(std::memcmp(one.q.data(), all.q.data() + i * all.padded, one.q.size()), 0) << i;
@@ -415,7 +424,7 @@ TEST(QuantDotLinear, BlockTypesTakeTheIntegerPathInEveryComputeMode) {
     const std::vector<float> x = testing::varied_activations(3, s.cols, 4);
     detail::QuantizedActivations qx;
     const detail::QuantIsa isa = detail::quant_isa_for(active_isa());
-    detail::quantize_activations(x.data(), 3, s.cols, qx, detail::quant_uses_q8k(isa, type));
+    detail::quantize_activations(x.data(), 3, s.cols, qx, forms_for(isa, type));
     const std::vector<float> want = run_kernel(detail::quant_gemv_kernel(isa, type), w.view, qx);
     for (Compute c : {Compute::F32, Compute::BF16}) {
       const Linear lin(w.view, c, LinearOptions{-1});
