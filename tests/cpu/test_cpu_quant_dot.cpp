@@ -34,7 +34,8 @@ const WeightType kQuantTypes[] = {WeightType::Q8_0, WeightType::Q4_0, WeightType
                                   WeightType::Q5_K, WeightType::Q6_K};
 // Up to 4 rows the AVX512_VNNI kernels of q8_0, q4_0 and the k-quants decode weights in
 // registers; from 5 they transpose weights and activations into panels whose int32 lanes
-// each sum one block or group (quant_rows_avx512.h).
+// each sum one block or group (quant_rows_avx512.h). From 8 the plain AVX2 family's q4_K and
+// q5_K transpose panels of 8 weight rows (quant_dot_ymm_q8k_rows.inc).
 const int64_t kMs[] = {1, 2, 3, 4, 5, 8, 16, 17};
 
 struct Shape {
@@ -42,9 +43,10 @@ struct Shape {
 };
 
 // Rows not a multiple of 4 (the kernels' row group); 96 columns are 3 blocks of 32, so the
-// zmm kernels end on half a vector; 768 are 3 k-quant super-blocks.
+// zmm kernels end on half a vector; 768 are 3 k-quant super-blocks. 19 rows, split at 10 by
+// run_kernel, give each range one panel of 8 rows and some rows left over.
 std::vector<Shape> shapes_for(WeightType t) {
-  if (model::dtype_block(t).values == 256) return {{11, 256}, {6, 768}};
+  if (model::dtype_block(t).values == 256) return {{11, 256}, {6, 768}, {19, 512}};
   return {{13, 96}, {7, 320}, {5, 32}};
 }
 
