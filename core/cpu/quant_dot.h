@@ -65,6 +65,20 @@ inline int64_t quant_padded(int64_t cols) { return (cols + kQuantPad - 1) / kQua
 inline constexpr int64_t kAheadRows = 4;
 constexpr int64_t ahead_rows(int r, int64_t spacing) { return spacing == 1 ? r : kAheadRows; }
 
+// Where request k of row r of an R-row register tile asks, when each of its rows asks for
+// `step` bytes per request, `ahead` bytes (ahead_rows() rows) past rows[r]. Rows apart: row
+// r's own bytes, so each row is asked for in address order. Adjacent rows (spacing 1): the
+// next tile's R rows are one span of memory, asked for in address order too, request k of row
+// r taking its (k R + r)-th `step` bytes. Asking for the same bytes of each row instead makes R
+// streams a row apart, which memory serves slower: on a Zen 3 EPYC, 4 streams 1152 bytes apart
+// (q4_K rows of 2048 values) read 18.6 GB/s on 2 threads against 24.8-25.2 in address order
+// (23.7-27.4 for a plain sequential read), and the same kernels' q4_K decode projections went
+// from 14.3 to 19.7 GB/s (DecodeLayers, docs/benchmarks.md).
+inline const char* ahead_request(const char* const* rows, int R, int64_t spacing, int64_t ahead,
+                                 int64_t k, int r, int64_t step) {
+  return spacing == 1 ? rows[0] + ahead + (k * R + r) * step : rows[r] + ahead + k * step;
+}
+
 // The weight rows [n0, n1) of a register kernel as tiles, tile.template operator()<Rows>(n,
 // spacing) each: with kHalves (one activation row), first tiles of 2 rows spaced half the range
 // apart, so that each half is read in address order; then R adjacent rows at a time, then one.

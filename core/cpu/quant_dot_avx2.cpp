@@ -12,6 +12,7 @@
 #include <cstring>
 #include <vector>
 
+#include "cpu/prefetch.h"
 #include "cpu/quant_dot.h"
 #include "cpu/quant_k4_scales.h"
 
