@@ -31,9 +31,11 @@
 // AVX512_VNNI kernels of q8_0, q4_0 and the k-quants transpose R weight rows and the
 // activation rows so that each int32 lane sums one whole block or group, and apply the
 // scales once per group of 32 or 16 values (quant_rows_avx512.h; quant_dot_avx512_rows.cpp
-// for the k-quants, quant_dot_avx512_rows_q8.cpp for q8_0 and q4_0). q8_0 and q4_K weights
-// repacked at load into that transposed order (the lane layout, weight_lanes.h) take one
-// AVX512_VNNI kernel for every row count (quant_dot_avx512_lanes.cpp).
+// for the k-quants, quant_dot_avx512_rows_q8.cpp for q8_0 and q4_0), and from 8 rows the plain
+// AVX2 family's of q4_K, q5_K and q8_0 transpose 8 weight rows the same way
+// (quant_dot_ymm_q8k_rows.inc, quant_dot_ymm_q8_rows.inc). q8_0 and q4_K weights repacked at
+// load into that transposed order (the lane layout, weight_lanes.h) take one AVX512_VNNI
+// kernel for every row count (quant_dot_avx512_lanes.cpp).
 //
 // Rows are padded to a multiple of kQuantPad values with zero bytes and scales, so a vector
 // kernel may run past the last block; padding contributes 0 * finite = 0.

@@ -4,8 +4,9 @@
 // q8_0, q4_0 and the k-quants at every row count, decoding in registers
 // (quant_dot_ymm_direct.inc); the plain AVX2 family takes the k-quants' activations in the
 // super-block form (quant_dot_ymm_q8k.inc), and from 8 activation rows decodes q4_K and q5_K
-// into transposed panels of 8 weight rows (quant_dot_ymm_q8k_rows.inc). Everything in this
-// file carries a target attribute and internal linkage, except the three tables at the end.
+// into transposed panels of 8 weight rows (quant_dot_ymm_q8k_rows.inc), as it copies q8_0
+// (quant_dot_ymm_q8_rows.inc). Everything in this file carries a target attribute and internal
+// linkage, except the three tables at the end.
 #include <immintrin.h>
 
 #include <cstddef>
@@ -125,6 +126,8 @@ BRICKS_AVX2 inline __m256 dot_lanes(const uint8_t* u, const int8_t* q) {
 #include "quant_dot_ymm_direct.inc"
 #include "quant_dot_ymm_q8k.inc"
 #include "quant_dot_ymm_q8k_rows.inc"
+// After the k-quant panels, whose helpers it takes.
+#include "quant_dot_ymm_q8_rows.inc"
 #undef BRICKS_QDOT_TARGET
 
 }  // namespace madd

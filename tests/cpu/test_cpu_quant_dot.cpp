@@ -34,8 +34,9 @@ const WeightType kQuantTypes[] = {WeightType::Q8_0, WeightType::Q4_0, WeightType
                                   WeightType::Q5_K, WeightType::Q6_K};
 // Up to 4 rows the AVX512_VNNI kernels of q8_0, q4_0 and the k-quants decode weights in
 // registers; from 5 they transpose weights and activations into panels whose int32 lanes
-// each sum one block or group (quant_rows_avx512.h). From 8 the plain AVX2 family's q4_K and
-// q5_K transpose panels of 8 weight rows (quant_dot_ymm_q8k_rows.inc).
+// each sum one block or group (quant_rows_avx512.h). From 8 the plain AVX2 family's q4_K,
+// q5_K and q8_0 transpose panels of 8 weight rows (quant_dot_ymm_q8k_rows.inc,
+// quant_dot_ymm_q8_rows.inc).
 const int64_t kMs[] = {1, 2, 3, 4, 5, 8, 16, 17};
 
 struct Shape {
@@ -47,7 +48,7 @@ struct Shape {
 // run_kernel, give each range one panel of 8 rows and some rows left over.
 std::vector<Shape> shapes_for(WeightType t) {
   if (model::dtype_block(t).values == 256) return {{11, 256}, {6, 768}, {19, 512}};
-  return {{13, 96}, {7, 320}, {5, 32}};
+  return {{13, 96}, {7, 320}, {5, 32}, {19, 96}};
 }
 
 // Runs `kernel` as Linear does, but over two row ranges and two activation passes, so that

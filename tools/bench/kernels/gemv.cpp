@@ -111,9 +111,9 @@ void register_gemv() {
     for (int64_t m : {4, 16})
       for (int64_t lanes : {0, 1}) cached->Args({256, 2048, m, 1, type, kComputeF32, lanes});
   }
-  // The k-quants' many-row kernels from cache: on plain AVX2, q4_K and q5_K on transposed
-  // panels from 8 rows, q6_K on the row kernels.
-  cached->Args({256, 2048, 8, 1, kQ4K, kComputeF32, 0});
+  // The many-row kernels from cache: on plain AVX2, q4_K, q5_K and q8_0 on transposed panels
+  // from 8 rows, q6_K on the row kernels.
+  for (int64_t type : {kQ4K, kQ8}) cached->Args({256, 2048, 8, 1, type, kComputeF32, 0});
   for (int64_t type : {kQ5K, kQ6K})
     for (int64_t m : {8, 16}) cached->Args({256, 2048, m, 1, type, kComputeF32, 0});
 }
