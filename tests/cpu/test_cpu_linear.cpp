@@ -177,8 +177,8 @@ TEST(CpuLinear, HalfWeightsInBf16ComputeRunDotProductsOnAvx512Bf16) {
 }
 
 // In f32 compute the int8 many-row kernels of AVX512_VNNI, and the plain AVX2 family's
-// k-quant kernels on super-block activations, serve every m of their types; other types and
-// families, and bf16 compute, keep their oneDNN crossover.
+// k-quant kernels on super-block activations and q8_0 panels, serve every m of their types;
+// other types and families, and bf16 compute, keep their oneDNN crossover.
 TEST(CpuLinear, Int8ManyRowTypesStayOffOneDnnInF32Compute) {
   const RandomWeights q51(WeightType::Q5_1, 64, 256, 3);
   if (Linear(q51.view, Compute::F32, LinearOptions{512}).path_for(512) == Linear::Path::Gemv) {
@@ -187,7 +187,8 @@ TEST(CpuLinear, Int8ManyRowTypesStayOffOneDnnInF32Compute) {
   // Whether the family the CPU runs at `isa` keeps `type` on its own kernels.
   auto own = [](Isa isa, WeightType type) {
     const detail::QuantIsa family = detail::quant_isa_for(isa);
-    return family == detail::QuantIsa::Avx512Vnni || detail::quant_uses_q8k(family, type);
+    return family == detail::QuantIsa::Avx512Vnni || detail::quant_uses_q8k(family, type) ||
+           (family == detail::QuantIsa::Avx2 && type == WeightType::Q8_0);
   };
   for (WeightType type :
        {WeightType::Q8_0, WeightType::Q4_0, WeightType::Q4_K, WeightType::Q5_K, WeightType::Q6_K}) {
