@@ -80,7 +80,12 @@ int64_t default_gemm_min_m(Linear::Path path, WeightType type, bool tiles, bool 
   // The register tiles (gemm_tiles_avx512) beat oneDNN's f32 matmul on converted f16/bf16
   // panels at every m measured: 250-270 GFLOP/s against 158-222 from 64 to 512 rows (AVX-512
   // EPYC, f16 5632x2048, 2 threads). 0: never oneDNN.
-  return tiles ? 0 : 256;
+  if (tiles) return 0;
+  // Without them (AVX2), the GEMV kernels of f16 ran 79-84 GFLOP/s from 32 to 256 rows against
+  // oneDNN's 79 at 32, 143 at 64 and 157-159 from 128 (AVX2 EPYC, Zen 3, the same shape and
+  // threads; bf16 weights take the same two paths).
+  if (type == WeightType::F16 || type == WeightType::BF16) return 64;
+  return 256;
 }
 
 // Runs body(j0, j1) over [0, count) in blocks of 16 rows on the OpenMP team that the
