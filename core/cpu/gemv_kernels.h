@@ -38,8 +38,10 @@ GemvFn gemv_kernel(Isa isa, WeightType t);
 
 // The register-tiled form of the same product for many activation rows (f32 arithmetic on
 // f32, f16 or bf16 weights; nullptr for other types): weight panels converted and transposed
-// once per call and row range, outer products into registers. AVX-512 only.
+// once per call and row range, outer products into registers: in zmm registers, and in ymm
+// ones for AVX2.
 GemvFn gemm_tiles_avx512(WeightType t);
+GemvFn gemm_tiles_avx2(WeightType t);
 
 // bf16 or f16 weights times bf16 activations (x_bf16) with vdpbf16ps, f32 sums: the GEMV of
 // bf16 compute on CPUs with AVX512_BF16 (the caller checks cpu_features().avx512bf16). f16

@@ -29,10 +29,11 @@ constexpr int64_t kSerialMacs = 1 << 16;
 
 // Activation rows a GEMV pass keeps in L2.
 constexpr int64_t kPassBytes = 512 << 10;
-// From this many activation rows the GEMV path of f32/f16/bf16 weights on AVX-512 runs the
-// register-tiled kernel (gemm_tiles_avx512). AVX-512 EPYC, f16 5632x2048, 2 threads: the GEMV
+// From this many activation rows the GEMV path of f32/f16/bf16 weights runs the register-tiled
+// kernel (gemm_tiles_avx512, gemm_tiles_avx2). AVX-512 EPYC, f16 5632x2048, 2 threads: the GEMV
 // ran 222-228 / 176-178 / 198 GFLOP/s at 16 / 32 / 64 rows, the tiles 174-179 / 196-213 /
-// 258-262.
+// 258-262. AVX2 EPYC (Zen 3): the GEMV 100 / 120-126 / 79 at 8 / 16 / 32 rows, the tiles 85 /
+// 123-124 / 138-140.
 constexpr int64_t kTilesMinM = 32;
 
 // From this many activation rows bf16 compute on bf16 or f16 weights runs the AVX512_BF16
@@ -69,23 +70,21 @@ constexpr int64_t kPanelBytes = 4 << 20;
 // which the dot products convert in registers and oneDNN panel by panel, the GEMV wins up to
 // m = 64: 398-419 against 261 at 32, 466-520 against 398 at 64, 491-512 against 543 at 128
 // (Crossover type 1 compute 1).
-// `tiles` and `dp_kernel`: whether the Linear has the register-tiled or the bf16 dot-product
-// kernel.
-int64_t default_gemm_min_m(Linear::Path path, WeightType type, bool tiles, bool dp_kernel) {
+// `tiles` and `dp_kernel`: the register-tiled kernel the Linear has, if any, and whether it has
+// the bf16 dot-product kernel.
+enum class Tiles { None, Avx2, Avx512 };
+int64_t default_gemm_min_m(Linear::Path path, WeightType type, Tiles tiles, bool dp_kernel) {
   if (path == Linear::Path::GemmBF16) {
     if (dp_kernel) return type == WeightType::F16 ? 128 : 64;
     return type == WeightType::F16 ? 32 : 16;
   }
   if (type == WeightType::F32) return 64;
-  // The register tiles (gemm_tiles_avx512) beat oneDNN's f32 matmul on converted f16/bf16
-  // panels at every m measured: 250-270 GFLOP/s against 158-222 from 64 to 512 rows (AVX-512
-  // EPYC, f16 5632x2048, 2 threads). 0: never oneDNN.
-  if (tiles) return 0;
-  // Without them (AVX2), the GEMV kernels of f16 ran 79-84 GFLOP/s from 32 to 256 rows against
-  // oneDNN's 79 at 32, 143 at 64 and 157-159 from 128 (AVX2 EPYC, Zen 3, the same shape and
-  // threads; bf16 weights take the same two paths).
-  if (type == WeightType::F16 || type == WeightType::BF16) return 64;
-  return 256;
+  // The AVX-512 register tiles beat oneDNN's f32 matmul on converted f16/bf16 panels at every
+  // m measured: 250-270 GFLOP/s against 158-222 from 64 to 512 rows (AVX-512 EPYC, f16
+  // 5632x2048, 2 threads). 0: never oneDNN. The AVX2 ones (AVX2 EPYC, Zen 3, the same shape
+  // and threads) ran 138 / 158 / 160 / 163 / 156 at 32 / 64 / 128 / 256 / 512 rows, oneDNN 113 /
+  // 142 / 161 / 161 / 164, and the GEMV kernels 79-84 from 32: they serve up to 256.
+  return tiles == Tiles::Avx512 ? 0 : 256;
 }
 
 // Runs body(j0, j1) over [0, count) in blocks of 16 rows on the OpenMP team that the
@@ -145,6 +144,7 @@ Linear::Linear(const WeightView& w, Compute compute, const LinearOptions& option
   } else {
     kernel_ = detail::gemv_kernel(isa_, w.type);
     if (isa_ == Isa::Avx512) tiles_kernel_ = detail::gemm_tiles_avx512(w.type);
+    if (isa_ == Isa::Avx2) tiles_kernel_ = detail::gemm_tiles_avx2(w.type);
     if (isa_ == Isa::Avx512 && compute == Compute::BF16 && cpu_features().avx512bf16) {
       dp_kernel_ = detail::gemv_bf16dp_avx512(w.type);
     }
@@ -175,10 +175,12 @@ Linear::Linear(const WeightView& w, Compute compute, const LinearOptions& option
     if (!gemm_impl_.empty()) gemm_path_ = Path::GemmF32;
   }
   if (gemm_path_ == Path::Gemv) return;
-  gemm_min_m_ =
-      options.gemm_min_m > 0
-          ? options.gemm_min_m
-          : default_gemm_min_m(gemm_path_, w.type, tiles_kernel_ != nullptr, dp_kernel_ != nullptr);
+  gemm_min_m_ = options.gemm_min_m > 0 ? options.gemm_min_m
+                                       : default_gemm_min_m(gemm_path_, w.type,
+                                                            tiles_kernel_ == nullptr ? Tiles::None
+                                                            : isa_ == Isa::Avx512    ? Tiles::Avx512
+                                                                                     : Tiles::Avx2,
+                                                            dp_kernel_ != nullptr);
 }
 
 Linear::Path Linear::path_for(int64_t m) const {

@@ -7,9 +7,10 @@
 //     the bandwidth-bound decode path. Block types run integer dot products (quant_dot.h):
 //     the activations are quantized to 8 bits per block of 32 once per forward, in either
 //     compute mode, so the results differ from the float product by that rounding.
-//     f32, f16 and bf16 weights on AVX-512 run register tiles from 32 rows instead
-//     (gemm_tiles_avx512: converted weight panels, outer products), and in f32 compute
-//     f16/bf16 weights then never go to oneDNN. bf16 and f16 weights in bf16 compute on
+//     f32, f16 and bf16 weights run register tiles from 32 rows instead (gemm_tiles_avx512,
+//     gemm_tiles_avx2: converted weight panels, outer products), and in f32 compute f16/bf16
+//     weights then go to oneDNN from 256 rows on AVX2 and never on AVX-512. bf16 and f16
+//     weights in bf16 compute on
 //     AVX512_BF16 run vdpbf16ps on bf16 activations from 2 rows (gemv_bf16dp_avx512; f16
 //     weights rounded to bf16 in registers, as the bf16 matmul's converted panels are).
 //   m >= gemm_min_m: a oneDNN matmul (AMX/AVX-512 bf16 tiles in Compute::BF16 where the CPU

@@ -115,16 +115,29 @@ TEST(CpuLinear, GemvIsPickedForSmallMAndDescribed) {
   EXPECT_EQ(no_gemm.path_for(1 << 20), Linear::Path::Gemv);
 }
 
-// On AVX-512, f16 and bf16 weights in f32 compute stay off oneDNN: the register-tiled kernel
-// serves many rows (its results are checked against the reference above at m = 64).
-TEST(CpuLinear, HalfWeightsInF32ComputeRunRegisterTilesOnAvx512) {
-  if (active_isa() != Isa::Avx512) GTEST_SKIP() << "this CPU has no AVX-512";
-  for (WeightType type : {WeightType::F16, WeightType::BF16}) {
-    const RandomWeights w(type, 64, 256, 3);
-    const Linear lin(w.view, Compute::F32);
-    EXPECT_EQ(lin.path_for(4096), Linear::Path::Gemv) << lin.describe();
-    EXPECT_NE(lin.describe().find("register tiles from m = 32"), std::string::npos)
-        << lin.describe();
+// f16 and bf16 weights in f32 compute take the register-tiled kernel from 32 rows (its results
+// are checked against the reference above at m = 64): on AVX-512 at every m, on AVX2 up to
+// 256 rows, where oneDNN takes over if the build has it.
+TEST(CpuLinear, HalfWeightsInF32ComputeRunRegisterTiles) {
+  if (active_isa() == Isa::Scalar) GTEST_SKIP() << "this CPU has neither AVX2 nor AVX-512";
+  for (Isa isa : supported_isas()) {
+    if (isa == Isa::Scalar) continue;
+    const IsaGuard guard(isa);
+    for (WeightType type : {WeightType::F16, WeightType::BF16}) {
+      const RandomWeights w(type, 64, 256, 3);
+      const Linear lin(w.view, Compute::F32);
+      EXPECT_NE(lin.describe().find("register tiles from m = 32"), std::string::npos)
+          << lin.describe();
+      if (isa == Isa::Avx512) {
+        EXPECT_EQ(lin.path_for(4096), Linear::Path::Gemv) << lin.describe();
+      } else {
+        EXPECT_EQ(lin.path_for(255), Linear::Path::Gemv) << lin.describe();
+        const bool onednn =
+            Linear(w.view, Compute::F32, LinearOptions{1}).path_for(1) != Linear::Path::Gemv;
+        EXPECT_EQ(lin.path_for(256), onednn ? Linear::Path::GemmF32 : Linear::Path::Gemv)
+            << lin.describe();
+      }
+    }
   }
 }
 

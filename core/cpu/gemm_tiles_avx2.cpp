@@ -1,0 +1,203 @@
+// AVX2 register-tiled GEMM for f32 compute on f32, f16 and bf16 weights: gemm_tiles_avx512.cpp
+// in ymm registers, for prompts and batched decode on CPUs without AVX-512. Everything in this
+// file carries a target attribute and internal linkage.
+//
+// A block of 16 weight rows times 256 columns is converted to f32 and transposed into a panel
+// ([k][16], 16 KiB, in L1) once, then every group of 6 activation rows runs over it: per
+// column, two panel vectors times six broadcast activations into 12 accumulators, which with
+// the two panel vectors and the broadcast fill the 16 registers.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+
+#include "bricks/prefetch.hpp"
+#include "cpu/gemv_kernels.h"
+
+#define BRICKS_AVX2 __attribute__((target("avx2,fma,f16c")))
+
+namespace bricks::cpu::detail {
+namespace {
+
+constexpr int64_t kPanelRows = 16;   // weight rows per panel: two vectors of outputs
+constexpr int64_t kPanelCols = 256;  // columns per panel
+constexpr int kTileRows = 6;         // activation rows per micro-tile: 12 accumulators
+
+// 8 values of a weight row at p as f32.
+struct F32 {
+  static constexpr int64_t kBytes = 4;
+  BRICKS_AVX2 static __m256 convert(const char* p) {
+    return _mm256_loadu_ps(reinterpret_cast<const float*>(p));
+  }
+};
+struct F16 {
+  static constexpr int64_t kBytes = 2;
+  BRICKS_AVX2 static __m256 convert(const char* p) {
+    return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  }
+};
+struct BF16 {
+  static constexpr int64_t kBytes = 2;
+  BRICKS_AVX2 static __m256 convert(const char* p) {
+    const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+  }
+};
+
+// Values k .. k + 8 of a weight row as f32; with fewer than 8 left (`count`), those and zeros.
+template <class L>
+BRICKS_AVX2 inline __m256 load8(const char* row, int64_t k, int64_t count) {
+  const char* p = row + k * L::kBytes;
+  if (count >= 8) return L::convert(p);
+  alignas(32) char tail[8 * L::kBytes] = {};
+  std::memcpy(tail, p, static_cast<size_t>(count * L::kBytes));
+  return L::convert(tail);
+}
+
+// r[j] becomes column j of the 8 x 8 block whose row i is r[i]: interleave floats, then
+// pairs, then 128-bit halves.
+BRICKS_AVX2 inline void transpose8(__m256* r) {
+  __m256 t[8];
+  for (int i = 0; i < 4; ++i) {
+    t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  for (int i = 0; i < 2; ++i) {
+    r[4 * i] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
+    r[4 * i + 1] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0xee);
+    r[4 * i + 2] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
+    r[4 * i + 3] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xee);
+  }
+  for (int i = 0; i < 4; ++i) {
+    t[i] = _mm256_permute2f128_ps(r[i], r[4 + i], 0x20);
+    t[4 + i] = _mm256_permute2f128_ps(r[i], r[4 + i], 0x31);
+  }
+  for (int i = 0; i < 8; ++i) r[i] = t[i];
+}
+
+// panel[k][j] = W[n + j][k0 + k] for j < rows (zero beyond) and k < cols.
+template <class L>
+BRICKS_AVX2 void pack(const GemvArgs& a, int64_t n, int64_t rows, int64_t k0, int64_t cols,
+                      float* panel) {
+  for (int64_t half = 0; half < kPanelRows; half += 8) {
+    for (int64_t k = 0; k < cols; k += 8) {
+      const int64_t count = std::min<int64_t>(8, cols - k);
+      __m256 r[8];
+      for (int64_t j = 0; j < 8; ++j) {
+        r[j] = half + j < rows ? load8<L>(a.w + (n + half + j) * a.row_bytes, k0 + k, count)
+                               : _mm256_setzero_ps();
+      }
+      transpose8(r);
+      for (int64_t i = 0; i < count; ++i)
+        _mm256_store_ps(panel + (k + i) * kPanelRows + half, r[i]);
+    }
+  }
+}
+
+// Lanes below n (at most 8) set: the rows of a partial panel.
+BRICKS_AVX2 inline __m256i lanes_below(int64_t n) {
+  const __m256i index = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(std::clamp<int64_t>(n, 0, 8))),
+                            index);
+}
+
+// y[i][0 .. rows) (+)= sum_k x[i][k] panel[k][.] for i < MR.
+template <int MR>
+BRICKS_AVX2 void micro(const float* panel, int64_t cols, const float* x, int64_t ldx, float* y,
+                       int64_t ldy, bool accumulate, int64_t rows) {
+  __m256 acc[MR][2];
+  for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
+  for (int64_t k = 0; k < cols; ++k) {
+    const __m256 w0 = _mm256_load_ps(panel + k * kPanelRows);
+    const __m256 w1 = _mm256_load_ps(panel + k * kPanelRows + 8);
+    for (int i = 0; i < MR; ++i) {
+      const __m256 b = _mm256_broadcast_ss(x + i * ldx + k);
+      acc[i][0] = _mm256_fmadd_ps(w0, b, acc[i][0]);
+      acc[i][1] = _mm256_fmadd_ps(w1, b, acc[i][1]);
+    }
+  }
+  const __m256i m0 = lanes_below(rows), m1 = lanes_below(rows - 8);
+  for (int i = 0; i < MR; ++i) {
+    float* yi = y + i * ldy;
+    if (accumulate) {
+      acc[i][0] = _mm256_add_ps(acc[i][0], _mm256_maskload_ps(yi, m0));
+      acc[i][1] = _mm256_add_ps(acc[i][1], _mm256_maskload_ps(yi + 8, m1));
+    }
+    _mm256_maskstore_ps(yi, m0, acc[i][0]);
+    _mm256_maskstore_ps(yi + 8, m1, acc[i][1]);
+  }
+}
+
+// Asks for the weights of the panel after (n, k0) while the tiles run over this one, as
+// gemm_tiles_avx512.cpp does: packing reads 16 rows at once, more streams than the hardware
+// prefetcher follows.
+inline void prefetch_next(const GemvArgs& a, int64_t n, int64_t k0, int64_t n1) {
+  k0 += kPanelCols;
+  if (k0 >= a.cols) {
+    k0 = 0;
+    n += kPanelRows;
+  }
+  if (n >= n1) return;
+  const auto row_bytes = static_cast<int64_t>(a.row_bytes);
+  const int64_t begin = row_bytes * k0 / a.cols;
+  const int64_t bytes = row_bytes * std::min(kPanelCols, a.cols - k0) / a.cols;
+  for (int64_t j = n; j < std::min(n1, n + kPanelRows); ++j) {
+    bricks::prefetch_lines(a.w + j * row_bytes + begin, static_cast<size_t>(bytes));
+  }
+}
+
+template <class L>
+BRICKS_AVX2 void gemm_tiles(const GemvArgs& a, int64_t n0, int64_t n1) {
+  alignas(32) thread_local float panel[kPanelCols * kPanelRows];
+  for (int64_t n = n0; n < n1; n += kPanelRows) {
+    const int64_t rows = std::min(kPanelRows, n1 - n);
+    for (int64_t k0 = 0; k0 < a.cols; k0 += kPanelCols) {
+      const int64_t cols = std::min(kPanelCols, a.cols - k0);
+      pack<L>(a, n, rows, k0, cols, panel);
+      prefetch_next(a, n, k0, n1);
+      for (int64_t i0 = 0; i0 < a.m; i0 += kTileRows) {
+        const float* x = a.x + i0 * a.cols + k0;
+        float* y = a.y + i0 * a.ldy + n;
+        const bool acc = k0 > 0;
+        switch (std::min<int64_t>(kTileRows, a.m - i0)) {
+          case 6:
+            micro<6>(panel, cols, x, a.cols, y, a.ldy, acc, rows);
+            break;
+          case 5:
+            micro<5>(panel, cols, x, a.cols, y, a.ldy, acc, rows);
+            break;
+          case 4:
+            micro<4>(panel, cols, x, a.cols, y, a.ldy, acc, rows);
+            break;
+          case 3:
+            micro<3>(panel, cols, x, a.cols, y, a.ldy, acc, rows);
+            break;
+          case 2:
+            micro<2>(panel, cols, x, a.cols, y, a.ldy, acc, rows);
+            break;
+          default:
+            micro<1>(panel, cols, x, a.cols, y, a.ldy, acc, rows);
+            break;
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+GemvFn gemm_tiles_avx2(WeightType t) {
+  switch (t) {
+    case WeightType::F32:
+      return gemm_tiles<F32>;
+    case WeightType::F16:
+      return gemm_tiles<F16>;
+    case WeightType::BF16:
+      return gemm_tiles<BF16>;
+    default:
+      return nullptr;
+  }
+}
+
+}  // namespace bricks::cpu::detail
