@@ -19,6 +19,9 @@
 
 namespace bricks::cpu::detail {
 namespace {
+// Named apart from gemm_tiles_avx512.cpp's kernels, so that tools that list the compiled
+// kernels by name (tests/cpu/weight_kernel_requests.sh) tell the two apart.
+namespace ymm {
 
 constexpr int64_t kPanelRows = 16;   // weight rows per panel: two vectors of outputs
 constexpr int64_t kPanelCols = 256;  // columns per panel
@@ -129,72 +132,23 @@ BRICKS_AVX2 void micro(const float* panel, int64_t cols, const float* x, int64_t
   }
 }
 
-// Asks for the weights of the panel after (n, k0) while the tiles run over this one, as
-// gemm_tiles_avx512.cpp does: packing reads 16 rows at once, more streams than the hardware
-// prefetcher follows.
-inline void prefetch_next(const GemvArgs& a, int64_t n, int64_t k0, int64_t n1) {
-  k0 += kPanelCols;
-  if (k0 >= a.cols) {
-    k0 = 0;
-    n += kPanelRows;
-  }
-  if (n >= n1) return;
-  const auto row_bytes = static_cast<int64_t>(a.row_bytes);
-  const int64_t begin = row_bytes * k0 / a.cols;
-  const int64_t bytes = row_bytes * std::min(kPanelCols, a.cols - k0) / a.cols;
-  for (int64_t j = n; j < std::min(n1, n + kPanelRows); ++j) {
-    bricks::prefetch_lines(a.w + j * row_bytes + begin, static_cast<size_t>(bytes));
-  }
-}
+constexpr int64_t kPanelAlign = 32;
 
-template <class L>
-BRICKS_AVX2 void gemm_tiles(const GemvArgs& a, int64_t n0, int64_t n1) {
-  alignas(32) thread_local float panel[kPanelCols * kPanelRows];
-  for (int64_t n = n0; n < n1; n += kPanelRows) {
-    const int64_t rows = std::min(kPanelRows, n1 - n);
-    for (int64_t k0 = 0; k0 < a.cols; k0 += kPanelCols) {
-      const int64_t cols = std::min(kPanelCols, a.cols - k0);
-      pack<L>(a, n, rows, k0, cols, panel);
-      prefetch_next(a, n, k0, n1);
-      for (int64_t i0 = 0; i0 < a.m; i0 += kTileRows) {
-        const float* x = a.x + i0 * a.cols + k0;
-        float* y = a.y + i0 * a.ldy + n;
-        const bool acc = k0 > 0;
-        switch (std::min<int64_t>(kTileRows, a.m - i0)) {
-          case 6:
-            micro<6>(panel, cols, x, a.cols, y, a.ldy, acc, rows);
-            break;
-          case 5:
-            micro<5>(panel, cols, x, a.cols, y, a.ldy, acc, rows);
-            break;
-          case 4:
-            micro<4>(panel, cols, x, a.cols, y, a.ldy, acc, rows);
-            break;
-          case 3:
-            micro<3>(panel, cols, x, a.cols, y, a.ldy, acc, rows);
-            break;
-          case 2:
-            micro<2>(panel, cols, x, a.cols, y, a.ldy, acc, rows);
-            break;
-          default:
-            micro<1>(panel, cols, x, a.cols, y, a.ldy, acc, rows);
-            break;
-        }
-      }
-    }
-  }
-}
+#define BRICKS_TILES_TARGET BRICKS_AVX2
+#include "gemm_tiles_driver.inc"
+#undef BRICKS_TILES_TARGET
 
+}  // namespace ymm
 }  // namespace
 
 GemvFn gemm_tiles_avx2(WeightType t) {
   switch (t) {
     case WeightType::F32:
-      return gemm_tiles<F32>;
+      return ymm::gemm_tiles<ymm::F32>;
     case WeightType::F16:
-      return gemm_tiles<F16>;
+      return ymm::gemm_tiles<ymm::F16>;
     case WeightType::BF16:
-      return gemm_tiles<BF16>;
+      return ymm::gemm_tiles<ymm::BF16>;
     default:
       return nullptr;
   }

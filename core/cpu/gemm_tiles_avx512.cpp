@@ -127,52 +127,11 @@ BRICKS_AVX512 void micro(const float* panel, int64_t cols, const float* x, int64
   }
 }
 
-// Asks for the weights of the panel after (n, k0) while the tiles run over this one: packing
-// reads 32 rows at once, more streams than the hardware prefetcher follows, and without this
-// the packing waited on memory for 40 % of a 128-row product.
-BRICKS_AVX512 inline void prefetch_next(const GemvArgs& a, int64_t n, int64_t k0, int64_t n1) {
-  k0 += kPanelCols;
-  if (k0 >= a.cols) {
-    k0 = 0;
-    n += kPanelRows;
-  }
-  if (n >= n1) return;
-  const auto row_bytes = static_cast<int64_t>(a.row_bytes);
-  const int64_t begin = row_bytes * k0 / a.cols;
-  const int64_t bytes = row_bytes * std::min(kPanelCols, a.cols - k0) / a.cols;
-  // Asm requests: GCC 12 deleted this loop as dead code when it was made of _mm_prefetch
-  // calls. With them, `Gemm` 5632 x 2048 on f16 and bf16 weights ran 1.05-1.08x (m = 128 and
-  // 512, 2 threads, 5 alternated rounds).
-  for (int64_t j = n; j < std::min(n1, n + kPanelRows); ++j) {
-    bricks::prefetch_lines(a.w + j * row_bytes + begin, static_cast<size_t>(bytes));
-  }
-}
+constexpr int64_t kPanelAlign = 64;
 
-template <class L>
-BRICKS_AVX512 void gemm_tiles(const GemvArgs& a, int64_t n0, int64_t n1) {
-  alignas(64) thread_local float panel[kPanelCols * kPanelRows];
-  for (int64_t n = n0; n < n1; n += kPanelRows) {
-    const int64_t rows = std::min(kPanelRows, n1 - n);
-    for (int64_t k0 = 0; k0 < a.cols; k0 += kPanelCols) {
-      const int64_t cols = std::min(kPanelCols, a.cols - k0);
-      pack<L>(a, n, rows, k0, cols, panel);
-      prefetch_next(a, n, k0, n1);
-      for (int64_t i0 = 0; i0 < a.m; i0 += kTileRows) {
-        const float* x = a.x + i0 * a.cols + k0;
-        float* y = a.y + i0 * a.ldy + n;
-        const bool acc = k0 > 0;
-        switch (std::min<int64_t>(kTileRows, a.m - i0)) {
-          case 6: micro<6>(panel, cols, x, a.cols, y, a.ldy, acc, rows); break;
-          case 5: micro<5>(panel, cols, x, a.cols, y, a.ldy, acc, rows); break;
-          case 4: micro<4>(panel, cols, x, a.cols, y, a.ldy, acc, rows); break;
-          case 3: micro<3>(panel, cols, x, a.cols, y, a.ldy, acc, rows); break;
-          case 2: micro<2>(panel, cols, x, a.cols, y, a.ldy, acc, rows); break;
-          default: micro<1>(panel, cols, x, a.cols, y, a.ldy, acc, rows); break;
-        }
-      }
-    }
-  }
-}
+#define BRICKS_TILES_TARGET BRICKS_AVX512
+#include "gemm_tiles_driver.inc"
+#undef BRICKS_TILES_TARGET
 
 }  // namespace
 
