@@ -14,6 +14,7 @@
 
 #include "bricks/prefetch.hpp"
 #include "cpu/gemv_kernels.h"
+#include "cpu/transpose_avx2.h"
 
 #define BRICKS_AVX2 __attribute__((target("avx2,fma,f16c")))
 
@@ -56,27 +57,6 @@ BRICKS_AVX2 inline __m256 load8(const char* row, int64_t k, int64_t count) {
   alignas(32) char tail[8 * L::kBytes] = {};
   std::memcpy(tail, p, static_cast<size_t>(count * L::kBytes));
   return L::convert(tail);
-}
-
-// r[j] becomes column j of the 8 x 8 block whose row i is r[i]: interleave floats, then
-// pairs, then 128-bit halves.
-BRICKS_AVX2 inline void transpose8(__m256* r) {
-  __m256 t[8];
-  for (int i = 0; i < 4; ++i) {
-    t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-    t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-  }
-  for (int i = 0; i < 2; ++i) {
-    r[4 * i] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
-    r[4 * i + 1] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0xee);
-    r[4 * i + 2] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
-    r[4 * i + 3] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xee);
-  }
-  for (int i = 0; i < 4; ++i) {
-    t[i] = _mm256_permute2f128_ps(r[i], r[4 + i], 0x20);
-    t[4 + i] = _mm256_permute2f128_ps(r[i], r[4 + i], 0x31);
-  }
-  for (int i = 0; i < 8; ++i) r[i] = t[i];
 }
 
 // panel[k][j] = W[n + j][k0 + k] for j < rows (zero beyond) and k < cols.

@@ -70,10 +70,9 @@ constexpr int64_t kPanelBytes = 4 << 20;
 // which the dot products convert in registers and oneDNN panel by panel, the GEMV wins up to
 // m = 64: 398-419 against 261 at 32, 466-520 against 398 at 64, 491-512 against 543 at 128
 // (Crossover type 1 compute 1).
-// `tiles` and `dp_kernel`: the register-tiled kernel the Linear has, if any, and whether it has
+// `avx512_tiles` and `dp_kernel`: whether the Linear has the AVX-512 register-tiled kernel and
 // the bf16 dot-product kernel.
-enum class Tiles { None, Avx2, Avx512 };
-int64_t default_gemm_min_m(Linear::Path path, WeightType type, Tiles tiles, bool dp_kernel) {
+int64_t default_gemm_min_m(Linear::Path path, WeightType type, bool avx512_tiles, bool dp_kernel) {
   if (path == Linear::Path::GemmBF16) {
     if (dp_kernel) return type == WeightType::F16 ? 128 : 64;
     return type == WeightType::F16 ? 32 : 16;
@@ -84,7 +83,7 @@ int64_t default_gemm_min_m(Linear::Path path, WeightType type, Tiles tiles, bool
   // 5632x2048, 2 threads). 0: never oneDNN. The AVX2 ones (AVX2 EPYC, Zen 3, the same shape
   // and threads) ran 138 / 158 / 160 / 163 / 156 at 32 / 64 / 128 / 256 / 512 rows, oneDNN 113 /
   // 142 / 161 / 161 / 164, and the GEMV kernels 79-84 from 32: they serve up to 256.
-  return tiles == Tiles::Avx512 ? 0 : 256;
+  return avx512_tiles ? 0 : 256;
 }
 
 // Runs body(j0, j1) over [0, count) in blocks of 16 rows on the OpenMP team that the
@@ -175,12 +174,10 @@ Linear::Linear(const WeightView& w, Compute compute, const LinearOptions& option
     if (!gemm_impl_.empty()) gemm_path_ = Path::GemmF32;
   }
   if (gemm_path_ == Path::Gemv) return;
-  gemm_min_m_ = options.gemm_min_m > 0 ? options.gemm_min_m
-                                       : default_gemm_min_m(gemm_path_, w.type,
-                                                            tiles_kernel_ == nullptr ? Tiles::None
-                                                            : isa_ == Isa::Avx512    ? Tiles::Avx512
-                                                                                     : Tiles::Avx2,
-                                                            dp_kernel_ != nullptr);
+  const bool avx512_tiles = tiles_kernel_ != nullptr && isa_ == Isa::Avx512;
+  gemm_min_m_ = options.gemm_min_m > 0
+                    ? options.gemm_min_m
+                    : default_gemm_min_m(gemm_path_, w.type, avx512_tiles, dp_kernel_ != nullptr);
 }
 
 Linear::Path Linear::path_for(int64_t m) const {

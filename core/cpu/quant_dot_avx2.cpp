@@ -16,6 +16,7 @@
 #include "cpu/prefetch.h"
 #include "cpu/quant_dot.h"
 #include "cpu/quant_k4_scales.h"
+#include "cpu/transpose_avx2.h"
 
 #define BRICKS_AVX2 __attribute__((target("avx2,fma,f16c")))
 #define BRICKS_AVX_VNNI __attribute__((target("avx2,fma,f16c,avxvnni")))

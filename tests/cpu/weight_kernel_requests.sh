@@ -8,7 +8,7 @@
 # Usage: weight_kernel_requests.sh OBJDUMP LIBBRICKS_CPU.a
 set -eu
 # Families of kernels, as a substring of their demangled names; each must have instances.
-families="::lanes_tile< ::super_tile< ::direct_tile< ::ysuper_tile< ::ydirect_tile< ::gemm_tiles< ::gemv< avx512::tile< ::pack_panel< ::q8_rows<"
+families="::lanes_tile< ::super_tile< ::direct_tile< ::ysuper_tile< ::ydirect_tile< ::gemm_tiles< ::gemv< avx512::tile< ::pack_panel< ::pack_q8_panel("
 "$1" -d -C --no-show-raw-insn "$2" | awk -v families="$families" '
   /^[0-9a-f]+ <.*>:$/ { name = $0; sub(/^[0-9a-f]+ </, "", name); sub(/>:$/, "", name);
                         requests[name] += 0; next }
