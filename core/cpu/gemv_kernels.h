@@ -43,6 +43,11 @@ GemvFn gemv_kernel(Isa isa, WeightType t);
 GemvFn gemm_tiles_avx512(WeightType t);
 GemvFn gemm_tiles_avx2(WeightType t);
 
+// The same product for 12 to 31 activation rows on AVX2 (f32, f16 or bf16 weights; nullptr for
+// other types): the activations transposed once per call, each weight value converted once
+// into a panel and broadcast against a vector of activation rows (gemv_bcast_avx2.cpp).
+GemvFn gemv_bcast_avx2(WeightType t);
+
 // bf16 or f16 weights times bf16 activations (x_bf16) with vdpbf16ps, f32 sums: the GEMV of
 // bf16 compute on CPUs with AVX512_BF16 (the caller checks cpu_features().avx512bf16). f16
 // weights are rounded to bf16 on the way, as the bf16 matmul's converted panels are.

@@ -36,6 +36,14 @@ constexpr int64_t kPassBytes = 512 << 10;
 // 123-124 / 138-140.
 constexpr int64_t kTilesMinM = 32;
 
+// From this many activation rows up to kTilesMinM, f32/f16/bf16 weights on AVX2 run the
+// broadcast kernel (gemv_bcast_avx2) in place of the row kernels. AVX2 EPYC (Zen 3), 5632x2048,
+// 2 threads (Crossover), broadcast against row kernels, GFLOP/s: f16 90 / 100 / 133 / 142
+// against 97 / 98 / 99 / 87 at 8 / 12 / 16 / 24 rows; f32 77 / 86 / 115 / 126 against 84 / 87 /
+// 90 / 75. Below 12 rows its conversion of every weight to an f32 panel costs more than the
+// row kernels' activation loads (GemvCached f16 at 2 rows: 22 against 79 on one thread).
+constexpr int64_t kBcastMinM = 12;
+
 // From this many activation rows bf16 compute on bf16 or f16 weights runs the AVX512_BF16
 // dot-product kernel. One row is bound by the weights' bandwidth, where the f32 kernel's loop
 // (software prefetch, no reduction to fold) is faster: f16 file in bf16 compute, batch-1 decode on
@@ -143,7 +151,10 @@ Linear::Linear(const WeightView& w, Compute compute, const LinearOptions& option
   } else {
     kernel_ = detail::gemv_kernel(isa_, w.type);
     if (isa_ == Isa::Avx512) tiles_kernel_ = detail::gemm_tiles_avx512(w.type);
-    if (isa_ == Isa::Avx2) tiles_kernel_ = detail::gemm_tiles_avx2(w.type);
+    if (isa_ == Isa::Avx2) {
+      tiles_kernel_ = detail::gemm_tiles_avx2(w.type);
+      bcast_kernel_ = detail::gemv_bcast_avx2(w.type);
+    }
     if (isa_ == Isa::Avx512 && compute == Compute::BF16 && cpu_features().avx512bf16) {
       dp_kernel_ = detail::gemv_bf16dp_avx512(w.type);
     }
@@ -197,6 +208,10 @@ std::string Linear::describe() const {
     s += ") from m = " + std::to_string(kDpMinM);
   } else {
     s += to_string(isa_);
+    if (bcast_kernel_ != nullptr) {
+      s += " (weights broadcast against transposed activations from m = " +
+           std::to_string(kBcastMinM) + ")";
+    }
     if (tiles_kernel_ != nullptr)
       s += " (register tiles from m = " + std::to_string(kTilesMinM) + ")";
     if (compute_ == Compute::BF16 && gemm_path_ != Path::GemmBF16) {
@@ -266,10 +281,13 @@ void Linear::gemv(const float* x, int64_t m, float* y) const {
   // Activation rows per pass: they stay in L2 while the weights stream past them once.
   // The tiles take every row in one pass: each weight panel they convert then serves them all.
   const bool tiles = !dp && tiles_kernel_ != nullptr && m >= kTilesMinM;
+  const bool bcast = !dp && !tiles && bcast_kernel_ != nullptr && m >= kBcastMinM;
   const int64_t value_bytes = dp ? 2 : 4;
   const int64_t chunk =
-      tiles ? m : pass_rows(m, std::max<int64_t>(4, kPassBytes / (value_bytes * w_.cols) / 4 * 4));
-  const auto kernel = dp ? dp_kernel_ : tiles ? tiles_kernel_ : kernel_;
+      tiles || bcast
+          ? m
+          : pass_rows(m, std::max<int64_t>(4, kPassBytes / (value_bytes * w_.cols) / 4 * 4));
+  const auto kernel = dp ? dp_kernel_ : tiles ? tiles_kernel_ : bcast ? bcast_kernel_ : kernel_;
   for (int64_t i0 = 0; i0 < m; i0 += chunk) {
     detail::GemvArgs a;
     a.w = static_cast<const char*>(w_.data);

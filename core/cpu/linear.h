@@ -9,10 +9,11 @@
 //     compute mode, so the results differ from the float product by that rounding.
 //     f32, f16 and bf16 weights run register tiles from 32 rows instead (gemm_tiles_avx512,
 //     gemm_tiles_avx2: converted weight panels, outer products), and in f32 compute f16/bf16
-//     weights then go to oneDNN from 256 rows on AVX2 and never on AVX-512. bf16 and f16
-//     weights in bf16 compute on
-//     AVX512_BF16 run vdpbf16ps on bf16 activations from 2 rows (gemv_bf16dp_avx512; f16
-//     weights rounded to bf16 in registers, as the bf16 matmul's converted panels are).
+//     weights then go to oneDNN from 256 rows on AVX2 and never on AVX-512. On AVX2 they run
+//     weights broadcast against transposed activations from 12 to 31 rows (gemv_bcast_avx2).
+//     bf16 and f16 weights in bf16 compute on AVX512_BF16 run vdpbf16ps on bf16 activations from 2
+//     rows (gemv_bf16dp_avx512; f16 weights rounded to bf16 in registers, as the bf16 matmul's
+//     converted panels are).
 //   m >= gemm_min_m: a oneDNN matmul (AMX/AVX-512 bf16 tiles in Compute::BF16 where the CPU
 //     has them, f32 otherwise). Weights that oneDNN cannot read directly are converted
 //     panel by panel into a per-thread buffer; the weight view is never copied whole.
@@ -95,8 +96,11 @@ class Linear {
   Compute compute_;
   Isa isa_;
   void (*kernel_)(const detail::GemvArgs&, int64_t, int64_t) = nullptr;
-  // f32/f16/bf16 on AVX-512: the register-tiled kernel for many rows (null otherwise).
+  // f32/f16/bf16 on AVX-512 and AVX2: the register-tiled kernel for many rows (null otherwise).
   void (*tiles_kernel_)(const detail::GemvArgs&, int64_t, int64_t) = nullptr;
+  // f32/f16/bf16 on AVX2: weights broadcast against transposed activations, from kBcastMinM rows
+  // up to the tiles (null otherwise).
+  void (*bcast_kernel_)(const detail::GemvArgs&, int64_t, int64_t) = nullptr;
   // bf16 or f16 weights in bf16 compute on AVX512_BF16: vdpbf16ps on bf16 activations (null
   // otherwise); from kDpMinM rows it takes the GEMV path in place of kernel_ and tiles_kernel_.
   void (*dp_kernel_)(const detail::GemvArgs&, int64_t, int64_t) = nullptr;

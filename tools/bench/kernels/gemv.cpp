@@ -116,6 +116,8 @@ void register_gemv() {
   for (int64_t type : {kQ4K, kQ8}) cached->Args({256, 2048, 8, 1, type, kComputeF32, 0});
   for (int64_t type : {kQ5K, kQ6K})
     for (int64_t m : {8, 16}) cached->Args({256, 2048, m, 1, type, kComputeF32, 0});
+  // f16 for a few rows: on AVX2, weights broadcast against transposed activations.
+  for (int64_t m : {2, 4, 8, 16}) cached->Args({128, 2048, m, 1, kF16, kComputeF32, 0});
 }
 
 }  // namespace bricks::cpu::bench
