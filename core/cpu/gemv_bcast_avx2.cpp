@@ -1,13 +1,13 @@
-// AVX2 GEMV for a dozen to 31 activation rows on f32, f16 and bf16 weights, in f32 arithmetic:
+// AVX2 GEMV for 16 to 31 activation rows on f32, f16 and bf16 weights, in f32 arithmetic:
 // each weight value is broadcast against a vector of activations. Everything in this file
 // carries a target attribute and internal linkage.
 //
 // The row kernels of gemv_avx2.cpp multiply a vector of 8 columns of a weight row by the same
 // columns of each activation row: per weight vector they convert it once and load one
-// activation vector per row, which at 4 to 16 rows comes from L2 (Zen 3: 71-92 GFLOP/s of a
-// 206 FMA peak, 2 threads). Here the activations are transposed once per call so that one
-// vector holds one column of 8 activation rows (or two columns of 4 rows, four of 2), and 12
-// weight rows are converted to f32 once per 256 columns into a panel (12 KiB, in L1); each
+// activation vector per row, which from 4 rows on comes from L2 (Zen 3, 2 threads, f16: 113-136
+// GFLOP/s at 16 and 24 rows, of a 206 FMA peak). Here the activations are transposed once per call
+// so that one vector holds one column of 8 activation rows (or two columns of 4 rows, four of 2),
+// and 12 weight rows are converted to f32 once per 256 columns into a panel (12 KiB, in L1); each
 // panel value is then one broadcast load against one or two activation vectors. With 16 rows
 // a column costs 2 activation loads, 6 broadcasts and 12 FMAs (the tile takes the panel's rows
 // in two halves of 6); with 8 or fewer, 1 load, 12 broadcasts and 12 FMAs. Rows go in groups

@@ -43,7 +43,7 @@ GemvFn gemv_kernel(Isa isa, WeightType t);
 GemvFn gemm_tiles_avx512(WeightType t);
 GemvFn gemm_tiles_avx2(WeightType t);
 
-// The same product for 12 to 31 activation rows on AVX2 (f32, f16 or bf16 weights; nullptr for
+// The same product for 16 to 31 activation rows on AVX2 (f32, f16 or bf16 weights; nullptr for
 // other types): the activations transposed once per call, each weight value converted once
 // into a panel and broadcast against a vector of activation rows (gemv_bcast_avx2.cpp).
 GemvFn gemv_bcast_avx2(WeightType t);

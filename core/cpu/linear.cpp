@@ -38,11 +38,12 @@ constexpr int64_t kTilesMinM = 32;
 
 // From this many activation rows up to kTilesMinM, f32/f16/bf16 weights on AVX2 run the
 // broadcast kernel (gemv_bcast_avx2) in place of the row kernels. AVX2 EPYC (Zen 3), 5632x2048,
-// 2 threads (Crossover), broadcast against row kernels, GFLOP/s: f16 90 / 100 / 133 / 142
-// against 97 / 98 / 99 / 87 at 8 / 12 / 16 / 24 rows; f32 77 / 86 / 115 / 126 against 84 / 87 /
-// 90 / 75. Below 12 rows its conversion of every weight to an f32 panel costs more than the
-// row kernels' activation loads (GemvCached f16 at 2 rows: 22 against 79 on one thread).
-constexpr int64_t kBcastMinM = 12;
+// 2 threads, broadcast against row kernels (Crossover, GFLOP/s): f16 107 / 143 / 149 against
+// 136 / 136 / 113 at 12 / 16 / 24 rows; f32 99 / 100 / 137 against 110 / 119 / 114; from memory
+// (Gemv, 16 rows) f16 127 against 122, bf16 in bf16 compute 136 against 121. Below 16 rows a
+// group is padded to 16 and its conversion of every weight to an f32 panel costs more than the
+// row kernels' activation loads (GemvCached f16 at 2 rows: 22 against 79 GFLOP/s, one thread).
+constexpr int64_t kBcastMinM = 16;
 
 // From this many activation rows bf16 compute on bf16 or f16 weights runs the AVX512_BF16
 // dot-product kernel. One row is bound by the weights' bandwidth, where the f32 kernel's loop

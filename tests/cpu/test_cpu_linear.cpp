@@ -31,10 +31,10 @@ struct Shape {
 // 1100 and 1088 (34 q8_0 blocks) span several column passes of the batched kernels.
 const Shape kShapes[] = {{77, 96}, {64, 256}, {33, 40}, {9, 200}, {13, 1100}, {12, 1088}};
 // 6 and 8 take the bf16 dot products' 3 x 8 tiles, partly and wholly filled; 17 and 64 their
-// 6 x 4 tiles, 17 with a last tile of one activation row. On AVX2, 12 takes the broadcast
-// kernel's group of 16 rows with 4 rows of zeros, and 17, 20 and 22 a full group then one of
-// 2, 4 and 8 padded rows (2, 4 and 1 columns a vector).
-const int64_t kMs[] = {1, 3, 6, 8, 12, 17, 20, 22, 64};
+// 6 x 4 tiles, 17 with a last tile of one activation row. On AVX2, 17, 20, 22 and 28 take the
+// broadcast kernel's group of 16 rows, then one of 2, 4, 8 and 16 padded rows (4, 2 and 1
+// columns a vector; 28 with 4 rows of zeros).
+const int64_t kMs[] = {1, 3, 6, 8, 17, 20, 22, 28, 64};
 const WeightType kTypes[] = {WeightType::F32,  WeightType::F16,  WeightType::BF16, WeightType::Q8_0,
                              WeightType::Q4_0, WeightType::Q4_1, WeightType::Q5_0, WeightType::Q5_1,
                              WeightType::Q4_K, WeightType::Q5_K, WeightType::Q6_K};
@@ -143,12 +143,12 @@ TEST(CpuLinear, HalfWeightsInF32ComputeRunRegisterTiles) {
   }
 }
 
-// On AVX2, f32, f16 and bf16 weights take the broadcast kernel from 12 rows up to the tiles
-// (its results are checked against the reference above at m = 12, 17, 20 and 22); quantized
+// On AVX2, f32, f16 and bf16 weights take the broadcast kernel from 16 rows up to the tiles
+// (its results are checked against the reference above at m = 17, 20, 22 and 28); quantized
 // weights and AVX-512 do not.
-TEST(CpuLinear, AvxTwoBroadcastsWeightsFromTwelveRows) {
+TEST(CpuLinear, AvxTwoBroadcastsWeightsFromSixteenRows) {
   if (!cpu_features().avx2) GTEST_SKIP() << "this CPU has no AVX2";
-  const std::string bcast = "weights broadcast against transposed activations from m = 12";
+  const std::string bcast = "weights broadcast against transposed activations from m = 16";
   const RandomWeights f16(WeightType::F16, 64, 256, 3);
   if (active_isa() == Isa::Avx512) {
     EXPECT_EQ(Linear(f16.view, Compute::F32).describe().find(bcast), std::string::npos);
