@@ -38,12 +38,14 @@ constexpr int64_t kTilesMinM = 32;
 
 // From this many activation rows up to kTilesMinM, f32/f16/bf16 weights on AVX2 run the
 // broadcast kernel (gemv_bcast_avx2) in place of the row kernels. AVX2 EPYC (Zen 3), 5632x2048,
-// 2 threads, broadcast against row kernels (Crossover, GFLOP/s): f16 107 / 143 / 149 against
-// 136 / 136 / 113 at 12 / 16 / 24 rows; f32 99 / 100 / 137 against 110 / 119 / 114; from memory
-// (Gemv, 16 rows) f16 127 against 122, bf16 in bf16 compute 136 against 121. Below 16 rows a
-// group is padded to 16 and its conversion of every weight to an f32 panel costs more than the
-// row kernels' activation loads (GemvCached f16 at 2 rows: 22 against 79 GFLOP/s, one thread).
-constexpr int64_t kBcastMinM = 16;
+// 2 threads, broadcast against row kernels (4 weight rows by 2 activation rows), GFLOP/s, 3
+// alternated rounds: at 16 rows f16 142 against 161 (Crossover) and 136 against 142 (Gemv,
+// from memory), bf16 in bf16 compute 134 against 112 (Gemv), f32 130 against 115 (Crossover);
+// at 24 rows f16 146 against 132, f32 139 against 106. Below 16 rows a group is padded to 16 and
+// converting every weight to an f32 panel costs more than the row kernels' activation loads
+// (GemvCached f16 at 2 rows: 22 against 79, one thread). f16 converts in one instruction, so
+// its row kernels hold out longer; 17 to 23 rows were not measured.
+int64_t bcast_min_m(WeightType t) { return t == WeightType::F16 ? 24 : 16; }
 
 // From this many activation rows bf16 compute on bf16 or f16 weights runs the AVX512_BF16
 // dot-product kernel. One row is bound by the weights' bandwidth, where the f32 kernel's loop
@@ -211,7 +213,7 @@ std::string Linear::describe() const {
     s += to_string(isa_);
     if (bcast_kernel_ != nullptr) {
       s += " (weights broadcast against transposed activations from m = " +
-           std::to_string(kBcastMinM) + ")";
+           std::to_string(bcast_min_m(w_.type)) + ")";
     }
     if (tiles_kernel_ != nullptr)
       s += " (register tiles from m = " + std::to_string(kTilesMinM) + ")";
@@ -282,7 +284,7 @@ void Linear::gemv(const float* x, int64_t m, float* y) const {
   // Activation rows per pass: they stay in L2 while the weights stream past them once.
   // The tiles take every row in one pass: each weight panel they convert then serves them all.
   const bool tiles = !dp && tiles_kernel_ != nullptr && m >= kTilesMinM;
-  const bool bcast = !dp && !tiles && bcast_kernel_ != nullptr && m >= kBcastMinM;
+  const bool bcast = !dp && !tiles && bcast_kernel_ != nullptr && m >= bcast_min_m(w_.type);
   const int64_t value_bytes = dp ? 2 : 4;
   const int64_t chunk =
       tiles || bcast

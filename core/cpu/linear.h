@@ -10,10 +10,10 @@
 //     f32, f16 and bf16 weights run register tiles from 32 rows instead (gemm_tiles_avx512,
 //     gemm_tiles_avx2: converted weight panels, outer products), and in f32 compute f16/bf16
 //     weights then go to oneDNN from 256 rows on AVX2 and never on AVX-512. On AVX2 they run
-//     weights broadcast against transposed activations from 16 to 31 rows (gemv_bcast_avx2).
-//     bf16 and f16 weights in bf16 compute on AVX512_BF16 run vdpbf16ps on bf16 activations from 2
-//     rows (gemv_bf16dp_avx512; f16 weights rounded to bf16 in registers, as the bf16 matmul's
-//     converted panels are).
+//     weights broadcast against transposed activations from 16 (f16: 24) to 31 rows
+//     (gemv_bcast_avx2). bf16 and f16 weights in bf16 compute on AVX512_BF16 run vdpbf16ps on bf16
+//     activations from 2 rows (gemv_bf16dp_avx512; f16 weights rounded to bf16 in registers, as the
+//     bf16 matmul's converted panels are).
 //   m >= gemm_min_m: a oneDNN matmul (AMX/AVX-512 bf16 tiles in Compute::BF16 where the CPU
 //     has them, f32 otherwise). Weights that oneDNN cannot read directly are converted
 //     panel by panel into a per-thread buffer; the weight view is never copied whole.
@@ -98,7 +98,7 @@ class Linear {
   void (*kernel_)(const detail::GemvArgs&, int64_t, int64_t) = nullptr;
   // f32/f16/bf16 on AVX-512 and AVX2: the register-tiled kernel for many rows (null otherwise).
   void (*tiles_kernel_)(const detail::GemvArgs&, int64_t, int64_t) = nullptr;
-  // f32/f16/bf16 on AVX2: weights broadcast against transposed activations, from kBcastMinM rows
+  // f32/f16/bf16 on AVX2: weights broadcast against transposed activations, from bcast_min_m rows
   // up to the tiles (null otherwise).
   void (*bcast_kernel_)(const detail::GemvArgs&, int64_t, int64_t) = nullptr;
   // bf16 or f16 weights in bf16 compute on AVX512_BF16: vdpbf16ps on bf16 activations (null
