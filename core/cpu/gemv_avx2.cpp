@@ -81,7 +81,8 @@ BRICKS_AVX2 inline __m256 vfma(__m256 a, __m256 b, __m256 acc) { return _mm256_f
 // GCC folds the activation load into each FMA that uses it, so a tile of 2 weight rows by 4
 // activation rows issued 10 loads per 8 multiply-adds, more than two 256-bit load ports take in
 // the FMAs' 4 cycles. An empty asm keeps one load per vector: f16 5632 x 2048 (Zen 3, 2 threads)
-// 1.04-1.10x at 4 and 8 rows (Gemv, Crossover), GemvCached 1.07-1.08x on one thread.
+// 1.04-1.10x at 4 and 8 rows (Gemv, Crossover), GemvCached 1.07-1.08x on one thread. bf16 at 8
+// rows ran 0.73-0.83x without it (the same source as before it came, compiled otherwise).
 BRICKS_AVX2 inline void in_register(__m256& v) { asm("" : "+x"(v)); }
 BRICKS_AVX2 inline float hsum(__m256 v) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -130,20 +131,25 @@ BRICKS_AVX2 void q8_decode_rows4(const GemvArgs& a, int64_t n, int64_t i0, KRang
 }
 
 // 16 ymm registers: R * MB accumulators + R weight vectors + 1 activation vector. 3 or 4
-// activation rows take two tiles of 4 weight rows (by 2, then by the rest) rather than two of 2
-// weight rows by all of them: each weight vector is converted twice instead of once, but the
-// activations, which come from L2, are read once per 4 weight rows instead of per 2. f16 5632 x
-// 2048 (Zen 3, 2 threads, 3 alternated rounds): 1.07x at 4 rows, 1.13x at 8 (Gemv), 1.05-1.10x
-// at 8 and 12 (Crossover); GemvCached 1.08-1.13x.
+// activation rows of f16 or f32 weights take two tiles of 4 weight rows (by 2, then by the rest)
+// rather than two of 2 weight rows by all of them: each weight vector is converted twice
+// instead of once, but the activations, which come from L2, are read once per 4 weight rows
+// instead of per 2. f16 5632 x 2048 (Zen 3, 2 threads, 3 alternated rounds): 1.07x at 4 rows,
+// 1.13x at 8 (Gemv), 1.05-1.10x at 8 and 12 (Crossover); GemvCached 1.08-1.13x. bf16 and q8_0
+// take two instructions or more to convert a vector and keep the 2-row tiles: bf16 ran 0.94x
+// and 0.98x at 4 and 8 rows in the 4-row ones.
 template <class L, int MB>
 BRICKS_AVX2 void row_group(const GemvArgs& a, int64_t n, int64_t i0, KRange kr) {
   if constexpr (std::is_same_v<L, Q8> && MB == 1) {
     q8_decode_rows4(a, n, i0, kr);
   } else if constexpr (MB <= 2) {
     tile<L, 4, MB>(a, n, i0, kr);
-  } else {
+  } else if constexpr (std::is_same_v<L, F16> || std::is_same_v<L, F32>) {
     tile<L, 4, 2>(a, n, i0, kr);
     tile<L, 4, MB - 2>(a, n, i0 + 2, kr);
+  } else {
+    tile<L, 2, MB>(a, n, i0, kr);
+    tile<L, 2, MB>(a, n + 2, i0, kr);
   }
 }
 
