@@ -14,6 +14,7 @@
 
 #include "bricks/prefetch.hpp"
 #include "cpu/gemv_kernels.h"
+#include "cpu/row_loads_avx2.h"
 #include "cpu/transpose_avx2.h"
 
 #define BRICKS_AVX2 __attribute__((target("avx2,fma,f16c")))
@@ -28,36 +29,10 @@ constexpr int64_t kPanelRows = 16;   // weight rows per panel: two vectors of ou
 constexpr int64_t kPanelCols = 256;  // columns per panel
 constexpr int kTileRows = 6;         // activation rows per micro-tile: 12 accumulators
 
-// 8 values of a weight row at p as f32.
-struct F32 {
-  static constexpr int64_t kBytes = 4;
-  BRICKS_AVX2 static __m256 convert(const char* p) {
-    return _mm256_loadu_ps(reinterpret_cast<const float*>(p));
-  }
-};
-struct F16 {
-  static constexpr int64_t kBytes = 2;
-  BRICKS_AVX2 static __m256 convert(const char* p) {
-    return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-  }
-};
-struct BF16 {
-  static constexpr int64_t kBytes = 2;
-  BRICKS_AVX2 static __m256 convert(const char* p) {
-    const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
-  }
-};
-
-// Values k .. k + 8 of a weight row as f32; with fewer than 8 left (`count`), those and zeros.
-template <class L>
-BRICKS_AVX2 inline __m256 load8(const char* row, int64_t k, int64_t count) {
-  const char* p = row + k * L::kBytes;
-  if (count >= 8) return L::convert(p);
-  alignas(32) char tail[8 * L::kBytes] = {};
-  std::memcpy(tail, p, static_cast<size_t>(count * L::kBytes));
-  return L::convert(tail);
-}
+using row_loads::BF16;
+using row_loads::F16;
+using row_loads::F32;
+using row_loads::load8;
 
 // panel[k][j] = W[n + j][k0 + k] for j < rows (zero beyond) and k < cols.
 template <class L>

@@ -26,6 +26,7 @@
 
 #include "bricks/prefetch.hpp"
 #include "cpu/gemv_kernels.h"
+#include "cpu/row_loads_avx2.h"
 #include "cpu/transpose_avx2.h"
 
 #define BRICKS_AVX2 __attribute__((target("avx2,fma,f16c")))
@@ -38,26 +39,10 @@ constexpr int64_t kRows = 12;    // weight rows per panel
 constexpr int64_t kChunk = 256;  // columns per panel
 constexpr int64_t kGroup = 16;   // activation rows per group: two vectors a column
 
-// 8 values of a weight row at p as f32.
-struct F32 {
-  static constexpr int64_t kBytes = 4;
-  BRICKS_AVX2 static __m256 convert(const char* p) {
-    return _mm256_loadu_ps(reinterpret_cast<const float*>(p));
-  }
-};
-struct F16 {
-  static constexpr int64_t kBytes = 2;
-  BRICKS_AVX2 static __m256 convert(const char* p) {
-    return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-  }
-};
-struct BF16 {
-  static constexpr int64_t kBytes = 2;
-  BRICKS_AVX2 static __m256 convert(const char* p) {
-    const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
-  }
-};
+using row_loads::BF16;
+using row_loads::F16;
+using row_loads::F32;
+using row_loads::load8;
 
 // A group of activation rows as the tiles read it. `padded` rows (2, 4, 8 or 16) cover the
 // group's `rows`; a vector holds `per_vector` = 8 / padded columns of them when padded < 8
@@ -104,16 +89,6 @@ BRICKS_AVX2 void transpose_group(const GemvArgs& a, const Group& g, int64_t cols
     for (; k < a.cols; ++k)
       for (int64_t i = 0; i < rows; ++i) g.xt[k * step + i0 + i] = x[(i0 + i) * a.cols + k];
   }
-}
-
-// 8 values of a weight row from column k; with fewer than 8 left (`count`), those and zeros.
-template <class L>
-BRICKS_AVX2 inline __m256 load8(const char* row, int64_t k, int64_t count) {
-  const char* p = row + k * L::kBytes;
-  if (count >= 8) return L::convert(p);
-  alignas(32) char tail[8 * L::kBytes] = {};
-  std::memcpy(tail, p, static_cast<size_t>(count * L::kBytes));
-  return L::convert(tail);
 }
 
 // panel[r][c] = W[n + r][k0 + c] for r < rows, c < cols rounded up to 8 (zero beyond).
