@@ -128,7 +128,7 @@ struct Ahead {
 
 // acc[r][v] over `steps` steps of the panel's rows r < R (from `panel`) and the group's
 // vectors v < V; out (R x V vectors) takes the sums, or adds them when `add`.
-template <class L, int R, int V, int PerVector>
+template <int R, int V, int PerVector>
 BRICKS_AVX2 __attribute__((noinline)) void tile(const float* panel, const float* xt, int64_t steps,
                                                 float* out, bool add, Ahead ahead) {
   // One flat array, every loop unrolled: GCC 12 kept a 2-D array of accumulators on the stack
@@ -157,24 +157,23 @@ BRICKS_AVX2 __attribute__((noinline)) void tile(const float* panel, const float*
 
 // The panel's columns [0, cols8) against group g from column k0; sums into out
 // (kRows x vectors x 8 floats). `ahead` is spread over the group's steps.
-template <class L>
 BRICKS_AVX2 void run_group(const Group& g, const float* panel, int64_t k0, int64_t cols8,
                            float* out, bool add, Ahead ahead) {
   const int64_t steps = g.padded >= 8 ? cols8 : cols8 * g.padded / 8;
   ahead.per_step = (ahead.lines + steps - 1) / steps;
   switch (g.padded) {
     case 16:
-      tile<L, 6, 2, 1>(panel, g.xt + k0 * 16, steps, out, add, ahead);
-      tile<L, 6, 2, 1>(panel + 6 * kChunk, g.xt + k0 * 16, steps, out + 6 * 16, add, Ahead{});
+      tile<6, 2, 1>(panel, g.xt + k0 * 16, steps, out, add, ahead);
+      tile<6, 2, 1>(panel + 6 * kChunk, g.xt + k0 * 16, steps, out + 6 * 16, add, Ahead{});
       break;
     case 8:
-      tile<L, kRows, 1, 1>(panel, g.xt + k0 * 8, steps, out, add, ahead);
+      tile<kRows, 1, 1>(panel, g.xt + k0 * 8, steps, out, add, ahead);
       break;
     case 4:
-      tile<L, kRows, 1, 2>(panel, g.xt + k0 * 4, steps, out, add, ahead);
+      tile<kRows, 1, 2>(panel, g.xt + k0 * 4, steps, out, add, ahead);
       break;
     default:
-      tile<L, kRows, 1, 4>(panel, g.xt + k0 * 2, steps, out, add, ahead);
+      tile<kRows, 1, 4>(panel, g.xt + k0 * 2, steps, out, add, ahead);
       break;
   }
 }
@@ -235,8 +234,8 @@ BRICKS_AVX2 void gemv_bcast(const GemvArgs& a, int64_t n0, int64_t n1) {
       const Ahead ahead{a.w + (n + kRows) * row_bytes + c * share * 64,
                         std::clamp<int64_t>(lines - c * share, 0, share)};
       for (int64_t j = 0; j < groups; ++j) {
-        run_group<L>(group(j), panel, k0, (cols + 7) / 8 * 8, outs + j * kRows * kGroup, c > 0,
-                     j == 0 ? ahead : Ahead{});
+        run_group(group(j), panel, k0, (cols + 7) / 8 * 8, outs + j * kRows * kGroup, c > 0,
+                  j == 0 ? ahead : Ahead{});
       }
     }
     for (int64_t j = 0; j < groups; ++j)
