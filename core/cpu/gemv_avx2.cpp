@@ -87,7 +87,7 @@ BRICKS_AVX2 inline void in_register(__m256& v) { asm("" : "+x"(v)); }
 // One activation row takes 4 rows a quarter of the range apart: 4 streams a thread, each in
 // address order, as the read sweep reads. Against 4 adjacent rows (Zen 3, 5 alternated rounds):
 // f16 Gemv 1.06-1.12x, f16 batch-1 decode 18.4-18.8 -> 20.1-20.4 tok/s (`bricks run`).
-constexpr int kQuarterStreams = 1;
+constexpr int kDecodeStreams = 4;
 BRICKS_AVX2 inline float hsum(__m256 v) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
   s = _mm_add_ps(s, _mm_movehl_ps(s, s));

@@ -86,7 +86,7 @@ BRICKS_AVX512 inline __m512 vfma(__m512 a, __m512 b, __m512 acc) {
 }
 // Left to the compiler here: not measured on an AVX-512 machine.
 BRICKS_AVX512 inline void in_register(__m512&) {}
-constexpr int kQuarterStreams = 0;
+constexpr int kDecodeStreams = 0;
 BRICKS_AVX512 inline float hsum(__m512 v) { return _mm512_reduce_add_ps(v); }
 
 #define BRICKS_GEMV_TARGET BRICKS_AVX512
