@@ -50,6 +50,9 @@ using row_loads::load8;
 struct Group {
   int64_t row0, rows, padded;
   float* xt;  // [cols8 * padded] floats, rows beyond `rows` and columns beyond cols zero
+
+  int64_t per_vector() const { return padded >= 8 ? 1 : 8 / padded; }
+  int64_t vectors() const { return padded >= 8 ? padded / 8 : 1; }  // vectors a step
 };
 
 int64_t padded_rows(int64_t rows) {
@@ -59,13 +62,12 @@ int64_t padded_rows(int64_t rows) {
 }
 
 // xt for rows [row0, row0 + rows) of x: column k of row i at
-// (k / per_vector) * 8 * vectors + (i / 8) * 8 + (i % 8) * per_vector + k % per_vector
-// (vectors = padded / 8 for padded >= 8, else 1; per_vector = 8 / padded, else 1).
+// (k / per_vector) * 8 * vectors + (i / 8) * 8 + (i % 8) * per_vector + k % per_vector.
 BRICKS_AVX2 void transpose_group(const GemvArgs& a, const Group& g, int64_t cols8) {
   if (g.rows < g.padded || a.cols < cols8) std::fill(g.xt, g.xt + cols8 * g.padded, 0.0f);
   const float* x = a.x + g.row0 * a.cols;
   if (g.padded < 8) {  // per_vector columns of each row side by side
-    const int64_t per_vector = 8 / g.padded;
+    const int64_t per_vector = g.per_vector();
     for (int64_t k = 0; k < a.cols; k += per_vector) {
       const auto bytes = static_cast<size_t>(std::min(per_vector, a.cols - k)) * sizeof(float);
       float* v = g.xt + k / per_vector * 8;
@@ -159,7 +161,7 @@ BRICKS_AVX2 __attribute__((noinline)) void tile(const float* panel, const float*
 // (kRows x vectors x 8 floats). `ahead` is spread over the group's steps.
 BRICKS_AVX2 void run_group(const Group& g, const float* panel, int64_t k0, int64_t cols8,
                            float* out, bool add, Ahead ahead) {
-  const int64_t steps = g.padded >= 8 ? cols8 : cols8 * g.padded / 8;
+  const int64_t steps = cols8 / g.per_vector();
   ahead.per_step = (ahead.lines + steps - 1) / steps;
   switch (g.padded) {
     case 16:
@@ -180,8 +182,7 @@ BRICKS_AVX2 void run_group(const Group& g, const float* panel, int64_t k0, int64
 
 // y[group rows][n + r] for r < rows from out.
 void store_group(const GemvArgs& a, const Group& g, const float* out, int64_t n, int64_t rows) {
-  const int64_t vectors = g.padded >= 8 ? g.padded / 8 : 1;
-  const int64_t per_vector = g.padded >= 8 ? 1 : 8 / g.padded;
+  const int64_t vectors = g.vectors(), per_vector = g.per_vector();
   for (int64_t r = 0; r < rows; ++r) {
     for (int64_t i = 0; i < g.rows; ++i) {
       const float* lanes = out + (r * vectors + i / 8) * 8;
