@@ -28,13 +28,16 @@ struct Shape {
 };
 
 // cols 96 = 3 q8_0 blocks with 77 (odd) rows; 40, 200 and 1100 leave SIMD column tails;
-// 1100 and 1088 (34 q8_0 blocks) span several column passes of the batched kernels.
-const Shape kShapes[] = {{77, 96}, {64, 256}, {33, 40}, {9, 200}, {13, 1100}, {12, 1088}};
+// 1100 and 1088 (34 q8_0 blocks) span several column passes of the batched kernels. 40 x 520
+// gives the register tiles whole panels of 16 rows that add up over three column panels.
+const Shape kShapes[] = {{77, 96},   {64, 256},  {33, 40}, {9, 200},
+                         {13, 1100}, {12, 1088}, {40, 520}};
 // 6 and 8 take the bf16 dot products' 3 x 8 tiles, partly and wholly filled; 17 and 64 their
 // 6 x 4 tiles, 17 with a last tile of one activation row. On AVX2, 17, 20, 22 and 28 take the
 // broadcast kernel's group of 16 rows (f16: 28 only), then one of 2, 4, 8 and 16 padded rows
-// (4, 2 and 1 columns a vector; 28 with 4 rows of zeros).
-const int64_t kMs[] = {1, 3, 6, 8, 17, 20, 22, 28, 64};
+// (4, 2 and 1 columns a vector; 28 with 4 rows of zeros). The register tiles take 38 and 43
+// as tiles of 6 rows and a last 8 or 7 as 4 and 4 or 4 and 3.
+const int64_t kMs[] = {1, 3, 6, 8, 17, 20, 22, 28, 38, 43, 64};
 const WeightType kTypes[] = {WeightType::F32,  WeightType::F16,  WeightType::BF16, WeightType::Q8_0,
                              WeightType::Q4_0, WeightType::Q4_1, WeightType::Q5_0, WeightType::Q5_1,
                              WeightType::Q4_K, WeightType::Q5_K, WeightType::Q6_K};

@@ -73,6 +73,7 @@ void register_gemm() {
   }
   gemm->Args({2048, 5632, 512, 2, kF16, kComputeF32});
   gemm->Args({5632, 2048, 128, 1, kF32, kComputeF32});
+  gemm->Args({5632, 2048, 128, 1, kF16, kComputeF32});
 
   auto* cross = benchmark::RegisterBenchmark("Crossover", BM_Crossover);
   cross->ArgNames({"m", "onednn", "type", "compute"})->MinTime(kMinTime)->UseRealTime();
