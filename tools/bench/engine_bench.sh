@@ -27,6 +27,8 @@
 # Rows are tokens per second (0: the run failed, its error is on stderr); the peer's decode rows come from llama-bench -n 64 and
 # llama-batched-bench -npp 16 -ntg 32, Bricks' from 16-token prompts and 33 new tokens. A batch
 # row is the decode phase alone on both sides: sequences / mean TPOT for Bricks, S_TG for the peer.
+# A prompt row is a warm step on both sides: llama-bench's mean after its warm-up run, and for
+# Bricks five prompts run one a step, (the fifth's TTFT - the third's) / 2.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 peer="" threads="1 2" compute=f32 build=build isa="" repeat=1 lanes=false
@@ -39,7 +41,7 @@ while [ $# -gt 0 ]; do
     --isa) isa=$2; shift 2 ;;
     --repeat) repeat=$2; shift 2 ;;
     --q8-lanes) lanes=true; shift ;;
-    -h|--help) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "engine_bench.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     *) break ;;
   esac
@@ -94,12 +96,12 @@ if [ "$isa" = avx2 ]; then
   fi
 fi
 
-manifest() {  # threads, requests, prompt_len, output_len
+manifest() {  # threads, requests, prompt_len, output_len[, tokens a step (default 4096)]
   cat <<M
 name: "bench"
 model { path: "$model" }
 device { kind: "cpu" threads: $1 kv_cache_bytes: 1073741824 kv_dtype: "f16" compute: "$compute" q8_lane_layout: $lanes }
-bricks { kind: "scheduler" name: "fcfs" params { key: "max_num_batched_tokens" value { int: 4096 } } }
+bricks { kind: "scheduler" name: "fcfs" params { key: "max_num_batched_tokens" value { int: ${5:-4096} } } }
 bricks { kind: "kv" name: "paged" }
 bricks { kind: "attention" name: "cpu_paged" }
 workload {
@@ -109,7 +111,7 @@ workload {
 M
 }
 
-run() {  # threads, requests, prompt, output -> report json (nothing when the run fails)
+run() {  # threads, requests, prompt, output[, tokens a step] -> report json (nothing when the run fails)
   manifest "$@" > "$work/m.textproto"
   rm -f "$work/r.json"
   "$bricks" run --quiet --no-progress --report-json "$work/r.json" "$work/m.textproto" \
@@ -138,8 +140,12 @@ peer_tg1() {  # threads -> llama.cpp's batch-1 decode tok/s (llama-bench -n 64)
 bricks_rows() {  # threads -> "pp128 pp512 tg1 tg4 tg8 tg16" (Bricks' tok/s)
   local t=$1 out="" n b ttft tpot report
   for n in 128 512; do
-    ttft=$(run "$t" 1 "$n" 1 | num mean)
-    out="$out $(awk -v n="$n" -v s="$ttft" 'BEGIN{print (s > 0 ? n/s : 0)}')"
+    # Five prompts of n tokens, one a step: prompt k's TTFT is k steps, so (the fifth's - the
+    # third's) / 2 is the time of a warm step. The first step of a fresh process also faults in
+    # the KV pages it writes, which on a VM can add half a second; llama-bench warms up first.
+    report=$(run "$t" 5 "$n" 1 "$n" | tr -d '\n' | grep -o '"ttft_s": {[^}]*}' || true)
+    out="$out $(awk -v n="$n" -v hi="$(num max <<< "$report")" -v mid="$(num median <<< "$report")" \
+      'BEGIN{print (hi > mid && mid > 0 ? 2 * n / (hi - mid) : 0)}')"
   done
   # Batch-1 decode of both sides back to back, between two read sweeps whose mean sets the
   # roofline (memory on a shared machine can change speed between minutes); and the weight
