@@ -8,7 +8,6 @@
 #pragma GCC diagnostic ignored "-Wuninitialized"
 
 #include <algorithm>
-#include <cstring>
 
 #include "cpu/convert.h"
 #include "cpu/gemv_kernels.h"
@@ -22,9 +21,8 @@ namespace {
 using Vec = __m512;
 constexpr int kLanes = 16;
 
-// Weight loaders. block(row, k) prepares the 32 values starting at column k (k % 32 == 0
-// for Q8_0); load(ctx, j) returns values k + 16j .. k + 16j + 15 as f32; scalar(row, k) is one
-// value, used for column tails.
+// Weight loaders. block(row, k) prepares the values starting at column k; load(ctx, j) returns
+// values k + 16j .. k + 16j + 15 as f32; scalar(row, k) is one value, used for column tails.
 struct F32 {
   using Ctx = const float*;
   BRICKS_AVX512 static Ctx block(const char* row, int64_t k) {
@@ -61,24 +59,6 @@ struct BF16 {
   }
 };
 
-struct Q8 {
-  struct Ctx {
-    const int8_t* q;
-    __m512 d;
-  };
-  BRICKS_AVX512 static Ctx block(const char* row, int64_t k) {
-    const char* blk = row + (k / kQ8Block) * kQ8BlockBytes;
-    uint16_t d_bits;
-    std::memcpy(&d_bits, blk, 2);
-    return {reinterpret_cast<const int8_t*>(blk + 2), _mm512_set1_ps(_cvtsh_ss(d_bits))};
-  }
-  BRICKS_AVX512 static __m512 load(const Ctx& c, int j) {
-    const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(c.q + 16 * j));
-    return _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q)), c.d);
-  }
-  static float scalar(const char*, int64_t) { return 0.0f; }  // q8_0 has no column tail
-};
-
 BRICKS_AVX512 inline __m512 vzero() { return _mm512_setzero_ps(); }
 BRICKS_AVX512 inline __m512 vload(const float* p) { return _mm512_loadu_ps(p); }
 BRICKS_AVX512 inline __m512 vfma(__m512 a, __m512 b, __m512 acc) {
@@ -108,9 +88,7 @@ GemvFn gemv_avx512(WeightType t) {
       return gemv<F16>;
     case WeightType::BF16:
       return gemv<BF16>;
-    case WeightType::Q8_0:
-      return gemv<Q8>;
-    default:  // the other block types run the portable kernels
+    default:  // the block types run the integer kernels (quant_dot.h)
       break;
   }
   return nullptr;

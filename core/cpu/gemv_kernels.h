@@ -29,11 +29,13 @@ struct GemvArgs {
 
 using GemvFn = void (*)(const GemvArgs& a, int64_t n0, int64_t n1);
 
+// For f32, f16 and bf16 weights; nullptr for the block types, whose products take quantized
+// activations (quant_dot.h).
 GemvFn gemv_scalar(WeightType t);
 GemvFn gemv_avx2(WeightType t);
 GemvFn gemv_avx512(WeightType t);
 
-// The kernel for `isa` (which the CPU must support).
+// The kernel for `isa` (which the CPU must support); nullptr for the block types.
 GemvFn gemv_kernel(Isa isa, WeightType t);
 
 // The register-tiled form of the same product for many activation rows (f32 arithmetic on

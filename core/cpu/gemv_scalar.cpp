@@ -1,5 +1,4 @@
 // Portable GEMV kernels: the dispatch floor for CPUs without AVX2 + FMA + F16C.
-#include <cstring>
 #include <vector>
 
 #include "cpu/convert.h"
@@ -40,22 +39,8 @@ GemvFn gemv_scalar(WeightType t) {
       return gemv_rows<WeightType::F16>;
     case WeightType::BF16:
       return gemv_rows<WeightType::BF16>;
-    case WeightType::Q8_0:
-      return gemv_rows<WeightType::Q8_0>;
-    case WeightType::Q4_0:
-      return gemv_rows<WeightType::Q4_0>;
-    case WeightType::Q4_1:
-      return gemv_rows<WeightType::Q4_1>;
-    case WeightType::Q5_0:
-      return gemv_rows<WeightType::Q5_0>;
-    case WeightType::Q5_1:
-      return gemv_rows<WeightType::Q5_1>;
-    case WeightType::Q4_K:
-      return gemv_rows<WeightType::Q4_K>;
-    case WeightType::Q5_K:
-      return gemv_rows<WeightType::Q5_K>;
-    case WeightType::Q6_K:
-      return gemv_rows<WeightType::Q6_K>;
+    default:  // the block types run the integer kernels (quant_dot.h)
+      break;
   }
   return nullptr;
 }
