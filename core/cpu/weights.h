@@ -61,8 +61,9 @@ void prefault(const void* p, size_t n);
 // contents, still read-only. A decode pass reads every weight once, and with 4 KiB file pages
 // each page costs a TLB miss; on the AVX-512 EPYC (a VM) this made batch-1 decode of a
 // 2.2 GB f16 model 14-25 % faster and of q4_k_m 5-8 %, and loading 1.5 s per GB slower (the
-// hypervisor backs each new huge page). The copy goes 64 MiB at a time, so the process holds
-// at most that much twice. Best effort: where a step fails the pages stay as they were.
+// hypervisor backs each new huge page). The copy goes 64 MiB at a time on each thread, so the
+// process holds at most that much twice per thread. Best effort: where a step fails its pages
+// stay as they were.
 // Returns the bytes moved.
 size_t prefault_huge(const void* p, size_t n);
 
