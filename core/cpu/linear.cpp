@@ -92,9 +92,12 @@ int64_t default_gemm_min_m(Linear::Path path, WeightType type, bool avx512_tiles
   // The AVX-512 register tiles beat oneDNN's f32 matmul on converted f16/bf16 panels at every
   // m measured: 250-270 GFLOP/s against 158-222 from 64 to 512 rows (AVX-512 EPYC, f16
   // 5632x2048, 2 threads). 0: never oneDNN. The AVX2 ones (AVX2 EPYC, Zen 3, the same shape
-  // and threads) ran 138 / 158 / 160 / 163 / 156 at 32 / 64 / 128 / 256 / 512 rows, oneDNN 113 /
-  // 142 / 161 / 161 / 164, and the GEMV kernels 79-84 from 32: they serve up to 256.
-  return avx512_tiles ? 0 : 256;
+  // and threads, 3 runs) on f16: 158-165 / 160-174 / 131-137 GFLOP/s at 256 / 512 / 1024 rows,
+  // oneDNN 146-156 / 154-160 / 153-166; on bf16 164-172 / 143-167 / 133-138, oneDNN 136-158 /
+  // 155-160 / 166-170. (From 1024 rows a 256-column slice of the activations outgrows L2.) So
+  // they serve f16 through 512 rows and bf16 up to 511; from 32 rows they beat the GEMV.
+  if (avx512_tiles) return 0;
+  return type == WeightType::F16 ? 513 : 512;
 }
 
 // Runs body(j0, j1) over [0, count) in blocks of 16 rows on the OpenMP team that the

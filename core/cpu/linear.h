@@ -9,8 +9,8 @@
 //     compute mode, so the results differ from the float product by that rounding.
 //     f32, f16 and bf16 weights run register tiles from 32 rows instead (gemm_tiles_avx512,
 //     gemm_tiles_avx2: converted weight panels, outer products), and in f32 compute f16/bf16
-//     weights then go to oneDNN from 256 rows on AVX2 and never on AVX-512. On AVX2 they run
-//     weights broadcast against transposed activations from 16 (f16: 24) to 31 rows
+//     weights then go to oneDNN from 513 (f16) or 512 (bf16) rows on AVX2 and never on AVX-512. On
+//     AVX2 they run weights broadcast against transposed activations from 16 (f16: 24) to 31 rows
 //     (gemv_bcast_avx2). bf16 and f16 weights in bf16 compute on AVX512_BF16 run vdpbf16ps on bf16
 //     activations from 2 rows (gemv_bf16dp_avx512; f16 weights rounded to bf16 in registers, as the
 //     bf16 matmul's converted panels are).

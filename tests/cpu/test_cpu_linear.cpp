@@ -121,8 +121,8 @@ TEST(CpuLinear, GemvIsPickedForSmallMAndDescribed) {
 }
 
 // f16 and bf16 weights in f32 compute take the register-tiled kernel from 32 rows (its results
-// are checked against the reference above at m = 64): on AVX-512 at every m, on AVX2 up to
-// 256 rows, where oneDNN takes over if the build has it.
+// are checked against the reference above at m = 38, 43 and 64): on AVX-512 at every m, on AVX2
+// through 512 rows (f16) or 511 (bf16), where oneDNN takes over if the build has it.
 TEST(CpuLinear, HalfWeightsInF32ComputeRunRegisterTiles) {
   if (active_isa() == Isa::Scalar) GTEST_SKIP() << "this CPU has neither AVX2 nor AVX-512";
   for (Isa isa : supported_isas()) {
@@ -136,10 +136,11 @@ TEST(CpuLinear, HalfWeightsInF32ComputeRunRegisterTiles) {
       if (isa == Isa::Avx512) {
         EXPECT_EQ(lin.path_for(4096), Linear::Path::Gemv) << lin.describe();
       } else {
-        EXPECT_EQ(lin.path_for(255), Linear::Path::Gemv) << lin.describe();
+        const int64_t last = type == WeightType::F16 ? 512 : 511;
+        EXPECT_EQ(lin.path_for(last), Linear::Path::Gemv) << lin.describe();
         const bool onednn =
             Linear(w.view, Compute::F32, LinearOptions{1}).path_for(1) != Linear::Path::Gemv;
-        EXPECT_EQ(lin.path_for(256), onednn ? Linear::Path::GemmF32 : Linear::Path::Gemv)
+        EXPECT_EQ(lin.path_for(last + 1), onednn ? Linear::Path::GemmF32 : Linear::Path::Gemv)
             << lin.describe();
       }
     }

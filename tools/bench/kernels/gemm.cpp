@@ -77,8 +77,8 @@ void register_gemm() {
 
   auto* cross = benchmark::RegisterBenchmark("Crossover", BM_Crossover);
   cross->ArgNames({"m", "onednn", "type", "compute"})->MinTime(kMinTime)->UseRealTime();
-  for (int64_t type : {kF32, kF16, kQ8, kQ4K})
-    for (int64_t m : {8, 12, 16, 24, 32, 64, 128, 192, 256, 512})
+  for (int64_t type : {kF32, kF16, kBF16, kQ8, kQ4K})
+    for (int64_t m : {8, 12, 16, 24, 32, 64, 128, 192, 256, 512, 1024})
       for (int64_t g : {0, 1}) cross->Args({m, g, type, kComputeF32});
   // bf16 compute: oneDNN's bf16 matmul (on converted panels for f16), or the GEMV: bf16 dot
   // products (vdpbf16ps) for bf16 weights from 2 rows where the CPU has AVX512_BF16, else the
