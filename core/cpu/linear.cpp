@@ -81,9 +81,9 @@ constexpr int64_t kPanelBytes = 4 << 20;
 // which the dot products convert in registers and oneDNN panel by panel, the GEMV wins up to
 // m = 64: 398-419 against 261 at 32, 466-520 against 398 at 64, 491-512 against 543 at 128
 // (Crossover type 1 compute 1).
-// `avx512_tiles` and `dp_kernel`: whether the Linear has the AVX-512 register-tiled kernel and
-// the bf16 dot-product kernel.
-int64_t default_gemm_min_m(Linear::Path path, WeightType type, bool avx512_tiles, bool dp_kernel) {
+// `tiles`: the Linear's register-tiled kernel (none, AVX2 or AVX-512); `dp_kernel`: whether it
+// has the bf16 dot-product kernel.
+int64_t default_gemm_min_m(Linear::Path path, WeightType type, Isa tiles, bool dp_kernel) {
   if (path == Linear::Path::GemmBF16) {
     if (dp_kernel) return type == WeightType::F16 ? 128 : 64;
     return type == WeightType::F16 ? 32 : 16;
@@ -96,8 +96,11 @@ int64_t default_gemm_min_m(Linear::Path path, WeightType type, bool avx512_tiles
   // oneDNN 146-156 / 154-160 / 153-166; on bf16 164-172 / 143-167 / 133-138, oneDNN 136-158 /
   // 155-160 / 166-170. (From 1024 rows a 256-column slice of the activations outgrows L2.) So
   // they serve f16 through 512 rows and bf16 up to 511; from 32 rows they beat the GEMV.
-  if (avx512_tiles) return 0;
-  return type == WeightType::F16 ? 513 : 512;
+  // Without tiles (the block types without int8 kernels for many rows, the portable floor)
+  // oneDNN takes over from 256.
+  if (tiles == Isa::Avx512) return 0;
+  if (tiles == Isa::Avx2) return type == WeightType::F16 ? 513 : 512;
+  return 256;
 }
 
 // Runs body(j0, j1) over [0, count) in blocks of 16 rows on the OpenMP team that the
@@ -191,10 +194,10 @@ Linear::Linear(const WeightView& w, Compute compute, const LinearOptions& option
     if (!gemm_impl_.empty()) gemm_path_ = Path::GemmF32;
   }
   if (gemm_path_ == Path::Gemv) return;
-  const bool avx512_tiles = tiles_kernel_ != nullptr && isa_ == Isa::Avx512;
+  const Isa tiles = tiles_kernel_ != nullptr ? isa_ : Isa::Scalar;
   gemm_min_m_ = options.gemm_min_m > 0
                     ? options.gemm_min_m
-                    : default_gemm_min_m(gemm_path_, w.type, avx512_tiles, dp_kernel_ != nullptr);
+                    : default_gemm_min_m(gemm_path_, w.type, tiles, dp_kernel_ != nullptr);
 }
 
 Linear::Path Linear::path_for(int64_t m) const {

@@ -147,6 +147,19 @@ TEST(CpuLinear, HalfWeightsInF32ComputeRunRegisterTiles) {
   }
 }
 
+// Without register tiles (the portable floor) f16 weights in f32 compute go to oneDNN from 256
+// rows, as before the tiles took them further on AVX2.
+TEST(CpuLinear, WithoutTilesHalfWeightsTakeOneDnnFrom256) {
+  const IsaGuard guard(Isa::Scalar);
+  const RandomWeights f16(WeightType::F16, 64, 256, 3);
+  const Linear lin(f16.view, Compute::F32);
+  if (Linear(f16.view, Compute::F32, LinearOptions{1}).path_for(1) == Linear::Path::Gemv) {
+    GTEST_SKIP() << "built without oneDNN";
+  }
+  EXPECT_EQ(lin.path_for(255), Linear::Path::Gemv) << lin.describe();
+  EXPECT_EQ(lin.path_for(256), Linear::Path::GemmF32) << lin.describe();
+}
+
 // On AVX2, f32 and bf16 weights take the broadcast kernel from 16 rows up to the tiles, f16
 // from 24 (its results are checked against the reference above at m = 17, 20, 22 and 28);
 // quantized weights and AVX-512 do not.
