@@ -138,7 +138,7 @@ peer_tg1() {  # threads -> llama.cpp's batch-1 decode tok/s (llama-bench -n 64)
 }
 
 bricks_rows() {  # threads -> "pp128 pp512 tg1 tg4 tg8 tg16" (Bricks' tok/s)
-  local t=$1 out="" n b ttft tpot report
+  local t=$1 out="" n b tpot report
   for n in 128 512; do
     # Five prompts of n tokens, one a step: prompt k's TTFT is k steps, so (the fifth's - the
     # third's) / 2 is the time of a warm step. The first step of a fresh process also faults in
