@@ -27,6 +27,7 @@
 #include "bricks/prefetch.hpp"
 #include "cpu/gemv_kernels.h"
 #include "cpu/row_loads_avx2.h"
+#include "cpu/scratch.h"
 #include "cpu/transpose_avx2.h"
 
 #define BRICKS_AVX2 __attribute__((target("avx2,fma,f16c")))
@@ -195,12 +196,6 @@ void store_group(const GemvArgs& a, const Group& g, const float* out, int64_t n,
       a.y[(g.row0 + i) * a.ldy + n + r] = s;
     }
   }
-}
-
-template <class T>
-T* scratch(std::vector<T>& v, size_t n) {
-  if (v.size() < n) v.resize(n);
-  return v.data();
 }
 
 template <class L>

@@ -13,6 +13,7 @@
 #include "cpu/gemm_dnnl.h"
 #include "cpu/gemv_kernels.h"
 #include "cpu/quant_dot.h"
+#include "cpu/scratch.h"
 #include "cpu/threads.h"
 #include "cpu/threads_internal.h"
 #include "cpu/weight_lanes.h"
@@ -115,12 +116,6 @@ void convert_panel(int64_t count, const Body& body) {
   tbb::parallel_for(tbb::blocked_range<int64_t>(0, count, 16),
                     [&](const tbb::blocked_range<int64_t>& r) { body(r.begin(), r.end()); });
 #endif
-}
-
-template <class T>
-T* scratch(std::vector<T>& v, size_t n) {
-  if (v.size() < n) v.resize(n);
-  return v.data();
 }
 
 }  // namespace
