@@ -143,6 +143,9 @@ class Engine {
   KvCopyTime kv_copy_time() const { return device_->kv_copy_time(); }
   std::vector<TierTraffic> tier_traffic() const { return device_->tier_traffic(); }
   const KvPool& pool() const { return *pool_; }
+  // Makes the KV pool's device blocks resident now (KvPool::fault_in); a server calls it
+  // before its first request, which would otherwise pay for the pages it touches.
+  size_t fault_in_kv() { return pool_->fault_in(); }
   double now() const { return device_->clock().now(); }
   Device& device() { return *device_; }
   const EngineModel& model() const { return model_; }

@@ -1,5 +1,7 @@
 #include "engine/kv_pool.h"
 
+#include <tbb/parallel_for.h>
+
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -37,6 +39,21 @@ KvPool::KvPool(const KvShape& shape, int32_t num_device_blocks, int32_t num_host
   make(device_v_, num_device_blocks);
   host_ = std::make_unique<KvHostTier>(shape.block_bytes(), per_block, num_host_blocks, disk);
   num_host_blocks_ = host_->num_blocks();
+}
+
+size_t KvPool::fault_in() {
+  std::vector<ZeroPages*> pools;
+  size_t bytes = 0;
+  for (auto* side : {&device_k_, &device_v_}) {
+    for (ZeroPages& p : *side) {
+      pools.push_back(&p);
+      bytes += p.size();
+    }
+  }
+  // A fault's time is mostly the kernel zeroing the page (on a VM, the host backing it), and
+  // faults in different mappings run side by side.
+  tbb::parallel_for(size_t{0}, pools.size(), [&](size_t i) { pools[i]->fault_in(); });
+  return bytes;
 }
 
 void KvPool::write(int32_t layer, const float* k, const float* v, const int32_t* slots,

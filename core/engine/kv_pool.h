@@ -67,6 +67,11 @@ class KvPool {
   int32_t num_disk_blocks() const { return host_ != nullptr ? host_->disk_blocks() : 0; }
   bool stores_bytes() const { return stores_bytes_; }
 
+  // Makes the device blocks of every layer resident now, on all threads, instead of as each
+  // is first written; returns their bytes (0 when the pool stores none). Throws
+  // std::bad_alloc when the memory is not there.
+  size_t fault_in();
+
   const void* k(int32_t layer) const { return device_k_[layer].data(); }
   const void* v(int32_t layer) const { return device_v_[layer].data(); }
 

@@ -1,6 +1,7 @@
 // The KV pools' memory (engine/zero_pages.h): zeros until written, and resident only where
 // written, so a large pool costs nothing until its blocks are used.
 #include <gtest/gtest.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cstddef>
@@ -26,6 +27,16 @@ int64_t resident_bytes() {
   statm >> size >> resident;
   return resident * sysconf(_SC_PAGESIZE);
 #endif
+}
+
+// How many pages of [p, p + bytes) are resident (mincore).
+size_t resident_pages(const void* p, size_t bytes) {
+  const auto page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  std::vector<unsigned char> in((bytes + page - 1) / page);
+  if (mincore(const_cast<void*>(p), bytes, in.data()) != 0) return 0;
+  size_t n = 0;
+  for (unsigned char c : in) n += c & 1;
+  return n;
 }
 
 TEST(ZeroPages, ReadsZeroUntilWrittenAndMovesOwnership) {
@@ -67,6 +78,27 @@ TEST(KvPoolMemory, ALargePoolIsResidentOnlyWhereWritten) {
   EXPECT_EQ(kb[(slot - 1) * row], 0);
   EXPECT_EQ(static_cast<const uint16_t*>(pool.k(0))[slot * row], 0);
   EXPECT_LT(resident_bytes() - before, 64 << 20);
+}
+
+TEST(KvPoolMemory, FaultInMakesEveryDeviceBlockResidentAndLeavesItZero) {
+  const KvShape shape{2, 4, 64, 16, BRICKS_DTYPE_F16};
+  const int32_t blocks = 256;
+  KvPool pool(shape, blocks, 0, true, std::nullopt);
+  const size_t side = shape.token_bytes_per_layer() / 2 * shape.block_size * blocks;
+  const auto page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  EXPECT_EQ(resident_pages(pool.k(1), side), 0u) << "a new pool holds no pages";
+
+  EXPECT_EQ(pool.fault_in(), 2 * 2 * side);
+  for (int32_t l = 0; l < shape.num_layers; ++l) {
+    EXPECT_EQ(resident_pages(pool.k(l), side), side / page) << "K of layer " << l;
+    EXPECT_EQ(resident_pages(pool.v(l), side), side / page) << "V of layer " << l;
+  }
+  const auto* v1 = static_cast<const std::byte*>(pool.v(1));
+  for (size_t i = 0; i < side; i += 1021) ASSERT_EQ(v1[i], std::byte{0}) << "byte " << i;
+
+  // A pool that keeps no bytes (a device with its own memory) has nothing to fault in.
+  KvPool counted(shape, blocks, 0, false, std::nullopt);
+  EXPECT_EQ(counted.fault_in(), 0u);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <new>
 #include <thread>
 
 #include "command.h"
@@ -76,6 +77,21 @@ int serve(const ServeArgs& a) {
                  "error: %s: bricks serve needs a device that runs the model "
                  "(device.kind \"cpu\" or \"cuda\"); the %s device makes no text\n",
                  a.manifest.c_str(), m->proto.device().kind().c_str());
+    return kExitFailure;
+  }
+
+  // The KV pool's pages now, where the first requests would otherwise pay for them in their
+  // time to first token (on a VM, a second or more for a 128-token prompt).
+  try {
+    const auto start = std::chrono::steady_clock::now();
+    const size_t kv = rt->engine().fault_in_kv();
+    spdlog::info("KV cache: {} MiB resident in {:.2f} s", kv >> 20,
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr,
+                 "error: %s: the KV cache (device.kv_cache_bytes = %lld) does not fit in this "
+                 "machine's free memory; lower device.kv_cache_bytes\n",
+                 a.manifest.c_str(), static_cast<long long>(m->proto.device().kv_cache_bytes()));
     return kExitFailure;
   }
 
