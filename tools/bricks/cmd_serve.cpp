@@ -88,10 +88,13 @@ int serve(const ServeArgs& a) {
     spdlog::info("KV cache: {} MiB resident in {:.2f} s", kv >> 20,
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   } catch (const std::bad_alloc&) {
-    std::fprintf(stderr,
-                 "error: %s: the KV cache (device.kv_cache_bytes = %lld) does not fit in this "
-                 "machine's free memory; lower device.kv_cache_bytes\n",
-                 a.manifest.c_str(), static_cast<long long>(m->proto.device().kv_cache_bytes()));
+    const engine::KvPool& pool = rt->engine().pool();
+    std::fprintf(
+        stderr,
+        "error: %s: the KV cache (%lld MiB of device blocks) does not fit in this "
+        "machine's free memory; lower device.kv_cache_bytes\n",
+        a.manifest.c_str(),
+        static_cast<long long>(pool.shape().block_bytes() * pool.num_device_blocks() >> 20));
     return kExitFailure;
   }
 
