@@ -24,8 +24,9 @@
 #                           range. Batch-1 decode runs on both sides back to back, between two
 #                           read sweeps, and Bricks' is also put against the roofline of their
 #                           mean (a shared machine's memory can change speed between minutes)
-# Rows are tokens per second (0: the run failed, its error is on stderr); the peer's decode rows come from llama-bench -n 64 and
-# llama-batched-bench -npp 16 -ntg 32, Bricks' from 16-token prompts and 33 new tokens. A batch
+# Rows are tokens per second (0: the run failed, its error is on stderr). The peer's decode rows
+# come from llama-bench -n 64 (batch 1) and llama-batched-bench -npp 16 -ntg 32; Bricks' from
+# 16-token prompts and as many decode steps: 65 new tokens at batch 1, 33 in a batch. A batch
 # row is the decode phase alone on both sides: sequences / mean TPOT for Bricks, S_TG for the peer.
 # A prompt row is a warm step on both sides: llama-bench's mean after its warm-up run, and for
 # Bricks five prompts run one a step, (the fifth's TTFT - the third's) / 2.
@@ -41,7 +42,7 @@ while [ $# -gt 0 ]; do
     --isa) isa=$2; shift 2 ;;
     --repeat) repeat=$2; shift 2 ;;
     --q8-lanes) lanes=true; shift ;;
-    -h|--help) sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "engine_bench.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     *) break ;;
   esac
@@ -155,7 +156,8 @@ bricks_rows() {  # threads -> "pp128 pp512 tg1 tg4 tg8 tg16" (Bricks' tok/s)
   : > "$work/peer_tg1"
   before=$(sweep_gbs "$t")
   [ -n "$peer" ] && peer_tg1 "$t" > "$work/peer_tg1"
-  report=$(run "$t" 1 16 33 | tr -d '\n')
+  # 64 decode steps, as llama-bench -n 64 times: one run of 32 moved by a fifth between rounds.
+  report=$(run "$t" 1 16 65 | tr -d '\n')
   after=$(sweep_gbs "$t")
   [ -n "$before" ] && awk -v a="$before" -v b="$after" 'BEGIN{print (a + b) / 2}' > "$work/sweep"
   grep -o '[0-9.]* MiB read per token' <<< "$report" | awk '{printf "%.0f\n", $1 * 1048576}' > "$work/bytes" || true
