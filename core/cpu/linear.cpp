@@ -140,12 +140,18 @@ Linear::Linear(const WeightView& w, Compute compute, const LinearOptions& option
       throw Error::invalid(std::string("Linear: ") + to_string(w.type) + " weights of " +
                            std::to_string(w.cols) + " columns in the lane layout, compute " +
                            to_string(compute) +
-                           ": the lane layout takes q8_0 or q4_K rows of a multiple of 512 values "
-                           "in f32 compute on an AVX512_VNNI CPU; pass the file's layout instead");
+                           ": the lane layout takes rows of a multiple of 512 values in f32 "
+                           "compute, q8_0 or q4_K on an AVX512_VNNI CPU or q4_K on an AVX2 one "
+                           "without AVX-VNNI; pass the file's layout instead");
     }
-    // The lane kernel serves every m; oneDNN would need the file's layout.
-    quant_isa_ = detail::QuantIsa::Avx512Vnni;
-    quant_kernel_ = detail::quant_lanes_avx512_vnni(w.type);
+    // The lane kernels serve every m; oneDNN would need the file's layout.
+    quant_isa_ = detail::quant_isa_for(isa_);
+    if (quant_isa_ == detail::QuantIsa::Avx512Vnni) {
+      quant_kernel_ = detail::quant_lanes_avx512_vnni(w.type);
+    } else {
+      quant_kernel_ = detail::quant_lanes_avx2(w.type);
+      quant_q8k_ = true;
+    }
     return;
   }
   if (model::dtype_is_quantized(w.type)) {

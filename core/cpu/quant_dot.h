@@ -35,7 +35,8 @@
 // AVX2 family's of q4_K, q5_K and q8_0 transpose 8 weight rows the same way
 // (quant_dot_ymm_q8k_rows.inc, quant_dot_ymm_q8_rows.inc). q8_0 and q4_K weights repacked at
 // load into that transposed order (the lane layout, weight_lanes.h) take one AVX512_VNNI
-// kernel for every row count (quant_dot_avx512_lanes.cpp).
+// kernel for every row count (quant_dot_avx512_lanes.cpp), and q4_K ones the plain AVX2
+// family's lane kernels (quant_dot_ymm_q4k_lanes.inc).
 //
 // Rows are padded to a multiple of kQuantPad values with zero bytes and scales, so a vector
 // kernel may run past the last block; padding contributes 0 * finite = 0.
@@ -254,9 +255,11 @@ QuantGemvFn quant_rows_avx512_vnni(WeightType t);
 // The same for q8_0 and q4_0 (quant_dot_avx512_rows_q8.cpp); nullptr for other types.
 QuantGemvFn quant_rows_q8_avx512_vnni(WeightType t);
 
-// The q8_0 kernel on weights in the lane layout (quant_dot_avx512_lanes.cpp); nullptr for
-// other types.
+// The kernels on weights in the lane layout: AVX512_VNNI for q8_0 and q4_K
+// (quant_dot_avx512_lanes.cpp), plain AVX2 for q4_K, on activations in the super-block form
+// (quant_dot_ymm_q4k_lanes.inc); nullptr for other types.
 QuantGemvFn quant_lanes_avx512_vnni(WeightType t);
+QuantGemvFn quant_lanes_avx2(WeightType t);
 
 // Unpackers: portable (every quantized type, for the scalar family), and AVX2 for q4_1, q5_0
 // and q5_1, the types the SIMD families keep unpacking (nullptr for the others).

@@ -11,9 +11,15 @@
 namespace bricks::cpu {
 
 bool lanes_layout_fits(WeightType t, int64_t cols, Compute compute) {
-  return (t == WeightType::Q8_0 || t == WeightType::Q4_K) && cols > 0 &&
-         cols % kLaneGroupValues == 0 && compute == Compute::F32 &&
-         detail::quant_isa_for(active_isa()) == detail::QuantIsa::Avx512Vnni;
+  if (cols <= 0 || cols % kLaneGroupValues != 0 || compute != Compute::F32) return false;
+  switch (detail::quant_isa_for(active_isa())) {
+    case detail::QuantIsa::Avx512Vnni:
+      return t == WeightType::Q8_0 || t == WeightType::Q4_K;
+    case detail::QuantIsa::Avx2:
+      return t == WeightType::Q4_K;
+    default:
+      return false;
+  }
 }
 
 namespace {

@@ -23,8 +23,10 @@
 //
 // One vpdpbusd per chunk then adds into each int32 lane a dot product of 4 values of one unit;
 // after the 8 chunks every lane holds its whole unit's, and the unit's scales apply once
-// (quant_dot_avx512_lanes.cpp). The file's blocks mix units within a vector and, for q8_0,
-// straddle cache lines.
+// (quant_dot_avx512_lanes.cpp). On AVX2 each 32-byte half of a chunk is 8 units' lanes, whose
+// vpmaddubsw pair sums add up in int16 over the chunks before one vpmaddwd by the units'
+// scales (quant_dot_ymm_q4k_lanes.inc). The file's blocks mix units within a vector and, for
+// q8_0, straddle cache lines.
 #pragma once
 
 #include <cstddef>
@@ -54,9 +56,10 @@ constexpr int64_t lanes_row_weights(WeightType t, int64_t cols) {
 }
 
 // Whether a Linear over `t` weights of `cols` columns in `compute` runs on the lane layout on
-// this CPU: q8_0 or q4_K, cols a multiple of kLaneGroupValues, f32 compute (bf16 compute
-// sends many rows to oneDNN, which reads the file's layout), and the AVX512_VNNI integer
-// kernels.
+// this CPU: cols a multiple of kLaneGroupValues, f32 compute (bf16 compute sends many rows to
+// oneDNN, which reads the file's layout), and q8_0 or q4_K with the AVX512_VNNI integer
+// kernels, or q4_K with the plain AVX2 ones (quant_dot_ymm_q4k_lanes.inc). The AVX-VNNI
+// family has no lane kernels.
 bool lanes_layout_fits(WeightType t, int64_t cols, Compute compute);
 
 // Writes the matrix `w` (q8_0 or q4_K in the file's layout, cols a multiple of

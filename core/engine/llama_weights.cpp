@@ -98,11 +98,12 @@ LlamaWeights LlamaWeights::load(const model::Model& m, cpu::Compute compute,
   // - bf16 compute holds the resident f16 matrices as bf16, converted once: its matmuls and
   //   dot products would otherwise convert every panel on every call (a sixth of a 512-token
   //   prefill);
-  // - q4_K matrices that the AVX512_VNNI kernels read in the lane layout (cpu/weight_lanes.h)
-  //   are repacked to it, and with q8_lanes the q8_0 ones: q4_K runs as fast there at one
-  //   activation row and faster at more, q8_0 faster at more and slower at one
-  //   (docs/benchmarks.md). Not the token embeddings, whose rows are looked up in the file's
-  //   layout, nor the 3-d expert tensors, sliced by byte offsets.
+  // - q4_K matrices that the AVX512_VNNI or plain AVX2 kernels read in the lane layout
+  //   (cpu/weight_lanes.h) are repacked to it, and with q8_lanes (AVX512_VNNI) the q8_0 ones:
+  //   q4_K runs as fast there at one activation row and faster at more on AVX512_VNNI, and
+  //   faster up to 15 rows on AVX2; q8_0 faster at more and slower at one (docs/benchmarks.md).
+  //   Not the token embeddings, whose rows are looked up in the file's layout, nor the 3-d
+  //   expert tensors, sliced by byte offsets.
   std::map<std::string, model::TensorView> rewritten;
   std::set<std::string> lanes;
   std::vector<const model::TensorView*> rewrites;
@@ -128,6 +129,11 @@ LlamaWeights LlamaWeights::load(const model::Model& m, cpu::Compute compute,
       dst.push_back(at);
       at += padded(t->nbytes);
     }
+    // Each matrix's file pages are given back as soon as it is rewritten, so that the process
+    // never holds both copies of more than the matrices in flight.
+    auto release = [](const model::TensorView& t) {
+      if (t.file != nullptr) cpu::release_pages(t.data, t.nbytes);
+    };
     for (size_t i = 0; i < rewrites.size(); ++i) {
       const model::TensorView& t = *rewrites[i];
       model::TensorView& copy = rewritten.emplace(t.name, t).first->second;
@@ -142,14 +148,14 @@ LlamaWeights LlamaWeights::load(const model::Model& m, cpu::Compute compute,
         cpu::f16_to_bf16(static_cast<const uint16_t*>(t.data) + first,
                          reinterpret_cast<uint16_t*>(dst[i]) + first, count);
       });
+      release(t);
     }
     tbb::parallel_for(size_t{0}, rewrites.size(), [&](size_t i) {
       const model::TensorView& t = *rewrites[i];
-      if (lanes.contains(t.name)) cpu::pack_lanes(weight_view(t), dst[i]);
+      if (!lanes.contains(t.name)) return;
+      cpu::pack_lanes(weight_view(t), dst[i]);
+      release(t);
     });
-    for (const model::TensorView* t : rewrites) {
-      if (t->file != nullptr) cpu::release_pages(t->data, t->nbytes);
-    }
     w.arena->seal();
   }
   auto tensor = [&](const std::string& name) -> const model::TensorView& {

@@ -1,9 +1,11 @@
 // The lane layout of q8_0 and q4_K matrices (cpu/weight_lanes.h): pack_lanes puts every byte
 // where the layout says, on any CPU; a Linear over a packed matrix matches the reference product
-// where the CPU runs the lane kernel (AVX512_VNNI); what does not fit the layout is refused.
+// where the CPU runs a lane kernel (AVX512_VNNI for both types, plain AVX2 for q4_K); what does
+// not fit the layout is refused.
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -33,7 +35,10 @@ struct Packed {
   WeightView view;
 };
 
-bool lane_kernel_runs() { return lanes_layout_fits(WeightType::Q8_0, 512, Compute::F32); }
+bool lane_kernel_runs(WeightType t) { return lanes_layout_fits(t, 512, Compute::F32); }
+
+// The AVX2 lane kernel takes the activations in the super-block form, AVX512_VNNI in blocks.
+bool super_blocks() { return detail::quant_isa_for(active_isa()) == detail::QuantIsa::Avx2; }
 
 const WeightType kLaneTypes[] = {WeightType::Q8_0, WeightType::Q4_K};
 
@@ -123,29 +128,37 @@ TEST(WeightLanes, WhatTheLayoutCannotHoldIsRefused) {
   }
 }
 
-// x as the kernels see it after quantize_activations.
+// x as the lane kernels see it after quantize_activations.
 std::vector<float> quantized(const std::vector<float>& x, int64_t m, int64_t cols) {
   detail::QuantizedActivations qx;
-  detail::quantize_activations(x.data(), m, cols, qx);
-  return testing::dequantized(qx);
+  const bool q8k = super_blocks();
+  detail::quantize_activations(
+      x.data(), m, cols, qx,
+      q8k ? detail::ActivationForms::SuperBlocks : detail::ActivationForms::Blocks);
+  return testing::dequantized(qx, q8k);
 }
 
 TEST(WeightLanes, LinearOnPackedRowsMatchesTheReferenceForEveryRowCount) {
-  if (!lane_kernel_runs()) {
-    GTEST_SKIP() << "this CPU lacks AVX512_VNNI, which the lane layout's kernel needs";
+  if (!lane_kernel_runs(WeightType::Q4_K)) {
+    GTEST_SKIP() << "this CPU has neither AVX512_VNNI nor AVX2 without AVX-VNNI, which the "
+                    "lane layout's kernels need";
   }
   struct Shape {
     int64_t rows, cols;
   };
-  // Rows that are no multiple of the tiles' 4 or the panels' 16.
-  for (WeightType type : kLaneTypes)
+  // Rows that are no multiple of the tiles' 4, the panels' 8 or 16.
+  for (WeightType type : kLaneTypes) {
+    if (!lane_kernel_runs(type)) {
+      std::printf("[ SKIPPED  ] %s: no lane kernel on this CPU\n", to_string(type));
+      continue;
+    }
     for (Shape s : {Shape{13, 512}, Shape{6, 1536}, Shape{37, 1024}}) {
       const RandomWeights w(type, s.rows, s.cols, 11u + static_cast<uint32_t>(s.rows));
       const Packed p(w.view);
       const Linear lin(p.view, Compute::F32);
       EXPECT_NE(lin.describe().find("repacked"), std::string::npos) << lin.describe();
       EXPECT_EQ(lin.path_for(512), Linear::Path::Gemv);
-      for (int64_t m : {1, 2, 3, 4, 5, 8, 16, 17}) {
+      for (int64_t m : {1, 2, 3, 4, 5, 7, 8, 16, 17}) {
         const std::vector<float> x =
             testing::varied_activations(m, s.cols, 3u + static_cast<uint32_t>(m));
         const auto ref = testing::reference_product(w.view, quantized(x, m, s.cols).data(), m);
@@ -162,22 +175,25 @@ TEST(WeightLanes, LinearOnPackedRowsMatchesTheReferenceForEveryRowCount) {
         }
       }
     }
+  }
 }
 
 // The packed matrix ends right before a page that may not be read: a load past its last
 // scale faults here in every build.
 TEST(WeightLanes, TheKernelReadsNothingPastThePackedMatrix) {
-  if (!lane_kernel_runs()) {
-    GTEST_SKIP() << "this CPU lacks AVX512_VNNI, which the lane layout's kernel needs";
+  if (!lane_kernel_runs(WeightType::Q4_K)) {
+    GTEST_SKIP() << "this CPU has neither AVX512_VNNI nor AVX2 without AVX-VNNI, which the "
+                    "lane layout's kernels need";
   }
   for (WeightType type : kLaneTypes) {
+    if (!lane_kernel_runs(type)) continue;
     const RandomWeights w(type, 9, 512, 4);
     const Packed p(w.view);
     const testing::GuardedBytes at(p.bytes.data(), p.bytes.size());
     ASSERT_NE(at.data(), nullptr);
     WeightView edge = p.view;
     edge.data = at.data();
-    for (int64_t m : {1, 5}) {
+    for (int64_t m : {1, 5, 9}) {
       const std::vector<float> x = testing::varied_activations(m, 512, 8);
       std::vector<float> want(static_cast<size_t>(m * 9)), got(want.size());
       Linear(p.view, Compute::F32).forward(x.data(), m, want.data());

@@ -129,9 +129,9 @@ TEST(LlamaWeightsLanes, Q8MatricesOfWholeLaneGroupsAreRepackedWhereTheKernelRuns
   }
 }
 
-// Without any option, f32 compute on an AVX512_VNNI CPU holds the q4_K matrices of a multiple
-// of 512 columns in the lane layout, which is faster for them at every batch size; each
-// computes what the file's bytes say, and the 256-column ones stay as the file has them.
+// Without any option, f32 compute on an AVX512_VNNI CPU or a plain AVX2 one holds the q4_K
+// matrices of a multiple of 512 columns in the lane layout, which their kernels read faster;
+// each computes what the file's bytes say, and the 256-column ones stay as the file has them.
 TEST(LlamaWeightsLanes, Q4KMatricesOfWholeLaneGroupsAreRepackedByDefault) {
   const auto m = model::Model::open(process_model("micro", model::DType::Q4_K));
   const auto w = engine::LlamaWeights::load(*m, Compute::F32);

@@ -82,7 +82,7 @@ void register_gemv() {
         gemv->Args({s[0], s[1], m, 2, type, kComputeF32, 0});
   // q8_0 and q4_K in the lane layout (cpu/weight_lanes.h).
   for (const auto& s : {shapes[0], shapes[2], shapes[3]})
-    for (int64_t m : {1, 4, 16})
+    for (int64_t m : {1, 4, 8, 16})
       for (int64_t type : {kQ8, kQ4K}) gemv->Args({s[0], s[1], m, 2, type, kComputeF32, 1});
   // q4_K lanes at one row on the output matrix's shape: 36 MB a call, against the per-call
   // costs (thread start, finishing apart) of the 5632-row matrices.
@@ -113,7 +113,8 @@ void register_gemv() {
   }
   // The many-row kernels from cache: on plain AVX2, q4_K, q5_K and q8_0 on transposed panels
   // from 8 rows, q6_K on the row kernels.
-  for (int64_t type : {kQ4K, kQ8}) cached->Args({256, 2048, 8, 1, type, kComputeF32, 0});
+  for (int64_t type : {kQ4K, kQ8})
+    for (int64_t lanes : {0, 1}) cached->Args({256, 2048, 8, 1, type, kComputeF32, lanes});
   for (int64_t type : {kQ5K, kQ6K})
     for (int64_t m : {8, 16}) cached->Args({256, 2048, m, 1, type, kComputeF32, 0});
   // f16 for a few rows: on AVX2, weights broadcast against transposed activations.
