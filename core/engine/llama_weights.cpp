@@ -100,8 +100,9 @@ LlamaWeights LlamaWeights::load(const model::Model& m, cpu::Compute compute,
   //   prefill);
   // - q4_K matrices that the AVX512_VNNI or plain AVX2 kernels read in the lane layout
   //   (cpu/weight_lanes.h) are repacked to it, and with q8_lanes (AVX512_VNNI) the q8_0 ones:
-  //   q4_K runs as fast there at one activation row and faster at more on AVX512_VNNI, and
-  //   faster up to 15 rows on AVX2; q8_0 faster at more and slower at one (docs/benchmarks.md).
+  //   q4_K runs as fast there at one activation row and faster at more on AVX512_VNNI, and on
+  //   AVX2 faster up to 15 rows and about as fast from 16; q8_0 faster at more and slower at
+  //   one (docs/benchmarks.md).
   //   Not the token embeddings, whose rows are looked up in the file's layout, nor the 3-d
   //   expert tensors, sliced by byte offsets.
   std::map<std::string, model::TensorView> rewritten;
