@@ -97,6 +97,31 @@ inline void register_tiles(int64_t n0, int64_t n1, const Tile& tile) {
   for (; n < n1; ++n) tile.template operator()<1>(n, 1);
 }
 
+// Activation rows [0, m) as tiles of at most 4 rows, as few as can hold them and no two
+// differing by more than one row: tile.template operator()<Rows>(i) for each, i its first row.
+template <class Tile>
+inline void even_row_tiles(int64_t m, const Tile& tile) {
+  const int64_t tiles = (m + 3) / 4;
+  for (int64_t t = 0, i = 0; t < tiles; ++t) {
+    const int64_t rows = m / tiles + (t < m % tiles ? 1 : 0);
+    switch (rows) {
+      case 1:
+        tile.template operator()<1>(i);
+        break;
+      case 2:
+        tile.template operator()<2>(i);
+        break;
+      case 3:
+        tile.template operator()<3>(i);
+        break;
+      default:
+        tile.template operator()<4>(i);
+        break;
+    }
+    i += rows;
+  }
+}
+
 // Values per weight scale pair (a, b) of an unpacked row of type t.
 constexpr int64_t quant_group(WeightType t) { return t == WeightType::Q6_K ? 16 : 32; }
 

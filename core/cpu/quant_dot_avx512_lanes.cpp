@@ -225,28 +225,10 @@ BRICKS_AVX512_VNNI void lanes_gemv(const QuantGemvArgs& a, int64_t n0, int64_t n
     });
     return;
   }
-  // Tiles of at most 4 activation rows, no two differing by more than one row.
-  const int64_t tiles = (a.m + 3) / 4;
   for (int64_t n = n0; n < n1; n += kPanelRows) {
     const int64_t end = std::min(n + kPanelRows, n1);
-    for (int64_t t = 0, i = 0; t < tiles; ++t) {
-      const int64_t rows = a.m / tiles + (t < a.m % tiles ? 1 : 0);
-      switch (rows) {
-        case 1:
-          lanes_rows<F, 1>(a, x, n, end, i);
-          break;
-        case 2:
-          lanes_rows<F, 2>(a, x, n, end, i);
-          break;
-        case 3:
-          lanes_rows<F, 3>(a, x, n, end, i);
-          break;
-        default:
-          lanes_rows<F, 4>(a, x, n, end, i);
-          break;
-      }
-      i += rows;
-    }
+    even_row_tiles(
+        a.m, [&]<int MB>(int64_t i) BRICKS_AVX512_VNNI { lanes_rows<F, MB>(a, x, n, end, i); });
   }
 }
 
