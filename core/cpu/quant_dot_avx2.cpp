@@ -5,9 +5,10 @@
 // (quant_dot_ymm_direct.inc); the plain AVX2 family takes the k-quants' activations in the
 // super-block form (quant_dot_ymm_q8k.inc), and from 8 activation rows decodes q4_K and q5_K
 // into transposed panels of 8 weight rows (quant_dot_ymm_q8k_rows.inc), as it copies q8_0
-// (quant_dot_ymm_q8_rows.inc); q4_K repacked at load to the lane layout has kernels of its own
-// in that family (quant_dot_ymm_q4k_lanes.inc). Everything in this file carries a target
-// attribute and internal linkage, except the four tables at the end.
+// (quant_dot_ymm_q8_rows.inc); q4_K and q6_K repacked at load to the lane layout have kernels
+// of their own in that family (quant_dot_ymm_q4k_lanes.inc, quant_dot_ymm_q6k_lanes.inc).
+// Everything in this file carries a target attribute and internal linkage, except the four
+// tables at the end.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -132,6 +133,7 @@ BRICKS_AVX2 inline __m256 dot_lanes(const uint8_t* u, const int8_t* q) {
 #include "quant_dot_ymm_q8k_rows.inc"
 // After the k-quant panels, whose helpers they take.
 #include "quant_dot_ymm_q4k_lanes.inc"
+#include "quant_dot_ymm_q6k_lanes.inc"
 #include "quant_dot_ymm_q8_rows.inc"
 #undef BRICKS_QDOT_TARGET
 
@@ -184,7 +186,9 @@ QuantGemvFn quant_gemv_avx2(WeightType t) { return madd::direct_gemv_table(t); }
 QuantGemvFn quant_gemv_avx_vnni(WeightType t) { return vnni::direct_gemv_table(t); }
 
 QuantGemvFn quant_lanes_avx2(WeightType t) {
-  return t == WeightType::Q4_K ? madd::q4k_lanes : nullptr;
+  if (t == WeightType::Q4_K) return madd::q4k_lanes;
+  if (t == WeightType::Q6_K) return madd::q6k_lanes;
+  return nullptr;
 }
 
 }  // namespace bricks::cpu::detail

@@ -11,12 +11,12 @@
 namespace bricks::cpu {
 
 bool lanes_layout_fits(WeightType t, int64_t cols, Compute compute) {
-  if (cols <= 0 || cols % kLaneGroupValues != 0 || compute != Compute::F32) return false;
+  if (cols <= 0 || cols % lanes_group_values(t) != 0 || compute != Compute::F32) return false;
   switch (detail::quant_isa_for(active_isa())) {
     case detail::QuantIsa::Avx512Vnni:
       return t == WeightType::Q8_0 || t == WeightType::Q4_K;
     case detail::QuantIsa::Avx2:
-      return t == WeightType::Q4_K;
+      return t == WeightType::Q4_K || t == WeightType::Q6_K;
     default:
       return false;
   }
@@ -71,28 +71,55 @@ void pack_q4k_group(const char* row, int64_t g, uint8_t* q, char* s) {
   std::memcpy(s + kLaneScaleHalves, halves, 8);
 }
 
+// Group g (one super-block) of a q6_K row in the file's layout, to its weights q and scales s.
+void pack_q6k_group(const char* row, int64_t g, uint8_t* q, char* s) {
+  using B = model::BlockQ6_K;
+  const B& blk = reinterpret_cast<const B*>(row)[g];
+  uint8_t v[model::kQKK];
+  for (int i = 0; i < model::kQKK; ++i) v[i] = static_cast<uint8_t>(model::q6k_value(blk, i));
+  for (int h = 0; h < 2; ++h) {
+    for (int k = 0; k < 8; ++k) {
+      const uint8_t* unit = v + 16 * q6_lane_unit(h, k);
+      for (int i = 0; i < 3; ++i) {
+        for (int j = 0; j < 4; ++j) {
+          const int top = (unit[12 + j] >> (2 * i)) & 3;
+          q[96 * h + 32 * i + 4 * k + j] = static_cast<uint8_t>(unit[4 * i + j] | top << 6);
+        }
+      }
+    }
+  }
+  std::memcpy(s, blk.scales, sizeof(blk.scales));
+  std::memcpy(s + sizeof(blk.scales), &blk.d, 2);
+}
+
 }  // namespace
 
 void pack_lanes(const WeightView& w, char* out) {
-  if ((w.type != WeightType::Q8_0 && w.type != WeightType::Q4_K) ||
-      w.layout != WeightLayout::Gguf || w.cols <= 0 || w.cols % kLaneGroupValues != 0) {
-    throw Error::invalid(std::string("pack_lanes: the lane layout takes q8_0 or q4_K matrices in "
-                                     "the file's layout with a multiple of 512 columns, not ") +
+  const bool type_fits =
+      w.type == WeightType::Q8_0 || w.type == WeightType::Q4_K || w.type == WeightType::Q6_K;
+  if (!type_fits || w.layout != WeightLayout::Gguf || w.cols <= 0 ||
+      w.cols % lanes_group_values(w.type) != 0) {
+    throw Error::invalid(std::string("pack_lanes: the lane layout takes q8_0 or q4_K matrices "
+                                     "with a multiple of 512 columns, or q6_K with a multiple of "
+                                     "256, in the file's layout; not ") +
                          to_string(w.type) + " with " + std::to_string(w.cols));
   }
-  const int64_t groups = w.cols / kLaneGroupValues;
+  const int64_t groups = w.cols / lanes_group_values(w.type);
   const int64_t group_weights = lanes_row_weights(w.type, w.cols) / groups;
+  const int64_t group_scales = w.type == WeightType::Q6_K ? kQ6LaneScales : kLaneGroupScales;
   const size_t rb = row_bytes(w.type, w.cols);
   char* scales = out + w.rows * groups * group_weights;
   for (int64_t n = 0; n < w.rows; ++n) {
     const char* row = static_cast<const char*>(w.data) + n * rb;
     for (int64_t g = 0; g < groups; ++g) {
       auto* q = reinterpret_cast<uint8_t*>(out + (n * groups + g) * group_weights);
-      char* s = scales + (n * groups + g) * kLaneGroupScales;
+      char* s = scales + (n * groups + g) * group_scales;
       if (w.type == WeightType::Q8_0) {
         pack_q8_group(row, g, q, s);
-      } else {
+      } else if (w.type == WeightType::Q4_K) {
         pack_q4k_group(row, g, q, s);
+      } else {
+        pack_q6k_group(row, g, q, s);
       }
     }
   }

@@ -1,7 +1,7 @@
-// The lane layout of q8_0 and q4_K matrices (cpu/weight_lanes.h): pack_lanes puts every byte
-// where the layout says, on any CPU; a Linear over a packed matrix matches the reference product
-// where the CPU runs a lane kernel (AVX512_VNNI for both types, plain AVX2 for q4_K); what does
-// not fit the layout is refused.
+// The lane layout of q8_0, q4_K and q6_K matrices (cpu/weight_lanes.h): pack_lanes puts every
+// byte where the layout says, on any CPU; a Linear over a packed matrix matches the reference
+// product where the CPU runs a lane kernel (AVX512_VNNI for q8_0 and q4_K, plain AVX2 for q4_K
+// and q6_K); what does not fit the layout is refused.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -36,15 +36,48 @@ struct Packed {
 };
 
 bool lane_kernel_runs(WeightType t) { return lanes_layout_fits(t, 512, Compute::F32); }
+bool any_lane_kernel_runs() {
+  return lane_kernel_runs(WeightType::Q4_K) || lane_kernel_runs(WeightType::Q6_K);
+}
 
 // The AVX2 lane kernel takes the activations in the super-block form, AVX512_VNNI in blocks.
 bool super_blocks() { return detail::quant_isa_for(active_isa()) == detail::QuantIsa::Avx2; }
 
-const WeightType kLaneTypes[] = {WeightType::Q8_0, WeightType::Q4_K};
+const WeightType kLaneTypes[] = {WeightType::Q8_0, WeightType::Q4_K, WeightType::Q6_K};
+
+float f16_at(const char* p) {
+  uint16_t h;
+  std::memcpy(&h, p, 2);
+  return f16_bits_to_f32(h);
+}
+
+// Value k of row n of a packed q6_K matrix, read as weight_lanes.h describes the layout.
+float q6_lanes_value(const Packed& p, int64_t n, int64_t k) {
+  const WeightView& w = p.view;
+  const int64_t groups = w.cols / 256, g = k / 256;
+  const int unit = static_cast<int>(k % 256 / 16), v = static_cast<int>(k % 16);
+  int h = 0, lane = 0;
+  while (q6_lane_unit(h, lane) != unit) {
+    if (++lane == 8) lane = 0, ++h;
+  }
+  const auto* q = reinterpret_cast<const unsigned char*>(p.bytes.data()) +
+                  (n * groups + g) * kQ6LaneWeights + 96 * h + 4 * lane;
+  int value = 0;
+  if (v < 12) {
+    value = q[32 * (v / 4) + v % 4] & 63;
+  } else {
+    for (int i = 0; i < 3; ++i) value |= (q[32 * i + v % 4] >> 6) << (2 * i);
+  }
+  const char* s =
+      p.bytes.data() + w.rows * groups * kQ6LaneWeights + (n * groups + g) * kQ6LaneScales;
+  return f16_at(s + 16) * static_cast<float>(static_cast<int8_t>(s[unit])) *
+         static_cast<float>(value - 32);
+}
 
 // Value k of row n of a packed matrix, read as weight_lanes.h describes the layout.
 float lanes_value(const Packed& p, int64_t n, int64_t k) {
   const WeightView& w = p.view;
+  if (w.type == WeightType::Q6_K) return q6_lanes_value(p, n, k);
   const int64_t groups = w.cols / kLaneGroupValues;
   const int64_t g = k / kLaneGroupValues, in_group = k % kLaneGroupValues;
   const int unit = static_cast<int>(in_group / 32), v = static_cast<int>(in_group % 32);
@@ -56,11 +89,7 @@ float lanes_value(const Packed& p, int64_t n, int64_t k) {
       reinterpret_cast<const unsigned char*>(p.bytes.data()) + (n * groups + g) * group_weights;
   const char* s = p.bytes.data() + w.rows * lanes_row_weights(w.type, w.cols) +
                   (n * groups + g) * kLaneGroupScales;
-  auto half = [&](int64_t at) {
-    uint16_t h;
-    std::memcpy(&h, s + at, 2);
-    return f16_bits_to_f32(h);
-  };
+  auto half = [&](int64_t at) { return f16_at(s + at); };
   if (w.type == WeightType::Q8_0) {
     const int value = q[chunk * 64 + 4 * lane + v % 4] - 128;
     return half(2 * lane) * static_cast<float>(value);
@@ -79,7 +108,7 @@ float lanes_value(const Packed& p, int64_t n, int64_t k) {
 }
 
 TEST(WeightLanes, PackingPutsEveryWeightAndScaleWhereTheLayoutSays) {
-  for (WeightType type : {WeightType::Q8_0, WeightType::Q4_K}) {
+  for (WeightType type : kLaneTypes) {
     const int64_t rows = 3, cols = 1024;
     const RandomWeights w(type, rows, cols, 7);
     const Packed p(w.view);
@@ -94,20 +123,27 @@ TEST(WeightLanes, PackingPutsEveryWeightAndScaleWhereTheLayoutSays) {
     }
   }
   // Every lane of a group names a different unit.
-  std::vector<bool> seen(16, false);
-  for (int l = 0; l < 16; ++l) seen[static_cast<size_t>(lane_unit(l))] = true;
+  std::vector<bool> seen(16, false), q6_seen(16, false);
+  for (int l = 0; l < 16; ++l) {
+    seen[static_cast<size_t>(lane_unit(l))] = true;
+    q6_seen[static_cast<size_t>(q6_lane_unit(l / 8, l % 8))] = true;
+  }
   EXPECT_EQ(std::count(seen.begin(), seen.end(), true), 16);
+  EXPECT_EQ(std::count(q6_seen.begin(), q6_seen.end(), true), 16);
 }
 
 TEST(WeightLanes, WhatTheLayoutCannotHoldIsRefused) {
   std::vector<char> out(1 << 16);
   const RandomWeights q4(WeightType::Q4_0, 2, 512, 1);
   const RandomWeights narrow(WeightType::Q8_0, 2, 96, 1);
+  const RandomWeights q4k_narrow(WeightType::Q4_K, 2, 768, 1);  // q6_K's groups, not q4_K's
   EXPECT_THROW(pack_lanes(q4.view, out.data()), Error);
   EXPECT_THROW(pack_lanes(narrow.view, out.data()), Error);
+  EXPECT_THROW(pack_lanes(q4k_narrow.view, out.data()), Error);
   EXPECT_FALSE(lanes_layout_fits(WeightType::Q8_0, 96, Compute::F32));
   EXPECT_FALSE(lanes_layout_fits(WeightType::Q8_0, 512, Compute::BF16));
-  EXPECT_FALSE(lanes_layout_fits(WeightType::Q6_K, 512, Compute::F32));
+  EXPECT_FALSE(lanes_layout_fits(WeightType::Q4_K, 768, Compute::F32));
+  EXPECT_FALSE(lanes_layout_fits(WeightType::Q5_K, 512, Compute::F32));
 
   const RandomWeights w(WeightType::Q8_0, 4, 512, 2);
   const Packed p(w.view);
@@ -139,7 +175,7 @@ std::vector<float> quantized(const std::vector<float>& x, int64_t m, int64_t col
 }
 
 TEST(WeightLanes, LinearOnPackedRowsMatchesTheReferenceForEveryRowCount) {
-  if (!lane_kernel_runs(WeightType::Q4_K)) {
+  if (!any_lane_kernel_runs()) {
     GTEST_SKIP() << "this CPU has neither AVX512_VNNI nor AVX2 without AVX-VNNI, which the "
                     "lane layout's kernels need";
   }
@@ -152,7 +188,9 @@ TEST(WeightLanes, LinearOnPackedRowsMatchesTheReferenceForEveryRowCount) {
       std::printf("[ SKIPPED  ] %s: no lane kernel on this CPU\n", to_string(type));
       continue;
     }
-    for (Shape s : {Shape{13, 512}, Shape{6, 1536}, Shape{37, 1024}}) {
+    std::vector<Shape> shapes = {{13, 512}, {6, 1536}, {37, 1024}};
+    if (type == WeightType::Q6_K) shapes.push_back({5, 768});  // an odd number of super-blocks
+    for (Shape s : shapes) {
       const RandomWeights w(type, s.rows, s.cols, 11u + static_cast<uint32_t>(s.rows));
       const Packed p(w.view);
       const Linear lin(p.view, Compute::F32);
@@ -181,7 +219,7 @@ TEST(WeightLanes, LinearOnPackedRowsMatchesTheReferenceForEveryRowCount) {
 // The packed matrix ends right before a page that may not be read: a load past its last
 // scale faults here in every build.
 TEST(WeightLanes, TheKernelReadsNothingPastThePackedMatrix) {
-  if (!lane_kernel_runs(WeightType::Q4_K)) {
+  if (!any_lane_kernel_runs()) {
     GTEST_SKIP() << "this CPU has neither AVX512_VNNI nor AVX2 without AVX-VNNI, which the "
                     "lane layout's kernels need";
   }

@@ -129,37 +129,55 @@ TEST(LlamaWeightsLanes, Q8MatricesOfWholeLaneGroupsAreRepackedWhereTheKernelRuns
   }
 }
 
-// Without any option, f32 compute on an AVX512_VNNI CPU or a plain AVX2 one holds the q4_K
-// matrices of a multiple of 512 columns in the lane layout, which their kernels read faster;
-// each computes what the file's bytes say, and the 256-column ones stay as the file has them.
-TEST(LlamaWeightsLanes, Q4KMatricesOfWholeLaneGroupsAreRepackedByDefault) {
+// Without any option, f32 compute holds the q4_K matrices of a multiple of 512 columns (on an
+// AVX512_VNNI CPU or a plain AVX2 one) and the q6_K ones of a multiple of 256 (plain AVX2) in
+// the lane layout, which their kernels read faster; each computes what the file's bytes say,
+// and the others stay as the file has them.
+TEST(LlamaWeightsLanes, KQuantMatricesOfWholeLaneGroupsAreRepackedByDefault) {
   const auto m = model::Model::open(process_model("micro", model::DType::Q4_K));
   const auto w = engine::LlamaWeights::load(*m, Compute::F32);
-  const bool lanes = cpu::lanes_layout_fits(WeightType::Q4_K, 512, Compute::F32);
-  int repacked = 0;
-  for (size_t l = 0; l < w.layers.size(); ++l) {
-    const std::string name = "blk." + std::to_string(l) + ".ffn_down.weight";
-    const cpu::Linear& down = *w.layers[l].w_down;
-    ASSERT_EQ(down.cols(), 512);
-    if (down.weight_type() != WeightType::Q4_K) continue;
-    const bool got = down.describe().find("repacked") != std::string::npos;
-    EXPECT_EQ(got, lanes) << name << ": " << down.describe();
-    repacked += got ? 1 : 0;
+  int repacked[2] = {0, 0};  // q4_K, q6_K
+  auto check = [&](const std::string& name, const cpu::Linear& lin) {
+    const WeightType t = lin.weight_type();
+    const bool want = (t == WeightType::Q4_K || t == WeightType::Q6_K) &&
+                      cpu::lanes_layout_fits(t, lin.cols(), Compute::F32);
+    const bool got = lin.describe().find("repacked") != std::string::npos;
+    EXPECT_EQ(got, want) << name << ": " << lin.describe();
+    if (got) ++repacked[t == WeightType::Q4_K ? 0 : 1];
     const cpu::Linear file(engine::weight_view(m->tensor(name)), Compute::F32);
-    for (int64_t j : {0, 200, 511}) {
-      const std::vector<float> have = column(down, j), want = column(file, j);
+    for (int64_t j : {int64_t{0}, lin.cols() / 3, lin.cols() - 1}) {
+      const std::vector<float> have = column(lin, j), want_col = column(file, j);
       for (size_t r = 0; r < have.size(); ++r) {
-        ASSERT_NEAR(have[r], want[r], 1e-6f * (1.0f + std::abs(want[r])))
+        ASSERT_NEAR(have[r], want_col[r], 1e-6f * (1.0f + std::abs(want_col[r])))
             << name << " row " << r << " col " << j;
       }
     }
+  };
+  for (size_t l = 0; l < w.layers.size(); ++l) {
+    const auto& layer = w.layers[l];
+    const std::pair<const char*, const cpu::Linear*> linears[] = {
+        {"attn_q", layer.wq.get()},       {"attn_k", layer.wk.get()},
+        {"attn_v", layer.wv.get()},       {"attn_output", layer.wo.get()},
+        {"ffn_gate", layer.w_gate.get()}, {"ffn_up", layer.w_up.get()},
+        {"ffn_down", layer.w_down.get()}};
+    for (const auto& [short_name, lin] : linears) {
+      check("blk." + std::to_string(l) + "." + short_name + ".weight", *lin);
+    }
   }
-  if (lanes) {
-    EXPECT_GT(repacked, 0) << "the micro q4_k model has no q4_K ffn_down";
-    EXPECT_NE(w.weight_types.find("q4_k repacked to the lane layout"), std::string::npos)
+  ASSERT_FALSE(m->config().tied_embeddings);
+  check("output.weight", *w.output);  // q6_K in a q4_K file
+  if (cpu::lanes_layout_fits(WeightType::Q4_K, 512, Compute::F32)) {
+    EXPECT_GT(repacked[0], 0) << "the micro q4_k model has no q4_K matrix of 512 columns";
+    EXPECT_NE(w.weight_types.find("q4_k"), std::string::npos) << w.weight_types;
+  }
+  if (cpu::lanes_layout_fits(WeightType::Q6_K, 256, Compute::F32)) {
+    EXPECT_GT(repacked[1], 0) << "the micro q4_k model's output matrix is not q6_K";
+    EXPECT_NE(w.weight_types.find("q6_k"), std::string::npos) << w.weight_types;
+  }
+  if (repacked[0] + repacked[1] > 0) {
+    EXPECT_NE(w.weight_types.find("repacked to the lane layout"), std::string::npos)
         << w.weight_types;
   }
-  EXPECT_EQ(w.layers[0].wq->describe().find("repacked"), std::string::npos);
 }
 
 }  // namespace
