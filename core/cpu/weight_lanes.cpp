@@ -43,25 +43,32 @@ void pack_q8_group(const char* row, int64_t g, uint8_t* q, char* s) {
 void pack_q4k_group(const char* row, int64_t g, uint8_t* q, char* s) {
   using B = model::BlockQ4_K;
   const auto* super = reinterpret_cast<const B*>(row) + 2 * g;
+  // The 4-bit values of both super-blocks in order: sub-block j of a super-block is the low
+  // nibbles of qs[32 (j / 2) ..] for even j, else the high ones.
+  uint8_t v[kLaneGroupValues];
+  for (int b = 0; b < 2; ++b) {
+    for (int p = 0; p < 4; ++p) {
+      const uint8_t* qs = super[b].qs + 32 * p;
+      uint8_t* o = v + 256 * b + 64 * p;
+      for (int l = 0; l < 32; ++l) {
+        o[l] = qs[l] & 15;
+        o[l + 32] = qs[l] >> 4;
+      }
+    }
+  }
   uint32_t sc_high = 0, mn_high = 0;
   for (int l = 0; l < kLaneGroupUnits; ++l) {
     const int u = lane_unit(l);
-    const B& blk = super[u / 8];
-    const int j = u % 8;  // sub-block
     uint8_t sc = 0, mn = 0;
-    model::scale_min_k4(j, blk.scales, &sc, &mn);
+    model::scale_min_k4(u % 8, super[u / 8].scales, &sc, &mn);
     s[l] = static_cast<char>((sc & 15) | (mn & 15) << 4);
     sc_high |= static_cast<uint32_t>(sc >> 4) << (2 * l);
     mn_high |= static_cast<uint32_t>(mn >> 4) << (2 * l);
-    // Value v of sub-block j: the low nibbles of qs[32 (j / 2) ..] for even j, else the high.
-    auto value = [&](int v) {
-      const uint8_t byte = blk.qs[32 * (j / 2) + v];
-      return j % 2 == 0 ? byte & 15 : byte >> 4;
-    };
+    const uint8_t* unit = v + 32 * u;
     for (int p = 0; p < 4; ++p) {
       for (int k = 0; k < 4; ++k) {
-        const int lo = value(4 * (2 * p) + k), hi = value(4 * (2 * p + 1) + k);
-        q[p * 64 + 4 * l + k] = static_cast<uint8_t>(lo | hi << 4);
+        q[p * 64 + 4 * l + k] =
+            static_cast<uint8_t>(unit[4 * (2 * p) + k] | unit[4 * (2 * p + 1) + k] << 4);
       }
     }
   }
@@ -75,8 +82,19 @@ void pack_q4k_group(const char* row, int64_t g, uint8_t* q, char* s) {
 void pack_q6k_group(const char* row, int64_t g, uint8_t* q, char* s) {
   using B = model::BlockQ6_K;
   const B& blk = reinterpret_cast<const B*>(row)[g];
+  // The 6-bit values in order, a half (128 values) at a time as quant_blocks.h gives them.
   uint8_t v[model::kQKK];
-  for (int i = 0; i < model::kQKK; ++i) v[i] = static_cast<uint8_t>(model::q6k_value(blk, i));
+  for (int half = 0; half < 2; ++half) {
+    const uint8_t* ql = blk.ql + 64 * half;
+    const uint8_t* qh = blk.qh + 32 * half;
+    uint8_t* o = v + 128 * half;
+    for (int l = 0; l < 32; ++l) {
+      o[l] = static_cast<uint8_t>((ql[l] & 15) | (qh[l] & 3) << 4);
+      o[l + 32] = static_cast<uint8_t>((ql[l + 32] & 15) | ((qh[l] >> 2) & 3) << 4);
+      o[l + 64] = static_cast<uint8_t>((ql[l] >> 4) | ((qh[l] >> 4) & 3) << 4);
+      o[l + 96] = static_cast<uint8_t>((ql[l + 32] >> 4) | ((qh[l] >> 6) & 3) << 4);
+    }
+  }
   for (int h = 0; h < 2; ++h) {
     for (int k = 0; k < 8; ++k) {
       const uint8_t* unit = v + 16 * q6_lane_unit(h, k);

@@ -1,5 +1,6 @@
 // Decode GEMV against the read bandwidth: batch 1 and small batches, every weight type and
-// layout, from DRAM (Gemv) and from cache (GemvCached).
+// layout, from DRAM (Gemv) and from cache (GemvCached); and the load's rewrite to the lane
+// layout (PackLanes).
 #include <benchmark/benchmark.h>
 
 #include <string>
@@ -7,6 +8,7 @@
 
 #include "cpu/cpu.h"
 #include "cpu/quant_dot.h"
+#include "cpu/weight_lanes.h"
 #include "harness.h"
 #include "weights.h"
 
@@ -55,6 +57,23 @@ void gemv_bench(benchmark::State& state, bool rotate) {
 }
 void BM_Gemv(benchmark::State& state) { gemv_bench(state, true); }
 void BM_GemvCached(benchmark::State& state) { gemv_bench(state, false); }
+
+// The load's rewrite of one matrix to the lane layout (pack_lanes, on the calling thread):
+// GB/s of the file's bytes. Args: rows, cols, weight type.
+void BM_PackLanes(benchmark::State& state) {
+  const int64_t rows = state.range(0), cols = state.range(1);
+  const auto type = static_cast<WeightType>(state.range(2));
+  WeightSet& ws = weight_set(type, rows, cols, WeightLayout::Gguf, false);
+  WeightArena out(row_bytes(type, cols) * rows);
+  const Span span;
+  for (auto _ : state) {
+    pack_lanes(WeightView{type, rows, cols, ws.copies[0]->data()}, out.data());
+    benchmark::DoNotOptimize(out.data());
+  }
+  const double bytes = static_cast<double>(row_bytes(type, cols) * rows);
+  report(state, span, 1, "GB/s", bytes * static_cast<double>(state.iterations()) / 1e9);
+  state.SetLabel(to_string(type));
+}
 
 }  // namespace
 
@@ -119,6 +138,10 @@ void register_gemv() {
   for (int64_t type : {kQ5K, kQ6K}) cached->Args({256, 2048, 16, 1, type, kComputeF32, 0});
   // f16 for a few rows: on AVX2, weights broadcast against transposed activations.
   for (int64_t m : {2, 4, 8, 16}) cached->Args({128, 2048, m, 1, kF16, kComputeF32, 0});
+  // The load's rewrite to the lane layout, per matrix type.
+  auto* pack = benchmark::RegisterBenchmark("PackLanes", BM_PackLanes);
+  pack->ArgNames({"rows", "cols", "type"})->MinTime(kMinTime)->UseRealTime();
+  for (int64_t type : {kQ8, kQ4K, kQ6K}) pack->Args({2048, 2048, type});
 }
 
 }  // namespace bricks::cpu::bench

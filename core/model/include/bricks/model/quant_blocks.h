@@ -105,12 +105,4 @@ inline void scale_min_k4(int j, const uint8_t* q, uint8_t* sc, uint8_t* mn) {
   }
 }
 
-// The 6-bit value (0..63, before the -32) of value i (0..255) of a q6_K super-block.
-inline int q6k_value(const BlockQ6_K& b, int i) {
-  const int half = i / 128, part = i % 128 / 32, l = i % 32;
-  const uint8_t low = b.ql[64 * half + 32 * (part % 2) + l];
-  const int nibble = part < 2 ? low & 15 : low >> 4;
-  return nibble | ((b.qh[32 * half + l] >> (2 * part)) & 3) << 4;
-}
-
 }  // namespace bricks::model
