@@ -141,9 +141,9 @@ Linear::Linear(const WeightView& w, Compute compute, const LinearOptions& option
                            std::to_string(w.cols) + " columns in the lane layout, compute " +
                            to_string(compute) +
                            ": the lane layout takes f32 compute and q8_0 or q4_K rows of a "
-                           "multiple of 512 values on an AVX512_VNNI CPU, or q4_K rows of a "
-                           "multiple of 512 or q6_K of 256 on an AVX2 one without AVX-VNNI; "
-                           "pass the file's layout instead");
+                           "multiple of 512 values on an AVX512_VNNI CPU, or q4_K or q5_K rows "
+                           "of a multiple of 512 or q6_K of 256 on an AVX2 one without "
+                           "AVX-VNNI; pass the file's layout instead");
     }
     // The lane kernels serve every m; oneDNN would need the file's layout.
     quant_isa_ = detail::quant_isa_for(isa_);

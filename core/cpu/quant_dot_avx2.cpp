@@ -5,8 +5,8 @@
 // (quant_dot_ymm_direct.inc); the plain AVX2 family takes the k-quants' activations in the
 // super-block form (quant_dot_ymm_q8k.inc), and from 8 activation rows decodes q4_K and q5_K
 // into transposed panels of 8 weight rows (quant_dot_ymm_q8k_rows.inc), as it copies q8_0
-// (quant_dot_ymm_q8_rows.inc); q4_K and q6_K repacked at load to the lane layout have kernels
-// of their own in that family (quant_dot_ymm_q4k_lanes.inc, quant_dot_ymm_q6k_lanes.inc).
+// (quant_dot_ymm_q8_rows.inc); q4_K, q5_K and q6_K repacked at load to the lane layout have
+// kernels of their own in that family (quant_dot_ymm_q4k_lanes.inc, quant_dot_ymm_q6k_lanes.inc).
 // Everything in this file carries a target attribute and internal linkage, except the four
 // tables at the end.
 #include <immintrin.h>
@@ -186,7 +186,8 @@ QuantGemvFn quant_gemv_avx2(WeightType t) { return madd::direct_gemv_table(t); }
 QuantGemvFn quant_gemv_avx_vnni(WeightType t) { return vnni::direct_gemv_table(t); }
 
 QuantGemvFn quant_lanes_avx2(WeightType t) {
-  if (t == WeightType::Q4_K) return madd::q4k_lanes;
+  if (t == WeightType::Q4_K) return madd::k4_lanes<WeightType::Q4_K>;
+  if (t == WeightType::Q5_K) return madd::k4_lanes<WeightType::Q5_K>;
   if (t == WeightType::Q6_K) return madd::q6k_lanes;
   return nullptr;
 }

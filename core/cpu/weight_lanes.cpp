@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <string>
+#include <type_traits>
 
 #include "bricks/error.hpp"
 #include "bricks/model/quant_blocks.h"
@@ -16,7 +17,7 @@ bool lanes_layout_fits(WeightType t, int64_t cols, Compute compute) {
     case detail::QuantIsa::Avx512Vnni:
       return t == WeightType::Q8_0 || t == WeightType::Q4_K;
     case detail::QuantIsa::Avx2:
-      return t == WeightType::Q4_K || t == WeightType::Q6_K;
+      return t == WeightType::Q4_K || t == WeightType::Q5_K || t == WeightType::Q6_K;
     default:
       return false;
   }
@@ -38,13 +39,15 @@ void pack_q8_group(const char* row, int64_t g, uint8_t* q, char* s) {
   }
 }
 
-// Group g (super-blocks 2g and 2g + 1) of a q4_K row in the file's layout, to its weights q
-// and scales s.
-void pack_q4k_group(const char* row, int64_t g, uint8_t* q, char* s) {
-  using B = model::BlockQ4_K;
+// Group g (super-blocks 2g and 2g + 1) of a q4_K or q5_K row in the file's layout, to its
+// weights q and scales s.
+template <class B>
+void pack_k4_group(const char* row, int64_t g, uint8_t* q, char* s) {
+  constexpr bool kFive = std::is_same_v<B, model::BlockQ5_K>;
   const auto* super = reinterpret_cast<const B*>(row) + 2 * g;
-  // The 4-bit values of both super-blocks in order: sub-block j of a super-block is the low
-  // nibbles of qs[32 (j / 2) ..] for even j, else the high ones.
+  // The values of both super-blocks in order: sub-block j of a super-block is the low nibbles
+  // of qs[32 (j / 2) ..] for even j, else the high ones; q5_K's fifth bit of its value l is
+  // bit j of qh[l].
   uint8_t v[kLaneGroupValues];
   for (int b = 0; b < 2; ++b) {
     for (int p = 0; p < 4; ++p) {
@@ -53,6 +56,11 @@ void pack_q4k_group(const char* row, int64_t g, uint8_t* q, char* s) {
       for (int l = 0; l < 32; ++l) {
         o[l] = qs[l] & 15;
         o[l + 32] = qs[l] >> 4;
+        if constexpr (kFive) {
+          const uint8_t qh = super[b].qh[l];
+          o[l] = static_cast<uint8_t>(o[l] | ((qh >> (2 * p)) & 1) << 4);
+          o[l + 32] = static_cast<uint8_t>(o[l + 32] | ((qh >> (2 * p + 1)) & 1) << 4);
+        }
       }
     }
   }
@@ -67,8 +75,17 @@ void pack_q4k_group(const char* row, int64_t g, uint8_t* q, char* s) {
     const uint8_t* unit = v + 32 * u;
     for (int p = 0; p < 4; ++p) {
       for (int k = 0; k < 4; ++k) {
-        q[p * 64 + 4 * l + k] =
-            static_cast<uint8_t>(unit[4 * (2 * p) + k] | unit[4 * (2 * p + 1) + k] << 4);
+        q[p * 64 + 4 * l + k] = static_cast<uint8_t>((unit[4 * (2 * p) + k] & 15) |
+                                                     (unit[4 * (2 * p + 1) + k] & 15) << 4);
+      }
+    }
+    if constexpr (kFive) {
+      for (int k = 0; k < 4; ++k) {
+        uint8_t bits = 0;
+        for (int c = 0; c < kLaneChunks; ++c) {
+          bits = static_cast<uint8_t>(bits | (unit[4 * c + k] >> 4) << c);
+        }
+        q[4 * 64 + 32 * (l / 8) + 4 * (l % 8) + k] = bits;
       }
     }
   }
@@ -113,13 +130,13 @@ void pack_q6k_group(const char* row, int64_t g, uint8_t* q, char* s) {
 }  // namespace
 
 void pack_lanes(const WeightView& w, char* out) {
-  const bool type_fits =
-      w.type == WeightType::Q8_0 || w.type == WeightType::Q4_K || w.type == WeightType::Q6_K;
+  const bool type_fits = w.type == WeightType::Q8_0 || w.type == WeightType::Q4_K ||
+                         w.type == WeightType::Q5_K || w.type == WeightType::Q6_K;
   if (!type_fits || w.layout != WeightLayout::Gguf || w.cols <= 0 ||
       w.cols % lanes_group_values(w.type) != 0) {
-    throw Error::invalid(std::string("pack_lanes: the lane layout takes q8_0 or q4_K matrices "
-                                     "with a multiple of 512 columns, or q6_K with a multiple of "
-                                     "256, in the file's layout; not ") +
+    throw Error::invalid(std::string("pack_lanes: the lane layout takes q8_0, q4_K or q5_K "
+                                     "matrices with a multiple of 512 columns, or q6_K with a "
+                                     "multiple of 256, in the file's layout; not ") +
                          to_string(w.type) + " with " + std::to_string(w.cols));
   }
   const int64_t groups = w.cols / lanes_group_values(w.type);
@@ -135,7 +152,9 @@ void pack_lanes(const WeightView& w, char* out) {
       if (w.type == WeightType::Q8_0) {
         pack_q8_group(row, g, q, s);
       } else if (w.type == WeightType::Q4_K) {
-        pack_q4k_group(row, g, q, s);
+        pack_k4_group<model::BlockQ4_K>(row, g, q, s);
+      } else if (w.type == WeightType::Q5_K) {
+        pack_k4_group<model::BlockQ5_K>(row, g, q, s);
       } else {
         pack_q6k_group(row, g, q, s);
       }

@@ -1,21 +1,25 @@
-// The lane layout (WeightLayout::Lanes): a q8_0, q4_K or q6_K matrix from a model file,
+// The lane layout (WeightLayout::Lanes): a q8_0, q4_K, q5_K or q6_K matrix from a model file,
 // rewritten once at load into the same number of bytes so that the integer kernels read whole
 // cache lines of weights and apply each scale once per unit of values rather than once per 4
 // values.
 //
-// q8_0 and q4_K. A row of cols values (a multiple of kLaneGroupValues) is cols / 512 "groups"
-// of 16 units of 32 values: q8_0 blocks, or q4_K sub-blocks (units 0-7 the sub-blocks of the
-// group's first super-block, 8-15 of its second). Each group holds 8 chunks of 64 values,
-// where dword lane l of chunk c holds values 4c .. 4c + 4 of unit lane_unit(l):
+// q8_0, q4_K and q5_K. A row of cols values (a multiple of kLaneGroupValues) is cols / 512
+// "groups" of 16 units of 32 values: q8_0 blocks, or q4_K or q5_K sub-blocks (units 0-7 the
+// sub-blocks of the group's first super-block, 8-15 of its second). Each group holds 8 chunks of 64
+// values, where dword lane l of chunk c holds values 4c .. 4c + 4 of unit lane_unit(l):
 //   q8_0: 512 weight bytes, chunk c at byte 64c, each value stored as q + 128 (an unsigned
 //         byte, as vpdpbusd takes it);
 //   q4_K: 256 weight bytes; byte b of the 64 at 64p holds chunk 2p's value in its low nibble
-//         and chunk 2p + 1's in its high one.
-// Group g of row n has its weight bytes at w + (n * groups + g) * G, G = 512 (q8_0) or 256
-// (q4_K), and its kLaneGroupScales bytes of scales after all rows' weights, at
+//         and chunk 2p + 1's in its high one;
+//   q5_K: 320 weight bytes: the low 4 bits of every value as q4_K's 256, then the fifth bits,
+//         32 bytes per half h of the chunks: byte 256 + 32h + b holds in bit c the fifth bit
+//         of the value at byte 32h + b of chunk c.
+// Group g of row n has its weight bytes at w + (n * groups + g) * G, G = 512 (q8_0), 256
+// (q4_K) or 320 (q5_K), and its kLaneGroupScales bytes of scales after all rows' weights, at
 // w + rows * groups * G + (n * groups + g) * 32:
 //   q8_0: the 16 blocks' f16 scales, in lane order;
-//   q4_K: per lane l, one byte with the low 4 bits of its unit's sc and, above them, of its mn
+//   q4_K, q5_K: per lane l, one byte with the low 4 bits of its unit's sc and, above them, of its
+//   mn
 //         (bytes 0-15); the high 2 bits of the 16 sc as a little-endian word, lane l at bits
 //         2l (bytes 16-19), the same for mn (bytes 20-23); then the f16 d of the two
 //         super-blocks, then their dmin (bytes 24-31).
@@ -35,8 +39,8 @@
 // after the 8 chunks every lane holds its whole unit's, and the unit's scales apply once
 // (quant_dot_avx512_lanes.cpp). On AVX2 each 32-byte half of a chunk is 8 units' lanes, whose
 // vpmaddubsw pair sums add up in int16 over the chunks before one vpmaddwd by the units'
-// scales (quant_dot_ymm_q4k_lanes.inc, quant_dot_ymm_q6k_lanes.inc). The file's blocks mix
-// units within a vector and, for q8_0, straddle cache lines.
+// scales (quant_dot_ymm_q4k_lanes.inc for q4_K and q5_K, quant_dot_ymm_q6k_lanes.inc). The file's
+// blocks mix units within a vector and, for q8_0, straddle cache lines.
 #pragma once
 
 #include <cstddef>
@@ -75,17 +79,26 @@ constexpr int64_t lanes_group_values(WeightType t) {
 
 // Bytes of weights (without the scales) per row of `cols` values of `t` in the lane layout.
 constexpr int64_t lanes_row_weights(WeightType t, int64_t cols) {
-  return t == WeightType::Q4_K ? cols / 2 : t == WeightType::Q6_K ? cols / 4 * 3 : cols;
+  switch (t) {
+    case WeightType::Q4_K:
+      return cols / 2;
+    case WeightType::Q5_K:
+      return cols / 8 * 5;
+    case WeightType::Q6_K:
+      return cols / 4 * 3;
+    default:
+      return cols;
+  }
 }
 
 // Whether a Linear over `t` weights of `cols` columns in `compute` runs on the lane layout on
 // this CPU: cols a multiple of lanes_group_values(t), f32 compute (bf16 compute sends many rows
 // to oneDNN, which reads the file's layout), and q8_0 or q4_K with the AVX512_VNNI integer
-// kernels, or q4_K or q6_K with the plain AVX2 ones (quant_dot_ymm_q4k_lanes.inc,
+// kernels, or q4_K, q5_K or q6_K with the plain AVX2 ones (quant_dot_ymm_q4k_lanes.inc,
 // quant_dot_ymm_q6k_lanes.inc). The AVX-VNNI family has no lane kernels.
 bool lanes_layout_fits(WeightType t, int64_t cols, Compute compute);
 
-// Writes the matrix `w` (q8_0, q4_K or q6_K in the file's layout, cols a multiple of
+// Writes the matrix `w` (q8_0, q4_K, q5_K or q6_K in the file's layout, cols a multiple of
 // lanes_group_values(w.type)) in the lane layout to out[0 .. w.rows * row_bytes(w.type, w.cols)).
 // Throws bricks::Error (invalid argument) for any other type or width.
 void pack_lanes(const WeightView& w, char* out);

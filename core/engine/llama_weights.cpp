@@ -99,11 +99,11 @@ LlamaWeights LlamaWeights::load(const model::Model& m, cpu::Compute compute,
   //   dot products would otherwise convert every panel on every call (a sixth of a 512-token
   //   prefill);
   // - q4_K matrices that the AVX512_VNNI or plain AVX2 kernels read in the lane layout
-  //   (cpu/weight_lanes.h) are repacked to it, q6_K ones that the plain AVX2 kernels read, and
-  //   with q8_lanes (AVX512_VNNI) the q8_0 ones: q4_K runs as fast there at one activation row
-  //   and faster at more on AVX512_VNNI, and on AVX2 faster up to 15 rows and about as fast
-  //   from 16; q6_K on AVX2 faster at every row count; q8_0 faster at more and slower at one
-  //   (docs/benchmarks.md).
+  //   (cpu/weight_lanes.h) are repacked to it, q5_K and q6_K ones that the plain AVX2 kernels
+  //   read, and with q8_lanes (AVX512_VNNI) the q8_0 ones: q4_K runs as fast there at one
+  //   activation row and faster at more on AVX512_VNNI, and on AVX2 faster up to 15 rows and
+  //   about as fast from 16; q5_K and q6_K on AVX2 faster at every row count; q8_0 faster at
+  //   more and slower at one (docs/benchmarks.md).
   //   Not the token embeddings, whose rows are looked up in the file's layout, nor the 3-d
   //   expert tensors, sliced by byte offsets.
   std::map<std::string, model::TensorView> rewritten;
@@ -115,10 +115,10 @@ LlamaWeights LlamaWeights::load(const model::Model& m, cpu::Compute compute,
   for (const model::TensorView& t : m.tensors()) {
     if (!linear_matrix(t.name, tied) || on_disk(t)) continue;
     const bool to_bf16 = compute == cpu::Compute::BF16 && t.dtype == model::DType::F16;
-    const bool to_lanes =
-        (t.dtype == model::DType::Q4_K || t.dtype == model::DType::Q6_K || options.q8_lanes) &&
-        t.name != "token_embd.weight" && t.ne.size() == 2 &&
-        cpu::lanes_layout_fits(t.dtype, t.ne[0], compute);
+    const bool k_quant = t.dtype == model::DType::Q4_K || t.dtype == model::DType::Q5_K ||
+                         t.dtype == model::DType::Q6_K;
+    const bool to_lanes = (k_quant || options.q8_lanes) && t.name != "token_embd.weight" &&
+                          t.ne.size() == 2 && cpu::lanes_layout_fits(t.dtype, t.ne[0], compute);
     if (!to_bf16 && !to_lanes) continue;
     if (to_lanes) lanes.insert(t.name);
     rewrites.push_back(&t);

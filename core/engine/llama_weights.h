@@ -47,7 +47,7 @@ struct LlamaWeights {
     bool file_pages = false;
     // Hold the q8_0 matrices that fit it in the lane layout (cpu/weight_lanes.h), where the
     // CPU and compute mode run it (cpu::lanes_layout_fits): faster batched decode, slower
-    // batch 1. The q4_K and q6_K ones that fit go there always.
+    // batch 1. The k-quant ones that fit go there always.
     bool q8_lanes = false;
   };
 

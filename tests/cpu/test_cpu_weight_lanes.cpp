@@ -1,7 +1,7 @@
-// The lane layout of q8_0, q4_K and q6_K matrices (cpu/weight_lanes.h): pack_lanes puts every
-// byte where the layout says, on any CPU; a Linear over a packed matrix matches the reference
-// product where the CPU runs a lane kernel (AVX512_VNNI for q8_0 and q4_K, plain AVX2 for q4_K
-// and q6_K); what does not fit the layout is refused.
+// The lane layout of q8_0, q4_K, q5_K and q6_K matrices (cpu/weight_lanes.h): pack_lanes puts
+// every byte where the layout says, on any CPU; a Linear over a packed matrix matches the
+// reference product where the CPU runs a lane kernel (AVX512_VNNI for q8_0 and q4_K, plain
+// AVX2 for the three k-quants); what does not fit the layout is refused.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -43,7 +43,8 @@ bool any_lane_kernel_runs() {
 // The AVX2 lane kernel takes the activations in the super-block form, AVX512_VNNI in blocks.
 bool super_blocks() { return detail::quant_isa_for(active_isa()) == detail::QuantIsa::Avx2; }
 
-const WeightType kLaneTypes[] = {WeightType::Q8_0, WeightType::Q4_K, WeightType::Q6_K};
+const WeightType kLaneTypes[] = {WeightType::Q8_0, WeightType::Q4_K, WeightType::Q5_K,
+                                 WeightType::Q6_K};
 
 float f16_at(const char* p) {
   uint16_t h;
@@ -95,7 +96,11 @@ float lanes_value(const Packed& p, int64_t n, int64_t k) {
     return half(2 * lane) * static_cast<float>(value);
   }
   const unsigned char byte = q[(chunk / 2) * 64 + 4 * lane + v % 4];
-  const int value = chunk % 2 == 0 ? byte & 15 : byte >> 4;
+  int value = chunk % 2 == 0 ? byte & 15 : byte >> 4;
+  if (w.type == WeightType::Q5_K) {
+    const unsigned char plane = q[256 + 32 * (lane / 8) + 4 * (lane % 8) + v % 4];
+    value |= ((plane >> chunk) & 1) << 4;
+  }
   uint32_t sc_high, mn_high;
   std::memcpy(&sc_high, s + kLaneScHigh, 4);
   std::memcpy(&mn_high, s + kLaneMnHigh, 4);
@@ -143,7 +148,7 @@ TEST(WeightLanes, WhatTheLayoutCannotHoldIsRefused) {
   EXPECT_FALSE(lanes_layout_fits(WeightType::Q8_0, 96, Compute::F32));
   EXPECT_FALSE(lanes_layout_fits(WeightType::Q8_0, 512, Compute::BF16));
   EXPECT_FALSE(lanes_layout_fits(WeightType::Q4_K, 768, Compute::F32));
-  EXPECT_FALSE(lanes_layout_fits(WeightType::Q5_K, 512, Compute::F32));
+  EXPECT_FALSE(lanes_layout_fits(WeightType::Q4_0, 512, Compute::F32));
 
   const RandomWeights w(WeightType::Q8_0, 4, 512, 2);
   const Packed p(w.view);
@@ -182,7 +187,7 @@ TEST(WeightLanes, LinearOnPackedRowsMatchesTheReferenceForEveryRowCount) {
   struct Shape {
     int64_t rows, cols;
   };
-  // Rows that are no multiple of the tiles' 4, the panels' 8 or 16.
+  // Rows that are no multiple of the tiles' 4, the panels' 8 or 16, and q5_K's panels from 64.
   for (WeightType type : kLaneTypes) {
     if (!lane_kernel_runs(type)) {
       std::printf("[ SKIPPED  ] %s: no lane kernel on this CPU\n", to_string(type));
@@ -196,7 +201,7 @@ TEST(WeightLanes, LinearOnPackedRowsMatchesTheReferenceForEveryRowCount) {
       const Linear lin(p.view, Compute::F32);
       EXPECT_NE(lin.describe().find("repacked"), std::string::npos) << lin.describe();
       EXPECT_EQ(lin.path_for(512), Linear::Path::Gemv);
-      for (int64_t m : {1, 2, 3, 4, 5, 7, 8, 16, 17}) {
+      for (int64_t m : {1, 2, 3, 4, 5, 7, 8, 16, 17, 67}) {
         const std::vector<float> x =
             testing::varied_activations(m, s.cols, 3u + static_cast<uint32_t>(m));
         const auto ref = testing::reference_product(w.view, quantized(x, m, s.cols).data(), m);

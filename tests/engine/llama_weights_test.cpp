@@ -130,20 +130,20 @@ TEST(LlamaWeightsLanes, Q8MatricesOfWholeLaneGroupsAreRepackedWhereTheKernelRuns
 }
 
 // Without any option, f32 compute holds the q4_K matrices of a multiple of 512 columns (on an
-// AVX512_VNNI CPU or a plain AVX2 one) and the q6_K ones of a multiple of 256 (plain AVX2) in
-// the lane layout, which their kernels read faster; each computes what the file's bytes say,
-// and the others stay as the file has them.
+// AVX512_VNNI CPU or a plain AVX2 one), the q5_K ones of 512 and the q6_K ones of a multiple
+// of 256 (plain AVX2) in the lane layout, which their kernels read faster; each computes what the
+// file's bytes say, and the others stay as the file has them.
 TEST(LlamaWeightsLanes, KQuantMatricesOfWholeLaneGroupsAreRepackedByDefault) {
   const auto m = model::Model::open(process_model("micro", model::DType::Q4_K));
   const auto w = engine::LlamaWeights::load(*m, Compute::F32);
   int repacked[2] = {0, 0};  // q4_K, q6_K
   auto check = [&](const std::string& name, const cpu::Linear& lin) {
     const WeightType t = lin.weight_type();
-    const bool want = (t == WeightType::Q4_K || t == WeightType::Q6_K) &&
+    const bool want = (t == WeightType::Q4_K || t == WeightType::Q5_K || t == WeightType::Q6_K) &&
                       cpu::lanes_layout_fits(t, lin.cols(), Compute::F32);
     const bool got = lin.describe().find("repacked") != std::string::npos;
     EXPECT_EQ(got, want) << name << ": " << lin.describe();
-    if (got) ++repacked[t == WeightType::Q4_K ? 0 : 1];
+    if (got && t != WeightType::Q5_K) ++repacked[t == WeightType::Q4_K ? 0 : 1];
     const cpu::Linear file(engine::weight_view(m->tensor(name)), Compute::F32);
     for (int64_t j : {int64_t{0}, lin.cols() / 3, lin.cols() - 1}) {
       const std::vector<float> have = column(lin, j), want_col = column(file, j);

@@ -123,7 +123,7 @@ void register_decode_layers() {
   auto* layers = benchmark::RegisterBenchmark("DecodeLayers", BM_DecodeLayers);
   layers->ArgNames({"thr", "type", "lanes"})->MinTime(1.0)->UseRealTime();
   for (int64_t type : {kQ8, kQ4K, kQ6K}) layers->Args({2, type, 0});
-  for (int64_t type : {kQ8, kQ4K, kQ6K}) layers->Args({2, type, 1});
+  for (int64_t type : {kQ8, kQ4K, kQ5K, kQ6K}) layers->Args({2, type, 1});
   layers->Args({1, kQ4K, 1});  // one thread: its share of ReadSweep/1
 }
 

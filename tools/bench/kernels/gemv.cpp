@@ -99,10 +99,11 @@ void register_gemv() {
     for (int64_t m : {1, 16})
       for (int64_t type : {kQ8, kQ4, kQ4K, kQ5K, kQ6K})
         gemv->Args({s[0], s[1], m, 2, type, kComputeF32, 0});
-  // q8_0, q4_K and q6_K in the lane layout (cpu/weight_lanes.h).
+  // q8_0 and the k-quants in the lane layout (cpu/weight_lanes.h).
   for (const auto& s : {shapes[0], shapes[2], shapes[3]})
     for (int64_t m : {1, 4, 8, 16})
-      for (int64_t type : {kQ8, kQ4K, kQ6K}) gemv->Args({s[0], s[1], m, 2, type, kComputeF32, 1});
+      for (int64_t type : {kQ8, kQ4K, kQ5K, kQ6K})
+        gemv->Args({s[0], s[1], m, 2, type, kComputeF32, 1});
   // q4_K lanes at one row on the output matrix's shape: 36 MB a call, against the per-call
   // costs (thread start, finishing apart) of the 5632-row matrices.
   gemv->Args({32000, 2048, 1, 2, kQ4K, kComputeF32, 1});
@@ -125,23 +126,21 @@ void register_gemv() {
   for (int64_t type : {kF16, kQ8, kQ4, kQ4K, kQ5K, kQ6K})
     cached->Args({256, 2048, 1, 1, type, kComputeF32, 0});
   // The lane layout, and both layouts' few-row and many-row kernels.
-  for (int64_t type : {kQ8, kQ4K, kQ6K}) {
+  for (int64_t type : {kQ8, kQ4K, kQ5K, kQ6K}) {
     cached->Args({256, 2048, 1, 1, type, kComputeF32, 1});
     for (int64_t m : {4, 16})
       for (int64_t lanes : {0, 1}) cached->Args({256, 2048, m, 1, type, kComputeF32, lanes});
   }
   // The many-row kernels from cache: on plain AVX2, q4_K, q5_K and q8_0 on transposed panels
   // from 8 rows, q6_K on the row kernels or its lane tiles.
-  for (int64_t type : {kQ4K, kQ8, kQ6K})
+  for (int64_t type : {kQ4K, kQ8, kQ5K, kQ6K})
     for (int64_t lanes : {0, 1}) cached->Args({256, 2048, 8, 1, type, kComputeF32, lanes});
-  cached->Args({256, 2048, 8, 1, kQ5K, kComputeF32, 0});
-  for (int64_t type : {kQ5K, kQ6K}) cached->Args({256, 2048, 16, 1, type, kComputeF32, 0});
   // f16 for a few rows: on AVX2, weights broadcast against transposed activations.
   for (int64_t m : {2, 4, 8, 16}) cached->Args({128, 2048, m, 1, kF16, kComputeF32, 0});
   // The load's rewrite to the lane layout, per matrix type.
   auto* pack = benchmark::RegisterBenchmark("PackLanes", BM_PackLanes);
   pack->ArgNames({"rows", "cols", "type"})->MinTime(kMinTime)->UseRealTime();
-  for (int64_t type : {kQ8, kQ4K, kQ6K}) pack->Args({2048, 2048, type});
+  for (int64_t type : {kQ8, kQ4K, kQ5K, kQ6K}) pack->Args({2048, 2048, type});
 }
 
 }  // namespace bricks::cpu::bench

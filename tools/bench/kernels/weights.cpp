@@ -62,7 +62,7 @@ void random_row(WeightType type, std::span<const float> values, unsigned char* d
 bool lanes_run_here(benchmark::State& state, WeightType type, int64_t cols, Compute compute) {
   if (lanes_layout_fits(type, cols, compute)) return true;
   state.SkipWithError(
-      "the lane layout does not run here (f32 compute; q8_0 or q4_K on AVX512_VNNI, q4_K or q6_K "
+      "the lane layout does not run here (f32 compute; q8_0 or q4_K on AVX512_VNNI, the k-quants "
       "on AVX2 without AVX-VNNI)");
   return false;
 }
