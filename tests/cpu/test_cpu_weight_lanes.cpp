@@ -57,10 +57,9 @@ float q6_lanes_value(const Packed& p, int64_t n, int64_t k) {
   const WeightView& w = p.view;
   const int64_t groups = w.cols / 256, g = k / 256;
   const int unit = static_cast<int>(k % 256 / 16), v = static_cast<int>(k % 16);
-  int h = 0, lane = 0;
-  while (q6_lane_unit(h, lane) != unit) {
-    if (++lane == 8) lane = 0, ++h;
-  }
+  int slot = 0;  // 8h + lane
+  while (q6_lane_unit(slot / 8, slot % 8) != unit) ++slot;
+  const int h = slot / 8, lane = slot % 8;
   const auto* q = reinterpret_cast<const unsigned char*>(p.bytes.data()) +
                   (n * groups + g) * kQ6LaneWeights + 96 * h + 4 * lane;
   int value = 0;
