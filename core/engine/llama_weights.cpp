@@ -102,8 +102,9 @@ LlamaWeights LlamaWeights::load(const model::Model& m, cpu::Compute compute,
   //   (cpu/weight_lanes.h) are repacked to it, q5_K and q6_K ones that the plain AVX2 kernels
   //   read, and with q8_lanes (AVX512_VNNI) the q8_0 ones: q4_K runs as fast there at one
   //   activation row and faster at more on AVX512_VNNI, and on AVX2 faster up to 15 rows and
-  //   about as fast from 16; q5_K and q6_K on AVX2 faster at every row count; q8_0 faster at
-  //   more and slower at one (docs/benchmarks.md).
+  //   about as fast from 16; q6_K on AVX2 faster at every row count, q5_K up to 8 rows and a
+  //   little slower at 16 (a q5_k_m file as fast end to end there); q8_0 faster at more and
+  //   slower at one (docs/benchmarks.md).
   //   Not the token embeddings, whose rows are looked up in the file's layout, nor the 3-d
   //   expert tensors, sliced by byte offsets.
   std::map<std::string, model::TensorView> rewritten;
