@@ -66,21 +66,12 @@ void unpack_q8_0(const char* row, int64_t cols, UnpackedRow out) {
 // q4_K and q5_K.
 template <class B>
 void unpack_k4(const char* row, int64_t cols, UnpackedRow out) {
-  constexpr bool kFive = requires(B b) { b.qh; };
   for (int64_t b = 0; b < cols / kQKK; ++b) {
     const B blk = load_block<B>(row, b);
     float a[8], mins[8];
     k4_sub_scales(blk.scales, f16_bits_to_f32(blk.d), f16_bits_to_f32(blk.dmin), a, mins);
-    for (int s = 0; s < 8; ++s) {
-      uint8_t* u = out.u + b * kQKK + 32 * s;
-      const uint8_t* q = blk.qs + 32 * (s / 2);
-      for (int l = 0; l < 32; ++l) {
-        int v = (q[l] >> (4 * (s % 2))) & 15;
-        if constexpr (kFive) v |= ((blk.qh[l] >> s) & 1) << 4;
-        u[l] = static_cast<uint8_t>(v);
-      }
-      put_groups(out, 8 * b + s, 1, a[s], mins[s]);
-    }
+    model::k4_values(blk, out.u + b * kQKK);
+    for (int s = 0; s < 8; ++s) put_groups(out, 8 * b + s, 1, a[s], mins[s]);
   }
   zero_padding(cols, 32, out);
 }
@@ -88,17 +79,7 @@ void unpack_k4(const char* row, int64_t cols, UnpackedRow out) {
 void unpack_q6_k(const char* row, int64_t cols, UnpackedRow out) {
   for (int64_t b = 0; b < cols / kQKK; ++b) {
     const auto blk = load_block<model::BlockQ6_K>(row, b);
-    for (int h = 0; h < 2; ++h) {
-      const uint8_t* ql = blk.ql + 64 * h;
-      const uint8_t* qh = blk.qh + 32 * h;
-      uint8_t* u = out.u + b * kQKK + 128 * h;
-      for (int l = 0; l < 32; ++l) {
-        u[l] = static_cast<uint8_t>((ql[l] & 15) | ((qh[l] >> 0) & 3) << 4);
-        u[l + 32] = static_cast<uint8_t>((ql[l + 32] & 15) | ((qh[l] >> 2) & 3) << 4);
-        u[l + 64] = static_cast<uint8_t>((ql[l] >> 4) | ((qh[l] >> 4) & 3) << 4);
-        u[l + 96] = static_cast<uint8_t>((ql[l + 32] >> 4) | ((qh[l] >> 6) & 3) << 4);
-      }
-    }
+    model::q6k_values(blk, out.u + b * kQKK);
     const float d = f16_bits_to_f32(blk.d);
     for (int s = 0; s < 16; ++s) {
       const float a = d * static_cast<float>(blk.scales[s]);

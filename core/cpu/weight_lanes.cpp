@@ -45,25 +45,8 @@ template <class B>
 void pack_k4_group(const char* row, int64_t g, uint8_t* q, char* s) {
   constexpr bool kFive = std::is_same_v<B, model::BlockQ5_K>;
   const auto* super = reinterpret_cast<const B*>(row) + 2 * g;
-  // The values of both super-blocks in order: sub-block j of a super-block is the low nibbles
-  // of qs[32 (j / 2) ..] for even j, else the high ones; q5_K's fifth bit of its value l is
-  // bit j of qh[l].
-  uint8_t v[kLaneGroupValues];
-  for (int b = 0; b < 2; ++b) {
-    for (int p = 0; p < 4; ++p) {
-      const uint8_t* qs = super[b].qs + 32 * p;
-      uint8_t* o = v + 256 * b + 64 * p;
-      for (int l = 0; l < 32; ++l) {
-        o[l] = qs[l] & 15;
-        o[l + 32] = qs[l] >> 4;
-        if constexpr (kFive) {
-          const uint8_t qh = super[b].qh[l];
-          o[l] = static_cast<uint8_t>(o[l] | ((qh >> (2 * p)) & 1) << 4);
-          o[l + 32] = static_cast<uint8_t>(o[l + 32] | ((qh >> (2 * p + 1)) & 1) << 4);
-        }
-      }
-    }
-  }
+  uint8_t v[kLaneGroupValues];  // both super-blocks' values in order
+  for (int b = 0; b < 2; ++b) model::k4_values(super[b], v + model::kQKK * b);
   uint32_t sc_high = 0, mn_high = 0;
   for (int l = 0; l < kLaneGroupUnits; ++l) {
     const int u = lane_unit(l);
@@ -99,19 +82,8 @@ void pack_k4_group(const char* row, int64_t g, uint8_t* q, char* s) {
 void pack_q6k_group(const char* row, int64_t g, uint8_t* q, char* s) {
   using B = model::BlockQ6_K;
   const B& blk = reinterpret_cast<const B*>(row)[g];
-  // The 6-bit values in order, a half (128 values) at a time as quant_blocks.h gives them.
   uint8_t v[model::kQKK];
-  for (int half = 0; half < 2; ++half) {
-    const uint8_t* ql = blk.ql + 64 * half;
-    const uint8_t* qh = blk.qh + 32 * half;
-    uint8_t* o = v + 128 * half;
-    for (int l = 0; l < 32; ++l) {
-      o[l] = static_cast<uint8_t>((ql[l] & 15) | (qh[l] & 3) << 4);
-      o[l + 32] = static_cast<uint8_t>((ql[l + 32] & 15) | ((qh[l] >> 2) & 3) << 4);
-      o[l + 64] = static_cast<uint8_t>((ql[l] >> 4) | ((qh[l] >> 4) & 3) << 4);
-      o[l + 96] = static_cast<uint8_t>((ql[l + 32] >> 4) | ((qh[l] >> 6) & 3) << 4);
-    }
-  }
+  model::q6k_values(blk, v);
   for (int h = 0; h < 2; ++h) {
     for (int k = 0; k < 8; ++k) {
       const uint8_t* unit = v + 16 * q6_lane_unit(h, k);

@@ -105,4 +105,39 @@ inline void scale_min_k4(int j, const uint8_t* q, uint8_t* sc, uint8_t* mn) {
   }
 }
 
+// The unsigned values of a q4_K super-block (0..15), or of a q5_K one with their fifth bit
+// (0..31), in order: sub-block s is the low nibbles of qs[32 (s / 2) ..] for even s, else the
+// high ones, and q5_K's value l of sub-block s takes bit s of qh[l].
+template <class B>
+inline void k4_values(const B& b, uint8_t out[kQKK]) {
+  for (int p = 0; p < 4; ++p) {  // sub-blocks 2p and 2p + 1
+    const uint8_t* q = b.qs + 32 * p;
+    uint8_t* o = out + 64 * p;
+    for (int l = 0; l < 32; ++l) {
+      o[l] = q[l] & 15;
+      o[l + 32] = q[l] >> 4;
+      if constexpr (requires { b.qh; }) {
+        o[l] = static_cast<uint8_t>(o[l] | ((b.qh[l] >> (2 * p)) & 1) << 4);
+        o[l + 32] = static_cast<uint8_t>(o[l + 32] | ((b.qh[l] >> (2 * p + 1)) & 1) << 4);
+      }
+    }
+  }
+}
+
+// The 6-bit values of a q6_K super-block (0..63, before the -32), in order, as the table at
+// the top of this file gives them.
+inline void q6k_values(const BlockQ6_K& b, uint8_t out[kQKK]) {
+  for (int h = 0; h < 2; ++h) {
+    const uint8_t* ql = b.ql + 64 * h;
+    const uint8_t* qh = b.qh + 32 * h;
+    uint8_t* u = out + 128 * h;
+    for (int l = 0; l < 32; ++l) {
+      u[l] = static_cast<uint8_t>((ql[l] & 15) | (qh[l] & 3) << 4);
+      u[l + 32] = static_cast<uint8_t>((ql[l + 32] & 15) | ((qh[l] >> 2) & 3) << 4);
+      u[l + 64] = static_cast<uint8_t>((ql[l] >> 4) | ((qh[l] >> 4) & 3) << 4);
+      u[l + 96] = static_cast<uint8_t>((ql[l + 32] >> 4) | ((qh[l] >> 6) & 3) << 4);
+    }
+  }
+}
+
 }  // namespace bricks::model
