@@ -5,8 +5,8 @@
 //
 // q8_0, q4_K and q5_K. A row of cols values (a multiple of kLaneGroupValues) is cols / 512
 // "groups" of 16 units of 32 values: q8_0 blocks, or q4_K or q5_K sub-blocks (units 0-7 the
-// sub-blocks of the group's first super-block, 8-15 of its second). Each group holds 8 chunks of 64
-// values, where dword lane l of chunk c holds values 4c .. 4c + 4 of unit lane_unit(l):
+// sub-blocks of the group's first super-block, 8-15 of its second). Each group holds 8 chunks
+// of 64 values, where dword lane l of chunk c holds values 4c .. 4c + 4 of unit lane_unit(l):
 //   q8_0: 512 weight bytes, chunk c at byte 64c, each value stored as q + 128 (an unsigned
 //         byte, as vpdpbusd takes it);
 //   q4_K: 256 weight bytes; byte b of the 64 at 64p holds chunk 2p's value in its low nibble
@@ -18,10 +18,9 @@
 // (q4_K) or 320 (q5_K), and its kLaneGroupScales bytes of scales after all rows' weights, at
 // w + rows * groups * G + (n * groups + g) * 32:
 //   q8_0: the 16 blocks' f16 scales, in lane order;
-//   q4_K, q5_K: per lane l, one byte with the low 4 bits of its unit's sc and, above them, of its
-//   mn
-//         (bytes 0-15); the high 2 bits of the 16 sc as a little-endian word, lane l at bits
-//         2l (bytes 16-19), the same for mn (bytes 20-23); then the f16 d of the two
+//   q4_K, q5_K: per lane l, one byte with the low 4 bits of its unit's sc and, above them,
+//         of its mn (bytes 0-15); the high 2 bits of the 16 sc as a little-endian word, lane l
+//         at bits 2l (bytes 16-19), the same for mn (bytes 20-23); then the f16 d of the two
 //         super-blocks, then their dmin (bytes 24-31).
 //
 // q6_K. A group is one super-block of 256 values, 16 units of 16 (unit u: values 16u .. 16u +
